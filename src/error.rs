@@ -1,0 +1,187 @@
+//! Typed errors, one enum per phase.
+//!
+//! * [`ConfigError`]: building a site or loading a scenario (parse, validate, read files). Every
+//!   variant names the field it is about; range errors also carry the value and the allowed range.
+//! * Running a validated simulation cannot fail on configuration; the only run-time error is an
+//!   I/O failure of a streaming recorder, reported by [`crate::recorder::CsvRecorder::finish`].
+
+use std::path::PathBuf;
+
+/// An invalid parameter, scenario file or data file, found before the engine runs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A number outside its allowed range (including NaN and infinities).
+    #[error("{field} = {value} is out of range: allowed {allowed}")]
+    OutOfRange {
+        /// Dotted path of the field, e.g. `battery.initial_soc`.
+        field: String,
+        /// The offending value.
+        value: f64,
+        /// The allowed range, in words, e.g. `0 ≤ x ≤ 1`.
+        allowed: &'static str,
+    },
+    /// A required field is missing (e.g. a custom battery without `energy_mwh`).
+    #[error("{field} is required: {why}")]
+    Missing {
+        /// Dotted path of the missing field.
+        field: String,
+        /// Why it is required.
+        why: &'static str,
+    },
+    /// Fields that are each valid but contradict one another.
+    #[error("{field}: {why}")]
+    Inconsistent {
+        /// Dotted path of the field found inconsistent.
+        field: String,
+        /// The rule that is broken.
+        why: &'static str,
+    },
+    /// A zero time step.
+    #[error("time.step must be at least 1ms, got 0")]
+    ZeroStep,
+    /// A horizon that is not a whole number of steps.
+    #[error("time.horizon {horizon} is not a whole number of steps of {step}")]
+    HorizonNotMultiple {
+        /// The requested horizon.
+        horizon: crate::units::Duration,
+        /// The time step.
+        step: crate::units::Duration,
+    },
+    /// A duration that is not a whole multiple of another it must align with.
+    #[error("{field} = {value} must be a whole multiple of {multiple_of}")]
+    NotMultiple {
+        /// Dotted path of the field.
+        field: String,
+        /// Its value.
+        value: crate::units::Duration,
+        /// The duration it must be a multiple of.
+        multiple_of: crate::units::Duration,
+    },
+    /// A data trace whose length does not fit the horizon.
+    #[error("{field}: trace {path:?} has {found} rows, needs {expected}")]
+    TraceLength {
+        /// The config field that names the trace.
+        field: String,
+        /// The trace file (empty for in-memory traces).
+        path: PathBuf,
+        /// Rows needed.
+        expected: u64,
+        /// Rows found.
+        found: u64,
+    },
+    /// A data trace with a missing or irregular time stamp.
+    #[error("{field}: trace {path:?} row {row}: time {found_ms} ms, expected {expected_ms} ms (gap or irregular step)")]
+    TraceGap {
+        /// The config field that names the trace.
+        field: String,
+        /// The trace file.
+        path: PathBuf,
+        /// 1-based data row (header excluded).
+        row: u64,
+        /// The time stamp the regular step implies.
+        expected_ms: u64,
+        /// The time stamp found.
+        found_ms: u64,
+    },
+    /// A data trace row that is not a valid number.
+    #[error("{field}: trace {path:?} row {row}: {why}")]
+    TraceValue {
+        /// The config field that names the trace.
+        field: String,
+        /// The trace file.
+        path: PathBuf,
+        /// 1-based data row (header excluded).
+        row: u64,
+        /// What is wrong with the row.
+        why: &'static str,
+    },
+    /// A file that could not be read.
+    #[error("cannot read {path:?}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A TOML scenario that does not parse or has unknown keys.
+    #[error("{path:?}: {source}")]
+    Toml {
+        /// The file (empty for strings).
+        path: PathBuf,
+        /// The parser's error, which names the key and position.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A JSON scenario that does not parse or has unknown keys.
+    #[error("{path:?}: {source}")]
+    Json {
+        /// The file (empty for strings).
+        path: PathBuf,
+        /// The parser's error, which names the key and position.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A CSV data file that does not parse.
+    #[error("{path:?}: {source}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A scenario file whose extension is neither `.toml` nor `.json`.
+    #[error("{path:?}: unknown scenario format (use a .toml or .json file)")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Checks that `value` is finite and `lo ≤ value ≤ hi`.
+///
+/// # Errors
+/// [`ConfigError::OutOfRange`] naming `field`, the value and `allowed`.
+pub(crate) fn check_range(
+    field: impl Into<String>,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    allowed: &'static str,
+) -> Result<f64, ConfigError> {
+    if value.is_finite() && value >= lo && value <= hi {
+        Ok(value)
+    } else {
+        Err(ConfigError::OutOfRange {
+            field: field.into(),
+            value,
+            allowed,
+        })
+    }
+}
+
+/// Checks that `value` is finite and `value ≥ 0`.
+pub(crate) fn check_non_negative(field: impl Into<String>, value: f64) -> Result<f64, ConfigError> {
+    check_range(field, value, 0.0, f64::MAX, "a finite number ≥ 0")
+}
+
+/// Checks that `value` is finite and `value > 0`.
+pub(crate) fn check_positive(field: impl Into<String>, value: f64) -> Result<f64, ConfigError> {
+    let field = field.into();
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(ConfigError::OutOfRange {
+            field,
+            value,
+            allowed: "a finite number > 0",
+        })
+    }
+}
+
+/// Checks that `value` is a fraction: finite and `0 ≤ value ≤ 1`.
+pub(crate) fn check_fraction(field: impl Into<String>, value: f64) -> Result<f64, ConfigError> {
+    check_range(field, value, 0.0, 1.0, "0 ≤ x ≤ 1")
+}
