@@ -1,10 +1,80 @@
-//! ridethrough: datacenter ride-through simulation.
+//! # ridethrough
+//!
+//! Time-stepped simulation of a datacenter site powered by a grid connection and backed by
+//! Megapack-style battery storage: every grid outage, every megawatt-hour of load that went
+//! unserved, and the battery's state of charge, on an integer time grid from 100 ms to 1 h.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use ridethrough::prelude::*;
+//!
+//! // A 12 MW-IT training cluster at PUE 1.3 on a 20 MW feed that fails for 6 hours on day 10,
+//! // backed by 16 Megapack 2 XL 4-hour units that stand by full.
+//! let time = TimeGrid::new(Duration::from_minutes(1), Duration::from_days(30))?;
+//! let grid = GridParams {
+//!     scheduled_outages: vec![ScheduledOutage {
+//!         start: Duration::from_days(10),
+//!         duration: Duration::from_hours(6),
+//!         available_fraction: 0.0,
+//!     }],
+//!     ..GridParams::new(Power::mw(20.0))
+//! };
+//! let battery = BatteryParams::preset(Preset::Megapack2Xl4h, 16);
+//! let load = LoadParams::h100_training_10k();
+//! let site = Site::new(time, &grid, &battery, &load)?;
+//!
+//! let mut sim = site.simulate(Policy::default(), 42);
+//! let report = sim.run(&mut ()).report();
+//! println!("{report}");
+//! // ≈12.4 MW for 6 h needs ≈75 MWh; the fleet holds ≈62.7 MWh: the site loses load.
+//! assert_eq!(report.grid_outages.len(), 1);
+//! assert!(!report.grid_outages[0].carried_through);
+//! assert!(report.totals.unserved_mwh > 10.0);
+//! # Ok::<(), ridethrough::ConfigError>(())
+//! ```
+//!
+//! ## Map
+//! * [`units`]: `Power` (MW), `Energy` (MWh), `Fraction`, `Duration` (integer ms), `Hours`.
+//! * [`time`]: the integer [`TimeGrid`](time::TimeGrid).
+//! * Components, each parameters → validated model → state: [`grid`], [`battery`], [`load`].
+//! * [`policy`]: the [`Dispatch`](policy::Dispatch) trait and built-in policies.
+//! * [`engine`]: [`Site`](engine::Site) and [`Simulation`](engine::Simulation) (`step`, `run`,
+//!   `run_until`, `snapshot`, `resume`).
+//! * [`recorder`] and [`report`]: per-step observation and the summary.
+//! * [`scenario`]: TOML/JSON scenario files.
+//! * [`rng`]: seeded, portable random streams.
+//!
+//! DESIGN.md explains the choices; README.md documents the scenario format.
 #![forbid(unsafe_code)]
 
+pub mod battery;
+pub mod engine;
 pub mod error;
+pub mod grid;
+pub mod load;
+pub mod policy;
+pub mod recorder;
+pub mod report;
 pub mod rng;
+pub mod scenario;
 pub mod time;
 pub mod trace;
 pub mod units;
 
 pub use error::ConfigError;
+
+/// The types most programs need.
+pub mod prelude {
+    pub use crate::battery::{BatteryParams, Fleet, Preset};
+    pub use crate::engine::{SimState, Simulation, Site, Stop};
+    pub use crate::error::ConfigError;
+    pub use crate::grid::{GridParams, ScheduledOutage};
+    pub use crate::load::{ItProfile, LoadParams};
+    pub use crate::policy::{Dispatch, Observation, Policy};
+    pub use crate::recorder::{CsvRecorder, Recorder, TraceRecorder};
+    pub use crate::report::{Report, StepRecord};
+    pub use crate::scenario::Scenario;
+    pub use crate::time::TimeGrid;
+    pub use crate::units::{Duration, Energy, Fraction, Hours, Power};
+}

@@ -1,0 +1,650 @@
+//! The battery: a fleet of identical Megapack-style units.
+//!
+//! * [`BatteryParams`]: what a scenario file says (a preset and/or per-unit figures, unit count,
+//!   SoC window, reserve, initial SoC), validated by [`Fleet::new`].
+//! * [`Fleet`]: the validated, immutable fleet model with its limits.
+//! * [`BatteryState`]: the stored energy, which changes every step.
+//!
+//! # Energy accounting
+//! Powers are AC, at the site bus. Over a step of length Δt, delivering `P` drains `P·Δt/η_d`
+//! from storage and charging with `P` stores `P·Δt·η_c`. A request that would leave the SoC
+//! window is cut to the constant power the window allows for the whole step (a partial step
+//! delivers a partial power, never more). Self-discharge removes a fixed fraction of the stored
+//! energy per day (geometric decay), applied at the start of each step and never below the
+//! window's floor. The auxiliary (standby/HVAC) load of every unit is a site load served like the
+//! facility load. Every loss is counted: see [`StepLosses`].
+
+use crate::error::{check_fraction, check_positive, check_range, ConfigError};
+use crate::units::{Energy, Fraction, Hours, Power};
+use serde::{Deserialize, Serialize};
+
+/// Published (or documented-assumption) unit models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Preset {
+    /// Tesla Megapack 2 XL, 2-hour: 1,927 kW / 3,854 kWh AC, 92.0 % round trip
+    /// (datasheet Rev 1.5.1, Feb 2023).
+    #[serde(rename = "megapack2xl_2h")]
+    Megapack2Xl2h,
+    /// Tesla Megapack 2 XL, 4-hour: 979 kW / 3,916 kWh AC, 93.7 % round trip
+    /// (datasheet Rev 1.5.1, Feb 2023).
+    #[serde(rename = "megapack2xl_4h")]
+    Megapack2Xl4h,
+    /// Tesla Megapack 3 (announced Sep 2025): ≈5 MWh usable AC, 91 % round trip at medium voltage
+    /// including auxiliaries. **The power rating is not published; 1.25 MW (a 4-hour unit) is an
+    /// assumption** — override `power_mw` when the real figure is known.
+    #[serde(rename = "megapack3")]
+    Megapack3,
+    /// The original 2019 Megapack (NMC): 1.5 MW / 3 MWh. **The 88 % round trip is an assumption**
+    /// (not in the sources at hand).
+    #[serde(rename = "megapack_2019")]
+    Megapack2019,
+}
+
+/// Default standby/HVAC draw per unit: 2 kW at 25 °C (assumption; Tesla publishes none, and the
+/// datasheet round-trip efficiency already includes the draw while cycling).
+pub const DEFAULT_AUX_LOAD_KW: f64 = 2.0;
+
+/// Default backup reserve: 20 % of nameplate kept for outages (operator policy; assumption).
+pub const DEFAULT_RESERVE_SOC: f64 = 0.2;
+
+impl Preset {
+    /// The unit's figures.
+    pub fn unit(self) -> UnitSpec {
+        let (kw, kwh, rte) = match self {
+            Preset::Megapack2Xl2h => (1_927.0, 3_854.0, 0.920),
+            Preset::Megapack2Xl4h => (979.0, 3_916.0, 0.937),
+            Preset::Megapack3 => (1_250.0, 5_000.0, 0.91),
+            Preset::Megapack2019 => (1_500.0, 3_000.0, 0.88),
+        };
+        let one_way = f64::sqrt(rte);
+        UnitSpec {
+            charge_power: Power::kw(kw),
+            discharge_power: Power::kw(kw),
+            energy: Energy::kwh(kwh),
+            charge_efficiency: one_way,
+            discharge_efficiency: one_way,
+            self_discharge_per_day: 0.0,
+            aux_load: Power::kw(DEFAULT_AUX_LOAD_KW),
+        }
+    }
+}
+
+/// One unit's figures (AC side).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct UnitSpec {
+    /// Maximum charging power.
+    pub charge_power: Power,
+    /// Maximum discharging power.
+    pub discharge_power: Power,
+    /// Nameplate energy (usable AC energy; 0–100 % SoC spans it).
+    pub energy: Energy,
+    /// Fraction of charging energy that is stored.
+    pub charge_efficiency: f64,
+    /// Fraction of drained stored energy delivered.
+    pub discharge_efficiency: f64,
+    /// Fraction of the stored energy lost per day when idle.
+    pub self_discharge_per_day: f64,
+    /// Standby/HVAC draw, always on.
+    pub aux_load: Power,
+}
+
+/// The `[battery]` table of a scenario: a fleet of `units` identical units.
+///
+/// Start from a `preset` and override any figure, or give every figure with no preset.
+/// All per-unit figures are for ONE unit.
+///
+/// ```
+/// use ridethrough::battery::{BatteryParams, Fleet, Preset};
+/// let fleet = Fleet::new(&BatteryParams::preset(Preset::Megapack2Xl4h, 168))?;
+/// assert!((fleet.capacity().value() - 657.888).abs() < 1e-9);
+/// # Ok::<(), ridethrough::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatteryParams {
+    /// Number of units (0 means no battery).
+    pub units: u32,
+    /// A unit model to start from.
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    /// Per-unit charge and discharge power limit, MW (sets both).
+    #[serde(default)]
+    pub power_mw: Option<f64>,
+    /// Per-unit charging power limit, MW (overrides `power_mw`).
+    #[serde(default)]
+    pub charge_power_mw: Option<f64>,
+    /// Per-unit discharging power limit, MW (overrides `power_mw`).
+    #[serde(default)]
+    pub discharge_power_mw: Option<f64>,
+    /// Per-unit nameplate energy, MWh.
+    #[serde(default)]
+    pub energy_mwh: Option<f64>,
+    /// Round-trip efficiency, split evenly (`√RTE` each way) unless one-way figures are given.
+    #[serde(default)]
+    pub round_trip_efficiency: Option<f64>,
+    /// One-way charging efficiency.
+    #[serde(default)]
+    pub charge_efficiency: Option<f64>,
+    /// One-way discharging efficiency.
+    #[serde(default)]
+    pub discharge_efficiency: Option<f64>,
+    /// Fraction of stored energy lost per day.
+    #[serde(default)]
+    pub self_discharge_per_day: Option<f64>,
+    /// Per-unit auxiliary (standby/HVAC) load, kW.
+    #[serde(default)]
+    pub aux_load_kw: Option<f64>,
+    /// Lowest allowed SoC (hardware window floor), default 0.
+    #[serde(default)]
+    pub soc_min: Option<f64>,
+    /// Highest allowed SoC (hardware window ceiling), default 1.
+    #[serde(default)]
+    pub soc_max: Option<f64>,
+    /// SoC at the start of the run, default 1 (full).
+    #[serde(default)]
+    pub initial_soc: Option<f64>,
+    /// Backup reserve: SoC that peak shaving and smoothing never use outside outages, default 0.2.
+    #[serde(default)]
+    pub reserve_soc: Option<f64>,
+}
+
+impl BatteryParams {
+    /// `units` units of a preset, all other figures at their defaults.
+    pub fn preset(preset: Preset, units: u32) -> BatteryParams {
+        BatteryParams {
+            units,
+            preset: Some(preset),
+            ..BatteryParams::none()
+        }
+    }
+
+    /// No battery at all.
+    pub fn none() -> BatteryParams {
+        BatteryParams {
+            units: 0,
+            preset: None,
+            power_mw: None,
+            charge_power_mw: None,
+            discharge_power_mw: None,
+            energy_mwh: None,
+            round_trip_efficiency: None,
+            charge_efficiency: None,
+            discharge_efficiency: None,
+            self_discharge_per_day: None,
+            aux_load_kw: None,
+            soc_min: None,
+            soc_max: None,
+            initial_soc: None,
+            reserve_soc: None,
+        }
+    }
+
+    /// The unit figures after applying overrides to the preset.
+    fn unit_spec(&self) -> Result<UnitSpec, ConfigError> {
+        let base = self.preset.map(Preset::unit);
+        let missing = |field: &str| ConfigError::Missing {
+            field: format!("battery.{field}"),
+            why: "give a preset or every per-unit figure",
+        };
+        let power = |specific: Option<f64>, name: &str, from_base: Option<Power>| {
+            match specific.or(self.power_mw) {
+                Some(v) => Ok(Power::mw(check_positive(format!("battery.{name}"), v)?)),
+                None => from_base.ok_or_else(|| missing("power_mw")),
+            }
+        };
+        let charge_power = power(
+            self.charge_power_mw,
+            "charge_power_mw",
+            base.map(|u| u.charge_power),
+        )?;
+        let discharge_power = power(
+            self.discharge_power_mw,
+            "discharge_power_mw",
+            base.map(|u| u.discharge_power),
+        )?;
+        let energy = match self.energy_mwh {
+            Some(v) => Energy::mwh(check_positive("battery.energy_mwh", v)?),
+            None => base.map(|u| u.energy).ok_or_else(|| missing("energy_mwh"))?,
+        };
+        let eff = |field: &str, v: f64| {
+            check_range(format!("battery.{field}"), v, f64::MIN_POSITIVE, 1.0, "0 < x ≤ 1")
+        };
+        let split = match self.round_trip_efficiency {
+            Some(rte) => Some(eff("round_trip_efficiency", rte)?.sqrt()),
+            None => None,
+        };
+        let one_way = |specific: Option<f64>, field: &str, from_base: Option<f64>| match specific {
+            Some(v) => eff(field, v),
+            None => split
+                .or(from_base)
+                .ok_or_else(|| missing("round_trip_efficiency")),
+        };
+        let charge_efficiency = one_way(
+            self.charge_efficiency,
+            "charge_efficiency",
+            base.map(|u| u.charge_efficiency),
+        )?;
+        let discharge_efficiency = one_way(
+            self.discharge_efficiency,
+            "discharge_efficiency",
+            base.map(|u| u.discharge_efficiency),
+        )?;
+        let self_discharge_per_day = match self.self_discharge_per_day {
+            Some(v) => check_range(
+                "battery.self_discharge_per_day",
+                v,
+                0.0,
+                0.5,
+                "0 ≤ x ≤ 0.5",
+            )?,
+            None => base.map_or(0.0, |u| u.self_discharge_per_day),
+        };
+        let aux_load = match self.aux_load_kw {
+            Some(v) => Power::kw(check_range(
+                "battery.aux_load_kw",
+                v,
+                0.0,
+                1_000.0,
+                "0 ≤ x ≤ 1000 kW",
+            )?),
+            None => Power::kw(DEFAULT_AUX_LOAD_KW),
+        };
+        Ok(UnitSpec {
+            charge_power,
+            discharge_power,
+            energy,
+            charge_efficiency,
+            discharge_efficiency,
+            self_discharge_per_day,
+            aux_load,
+        })
+    }
+}
+
+/// A validated fleet of identical units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fleet {
+    unit: UnitSpec,
+    units: u32,
+    soc_min: f64,
+    soc_max: f64,
+    initial_soc: f64,
+    reserve_soc: f64,
+    // Fleet totals, derived once.
+    capacity: Energy,
+    e_min: Energy,
+    e_max: Energy,
+    max_charge: Power,
+    max_discharge: Power,
+    aux: Power,
+}
+
+/// The fleet's changing state.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatteryState {
+    /// Energy stored in the fleet.
+    pub energy: Energy,
+}
+
+/// Energy lost inside the battery over one step.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StepLosses {
+    /// Lost while charging: `P·Δt·(1 − η_c)`.
+    pub charge: Energy,
+    /// Lost while discharging: `P·Δt·(1/η_d − 1)`.
+    pub discharge: Energy,
+}
+
+impl Fleet {
+    /// Validates `params` and builds the fleet.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] for a non-positive power or energy, an efficiency outside
+    /// (0, 1], a SoC outside [0, 1]; [`ConfigError::Inconsistent`] for `soc_min ≥ soc_max`, a
+    /// reserve or initial SoC outside the window; [`ConfigError::Missing`] when a figure is
+    /// neither given nor in the preset.
+    pub fn new(params: &BatteryParams) -> Result<Fleet, ConfigError> {
+        let unit = if params.units == 0 && params.preset.is_none() && params.energy_mwh.is_none()
+        {
+            // No battery: a placeholder unit that is never used.
+            Preset::Megapack2Xl4h.unit()
+        } else {
+            params.unit_spec()?
+        };
+        let frac = |field: &str, v: Option<f64>, default: f64| {
+            check_fraction(format!("battery.{field}"), v.unwrap_or(default))
+        };
+        let soc_min = frac("soc_min", params.soc_min, 0.0)?;
+        let soc_max = frac("soc_max", params.soc_max, 1.0)?;
+        if soc_min >= soc_max {
+            return Err(ConfigError::Inconsistent {
+                field: "battery.soc_min".into(),
+                why: "soc_min must be below soc_max",
+            });
+        }
+        let initial_soc = frac("initial_soc", params.initial_soc, soc_max)?;
+        let reserve_soc = frac(
+            "reserve_soc",
+            params.reserve_soc,
+            DEFAULT_RESERVE_SOC.clamp(soc_min, soc_max),
+        )?;
+        if !(soc_min..=soc_max).contains(&initial_soc) {
+            return Err(ConfigError::Inconsistent {
+                field: "battery.initial_soc".into(),
+                why: "initial_soc must lie in the window soc_min..=soc_max",
+            });
+        }
+        if !(soc_min..=soc_max).contains(&reserve_soc) {
+            return Err(ConfigError::Inconsistent {
+                field: "battery.reserve_soc".into(),
+                why: "reserve_soc must lie in the window soc_min..=soc_max",
+            });
+        }
+        let n = f64::from(params.units);
+        let capacity = unit.energy * n;
+        Ok(Fleet {
+            unit,
+            units: params.units,
+            soc_min,
+            soc_max,
+            initial_soc,
+            reserve_soc,
+            capacity,
+            e_min: capacity * soc_min,
+            e_max: capacity * soc_max,
+            max_charge: unit.charge_power * n,
+            max_discharge: unit.discharge_power * n,
+            aux: unit.aux_load * n,
+        })
+    }
+
+    /// The state at the start of a run.
+    pub fn initial_state(&self) -> BatteryState {
+        BatteryState {
+            energy: self.capacity * self.initial_soc,
+        }
+    }
+    /// One unit's figures.
+    pub fn unit(&self) -> &UnitSpec {
+        &self.unit
+    }
+    /// Number of units.
+    pub fn units(&self) -> u32 {
+        self.units
+    }
+    /// Fleet nameplate energy.
+    pub fn capacity(&self) -> Energy {
+        self.capacity
+    }
+    /// Energy between the window's floor and ceiling.
+    pub fn usable_energy(&self) -> Energy {
+        self.e_max - self.e_min
+    }
+    /// Fleet charging power limit.
+    pub fn max_charge_power(&self) -> Power {
+        self.max_charge
+    }
+    /// Fleet discharging power limit.
+    pub fn max_discharge_power(&self) -> Power {
+        self.max_discharge
+    }
+    /// Fleet auxiliary load (always drawn).
+    pub fn aux_load(&self) -> Power {
+        self.aux
+    }
+    /// The SoC window `(min, max)`.
+    pub fn soc_window(&self) -> (Fraction, Fraction) {
+        (Fraction(self.soc_min), Fraction(self.soc_max))
+    }
+    /// The backup reserve SoC.
+    pub fn reserve_soc(&self) -> Fraction {
+        Fraction(self.reserve_soc)
+    }
+    /// The energy held at the backup reserve.
+    pub fn reserve_energy(&self) -> Energy {
+        self.capacity * self.reserve_soc
+    }
+    /// The window floor, as energy.
+    pub fn min_energy(&self) -> Energy {
+        self.e_min
+    }
+    /// The window ceiling, as energy.
+    pub fn max_energy(&self) -> Energy {
+        self.e_max
+    }
+    /// One-way charging efficiency.
+    pub fn charge_efficiency(&self) -> f64 {
+        self.unit.charge_efficiency
+    }
+    /// One-way discharging efficiency.
+    pub fn discharge_efficiency(&self) -> f64 {
+        self.unit.discharge_efficiency
+    }
+
+    /// State of charge, as a fraction of nameplate (0 for a fleet of no units).
+    #[inline]
+    pub fn soc(&self, s: &BatteryState) -> Fraction {
+        if self.capacity.value() > 0.0 {
+            s.energy / self.capacity
+        } else {
+            Fraction::ZERO
+        }
+    }
+
+    /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
+    /// bounded by the power limit and by the energy above `floor` (at least the window's floor).
+    #[inline]
+    pub fn max_discharge_above(&self, s: &BatteryState, floor: Energy, dt: Hours) -> Power {
+        let above = s.energy - floor.max(self.e_min);
+        (above * self.unit.discharge_efficiency / dt)
+            .min(self.max_discharge)
+            .max(Power::ZERO)
+    }
+
+    /// The largest constant power the fleet can deliver for a whole step of `dt`.
+    #[inline]
+    pub fn max_discharge(&self, s: &BatteryState, dt: Hours) -> Power {
+        self.max_discharge_above(s, self.e_min, dt)
+    }
+
+    /// The largest constant power the fleet can absorb for a whole step of `dt`.
+    #[inline]
+    pub fn max_charge(&self, s: &BatteryState, dt: Hours) -> Power {
+        ((self.e_max - s.energy) / (dt * self.unit.charge_efficiency))
+            .min(self.max_charge)
+            .max(Power::ZERO)
+    }
+
+    /// The fraction of stored energy kept over one step of `dt` (self-discharge), computed once
+    /// per simulation.
+    pub fn self_discharge_keep(&self, dt: Hours) -> f64 {
+        (1.0 - self.unit.self_discharge_per_day).powf(dt.value() / 24.0)
+    }
+
+    /// Applies one step of self-discharge (`keep` from [`Fleet::self_discharge_keep`]), never
+    /// below the window floor; returns the energy lost.
+    #[inline]
+    pub fn apply_self_discharge(&self, s: &mut BatteryState, keep: f64) -> Energy {
+        if keep >= 1.0 {
+            return Energy::ZERO;
+        }
+        let lost = (s.energy * (1.0 - keep))
+            .min(s.energy - self.e_min)
+            .max(Energy::ZERO);
+        s.energy -= lost;
+        lost
+    }
+
+    /// Settles one step: the fleet delivers `discharge` and absorbs `charge` (both ≥ 0, at most
+    /// one non-zero, both within [`Fleet::max_discharge`] / [`Fleet::max_charge`]) for `dt`.
+    /// Returns the losses. Rounding can only move the result by a few ulps, and the result is
+    /// kept inside the window.
+    #[inline]
+    pub fn settle(
+        &self,
+        s: &mut BatteryState,
+        discharge: Power,
+        charge: Power,
+        dt: Hours,
+    ) -> StepLosses {
+        let stored = charge * dt * self.unit.charge_efficiency;
+        let drained = discharge * dt / self.unit.discharge_efficiency;
+        s.energy = (s.energy + stored - drained).clamp_to(self.e_min, self.e_max);
+        StepLosses {
+            charge: charge * dt - stored,
+            discharge: drained - discharge * dt,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOL: f64 = 1e-12;
+
+    #[test]
+    fn presets_match_the_datasheet() {
+        let u = Preset::Megapack2Xl4h.unit();
+        assert!((u.discharge_power.value() - 0.979).abs() < TOL);
+        assert!((u.energy.value() - 3.916).abs() < TOL);
+        assert!((u.charge_efficiency * u.discharge_efficiency - 0.937).abs() < TOL);
+        let u = Preset::Megapack2Xl2h.unit();
+        assert!((u.discharge_power.value() - 1.927).abs() < TOL);
+        assert!((u.charge_efficiency * u.discharge_efficiency - 0.92).abs() < TOL);
+        let colossus = Fleet::new(&BatteryParams::preset(Preset::Megapack2Xl4h, 168)).unwrap();
+        assert!((colossus.max_discharge_power().value() - 164.472).abs() < 1e-9);
+        assert!((colossus.capacity().value() - 657.888).abs() < 1e-9);
+    }
+
+    fn custom(p: f64, e: f64, rte: f64) -> BatteryParams {
+        BatteryParams {
+            units: 1,
+            power_mw: Some(p),
+            energy_mwh: Some(e),
+            round_trip_efficiency: Some(rte),
+            aux_load_kw: Some(0.0),
+            ..BatteryParams::none()
+        }
+    }
+
+    #[test]
+    fn discharge_and_charge_account_exactly() {
+        let f = Fleet::new(&custom(10.0, 40.0, 0.81)).unwrap();
+        let mut s = f.initial_state();
+        assert!((s.energy.value() - 40.0).abs() < TOL);
+        let dt = Hours(1.0);
+        let l = f.settle(&mut s, Power::mw(9.0), Power::ZERO, dt);
+        // 9 MWh delivered drains 9/0.9 = 10 MWh.
+        assert!((s.energy.value() - 30.0).abs() < TOL);
+        assert!((l.discharge.value() - 1.0).abs() < TOL);
+        let l = f.settle(&mut s, Power::ZERO, Power::mw(10.0), dt);
+        assert!((s.energy.value() - 39.0).abs() < TOL);
+        assert!((l.charge.value() - 1.0).abs() < TOL);
+    }
+
+    #[test]
+    fn limits_respect_power_and_window() {
+        let params = BatteryParams {
+            soc_min: Some(0.1),
+            soc_max: Some(0.9),
+            initial_soc: Some(0.2),
+            reserve_soc: Some(0.1),
+            ..custom(10.0, 40.0, 1.0)
+        };
+        let f = Fleet::new(&params).unwrap();
+        let s = f.initial_state();
+        // 8 MWh stored, floor 4 MWh: 4 MWh over 1 h → 4 MW < 10 MW power limit.
+        assert!((f.max_discharge(&s, Hours(1.0)).value() - 4.0).abs() < TOL);
+        assert!((f.max_discharge(&s, Hours(0.25)).value() - 10.0).abs() < TOL);
+        // Ceiling 36 MWh: 28 MWh of room, but only 10 MW.
+        assert!((f.max_charge(&s, Hours(1.0)).value() - 10.0).abs() < TOL);
+        assert!((f.max_charge(&s, Hours(4.0)).value() - 7.0).abs() < TOL);
+        let mut s2 = s;
+        f.settle(&mut s2, Power::mw(4.0), Power::ZERO, Hours(1.0));
+        assert!((f.soc(&s2).value() - 0.1).abs() < TOL);
+        assert_eq!(f.max_discharge(&s2, Hours(1.0)), Power::ZERO);
+    }
+
+    #[test]
+    fn self_discharge_decays_geometrically_and_stops_at_floor() {
+        let params = BatteryParams {
+            self_discharge_per_day: Some(0.1),
+            soc_min: Some(0.5),
+            ..custom(10.0, 100.0, 1.0)
+        };
+        let f = Fleet::new(&params).unwrap();
+        let mut s = f.initial_state();
+        let keep = f.self_discharge_keep(Hours(1.0));
+        let mut lost = Energy::ZERO;
+        for _ in 0..24 {
+            lost += f.apply_self_discharge(&mut s, keep);
+        }
+        assert!((s.energy.value() - 90.0).abs() < 1e-9);
+        assert!((lost.value() - 10.0).abs() < 1e-9);
+        for _ in 0..24 * 30 {
+            f.apply_self_discharge(&mut s, keep);
+        }
+        assert!((s.energy.value() - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        let field_of = |p: BatteryParams| match Fleet::new(&p) {
+            Err(ConfigError::OutOfRange { field, .. })
+            | Err(ConfigError::Inconsistent { field, .. })
+            | Err(ConfigError::Missing { field, .. }) => field,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        let ok = custom(10.0, 40.0, 0.9);
+        assert_eq!(
+            field_of(BatteryParams { energy_mwh: Some(-1.0), ..ok.clone() }),
+            "battery.energy_mwh"
+        );
+        assert_eq!(
+            field_of(BatteryParams { power_mw: Some(f64::NAN), ..ok.clone() }),
+            "battery.charge_power_mw"
+        );
+        assert_eq!(
+            field_of(BatteryParams { round_trip_efficiency: Some(1.2), ..ok.clone() }),
+            "battery.round_trip_efficiency"
+        );
+        assert_eq!(
+            field_of(BatteryParams { discharge_efficiency: Some(0.0), ..ok.clone() }),
+            "battery.discharge_efficiency"
+        );
+        assert_eq!(
+            field_of(BatteryParams { initial_soc: Some(1.5), ..ok.clone() }),
+            "battery.initial_soc"
+        );
+        assert_eq!(
+            field_of(BatteryParams { soc_max: Some(0.8), initial_soc: Some(0.9), ..ok.clone() }),
+            "battery.initial_soc"
+        );
+        assert_eq!(
+            field_of(BatteryParams { soc_max: Some(0.5), reserve_soc: Some(0.6), ..ok.clone() }),
+            "battery.reserve_soc"
+        );
+        assert_eq!(
+            field_of(BatteryParams { soc_min: Some(0.6), soc_max: Some(0.5), ..ok.clone() }),
+            "battery.soc_min"
+        );
+        assert_eq!(
+            field_of(BatteryParams { energy_mwh: None, ..ok.clone() }),
+            "battery.energy_mwh"
+        );
+        assert_eq!(
+            field_of(BatteryParams { aux_load_kw: Some(-2.0), ..ok }),
+            "battery.aux_load_kw"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = toml::from_str::<BatteryParams>("units = 2\npreset = \"megapack2xl_4h\"\ncapacity = 3\n");
+        assert!(err.is_err());
+        let ok: BatteryParams =
+            toml::from_str("units = 2\npreset = \"megapack2xl_4h\"\nreserve_soc = 0.3\n").unwrap();
+        assert_eq!(ok.units, 2);
+    }
+}
