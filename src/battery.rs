@@ -186,11 +186,11 @@ impl BatteryParams {
             field: format!("battery.{field}"),
             why: "give a preset or every per-unit figure",
         };
-        let power = |specific: Option<f64>, name: &str, from_base: Option<Power>| {
-            match specific.or(self.power_mw) {
-                Some(v) => Ok(Power::mw(check_positive(format!("battery.{name}"), v)?)),
-                None => from_base.ok_or_else(|| missing("power_mw")),
-            }
+        let power = |specific: Option<f64>, name: &str, from_base: Option<Power>| match specific
+            .or(self.power_mw)
+        {
+            Some(v) => Ok(Power::mw(check_positive(format!("battery.{name}"), v)?)),
+            None => from_base.ok_or_else(|| missing("power_mw")),
         };
         let charge_power = power(
             self.charge_power_mw,
@@ -204,10 +204,18 @@ impl BatteryParams {
         )?;
         let energy = match self.energy_mwh {
             Some(v) => Energy::mwh(check_positive("battery.energy_mwh", v)?),
-            None => base.map(|u| u.energy).ok_or_else(|| missing("energy_mwh"))?,
+            None => base
+                .map(|u| u.energy)
+                .ok_or_else(|| missing("energy_mwh"))?,
         };
         let eff = |field: &str, v: f64| {
-            check_range(format!("battery.{field}"), v, f64::MIN_POSITIVE, 1.0, "0 < x ≤ 1")
+            check_range(
+                format!("battery.{field}"),
+                v,
+                f64::MIN_POSITIVE,
+                1.0,
+                "0 < x ≤ 1",
+            )
         };
         let split = match self.round_trip_efficiency {
             Some(rte) => Some(eff("round_trip_efficiency", rte)?.sqrt()),
@@ -230,13 +238,7 @@ impl BatteryParams {
             base.map(|u| u.discharge_efficiency),
         )?;
         let self_discharge_per_day = match self.self_discharge_per_day {
-            Some(v) => check_range(
-                "battery.self_discharge_per_day",
-                v,
-                0.0,
-                0.5,
-                "0 ≤ x ≤ 0.5",
-            )?,
+            Some(v) => check_range("battery.self_discharge_per_day", v, 0.0, 0.5, "0 ≤ x ≤ 0.5")?,
             None => base.map_or(0.0, |u| u.self_discharge_per_day),
         };
         let aux_load = match self.aux_load_kw {
@@ -304,8 +306,7 @@ impl Fleet {
     /// reserve or initial SoC outside the window; [`ConfigError::Missing`] when a figure is
     /// neither given nor in the preset.
     pub fn new(params: &BatteryParams) -> Result<Fleet, ConfigError> {
-        let unit = if params.units == 0 && params.preset.is_none() && params.energy_mwh.is_none()
-        {
+        let unit = if params.units == 0 && params.preset.is_none() && params.energy_mwh.is_none() {
             // No battery: a placeholder unit that is never used.
             Preset::Megapack2Xl4h.unit()
         } else {
@@ -598,50 +599,85 @@ mod tests {
         };
         let ok = custom(10.0, 40.0, 0.9);
         assert_eq!(
-            field_of(BatteryParams { energy_mwh: Some(-1.0), ..ok.clone() }),
+            field_of(BatteryParams {
+                energy_mwh: Some(-1.0),
+                ..ok.clone()
+            }),
             "battery.energy_mwh"
         );
         assert_eq!(
-            field_of(BatteryParams { power_mw: Some(f64::NAN), ..ok.clone() }),
+            field_of(BatteryParams {
+                power_mw: Some(f64::NAN),
+                ..ok.clone()
+            }),
             "battery.charge_power_mw"
         );
         assert_eq!(
-            field_of(BatteryParams { round_trip_efficiency: Some(1.2), ..ok.clone() }),
+            field_of(BatteryParams {
+                round_trip_efficiency: Some(1.2),
+                ..ok.clone()
+            }),
             "battery.round_trip_efficiency"
         );
         assert_eq!(
-            field_of(BatteryParams { discharge_efficiency: Some(0.0), ..ok.clone() }),
+            field_of(BatteryParams {
+                discharge_efficiency: Some(0.0),
+                ..ok.clone()
+            }),
             "battery.discharge_efficiency"
         );
         assert_eq!(
-            field_of(BatteryParams { initial_soc: Some(1.5), ..ok.clone() }),
+            field_of(BatteryParams {
+                initial_soc: Some(1.5),
+                ..ok.clone()
+            }),
             "battery.initial_soc"
         );
         assert_eq!(
-            field_of(BatteryParams { soc_max: Some(0.8), initial_soc: Some(0.9), ..ok.clone() }),
+            field_of(BatteryParams {
+                soc_max: Some(0.8),
+                initial_soc: Some(0.9),
+                ..ok.clone()
+            }),
             "battery.initial_soc"
         );
         assert_eq!(
-            field_of(BatteryParams { soc_max: Some(0.5), reserve_soc: Some(0.6), ..ok.clone() }),
+            field_of(BatteryParams {
+                soc_max: Some(0.5),
+                reserve_soc: Some(0.6),
+                ..ok.clone()
+            }),
             "battery.reserve_soc"
         );
         assert_eq!(
-            field_of(BatteryParams { soc_min: Some(0.6), soc_max: Some(0.5), ..ok.clone() }),
+            field_of(BatteryParams {
+                soc_min: Some(0.6),
+                soc_max: Some(0.5),
+                ..ok.clone()
+            }),
             "battery.soc_min"
         );
         assert_eq!(
-            field_of(BatteryParams { energy_mwh: None, ..ok.clone() }),
+            field_of(BatteryParams {
+                energy_mwh: None,
+                ..ok.clone()
+            }),
             "battery.energy_mwh"
         );
         assert_eq!(
-            field_of(BatteryParams { aux_load_kw: Some(-2.0), ..ok }),
+            field_of(BatteryParams {
+                aux_load_kw: Some(-2.0),
+                ..ok
+            }),
             "battery.aux_load_kw"
         );
     }
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let err = toml::from_str::<BatteryParams>("units = 2\npreset = \"megapack2xl_4h\"\ncapacity = 3\n");
+        let err = toml::from_str::<BatteryParams>(
+            "units = 2\npreset = \"megapack2xl_4h\"\ncapacity = 3\n",
+        );
         assert!(err.is_err());
         let ok: BatteryParams =
             toml::from_str("units = 2\npreset = \"megapack2xl_4h\"\nreserve_soc = 0.3\n").unwrap();

@@ -250,7 +250,10 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let request = s.policy.decide(&obs);
         // 5. clamp (a NaN request is treated as zero)
         let (discharge, charge) = if request > Power::ZERO {
-            (request.min(max_discharge).min(demand + export_allowed), Power::ZERO)
+            (
+                request.min(max_discharge).min(demand + export_allowed),
+                Power::ZERO,
+            )
         } else if request < Power::ZERO {
             let headroom = (available - demand).max(Power::ZERO);
             (Power::ZERO, (-request).min(max_charge).min(headroom))

@@ -66,7 +66,9 @@ impl<W: Write> CsvRecorder<W> {
     /// A recorder writing to `w` (buffered internally).
     pub fn new(w: W) -> CsvRecorder<W> {
         CsvRecorder {
-            writer: csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(w),
+            writer: csv::WriterBuilder::new()
+                .buffer_capacity(1 << 16)
+                .from_writer(w),
             error: None,
         }
     }

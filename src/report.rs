@@ -51,7 +51,11 @@ impl StepRecord {
     /// zero to rounding when the step's energy balance closes.
     pub fn balance_residual_mw(&self) -> f64 {
         (self.import_mw + self.discharge_mw + self.unserved_mw)
-            - (self.facility_mw + self.aux_mw + self.charge_mw + self.export_mw + self.curtailment_mw)
+            - (self.facility_mw
+                + self.aux_mw
+                + self.charge_mw
+                + self.export_mw
+                + self.curtailment_mw)
     }
 }
 
@@ -179,7 +183,14 @@ impl Tally {
 
     /// Adds one step. `soc_before` is the SoC at the start of the step; `r.soc` at its end.
     #[inline]
-    pub(crate) fn add(&mut self, r: &StepRecord, step: Duration, soc_before: f64, reserve: f64, import_limit: Power) {
+    pub(crate) fn add(
+        &mut self,
+        r: &StepRecord,
+        step: Duration,
+        soc_before: f64,
+        reserve: f64,
+        import_limit: Power,
+    ) {
         let h = step.hours().value();
         let t = &mut self.totals;
         t.steps += 1;
@@ -275,7 +286,11 @@ impl Tally {
         SocStats {
             initial: self.soc_initial,
             min: self.soc_min,
-            mean: if n > 0 { self.soc_sum / n as f64 } else { self.soc_initial },
+            mean: if n > 0 {
+                self.soc_sum / n as f64
+            } else {
+                self.soc_initial
+            },
             last: self.soc_last,
             reserve,
             hours_below_reserve: self.steps_below_reserve as f64 * step.hours().value(),
@@ -330,7 +345,10 @@ pub struct Report {
 impl Report {
     /// Number of grid outage events the site rode through without losing load.
     pub fn outages_carried(&self) -> usize {
-        self.grid_outages.iter().filter(|o| o.carried_through).count()
+        self.grid_outages
+            .iter()
+            .filter(|o| o.carried_through)
+            .count()
     }
 }
 
@@ -343,7 +361,11 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "  horizon        {} in {} steps of {} (seed {}, policy {})",
-            horizon, self.steps_done, s.time.step(), s.seed, s.policy
+            horizon,
+            self.steps_done,
+            s.time.step(),
+            s.seed,
+            s.policy
         )?;
         writeln!(
             f,
@@ -392,12 +414,16 @@ impl fmt::Display for Report {
         const SHOWN: usize = 10;
         if !self.grid_outages.is_empty() {
             writeln!(f, "grid outages (first {SHOWN})")?;
-            writeln!(f, "  {:>12} {:>10} {:>9} {:>9} {:>9} {:>11}", "start", "duration", "depth MW", "SoC start", "SoC min", "unserved")?;
+            writeln!(
+                f,
+                "  {:>16} {:>10} {:>9} {:>9} {:>9} {:>11}",
+                "start", "duration", "depth MW", "SoC start", "SoC min", "unserved"
+            )?;
             for o in self.grid_outages.iter().take(SHOWN) {
                 writeln!(
                     f,
-                    "  {:>12} {:>10} {:>9.2} {:>8.1}% {:>8.1}% {:>7.3} MWh{}",
-                    o.start.to_string(),
+                    "  {:>16} {:>10} {:>9.2} {:>8.1}% {:>8.1}% {:>7.3} MWh{}",
+                    when(&s.time, o.start_step),
                     o.duration.to_string(),
                     o.depth_mw,
                     o.soc_at_start * 100.0,
@@ -412,8 +438,8 @@ impl fmt::Display for Report {
             for e in self.loss_of_load.iter().take(SHOWN) {
                 writeln!(
                     f,
-                    "  at {:>12} for {:>10}: {:.3} MWh unserved, peak shortfall {:.3} MW",
-                    e.start.to_string(),
+                    "  at {:>16} for {:>10}: {:.3} MWh unserved, peak shortfall {:.3} MW",
+                    when(&s.time, e.start_step),
                     e.duration.to_string(),
                     e.unserved_mwh,
                     e.peak_shortfall_mw
@@ -421,5 +447,15 @@ impl fmt::Display for Report {
             }
         }
         Ok(())
+    }
+}
+
+/// The calendar time of step `k` (`2025-05-01 13:20:00`; fractions of a second when the step has them).
+fn when(time: &TimeGrid, k: u64) -> String {
+    let t = time.datetime(k);
+    if time.step().as_millis() % 1_000 == 0 {
+        t.strftime("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string()
     }
 }

@@ -157,7 +157,12 @@ mod tests {
     fn gaps_and_bad_values_are_errors() {
         assert!(matches!(
             read("t_s,v\n0,1\n1,1\n3,1\n", None),
-            Err(ConfigError::TraceGap { row: 3, expected_ms: 2000, found_ms: 3000, .. })
+            Err(ConfigError::TraceGap {
+                row: 3,
+                expected_ms: 2000,
+                found_ms: 3000,
+                ..
+            })
         ));
         assert!(matches!(
             read("t_s,v\n5,1\n", None),

@@ -539,13 +539,19 @@ mod tests {
     fn power_times_time_is_energy() {
         assert_eq!(Power::mw(3.0) * Hours(2.0), Energy::mwh(6.0));
         assert_eq!(Hours(2.0) * Power::mw(3.0), Energy::mwh(6.0));
-        assert_eq!(Power::mw(12.0) * Duration::from_minutes(30), Energy::mwh(6.0));
+        assert_eq!(
+            Power::mw(12.0) * Duration::from_minutes(30),
+            Energy::mwh(6.0)
+        );
     }
 
     #[test]
     fn energy_over_time_is_power_and_over_power_is_time() {
         assert_eq!(Energy::mwh(6.0) / Hours(2.0), Power::mw(3.0));
-        assert_eq!(Energy::mwh(6.0) / Duration::from_minutes(30), Power::mw(12.0));
+        assert_eq!(
+            Energy::mwh(6.0) / Duration::from_minutes(30),
+            Power::mw(12.0)
+        );
         assert_eq!(Energy::mwh(6.0) / Power::mw(3.0), Hours(2.0));
     }
 
@@ -571,7 +577,10 @@ mod tests {
         assert_eq!(p / 2.0, Power::mw(1.5));
         let total: Energy = [Energy::mwh(1.0), Energy::mwh(2.0)].into_iter().sum();
         assert_eq!(total, Energy::mwh(3.0));
-        assert_eq!(Power::mw(5.0).clamp_to(Power::ZERO, Power::mw(2.0)), Power::mw(2.0));
+        assert_eq!(
+            Power::mw(5.0).clamp_to(Power::ZERO, Power::mw(2.0)),
+            Power::mw(2.0)
+        );
         assert_eq!(Power::kw(1500.0), Power::mw(1.5));
         assert_eq!(Energy::kwh(3916.0), Energy::mwh(3.916));
     }
@@ -606,8 +615,14 @@ mod tests {
         assert_eq!("15".parse::<Duration>(), Err(DurationParseError::BadUnit));
         assert_eq!("15x".parse::<Duration>(), Err(DurationParseError::BadUnit));
         assert_eq!("h".parse::<Duration>(), Err(DurationParseError::BadNumber));
-        assert_eq!("-1h".parse::<Duration>(), Err(DurationParseError::BadNumber));
-        assert_eq!("0.0001s".parse::<Duration>(), Err(DurationParseError::NotWholeMillis));
+        assert_eq!(
+            "-1h".parse::<Duration>(),
+            Err(DurationParseError::BadNumber)
+        );
+        assert_eq!(
+            "0.0001s".parse::<Duration>(),
+            Err(DurationParseError::NotWholeMillis)
+        );
         assert_eq!(
             "99999999999999999999d".parse::<Duration>(),
             Err(DurationParseError::Overflow)
@@ -623,7 +638,10 @@ mod tests {
             assert_eq!(serde_json::from_str::<Duration>(&json).unwrap(), d);
         }
         assert_eq!(Duration::from_hours(1).hours(), Hours(1.0));
-        assert_eq!(Duration::from_hours_f64(1.5), Some(Duration::from_minutes(90)));
+        assert_eq!(
+            Duration::from_hours_f64(1.5),
+            Some(Duration::from_minutes(90))
+        );
         assert_eq!(Duration::from_hours_f64(-1.0), None);
     }
 }

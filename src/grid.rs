@@ -1,0 +1,1323 @@
+//! The grid feed: an import limit, an optional export limit, and the fraction of the import limit
+//! that is available in each step.
+//!
+//! Three kinds of outage source can be combined:
+//!
+//! 1. **Scheduled windows** ([`ScheduledOutage`]): a start offset from the beginning of the grid,
+//!    a duration and the fraction of the import limit still available during the window (0 = full
+//!    outage, 0.5 = derate to half). A window that covers part of a step reduces that step's
+//!    availability pro rata: `a_sched = 1 − Σ overlap·(1 − available_fraction) / step`.
+//! 2. **An availability trace** ([`AvailabilityTrace`]): one value in `[0, 1]` per step, from CSV.
+//! 3. **Random outages** ([`RandomOutages`]): independent alternating renewal processes
+//!    ([`OutageProcess`]) in exact, integer-millisecond time. Each process starts *up*; an up-time
+//!    is drawn from an exponential law with rate `failures_per_year` (per 8760 h); then an outage
+//!    whose length is drawn from its [`DurationLaw`] (rounded to whole milliseconds, at least
+//!    1 ms); the next up-time is drawn from the end of that outage, and so on. Because the clock
+//!    of failures stops while the feed is down, the long-run event rate is
+//!    `λ / (1 + λ·E[D])` outages per year and the long-run down-time is `E[D]` times that
+//!    ([`OutageProcess::mean_events_per_year`], [`OutageProcess::mean_down_per_year`]); for
+//!    realistic numbers (λ·E[D] ≪ 1 yr) this is indistinguishable from `λ` and `λ·E[D]`.
+//!
+//! Outages may be shorter than a step, several may fall in one step, or one may span many steps:
+//! the down-time of a process in step `k` is the exact overlap of its outages with
+//! `[offset(k), offset(k+1))`. Several processes combine by **summing** their down-time in the
+//! step, capped at the step length, so `a_rand = 1 − min(Σ down, step) / step`. This is exact
+//! unless two processes are down during the same step, in which case overlapping down-time is
+//! counted twice (pessimistic, and rare for realistic rates).
+//!
+//! The availability of step `k` is `min(a_sched, a_trace, a_rand)`. With steps short compared with
+//! outages this is exact; at coarse steps the minimum of the per-step averages is an optimistic
+//! approximation of the average of the instantaneous minimum (two half-step outages at different
+//! times in the same step give 0.5, not 0).
+//!
+//! Parameters ([`GridParams`]), the validated model ([`GridModel`]) and the evolving state
+//! ([`GridState`]) are separate types: the state is small and serialisable, so a run can be
+//! snapshotted and resumed bit-identically.
+//!
+//! ```
+//! use ridethrough::grid::{GridModel, GridParams, ScheduledOutage};
+//! use ridethrough::time::TimeGrid;
+//! use ridethrough::units::{Duration, Power};
+//!
+//! let grid = TimeGrid::new(Duration::from_hours(1), Duration::from_days(1))?;
+//! let mut params = GridParams::new(Power::mw(20.0));
+//! params.scheduled_outages.push(ScheduledOutage {
+//!     start: "2h30m".parse().unwrap(),
+//!     duration: Duration::from_hours(2),
+//!     available_fraction: 0.0,
+//! });
+//! let model = GridModel::new(&params, &grid)?;
+//! let mut state = model.initial_state(42);
+//! let a: Vec<f64> = (0..grid.steps()).map(|k| model.availability(&mut state, k).value()).collect();
+//! assert_eq!(&a[..6], &[1.0, 1.0, 0.5, 0.0, 0.5, 1.0]);
+//! # Ok::<(), ridethrough::ConfigError>(())
+//! ```
+
+use crate::error::{check_fraction, check_non_negative, check_positive, ConfigError};
+use crate::rng::{self, Rng};
+use crate::time::TimeGrid;
+use crate::units::{Duration, Fraction, Power, MS_PER_HOUR};
+use rand_distr::{Distribution, Exp, LogNormal};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Hours in the year used for `failures_per_year` (8760 h = 365 days).
+pub const HOURS_PER_YEAR: f64 = 8760.0;
+
+/// Milliseconds in [`HOURS_PER_YEAR`].
+const MS_PER_YEAR: f64 = HOURS_PER_YEAR * MS_PER_HOUR as f64;
+
+/// The config field under which the grid lives, used in error messages.
+const FIELD: &str = "grid";
+
+// ---- parameters ------------------------------------------------------------------------------
+
+/// The grid feed's parameters, as loaded from a scenario file (the `[grid]` table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridParams {
+    /// The most the site can draw from the grid when it is fully available (MW, finite, ≥ 0).
+    pub import_limit_mw: Power,
+    /// The most the site can feed back into the grid (MW, finite, ≥ 0; default 0: no export).
+    #[serde(default)]
+    pub export_limit_mw: Power,
+    /// Planned outage or derate windows; they may not overlap one another.
+    #[serde(default)]
+    pub scheduled_outages: Vec<ScheduledOutage>,
+    /// A per-step availability series read from CSV.
+    #[serde(default)]
+    pub availability_trace: Option<AvailabilityTrace>,
+    /// Random outage processes.
+    #[serde(default)]
+    pub random_outages: Option<RandomOutages>,
+}
+
+/// A planned outage or derate window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledOutage {
+    /// When the window starts, measured from the start of the time grid. Windows that start after
+    /// the horizon are allowed and never happen.
+    pub start: Duration,
+    /// How long it lasts (> 0).
+    pub duration: Duration,
+    /// The fraction of the import limit still available during the window, in `[0, 1]`
+    /// (default 0: a full outage).
+    #[serde(default)]
+    pub available_fraction: f64,
+}
+
+/// A per-step availability series (fraction of the import limit), one value per step of the time
+/// grid, read from a CSV file by [`GridParams::load_files`] (see [`crate::trace`] for the format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityTrace {
+    /// The CSV file; a relative path is resolved against the scenario's directory.
+    pub path: PathBuf,
+    /// The value column (default: the first non-time column).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// The loaded values (one per step, each in `[0, 1]`); `None` until loaded.
+    #[serde(skip)]
+    pub values: Option<Vec<f64>>,
+    /// The sample spacing found in the file's time column, if it has one; checked against the
+    /// time grid's step.
+    #[serde(skip)]
+    pub step: Option<Duration>,
+}
+
+impl AvailabilityTrace {
+    /// An in-memory trace (no file), e.g. built in Rust code.
+    pub fn from_values(values: Vec<f64>) -> AvailabilityTrace {
+        AvailabilityTrace {
+            path: PathBuf::new(),
+            column: None,
+            values: Some(values),
+            step: None,
+        }
+    }
+}
+
+/// Random outages: the processes of an optional preset plus any listed explicitly, with every
+/// rate multiplied by `scale`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomOutages {
+    /// A built-in set of processes (see [`OutagePreset`]).
+    #[serde(default)]
+    pub preset: Option<OutagePreset>,
+    /// Multiplies every `failures_per_year` (the preset's and the listed ones); finite, ≥ 0.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Processes used in addition to the preset's.
+    #[serde(default)]
+    pub processes: Vec<OutageProcess>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for RandomOutages {
+    fn default() -> RandomOutages {
+        RandomOutages {
+            preset: None,
+            scale: 1.0,
+            processes: Vec::new(),
+        }
+    }
+}
+
+impl RandomOutages {
+    /// All processes: the preset's first, then the listed ones, each with its rate multiplied by
+    /// `scale`. Process `j` of this list draws its random numbers from stream
+    /// [`rng::streams::GRID`]` + j`.
+    pub fn processes(&self) -> Vec<OutageProcess> {
+        self.preset
+            .map(|p| p.processes())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(self.processes.iter().cloned())
+            .map(|p| OutageProcess {
+                failures_per_year: p.failures_per_year * self.scale,
+                ..p
+            })
+            .collect()
+    }
+}
+
+/// Built-in outage processes (see `DOMAIN.md`, "Grid outages").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutagePreset {
+    /// ERCOT-like distribution-level exposure: routine outages 1.0/yr with log-normal durations
+    /// (median 1.2 h, σ_ln 1.0) plus major events 0.3/yr (median 8 h, σ_ln 1.0). Expected outage
+    /// time ≈ 357 min/yr, against EIA's 2023 U.S. SAIDI of 366.6 min/yr with major events.
+    Distribution,
+    /// A transmission-connected site: the same processes with rates × 0.3 (an assumption).
+    Transmission,
+}
+
+impl OutagePreset {
+    /// Rate multiplier of [`OutagePreset::Transmission`] relative to
+    /// [`OutagePreset::Distribution`].
+    pub const TRANSMISSION_SCALE: f64 = 0.3;
+
+    /// The preset's processes.
+    pub fn processes(self) -> Vec<OutageProcess> {
+        let k = match self {
+            OutagePreset::Distribution => 1.0,
+            OutagePreset::Transmission => Self::TRANSMISSION_SCALE,
+        };
+        vec![
+            OutageProcess {
+                failures_per_year: 1.0 * k,
+                duration: DurationLaw::LogNormal {
+                    median: Duration::from_minutes(72),
+                    sigma_ln: 1.0,
+                },
+            },
+            OutageProcess {
+                failures_per_year: 0.3 * k,
+                duration: DurationLaw::LogNormal {
+                    median: Duration::from_hours(8),
+                    sigma_ln: 1.0,
+                },
+            },
+        ]
+    }
+}
+
+/// One random outage process: failures at `failures_per_year` while the feed is up, each followed
+/// by an outage whose length follows `duration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageProcess {
+    /// Failure rate while up, per 8760 h (finite, ≥ 0; 0 disables the process).
+    pub failures_per_year: f64,
+    /// The law of outage durations.
+    pub duration: DurationLaw,
+}
+
+impl OutageProcess {
+    /// The long-run number of outages starting per year of this alternating renewal process,
+    /// `λ / (1 + λ·E[D])` with `E[D]` in years.
+    pub fn mean_events_per_year(&self) -> f64 {
+        let lambda = self.failures_per_year;
+        lambda / (1.0 + lambda * self.duration.mean_hours() / HOURS_PER_YEAR)
+    }
+
+    /// The long-run down-time per year (hours), `E[D]·λ / (1 + λ·E[D])`.
+    pub fn mean_down_per_year(&self) -> crate::units::Hours {
+        crate::units::Hours(self.duration.mean_hours() * self.mean_events_per_year())
+    }
+}
+
+/// The law of outage durations, tagged by `law`:
+/// `{ law = "fixed", duration = "2h" }`, `{ law = "exponential", mean = "30m" }`,
+/// `{ law = "log_normal", median = "1.2h", sigma_ln = 1.0 }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "law", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DurationLaw {
+    /// Every outage lasts exactly `duration` (> 0).
+    Fixed {
+        /// The outage length.
+        duration: Duration,
+    },
+    /// Exponentially distributed outage lengths with mean `mean` (> 0).
+    Exponential {
+        /// The mean outage length.
+        mean: Duration,
+    },
+    /// Log-normal outage lengths: `ln D ~ Normal(ln median, sigma_ln²)`; the mean is
+    /// `median·exp(sigma_ln²/2)`.
+    LogNormal {
+        /// The median outage length (> 0).
+        median: Duration,
+        /// The standard deviation of `ln D` (finite, > 0).
+        sigma_ln: f64,
+    },
+}
+
+impl DurationLaw {
+    /// The mean outage length in hours.
+    pub fn mean_hours(&self) -> f64 {
+        match *self {
+            DurationLaw::Fixed { duration } => duration.hours().0,
+            DurationLaw::Exponential { mean } => mean.hours().0,
+            DurationLaw::LogNormal { median, sigma_ln } => {
+                median.hours().0 * (sigma_ln * sigma_ln / 2.0).exp()
+            }
+        }
+    }
+}
+
+impl GridParams {
+    /// A feed with import limit `import_limit`, no export and no outages.
+    pub fn new(import_limit: Power) -> GridParams {
+        GridParams {
+            import_limit_mw: import_limit,
+            export_limit_mw: Power::ZERO,
+            scheduled_outages: Vec::new(),
+            availability_trace: None,
+            random_outages: None,
+        }
+    }
+
+    /// Reads the availability trace, if any and not already loaded, from its CSV file; a relative
+    /// path is resolved against `base_dir` (the scenario file's directory).
+    ///
+    /// # Errors
+    /// The errors of [`crate::trace::read_csv`] ([`ConfigError::Io`], [`ConfigError::Csv`],
+    /// [`ConfigError::TraceValue`], [`ConfigError::TraceGap`]).
+    pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
+        if let Some(trace) = &mut self.availability_trace {
+            if trace.values.is_none() {
+                let path = if trace.path.is_absolute() {
+                    trace.path.clone()
+                } else {
+                    base_dir.join(&trace.path)
+                };
+                let series = crate::trace::read_csv(
+                    &path,
+                    "grid.availability_trace",
+                    trace.column.as_deref(),
+                )?;
+                trace.values = Some(series.values);
+                trace.step = series.step;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---- model -----------------------------------------------------------------------------------
+
+/// A scheduled window in milliseconds from the grid start, with the fraction of the import limit
+/// it removes.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: u64,
+    end: u64,
+    loss: f64,
+}
+
+/// A sampler of outage lengths in milliseconds.
+#[derive(Debug, Clone, Copy)]
+enum Law {
+    Fixed(u64),
+    Exponential(Exp<f64>),
+    LogNormal(LogNormal<f64>),
+}
+
+/// One validated random outage process.
+#[derive(Debug, Clone, Copy)]
+struct ProcessModel {
+    /// Up-time law in milliseconds; `None` for a process with zero rate (never fails).
+    up: Option<Exp<f64>>,
+    law: Law,
+}
+
+/// A real number of milliseconds rounded to a whole number (saturating at `u64::MAX`).
+#[inline]
+fn whole_ms(x: f64) -> u64 {
+    // `as` saturates: +∞ → u64::MAX, NaN → 0 (neither can come from validated laws but the
+    // conversion is total anyway).
+    x.round() as u64
+}
+
+impl ProcessModel {
+    #[inline]
+    fn sample_up(&self, rng: &mut Rng) -> u64 {
+        match &self.up {
+            Some(exp) => whole_ms(exp.sample(rng)),
+            None => u64::MAX,
+        }
+    }
+
+    #[inline]
+    fn sample_duration(&self, rng: &mut Rng) -> u64 {
+        let ms = match &self.law {
+            Law::Fixed(ms) => return *ms,
+            Law::Exponential(exp) => whole_ms(exp.sample(rng)),
+            Law::LogNormal(ln) => whole_ms(ln.sample(rng)),
+        };
+        ms.max(1)
+    }
+
+    /// The process's first outage, drawn from the start (t = 0, up).
+    fn first(&self, rng: Rng) -> ProcessState {
+        let mut s = ProcessState {
+            rng,
+            start_ms: u64::MAX,
+            end_ms: u64::MAX,
+        };
+        // A process that never fails draws nothing.
+        if self.up.is_some() {
+            s.start_ms = self.sample_up(&mut s.rng);
+            s.end_ms = s.start_ms.saturating_add(self.sample_duration(&mut s.rng));
+        }
+        s
+    }
+
+    /// Replaces the current outage by the next one.
+    #[inline]
+    fn advance(&self, s: &mut ProcessState) {
+        if s.end_ms == u64::MAX {
+            s.start_ms = u64::MAX;
+            return;
+        }
+        s.start_ms = s.end_ms.saturating_add(self.sample_up(&mut s.rng));
+        if s.start_ms == u64::MAX {
+            s.end_ms = u64::MAX;
+        } else {
+            s.end_ms = s.start_ms.saturating_add(self.sample_duration(&mut s.rng));
+        }
+    }
+
+    /// Down-time (ms) of this process in `[t0, t1)`, advancing past outages that end in it.
+    /// Requires `s.end_ms > t0` and `s.start_ms < t1`; leaves `s.end_ms > t1`.
+    #[cold]
+    fn down_in(&self, s: &mut ProcessState, t0: u64, t1: u64) -> u64 {
+        let mut down = 0;
+        while s.start_ms < t1 {
+            let from = s.start_ms.max(t0);
+            let to = s.end_ms.min(t1);
+            down += to.saturating_sub(from);
+            if s.end_ms > t1 {
+                break;
+            }
+            self.advance(s);
+        }
+        down
+    }
+}
+
+/// The validated, immutable grid feed model. Build it once with [`GridModel::new`]; evaluate it
+/// per step with [`GridModel::availability`] on a [`GridState`].
+#[derive(Debug, Clone)]
+pub struct GridModel {
+    import_limit: Power,
+    export_limit: Power,
+    step_ms: u64,
+    /// Whether any source can ever reduce availability (false → availability is always 1).
+    active: bool,
+    windows: Arc<[Window]>,
+    trace: Option<Arc<[f64]>>,
+    processes: Arc<[ProcessModel]>,
+}
+
+/// The grid feed's evolving state: the next step expected, a cursor into the scheduled windows,
+/// and for each random process its generator and its current or next outage `[start, end)` in
+/// milliseconds from the grid start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridState {
+    next_step: u64,
+    window: usize,
+    processes: Vec<ProcessState>,
+}
+
+impl GridState {
+    /// The step the next call of [`GridModel::availability`] must evaluate.
+    pub fn next_step(&self) -> u64 {
+        self.next_step
+    }
+}
+
+/// One random process's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProcessState {
+    rng: Rng,
+    /// Start of the current (or next) outage, ms; `u64::MAX` for never.
+    start_ms: u64,
+    /// End of the current (or next) outage, ms (exclusive); always `> start_ms` unless never.
+    end_ms: u64,
+}
+
+fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
+    ConfigError::OutOfRange {
+        field,
+        value,
+        allowed,
+    }
+}
+
+fn check_duration(field: String, d: Duration) -> Result<u64, ConfigError> {
+    if d.is_zero() {
+        Err(out_of_range(field, 0.0, "a duration > 0"))
+    } else {
+        Ok(d.as_millis())
+    }
+}
+
+fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigError> {
+    Ok(match *law {
+        DurationLaw::Fixed { duration } => {
+            Law::Fixed(check_duration(format!("{field}.duration"), duration)?)
+        }
+        DurationLaw::Exponential { mean } => {
+            let ms = check_duration(format!("{field}.mean"), mean)? as f64;
+            Law::Exponential(
+                Exp::new(1.0 / ms)
+                    .map_err(|_| out_of_range(format!("{field}.mean"), ms, "a duration > 0"))?,
+            )
+        }
+        DurationLaw::LogNormal { median, sigma_ln } => {
+            let ms = check_duration(format!("{field}.median"), median)? as f64;
+            check_positive(format!("{field}.sigma_ln"), sigma_ln)?;
+            Law::LogNormal(LogNormal::new(ms.ln(), sigma_ln).map_err(|_| {
+                out_of_range(format!("{field}.sigma_ln"), sigma_ln, "a finite number > 0")
+            })?)
+        }
+    })
+}
+
+fn build_process(field: &str, p: &OutageProcess) -> Result<ProcessModel, ConfigError> {
+    let rate = check_non_negative(format!("{field}.failures_per_year"), p.failures_per_year)?;
+    let law = build_law(&format!("{field}.duration"), &p.duration)?;
+    let up = if rate > 0.0 {
+        let per_ms = rate / MS_PER_YEAR;
+        Some(Exp::new(per_ms).map_err(|_| {
+            out_of_range(
+                format!("{field}.failures_per_year"),
+                rate,
+                "a finite number ≥ 0",
+            )
+        })?)
+    } else {
+        None
+    };
+    Ok(ProcessModel { up, law })
+}
+
+impl GridModel {
+    /// Validates `params` for the time grid `grid` and builds the model.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] for a negative or non-finite limit, a zero duration, an
+    /// `available_fraction` or trace value outside `[0, 1]`, a negative or non-finite rate or
+    /// scale, or a non-positive `sigma_ln`; [`ConfigError::Inconsistent`] for overlapping
+    /// scheduled windows or a trace whose time step differs from the grid's;
+    /// [`ConfigError::TraceLength`] for a trace that does not have one value per step;
+    /// [`ConfigError::Missing`] for a trace that has not been loaded. Every error names its field,
+    /// e.g. `grid.scheduled_outages[1].available_fraction`.
+    pub fn new(params: &GridParams, grid: &TimeGrid) -> Result<GridModel, ConfigError> {
+        let import =
+            check_non_negative(format!("{FIELD}.import_limit_mw"), params.import_limit_mw.0)?;
+        let export =
+            check_non_negative(format!("{FIELD}.export_limit_mw"), params.export_limit_mw.0)?;
+        let step_ms = grid.step().as_millis();
+        let horizon_ms = grid.horizon().as_millis();
+
+        // Scheduled windows, sorted by start, checked for overlaps.
+        let mut windows: Vec<(usize, Window)> = Vec::with_capacity(params.scheduled_outages.len());
+        for (i, w) in params.scheduled_outages.iter().enumerate() {
+            let field = format!("{FIELD}.scheduled_outages[{i}]");
+            let dur = check_duration(format!("{field}.duration"), w.duration)?;
+            let af = check_fraction(format!("{field}.available_fraction"), w.available_fraction)?;
+            let start = w.start.as_millis();
+            let end = start.checked_add(dur).ok_or_else(|| {
+                out_of_range(
+                    format!("{field}.duration"),
+                    w.duration.hours().0,
+                    "start + duration < 2^64 ms",
+                )
+            })?;
+            windows.push((
+                i,
+                Window {
+                    start,
+                    end,
+                    loss: 1.0 - af,
+                },
+            ));
+        }
+        windows.sort_by_key(|(i, w)| (w.start, *i));
+        for pair in windows.windows(2) {
+            let ((i, a), (j, b)) = (pair[0], pair[1]);
+            if b.start < a.end {
+                return Err(ConfigError::Inconsistent {
+                    field: format!("{FIELD}.scheduled_outages[{}]", i.max(j)),
+                    why: "scheduled outage windows may not overlap",
+                });
+            }
+        }
+        let windows: Arc<[Window]> = windows.into_iter().map(|(_, w)| w).collect();
+
+        // Availability trace.
+        let trace = match &params.availability_trace {
+            None => None,
+            Some(t) => {
+                let field = format!("{FIELD}.availability_trace");
+                let values = t.values.as_ref().ok_or_else(|| ConfigError::Missing {
+                    field: field.clone(),
+                    why: "the trace file has not been loaded (call GridParams::load_files)",
+                })?;
+                if let Some(s) = t.step {
+                    if s != grid.step() {
+                        return Err(ConfigError::Inconsistent {
+                            field,
+                            why: "the trace's time step differs from time.step",
+                        });
+                    }
+                }
+                if values.len() as u64 != grid.steps() {
+                    return Err(ConfigError::TraceLength {
+                        field,
+                        path: t.path.clone(),
+                        expected: grid.steps(),
+                        found: values.len() as u64,
+                    });
+                }
+                for (i, &v) in values.iter().enumerate() {
+                    check_fraction(format!("{field}.values[{i}]"), v)?;
+                }
+                Some(Arc::from(values.as_slice()))
+            }
+        };
+
+        // Random processes: validate the listed ones under their own names, then build the
+        // expanded, scaled list.
+        let mut processes = Vec::new();
+        if let Some(r) = &params.random_outages {
+            let field = format!("{FIELD}.random_outages");
+            let scale = check_non_negative(format!("{field}.scale"), r.scale)?;
+            let n_preset = r.preset.map_or(0, |p| p.processes().len());
+            for (i, p) in r.processes.iter().enumerate() {
+                build_process(&format!("{field}.processes[{i}]"), p)?;
+            }
+            for (j, p) in r.processes().iter().enumerate() {
+                let name = if j < n_preset {
+                    format!("{field}.preset")
+                } else {
+                    format!("{field}.processes[{}]", j - n_preset)
+                };
+                // The scaled rate can only overflow to +∞; report it against `scale`.
+                if !p.failures_per_year.is_finite() {
+                    return Err(out_of_range(
+                        format!("{field}.scale"),
+                        scale,
+                        "a scale that keeps every failures_per_year finite",
+                    ));
+                }
+                processes.push(build_process(&name, p)?);
+            }
+        }
+        let processes: Arc<[ProcessModel]> = processes.into();
+
+        let active = windows.iter().any(|w| w.start < horizon_ms && w.loss > 0.0)
+            || trace.is_some()
+            || processes.iter().any(|p| p.up.is_some());
+        Ok(GridModel {
+            import_limit: Power(import),
+            export_limit: Power(export),
+            step_ms,
+            active,
+            windows,
+            trace,
+            processes,
+        })
+    }
+
+    /// The import limit when the feed is fully available.
+    #[inline]
+    pub fn import_limit(&self) -> Power {
+        self.import_limit
+    }
+
+    /// The export limit.
+    #[inline]
+    pub fn export_limit(&self) -> Power {
+        self.export_limit
+    }
+
+    /// Whether any source can reduce availability within the horizon (if not,
+    /// [`GridModel::availability`] always returns 1).
+    pub fn has_outages(&self) -> bool {
+        self.active
+    }
+
+    /// The state at the start of a run seeded with `seed`: random process `j` (in the order of
+    /// [`RandomOutages::processes`]) draws from `rng::stream(seed, rng::streams::GRID + j)`.
+    pub fn initial_state(&self, seed: u64) -> GridState {
+        GridState {
+            next_step: 0,
+            window: 0,
+            processes: self
+                .processes
+                .iter()
+                .enumerate()
+                .map(|(j, p)| p.first(rng::stream(seed, rng::streams::GRID + j as u64)))
+                .collect(),
+        }
+    }
+
+    /// The fraction of the import limit available on average over step `k`, and advances `state`
+    /// past it. Must be called for `k = 0, 1, 2, …` in order (checked in debug builds). Steps past
+    /// the end of the trace see no trace effect.
+    #[inline]
+    pub fn availability(&self, state: &mut GridState, k: u64) -> Fraction {
+        debug_assert_eq!(
+            k, state.next_step,
+            "grid availability evaluated out of order"
+        );
+        state.next_step = k + 1;
+        if !self.active {
+            return Fraction::ONE;
+        }
+        self.evaluate(state, k)
+    }
+
+    /// The stages of [`GridModel::availability`] for an active feed: scheduled windows, trace,
+    /// random processes, then the minimum.
+    #[inline]
+    fn evaluate(&self, state: &mut GridState, k: u64) -> Fraction {
+        let t0 = k.saturating_mul(self.step_ms);
+        let t1 = t0.saturating_add(self.step_ms);
+        let mut a = self.scheduled(&mut state.window, t0, t1);
+        if let Some(trace) = &self.trace {
+            if let Some(&v) = trace.get(k as usize) {
+                a = a.min(v);
+            }
+        }
+        a = a.min(self.random(&mut state.processes, t0, t1));
+        Fraction(a)
+    }
+
+    /// Availability over `[t0, t1)` from the scheduled windows; `cursor` is the first window that
+    /// ends after `t0`.
+    #[inline]
+    fn scheduled(&self, cursor: &mut usize, t0: u64, t1: u64) -> f64 {
+        match self.windows.get(*cursor) {
+            Some(w) if w.start < t1 => {}
+            _ => return 1.0,
+        }
+        let mut lost = 0.0;
+        let mut i = *cursor;
+        while let Some(w) = self.windows.get(i) {
+            if w.start >= t1 {
+                break;
+            }
+            let overlap = w.end.min(t1).saturating_sub(w.start.max(t0));
+            lost += overlap as f64 * w.loss;
+            if w.end > t1 {
+                break;
+            }
+            i += 1;
+        }
+        *cursor = i;
+        (1.0 - lost / self.step_ms as f64).max(0.0)
+    }
+
+    /// Availability over `[t0, t1)` from the random processes (summed down-time, capped).
+    #[inline]
+    fn random(&self, states: &mut [ProcessState], t0: u64, t1: u64) -> f64 {
+        let mut down = 0u64;
+        for (p, s) in self.processes.iter().zip(states.iter_mut()) {
+            if s.start_ms < t1 {
+                down += p.down_in(s, t0, t1);
+            }
+        }
+        if down == 0 {
+            1.0
+        } else {
+            1.0 - down.min(self.step_ms) as f64 / self.step_ms as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tolerance for availabilities computed from a few exact operations.
+    const AVAIL_TOL: f64 = 1e-12;
+    /// Relative tolerance when comparing summed down-times (f64 accumulation over many steps).
+    const DOWN_SUM_REL_TOL: f64 = 1e-9;
+    /// Statistical checks pass within this many standard errors.
+    const N_SE: f64 = 4.0;
+    /// Relative tolerance of the preset's expected minutes/yr against DOMAIN.md's 357.
+    const PRESET_REL_TOL: f64 = 0.05;
+
+    fn hourly(days: u64) -> TimeGrid {
+        TimeGrid::new(Duration::from_hours(1), Duration::from_days(days)).unwrap()
+    }
+
+    fn series(model: &GridModel, state: &mut GridState, from: u64, to: u64) -> Vec<f64> {
+        (from..to)
+            .map(|k| model.availability(state, k).value())
+            .collect()
+    }
+
+    fn all(model: &GridModel, grid: &TimeGrid, seed: u64) -> Vec<f64> {
+        let mut s = model.initial_state(seed);
+        series(model, &mut s, 0, grid.steps())
+    }
+
+    fn window(start: &str, duration: &str, af: f64) -> ScheduledOutage {
+        ScheduledOutage {
+            start: start.parse().unwrap(),
+            duration: duration.parse().unwrap(),
+            available_fraction: af,
+        }
+    }
+
+    fn with_process(law: DurationLaw, rate: f64) -> GridParams {
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.random_outages = Some(RandomOutages {
+            processes: vec![OutageProcess {
+                failures_per_year: rate,
+                duration: law,
+            }],
+            ..RandomOutages::default()
+        });
+        p
+    }
+
+    fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
+        assert!((a - b).abs() <= tol, "{what}: {a} vs {b} (tol {tol})");
+    }
+
+    /// Enumerates process `j`'s outages `[start, end)` that start before `until_ms`.
+    fn outages(model: &GridModel, seed: u64, j: usize, until_ms: u64) -> Vec<(u64, u64)> {
+        let mut st = model.initial_state(seed);
+        let p = model.processes[j];
+        let s = &mut st.processes[j];
+        let mut out = Vec::new();
+        while s.start_ms < until_ms {
+            out.push((s.start_ms, s.end_ms));
+            p.advance(s);
+        }
+        out
+    }
+
+    /// Mean and standard error of the mean.
+    fn mean_se(xs: &[f64]) -> (f64, f64) {
+        let n = xs.len() as f64;
+        let m = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+        (m, (var / n).sqrt())
+    }
+
+    #[test]
+    fn no_sources_is_always_available() {
+        let g = hourly(30);
+        let m = GridModel::new(&GridParams::new(Power::mw(5.0)), &g).unwrap();
+        assert!(!m.has_outages());
+        assert!(all(&m, &g, 1).iter().all(|&a| a == 1.0));
+        assert_eq!(m.import_limit(), Power::mw(5.0));
+        assert_eq!(m.export_limit(), Power::ZERO);
+    }
+
+    #[test]
+    fn scheduled_windows_aligned_mid_step_and_derated() {
+        let g = hourly(10);
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.scheduled_outages = vec![
+            window("1d", "3h", 0.0),      // steps 24..27 fully out
+            window("2d30m", "1h", 0.0),   // half of 48, half of 49
+            window("3d", "2h", 0.5),      // derate 50 % in 72, 73
+            window("4d10m", "20m", 0.0),  // inside one step: 1/3 lost
+            window("4d40m", "10m", 0.25), // same step: another 10 min × 0.75
+            window("400d", "1h", 0.0),    // beyond the horizon
+        ];
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 0);
+        for k in [24, 25, 26] {
+            assert_eq!(a[k], 0.0, "step {k}");
+        }
+        assert_close(a[23], 1.0, AVAIL_TOL, "before");
+        assert_close(a[27], 1.0, AVAIL_TOL, "after");
+        assert_close(a[48], 0.5, AVAIL_TOL, "mid-step start");
+        assert_close(a[49], 0.5, AVAIL_TOL, "mid-step end");
+        assert_close(a[72], 0.5, AVAIL_TOL, "derate");
+        assert_close(a[73], 0.5, AVAIL_TOL, "derate");
+        assert_close(
+            a[96],
+            1.0 - 20.0 / 60.0 - 7.5 / 60.0,
+            AVAIL_TOL,
+            "two in a step",
+        );
+        let reduced = a.iter().filter(|&&x| x < 1.0).count();
+        assert_eq!(reduced, 3 + 2 + 2 + 1);
+    }
+
+    #[test]
+    fn windows_beyond_horizon_never_happen() {
+        let g = hourly(10);
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.scheduled_outages = vec![window("10d", "1h", 0.0), window("20d", "5d", 0.0)];
+        let m = GridModel::new(&p, &g).unwrap();
+        assert!(!m.has_outages());
+        assert!(all(&m, &g, 0).iter().all(|&a| a == 1.0));
+    }
+
+    #[test]
+    fn overlapping_windows_are_an_error() {
+        let g = hourly(10);
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.scheduled_outages = vec![window("2d", "1h", 0.0), window("1d", "25h", 0.0)];
+        match GridModel::new(&p, &g) {
+            Err(ConfigError::Inconsistent { field, .. }) => {
+                assert_eq!(field, "grid.scheduled_outages[1]")
+            }
+            other => panic!("expected Inconsistent, got {other:?}"),
+        }
+        // Touching windows are fine.
+        p.scheduled_outages = vec![window("2d", "1h", 0.0), window("1d", "24h", 0.0)];
+        assert!(GridModel::new(&p, &g).is_ok());
+    }
+
+    #[test]
+    fn trace_values_come_through_and_are_checked() {
+        let g = TimeGrid::with_steps(Duration::from_minutes(15), 4).unwrap();
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.availability_trace = Some(AvailabilityTrace::from_values(vec![1.0, 0.25, 0.0, 0.75]));
+        let m = GridModel::new(&p, &g).unwrap();
+        assert_eq!(all(&m, &g, 0), vec![1.0, 0.25, 0.0, 0.75]);
+
+        p.availability_trace = Some(AvailabilityTrace::from_values(vec![1.0; 3]));
+        assert!(matches!(
+            GridModel::new(&p, &g),
+            Err(ConfigError::TraceLength {
+                expected: 4,
+                found: 3,
+                ..
+            })
+        ));
+        p.availability_trace = Some(AvailabilityTrace::from_values(vec![1.0, 1.5, 1.0, 1.0]));
+        match GridModel::new(&p, &g) {
+            Err(ConfigError::OutOfRange { field, .. }) => {
+                assert_eq!(field, "grid.availability_trace.values[1]")
+            }
+            other => panic!("expected OutOfRange, got {other:?}"),
+        }
+        let mut unloaded = AvailabilityTrace::from_values(vec![]);
+        unloaded.values = None;
+        p.availability_trace = Some(unloaded);
+        assert!(matches!(
+            GridModel::new(&p, &g),
+            Err(ConfigError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn trace_loads_from_a_file() {
+        let dir = std::env::temp_dir();
+        let name = format!(
+            "ridethrough-grid-trace-{}-{:?}.csv",
+            std::process::id(),
+            std::thread::current().id()
+        )
+        .replace(['(', ')'], "");
+        let path = dir.join(&name);
+        std::fs::write(&path, "t_s,avail\n0,1\n3600,0.5\n7200,0\n").unwrap();
+        let toml_text =
+            format!("import_limit_mw = 3.0\navailability_trace = {{ path = {name:?} }}\n");
+        let mut p: GridParams = toml::from_str(&toml_text).unwrap();
+        p.load_files(&dir).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let g = TimeGrid::with_steps(Duration::from_hours(1), 3).unwrap();
+        let m = GridModel::new(&p, &g).unwrap();
+        assert_eq!(all(&m, &g, 0), vec![1.0, 0.5, 0.0]);
+        // The same file on a 15-minute grid is inconsistent.
+        let g15 = TimeGrid::with_steps(Duration::from_minutes(15), 3).unwrap();
+        assert!(matches!(
+            GridModel::new(&p, &g15),
+            Err(ConfigError::Inconsistent { .. })
+        ));
+    }
+
+    #[test]
+    fn sources_combine_by_minimum() {
+        let g = TimeGrid::with_steps(Duration::from_hours(1), 4).unwrap();
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.scheduled_outages = vec![window("1h", "2h", 0.5)];
+        p.availability_trace = Some(AvailabilityTrace::from_values(vec![0.8, 0.9, 0.2, 1.0]));
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 0);
+        for (got, want) in a.iter().zip([0.8, 0.5, 0.2, 1.0]) {
+            assert_close(*got, want, AVAIL_TOL, "min");
+        }
+    }
+
+    #[test]
+    fn random_series_is_reproducible_per_seed() {
+        let g = hourly(365 * 20);
+        let p = with_process(
+            DurationLaw::Exponential {
+                mean: Duration::from_hours(3),
+            },
+            5.0,
+        );
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 7);
+        assert_eq!(a, all(&m, &g, 7));
+        assert_ne!(a, all(&m, &g, 8));
+        assert!(a.iter().any(|&x| x < 1.0));
+    }
+
+    #[test]
+    fn renewal_statistics_match_theory() {
+        // 2000 years at 1 h steps; λ·E[D] is large enough to tell λ from λ/(1+λE[D]).
+        let years = 2000u64;
+        let g = hourly(365 * years);
+        let law = DurationLaw::Exponential {
+            mean: Duration::from_hours(24),
+        };
+        let p = with_process(law.clone(), 50.0);
+        let m = GridModel::new(&p, &g).unwrap();
+        let proc = &p.random_outages.as_ref().unwrap().processes[0];
+        let seed = 2024;
+
+        // Down-time per year from the availability series.
+        let mut s = m.initial_state(seed);
+        let mut down_h = vec![0.0; years as usize];
+        for k in 0..g.steps() {
+            down_h[(k / 8760) as usize] += 1.0 - m.availability(&mut s, k).value();
+        }
+        // Outage starts per year from the process itself.
+        let horizon = g.horizon().as_millis();
+        let events = outages(&m, seed, 0, horizon);
+        let mut counts = vec![0.0; years as usize];
+        for (start, _) in &events {
+            counts[(*start / (8760 * MS_PER_HOUR)) as usize] += 1.0;
+        }
+        // The series accounts for every outage's overlap with the horizon exactly.
+        let total_from_events: f64 = events
+            .iter()
+            .map(|&(a, b)| (b.min(horizon) - a) as f64 / MS_PER_HOUR as f64)
+            .sum();
+        let total_from_series: f64 = down_h.iter().sum();
+        assert_close(
+            total_from_series,
+            total_from_events,
+            DOWN_SUM_REL_TOL * total_from_events,
+            "down-time accounting",
+        );
+
+        let (n_mean, n_se) = mean_se(&counts);
+        let want_n = proc.mean_events_per_year();
+        assert_close(n_mean, want_n, N_SE * n_se, "events/yr");
+        assert!(
+            (n_mean - 50.0).abs() > N_SE * n_se,
+            "renewal correction is visible"
+        );
+        let (d_mean, d_se) = mean_se(&down_h);
+        assert_close(
+            d_mean,
+            proc.mean_down_per_year().0,
+            N_SE * d_se,
+            "down h/yr",
+        );
+    }
+
+    #[test]
+    fn fixed_law_gives_exact_durations() {
+        let g = hourly(365 * 10);
+        let fixed = Duration::from_minutes(150);
+        let p = with_process(DurationLaw::Fixed { duration: fixed }, 20.0);
+        let m = GridModel::new(&p, &g).unwrap();
+        let horizon = g.horizon().as_millis();
+        let ev = outages(&m, 3, 0, horizon);
+        assert!(ev.len() > 100);
+        assert!(ev.iter().all(|&(a, b)| b - a == fixed.as_millis()));
+        let series_down: f64 = all(&m, &g, 3).iter().map(|a| 1.0 - a).sum();
+        let events_down: f64 = ev
+            .iter()
+            .map(|&(a, b)| (b.min(horizon) - a) as f64 / MS_PER_HOUR as f64)
+            .sum();
+        assert_close(
+            series_down,
+            events_down,
+            DOWN_SUM_REL_TOL * events_down,
+            "down",
+        );
+    }
+
+    #[test]
+    fn sub_step_outages_give_the_right_down_fraction() {
+        let years = 200u64;
+        let g = hourly(365 * years);
+        let law = DurationLaw::Fixed {
+            duration: Duration::from_minutes(10),
+        };
+        let p = with_process(law, 1000.0);
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 11);
+        // Several outages in one step must occur at this rate.
+        assert!(a.iter().any(|&x| x < 1.0 - 20.0 / 60.0 + AVAIL_TOL));
+        let per_year: Vec<f64> = a
+            .chunks(8760)
+            .map(|c| c.iter().map(|x| 1.0 - x).sum::<f64>() / 8760.0)
+            .collect();
+        let (mean, se) = mean_se(&per_year);
+        let (lambda, d) = (1000.0, 1.0 / 6.0);
+        let want = lambda * d / HOURS_PER_YEAR / (1.0 + lambda * d / HOURS_PER_YEAR);
+        assert_close(mean, want, N_SE * se, "down fraction");
+    }
+
+    fn preset_params(preset: OutagePreset) -> GridParams {
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.random_outages = Some(RandomOutages {
+            preset: Some(preset),
+            ..RandomOutages::default()
+        });
+        p
+    }
+
+    #[test]
+    fn snapshot_and_resume_are_identical() {
+        let g = hourly(365 * 50);
+        let mut p = preset_params(OutagePreset::Distribution);
+        p.scheduled_outages = vec![window("100d", "3d", 0.3), window("3000d", "1h", 0.0)];
+        let m = GridModel::new(&p, &g).unwrap();
+        let n = g.steps();
+        let cut = n / 3 + 17;
+        let mut s = m.initial_state(99);
+        let head = series(&m, &mut s, 0, cut);
+        let snapshot = s.clone();
+        let json = serde_json::to_string(&s).unwrap();
+        let tail = series(&m, &mut s, cut, n);
+        assert!(head.iter().chain(&tail).any(|&x| x < 1.0));
+
+        let mut resumed = snapshot;
+        assert_eq!(series(&m, &mut resumed, cut, n), tail);
+        let mut from_json: GridState = serde_json::from_str(&json).unwrap();
+        assert_eq!(from_json.next_step(), cut);
+        assert_eq!(series(&m, &mut from_json, cut, n), tail);
+    }
+
+    #[test]
+    fn distribution_preset_matches_domain_numbers() {
+        let r = RandomOutages {
+            preset: Some(OutagePreset::Distribution),
+            ..RandomOutages::default()
+        };
+        let minutes: f64 = r
+            .processes()
+            .iter()
+            .map(|p| p.failures_per_year * p.duration.mean_hours() * 60.0)
+            .sum();
+        assert_close(minutes, 357.0, PRESET_REL_TOL * 357.0, "preset min/yr");
+        // Transmission is the same with rates × 0.3, and `scale` multiplies on top.
+        let t = RandomOutages {
+            preset: Some(OutagePreset::Transmission),
+            scale: 2.0,
+            processes: vec![OutageProcess {
+                failures_per_year: 1.0,
+                duration: DurationLaw::Fixed {
+                    duration: Duration::from_hours(1),
+                },
+            }],
+        }
+        .processes();
+        assert_eq!(t.len(), 3);
+        assert_close(t[0].failures_per_year, 0.6, AVAIL_TOL, "scaled preset");
+        assert_close(t[1].failures_per_year, 0.18, AVAIL_TOL, "scaled preset");
+        assert_close(t[2].failures_per_year, 2.0, AVAIL_TOL, "scaled listed");
+    }
+
+    #[test]
+    fn example_toml_parses() {
+        let text = r#"
+import_limit_mw = 20.0
+[[scheduled_outages]]
+start = "30d"
+duration = "6h"
+[[scheduled_outages]]
+start = "60d"
+duration = "2h"
+available_fraction = 0.5
+[random_outages]
+preset = "distribution"
+scale = 1.0
+[[random_outages.processes]]
+failures_per_year = 2.0
+duration = { law = "exponential", mean = "30m" }
+"#;
+        let p: GridParams = toml::from_str(text).unwrap();
+        assert_eq!(p.import_limit_mw, Power::mw(20.0));
+        assert_eq!(p.export_limit_mw, Power::ZERO);
+        assert_eq!(p.scheduled_outages[1].available_fraction, 0.5);
+        let r = p.random_outages.as_ref().unwrap();
+        assert_eq!(r.preset, Some(OutagePreset::Distribution));
+        assert_eq!(
+            r.processes[0].duration,
+            DurationLaw::Exponential {
+                mean: Duration::from_minutes(30)
+            }
+        );
+        assert_eq!(r.processes().len(), 3);
+        let g = hourly(365);
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 1);
+        assert_eq!(a[30 * 24], 0.0);
+        assert!(a[60 * 24] <= 0.5 + AVAIL_TOL, "derate");
+
+        // Other laws and a JSON round trip.
+        let fixed: DurationLaw = toml::from_str("law = \"fixed\"\nduration = \"2h\"").unwrap();
+        assert_eq!(
+            fixed,
+            DurationLaw::Fixed {
+                duration: Duration::from_hours(2)
+            }
+        );
+        let ln: DurationLaw =
+            toml::from_str("law = \"log_normal\"\nmedian = \"1.2h\"\nsigma_ln = 1.0").unwrap();
+        assert!(matches!(ln, DurationLaw::LogNormal { .. }));
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<GridParams>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_everywhere() {
+        for bad in [
+            "import_limit_mw = 1.0\nimport_limt = 2.0",
+            "import_limit_mw = 1.0\n[[scheduled_outages]]\nstart = \"1d\"\nduration = \"1h\"\nfraction = 0.5",
+            "import_limit_mw = 1.0\n[random_outages]\npreset = \"distribution\"\nscal = 2.0",
+            "import_limit_mw = 1.0\n[random_outages]\npreset = \"nearby\"",
+            "import_limit_mw = 1.0\n[[random_outages.processes]]\nfailures_per_year = 1.0\nrate = 2.0\nduration = { law = \"fixed\", duration = \"1h\" }",
+            // a misspelt key inside a duration law
+            "import_limit_mw = 1.0\n[[random_outages.processes]]\nfailures_per_year = 1.0\nduration = { law = \"log_normal\", median = \"1h\", sigma = 1.0, sigma_ln = 1.0 }",
+            "import_limit_mw = 1.0\n[[random_outages.processes]]\nfailures_per_year = 1.0\nduration = { law = \"exponential\", mean = \"1h\", meen = \"2h\" }",
+            "import_limit_mw = 1.0\n[[random_outages.processes]]\nfailures_per_year = 1.0\nduration = { law = \"weibull\", mean = \"1h\" }",
+            "import_limit_mw = 1.0\navailability_trace = { path = \"a.csv\", colum = \"x\" }",
+        ] {
+            let err = toml::from_str::<GridParams>(bad).expect_err(bad).to_string();
+            assert!(
+                err.contains("unknown field") || err.contains("unknown variant"),
+                "{bad}: {err}"
+            );
+        }
+        let json_bad = r#"{"law":"fixed","duration":"1h","extra":1}"#;
+        let err = serde_json::from_str::<DurationLaw>(json_bad).unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+    }
+
+    fn field_of(r: Result<GridModel, ConfigError>) -> String {
+        match r {
+            Err(ConfigError::OutOfRange { field, .. }) => field,
+            other => panic!("expected OutOfRange, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let g = hourly(10);
+        let mut p = GridParams::new(Power::mw(-1.0));
+        assert_eq!(field_of(GridModel::new(&p, &g)), "grid.import_limit_mw");
+        p = GridParams::new(Power::mw(1.0));
+        p.export_limit_mw = Power(f64::NAN);
+        assert_eq!(field_of(GridModel::new(&p, &g)), "grid.export_limit_mw");
+
+        p = GridParams::new(Power::mw(1.0));
+        p.scheduled_outages = vec![window("1d", "1h", 0.0), window("2d", "1h", 1.5)];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.scheduled_outages[1].available_fraction"
+        );
+        p.scheduled_outages = vec![window("1d", "0s", 0.0)];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.scheduled_outages[0].duration"
+        );
+
+        let fixed = DurationLaw::Fixed {
+            duration: Duration::from_hours(1),
+        };
+        p = with_process(fixed, -1.0);
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.random_outages.processes[0].failures_per_year"
+        );
+        p = with_process(
+            DurationLaw::LogNormal {
+                median: Duration::from_hours(1),
+                sigma_ln: 0.0,
+            },
+            1.0,
+        );
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.random_outages.processes[0].duration.sigma_ln"
+        );
+        p = with_process(
+            DurationLaw::Exponential {
+                mean: Duration::ZERO,
+            },
+            1.0,
+        );
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.random_outages.processes[0].duration.mean"
+        );
+        p = with_process(
+            DurationLaw::Fixed {
+                duration: Duration::ZERO,
+            },
+            1.0,
+        );
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.random_outages.processes[0].duration.duration"
+        );
+        p = preset_params(OutagePreset::Distribution);
+        p.random_outages.as_mut().unwrap().scale = f64::INFINITY;
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.random_outages.scale"
+        );
+    }
+
+    #[test]
+    fn zero_rate_processes_are_inert() {
+        let g = hourly(365);
+        let mut p = preset_params(OutagePreset::Transmission);
+        p.random_outages.as_mut().unwrap().scale = 0.0;
+        let m = GridModel::new(&p, &g).unwrap();
+        assert!(!m.has_outages());
+        assert!(all(&m, &g, 5).iter().all(|&a| a == 1.0));
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests, one binary (link time matters on 2 cores).
+
+mod bad_input;
+mod closed_form;
+mod common;
+mod determinism;
+mod properties;
+mod scenarios;

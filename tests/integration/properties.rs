@@ -1,0 +1,220 @@
+//! Property tests over random parameters, profiles, outages and policies: the energy balance
+//! closes every step, the SoC stays in its window, nothing is unserved without an outage when
+//! the import limit covers the peak, and the peak-shaving cap holds whenever the battery could
+//! hold it.
+
+use crate::common::*;
+use proptest::prelude::*;
+use ridethrough::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Case {
+    step_ms: u64,
+    steps: u64,
+    import_mw: f64,
+    it_mw: f64,
+    swing: Option<(f64, f64, u64, f64)>,
+    units: u32,
+    power_mw: f64,
+    energy_mwh: f64,
+    rte: f64,
+    soc_lo: f64,
+    soc_hi: f64,
+    initial: f64,
+    reserve: f64,
+    self_discharge: f64,
+    aux_kw: f64,
+    policy: u8,
+    policy_x: f64,
+    outage: Option<(f64, f64, f64)>,
+    random_rate: f64,
+    seed: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        (
+            prop::sample::select(vec![100u64, 1_000, 60_000, 900_000, 3_600_000]),
+            20u64..300,
+            0.0..40.0f64,
+            0.0..15.0f64,
+            prop::option::of((1.0..10.0f64, 0.0..1.0f64, 1u64..5, 0.1..1.0f64)),
+        ),
+        (
+            0u32..4,
+            0.1..10.0f64,
+            0.1..30.0f64,
+            0.5..1.0f64,
+            0.0..0.4f64,
+            0.6..1.0f64,
+            0.0..1.0f64,
+            0.0..1.0f64,
+            0.0..0.2f64,
+            0.0..50.0f64,
+        ),
+        (
+            0u8..3,
+            0.0..1.0f64,
+            prop::option::of((0.0..1.0f64, 0.0..1.0f64, 0.0..1.0f64)),
+            prop::sample::select(vec![0.0, 50.0, 2000.0]),
+            any::<u64>(),
+        ),
+    )
+        .prop_map(|(a, b, c)| Case {
+            step_ms: a.0,
+            steps: a.1,
+            import_mw: a.2,
+            it_mw: a.3,
+            swing: a.4,
+            units: b.0,
+            power_mw: b.1,
+            energy_mwh: b.2,
+            rte: b.3,
+            soc_lo: b.4,
+            soc_hi: b.5,
+            initial: b.4 + (b.5 - b.4) * b.6,
+            reserve: b.4 + (b.5 - b.4) * b.7,
+            self_discharge: b.8,
+            aux_kw: b.9,
+            policy: c.0,
+            policy_x: c.1,
+            outage: c.2,
+            random_rate: c.3,
+            seed: c.4,
+        })
+}
+
+fn build(c: &Case) -> (Site, Policy) {
+    let step = Duration::from_millis(c.step_ms);
+    let time = TimeGrid::with_steps(step, c.steps).unwrap();
+    let mut toml_load = format!(
+        "pue = 1.2\n[[it]]\nkind = \"constant\"\nit_mw = {}\n",
+        c.it_mw
+    );
+    if let Some((high, low_frac, period_s, duty)) = c.swing {
+        toml_load += &format!(
+            "[[it]]\nkind = \"training_swing\"\nhigh_mw = {high}\nlow_mw = {}\nperiod = \"{period_s}s\"\nduty = {duty}\n",
+            high * low_frac
+        );
+    }
+    let load: LoadParams = toml::from_str(&toml_load).unwrap();
+    let horizon_ms = (c.step_ms * c.steps) as f64;
+    let mut grid_toml = format!("import_limit_mw = {}\n", c.import_mw);
+    if let Some((s, d, f)) = c.outage {
+        grid_toml += &format!(
+            "[[scheduled_outages]]\nstart = \"{}ms\"\nduration = \"{}ms\"\navailable_fraction = {f}\n",
+            (s * horizon_ms) as u64,
+            ((d * horizon_ms) as u64).max(1)
+        );
+    }
+    if c.random_rate > 0.0 {
+        grid_toml += &format!(
+            "[random_outages]\n[[random_outages.processes]]\nfailures_per_year = {}\nduration = {{ law = \"exponential\", mean = \"{}ms\" }}\n",
+            c.random_rate,
+            (horizon_ms / 10.0).max(1.0) as u64
+        );
+    }
+    let grid: GridParams = toml::from_str(&grid_toml).unwrap();
+    let battery = BatteryParams {
+        units: c.units,
+        power_mw: Some(c.power_mw),
+        energy_mwh: Some(c.energy_mwh),
+        round_trip_efficiency: Some(c.rte),
+        soc_min: Some(c.soc_lo),
+        soc_max: Some(c.soc_hi),
+        initial_soc: Some(c.initial),
+        reserve_soc: Some(c.reserve),
+        self_discharge_per_day: Some(c.self_discharge),
+        aux_load_kw: Some(c.aux_kw),
+        ..BatteryParams::none()
+    };
+    let site = Site::new(time, &grid, &battery, &load).unwrap();
+    let policy = match c.policy {
+        0 => Policy::BackupOnly {
+            recharge_rate_mw: (c.policy_x > 0.5).then_some(c.policy_x * 5.0),
+        },
+        1 => Policy::PeakShaving {
+            import_cap_mw: c.policy_x * 20.0,
+            recharge_rate_mw: None,
+        },
+        _ => Policy::RampLimiting {
+            max_ramp_mw_per_s: 0.001 + c.policy_x,
+            soc_target: Some(0.5),
+            recovery: None,
+        },
+    };
+    (site, policy)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn balance_closes_and_soc_stays_in_window(c in case()) {
+        let (site, policy) = build(&c);
+        let mut trace = TraceRecorder::default();
+        let mut sim = site.simulate(policy, c.seed);
+        sim.run(&mut trace);
+        let (lo, hi) = site.battery.soc_window();
+        for r in &trace.rows {
+            let demand = r.facility_mw + r.aux_mw;
+            prop_assert!(r.balance_residual_mw().abs() <= BALANCE_TOL_MW * demand.max(1.0),
+                "step {}: residual {}", r.step, r.balance_residual_mw());
+            prop_assert!(r.soc >= lo.value() - SOC_TOL && r.soc <= hi.value() + SOC_TOL,
+                "step {}: SoC {} outside [{}, {}]", r.step, r.soc, lo.value(), hi.value());
+            for v in [r.import_mw, r.export_mw, r.discharge_mw, r.charge_mw, r.unserved_mw] {
+                prop_assert!(v >= 0.0 && v.is_finite());
+            }
+            prop_assert!(r.import_mw <= r.available_import_mw + 1e-9);
+            prop_assert!(r.charge_mw == 0.0 || r.discharge_mw == 0.0);
+        }
+        // Storage energy: change in stored energy = charge − discharge − losses.
+        let rep = sim.report();
+        let t = &rep.totals;
+        let stored = (rep.soc.last - rep.soc.initial) * rep.site.battery_capacity_mwh;
+        let flows = t.charge_mwh - t.discharge_mwh - rep.battery_losses_mwh;
+        prop_assert!((stored - flows).abs() < ENERGY_TOL_MWH, "storage residual {}", stored - flows);
+        let lol: f64 = rep.loss_of_load.iter().map(|e| e.unserved_mwh).sum();
+        prop_assert!((lol - t.unserved_mwh).abs() < ENERGY_TOL_MWH);
+    }
+
+    #[test]
+    fn nothing_unserved_without_outage_when_import_covers_the_peak(mut c in case()) {
+        c.outage = None;
+        c.random_rate = 0.0;
+        let (site, policy) = build(&c);
+        let peak = site.load.peak_facility_power() + site.battery.aux_load();
+        let c2 = Case { import_mw: peak.value() + c.import_mw, ..c.clone() };
+        let (site, policy2) = build(&c2);
+        let _ = policy;
+        let mut sim = site.simulate(policy2, c.seed);
+        let r = sim.run(&mut ()).report();
+        prop_assert_eq!(r.totals.unserved_mwh, 0.0);
+        prop_assert!(r.loss_of_load.is_empty());
+    }
+
+    #[test]
+    fn peak_shaving_cap_holds_whenever_the_battery_could_hold_it(mut c in case()) {
+        c.policy = 1;
+        c.outage = None;
+        c.random_rate = 0.0;
+        let (site, policy) = build(&c);
+        let cap = match policy { Policy::PeakShaving { import_cap_mw, .. } => import_cap_mw, _ => unreachable!() };
+        let reserve = site.battery.reserve_soc().value();
+        let pmax = site.battery.max_discharge_power().value();
+        let mut trace = TraceRecorder::default();
+        let mut sim = site.simulate(policy, c.seed);
+        sim.run(&mut trace);
+        for r in &trace.rows {
+            if r.import_mw > cap + 1e-9 {
+                // Only allowed when the battery gave all it could: at its power limit, or down
+                // to the reserve (or a fleet of no units).
+                let at_power = r.discharge_mw >= pmax - 1e-9;
+                let at_reserve = r.soc <= reserve + 1e-9;
+                prop_assert!(at_power || at_reserve || site.battery.units() == 0,
+                    "step {}: import {} > cap {cap} with discharge {} of {pmax} and SoC {} (reserve {reserve})",
+                    r.step, r.import_mw, r.discharge_mw, r.soc);
+            }
+        }
+    }
+}
