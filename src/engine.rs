@@ -26,7 +26,7 @@ use crate::grid::{GridModel, GridParams, GridState};
 use crate::load::{LoadModel, LoadParams};
 use crate::policy::{Dispatch, Observation};
 use crate::recorder::Recorder;
-use crate::report::{Report, SiteSummary, StepRecord, Tally};
+use crate::report::{Report, SiteSummary, StepRecord, Tally, UNSERVED_EPSILON_MW};
 use crate::time::TimeGrid;
 use crate::units::{Hours, Power};
 use serde::{Deserialize, Serialize};
@@ -262,9 +262,15 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         };
         // 6. grid
         let need = demand - discharge + charge;
-        let import = need.clamp_to(Power::ZERO, available);
         let export = (-need).max(Power::ZERO);
-        let unserved = (need - available).max(Power::ZERO);
+        let mut import = need.clamp_to(Power::ZERO, available);
+        let mut unserved = (need - available).max(Power::ZERO);
+        if unserved.value() <= UNSERVED_EPSILON_MW {
+            // A shortfall met to the last few ulps (e.g. demand − (demand − available)): the
+            // rounding residue is import, not loss of load, so the balance stays exact.
+            import = need.max(Power::ZERO);
+            unserved = Power::ZERO;
+        }
         // 7. settle
         let losses = fleet.settle(&mut s.battery, discharge, charge, dt);
         // 8. record

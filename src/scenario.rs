@@ -19,7 +19,7 @@
 //! duration = "3h"
 //! [battery]
 //! preset = "megapack2xl_4h"
-//! units = 10
+//! units = 12
 //! [load]
 //! pue = 1.25
 //! [[load.it]]
@@ -32,7 +32,8 @@
 //! let site = scenario.site()?;
 //! let mut sim = site.simulate(scenario.policy, scenario.seed);
 //! let report = sim.run(&mut ()).report();
-//! // 10 MW for 3 h is 30 MWh; ten 4-hour Megapacks hold ≈39 MWh: carried through.
+//! // 10 MW for 3 h is 30 MWh; twelve 4-hour Megapacks give 11.7 MW and hold ≈47 MWh: carried
+//! // through. (Ten would hold enough energy but give only 9.8 MW: load would be lost.)
 //! assert_eq!(report.grid_outages.len(), 1);
 //! assert!(report.grid_outages[0].carried_through);
 //! assert_eq!(report.totals.unserved_mwh, 0.0);

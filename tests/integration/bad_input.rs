@@ -96,7 +96,11 @@ fn out_of_range_numbers_name_field_value_and_range() {
 
 #[test]
 fn reserve_above_the_window_is_an_error() {
-    let err = with("reserve_soc = 0.2", "reserve_soc = 0.95\nsoc_max = 0.9").unwrap_err();
+    let err = with(
+        "initial_soc = 1.0\nreserve_soc = 0.2",
+        "initial_soc = 0.9\nsoc_max = 0.9\nreserve_soc = 0.95",
+    )
+    .unwrap_err();
     assert_eq!(field(&err), "battery.reserve_soc");
 }
 

@@ -12,7 +12,7 @@ fn scenario() -> Scenario {
         .replace("horizon = \"365d\"", "horizon = \"20d\"")
         .replace(
             "preset = \"distribution\"",
-            "preset = \"distribution\"\nscale = 20.0",
+            "preset = \"distribution\"\nscale = 100.0",
         );
     Scenario::from_toml_str(&text).unwrap()
 }
