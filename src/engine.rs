@@ -139,7 +139,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             battery,
             policy,
             previous_import: Power::ZERO,
-            tally: Tally::new(site.battery.soc(&battery)),
+            tally: Tally::new(site.battery.soc(&battery), site.time.step()),
         };
         Simulation::from_state(site, state)
     }
@@ -294,13 +294,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             "energy balance does not close at step {k}: residual {} MW",
             row.balance_residual_mw()
         );
-        s.tally.add(
-            &row,
-            site.time.step(),
-            soc_before,
-            fleet.reserve_soc().value(),
-            import_limit,
-        );
+        s.tally
+            .add(&row, soc_before, fleet.reserve_soc().value(), import_limit);
         s.tally
             .add_losses(losses.charge, losses.discharge, self_loss);
         s.previous_import = import;
@@ -334,7 +329,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let site = self.site;
         let fleet = &site.battery;
         let tally = &self.state.tally;
-        let totals = *tally.totals();
+        let totals = tally.totals();
         let usable = fleet.usable_energy().value();
         let drawn = totals.discharge_mwh + totals.discharge_loss_mwh;
         Report {
@@ -355,7 +350,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 + totals.discharge_loss_mwh
                 + totals.self_discharge_mwh,
             equivalent_full_cycles: if usable > 0.0 { drawn / usable } else { 0.0 },
-            soc: tally.soc_stats(fleet.reserve_soc().value(), site.time.step()),
+            soc: tally.soc_stats(fleet.reserve_soc().value()),
             grid_outages: tally.grid_outage_events().copied().collect(),
             loss_of_load: tally.loss_of_load_events().copied().collect(),
         }

@@ -64,6 +64,11 @@ pub mod units;
 
 pub use error::ConfigError;
 
+/// The README's Rust code, compiled and run as a doc-test so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// The types most programs need.
 pub mod prelude {
     pub use crate::battery::{BatteryParams, Fleet, Preset};

@@ -335,7 +335,7 @@ impl LoadModel {
             model.peak_it_mw += peak;
             match compiled {
                 Compiled::Constant(v) => model.constant_mw += v,
-                Compiled::Varying(p) => model.profiles.push(p),
+                Compiled::Varying(p) => model.profiles.push(tabulate(p, model.step_ms)),
             }
         }
         Ok(model)
@@ -399,6 +399,49 @@ enum Profile {
     TraceAveraged(Vec<f64>),
     /// A trace coarser than the grid, held.
     TraceHeld(TraceHold),
+    /// A periodic profile whose step averages repeat every `values.len()` steps, precomputed
+    /// with the exact evaluator: step `k` reads `values[k mod n]`.
+    Table {
+        /// One period of step averages, MW.
+        values: Vec<f64>,
+        /// `n = values.len()`.
+        n: FastDiv,
+    },
+}
+
+/// Largest table of step averages a periodic profile is replaced by (8 MiB of `f64`).
+const TABLE_LIMIT: u64 = 1 << 20;
+
+/// Replaces a periodic profile by the table of its step averages when its period in steps,
+/// `lcm(profile period, step) / step`, is at most [`TABLE_LIMIT`]. The table holds exactly the
+/// values the evaluator computes, so this changes speed, not results.
+fn tabulate(p: Profile, step_ms: u64) -> Profile {
+    let period_ms = match &p {
+        Profile::Swing(sw) => match &sw.dip {
+            // `every` is a whole number of swing periods, so the pattern repeats every `every`.
+            Some(dip) => dip.every.p.d,
+            None => sw.period.p.d,
+        },
+        Profile::Daily(_) => 86_400_000,
+        _ => return p,
+    };
+    let n = period_ms / gcd(period_ms, step_ms);
+    if n > TABLE_LIMIT {
+        return p;
+    }
+    let values = (0..n).map(|k| p.average(k, k * step_ms)).collect();
+    Profile::Table {
+        values,
+        n: FastDiv::new(n),
+    }
+}
+
+/// Greatest common divisor.
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 impl Profile {
@@ -410,6 +453,7 @@ impl Profile {
             Profile::Daily(d) => d.average(a),
             Profile::TraceAveraged(v) => v[k as usize],
             Profile::TraceHeld(t) => t.average(a),
+            Profile::Table { values, n } => values[n.div_rem(k).1 as usize],
         }
     }
 }

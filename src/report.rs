@@ -149,10 +149,31 @@ pub struct SocStats {
     pub hours_below_reserve: f64,
 }
 
+/// Per-step sums of the average powers (MW·steps); × the step length gives MWh.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+struct Sums {
+    facility: f64,
+    aux: f64,
+    import: f64,
+    export: f64,
+    charge: f64,
+    discharge: f64,
+    unserved: f64,
+    curtailment: f64,
+    lol_steps: u64,
+    impaired_steps: u64,
+}
+
 /// The incremental record a simulation keeps; part of its snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
-    totals: Totals,
+    step: Duration,
+    steps: u64,
+    sums: Sums,
+    charge_loss_mwh: f64,
+    discharge_loss_mwh: f64,
+    self_discharge_mwh: f64,
+    max_residual: f64,
     soc_initial: f64,
     soc_min: f64,
     soc_sum: f64,
@@ -165,10 +186,16 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// An empty tally for a run starting at `initial_soc`.
-    pub fn new(initial_soc: Fraction) -> Tally {
+    /// An empty tally for a run of steps of `step` starting at `initial_soc`.
+    pub fn new(initial_soc: Fraction, step: Duration) -> Tally {
         Tally {
-            totals: Totals::default(),
+            step,
+            steps: 0,
+            sums: Sums::default(),
+            charge_loss_mwh: 0.0,
+            discharge_loss_mwh: 0.0,
+            self_discharge_mwh: 0.0,
+            max_residual: 0.0,
             soc_initial: initial_soc.value(),
             soc_min: initial_soc.value(),
             soc_sum: 0.0,
@@ -186,88 +213,129 @@ impl Tally {
     pub(crate) fn add(
         &mut self,
         r: &StepRecord,
-        step: Duration,
         soc_before: f64,
         reserve: f64,
         import_limit: Power,
     ) {
-        let h = step.hours().value();
-        let t = &mut self.totals;
-        t.steps += 1;
-        t.facility_mwh += r.facility_mw * h;
-        t.aux_mwh += r.aux_mw * h;
-        t.import_mwh += r.import_mw * h;
-        t.export_mwh += r.export_mw * h;
-        t.charge_mwh += r.charge_mw * h;
-        t.discharge_mwh += r.discharge_mw * h;
-        t.unserved_mwh += r.unserved_mw * h;
-        t.curtailment_mwh += r.curtailment_mw * h;
-        let residual = r.balance_residual_mw().abs();
-        if residual > t.max_balance_residual_mw {
-            t.max_balance_residual_mw = residual;
-        }
+        self.steps += 1;
+        let m = &mut self.sums;
+        m.facility += r.facility_mw;
+        m.aux += r.aux_mw;
+        m.import += r.import_mw;
+        m.export += r.export_mw;
+        m.charge += r.charge_mw;
+        m.discharge += r.discharge_mw;
+        m.unserved += r.unserved_mw;
+        m.curtailment += r.curtailment_mw;
+        self.max_residual = self.max_residual.max(r.balance_residual_mw().abs());
         self.soc_min = self.soc_min.min(r.soc);
         self.soc_sum += r.soc;
         self.soc_last = r.soc;
-        if r.soc < reserve - 1e-12 {
-            self.steps_below_reserve += 1;
-        }
+        self.steps_below_reserve += u64::from(r.soc < reserve - 1e-12);
 
         let impaired = r.availability < 1.0 - OUTAGE_EPSILON;
         let lost = r.unserved_mw > UNSERVED_EPSILON_MW;
-        if impaired {
-            t.grid_impaired_hours += h;
-            let depth = (import_limit.value() * (1.0 - r.availability)).max(0.0);
-            let ev = self.open_outage.get_or_insert(GridOutage {
-                start_step: r.step,
-                end_step: r.step,
-                start: step * r.step,
-                duration: Duration::ZERO,
-                depth_mw: 0.0,
-                soc_at_start: soc_before,
-                min_soc: soc_before,
-                unserved_mwh: 0.0,
-                carried_through: true,
-            });
-            ev.end_step = r.step + 1;
-            ev.duration = ev.duration + step;
-            ev.depth_mw = ev.depth_mw.max(depth);
-            ev.min_soc = ev.min_soc.min(r.soc);
-            if lost {
-                ev.unserved_mwh += r.unserved_mw * h;
-                ev.carried_through = false;
+        if impaired || self.open_outage.is_some() {
+            self.track_outage(r, impaired, lost, soc_before, import_limit);
+        }
+        if lost || self.open_lol.is_some() {
+            self.track_loss_of_load(r, lost);
+        }
+    }
+
+    /// Opens, extends or closes the current grid outage event.
+    #[cold]
+    fn track_outage(
+        &mut self,
+        r: &StepRecord,
+        impaired: bool,
+        lost: bool,
+        soc_before: f64,
+        import_limit: Power,
+    ) {
+        if !impaired {
+            if let Some(ev) = self.open_outage.take() {
+                self.grid_outages.push(ev);
             }
-        } else if let Some(ev) = self.open_outage.take() {
-            self.grid_outages.push(ev);
+            return;
         }
+        let step = self.step;
+        let h = step.hours().value();
+        self.sums.impaired_steps += 1;
+        let depth = (import_limit.value() * (1.0 - r.availability)).max(0.0);
+        let ev = self.open_outage.get_or_insert(GridOutage {
+            start_step: r.step,
+            end_step: r.step,
+            start: step * r.step,
+            duration: Duration::ZERO,
+            depth_mw: 0.0,
+            soc_at_start: soc_before,
+            min_soc: soc_before,
+            unserved_mwh: 0.0,
+            carried_through: true,
+        });
+        ev.end_step = r.step + 1;
+        ev.duration = ev.duration + step;
+        ev.depth_mw = ev.depth_mw.max(depth);
+        ev.min_soc = ev.min_soc.min(r.soc);
         if lost {
-            t.loss_of_load_hours += h;
-            let ev = self.open_lol.get_or_insert(LossOfLoad {
-                start_step: r.step,
-                start: step * r.step,
-                duration: Duration::ZERO,
-                unserved_mwh: 0.0,
-                peak_shortfall_mw: 0.0,
-            });
-            ev.duration = ev.duration + step;
             ev.unserved_mwh += r.unserved_mw * h;
-            ev.peak_shortfall_mw = ev.peak_shortfall_mw.max(r.unserved_mw);
-        } else if let Some(ev) = self.open_lol.take() {
-            self.loss_of_load.push(ev);
+            ev.carried_through = false;
         }
+    }
+
+    /// Opens, extends or closes the current loss-of-load event.
+    #[cold]
+    fn track_loss_of_load(&mut self, r: &StepRecord, lost: bool) {
+        if !lost {
+            if let Some(ev) = self.open_lol.take() {
+                self.loss_of_load.push(ev);
+            }
+            return;
+        }
+        let step = self.step;
+        self.sums.lol_steps += 1;
+        let ev = self.open_lol.get_or_insert(LossOfLoad {
+            start_step: r.step,
+            start: step * r.step,
+            duration: Duration::ZERO,
+            unserved_mwh: 0.0,
+            peak_shortfall_mw: 0.0,
+        });
+        ev.duration = ev.duration + step;
+        ev.unserved_mwh += r.unserved_mw * step.hours().value();
+        ev.peak_shortfall_mw = ev.peak_shortfall_mw.max(r.unserved_mw);
     }
 
     /// Adds battery-internal losses for one step.
     #[inline]
     pub(crate) fn add_losses(&mut self, charge: Energy, discharge: Energy, self_discharge: Energy) {
-        self.totals.charge_loss_mwh += charge.value();
-        self.totals.discharge_loss_mwh += discharge.value();
-        self.totals.self_discharge_mwh += self_discharge.value();
+        self.charge_loss_mwh += charge.value();
+        self.discharge_loss_mwh += discharge.value();
+        self.self_discharge_mwh += self_discharge.value();
     }
 
-    /// The running totals.
-    pub fn totals(&self) -> &Totals {
-        &self.totals
+    /// The totals so far.
+    pub fn totals(&self) -> Totals {
+        let h = self.step.hours().value();
+        let m = &self.sums;
+        Totals {
+            steps: self.steps,
+            facility_mwh: m.facility * h,
+            aux_mwh: m.aux * h,
+            import_mwh: m.import * h,
+            export_mwh: m.export * h,
+            charge_mwh: m.charge * h,
+            discharge_mwh: m.discharge * h,
+            charge_loss_mwh: self.charge_loss_mwh,
+            discharge_loss_mwh: self.discharge_loss_mwh,
+            self_discharge_mwh: self.self_discharge_mwh,
+            unserved_mwh: m.unserved * h,
+            curtailment_mwh: m.curtailment * h,
+            loss_of_load_hours: m.lol_steps as f64 * h,
+            grid_impaired_hours: m.impaired_steps as f64 * h,
+            max_balance_residual_mw: self.max_residual,
+        }
     }
 
     /// Closed loss-of-load events plus the open one.
@@ -281,8 +349,8 @@ impl Tally {
     }
 
     /// The SoC statistics so far.
-    pub fn soc_stats(&self, reserve: f64, step: Duration) -> SocStats {
-        let n = self.totals.steps;
+    pub fn soc_stats(&self, reserve: f64) -> SocStats {
+        let n = self.steps;
         SocStats {
             initial: self.soc_initial,
             min: self.soc_min,
@@ -293,7 +361,7 @@ impl Tally {
             },
             last: self.soc_last,
             reserve,
-            hours_below_reserve: self.steps_below_reserve as f64 * step.hours().value(),
+            hours_below_reserve: self.steps_below_reserve as f64 * self.step.hours().value(),
         }
     }
 }
