@@ -192,6 +192,10 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     {
         self.state.clone()
     }
+    /// The state, consuming the simulation (no copy).
+    pub fn into_state(self) -> SimState<P> {
+        self.state
+    }
     /// Whether the horizon is done.
     pub fn is_finished(&self) -> bool {
         self.state.step >= self.site.time.steps()

@@ -132,6 +132,13 @@ pub enum ConfigError {
         #[source]
         source: csv::Error,
     },
+    /// The Monte Carlo worker threads could not be started.
+    #[error("cannot start the worker threads: {source}")]
+    ThreadPool {
+        /// rayon's error.
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
     /// A scenario file whose extension is neither `.toml` nor `.json`.
     #[error("{path:?}: unknown scenario format (use a .toml or .json file)")]
     UnknownFormat {

@@ -4,5 +4,6 @@ mod bad_input;
 mod closed_form;
 mod common;
 mod determinism;
+mod montecarlo;
 mod properties;
 mod scenarios;

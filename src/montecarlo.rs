@@ -1,0 +1,756 @@
+//! Sequential Monte Carlo reliability: many sampled horizons of one site, summarised as
+//! reliability indices, each an [`Estimate`] (mean ± standard error, with n).
+//!
+//! # Reproducibility
+//! Sample *i* runs with its own seed `rng::sample_seed(seed, i)`, from which every component
+//! derives its streams. Samples are grouped in fixed chunks of [`CHUNK`] consecutive indices, each
+//! accumulated sequentially, and chunks are merged in index order in waves of [`WAVE`] samples, so
+//! results are bit-identical whatever the thread count. Memory is bounded: per-sample results are
+//! merged into streaming accumulators (moments and a log-binned histogram) at once; only the
+//! optional per-sample summaries ([`McConfig::keep_samples`]) grow with n.
+//!
+//! # Common random numbers
+//! Two sites run with the same seed see the same outage histories as long as their outage
+//! processes are the same (streams are keyed by component and unit, not by site). [`compare`]
+//! runs both on every sample and estimates their difference from the paired per-sample
+//! differences, which is far less noisy than subtracting two independent estimates.
+//!
+//! # Indices are per sample
+//! A sample is one scenario horizon (a year in the bundled scenarios, 8,736 h for IEEE RTS-79);
+//! LOLE, EUE and LOLF are per sample.
+//!
+//! ```
+//! use ridethrough::montecarlo::{self, McConfig};
+//! use ridethrough::prelude::*;
+//! let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+//!     .replace("step = \"1m\"", "step = \"1h\"");
+//! let scenario = Scenario::from_toml_str(&text)?;
+//! let site = scenario.site()?;
+//! let result = montecarlo::run(&site, &scenario.policy, &McConfig::new(200, 1), &|_| {})?;
+//! let ix = &result.indices;
+//! assert_eq!(ix.samples, 200);
+//! println!("LOLE {} h/yr, EUE {} MWh/yr", ix.lole_hours, ix.eue_mwh);
+//! assert!(ix.eue_mwh.mean >= 0.0 && ix.eue_mwh.se >= 0.0);
+//! # Ok::<(), ridethrough::ConfigError>(())
+//! ```
+
+use crate::engine::{Simulation, Site};
+use crate::error::ConfigError;
+use crate::policy::Dispatch;
+use crate::report::Tally;
+use crate::rng::sample_seed;
+use crate::stats::{Estimate, LogHistogram, Moments};
+use crate::time::TimeGrid;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Samples per chunk: a chunk is accumulated sequentially by one thread.
+pub const CHUNK: u64 = 16;
+/// Samples per wave: chunks of a wave run in parallel and are merged in order; early stopping
+/// and progress reports happen between waves.
+pub const WAVE: u64 = 512;
+
+/// How to run a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McConfig {
+    /// Number of samples (the most, with early stopping).
+    pub samples: u64,
+    /// The study's seed.
+    pub seed: u64,
+    /// Worker threads (0 = one per core).
+    #[serde(default)]
+    pub threads: usize,
+    /// Stop once the relative standard error of EUE is at most this (after `min_samples`).
+    #[serde(default)]
+    pub target_relative_se: Option<f64>,
+    /// Fewest samples before early stopping may happen.
+    #[serde(default)]
+    pub min_samples: u64,
+    /// Keep a [`SampleSummary`] per sample (memory grows with n).
+    #[serde(default)]
+    pub keep_samples: bool,
+}
+
+impl McConfig {
+    /// `samples` samples from `seed`, all cores, no early stopping.
+    pub fn new(samples: u64, seed: u64) -> McConfig {
+        McConfig {
+            samples,
+            seed,
+            threads: 0,
+            target_relative_se: None,
+            min_samples: 0,
+            keep_samples: false,
+        }
+    }
+
+    /// Checks the numbers.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] for zero samples or a target outside (0, 1].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.samples == 0 {
+            return Err(ConfigError::OutOfRange {
+                field: "montecarlo.samples".into(),
+                value: 0.0,
+                allowed: "at least 1",
+            });
+        }
+        if let Some(t) = self.target_relative_se {
+            if !(t.is_finite() && t > 0.0 && t <= 1.0) {
+                return Err(ConfigError::OutOfRange {
+                    field: "montecarlo.target_relative_se".into(),
+                    value: t,
+                    allowed: "0 < x ≤ 1",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Progress between waves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Samples done.
+    pub done: u64,
+    /// Samples planned (the most).
+    pub planned: u64,
+    /// EUE so far.
+    pub eue_mwh: Estimate,
+}
+
+/// One sample's results, enough to replay it: `Simulation::new(site, policy, seed)` reproduces it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SampleSummary {
+    /// Sample index.
+    pub index: u64,
+    /// The sample's seed (`rng::sample_seed(study seed, index)`).
+    pub seed: u64,
+    /// Unserved energy, MWh.
+    pub unserved_mwh: f64,
+    /// Hours with loss of load.
+    pub loss_of_load_hours: f64,
+    /// Loss-of-load events.
+    pub loss_of_load_events: u32,
+    /// Grid outage events.
+    pub grid_outages: u32,
+    /// Grid outage events carried through.
+    pub grid_outages_carried: u32,
+    /// Facility energy, MWh.
+    pub facility_mwh: f64,
+}
+
+/// Shares of events by duration, in hours: `[lo, hi)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DurationBin {
+    /// Lower bound, hours.
+    pub from_hours: f64,
+    /// Upper bound, hours (infinite for the last bin).
+    pub to_hours: f64,
+    /// Share of events.
+    pub share: f64,
+}
+
+/// Bin edges (hours) of the event-duration distributions.
+pub const DURATION_EDGES_H: [f64; 9] = [0.0, 0.25, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 96.0];
+
+/// Reliability indices; every estimate is per sample with its standard error and n.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Indices {
+    /// Samples run.
+    pub samples: u64,
+    /// Length of one sample, hours.
+    pub sample_hours: f64,
+    /// The study seed.
+    pub seed: u64,
+    /// Loss-of-load expectation: hours with unserved load per sample.
+    pub lole_hours: Estimate,
+    /// Expected unserved energy per sample, MWh.
+    pub eue_mwh: Estimate,
+    /// EUE as parts per million of the facility energy (SE from EUE's; the facility energy is
+    /// nearly the same every sample).
+    pub eue_ppm: Estimate,
+    /// Loss-of-load frequency: events per sample.
+    pub lolf: Estimate,
+    /// Mean loss-of-load event duration, hours (n = events).
+    pub lol_duration_mean_hours: Estimate,
+    /// Distribution of loss-of-load event durations.
+    pub lol_duration_distribution: Vec<DurationBin>,
+    /// Loss-of-load probability by hour of day (0..24): the share of that hour's steps with loss
+    /// of load.
+    pub lolp_by_hour: Vec<Estimate>,
+    /// Loss-of-load probability by calendar month (January first).
+    pub lolp_by_month: Vec<Estimate>,
+    /// Median unserved energy per sample, MWh (histogram resolution ≈2.3 %).
+    pub unserved_p50_mwh: Estimate,
+    /// 90th percentile of unserved energy per sample, MWh.
+    pub unserved_p90_mwh: Estimate,
+    /// 99th percentile of unserved energy per sample, MWh.
+    pub unserved_p99_mwh: Estimate,
+    /// Mean unserved energy of the worst 5 % of samples (CVaR 95 %), MWh.
+    pub unserved_cvar95_mwh: Estimate,
+    /// Sampled grid outage events per sample (to check against the inputs).
+    pub grid_outages_per_sample: Estimate,
+    /// Sampled grid outage hours per sample.
+    pub grid_outage_hours: Estimate,
+    /// Mean sampled grid outage duration, hours (n = events).
+    pub grid_outage_duration_mean_hours: Estimate,
+    /// Distribution of sampled grid outage durations.
+    pub grid_outage_duration_distribution: Vec<DurationBin>,
+    /// Mean SoC at the start of a grid outage (n = events).
+    pub soc_at_outage_start: Estimate,
+    /// Share of grid outages ridden through without loss of load (n = events).
+    pub ride_through_share: Estimate,
+}
+
+/// Calendar facts of a time grid, computed once per study.
+#[derive(Debug, Clone)]
+struct Calendar {
+    step_ms: u64,
+    start_ms_of_day: u64,
+    steps_by_hour: [u64; 24],
+    /// First step of each month boundary within the horizon, with the month index (0..12).
+    month_starts: Vec<(u64, u8)>,
+    steps_by_month: [u64; 12],
+    sample_hours: f64,
+}
+
+impl Calendar {
+    fn new(time: &TimeGrid) -> Calendar {
+        let steps = time.steps();
+        let step_ms = time.step().as_millis();
+        let start_ms_of_day = time.start_ms_of_day();
+        let mut steps_by_hour = [0u64; 24];
+        // Whole days contribute equally; count the remainder explicitly.
+        let day = 86_400_000u64;
+        if day % step_ms == 0 && steps >= day / step_ms {
+            let per_day = day / step_ms;
+            let days = steps / per_day;
+            for k in 0..per_day {
+                steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += days;
+            }
+            for k in days * per_day..steps {
+                steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += 1;
+            }
+        } else {
+            for k in 0..steps.min(10_000_000) {
+                steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += 1;
+            }
+        }
+        // Month boundaries: walk month by month through the calendar.
+        let start = time.start_or_default();
+        let mut month_starts = vec![(0u64, start.month() as u8 - 1)];
+        let mut first = start.date().first_of_month();
+        loop {
+            first = match first.checked_add(jiff::Span::new().months(1)) {
+                Ok(d) => d,
+                Err(_) => break,
+            };
+            let at = first.to_datetime(jiff::civil::Time::midnight());
+            let ms = start.duration_until(at).as_millis();
+            if ms < 0 {
+                continue;
+            }
+            // The first step starting at or after the month boundary.
+            let k = (ms as u64).div_ceil(step_ms);
+            if k >= steps {
+                break;
+            }
+            month_starts.push((k, first.month() as u8 - 1));
+        }
+        let mut steps_by_month = [0u64; 12];
+        for (i, &(k, m)) in month_starts.iter().enumerate() {
+            let end = month_starts.get(i + 1).map_or(steps, |n| n.0);
+            steps_by_month[m as usize] += end - k;
+        }
+        Calendar {
+            step_ms,
+            start_ms_of_day,
+            steps_by_hour,
+            month_starts,
+            steps_by_month,
+            sample_hours: time.horizon().hours().value(),
+        }
+    }
+
+    #[inline]
+    fn hour(&self, k: u64) -> usize {
+        hour_of(self.start_ms_of_day, self.step_ms, k)
+    }
+
+    fn month(&self, k: u64) -> usize {
+        let i = self.month_starts.partition_point(|&(s, _)| s <= k);
+        self.month_starts[i.saturating_sub(1)].1 as usize
+    }
+}
+
+fn hour_of(start_ms_of_day: u64, step_ms: u64, k: u64) -> usize {
+    (((start_ms_of_day + k * step_ms) / 3_600_000) % 24) as usize
+}
+
+/// Streaming accumulator of one site's samples.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    lol_hours: Moments,
+    unserved: Moments,
+    facility: Moments,
+    lol_events: Moments,
+    lol_duration: Moments,
+    lol_duration_bins: [u64; DURATION_EDGES_H.len()],
+    lol_by_hour: [Moments; 24],
+    lol_by_month: [Moments; 12],
+    unserved_hist: LogHistogram,
+    outages: Moments,
+    outage_hours: Moments,
+    outage_duration: Moments,
+    outage_duration_bins: [u64; DURATION_EDGES_H.len()],
+    soc_at_start: Moments,
+    carried: Moments,
+    kept: Vec<SampleSummary>,
+}
+
+fn bin_of(hours: f64) -> usize {
+    DURATION_EDGES_H
+        .iter()
+        .rposition(|&e| hours >= e)
+        .unwrap_or(0)
+}
+
+impl Acc {
+    fn push(&mut self, tally: &Tally, cal: &Calendar, index: u64, seed: u64, keep: bool) {
+        let t = tally.totals();
+        self.lol_hours.push(t.loss_of_load_hours);
+        self.unserved.push(t.unserved_mwh);
+        self.facility.push(t.facility_mwh);
+        self.unserved_hist.push(t.unserved_mwh);
+        let mut by_hour = [0u32; 24];
+        let mut by_month = [0u32; 12];
+        let mut n_lol = 0u32;
+        for ev in tally.loss_of_load_events() {
+            n_lol += 1;
+            let h = ev.duration.hours().value();
+            self.lol_duration.push(h);
+            self.lol_duration_bins[bin_of(h)] += 1;
+            let steps = ev.duration.as_millis() / cal.step_ms;
+            for k in ev.start_step..ev.start_step + steps {
+                by_hour[cal.hour(k)] += 1;
+                by_month[cal.month(k)] += 1;
+            }
+        }
+        self.lol_events.push(f64::from(n_lol));
+        for (m, c) in self.lol_by_hour.iter_mut().zip(by_hour) {
+            m.push(f64::from(c));
+        }
+        for (m, c) in self.lol_by_month.iter_mut().zip(by_month) {
+            m.push(f64::from(c));
+        }
+        let (mut n_out, mut n_carried, mut out_h) = (0u32, 0u32, 0.0);
+        for o in tally.grid_outage_events() {
+            n_out += 1;
+            let h = o.duration.hours().value();
+            out_h += h;
+            self.outage_duration.push(h);
+            self.outage_duration_bins[bin_of(h)] += 1;
+            self.soc_at_start.push(o.soc_at_start);
+            self.carried.push(if o.carried_through { 1.0 } else { 0.0 });
+            n_carried += u32::from(o.carried_through);
+        }
+        self.outages.push(f64::from(n_out));
+        self.outage_hours.push(out_h);
+        if keep {
+            self.kept.push(SampleSummary {
+                index,
+                seed,
+                unserved_mwh: t.unserved_mwh,
+                loss_of_load_hours: t.loss_of_load_hours,
+                loss_of_load_events: n_lol,
+                grid_outages: n_out,
+                grid_outages_carried: n_carried,
+                facility_mwh: t.facility_mwh,
+            });
+        }
+    }
+
+    fn merge(&mut self, o: &Acc) {
+        self.lol_hours.merge(&o.lol_hours);
+        self.unserved.merge(&o.unserved);
+        self.facility.merge(&o.facility);
+        self.lol_events.merge(&o.lol_events);
+        self.lol_duration.merge(&o.lol_duration);
+        for (a, b) in self.lol_duration_bins.iter_mut().zip(&o.lol_duration_bins) {
+            *a += b;
+        }
+        for (a, b) in self.lol_by_hour.iter_mut().zip(&o.lol_by_hour) {
+            a.merge(b);
+        }
+        for (a, b) in self.lol_by_month.iter_mut().zip(&o.lol_by_month) {
+            a.merge(b);
+        }
+        self.unserved_hist.merge(&o.unserved_hist);
+        self.outages.merge(&o.outages);
+        self.outage_hours.merge(&o.outage_hours);
+        self.outage_duration.merge(&o.outage_duration);
+        for (a, b) in self
+            .outage_duration_bins
+            .iter_mut()
+            .zip(&o.outage_duration_bins)
+        {
+            *a += b;
+        }
+        self.soc_at_start.merge(&o.soc_at_start);
+        self.carried.merge(&o.carried);
+        self.kept.extend_from_slice(&o.kept);
+    }
+
+    fn indices(&self, cal: &Calendar, seed: u64) -> Indices {
+        let eue = self.unserved.estimate();
+        let f = self.facility.estimate().mean;
+        let ppm = if f > 0.0 {
+            eue.scaled(1e6 / f)
+        } else {
+            Estimate {
+                mean: 0.0,
+                se: 0.0,
+                n: eue.n,
+            }
+        };
+        let lolp = |m: &Moments, steps: u64| {
+            if steps == 0 {
+                Estimate {
+                    mean: 0.0,
+                    se: 0.0,
+                    n: m.count(),
+                }
+            } else {
+                m.estimate().scaled(1.0 / steps as f64)
+            }
+        };
+        Indices {
+            samples: self.unserved.count(),
+            sample_hours: cal.sample_hours,
+            seed,
+            lole_hours: self.lol_hours.estimate(),
+            eue_mwh: eue,
+            eue_ppm: ppm,
+            lolf: self.lol_events.estimate(),
+            lol_duration_mean_hours: self.lol_duration.estimate(),
+            lol_duration_distribution: distribution(&self.lol_duration_bins),
+            lolp_by_hour: self
+                .lol_by_hour
+                .iter()
+                .zip(cal.steps_by_hour)
+                .map(|(m, s)| lolp(m, s))
+                .collect(),
+            lolp_by_month: self
+                .lol_by_month
+                .iter()
+                .zip(cal.steps_by_month)
+                .map(|(m, s)| lolp(m, s))
+                .collect(),
+            unserved_p50_mwh: self.unserved_hist.quantile_estimate(0.5),
+            unserved_p90_mwh: self.unserved_hist.quantile_estimate(0.9),
+            unserved_p99_mwh: self.unserved_hist.quantile_estimate(0.99),
+            unserved_cvar95_mwh: self.unserved_hist.tail_mean(0.95),
+            grid_outages_per_sample: self.outages.estimate(),
+            grid_outage_hours: self.outage_hours.estimate(),
+            grid_outage_duration_mean_hours: self.outage_duration.estimate(),
+            grid_outage_duration_distribution: distribution(&self.outage_duration_bins),
+            soc_at_outage_start: self.soc_at_start.estimate(),
+            ride_through_share: self.carried.estimate(),
+        }
+    }
+}
+
+fn distribution(bins: &[u64; DURATION_EDGES_H.len()]) -> Vec<DurationBin> {
+    let total: u64 = bins.iter().sum();
+    DURATION_EDGES_H
+        .iter()
+        .enumerate()
+        .map(|(i, &lo)| DurationBin {
+            from_hours: lo,
+            to_hours: DURATION_EDGES_H
+                .get(i + 1)
+                .copied()
+                .unwrap_or(f64::INFINITY),
+            share: if total == 0 {
+                0.0
+            } else {
+                bins[i] as f64 / total as f64
+            },
+        })
+        .collect()
+}
+
+/// The result of a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McResult {
+    /// The indices.
+    pub indices: Indices,
+    /// Whether the target relative standard error stopped the study before `samples`.
+    pub stopped_early: bool,
+    /// Per-sample summaries, in index order, when [`McConfig::keep_samples`] is set.
+    pub samples: Option<Vec<SampleSummary>>,
+}
+
+/// Runs one sample of `site` under `policy` and returns its final tally.
+fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64) -> Tally {
+    let mut sim = Simulation::new(site, policy.clone(), sample);
+    sim.run(&mut ());
+    sim.into_state().tally
+}
+
+/// Drives `samples` samples in waves of fixed chunks: `chunk(range) -> A` runs a chunk
+/// sequentially; chunks are merged in order; `stop(&acc, done)` is asked after each wave.
+fn drive<A, C, M, S>(
+    cfg: &McConfig,
+    chunk: C,
+    merge: M,
+    mut after_wave: S,
+) -> Result<(A, bool), ConfigError>
+where
+    A: Send + Default,
+    C: Fn(std::ops::Range<u64>) -> A + Sync,
+    M: Fn(&mut A, &A),
+    S: FnMut(&A, u64) -> bool,
+{
+    cfg.validate()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .map_err(|source| ConfigError::ThreadPool { source })?;
+    let mut acc = A::default();
+    let mut done = 0u64;
+    while done < cfg.samples {
+        let end = (done + WAVE).min(cfg.samples);
+        let starts: Vec<u64> = (done..end).step_by(CHUNK as usize).collect();
+        let parts: Vec<A> = pool.install(|| {
+            starts
+                .par_iter()
+                .map(|&s| chunk(s..(s + CHUNK).min(end)))
+                .collect()
+        });
+        for p in &parts {
+            merge(&mut acc, p);
+        }
+        done = end;
+        if after_wave(&acc, done) && done < cfg.samples {
+            return Ok((acc, true));
+        }
+    }
+    Ok((acc, false))
+}
+
+fn reached(cfg: &McConfig, eue: &Estimate) -> bool {
+    match cfg.target_relative_se {
+        Some(t) => eue.n >= cfg.min_samples.max(2) && eue.mean > 0.0 && eue.relative_se() <= t,
+        None => false,
+    }
+}
+
+/// Runs a Monte Carlo study of `site` under `policy`.
+///
+/// `progress` is called after every wave of [`WAVE`] samples (from the calling thread).
+///
+/// # Errors
+/// [`ConfigError::OutOfRange`] for a bad [`McConfig`]; [`ConfigError::ThreadPool`] if the worker
+/// threads cannot be started.
+pub fn run<P>(
+    site: &Site,
+    policy: &P,
+    cfg: &McConfig,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Result<McResult, ConfigError>
+where
+    P: Dispatch + Clone + Sync,
+{
+    let cal = Calendar::new(&site.time);
+    let (acc, early) = drive(
+        cfg,
+        |range| {
+            let mut a = Acc::default();
+            for i in range {
+                let s = sample_seed(cfg.seed, i);
+                let tally = run_sample(site, policy, s);
+                a.push(&tally, &cal, i, s, cfg.keep_samples);
+            }
+            a
+        },
+        Acc::merge,
+        |acc: &Acc, done| {
+            let eue = acc.unserved.estimate();
+            progress(&Progress {
+                done,
+                planned: cfg.samples,
+                eue_mwh: eue,
+            });
+            reached(cfg, &eue)
+        },
+    )?;
+    Ok(McResult {
+        indices: acc.indices(&cal, cfg.seed),
+        stopped_early: early,
+        samples: cfg.keep_samples.then(|| acc.kept.clone()),
+    })
+}
+
+/// Two variants of a site run on the same samples (common random numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Indices of the first variant.
+    pub a: Indices,
+    /// Indices of the second variant.
+    pub b: Indices,
+    /// EUE of `b` minus EUE of `a`, from the paired per-sample differences.
+    pub eue_difference_mwh: Estimate,
+    /// LOLE of `b` minus LOLE of `a`, from the paired per-sample differences.
+    pub lole_difference_hours: Estimate,
+    /// Samples where `b` lost more energy than `a`.
+    pub samples_b_worse: u64,
+}
+
+#[derive(Default)]
+struct PairAcc {
+    a: Acc,
+    b: Acc,
+    d_eue: Moments,
+    d_lole: Moments,
+    b_worse: u64,
+}
+
+/// Runs two variants (e.g. 100 vs 120 Megapacks) on the same sampled outage histories and
+/// estimates their difference from paired samples.
+///
+/// # Errors
+/// As [`run`]; also [`ConfigError::Inconsistent`] if the two sites' time grids differ.
+pub fn compare<P, Q>(
+    a: (&Site, &P),
+    b: (&Site, &Q),
+    cfg: &McConfig,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Result<Comparison, ConfigError>
+where
+    P: Dispatch + Clone + Sync,
+    Q: Dispatch + Clone + Sync,
+{
+    if a.0.time != b.0.time {
+        return Err(ConfigError::Inconsistent {
+            field: "time".into(),
+            why: "the two variants must share one time grid to be paired",
+        });
+    }
+    let cal = Calendar::new(&a.0.time);
+    let (acc, _) = drive(
+        cfg,
+        |range| {
+            let mut p = PairAcc::default();
+            for i in range {
+                let s = sample_seed(cfg.seed, i);
+                let ta = run_sample(a.0, a.1, s);
+                let tb = run_sample(b.0, b.1, s);
+                let (ua, ub) = (ta.totals(), tb.totals());
+                p.d_eue.push(ub.unserved_mwh - ua.unserved_mwh);
+                p.d_lole.push(ub.loss_of_load_hours - ua.loss_of_load_hours);
+                p.b_worse += u64::from(ub.unserved_mwh > ua.unserved_mwh);
+                p.a.push(&ta, &cal, i, s, false);
+                p.b.push(&tb, &cal, i, s, false);
+            }
+            p
+        },
+        |x: &mut PairAcc, y: &PairAcc| {
+            x.a.merge(&y.a);
+            x.b.merge(&y.b);
+            x.d_eue.merge(&y.d_eue);
+            x.d_lole.merge(&y.d_lole);
+            x.b_worse += y.b_worse;
+        },
+        |acc: &PairAcc, done| {
+            progress(&Progress {
+                done,
+                planned: cfg.samples,
+                eue_mwh: acc.d_eue.estimate(),
+            });
+            false
+        },
+    )?;
+    Ok(Comparison {
+        a: acc.a.indices(&cal, cfg.seed),
+        b: acc.b.indices(&cal, cfg.seed),
+        eue_difference_mwh: acc.d_eue.estimate(),
+        lole_difference_hours: acc.d_lole.estimate(),
+        samples_b_worse: acc.b_worse,
+    })
+}
+
+impl std::fmt::Display for Indices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Monte Carlo reliability: {} samples of {:.0} h (seed {}); estimate ± standard error",
+            self.samples, self.sample_hours, self.seed
+        )?;
+        let row = |f: &mut std::fmt::Formatter<'_>, name: &str, e: &Estimate, unit: &str| {
+            writeln!(f, "  {name:<34} {:>12.4} ± {:<10.4} {unit}", e.mean, e.se)
+        };
+        row(f, "LOLE", &self.lole_hours, "h per sample")?;
+        row(f, "EUE", &self.eue_mwh, "MWh per sample")?;
+        row(f, "normalised EUE", &self.eue_ppm, "ppm of facility energy")?;
+        row(f, "LOLF", &self.lolf, "events per sample")?;
+        row(
+            f,
+            "mean loss-of-load duration",
+            &self.lol_duration_mean_hours,
+            "h",
+        )?;
+        row(f, "unserved energy P50", &self.unserved_p50_mwh, "MWh")?;
+        row(f, "unserved energy P90", &self.unserved_p90_mwh, "MWh")?;
+        row(f, "unserved energy P99", &self.unserved_p99_mwh, "MWh")?;
+        row(
+            f,
+            "unserved energy CVaR 95 %",
+            &self.unserved_cvar95_mwh,
+            "MWh",
+        )?;
+        row(
+            f,
+            "grid outages (sampled)",
+            &self.grid_outages_per_sample,
+            "per sample",
+        )?;
+        row(
+            f,
+            "grid outage hours (sampled)",
+            &self.grid_outage_hours,
+            "h per sample",
+        )?;
+        row(
+            f,
+            "mean grid outage duration",
+            &self.grid_outage_duration_mean_hours,
+            "h",
+        )?;
+        row(f, "SoC at outage start", &self.soc_at_outage_start, "")?;
+        row(
+            f,
+            "outages ridden through",
+            &self.ride_through_share,
+            "share",
+        )?;
+        let worst_hour = self
+            .lolp_by_hour
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+        if let Some((h, e)) = worst_hour {
+            if e.mean > 0.0 {
+                writeln!(
+                    f,
+                    "  highest LOLP by hour of day          {:02}:00, {:.3e} ± {:.1e}",
+                    h, e.mean, e.se
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Monte Carlo runner: bit-identical across thread counts, replayable per sample, early
+//! stopping, common random numbers, and sampled outages calibrated against their inputs.
+
+use ridethrough::montecarlo::{self, McConfig};
+use ridethrough::prelude::*;
+
+/// Statistical checks pass within this many standard errors.
+const N_SE: f64 = 4.0;
+
+fn hourly_site(units: u32, scale: f64) -> (Site, Policy) {
+    let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("units = 16", &format!("units = {units}"))
+        .replace(
+            "preset = \"distribution\"",
+            &format!("preset = \"distribution\"\nscale = {scale}"),
+        );
+    let s = Scenario::from_toml_str(&text).unwrap();
+    (s.site().unwrap(), s.policy)
+}
+
+#[test]
+fn results_are_bit_identical_with_one_or_two_threads() {
+    let (site, policy) = hourly_site(16, 3.0);
+    let mut cfg = McConfig::new(700, 99);
+    cfg.keep_samples = true;
+    cfg.threads = 1;
+    let one = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    cfg.threads = 2;
+    let two = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    assert_eq!(one, two);
+    assert!(
+        one.indices.eue_mwh.mean > 0.0,
+        "the test needs some loss of load"
+    );
+    // Bits, not just PartialEq (which would equate 0.0 and -0.0).
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&two).unwrap()
+    );
+}
+
+#[test]
+fn every_sample_can_be_replayed_from_its_seed() {
+    let (site, policy) = hourly_site(16, 3.0);
+    let mut cfg = McConfig::new(40, 5);
+    cfg.keep_samples = true;
+    let r = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    let samples = r.samples.unwrap();
+    assert_eq!(samples.len(), 40);
+    for (i, s) in samples.iter().enumerate() {
+        assert_eq!(s.index, i as u64);
+        assert_eq!(s.seed, ridethrough::rng::sample_seed(5, s.index));
+        let replay = site.simulate(policy, s.seed).run(&mut ()).report();
+        assert_eq!(replay.totals.unserved_mwh, s.unserved_mwh);
+        assert_eq!(replay.grid_outages.len() as u32, s.grid_outages);
+    }
+    let mean = samples.iter().map(|s| s.unserved_mwh).sum::<f64>() / 40.0;
+    assert!((mean - r.indices.eue_mwh.mean).abs() < 1e-9 * mean.max(1.0));
+}
+
+#[test]
+fn early_stopping_at_a_target_relative_error() {
+    let (site, policy) = hourly_site(16, 3.0);
+    let mut cfg = McConfig::new(20_000, 1);
+    cfg.target_relative_se = Some(0.2);
+    cfg.min_samples = 500;
+    let calls = std::sync::atomic::AtomicU64::new(0);
+    let r = montecarlo::run(&site, &policy, &cfg, &|p| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(p.done <= p.planned);
+    })
+    .unwrap();
+    assert!(r.stopped_early);
+    assert!(r.indices.samples < 20_000 && r.indices.samples >= 500);
+    assert!(r.indices.eue_mwh.relative_se() <= 0.2);
+    assert!(calls.into_inner() >= 1);
+    assert!(McConfig::new(0, 1).validate().is_err());
+}
+
+#[test]
+fn more_batteries_never_lose_more_under_common_random_numbers() {
+    let (small, p) = hourly_site(8, 3.0);
+    let (large, q) = hourly_site(24, 3.0);
+    let c =
+        montecarlo::compare((&small, &p), (&large, &q), &McConfig::new(300, 8), &|_| {}).unwrap();
+    assert_eq!(
+        c.samples_b_worse, 0,
+        "a larger fleet lost more energy in some sample"
+    );
+    assert!(c.eue_difference_mwh.mean < 0.0);
+    // Pairing removes most of the noise: the paired SE is far below the independent one.
+    let independent = (c.a.eue_mwh.se.powi(2) + c.b.eue_mwh.se.powi(2)).sqrt();
+    assert!(c.eue_difference_mwh.se < 0.5 * independent, "{c:?}");
+    // Both variants saw the same outages.
+    assert_eq!(c.a.grid_outages_per_sample, c.b.grid_outages_per_sample);
+}
+
+#[test]
+fn sampled_outages_match_the_renewal_theory() {
+    // Only the random process (no scheduled window), 5-minute steps.
+    let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+        .replace("step = \"1m\"", "step = \"5m\"")
+        .replace(
+            "[[grid.scheduled_outages]]\nstart = \"120d\"\nduration = \"4h\"\n",
+            "",
+        );
+    let s = Scenario::from_toml_str(&text).unwrap();
+    let site = s.site().unwrap();
+    let r = montecarlo::run(&site, &s.policy, &McConfig::new(1500, 3), &|_| {}).unwrap();
+    let processes = s.grid.random_outages.as_ref().unwrap().processes();
+    let events: f64 = processes.iter().map(|p| p.mean_events_per_year()).sum();
+    let down_h: f64 = processes
+        .iter()
+        .map(|p| p.mean_down_per_year().value())
+        .sum();
+    let ix = &r.indices;
+    let e = ix.grid_outages_per_sample;
+    assert!(
+        (e.mean - events).abs() < N_SE * e.se,
+        "events {e} vs theory {events}"
+    );
+    // Impaired time is whole steps: each outage is rounded up to the 5-minute grid.
+    let h = ix.grid_outage_hours;
+    let rounding = events * 5.0 / 60.0;
+    assert!(
+        (h.mean - down_h).abs() < N_SE * h.se + rounding,
+        "outage hours {h} vs theory {down_h}"
+    );
+}
+
+#[test]
+fn lolp_by_hour_and_month_are_consistent_with_lole() {
+    let (site, policy) = hourly_site(4, 3.0);
+    let r = montecarlo::run(&site, &policy, &McConfig::new(300, 2), &|_| {}).unwrap();
+    let ix = &r.indices;
+    // Σ_h LOLP_h · steps_h = LOLE (hourly steps, 365 days → 365 steps per hour of day).
+    let by_hour: f64 = ix.lolp_by_hour.iter().map(|e| e.mean * 365.0).sum();
+    assert!((by_hour - ix.lole_hours.mean).abs() < 1e-9 * ix.lole_hours.mean.max(1.0));
+    let days = [
+        31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+    ];
+    let by_month: f64 = ix
+        .lolp_by_month
+        .iter()
+        .zip(days)
+        .map(|(e, d)| e.mean * d * 24.0)
+        .sum();
+    assert!((by_month - ix.lole_hours.mean).abs() < 1e-9 * ix.lole_hours.mean.max(1.0));
+    assert!(ix.unserved_p50_mwh.mean <= ix.unserved_p90_mwh.mean);
+    assert!(ix.unserved_p90_mwh.mean <= ix.unserved_p99_mwh.mean * 1.0001);
+    assert!(ix.ride_through_share.mean >= 0.0 && ix.ride_through_share.mean <= 1.0);
+    let shares: f64 = ix.lol_duration_distribution.iter().map(|b| b.share).sum();
+    assert!(ix.lolf.mean == 0.0 || (shares - 1.0).abs() < 1e-9);
+}
