@@ -28,7 +28,7 @@ use crate::policy::{Dispatch, Observation};
 use crate::recorder::Recorder;
 use crate::report::{Report, SiteSummary, StepRecord, Tally, UNSERVED_EPSILON_MW};
 use crate::time::TimeGrid;
-use crate::units::{Hours, Power};
+use crate::units::{Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
 
 /// Relative tolerance of the per-step energy balance: the residual may not exceed
@@ -208,14 +208,29 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if self.is_finished() {
             return None;
         }
+        Some(self.advance(recorder, self.state.step, None))
+    }
+
+    /// Runs step `k` (the stages of [`Simulation::step`]). With `forced` availability the grid
+    /// feed's own processes are neither consulted nor advanced (used by what-if sweeps, which
+    /// may run steps out of order on a copy of the state).
+    #[inline]
+    pub(crate) fn advance<R: Recorder + ?Sized>(
+        &mut self,
+        recorder: &mut R,
+        k: u64,
+        forced: Option<Fraction>,
+    ) -> StepRecord {
         let site = self.site;
         let fleet = &site.battery;
         let s = &mut self.state;
-        let k = s.step;
         let dt = self.dt;
 
         // 1. availability
-        let availability = site.grid.availability(&mut s.grid, k);
+        let availability = match forced {
+            Some(a) => a,
+            None => site.grid.availability(&mut s.grid, k),
+        };
         let import_limit = site.grid.import_limit();
         let available = import_limit * availability;
         let export_allowed = site.grid.export_limit() * availability;
@@ -305,7 +320,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         s.previous_import = import;
         s.step = k + 1;
         recorder.record(&row);
-        Some(row)
+        row
     }
 
     /// Runs to the end of the horizon.

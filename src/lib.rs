@@ -60,6 +60,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod survival;
 pub mod time;
 pub mod trace;
 pub mod units;

@@ -7,3 +7,4 @@ mod determinism;
 mod montecarlo;
 mod properties;
 mod scenarios;
+mod survival;

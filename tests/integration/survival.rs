@@ -1,0 +1,108 @@
+//! Survival curves: closed form on a constant load, dependence on the SoC the normal run had,
+//! and speed.
+
+use crate::common::*;
+use ridethrough::prelude::*;
+use ridethrough::survival::{self, SurvivalConfig};
+
+#[test]
+fn constant_load_survives_the_closed_form_time_from_every_start() {
+    // 10 MW, 25 MWh at η_d = 0.95: 2.375 h, i.e. 2 whole hours at hourly steps, 2.35 h (141 min)
+    // at minute steps.
+    for (step, expected_h) in [
+        (Duration::from_hours(1), 2.0),
+        (Duration::from_minutes(1), 142.0 / 60.0),
+    ] {
+        let time = TimeGrid::new(step, Duration::from_days(2)).unwrap();
+        let site = Site::new(
+            time,
+            &GridParams::new(Power::mw(50.0)),
+            &simple_battery(20.0, 25.0, 0.95),
+            &constant_load(10.0),
+        )
+        .unwrap();
+        let mut cfg = SurvivalConfig::new(Duration::from_hours(6));
+        cfg.every = if step == Duration::from_hours(1) {
+            1
+        } else {
+            60
+        };
+        let c = survival::sweep(&site, &Policy::default(), 1, &cfg).unwrap();
+        assert_eq!(c.starts.len(), 48);
+        for &h in &c.survived_hours {
+            assert!(
+                (h - expected_h).abs() < 1e-9,
+                "step {step}: {h} h, closed form {expected_h}"
+            );
+        }
+        // The last whole step the battery can carry ends at 2.375 h, floored to the step.
+        assert!((c.probability[1].1 - 1.0).abs() < 1e-12);
+        assert_eq!(c.probability[2].1, 0.0);
+        assert!((c.overall.mean_hours - expected_h).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn survival_follows_the_soc_of_the_normal_run() {
+    // A daily 2-hour outage drains the battery; starts right after it survive less.
+    let time = TimeGrid::new(Duration::from_hours(1), Duration::from_days(3)).unwrap();
+    let grid = GridParams {
+        scheduled_outages: vec![outage(Duration::from_hours(24), Duration::from_hours(2))],
+        ..GridParams::new(Power::mw(11.0))
+    };
+    // Recharge is slow: 1 MW of headroom.
+    let site = Site::new(
+        time,
+        &grid,
+        &simple_battery(20.0, 25.0, 0.95),
+        &constant_load(10.0),
+    )
+    .unwrap();
+    let c = survival::sweep(
+        &site,
+        &Policy::default(),
+        1,
+        &SurvivalConfig::new(Duration::from_hours(6)),
+    )
+    .unwrap();
+    let at = |s: u64| c.survived_hours[s as usize];
+    assert_eq!(at(0), 2.0);
+    assert_eq!(
+        at(26),
+        0.0,
+        "just after the outage the battery holds 25 − 20/0.95 = 3.9 MWh"
+    );
+    assert!(at(60) >= at(27));
+    assert!(c.overall.min_hours == 0.0 && c.overall.max_hours == 2.0);
+}
+
+#[test]
+fn a_year_at_hourly_steps_with_96_hour_outages_is_fast() {
+    let text =
+        ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+    let s = Scenario::from_toml_str(&text).unwrap();
+    let site = s.site().unwrap();
+    let t = std::time::Instant::now();
+    let c = survival::sweep(
+        &site,
+        &s.policy,
+        s.seed,
+        &SurvivalConfig::new(Duration::from_hours(96)),
+    )
+    .unwrap();
+    let elapsed = t.elapsed();
+    assert_eq!(c.starts.len(), 8760);
+    assert_eq!(c.probability.len(), 96);
+    assert!(
+        c.probability.windows(2).all(|w| w[0].1 >= w[1].1),
+        "survival is non-increasing"
+    );
+    let months: u64 = c.by_month.iter().map(|m| m.starts).sum();
+    let hours: u64 = c.by_hour.iter().map(|m| m.starts).sum();
+    assert_eq!((months, hours), (8760, 8760));
+    // Debug builds are ~20× slower; the bound is for release (`cargo test --release`).
+    if !cfg!(debug_assertions) {
+        assert!(elapsed.as_secs_f64() < 1.0, "took {elapsed:?}");
+    }
+    println!("survival sweep, hourly year, 96 h: {elapsed:?}");
+}
