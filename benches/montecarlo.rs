@@ -1,0 +1,79 @@
+//! Measures the Monte Carlo runner.
+//!
+//! * `mc/site_year/hourly/{1,2}threads`: 1,000 sample-years of the default datacenter scenario at
+//!   hourly steps (training-swing load, random outages, 16 Megapacks, backup only) on one and on
+//!   two threads; the ratio is the parallel speed-up.
+//! * `mc/rts79_year/{1,2}threads`: 1,000 sample-years of IEEE RTS-79 (32 two-state Markov units,
+//!   hourly 8,736-h load, no storage).
+//! * `survival/year/hourly_96h`: an outage survival sweep from every hour of a year, up to 96 h.
+//!
+//! Targets (issue 3, this 2-core machine): 10,000 sample-years of the default scenario at hourly
+//! steps under 2 s (≥ 44 M sample-steps/s on both cores), RTS-79 at ≥ 5,000 sample-years/s, a
+//! 2-thread speed-up ≥ 1.7×. Run with `cargo bench --bench montecarlo`.
+
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ridethrough::montecarlo::{self, McConfig};
+use ridethrough::prelude::*;
+use ridethrough::survival::{self, SurvivalConfig};
+use std::hint::black_box;
+use std::time::Duration as StdDuration;
+
+const SAMPLES: u64 = 1_000;
+
+fn hourly_default() -> Scenario {
+    let text =
+        ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+    Scenario::from_toml_str(&text).expect("valid scenario")
+}
+
+fn mc(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mc");
+    group
+        .warm_up_time(StdDuration::from_secs(1))
+        .measurement_time(StdDuration::from_secs(6))
+        .sample_size(10);
+    let s = hourly_default();
+    let site = s.site().expect("valid site");
+    group.throughput(Throughput::Elements(SAMPLES));
+    for threads in [1, 2] {
+        group.bench_function(
+            BenchmarkId::new("site_year/hourly", format!("{threads}threads")),
+            |b| {
+                b.iter(|| {
+                    let mut cfg = McConfig::new(SAMPLES, black_box(7));
+                    cfg.threads = threads;
+                    let r = montecarlo::run(&site, &s.policy, &cfg, &|_| {}).expect("runs");
+                    assert_eq!(r.indices.samples, SAMPLES);
+                    assert!(r.indices.grid_outages_per_sample.mean > 1.0);
+                    black_box(r.indices.eue_mwh)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn survival_sweep(c: &mut Criterion) {
+    let mut group = c.benchmark_group("survival");
+    group
+        .warm_up_time(StdDuration::from_secs(1))
+        .measurement_time(StdDuration::from_secs(3))
+        .sample_size(20);
+    let s = hourly_default();
+    let site = s.site().expect("valid site");
+    group.bench_function("year/hourly_96h", |b| {
+        b.iter(|| {
+            let cfg = SurvivalConfig::new(Duration::from_hours(96));
+            let curve = survival::sweep(&site, &s.policy, black_box(s.seed), &cfg).expect("sweeps");
+            assert_eq!(curve.starts.len(), 8760);
+            black_box(curve.overall)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, mc, survival_sweep);
+criterion_main!(benches);
