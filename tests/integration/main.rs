@@ -5,4 +5,5 @@ mod closed_form;
 mod common;
 mod determinism;
 mod properties;
+mod rts79;
 mod scenarios;
