@@ -48,6 +48,7 @@
 //! DESIGN.md explains the choices; README.md documents the scenario format.
 #![forbid(unsafe_code)]
 
+pub mod adequacy;
 pub mod battery;
 pub mod engine;
 pub mod error;

@@ -6,5 +6,6 @@ mod common;
 mod determinism;
 mod montecarlo;
 mod properties;
+mod rts79;
 mod scenarios;
 mod survival;
