@@ -53,20 +53,18 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, check_positive, ConfigError};
-use crate::rng::{self, Rng};
+use crate::availability::{
+    build_processes, check_duration, unit_status, unit_step, AvailabilityProcess, Clock,
+    ProcessModel, ProcessState,
+};
+pub use crate::availability::{DurationLaw, HOURS_PER_YEAR};
+use crate::error::{check_fraction, check_non_negative, ConfigError};
+use crate::rng;
 use crate::time::TimeGrid;
-use crate::units::{Duration, Fraction, Power, MS_PER_HOUR};
-use rand_distr::{Distribution, Exp, LogNormal};
+use crate::units::{Duration, Fraction, Power};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Hours in the year used for `failures_per_year` (8760 h = 365 days).
-pub const HOURS_PER_YEAR: f64 = 8760.0;
-
-/// Milliseconds in [`HOURS_PER_YEAR`].
-const MS_PER_YEAR: f64 = HOURS_PER_YEAR * MS_PER_HOUR as f64;
 
 /// The config field under which the grid lives, used in error messages.
 const FIELD: &str = "grid";
@@ -91,6 +89,34 @@ pub struct GridParams {
     /// Random outage processes.
     #[serde(default)]
     pub random_outages: Option<RandomOutages>,
+    /// Supply units (generators, transformers, lines) behind the feed; none by default.
+    #[serde(default)]
+    pub supply_units: Vec<SupplyUnit>,
+}
+
+/// A supply unit behind the grid feed (or `count` identical ones), with its own availability
+/// processes: the unit is down whenever any of them is down.
+///
+/// ```toml
+/// [[grid.supply_units]]
+/// name = "G1"
+/// capacity_mw = 100.0
+/// count = 2
+/// processes = [{ model = "markov", mttf = "1100h", mttr = "50h" }]
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyUnit {
+    /// An optional label.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The unit's capacity when up (MW, finite, ≥ 0).
+    pub capacity_mw: Power,
+    /// This many identical, independent units (default 1; at least 1).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// The unit's availability processes (at most 16; none: always up).
+    pub processes: Vec<AvailabilityProcess>,
 }
 
 /// A planned outage or derate window.
@@ -254,45 +280,6 @@ impl OutageProcess {
     }
 }
 
-/// The law of outage durations, tagged by `law`:
-/// `{ law = "fixed", duration = "2h" }`, `{ law = "exponential", mean = "30m" }`,
-/// `{ law = "log_normal", median = "1.2h", sigma_ln = 1.0 }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "law", rename_all = "snake_case", deny_unknown_fields)]
-pub enum DurationLaw {
-    /// Every outage lasts exactly `duration` (> 0).
-    Fixed {
-        /// The outage length.
-        duration: Duration,
-    },
-    /// Exponentially distributed outage lengths with mean `mean` (> 0).
-    Exponential {
-        /// The mean outage length.
-        mean: Duration,
-    },
-    /// Log-normal outage lengths: `ln D ~ Normal(ln median, sigma_ln²)`; the mean is
-    /// `median·exp(sigma_ln²/2)`.
-    LogNormal {
-        /// The median outage length (> 0).
-        median: Duration,
-        /// The standard deviation of `ln D` (finite, > 0).
-        sigma_ln: f64,
-    },
-}
-
-impl DurationLaw {
-    /// The mean outage length in hours.
-    pub fn mean_hours(&self) -> f64 {
-        match *self {
-            DurationLaw::Fixed { duration } => duration.hours().0,
-            DurationLaw::Exponential { mean } => mean.hours().0,
-            DurationLaw::LogNormal { median, sigma_ln } => {
-                median.hours().0 * (sigma_ln * sigma_ln / 2.0).exp()
-            }
-        }
-    }
-}
-
 impl GridParams {
     /// A feed with import limit `import_limit`, no export and no outages.
     pub fn new(import_limit: Power) -> GridParams {
@@ -302,6 +289,7 @@ impl GridParams {
             scheduled_outages: Vec::new(),
             availability_trace: None,
             random_outages: None,
+            supply_units: Vec::new(),
         }
     }
 
@@ -343,97 +331,6 @@ struct Window {
     loss: f64,
 }
 
-/// A sampler of outage lengths in milliseconds.
-#[derive(Debug, Clone, Copy)]
-enum Law {
-    Fixed(u64),
-    Exponential(Exp<f64>),
-    LogNormal(LogNormal<f64>),
-}
-
-/// One validated random outage process.
-#[derive(Debug, Clone, Copy)]
-struct ProcessModel {
-    /// Up-time law in milliseconds; `None` for a process with zero rate (never fails).
-    up: Option<Exp<f64>>,
-    law: Law,
-}
-
-/// A real number of milliseconds rounded to a whole number (saturating at `u64::MAX`).
-#[inline]
-fn whole_ms(x: f64) -> u64 {
-    // `as` saturates: +∞ → u64::MAX, NaN → 0 (neither can come from validated laws but the
-    // conversion is total anyway).
-    x.round() as u64
-}
-
-impl ProcessModel {
-    #[inline]
-    fn sample_up(&self, rng: &mut Rng) -> u64 {
-        match &self.up {
-            Some(exp) => whole_ms(exp.sample(rng)),
-            None => u64::MAX,
-        }
-    }
-
-    #[inline]
-    fn sample_duration(&self, rng: &mut Rng) -> u64 {
-        let ms = match &self.law {
-            Law::Fixed(ms) => return *ms,
-            Law::Exponential(exp) => whole_ms(exp.sample(rng)),
-            Law::LogNormal(ln) => whole_ms(ln.sample(rng)),
-        };
-        ms.max(1)
-    }
-
-    /// The process's first outage, drawn from the start (t = 0, up).
-    fn first(&self, rng: Rng) -> ProcessState {
-        let mut s = ProcessState {
-            rng,
-            start_ms: u64::MAX,
-            end_ms: u64::MAX,
-        };
-        // A process that never fails draws nothing.
-        if self.up.is_some() {
-            s.start_ms = self.sample_up(&mut s.rng);
-            s.end_ms = s.start_ms.saturating_add(self.sample_duration(&mut s.rng));
-        }
-        s
-    }
-
-    /// Replaces the current outage by the next one.
-    #[inline]
-    fn advance(&self, s: &mut ProcessState) {
-        if s.end_ms == u64::MAX {
-            s.start_ms = u64::MAX;
-            return;
-        }
-        s.start_ms = s.end_ms.saturating_add(self.sample_up(&mut s.rng));
-        if s.start_ms == u64::MAX {
-            s.end_ms = u64::MAX;
-        } else {
-            s.end_ms = s.start_ms.saturating_add(self.sample_duration(&mut s.rng));
-        }
-    }
-
-    /// Down-time (ms) of this process in `[t0, t1)`, advancing past outages that end in it.
-    /// Requires `s.end_ms > t0` and `s.start_ms < t1`; leaves `s.end_ms > t1`.
-    #[cold]
-    fn down_in(&self, s: &mut ProcessState, t0: u64, t1: u64) -> u64 {
-        let mut down = 0;
-        while s.start_ms < t1 {
-            let from = s.start_ms.max(t0);
-            let to = s.end_ms.min(t1);
-            down += to.saturating_sub(from);
-            if s.end_ms > t1 {
-                break;
-            }
-            self.advance(s);
-        }
-        down
-    }
-}
-
 /// The validated, immutable grid feed model. Build it once with [`GridModel::new`]; evaluate it
 /// per step with [`GridModel::availability`] on a [`GridState`].
 #[derive(Debug, Clone)]
@@ -446,6 +343,30 @@ pub struct GridModel {
     windows: Arc<[Window]>,
     trace: Option<Arc<[f64]>>,
     processes: Arc<[ProcessModel]>,
+    /// The expanded supply units (after `count`), each a slice of `unit_processes`.
+    units: Arc<[UnitModel]>,
+    unit_processes: Arc<[ProcessModel]>,
+    clock: Clock,
+}
+
+/// One expanded supply unit: its capacity (MW) and its processes `first..first + len`.
+#[derive(Debug, Clone, Copy)]
+struct UnitModel {
+    capacity: f64,
+    first: usize,
+    len: usize,
+}
+
+/// The supply units' state, event-driven: per unit its processes, whether it is down and the
+/// next time (ms) any of its processes changes state; over all units the earliest such time and
+/// the capacity of the units that are up. A step with no transition costs one comparison.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct UnitsState {
+    processes: Vec<ProcessState>,
+    down: Vec<bool>,
+    next: Vec<u64>,
+    next_event: u64,
+    up_capacity: f64,
 }
 
 /// The grid feed's evolving state: the next step expected, a cursor into the scheduled windows,
@@ -456,6 +377,8 @@ pub struct GridState {
     next_step: u64,
     window: usize,
     processes: Vec<ProcessState>,
+    #[serde(default)]
+    units: UnitsState,
 }
 
 impl GridState {
@@ -463,16 +386,26 @@ impl GridState {
     pub fn next_step(&self) -> u64 {
         self.next_step
     }
-}
 
-/// One random process's state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ProcessState {
-    rng: Rng,
-    /// Start of the current (or next) outage, ms; `u64::MAX` for never.
-    start_ms: u64,
-    /// End of the current (or next) outage, ms (exclusive); always `> start_ms` unless never.
-    end_ms: u64,
+    /// The earliest time (ms from the grid start) at which a supply unit may change state
+    /// (`u64::MAX` without supply units): steps that end at or before it take the O(1) path.
+    pub fn next_unit_event_ms(&self) -> u64 {
+        if self.units.next.is_empty() {
+            u64::MAX
+        } else {
+            self.units.next_event
+        }
+    }
+
+    /// The capacity of the supply units that are up at the start of the next step (MW).
+    pub fn up_capacity(&self) -> Power {
+        Power(self.units.up_capacity)
+    }
+
+    /// Whether expanded supply unit `j` is down at the start of the next step.
+    pub fn unit_down(&self, j: usize) -> Option<bool> {
+        self.units.down.get(j).copied()
+    }
 }
 
 fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
@@ -483,52 +416,14 @@ fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError
     }
 }
 
-fn check_duration(field: String, d: Duration) -> Result<u64, ConfigError> {
-    if d.is_zero() {
-        Err(out_of_range(field, 0.0, "a duration > 0"))
-    } else {
-        Ok(d.as_millis())
-    }
-}
-
-fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigError> {
-    Ok(match *law {
-        DurationLaw::Fixed { duration } => {
-            Law::Fixed(check_duration(format!("{field}.duration"), duration)?)
-        }
-        DurationLaw::Exponential { mean } => {
-            let ms = check_duration(format!("{field}.mean"), mean)? as f64;
-            Law::Exponential(
-                Exp::new(1.0 / ms)
-                    .map_err(|_| out_of_range(format!("{field}.mean"), ms, "a duration > 0"))?,
-            )
-        }
-        DurationLaw::LogNormal { median, sigma_ln } => {
-            let ms = check_duration(format!("{field}.median"), median)? as f64;
-            check_positive(format!("{field}.sigma_ln"), sigma_ln)?;
-            Law::LogNormal(LogNormal::new(ms.ln(), sigma_ln).map_err(|_| {
-                out_of_range(format!("{field}.sigma_ln"), sigma_ln, "a finite number > 0")
-            })?)
-        }
-    })
-}
-
 fn build_process(field: &str, p: &OutageProcess) -> Result<ProcessModel, ConfigError> {
-    let rate = check_non_negative(format!("{field}.failures_per_year"), p.failures_per_year)?;
-    let law = build_law(&format!("{field}.duration"), &p.duration)?;
-    let up = if rate > 0.0 {
-        let per_ms = rate / MS_PER_YEAR;
-        Some(Exp::new(per_ms).map_err(|_| {
-            out_of_range(
-                format!("{field}.failures_per_year"),
-                rate,
-                "a finite number ≥ 0",
-            )
-        })?)
-    } else {
-        None
-    };
-    Ok(ProcessModel { up, law })
+    ProcessModel::renewal_with_rate_field(
+        field,
+        "failures_per_year",
+        p.failures_per_year,
+        &p.duration,
+        None,
+    )
 }
 
 impl GridModel {
@@ -646,9 +541,35 @@ impl GridModel {
         }
         let processes: Arc<[ProcessModel]> = processes.into();
 
+        // Supply units, expanded by `count`.
+        let mut units = Vec::new();
+        let mut unit_processes = Vec::new();
+        for (i, u) in params.supply_units.iter().enumerate() {
+            let field = format!("{FIELD}.supply_units[{i}]");
+            let capacity = check_non_negative(format!("{field}.capacity_mw"), u.capacity_mw.0)?;
+            let count = u.count.unwrap_or(1);
+            if count == 0 {
+                return Err(out_of_range(
+                    format!("{field}.count"),
+                    0.0,
+                    "an integer ≥ 1",
+                ));
+            }
+            let models = build_processes(&format!("{field}.processes"), &u.processes)?;
+            for _ in 0..count {
+                units.push(UnitModel {
+                    capacity,
+                    first: unit_processes.len(),
+                    len: models.len(),
+                });
+                unit_processes.extend(models.iter().cloned());
+            }
+        }
+
         let active = windows.iter().any(|w| w.start < horizon_ms && w.loss > 0.0)
             || trace.is_some()
-            || processes.iter().any(|p| p.up.is_some());
+            || processes.iter().any(|p| p.can_fail())
+            || !units.is_empty();
         Ok(GridModel {
             import_limit: Power(import),
             export_limit: Power(export),
@@ -657,6 +578,9 @@ impl GridModel {
             windows,
             trace,
             processes,
+            units: units.into(),
+            unit_processes: unit_processes.into(),
+            clock: Clock::of(grid),
         })
     }
 
@@ -678,9 +602,40 @@ impl GridModel {
         self.active
     }
 
+    /// The number of supply units after expanding `count`.
+    pub fn supply_units(&self) -> usize {
+        self.units.len()
+    }
+
     /// The state at the start of a run seeded with `seed`: random process `j` (in the order of
-    /// [`RandomOutages::processes`]) draws from `rng::stream(seed, rng::streams::GRID + j)`.
+    /// [`RandomOutages::processes`]) draws from `rng::stream(seed, rng::streams::GRID + j)`;
+    /// process `p` of expanded supply unit `j` from
+    /// `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`, so adding a unit never changes
+    /// another unit's history and two sites with the same seed see the same unit outages.
     pub fn initial_state(&self, seed: u64) -> GridState {
+        let clock = &self.clock;
+        let mut units = UnitsState {
+            processes: Vec::with_capacity(self.unit_processes.len()),
+            down: Vec::with_capacity(self.units.len()),
+            next: Vec::with_capacity(self.units.len()),
+            next_event: u64::MAX,
+            up_capacity: 0.0,
+        };
+        for (j, u) in self.units.iter().enumerate() {
+            for p in 0..u.len {
+                let stream = rng::streams::SUPPLY_UNITS + 16 * j as u64 + p as u64;
+                units.processes.push(
+                    self.unit_processes[u.first + p].initial(rng::stream(seed, stream), clock),
+                );
+            }
+            let (down, next) = unit_status(&units.processes[u.first..u.first + u.len], 0);
+            units.down.push(down);
+            units.next.push(next);
+            units.next_event = units.next_event.min(next);
+            if !down {
+                units.up_capacity += u.capacity;
+            }
+        }
         GridState {
             next_step: 0,
             window: 0,
@@ -688,8 +643,9 @@ impl GridModel {
                 .processes
                 .iter()
                 .enumerate()
-                .map(|(j, p)| p.first(rng::stream(seed, rng::streams::GRID + j as u64)))
+                .map(|(j, p)| p.initial(rng::stream(seed, rng::streams::GRID + j as u64), clock))
                 .collect(),
+            units,
         }
     }
 
@@ -722,7 +678,52 @@ impl GridModel {
             }
         }
         a = a.min(self.random(&mut state.processes, t0, t1));
+        if !self.units.is_empty() && self.import_limit.0 > 0.0 {
+            let capacity = self.unit_capacity(&mut state.units, t0, t1);
+            a *= capacity.min(self.import_limit.0) / self.import_limit.0;
+        }
         Fraction(a)
+    }
+
+    /// The supply units' capacity (MW) averaged over `[t0, t1)`: O(1) unless a unit changes state
+    /// in the step, in which case each changing unit's up-time in the step is measured exactly.
+    #[inline]
+    fn unit_capacity(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
+        if u.next_event >= t1 {
+            return u.up_capacity;
+        }
+        self.unit_events(u, t0, t1)
+    }
+
+    /// The slow path of [`GridModel::unit_capacity`].
+    #[cold]
+    fn unit_events(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
+        let step = (t1 - t0) as f64;
+        let (mut avail, mut up_capacity, mut next_event) = (0.0, 0.0, u64::MAX);
+        for (j, unit) in self.units.iter().enumerate() {
+            if u.next[j] < t1 {
+                let range = unit.first..unit.first + unit.len;
+                let (up_ms, down, next) = unit_step(
+                    &self.unit_processes[range.clone()],
+                    &mut u.processes[range],
+                    &self.clock,
+                    t0,
+                    t1,
+                );
+                avail += unit.capacity * (up_ms as f64 / step);
+                u.down[j] = down;
+                u.next[j] = next;
+            } else if !u.down[j] {
+                avail += unit.capacity;
+            }
+            if !u.down[j] {
+                up_capacity += unit.capacity;
+            }
+            next_event = next_event.min(u.next[j]);
+        }
+        u.up_capacity = up_capacity;
+        u.next_event = next_event;
+        avail
     }
 
     /// Availability over `[t0, t1)` from the scheduled windows; `cursor` is the first window that
@@ -755,8 +756,8 @@ impl GridModel {
     fn random(&self, states: &mut [ProcessState], t0: u64, t1: u64) -> f64 {
         let mut down = 0u64;
         for (p, s) in self.processes.iter().zip(states.iter_mut()) {
-            if s.start_ms < t1 {
-                down += p.down_in(s, t0, t1);
+            if s.outage().0 < t1 {
+                down += p.down_in(s, &self.clock, t0, t1);
             }
         }
         if down == 0 {
@@ -770,6 +771,7 @@ impl GridModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::MS_PER_HOUR;
 
     /// Tolerance for availabilities computed from a few exact operations.
     const AVAIL_TOL: f64 = 1e-12;
@@ -822,12 +824,12 @@ mod tests {
     /// Enumerates process `j`'s outages `[start, end)` that start before `until_ms`.
     fn outages(model: &GridModel, seed: u64, j: usize, until_ms: u64) -> Vec<(u64, u64)> {
         let mut st = model.initial_state(seed);
-        let p = model.processes[j];
+        let p = &model.processes[j];
         let s = &mut st.processes[j];
         let mut out = Vec::new();
-        while s.start_ms < until_ms {
-            out.push((s.start_ms, s.end_ms));
-            p.advance(s);
+        while s.outage().0 < until_ms {
+            out.push(s.outage());
+            p.advance(s, &model.clock);
         }
         out
     }

@@ -38,6 +38,7 @@
 //! * [`units`]: `Power` (MW), `Energy` (MWh), `Fraction`, `Duration` (integer ms), `Hours`.
 //! * [`time`]: the integer [`TimeGrid`](time::TimeGrid).
 //! * Components, each parameters → validated model → state: [`grid`], [`battery`], [`load`].
+//! * [`availability`]: failure/repair processes of supply units and battery units.
 //! * [`policy`]: the [`Dispatch`](policy::Dispatch) trait and built-in policies.
 //! * [`engine`]: [`Site`](engine::Site) and [`Simulation`](engine::Simulation) (`step`, `run`,
 //!   `run_until`, `snapshot`, `resume`).
@@ -48,6 +49,7 @@
 //! DESIGN.md explains the choices; README.md documents the scenario format.
 #![forbid(unsafe_code)]
 
+pub mod availability;
 pub mod battery;
 pub mod engine;
 pub mod error;
