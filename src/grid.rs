@@ -25,7 +25,15 @@
 //! unless two processes are down during the same step, in which case overlapping down-time is
 //! counted twice (pessimistic, and rare for realistic rates).
 //!
-//! The availability of step `k` is `min(a_sched, a_trace, a_rand)`. With steps short compared with
+//! 4. **Supply units** ([`SupplyUnit`]): generators or lines behind the feed, each with its own
+//!    [`AvailabilityProcess`]es (down when any is down). Their capacity available on average over
+//!    the step, `C = Σ capacity·(up-time in the step)/step`, caps the import:
+//!    `a_units = min(import_limit, C) / import_limit` (1 when the limit is 0). Unit sampling is
+//!    event-driven: the state keeps the earliest next transition over all units and the capacity
+//!    that is up, so a step without a transition costs one comparison. Process `p` of expanded
+//!    unit `j` (after `count`) draws from `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`.
+//!
+//! The availability of step `k` is `min(a_sched, a_trace, a_rand) × a_units`. With steps short compared with
 //! outages this is exact; at coarse steps the minimum of the per-step averages is an optimistic
 //! approximation of the average of the instantaneous minimum (two half-step outages at different
 //! times in the same step give 0.5, not 0).
@@ -388,7 +396,7 @@ impl GridState {
     }
 
     /// The earliest time (ms from the grid start) at which a supply unit may change state
-    /// (`u64::MAX` without supply units): steps that end at or before it take the O(1) path.
+    /// (`u64::MAX` without supply units): steps that end before it take the O(1) path.
     pub fn next_unit_event_ms(&self) -> u64 {
         if self.units.next.is_empty() {
             u64::MAX
@@ -689,7 +697,7 @@ impl GridModel {
     /// in the step, in which case each changing unit's up-time in the step is measured exactly.
     #[inline]
     fn unit_capacity(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
-        if u.next_event >= t1 {
+        if u.next_event > t1 {
             return u.up_capacity;
         }
         self.unit_events(u, t0, t1)
@@ -701,7 +709,7 @@ impl GridModel {
         let step = (t1 - t0) as f64;
         let (mut avail, mut up_capacity, mut next_event) = (0.0, 0.0, u64::MAX);
         for (j, unit) in self.units.iter().enumerate() {
-            if u.next[j] < t1 {
+            if u.next[j] <= t1 {
                 let range = unit.first..unit.first + unit.len;
                 let (up_ms, down, next) = unit_step(
                     &self.unit_processes[range.clone()],
@@ -1321,5 +1329,332 @@ duration = { law = "exponential", mean = "30m" }
         let m = GridModel::new(&p, &g).unwrap();
         assert!(!m.has_outages());
         assert!(all(&m, &g, 5).iter().all(|&a| a == 1.0));
+    }
+
+    // ---- supply units ----------------------------------------------------------------------
+
+    fn unit(capacity: f64, count: Option<u32>, processes: Vec<AvailabilityProcess>) -> SupplyUnit {
+        SupplyUnit {
+            name: None,
+            capacity_mw: Power::mw(capacity),
+            count,
+            processes,
+        }
+    }
+
+    fn markov(mttf_h: u64, mttr_h: u64) -> AvailabilityProcess {
+        AvailabilityProcess::Markov {
+            mttf: Duration::from_hours(mttf_h),
+            mttr: Duration::from_hours(mttr_h),
+        }
+    }
+
+    /// All outages `[start, end)` of process `p` of expanded unit `j` that start before `until`.
+    fn unit_outages(m: &GridModel, seed: u64, j: usize, p: usize, until: u64) -> Vec<(u64, u64)> {
+        let mut st = m.initial_state(seed);
+        let i = m.units[j].first + p;
+        let (model, s) = (&m.unit_processes[i], &mut st.units.processes[i]);
+        let mut out = Vec::new();
+        while s.outage().0 < until {
+            out.push(s.outage());
+            model.advance(s, &m.clock);
+        }
+        out
+    }
+
+    #[test]
+    fn supply_units_cap_the_import_limit() {
+        // Two 100 MW units behind a 150 MW limit, each flipping state at every step boundary
+        // with probability 1/2.
+        let g = hourly(60);
+        let mut p = GridParams::new(Power::mw(150.0));
+        let flip = AvailabilityProcess::MarkovPerStep {
+            failure_probability: 0.5,
+            repair_probability: 0.5,
+        };
+        p.supply_units = vec![unit(100.0, Some(2), vec![flip])];
+        let m = GridModel::new(&p, &g).unwrap();
+        assert!(m.has_outages());
+        assert_eq!(m.supply_units(), 2);
+        let mut s = m.initial_state(5);
+        let mut seen = [false; 3];
+        for k in 0..g.steps() {
+            let up = (0..2).filter(|&j| !s.unit_down(j).unwrap()).count();
+            let a = m.availability(&mut s, k).value();
+            let want = (100.0 * up as f64).min(150.0) / 150.0;
+            assert_close(a, want, AVAIL_TOL, "min(1, up capacity / limit)");
+            seen[up] = true;
+        }
+        assert_eq!(seen, [true; 3]);
+    }
+
+    #[test]
+    fn a_unit_down_for_part_of_a_step_counts_pro_rata() {
+        let g = hourly(365 * 5);
+        let mut p = GridParams::new(Power::mw(100.0));
+        let half_hour = AvailabilityProcess::Renewal {
+            events_per_year: 200.0,
+            duration: DurationLaw::Fixed {
+                duration: Duration::from_minutes(30),
+            },
+            monthly_multipliers: None,
+        };
+        p.supply_units = vec![unit(100.0, None, vec![half_hour])];
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 8);
+        assert!(a.contains(&0.5), "a whole half-hour outage in one step");
+        let horizon = g.horizon().as_millis();
+        let ev = unit_outages(&m, 8, 0, 0, horizon);
+        assert!(ev.len() > 500);
+        let events_down: f64 = ev
+            .iter()
+            .map(|&(a, b)| (b.min(horizon) - a) as f64 / MS_PER_HOUR as f64)
+            .sum();
+        let series_down: f64 = a.iter().map(|x| 1.0 - x).sum();
+        assert_close(
+            series_down,
+            events_down,
+            DOWN_SUM_REL_TOL * events_down,
+            "pro rata",
+        );
+    }
+
+    #[test]
+    fn unit_with_two_processes_is_down_when_either_is() {
+        // Two fixed-length processes that overlap: the union, not the sum, is down.
+        let g = hourly(365 * 20);
+        let law = |m| DurationLaw::Fixed {
+            duration: Duration::from_minutes(m),
+        };
+        let renewal = |rate, m| AvailabilityProcess::Renewal {
+            events_per_year: rate,
+            duration: law(m),
+            monthly_multipliers: None,
+        };
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.supply_units = vec![unit(
+            10.0,
+            None,
+            vec![renewal(300.0, 50), renewal(200.0, 90)],
+        )];
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 3);
+        let horizon = g.horizon().as_millis();
+        // Union of both outage lists, measured directly.
+        let mut ev = unit_outages(&m, 3, 0, 0, horizon);
+        ev.extend(unit_outages(&m, 3, 0, 1, horizon));
+        ev.sort();
+        let (mut covered, mut union) = (0u64, 0u64);
+        for (s0, e0) in ev {
+            let (from, to) = (s0.max(covered), e0.min(horizon));
+            if to > from {
+                union += to - from;
+                covered = to;
+            }
+        }
+        let union_h = union as f64 / MS_PER_HOUR as f64;
+        let series_down: f64 = a.iter().map(|x| 1.0 - x).sum();
+        assert_close(series_down, union_h, DOWN_SUM_REL_TOL * union_h, "union");
+    }
+
+    #[test]
+    fn unit_fast_path_only_moves_at_transitions() {
+        let g = hourly(365 * 10);
+        let mut p = GridParams::new(Power::mw(300.0));
+        p.supply_units = vec![
+            unit(100.0, Some(2), vec![markov(400, 40)]),
+            unit(50.0, None, vec![markov(1000, 20), markov(3000, 100)]),
+        ];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(1);
+        let (mut moves, mut quiet) = (0, 0);
+        for k in 0..g.steps() {
+            let t1 = g.offset(k + 1).as_millis();
+            let (before, cap) = (s.next_unit_event_ms(), s.up_capacity());
+            m.availability(&mut s, k);
+            if before > t1 {
+                assert_eq!(s.next_unit_event_ms(), before, "step {k}");
+                assert_eq!(s.up_capacity(), cap, "step {k}");
+                quiet += 1;
+            } else {
+                assert!(s.next_unit_event_ms() > t1);
+                moves += 1;
+            }
+        }
+        assert!(
+            moves > 100 && quiet > 10 * moves,
+            "{moves} event steps, {quiet} quiet"
+        );
+    }
+
+    #[test]
+    fn units_snapshot_resume_and_common_random_numbers() {
+        let g = hourly(365 * 20);
+        let mut p = GridParams::new(Power::mw(250.0));
+        p.supply_units = vec![
+            unit(100.0, None, vec![markov(500, 50)]),
+            unit(
+                100.0,
+                None,
+                vec![AvailabilityProcess::MarkovPerStep {
+                    failure_probability: 0.002,
+                    repair_probability: 0.05,
+                }],
+            ),
+        ];
+        p.random_outages = Some(RandomOutages {
+            preset: Some(OutagePreset::Distribution),
+            ..RandomOutages::default()
+        });
+        let m = GridModel::new(&p, &g).unwrap();
+        let n = g.steps();
+        let cut = n / 2 + 13;
+        let mut s = m.initial_state(77);
+        let head = series(&m, &mut s, 0, cut);
+        let snapshot = s.clone();
+        let json = serde_json::to_string(&s).unwrap();
+        let tail = series(&m, &mut s, cut, n);
+        assert!(head.iter().chain(&tail).any(|&x| x < 1.0));
+        let mut resumed = snapshot;
+        assert_eq!(series(&m, &mut resumed, cut, n), tail);
+        let mut from_json: GridState = serde_json::from_str(&json).unwrap();
+        assert_eq!(series(&m, &mut from_json, cut, n), tail);
+        // Same seed and unit list: identical; a rebuilt model too.
+        let m2 = GridModel::new(&p, &g).unwrap();
+        let whole: Vec<f64> = head.iter().chain(&tail).copied().collect();
+        assert_eq!(all(&m2, &g, 77), whole);
+        // A third unit leaves the first two units' histories unchanged.
+        let mut p3 = p.clone();
+        p3.supply_units
+            .push(unit(80.0, None, vec![markov(300, 30)]));
+        let m3 = GridModel::new(&p3, &g).unwrap();
+        let h = g.horizon().as_millis();
+        for j in 0..2 {
+            assert_eq!(
+                unit_outages(&m, 77, j, 0, h),
+                unit_outages(&m3, 77, j, 0, h)
+            );
+        }
+        assert_ne!(all(&m3, &g, 77), whole);
+    }
+
+    /// IEEE RTS-79 generating units: (count, MW, MTTF h, MTTR h).
+    const RTS79: [(u32, f64, u64, u64); 9] = [
+        (5, 12.0, 2940, 60),
+        (4, 20.0, 450, 50),
+        (6, 50.0, 1980, 20),
+        (4, 76.0, 1960, 40),
+        (3, 100.0, 1200, 50),
+        (4, 155.0, 960, 40),
+        (3, 197.0, 950, 50),
+        (1, 350.0, 1150, 100),
+        (2, 400.0, 1100, 150),
+    ];
+
+    #[test]
+    fn ieee_rts79_mean_available_capacity() {
+        let years = 200u64;
+        let hours_per_year = 8736u64;
+        let g = TimeGrid::with_steps(Duration::from_hours(1), years * hours_per_year).unwrap();
+        let total: f64 = RTS79.iter().map(|&(n, mw, _, _)| f64::from(n) * mw).sum();
+        assert_close(total, 3405.0, AVAIL_TOL, "RTS installed capacity");
+        let mut p = GridParams::new(Power::mw(total));
+        p.supply_units = RTS79
+            .iter()
+            .map(|&(n, mw, f, r)| unit(mw, Some(n), vec![markov(f, r)]))
+            .collect();
+        let want: f64 = RTS79
+            .iter()
+            .map(|&(n, mw, f, r)| f64::from(n) * mw * f as f64 / (f + r) as f64)
+            .sum();
+        let m = GridModel::new(&p, &g).unwrap();
+        assert_eq!(m.supply_units(), 32);
+        let mut s = m.initial_state(2024);
+        let mut per_year = vec![0.0; years as usize];
+        let t = std::time::Instant::now();
+        for k in 0..g.steps() {
+            per_year[(k / hours_per_year) as usize] += m.availability(&mut s, k).value();
+        }
+        let elapsed = t.elapsed();
+        let per_year: Vec<f64> = per_year
+            .iter()
+            .map(|a| a * total / hours_per_year as f64)
+            .collect();
+        let (mean, se) = mean_se(&per_year);
+        println!(
+            "IEEE RTS-79, 32 units, {years} years × {hours_per_year} h: {elapsed:?} \
+             ({:.1} ns/step); mean available {mean:.2} ± {se:.2} MW (expected {want:.2})",
+            elapsed.as_nanos() as f64 / g.steps() as f64
+        );
+        assert_close(mean, want, N_SE * se, "mean available capacity");
+        if !cfg!(debug_assertions) {
+            assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
+        }
+    }
+
+    #[test]
+    fn supply_unit_validation_names_the_field() {
+        let g = hourly(10);
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.supply_units = vec![unit(
+            10.0,
+            None,
+            vec![
+                markov(10, 1),
+                AvailabilityProcess::Markov {
+                    mttf: Duration::ZERO,
+                    mttr: Duration::from_hours(1),
+                },
+            ],
+        )];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].processes[1].mttf"
+        );
+        p.supply_units = vec![unit(-1.0, None, vec![])];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].capacity_mw"
+        );
+        p.supply_units = vec![unit(1.0, Some(0), vec![])];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].count"
+        );
+        p.supply_units = vec![unit(1.0, None, vec![markov(10, 1); 17])];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].processes"
+        );
+    }
+
+    #[test]
+    fn supply_units_toml() {
+        let text = r#"
+import_limit_mw = 150.0
+[[supply_units]]
+name = "G1"
+capacity_mw = 100.0
+count = 2
+processes = [
+  { model = "markov", mttf = "1100h", mttr = "50h" },
+  { model = "renewal", events_per_year = 0.2, duration = { law = "lognormal", median = "8h", sigma_ln = 1.0 } },
+]
+[[supply_units]]
+capacity_mw = 50.0
+processes = [{ model = "markov_per_step", failure_probability = 0.001, repair_probability = 0.02 }]
+"#;
+        let p: GridParams = toml::from_str(text).unwrap();
+        assert_eq!(p.supply_units.len(), 2);
+        assert_eq!(p.supply_units[0].count, Some(2));
+        let m = GridModel::new(&p, &hourly(30)).unwrap();
+        assert_eq!(m.supply_units(), 3);
+        for bad in [
+            "import_limit_mw = 1.0\n[[supply_units]]\ncapacity_mw = 1.0\nprocesses = []\ncapacity = 2",
+            "import_limit_mw = 1.0\n[[supply_units]]\ncapacity_mw = 1.0\nprocesses = [{ model = \"markov\", mttf = \"1h\", mttr = \"1h\", for = 0.1 }]",
+        ] {
+            let err = toml::from_str::<GridParams>(bad).expect_err(bad).to_string();
+            assert!(err.contains("unknown field"), "{bad}: {err}");
+        }
     }
 }
