@@ -239,7 +239,7 @@ impl Clock {
 }
 
 /// A sampler of outage lengths in milliseconds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Law {
     Fixed(u64),
     Exponential(Exp<f64>),
@@ -281,7 +281,7 @@ impl Law {
 }
 
 /// How a validated process draws its sojourns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Kind {
     /// Starts up; exponential up-times (`None`: never fails), outage lengths from `law`;
     /// optional monthly thinning (acceptance ratio per month, max 1).
@@ -303,7 +303,7 @@ enum Kind {
 /// A validated availability process (see [`AvailabilityProcess`]). Build it with
 /// [`ProcessModel::new`]; sample it infallibly with [`ProcessModel::initial`] and
 /// [`ProcessModel::advance`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProcessModel {
     kind: Kind,
 }
@@ -318,6 +318,16 @@ pub struct ProcessState {
 }
 
 impl ProcessState {
+    /// A state whose first sojourn has not been drawn yet (never down until
+    /// [`ProcessModel::start`]).
+    pub(crate) fn unstarted(rng: Rng) -> ProcessState {
+        ProcessState {
+            rng,
+            start_ms: u64::MAX,
+            end_ms: u64::MAX,
+        }
+    }
+
     /// The current (or next) outage `[start, end)`, ms from the grid start.
     pub fn outage(&self) -> (u64, u64) {
         (self.start_ms, self.end_ms)
@@ -627,38 +637,37 @@ impl ProcessModel {
 
     /// The state at `t = 0`, drawing from `rng`: renewal processes start up; Markov processes
     /// start in their steady state.
-    pub fn initial(&self, mut rng: Rng, clock: &Clock) -> ProcessState {
+    pub fn initial(&self, rng: Rng, clock: &Clock) -> ProcessState {
+        let mut s = ProcessState::unstarted(rng);
+        self.start(&mut s, clock);
+        s
+    }
+
+    /// Draws the state at `t = 0` into `s` (see [`ProcessModel::initial`]).
+    pub(crate) fn start(&self, s: &mut ProcessState, clock: &Clock) {
+        let rng = &mut s.rng;
         let starts_down = match &self.kind {
             Kind::Renewal { up, .. } => {
                 // A process that never fails draws nothing.
                 if up.is_none() {
-                    return ProcessState {
-                        rng,
-                        start_ms: u64::MAX,
-                        end_ms: u64::MAX,
-                    };
+                    s.start_ms = u64::MAX;
+                    s.end_ms = u64::MAX;
+                    return;
                 }
                 false
             }
-            Kind::Markov { p_down, .. } | Kind::PerStep { p_down, .. } => {
-                uniform(&mut rng) < *p_down
-            }
+            Kind::Markov { p_down, .. } | Kind::PerStep { p_down, .. } => uniform(rng) < *p_down,
         };
-        let start_ms = if starts_down {
+        s.start_ms = if starts_down {
             0
         } else {
-            self.next_failure(0, &mut rng, clock)
+            self.next_failure(0, rng, clock)
         };
-        let end_ms = if start_ms == u64::MAX {
+        s.end_ms = if s.start_ms == u64::MAX {
             u64::MAX
         } else {
-            start_ms.saturating_add(self.outage_length(&mut rng, clock))
+            s.start_ms.saturating_add(self.outage_length(rng, clock))
         };
-        ProcessState {
-            rng,
-            start_ms,
-            end_ms,
-        }
     }
 
     /// Replaces the current outage by the next one.
