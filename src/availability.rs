@@ -328,6 +328,13 @@ impl ProcessState {
         }
     }
 
+    /// Sets the current outage (tests force a unit down with it).
+    #[cfg(test)]
+    pub(crate) fn set_outage(&mut self, start_ms: u64, end_ms: u64) {
+        self.start_ms = start_ms;
+        self.end_ms = end_ms;
+    }
+
     /// The current (or next) outage `[start, end)`, ms from the grid start.
     pub fn outage(&self) -> (u64, u64) {
         (self.start_ms, self.end_ms)

@@ -940,4 +940,202 @@ mod tests {
             toml::from_str("units = 2\npreset = \"megapack2xl_4h\"\nreserve_soc = 0.3\n").unwrap();
         assert_eq!(ok.units, 2);
     }
+
+    // ---- unit failures ---------------------------------------------------------------------
+
+    /// Tolerance of energies after a few dozen exact-ish operations.
+    const E_TOL: f64 = 1e-9;
+
+    fn never_fails() -> AvailabilityProcess {
+        AvailabilityProcess::Renewal {
+            events_per_year: 0.0,
+            duration: crate::availability::DurationLaw::Fixed {
+                duration: crate::units::Duration::from_hours(1),
+            },
+            monthly_multipliers: None,
+        }
+    }
+
+    /// Forces unit `j` (single process) down over `[start_h, end_h)` hours.
+    fn force_outage(s: &mut BatteryState, j: usize, start_h: u64, end_h: u64) {
+        let u = s.units.as_deref_mut().unwrap();
+        let h = crate::units::MS_PER_HOUR;
+        u.processes[j].set_outage(start_h * h, end_h * h);
+        u.next[j] = start_h * h;
+        u.next_event = u.next_event.min(start_h * h);
+    }
+
+    #[test]
+    fn a_failed_unit_keeps_its_energy_and_the_fleet_scales() {
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), 10).unwrap();
+        let params = BatteryParams {
+            units: 4,
+            unit_failures: vec![never_fails()],
+            ..custom(1.0, 4.0, 1.0)
+        };
+        let f = Fleet::new(&params).unwrap();
+        assert!(f.has_unit_failures());
+        let dt = Hours(1.0);
+        let mut s = f.initial_state(1);
+        f.update_units(&mut s, 0, &time);
+        assert_eq!(f.units_up(&s), 4);
+        force_outage(&mut s, 1, 2, 5);
+        f.settle(&mut s, Power::mw(4.0), Power::ZERO, dt);
+        f.update_units(&mut s, 1, &time);
+        assert!((s.energy.value() - 12.0).abs() < E_TOL);
+        // Step 2: unit 1 fails and takes a quarter of the pool.
+        f.update_units(&mut s, 2, &time);
+        assert_eq!(f.units_up(&s), 3);
+        assert!((f.locked_energy(&s).value() - 3.0).abs() < E_TOL);
+        assert!((s.energy.value() - 9.0).abs() < E_TOL);
+        assert!((f.soc(&s).value() - 0.75).abs() < E_TOL, "whole-fleet SoC");
+        assert!(
+            (f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL,
+            "3/4 of the power"
+        );
+        assert!((f.max_discharge(&s, Hours(0.25)).value() - 3.0).abs() < E_TOL);
+        assert!((f.capacity_up(&s).value() - 12.0).abs() < E_TOL);
+        assert!((f.max_energy_up(&s).value() - 12.0).abs() < E_TOL);
+        assert!(
+            (f.reserve_energy_up(&s).value() - 0.75 * f.reserve_energy().value()).abs() < E_TOL
+        );
+        // Drain the three up units to empty; the failed unit's energy is untouched.
+        for k in 2..5 {
+            f.update_units(&mut s, k, &time);
+            let p = f.max_discharge(&s, dt);
+            f.settle(&mut s, p, Power::ZERO, dt);
+        }
+        assert!(s.energy.value().abs() < E_TOL);
+        assert_eq!(f.max_discharge(&s, dt), Power::ZERO);
+        assert!((f.locked_energy(&s).value() - 3.0).abs() < E_TOL);
+        assert!((f.max_charge(&s, dt).value() - 3.0).abs() < E_TOL);
+        // Step 5: the unit returns with its energy.
+        f.update_units(&mut s, 5, &time);
+        assert_eq!(f.units_up(&s), 4);
+        assert!((s.energy.value() - 3.0).abs() < E_TOL);
+        assert_eq!(f.locked_energy(&s), Energy::ZERO);
+        assert!((f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL);
+        assert!((f.max_discharge(&s, Hours(0.5)).value() - 4.0).abs() < E_TOL);
+    }
+
+    #[test]
+    fn random_unit_failures_keep_the_window_and_the_balance() {
+        let steps = 20_000u64;
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
+        let params = BatteryParams {
+            units: 6,
+            soc_min: Some(0.1),
+            soc_max: Some(0.9),
+            self_discharge_per_day: Some(0.01),
+            unit_failures: vec![
+                AvailabilityProcess::Markov {
+                    mttf: crate::units::Duration::from_hours(200),
+                    mttr: crate::units::Duration::from_hours(40),
+                },
+                AvailabilityProcess::MarkovPerStep {
+                    failure_probability: 0.001,
+                    repair_probability: 0.1,
+                },
+            ],
+            ..custom(2.0, 8.0, 0.9)
+        };
+        let f = Fleet::new(&params).unwrap();
+        let dt = time.step_hours();
+        let keep = f.self_discharge_keep(dt);
+        let run = |s: &mut BatteryState, from: u64, to: u64| {
+            let mut flows = 0.0;
+            let mut ups = Vec::new();
+            for k in from..to {
+                f.update_units(s, k, &time);
+                flows -= f.apply_self_discharge(s, keep).value();
+                // A deterministic, see-saw request.
+                let (d, c) = if (k / 7) % 2 == 0 {
+                    (f.max_discharge(s, dt) * 0.8, Power::ZERO)
+                } else {
+                    (Power::ZERO, f.max_charge(s, dt) * 0.9)
+                };
+                let losses = f.settle(s, d, c, dt);
+                flows += (c * dt).value() - losses.charge.value();
+                flows -= (d * dt).value() + losses.discharge.value();
+                let up = f.units_up(s);
+                let frac = f64::from(up) / 6.0;
+                assert!(
+                    s.energy.value() >= f.min_energy().value() * frac - E_TOL,
+                    "floor {k}"
+                );
+                assert!(
+                    s.energy.value() <= f.max_energy().value() * frac + E_TOL,
+                    "ceiling {k}"
+                );
+                let soc = f.soc(s).value();
+                assert!((0.1 - E_TOL..=0.9 + E_TOL).contains(&soc), "soc {k}");
+                ups.push(up);
+            }
+            (flows, ups)
+        };
+        let mut s = f.initial_state(3);
+        let stored0 = f.soc(&s).value() * f.capacity().value();
+        let cut = steps / 2;
+        let (flows_a, ups_a) = run(&mut s, 0, cut);
+        let json = serde_json::to_string(&s).unwrap();
+        let snapshot = s.clone();
+        let (flows_b, ups_b) = run(&mut s, cut, steps);
+        let stored1 = f.soc(&s).value() * f.capacity().value();
+        assert!(
+            (stored1 - stored0 - flows_a - flows_b).abs() < 1e-6,
+            "storage balance: {stored1} − {stored0} vs {}",
+            flows_a + flows_b
+        );
+        assert!(
+            ups_a.iter().chain(&ups_b).any(|&u| u < 5),
+            "failures happened"
+        );
+        assert!(ups_a.iter().chain(&ups_b).any(|&u| u == 6));
+        // Snapshot and resume continue identically.
+        let mut resumed: BatteryState = serde_json::from_str(&json).unwrap();
+        assert_eq!(resumed, snapshot);
+        let (flows_r, ups_r) = run(&mut resumed, cut, steps);
+        assert_eq!(ups_r, ups_b);
+        assert_eq!(flows_r, flows_b);
+        assert_eq!(resumed, s);
+    }
+
+    #[test]
+    fn no_failures_is_a_plain_state() {
+        let f = Fleet::new(&custom(1.0, 4.0, 0.9)).unwrap();
+        assert!(!f.has_unit_failures());
+        let s = f.initial_state(9);
+        assert!(s.units.is_none());
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"energy":4.0}"#);
+        assert_eq!(f.capacity_up(&s), f.capacity());
+    }
+
+    #[test]
+    fn unit_failure_validation_and_toml() {
+        let params = BatteryParams {
+            unit_failures: vec![AvailabilityProcess::Markov {
+                mttf: crate::units::Duration::from_hours(10),
+                mttr: crate::units::Duration::ZERO,
+            }],
+            ..custom(1.0, 4.0, 0.9)
+        };
+        match Fleet::new(&params) {
+            Err(ConfigError::OutOfRange { field, .. }) => {
+                assert_eq!(field, "battery.unit_failures[0].mttr")
+            }
+            other => panic!("expected OutOfRange, got {other:?}"),
+        }
+        let ok: BatteryParams = toml::from_str(
+            "units = 4\npreset = \"megapack2xl_4h\"\nunit_failures = [{ model = \"markov\", mttf = \"8760h\", mttr = \"72h\" }]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.unit_failures.len(), 1);
+        let f = Fleet::new(&ok).unwrap();
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<Fleet>(&json).unwrap(), f);
+        assert!(toml::from_str::<BatteryParams>(
+            "units = 4\npreset = \"megapack2xl_4h\"\nunit_failures = [{ model = \"markov\", mttf = \"1h\", mttr = \"1h\", rate = 1 }]\n",
+        )
+        .is_err());
+    }
 }
