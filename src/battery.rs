@@ -13,10 +13,29 @@
 //! energy per day (geometric decay), applied at the start of each step and never below the
 //! window's floor. The auxiliary (standby/HVAC) load of every unit is a site load served like the
 //! facility load. Every loss is counted: see [`StepLosses`].
+//!
+//! # Unit failures
+//! `unit_failures` lists [`AvailabilityProcess`]es applied to **each** unit independently (a unit
+//! is down when any of them is down); unit `j`'s process `p` draws from
+//! `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)`. Availability changes at step
+//! boundaries: the state of a unit during step `k` is its state at the start of step `k`
+//! (outages that begin and end between two step starts are not seen), applied by
+//! [`Fleet::update_units`] before self-discharge. The units are identical and dispatched
+//! equally, so the energy of the units that are up is pooled ([`BatteryState::energy`]); a
+//! failing unit takes its share `pool / units_up` into its own locked slot, keeps it while down
+//! (it neither charges nor discharges) and returns it to the pool on repair. Moving energy
+//! between the pool and a slot is not a loss. Power limits, the SoC window, the reserve and the
+//! usable energy scale with the fraction of units up; [`Fleet::soc`] stays the whole fleet's
+//! (pool plus locked energy over nameplate). Self-discharge applies to the pool and to every
+//! locked slot (each above its unit's share of the window floor).
 
+use crate::availability::ProcessState;
+use crate::availability::{build_processes, unit_at, AvailabilityProcess, Clock, ProcessModel};
 use crate::error::{check_fraction, check_positive, check_range, ConfigError};
+use crate::rng;
+use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Published (or documented-assumption) unit models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -146,6 +165,10 @@ pub struct BatteryParams {
     /// Backup reserve: SoC that peak shaving and smoothing never use outside outages, default 0.2.
     #[serde(default)]
     pub reserve_soc: Option<f64>,
+    /// Failure processes applied to each unit independently (at most 16; empty: units never
+    /// fail), e.g. `unit_failures = [{ model = "markov", mttf = "8760h", mttr = "72h" }]`.
+    #[serde(default)]
+    pub unit_failures: Vec<AvailabilityProcess>,
 }
 
 impl BatteryParams {
@@ -176,6 +199,7 @@ impl BatteryParams {
             soc_max: None,
             initial_soc: None,
             reserve_soc: None,
+            unit_failures: Vec::new(),
         }
     }
 
@@ -279,13 +303,70 @@ pub struct Fleet {
     max_charge: Power,
     max_discharge: Power,
     aux: Power,
+    #[serde(default, skip_serializing_if = "UnitFailures::is_empty")]
+    unit_failures: UnitFailures,
+}
+
+/// The validated per-unit failure processes; (de)serialised as their parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct UnitFailures {
+    params: Vec<AvailabilityProcess>,
+    models: Vec<ProcessModel>,
+}
+
+impl UnitFailures {
+    fn new(params: &[AvailabilityProcess]) -> Result<UnitFailures, ConfigError> {
+        Ok(UnitFailures {
+            params: params.to_vec(),
+            models: build_processes("battery.unit_failures", params)?,
+        })
+    }
+    fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+}
+
+impl Serialize for UnitFailures {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.params.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UnitFailures {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UnitFailures, D::Error> {
+        let params = Vec::<AvailabilityProcess>::deserialize(d)?;
+        UnitFailures::new(&params).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The fleet's changing state.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatteryState {
-    /// Energy stored in the fleet.
+    /// Energy stored in the units that are up (the whole fleet's when no unit can fail).
     pub energy: Energy,
+    /// Unit availability, present only when unit failures are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    units: Option<Box<UnitsState>>,
+}
+
+/// Per-unit availability and locked energy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct UnitsState {
+    /// Whether the first sojourns have been drawn (at the first [`Fleet::update_units`]).
+    started: bool,
+    /// Units up.
+    up: u32,
+    /// Energy held by each unit while it is down (0 while up).
+    locked: Vec<Energy>,
+    /// `Σ locked`.
+    locked_total: Energy,
+    down: Vec<bool>,
+    /// Per unit, the next time (ms) any of its processes changes state.
+    next: Vec<u64>,
+    /// `min(next)`.
+    next_event: u64,
+    /// Unit `j`'s processes at `j·P..(j+1)·P`.
+    processes: Vec<ProcessState>,
 }
 
 /// Energy lost inside the battery over one step.
@@ -341,6 +422,7 @@ impl Fleet {
                 why: "reserve_soc must lie in the window soc_min..=soc_max",
             });
         }
+        let unit_failures = UnitFailures::new(&params.unit_failures)?;
         let n = f64::from(params.units);
         let capacity = unit.energy * n;
         Ok(Fleet {
@@ -356,14 +438,150 @@ impl Fleet {
             max_charge: unit.charge_power * n,
             max_discharge: unit.discharge_power * n,
             aux: unit.aux_load * n,
+            unit_failures,
         })
     }
 
-    /// The state at the start of a run.
-    pub fn initial_state(&self) -> BatteryState {
-        BatteryState {
-            energy: self.capacity * self.initial_soc,
+    /// The state at the start of a run seeded with `seed` (all units up; the first unit
+    /// failure sojourns are drawn at the first [`Fleet::update_units`], from
+    /// `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)` for process `p` of unit `j`).
+    pub fn initial_state(&self, seed: u64) -> BatteryState {
+        let energy = self.capacity * self.initial_soc;
+        let models = &self.unit_failures.models;
+        if models.is_empty() || self.units == 0 {
+            return BatteryState {
+                energy,
+                units: None,
+            };
         }
+        let n = self.units as usize;
+        let mut processes = Vec::with_capacity(n * models.len());
+        for j in 0..n {
+            for p in 0..models.len() {
+                let stream = rng::streams::BATTERY_UNITS + 16 * j as u64 + p as u64;
+                processes.push(ProcessState::unstarted(rng::stream(seed, stream)));
+            }
+        }
+        BatteryState {
+            energy,
+            units: Some(Box::new(UnitsState {
+                started: false,
+                up: self.units,
+                locked: vec![Energy::ZERO; n],
+                locked_total: Energy::ZERO,
+                down: vec![false; n],
+                next: vec![0; n],
+                next_event: 0,
+                processes,
+            })),
+        }
+    }
+
+    /// Whether any unit can fail.
+    pub fn has_unit_failures(&self) -> bool {
+        !self.unit_failures.is_empty() && self.units > 0
+    }
+
+    /// Applies unit failures and repairs at the start of step `k` of `time` (call once per step,
+    /// in order, before self-discharge). A flag check when no failures are configured, one
+    /// comparison when no unit changes state.
+    #[inline]
+    pub fn update_units(&self, s: &mut BatteryState, k: u64, time: &TimeGrid) {
+        let Some(u) = s.units.as_deref_mut() else {
+            return;
+        };
+        let t = time.offset(k).as_millis();
+        if u.started && u.next_event > t {
+            return;
+        }
+        self.unit_events(&mut s.energy, u, t, &Clock::of(time));
+    }
+
+    /// The slow path of [`Fleet::update_units`].
+    #[cold]
+    fn unit_events(&self, pool: &mut Energy, u: &mut UnitsState, t: u64, clock: &Clock) {
+        let models = &self.unit_failures.models;
+        let per = models.len();
+        if !u.started {
+            for (i, ps) in u.processes.iter_mut().enumerate() {
+                models[i % per].start(ps, clock);
+            }
+        }
+        let mut next_event = u64::MAX;
+        for j in 0..u.down.len() {
+            if !u.started || u.next[j] <= t {
+                let (down, next) =
+                    unit_at(models, &mut u.processes[j * per..(j + 1) * per], clock, t);
+                if down && !u.down[j] {
+                    let share = *pool / f64::from(u.up);
+                    u.locked[j] = share;
+                    *pool -= share;
+                    u.up -= 1;
+                } else if !down && u.down[j] {
+                    *pool += u.locked[j];
+                    u.locked[j] = Energy::ZERO;
+                    u.up += 1;
+                }
+                if u.up == 0 {
+                    *pool = Energy::ZERO;
+                }
+                u.down[j] = down;
+                u.next[j] = next;
+            }
+            next_event = next_event.min(u.next[j]);
+        }
+        u.locked_total = u.locked.iter().copied().sum();
+        u.next_event = next_event;
+        u.started = true;
+    }
+
+    /// The fraction of units up, when some are down (`None` when all are up).
+    #[inline]
+    fn up_fraction(&self, s: &BatteryState) -> Option<f64> {
+        match &s.units {
+            Some(u) if u.up < self.units => Some(f64::from(u.up) / f64::from(self.units)),
+            _ => None,
+        }
+    }
+
+    /// Units up in state `s`.
+    pub fn units_up(&self, s: &BatteryState) -> u32 {
+        s.units.as_ref().map_or(self.units, |u| u.up)
+    }
+
+    /// Energy held by units that are down.
+    pub fn locked_energy(&self, s: &BatteryState) -> Energy {
+        s.units.as_ref().map_or(Energy::ZERO, |u| u.locked_total)
+    }
+
+    /// The backup reserve of the units that are up ([`Fleet::reserve_energy`] scaled).
+    #[inline]
+    pub fn reserve_energy_up(&self, s: &BatteryState) -> Energy {
+        let e = self.reserve_energy();
+        self.up_fraction(s).map_or(e, |f| e * f)
+    }
+
+    /// The window ceiling of the units that are up.
+    #[inline]
+    pub fn max_energy_up(&self, s: &BatteryState) -> Energy {
+        self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f)
+    }
+
+    /// The nameplate energy of the units that are up.
+    #[inline]
+    pub fn capacity_up(&self, s: &BatteryState) -> Energy {
+        self.up_fraction(s)
+            .map_or(self.capacity, |f| self.capacity * f)
+    }
+
+    /// Whether the pooled energy of `s` lies in the window of the units that are up (used to
+    /// check a snapshot).
+    pub fn state_in_window(&self, s: &BatteryState) -> bool {
+        let (lo, hi) = match self.up_fraction(s) {
+            Some(f) => (self.e_min * f, self.e_max * f),
+            None => (self.e_min, self.e_max),
+        };
+        s.energy >= lo && s.energy <= hi
     }
     /// One unit's figures.
     pub fn unit(&self) -> &UnitSpec {
@@ -426,7 +644,10 @@ impl Fleet {
     #[inline]
     pub fn soc(&self, s: &BatteryState) -> Fraction {
         if self.capacity.value() > 0.0 {
-            s.energy / self.capacity
+            match &s.units {
+                None => s.energy / self.capacity,
+                Some(u) => (s.energy + u.locked_total) / self.capacity,
+            }
         } else {
             Fraction::ZERO
         }
@@ -434,11 +655,17 @@ impl Fleet {
 
     /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
     /// bounded by the power limit and by the energy above `floor` (at least the window's floor).
+    /// `floor` is for the whole fleet: with units down, it, the window floor and the power limit
+    /// scale with the fraction of units up.
     #[inline]
     pub fn max_discharge_above(&self, s: &BatteryState, floor: Energy, dt: Hours) -> Power {
-        let above = s.energy - floor.max(self.e_min);
+        let (floor, e_min, limit) = match self.up_fraction(s) {
+            None => (floor, self.e_min, self.max_discharge),
+            Some(f) => (floor * f, self.e_min * f, self.max_discharge * f),
+        };
+        let above = s.energy - floor.max(e_min);
         (above * self.unit.discharge_efficiency / dt)
-            .min(self.max_discharge)
+            .min(limit)
             .max(Power::ZERO)
     }
 
@@ -451,8 +678,12 @@ impl Fleet {
     /// The largest constant power the fleet can absorb for a whole step of `dt`.
     #[inline]
     pub fn max_charge(&self, s: &BatteryState, dt: Hours) -> Power {
-        ((self.e_max - s.energy) / (dt * self.unit.charge_efficiency))
-            .min(self.max_charge)
+        let (e_max, limit) = match self.up_fraction(s) {
+            None => (self.e_max, self.max_charge),
+            Some(f) => (self.e_max * f, self.max_charge * f),
+        };
+        ((e_max - s.energy) / (dt * self.unit.charge_efficiency))
+            .min(limit)
             .max(Power::ZERO)
     }
 
@@ -469,10 +700,27 @@ impl Fleet {
         if keep >= 1.0 {
             return Energy::ZERO;
         }
-        let lost = (s.energy * (1.0 - keep))
-            .min(s.energy - self.e_min)
-            .max(Energy::ZERO);
+        let Some(f) = self.up_fraction(s) else {
+            let lost = (s.energy * (1.0 - keep))
+                .min(s.energy - self.e_min)
+                .max(Energy::ZERO);
+            s.energy -= lost;
+            return lost;
+        };
+        let decay = |e: Energy, floor: Energy| (e * (1.0 - keep)).min(e - floor).max(Energy::ZERO);
+        let mut lost = decay(s.energy, self.e_min * f);
         s.energy -= lost;
+        if let Some(u) = s.units.as_deref_mut() {
+            let unit_floor = self.e_min / f64::from(self.units);
+            for (e, &down) in u.locked.iter_mut().zip(&u.down) {
+                if down {
+                    let l = decay(*e, unit_floor);
+                    *e -= l;
+                    lost += l;
+                }
+            }
+            u.locked_total = u.locked.iter().copied().sum();
+        }
         lost
     }
 
@@ -490,7 +738,16 @@ impl Fleet {
     ) -> StepLosses {
         let stored = charge * dt * self.unit.charge_efficiency;
         let drained = discharge * dt / self.unit.discharge_efficiency;
-        s.energy = (s.energy + stored - drained).clamp_to(self.e_min, self.e_max);
+        let (lo, hi) = match self.up_fraction(s) {
+            None => (self.e_min, self.e_max),
+            // Never clamp a pool that a unit's return or failure left a few ulps outside the
+            // scaled window back into it (that would create or destroy energy).
+            Some(f) => (
+                (self.e_min * f).min(s.energy),
+                (self.e_max * f).max(s.energy),
+            ),
+        };
+        s.energy = (s.energy + stored - drained).clamp_to(lo, hi);
         StepLosses {
             charge: charge * dt - stored,
             discharge: drained - discharge * dt,
@@ -532,7 +789,7 @@ mod tests {
     #[test]
     fn discharge_and_charge_account_exactly() {
         let f = Fleet::new(&custom(10.0, 40.0, 0.81)).unwrap();
-        let mut s = f.initial_state();
+        let mut s = f.initial_state(0);
         assert!((s.energy.value() - 40.0).abs() < TOL);
         let dt = Hours(1.0);
         let l = f.settle(&mut s, Power::mw(9.0), Power::ZERO, dt);
@@ -554,14 +811,14 @@ mod tests {
             ..custom(10.0, 40.0, 1.0)
         };
         let f = Fleet::new(&params).unwrap();
-        let s = f.initial_state();
+        let s = f.initial_state(0);
         // 8 MWh stored, floor 4 MWh: 4 MWh over 1 h → 4 MW < 10 MW power limit.
         assert!((f.max_discharge(&s, Hours(1.0)).value() - 4.0).abs() < TOL);
         assert!((f.max_discharge(&s, Hours(0.25)).value() - 10.0).abs() < TOL);
         // Ceiling 36 MWh: 28 MWh of room, but only 10 MW.
         assert!((f.max_charge(&s, Hours(1.0)).value() - 10.0).abs() < TOL);
         assert!((f.max_charge(&s, Hours(4.0)).value() - 7.0).abs() < TOL);
-        let mut s2 = s;
+        let mut s2 = s.clone();
         f.settle(&mut s2, Power::mw(4.0), Power::ZERO, Hours(1.0));
         assert!((f.soc(&s2).value() - 0.1).abs() < TOL);
         assert_eq!(f.max_discharge(&s2, Hours(1.0)), Power::ZERO);
@@ -575,7 +832,7 @@ mod tests {
             ..custom(10.0, 100.0, 1.0)
         };
         let f = Fleet::new(&params).unwrap();
-        let mut s = f.initial_state();
+        let mut s = f.initial_state(0);
         let keep = f.self_discharge_keep(Hours(1.0));
         let mut lost = Energy::ZERO;
         for _ in 0..24 {
@@ -682,5 +939,203 @@ mod tests {
         let ok: BatteryParams =
             toml::from_str("units = 2\npreset = \"megapack2xl_4h\"\nreserve_soc = 0.3\n").unwrap();
         assert_eq!(ok.units, 2);
+    }
+
+    // ---- unit failures ---------------------------------------------------------------------
+
+    /// Tolerance of energies after a few dozen exact-ish operations.
+    const E_TOL: f64 = 1e-9;
+
+    fn never_fails() -> AvailabilityProcess {
+        AvailabilityProcess::Renewal {
+            events_per_year: 0.0,
+            duration: crate::availability::DurationLaw::Fixed {
+                duration: crate::units::Duration::from_hours(1),
+            },
+            monthly_multipliers: None,
+        }
+    }
+
+    /// Forces unit `j` (single process) down over `[start_h, end_h)` hours.
+    fn force_outage(s: &mut BatteryState, j: usize, start_h: u64, end_h: u64) {
+        let u = s.units.as_deref_mut().unwrap();
+        let h = crate::units::MS_PER_HOUR;
+        u.processes[j].set_outage(start_h * h, end_h * h);
+        u.next[j] = start_h * h;
+        u.next_event = u.next_event.min(start_h * h);
+    }
+
+    #[test]
+    fn a_failed_unit_keeps_its_energy_and_the_fleet_scales() {
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), 10).unwrap();
+        let params = BatteryParams {
+            units: 4,
+            unit_failures: vec![never_fails()],
+            ..custom(1.0, 4.0, 1.0)
+        };
+        let f = Fleet::new(&params).unwrap();
+        assert!(f.has_unit_failures());
+        let dt = Hours(1.0);
+        let mut s = f.initial_state(1);
+        f.update_units(&mut s, 0, &time);
+        assert_eq!(f.units_up(&s), 4);
+        force_outage(&mut s, 1, 2, 5);
+        f.settle(&mut s, Power::mw(4.0), Power::ZERO, dt);
+        f.update_units(&mut s, 1, &time);
+        assert!((s.energy.value() - 12.0).abs() < E_TOL);
+        // Step 2: unit 1 fails and takes a quarter of the pool.
+        f.update_units(&mut s, 2, &time);
+        assert_eq!(f.units_up(&s), 3);
+        assert!((f.locked_energy(&s).value() - 3.0).abs() < E_TOL);
+        assert!((s.energy.value() - 9.0).abs() < E_TOL);
+        assert!((f.soc(&s).value() - 0.75).abs() < E_TOL, "whole-fleet SoC");
+        assert!(
+            (f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL,
+            "3/4 of the power"
+        );
+        assert!((f.max_discharge(&s, Hours(0.25)).value() - 3.0).abs() < E_TOL);
+        assert!((f.capacity_up(&s).value() - 12.0).abs() < E_TOL);
+        assert!((f.max_energy_up(&s).value() - 12.0).abs() < E_TOL);
+        assert!(
+            (f.reserve_energy_up(&s).value() - 0.75 * f.reserve_energy().value()).abs() < E_TOL
+        );
+        // Drain the three up units to empty; the failed unit's energy is untouched.
+        for k in 2..5 {
+            f.update_units(&mut s, k, &time);
+            let p = f.max_discharge(&s, dt);
+            f.settle(&mut s, p, Power::ZERO, dt);
+        }
+        assert!(s.energy.value().abs() < E_TOL);
+        assert_eq!(f.max_discharge(&s, dt), Power::ZERO);
+        assert!((f.locked_energy(&s).value() - 3.0).abs() < E_TOL);
+        assert!((f.max_charge(&s, dt).value() - 3.0).abs() < E_TOL);
+        // Step 5: the unit returns with its energy.
+        f.update_units(&mut s, 5, &time);
+        assert_eq!(f.units_up(&s), 4);
+        assert!((s.energy.value() - 3.0).abs() < E_TOL);
+        assert_eq!(f.locked_energy(&s), Energy::ZERO);
+        assert!((f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL);
+        assert!((f.max_discharge(&s, Hours(0.5)).value() - 4.0).abs() < E_TOL);
+    }
+
+    #[test]
+    fn random_unit_failures_keep_the_window_and_the_balance() {
+        let steps = 20_000u64;
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
+        let params = BatteryParams {
+            units: 6,
+            soc_min: Some(0.1),
+            soc_max: Some(0.9),
+            self_discharge_per_day: Some(0.01),
+            unit_failures: vec![
+                AvailabilityProcess::Markov {
+                    mttf: crate::units::Duration::from_hours(200),
+                    mttr: crate::units::Duration::from_hours(40),
+                },
+                AvailabilityProcess::MarkovPerStep {
+                    failure_probability: 0.001,
+                    repair_probability: 0.1,
+                },
+            ],
+            ..custom(2.0, 8.0, 0.9)
+        };
+        let f = Fleet::new(&params).unwrap();
+        let dt = time.step_hours();
+        let keep = f.self_discharge_keep(dt);
+        let run = |s: &mut BatteryState, from: u64, to: u64| {
+            let mut flows = 0.0;
+            let mut ups = Vec::new();
+            for k in from..to {
+                f.update_units(s, k, &time);
+                flows -= f.apply_self_discharge(s, keep).value();
+                // A deterministic, see-saw request.
+                let (d, c) = if (k / 7) % 2 == 0 {
+                    (f.max_discharge(s, dt) * 0.8, Power::ZERO)
+                } else {
+                    (Power::ZERO, f.max_charge(s, dt) * 0.9)
+                };
+                let losses = f.settle(s, d, c, dt);
+                flows += (c * dt).value() - losses.charge.value();
+                flows -= (d * dt).value() + losses.discharge.value();
+                let up = f.units_up(s);
+                let frac = f64::from(up) / 6.0;
+                assert!(
+                    s.energy.value() >= f.min_energy().value() * frac - E_TOL,
+                    "floor {k}"
+                );
+                assert!(
+                    s.energy.value() <= f.max_energy().value() * frac + E_TOL,
+                    "ceiling {k}"
+                );
+                let soc = f.soc(s).value();
+                assert!((0.1 - E_TOL..=0.9 + E_TOL).contains(&soc), "soc {k}");
+                ups.push(up);
+            }
+            (flows, ups)
+        };
+        let mut s = f.initial_state(3);
+        let stored0 = f.soc(&s).value() * f.capacity().value();
+        let cut = steps / 2;
+        let (flows_a, ups_a) = run(&mut s, 0, cut);
+        let json = serde_json::to_string(&s).unwrap();
+        let snapshot = s.clone();
+        let (flows_b, ups_b) = run(&mut s, cut, steps);
+        let stored1 = f.soc(&s).value() * f.capacity().value();
+        assert!(
+            (stored1 - stored0 - flows_a - flows_b).abs() < 1e-6,
+            "storage balance: {stored1} − {stored0} vs {}",
+            flows_a + flows_b
+        );
+        assert!(
+            ups_a.iter().chain(&ups_b).any(|&u| u < 5),
+            "failures happened"
+        );
+        assert!(ups_a.iter().chain(&ups_b).any(|&u| u == 6));
+        // Snapshot and resume continue identically.
+        let mut resumed: BatteryState = serde_json::from_str(&json).unwrap();
+        assert_eq!(resumed, snapshot);
+        let (flows_r, ups_r) = run(&mut resumed, cut, steps);
+        assert_eq!(ups_r, ups_b);
+        assert_eq!(flows_r, flows_b);
+        assert_eq!(resumed, s);
+    }
+
+    #[test]
+    fn no_failures_is_a_plain_state() {
+        let f = Fleet::new(&custom(1.0, 4.0, 0.9)).unwrap();
+        assert!(!f.has_unit_failures());
+        let s = f.initial_state(9);
+        assert!(s.units.is_none());
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"energy":4.0}"#);
+        assert_eq!(f.capacity_up(&s), f.capacity());
+    }
+
+    #[test]
+    fn unit_failure_validation_and_toml() {
+        let params = BatteryParams {
+            unit_failures: vec![AvailabilityProcess::Markov {
+                mttf: crate::units::Duration::from_hours(10),
+                mttr: crate::units::Duration::ZERO,
+            }],
+            ..custom(1.0, 4.0, 0.9)
+        };
+        match Fleet::new(&params) {
+            Err(ConfigError::OutOfRange { field, .. }) => {
+                assert_eq!(field, "battery.unit_failures[0].mttr")
+            }
+            other => panic!("expected OutOfRange, got {other:?}"),
+        }
+        let ok: BatteryParams = toml::from_str(
+            "units = 4\npreset = \"megapack2xl_4h\"\nunit_failures = [{ model = \"markov\", mttf = \"8760h\", mttr = \"72h\" }]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.unit_failures.len(), 1);
+        let f = Fleet::new(&ok).unwrap();
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<Fleet>(&json).unwrap(), f);
+        assert!(toml::from_str::<BatteryParams>(
+            "units = 4\npreset = \"megapack2xl_4h\"\nunit_failures = [{ model = \"markov\", mttf = \"1h\", mttr = \"1h\", rate = 1 }]\n",
+        )
+        .is_err());
     }
 }

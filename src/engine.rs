@@ -6,7 +6,9 @@
 //!
 //! 1. **availability**: the grid feed's available fraction over the step → available import;
 //! 2. **demand**: the facility's average load over the step plus the battery's auxiliary load;
-//! 3. **self-discharge**: the fleet loses its per-step fraction (never below the window floor);
+//! 3. **battery units and self-discharge**: battery units fail or return (their state during
+//!    step `k` is their state at its start); the fleet loses its per-step self-discharge fraction
+//!    (never below the window floor);
 //! 4. **policy**: the dispatch policy sees an [`Observation`] and asks for a battery power;
 //! 5. **clamp**: the request is cut to the fleet's power limits and SoC window, charging to the
 //!    grid headroom, discharging to the demand plus what may be exported;
@@ -131,7 +133,8 @@ pub struct Simulation<'s, P> {
 impl<'s, P: Dispatch> Simulation<'s, P> {
     /// A fresh run from the start of the horizon.
     pub fn new(site: &'s Site, policy: P, seed: u64) -> Simulation<'s, P> {
-        let battery = site.battery.initial_state();
+        let battery = site.battery.initial_state(seed);
+        let soc = site.battery.soc(&battery);
         let state = SimState {
             step: 0,
             seed,
@@ -139,7 +142,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             battery,
             policy,
             previous_import: Power::ZERO,
-            tally: Tally::new(site.battery.soc(&battery), site.time.step()),
+            tally: Tally::new(soc, site.time.step()),
         };
         Simulation::from_state(site, state)
     }
@@ -156,8 +159,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 why: "the snapshot lies beyond this site's horizon",
             });
         }
-        let e = state.battery.energy;
-        if !(e >= site.battery.min_energy() && e <= site.battery.max_energy()) {
+        if !site.battery.state_in_window(&state.battery) {
             return Err(ConfigError::Inconsistent {
                 field: "snapshot.battery.energy".into(),
                 why: "the stored energy lies outside this fleet's SoC window",
@@ -238,7 +240,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let facility = site.load.facility_power(k);
         let aux = fleet.aux_load();
         let demand = facility + aux;
-        // 3. self-discharge
+        // 3. self-discharge (after unit failures and repairs at the start of the step)
+        fleet.update_units(&mut s.battery, k, &site.time);
         let soc_before = fleet.soc(&s.battery).value();
         let self_loss = fleet.apply_self_discharge(&mut s.battery, self.keep);
         // 4. policy
@@ -254,9 +257,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             previous_import: s.previous_import,
             energy: s.battery.energy,
             soc: fleet.soc(&s.battery),
-            reserve_energy: fleet.reserve_energy(),
-            max_energy: fleet.max_energy(),
-            capacity: fleet.capacity(),
+            reserve_energy: fleet.reserve_energy_up(&s.battery),
+            max_energy: fleet.max_energy_up(&s.battery),
+            capacity: fleet.capacity_up(&s.battery),
             max_discharge,
             max_discharge_above_reserve: fleet.max_discharge_above(
                 &s.battery,

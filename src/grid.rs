@@ -25,7 +25,15 @@
 //! unless two processes are down during the same step, in which case overlapping down-time is
 //! counted twice (pessimistic, and rare for realistic rates).
 //!
-//! The availability of step `k` is `min(a_sched, a_trace, a_rand)`. With steps short compared with
+//! 4. **Supply units** ([`SupplyUnit`]): generators or lines behind the feed, each with its own
+//!    [`AvailabilityProcess`]es (down when any is down). Their capacity available on average over
+//!    the step, `C = Σ capacity·(up-time in the step)/step`, caps the import:
+//!    `a_units = min(import_limit, C) / import_limit` (1 when the limit is 0). Unit sampling is
+//!    event-driven: the state keeps the earliest next transition over all units and the capacity
+//!    that is up, so a step without a transition costs one comparison. Process `p` of expanded
+//!    unit `j` (after `count`) draws from `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`.
+//!
+//! The availability of step `k` is `min(a_sched, a_trace, a_rand) × a_units`. With steps short compared with
 //! outages this is exact; at coarse steps the minimum of the per-step averages is an optimistic
 //! approximation of the average of the instantaneous minimum (two half-step outages at different
 //! times in the same step give 0.5, not 0).
@@ -53,20 +61,18 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, check_positive, ConfigError};
-use crate::rng::{self, Rng};
+use crate::availability::{
+    build_processes, check_duration, unit_status, unit_step, AvailabilityProcess, Clock,
+    ProcessModel, ProcessState,
+};
+pub use crate::availability::{DurationLaw, HOURS_PER_YEAR};
+use crate::error::{check_fraction, check_non_negative, ConfigError};
+use crate::rng;
 use crate::time::TimeGrid;
-use crate::units::{Duration, Fraction, Power, MS_PER_HOUR};
-use rand_distr::{Distribution, Exp, LogNormal};
+use crate::units::{Duration, Fraction, Power};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Hours in the year used for `failures_per_year` (8760 h = 365 days).
-pub const HOURS_PER_YEAR: f64 = 8760.0;
-
-/// Milliseconds in [`HOURS_PER_YEAR`].
-const MS_PER_YEAR: f64 = HOURS_PER_YEAR * MS_PER_HOUR as f64;
 
 /// The config field under which the grid lives, used in error messages.
 const FIELD: &str = "grid";
@@ -91,6 +97,34 @@ pub struct GridParams {
     /// Random outage processes.
     #[serde(default)]
     pub random_outages: Option<RandomOutages>,
+    /// Supply units (generators, transformers, lines) behind the feed; none by default.
+    #[serde(default)]
+    pub supply_units: Vec<SupplyUnit>,
+}
+
+/// A supply unit behind the grid feed (or `count` identical ones), with its own availability
+/// processes: the unit is down whenever any of them is down.
+///
+/// ```toml
+/// [[grid.supply_units]]
+/// name = "G1"
+/// capacity_mw = 100.0
+/// count = 2
+/// processes = [{ model = "markov", mttf = "1100h", mttr = "50h" }]
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyUnit {
+    /// An optional label.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The unit's capacity when up (MW, finite, ≥ 0).
+    pub capacity_mw: Power,
+    /// This many identical, independent units (default 1; at least 1).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// The unit's availability processes (at most 16; none: always up).
+    pub processes: Vec<AvailabilityProcess>,
 }
 
 /// A planned outage or derate window.
@@ -254,45 +288,6 @@ impl OutageProcess {
     }
 }
 
-/// The law of outage durations, tagged by `law`:
-/// `{ law = "fixed", duration = "2h" }`, `{ law = "exponential", mean = "30m" }`,
-/// `{ law = "log_normal", median = "1.2h", sigma_ln = 1.0 }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "law", rename_all = "snake_case", deny_unknown_fields)]
-pub enum DurationLaw {
-    /// Every outage lasts exactly `duration` (> 0).
-    Fixed {
-        /// The outage length.
-        duration: Duration,
-    },
-    /// Exponentially distributed outage lengths with mean `mean` (> 0).
-    Exponential {
-        /// The mean outage length.
-        mean: Duration,
-    },
-    /// Log-normal outage lengths: `ln D ~ Normal(ln median, sigma_ln²)`; the mean is
-    /// `median·exp(sigma_ln²/2)`.
-    LogNormal {
-        /// The median outage length (> 0).
-        median: Duration,
-        /// The standard deviation of `ln D` (finite, > 0).
-        sigma_ln: f64,
-    },
-}
-
-impl DurationLaw {
-    /// The mean outage length in hours.
-    pub fn mean_hours(&self) -> f64 {
-        match *self {
-            DurationLaw::Fixed { duration } => duration.hours().0,
-            DurationLaw::Exponential { mean } => mean.hours().0,
-            DurationLaw::LogNormal { median, sigma_ln } => {
-                median.hours().0 * (sigma_ln * sigma_ln / 2.0).exp()
-            }
-        }
-    }
-}
-
 impl GridParams {
     /// A feed with import limit `import_limit`, no export and no outages.
     pub fn new(import_limit: Power) -> GridParams {
@@ -302,6 +297,7 @@ impl GridParams {
             scheduled_outages: Vec::new(),
             availability_trace: None,
             random_outages: None,
+            supply_units: Vec::new(),
         }
     }
 
@@ -343,97 +339,6 @@ struct Window {
     loss: f64,
 }
 
-/// A sampler of outage lengths in milliseconds.
-#[derive(Debug, Clone, Copy)]
-enum Law {
-    Fixed(u64),
-    Exponential(Exp<f64>),
-    LogNormal(LogNormal<f64>),
-}
-
-/// One validated random outage process.
-#[derive(Debug, Clone, Copy)]
-struct ProcessModel {
-    /// Up-time law in milliseconds; `None` for a process with zero rate (never fails).
-    up: Option<Exp<f64>>,
-    law: Law,
-}
-
-/// A real number of milliseconds rounded to a whole number (saturating at `u64::MAX`).
-#[inline]
-fn whole_ms(x: f64) -> u64 {
-    // `as` saturates: +∞ → u64::MAX, NaN → 0 (neither can come from validated laws but the
-    // conversion is total anyway).
-    x.round() as u64
-}
-
-impl ProcessModel {
-    #[inline]
-    fn sample_up(&self, rng: &mut Rng) -> u64 {
-        match &self.up {
-            Some(exp) => whole_ms(exp.sample(rng)),
-            None => u64::MAX,
-        }
-    }
-
-    #[inline]
-    fn sample_duration(&self, rng: &mut Rng) -> u64 {
-        let ms = match &self.law {
-            Law::Fixed(ms) => return *ms,
-            Law::Exponential(exp) => whole_ms(exp.sample(rng)),
-            Law::LogNormal(ln) => whole_ms(ln.sample(rng)),
-        };
-        ms.max(1)
-    }
-
-    /// The process's first outage, drawn from the start (t = 0, up).
-    fn first(&self, rng: Rng) -> ProcessState {
-        let mut s = ProcessState {
-            rng,
-            start_ms: u64::MAX,
-            end_ms: u64::MAX,
-        };
-        // A process that never fails draws nothing.
-        if self.up.is_some() {
-            s.start_ms = self.sample_up(&mut s.rng);
-            s.end_ms = s.start_ms.saturating_add(self.sample_duration(&mut s.rng));
-        }
-        s
-    }
-
-    /// Replaces the current outage by the next one.
-    #[inline]
-    fn advance(&self, s: &mut ProcessState) {
-        if s.end_ms == u64::MAX {
-            s.start_ms = u64::MAX;
-            return;
-        }
-        s.start_ms = s.end_ms.saturating_add(self.sample_up(&mut s.rng));
-        if s.start_ms == u64::MAX {
-            s.end_ms = u64::MAX;
-        } else {
-            s.end_ms = s.start_ms.saturating_add(self.sample_duration(&mut s.rng));
-        }
-    }
-
-    /// Down-time (ms) of this process in `[t0, t1)`, advancing past outages that end in it.
-    /// Requires `s.end_ms > t0` and `s.start_ms < t1`; leaves `s.end_ms > t1`.
-    #[cold]
-    fn down_in(&self, s: &mut ProcessState, t0: u64, t1: u64) -> u64 {
-        let mut down = 0;
-        while s.start_ms < t1 {
-            let from = s.start_ms.max(t0);
-            let to = s.end_ms.min(t1);
-            down += to.saturating_sub(from);
-            if s.end_ms > t1 {
-                break;
-            }
-            self.advance(s);
-        }
-        down
-    }
-}
-
 /// The validated, immutable grid feed model. Build it once with [`GridModel::new`]; evaluate it
 /// per step with [`GridModel::availability`] on a [`GridState`].
 #[derive(Debug, Clone)]
@@ -446,6 +351,30 @@ pub struct GridModel {
     windows: Arc<[Window]>,
     trace: Option<Arc<[f64]>>,
     processes: Arc<[ProcessModel]>,
+    /// The expanded supply units (after `count`), each a slice of `unit_processes`.
+    units: Arc<[UnitModel]>,
+    unit_processes: Arc<[ProcessModel]>,
+    clock: Clock,
+}
+
+/// One expanded supply unit: its capacity (MW) and its processes `first..first + len`.
+#[derive(Debug, Clone, Copy)]
+struct UnitModel {
+    capacity: f64,
+    first: usize,
+    len: usize,
+}
+
+/// The supply units' state, event-driven: per unit its processes, whether it is down and the
+/// next time (ms) any of its processes changes state; over all units the earliest such time and
+/// the capacity of the units that are up. A step with no transition costs one comparison.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct UnitsState {
+    processes: Vec<ProcessState>,
+    down: Vec<bool>,
+    next: Vec<u64>,
+    next_event: u64,
+    up_capacity: f64,
 }
 
 /// The grid feed's evolving state: the next step expected, a cursor into the scheduled windows,
@@ -456,6 +385,8 @@ pub struct GridState {
     next_step: u64,
     window: usize,
     processes: Vec<ProcessState>,
+    #[serde(default)]
+    units: UnitsState,
 }
 
 impl GridState {
@@ -463,16 +394,26 @@ impl GridState {
     pub fn next_step(&self) -> u64 {
         self.next_step
     }
-}
 
-/// One random process's state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ProcessState {
-    rng: Rng,
-    /// Start of the current (or next) outage, ms; `u64::MAX` for never.
-    start_ms: u64,
-    /// End of the current (or next) outage, ms (exclusive); always `> start_ms` unless never.
-    end_ms: u64,
+    /// The earliest time (ms from the grid start) at which a supply unit may change state
+    /// (`u64::MAX` without supply units): steps that end before it take the O(1) path.
+    pub fn next_unit_event_ms(&self) -> u64 {
+        if self.units.next.is_empty() {
+            u64::MAX
+        } else {
+            self.units.next_event
+        }
+    }
+
+    /// The capacity of the supply units that are up at the start of the next step (MW).
+    pub fn up_capacity(&self) -> Power {
+        Power(self.units.up_capacity)
+    }
+
+    /// Whether expanded supply unit `j` is down at the start of the next step.
+    pub fn unit_down(&self, j: usize) -> Option<bool> {
+        self.units.down.get(j).copied()
+    }
 }
 
 fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
@@ -483,52 +424,14 @@ fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError
     }
 }
 
-fn check_duration(field: String, d: Duration) -> Result<u64, ConfigError> {
-    if d.is_zero() {
-        Err(out_of_range(field, 0.0, "a duration > 0"))
-    } else {
-        Ok(d.as_millis())
-    }
-}
-
-fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigError> {
-    Ok(match *law {
-        DurationLaw::Fixed { duration } => {
-            Law::Fixed(check_duration(format!("{field}.duration"), duration)?)
-        }
-        DurationLaw::Exponential { mean } => {
-            let ms = check_duration(format!("{field}.mean"), mean)? as f64;
-            Law::Exponential(
-                Exp::new(1.0 / ms)
-                    .map_err(|_| out_of_range(format!("{field}.mean"), ms, "a duration > 0"))?,
-            )
-        }
-        DurationLaw::LogNormal { median, sigma_ln } => {
-            let ms = check_duration(format!("{field}.median"), median)? as f64;
-            check_positive(format!("{field}.sigma_ln"), sigma_ln)?;
-            Law::LogNormal(LogNormal::new(ms.ln(), sigma_ln).map_err(|_| {
-                out_of_range(format!("{field}.sigma_ln"), sigma_ln, "a finite number > 0")
-            })?)
-        }
-    })
-}
-
 fn build_process(field: &str, p: &OutageProcess) -> Result<ProcessModel, ConfigError> {
-    let rate = check_non_negative(format!("{field}.failures_per_year"), p.failures_per_year)?;
-    let law = build_law(&format!("{field}.duration"), &p.duration)?;
-    let up = if rate > 0.0 {
-        let per_ms = rate / MS_PER_YEAR;
-        Some(Exp::new(per_ms).map_err(|_| {
-            out_of_range(
-                format!("{field}.failures_per_year"),
-                rate,
-                "a finite number ≥ 0",
-            )
-        })?)
-    } else {
-        None
-    };
-    Ok(ProcessModel { up, law })
+    ProcessModel::renewal_with_rate_field(
+        field,
+        "failures_per_year",
+        p.failures_per_year,
+        &p.duration,
+        None,
+    )
 }
 
 impl GridModel {
@@ -646,9 +549,35 @@ impl GridModel {
         }
         let processes: Arc<[ProcessModel]> = processes.into();
 
+        // Supply units, expanded by `count`.
+        let mut units = Vec::new();
+        let mut unit_processes = Vec::new();
+        for (i, u) in params.supply_units.iter().enumerate() {
+            let field = format!("{FIELD}.supply_units[{i}]");
+            let capacity = check_non_negative(format!("{field}.capacity_mw"), u.capacity_mw.0)?;
+            let count = u.count.unwrap_or(1);
+            if count == 0 {
+                return Err(out_of_range(
+                    format!("{field}.count"),
+                    0.0,
+                    "an integer ≥ 1",
+                ));
+            }
+            let models = build_processes(&format!("{field}.processes"), &u.processes)?;
+            for _ in 0..count {
+                units.push(UnitModel {
+                    capacity,
+                    first: unit_processes.len(),
+                    len: models.len(),
+                });
+                unit_processes.extend(models.iter().cloned());
+            }
+        }
+
         let active = windows.iter().any(|w| w.start < horizon_ms && w.loss > 0.0)
             || trace.is_some()
-            || processes.iter().any(|p| p.up.is_some());
+            || processes.iter().any(|p| p.can_fail())
+            || !units.is_empty();
         Ok(GridModel {
             import_limit: Power(import),
             export_limit: Power(export),
@@ -657,6 +586,9 @@ impl GridModel {
             windows,
             trace,
             processes,
+            units: units.into(),
+            unit_processes: unit_processes.into(),
+            clock: Clock::of(grid),
         })
     }
 
@@ -678,9 +610,40 @@ impl GridModel {
         self.active
     }
 
+    /// The number of supply units after expanding `count`.
+    pub fn supply_units(&self) -> usize {
+        self.units.len()
+    }
+
     /// The state at the start of a run seeded with `seed`: random process `j` (in the order of
-    /// [`RandomOutages::processes`]) draws from `rng::stream(seed, rng::streams::GRID + j)`.
+    /// [`RandomOutages::processes`]) draws from `rng::stream(seed, rng::streams::GRID + j)`;
+    /// process `p` of expanded supply unit `j` from
+    /// `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`, so adding a unit never changes
+    /// another unit's history and two sites with the same seed see the same unit outages.
     pub fn initial_state(&self, seed: u64) -> GridState {
+        let clock = &self.clock;
+        let mut units = UnitsState {
+            processes: Vec::with_capacity(self.unit_processes.len()),
+            down: Vec::with_capacity(self.units.len()),
+            next: Vec::with_capacity(self.units.len()),
+            next_event: u64::MAX,
+            up_capacity: 0.0,
+        };
+        for (j, u) in self.units.iter().enumerate() {
+            for p in 0..u.len {
+                let stream = rng::streams::SUPPLY_UNITS + 16 * j as u64 + p as u64;
+                units.processes.push(
+                    self.unit_processes[u.first + p].initial(rng::stream(seed, stream), clock),
+                );
+            }
+            let (down, next) = unit_status(&units.processes[u.first..u.first + u.len], 0);
+            units.down.push(down);
+            units.next.push(next);
+            units.next_event = units.next_event.min(next);
+            if !down {
+                units.up_capacity += u.capacity;
+            }
+        }
         GridState {
             next_step: 0,
             window: 0,
@@ -688,8 +651,9 @@ impl GridModel {
                 .processes
                 .iter()
                 .enumerate()
-                .map(|(j, p)| p.first(rng::stream(seed, rng::streams::GRID + j as u64)))
+                .map(|(j, p)| p.initial(rng::stream(seed, rng::streams::GRID + j as u64), clock))
                 .collect(),
+            units,
         }
     }
 
@@ -722,7 +686,52 @@ impl GridModel {
             }
         }
         a = a.min(self.random(&mut state.processes, t0, t1));
+        if !self.units.is_empty() && self.import_limit.0 > 0.0 {
+            let capacity = self.unit_capacity(&mut state.units, t0, t1);
+            a *= capacity.min(self.import_limit.0) / self.import_limit.0;
+        }
         Fraction(a)
+    }
+
+    /// The supply units' capacity (MW) averaged over `[t0, t1)`: O(1) unless a unit changes state
+    /// in the step, in which case each changing unit's up-time in the step is measured exactly.
+    #[inline]
+    fn unit_capacity(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
+        if u.next_event > t1 {
+            return u.up_capacity;
+        }
+        self.unit_events(u, t0, t1)
+    }
+
+    /// The slow path of [`GridModel::unit_capacity`].
+    #[cold]
+    fn unit_events(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
+        let step = (t1 - t0) as f64;
+        let (mut avail, mut up_capacity, mut next_event) = (0.0, 0.0, u64::MAX);
+        for (j, unit) in self.units.iter().enumerate() {
+            if u.next[j] <= t1 {
+                let range = unit.first..unit.first + unit.len;
+                let (up_ms, down, next) = unit_step(
+                    &self.unit_processes[range.clone()],
+                    &mut u.processes[range],
+                    &self.clock,
+                    t0,
+                    t1,
+                );
+                avail += unit.capacity * (up_ms as f64 / step);
+                u.down[j] = down;
+                u.next[j] = next;
+            } else if !u.down[j] {
+                avail += unit.capacity;
+            }
+            if !u.down[j] {
+                up_capacity += unit.capacity;
+            }
+            next_event = next_event.min(u.next[j]);
+        }
+        u.up_capacity = up_capacity;
+        u.next_event = next_event;
+        avail
     }
 
     /// Availability over `[t0, t1)` from the scheduled windows; `cursor` is the first window that
@@ -755,8 +764,8 @@ impl GridModel {
     fn random(&self, states: &mut [ProcessState], t0: u64, t1: u64) -> f64 {
         let mut down = 0u64;
         for (p, s) in self.processes.iter().zip(states.iter_mut()) {
-            if s.start_ms < t1 {
-                down += p.down_in(s, t0, t1);
+            if s.outage().0 < t1 {
+                down += p.down_in(s, &self.clock, t0, t1);
             }
         }
         if down == 0 {
@@ -770,6 +779,7 @@ impl GridModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::MS_PER_HOUR;
 
     /// Tolerance for availabilities computed from a few exact operations.
     const AVAIL_TOL: f64 = 1e-12;
@@ -822,12 +832,12 @@ mod tests {
     /// Enumerates process `j`'s outages `[start, end)` that start before `until_ms`.
     fn outages(model: &GridModel, seed: u64, j: usize, until_ms: u64) -> Vec<(u64, u64)> {
         let mut st = model.initial_state(seed);
-        let p = model.processes[j];
+        let p = &model.processes[j];
         let s = &mut st.processes[j];
         let mut out = Vec::new();
-        while s.start_ms < until_ms {
-            out.push((s.start_ms, s.end_ms));
-            p.advance(s);
+        while s.outage().0 < until_ms {
+            out.push(s.outage());
+            p.advance(s, &model.clock);
         }
         out
     }
@@ -1319,5 +1329,332 @@ duration = { law = "exponential", mean = "30m" }
         let m = GridModel::new(&p, &g).unwrap();
         assert!(!m.has_outages());
         assert!(all(&m, &g, 5).iter().all(|&a| a == 1.0));
+    }
+
+    // ---- supply units ----------------------------------------------------------------------
+
+    fn unit(capacity: f64, count: Option<u32>, processes: Vec<AvailabilityProcess>) -> SupplyUnit {
+        SupplyUnit {
+            name: None,
+            capacity_mw: Power::mw(capacity),
+            count,
+            processes,
+        }
+    }
+
+    fn markov(mttf_h: u64, mttr_h: u64) -> AvailabilityProcess {
+        AvailabilityProcess::Markov {
+            mttf: Duration::from_hours(mttf_h),
+            mttr: Duration::from_hours(mttr_h),
+        }
+    }
+
+    /// All outages `[start, end)` of process `p` of expanded unit `j` that start before `until`.
+    fn unit_outages(m: &GridModel, seed: u64, j: usize, p: usize, until: u64) -> Vec<(u64, u64)> {
+        let mut st = m.initial_state(seed);
+        let i = m.units[j].first + p;
+        let (model, s) = (&m.unit_processes[i], &mut st.units.processes[i]);
+        let mut out = Vec::new();
+        while s.outage().0 < until {
+            out.push(s.outage());
+            model.advance(s, &m.clock);
+        }
+        out
+    }
+
+    #[test]
+    fn supply_units_cap_the_import_limit() {
+        // Two 100 MW units behind a 150 MW limit, each flipping state at every step boundary
+        // with probability 1/2.
+        let g = hourly(60);
+        let mut p = GridParams::new(Power::mw(150.0));
+        let flip = AvailabilityProcess::MarkovPerStep {
+            failure_probability: 0.5,
+            repair_probability: 0.5,
+        };
+        p.supply_units = vec![unit(100.0, Some(2), vec![flip])];
+        let m = GridModel::new(&p, &g).unwrap();
+        assert!(m.has_outages());
+        assert_eq!(m.supply_units(), 2);
+        let mut s = m.initial_state(5);
+        let mut seen = [false; 3];
+        for k in 0..g.steps() {
+            let up = (0..2).filter(|&j| !s.unit_down(j).unwrap()).count();
+            let a = m.availability(&mut s, k).value();
+            let want = (100.0 * up as f64).min(150.0) / 150.0;
+            assert_close(a, want, AVAIL_TOL, "min(1, up capacity / limit)");
+            seen[up] = true;
+        }
+        assert_eq!(seen, [true; 3]);
+    }
+
+    #[test]
+    fn a_unit_down_for_part_of_a_step_counts_pro_rata() {
+        let g = hourly(365 * 5);
+        let mut p = GridParams::new(Power::mw(100.0));
+        let half_hour = AvailabilityProcess::Renewal {
+            events_per_year: 200.0,
+            duration: DurationLaw::Fixed {
+                duration: Duration::from_minutes(30),
+            },
+            monthly_multipliers: None,
+        };
+        p.supply_units = vec![unit(100.0, None, vec![half_hour])];
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 8);
+        assert!(a.contains(&0.5), "a whole half-hour outage in one step");
+        let horizon = g.horizon().as_millis();
+        let ev = unit_outages(&m, 8, 0, 0, horizon);
+        assert!(ev.len() > 500);
+        let events_down: f64 = ev
+            .iter()
+            .map(|&(a, b)| (b.min(horizon) - a) as f64 / MS_PER_HOUR as f64)
+            .sum();
+        let series_down: f64 = a.iter().map(|x| 1.0 - x).sum();
+        assert_close(
+            series_down,
+            events_down,
+            DOWN_SUM_REL_TOL * events_down,
+            "pro rata",
+        );
+    }
+
+    #[test]
+    fn unit_with_two_processes_is_down_when_either_is() {
+        // Two fixed-length processes that overlap: the union, not the sum, is down.
+        let g = hourly(365 * 20);
+        let law = |m| DurationLaw::Fixed {
+            duration: Duration::from_minutes(m),
+        };
+        let renewal = |rate, m| AvailabilityProcess::Renewal {
+            events_per_year: rate,
+            duration: law(m),
+            monthly_multipliers: None,
+        };
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.supply_units = vec![unit(
+            10.0,
+            None,
+            vec![renewal(300.0, 50), renewal(200.0, 90)],
+        )];
+        let m = GridModel::new(&p, &g).unwrap();
+        let a = all(&m, &g, 3);
+        let horizon = g.horizon().as_millis();
+        // Union of both outage lists, measured directly.
+        let mut ev = unit_outages(&m, 3, 0, 0, horizon);
+        ev.extend(unit_outages(&m, 3, 0, 1, horizon));
+        ev.sort();
+        let (mut covered, mut union) = (0u64, 0u64);
+        for (s0, e0) in ev {
+            let (from, to) = (s0.max(covered), e0.min(horizon));
+            if to > from {
+                union += to - from;
+                covered = to;
+            }
+        }
+        let union_h = union as f64 / MS_PER_HOUR as f64;
+        let series_down: f64 = a.iter().map(|x| 1.0 - x).sum();
+        assert_close(series_down, union_h, DOWN_SUM_REL_TOL * union_h, "union");
+    }
+
+    #[test]
+    fn unit_fast_path_only_moves_at_transitions() {
+        let g = hourly(365 * 10);
+        let mut p = GridParams::new(Power::mw(300.0));
+        p.supply_units = vec![
+            unit(100.0, Some(2), vec![markov(400, 40)]),
+            unit(50.0, None, vec![markov(1000, 20), markov(3000, 100)]),
+        ];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(1);
+        let (mut moves, mut quiet) = (0, 0);
+        for k in 0..g.steps() {
+            let t1 = g.offset(k + 1).as_millis();
+            let (before, cap) = (s.next_unit_event_ms(), s.up_capacity());
+            m.availability(&mut s, k);
+            if before > t1 {
+                assert_eq!(s.next_unit_event_ms(), before, "step {k}");
+                assert_eq!(s.up_capacity(), cap, "step {k}");
+                quiet += 1;
+            } else {
+                assert!(s.next_unit_event_ms() > t1);
+                moves += 1;
+            }
+        }
+        assert!(
+            moves > 100 && quiet > 10 * moves,
+            "{moves} event steps, {quiet} quiet"
+        );
+    }
+
+    #[test]
+    fn units_snapshot_resume_and_common_random_numbers() {
+        let g = hourly(365 * 20);
+        let mut p = GridParams::new(Power::mw(250.0));
+        p.supply_units = vec![
+            unit(100.0, None, vec![markov(500, 50)]),
+            unit(
+                100.0,
+                None,
+                vec![AvailabilityProcess::MarkovPerStep {
+                    failure_probability: 0.002,
+                    repair_probability: 0.05,
+                }],
+            ),
+        ];
+        p.random_outages = Some(RandomOutages {
+            preset: Some(OutagePreset::Distribution),
+            ..RandomOutages::default()
+        });
+        let m = GridModel::new(&p, &g).unwrap();
+        let n = g.steps();
+        let cut = n / 2 + 13;
+        let mut s = m.initial_state(77);
+        let head = series(&m, &mut s, 0, cut);
+        let snapshot = s.clone();
+        let json = serde_json::to_string(&s).unwrap();
+        let tail = series(&m, &mut s, cut, n);
+        assert!(head.iter().chain(&tail).any(|&x| x < 1.0));
+        let mut resumed = snapshot;
+        assert_eq!(series(&m, &mut resumed, cut, n), tail);
+        let mut from_json: GridState = serde_json::from_str(&json).unwrap();
+        assert_eq!(series(&m, &mut from_json, cut, n), tail);
+        // Same seed and unit list: identical; a rebuilt model too.
+        let m2 = GridModel::new(&p, &g).unwrap();
+        let whole: Vec<f64> = head.iter().chain(&tail).copied().collect();
+        assert_eq!(all(&m2, &g, 77), whole);
+        // A third unit leaves the first two units' histories unchanged.
+        let mut p3 = p.clone();
+        p3.supply_units
+            .push(unit(80.0, None, vec![markov(300, 30)]));
+        let m3 = GridModel::new(&p3, &g).unwrap();
+        let h = g.horizon().as_millis();
+        for j in 0..2 {
+            assert_eq!(
+                unit_outages(&m, 77, j, 0, h),
+                unit_outages(&m3, 77, j, 0, h)
+            );
+        }
+        assert_ne!(all(&m3, &g, 77), whole);
+    }
+
+    /// IEEE RTS-79 generating units: (count, MW, MTTF h, MTTR h).
+    const RTS79: [(u32, f64, u64, u64); 9] = [
+        (5, 12.0, 2940, 60),
+        (4, 20.0, 450, 50),
+        (6, 50.0, 1980, 20),
+        (4, 76.0, 1960, 40),
+        (3, 100.0, 1200, 50),
+        (4, 155.0, 960, 40),
+        (3, 197.0, 950, 50),
+        (1, 350.0, 1150, 100),
+        (2, 400.0, 1100, 150),
+    ];
+
+    #[test]
+    fn ieee_rts79_mean_available_capacity() {
+        let years = 200u64;
+        let hours_per_year = 8736u64;
+        let g = TimeGrid::with_steps(Duration::from_hours(1), years * hours_per_year).unwrap();
+        let total: f64 = RTS79.iter().map(|&(n, mw, _, _)| f64::from(n) * mw).sum();
+        assert_close(total, 3405.0, AVAIL_TOL, "RTS installed capacity");
+        let mut p = GridParams::new(Power::mw(total));
+        p.supply_units = RTS79
+            .iter()
+            .map(|&(n, mw, f, r)| unit(mw, Some(n), vec![markov(f, r)]))
+            .collect();
+        let want: f64 = RTS79
+            .iter()
+            .map(|&(n, mw, f, r)| f64::from(n) * mw * f as f64 / (f + r) as f64)
+            .sum();
+        let m = GridModel::new(&p, &g).unwrap();
+        assert_eq!(m.supply_units(), 32);
+        let mut s = m.initial_state(2024);
+        let mut per_year = vec![0.0; years as usize];
+        let t = std::time::Instant::now();
+        for k in 0..g.steps() {
+            per_year[(k / hours_per_year) as usize] += m.availability(&mut s, k).value();
+        }
+        let elapsed = t.elapsed();
+        let per_year: Vec<f64> = per_year
+            .iter()
+            .map(|a| a * total / hours_per_year as f64)
+            .collect();
+        let (mean, se) = mean_se(&per_year);
+        println!(
+            "IEEE RTS-79, 32 units, {years} years × {hours_per_year} h: {elapsed:?} \
+             ({:.1} ns/step); mean available {mean:.2} ± {se:.2} MW (expected {want:.2})",
+            elapsed.as_nanos() as f64 / g.steps() as f64
+        );
+        assert_close(mean, want, N_SE * se, "mean available capacity");
+        if !cfg!(debug_assertions) {
+            assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
+        }
+    }
+
+    #[test]
+    fn supply_unit_validation_names_the_field() {
+        let g = hourly(10);
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.supply_units = vec![unit(
+            10.0,
+            None,
+            vec![
+                markov(10, 1),
+                AvailabilityProcess::Markov {
+                    mttf: Duration::ZERO,
+                    mttr: Duration::from_hours(1),
+                },
+            ],
+        )];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].processes[1].mttf"
+        );
+        p.supply_units = vec![unit(-1.0, None, vec![])];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].capacity_mw"
+        );
+        p.supply_units = vec![unit(1.0, Some(0), vec![])];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].count"
+        );
+        p.supply_units = vec![unit(1.0, None, vec![markov(10, 1); 17])];
+        assert_eq!(
+            field_of(GridModel::new(&p, &g)),
+            "grid.supply_units[0].processes"
+        );
+    }
+
+    #[test]
+    fn supply_units_toml() {
+        let text = r#"
+import_limit_mw = 150.0
+[[supply_units]]
+name = "G1"
+capacity_mw = 100.0
+count = 2
+processes = [
+  { model = "markov", mttf = "1100h", mttr = "50h" },
+  { model = "renewal", events_per_year = 0.2, duration = { law = "lognormal", median = "8h", sigma_ln = 1.0 } },
+]
+[[supply_units]]
+capacity_mw = 50.0
+processes = [{ model = "markov_per_step", failure_probability = 0.001, repair_probability = 0.02 }]
+"#;
+        let p: GridParams = toml::from_str(text).unwrap();
+        assert_eq!(p.supply_units.len(), 2);
+        assert_eq!(p.supply_units[0].count, Some(2));
+        let m = GridModel::new(&p, &hourly(30)).unwrap();
+        assert_eq!(m.supply_units(), 3);
+        for bad in [
+            "import_limit_mw = 1.0\n[[supply_units]]\ncapacity_mw = 1.0\nprocesses = []\ncapacity = 2",
+            "import_limit_mw = 1.0\n[[supply_units]]\ncapacity_mw = 1.0\nprocesses = [{ model = \"markov\", mttf = \"1h\", mttr = \"1h\", for = 0.1 }]",
+        ] {
+            let err = toml::from_str::<GridParams>(bad).expect_err(bad).to_string();
+            assert!(err.contains("unknown field"), "{bad}: {err}");
+        }
     }
 }

@@ -38,6 +38,7 @@
 //! * [`units`]: `Power` (MW), `Energy` (MWh), `Fraction`, `Duration` (integer ms), `Hours`.
 //! * [`time`]: the integer [`TimeGrid`](time::TimeGrid).
 //! * Components, each parameters → validated model → state: [`grid`], [`battery`], [`load`].
+//! * [`availability`]: failure/repair processes of supply units and battery units.
 //! * [`policy`]: the [`Dispatch`](policy::Dispatch) trait and built-in policies.
 //! * [`engine`]: [`Site`](engine::Site) and [`Simulation`](engine::Simulation) (`step`, `run`,
 //!   `run_until`, `snapshot`, `resume`).
@@ -49,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 pub mod adequacy;
+pub mod availability;
 pub mod battery;
 pub mod engine;
 pub mod error;

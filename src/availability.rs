@@ -1,0 +1,1106 @@
+//! Availability processes: when one unit (a supply unit of the grid feed, a battery unit, or the
+//! feed itself) is up or down.
+//!
+//! A process is described by an [`AvailabilityProcess`] (serde parameters, tagged by `model`),
+//! validated once into a [`ProcessModel`] and then sampled infallibly. Its evolving state is a
+//! [`ProcessState`]: a seeded generator and the current (or next) outage `[start, end)` in whole
+//! milliseconds from the start of the time grid. Every model is written as an alternating sequence
+//! of up-times and outages, so that one state shape serves all of them and a simulation only has
+//! work to do when a transition falls inside the current step (event-driven sampling).
+//!
+//! * [`AvailabilityProcess::Markov`]: the classical two-state unit of reliability studies
+//!   (exponential up- and down-times, started in its steady state);
+//! * [`AvailabilityProcess::MarkovPerStep`]: the discrete chain of NREL PRAS, with per-step
+//!   failure and repair probabilities; sojourns are sampled as geometric numbers of steps, so the
+//!   cost does not grow with the number of steps;
+//! * [`AvailabilityProcess::Renewal`]: failures at a yearly rate while up, outage lengths from a
+//!   [`DurationLaw`], with optional month-by-month rate multipliers (storm seasons).
+//!
+//! A unit with several processes is down whenever **any** of them is down (for example routine
+//! outages plus rare major events).
+//!
+//! ```
+//! use ridethrough::availability::AvailabilityProcess;
+//! let p: AvailabilityProcess = toml::from_str(r#"
+//! model = "markov"
+//! mttf = "1100h"
+//! mttr = "50h"
+//! "#).unwrap();
+//! assert!(matches!(p, AvailabilityProcess::Markov { .. }));
+//! let q: AvailabilityProcess = toml::from_str(r#"
+//! model = "renewal"
+//! events_per_year = 0.5
+//! duration = { law = "weibull", shape = 1.5, scale = "8h" }
+//! monthly_multipliers = [0, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0]
+//! "#).unwrap();
+//! assert!(matches!(q, AvailabilityProcess::Renewal { .. }));
+//! ```
+
+use crate::error::{check_fraction, check_non_negative, check_positive, ConfigError};
+use crate::rng::Rng;
+use crate::units::{Duration, MS_PER_HOUR};
+use jiff::civil::DateTime;
+use rand_distr::{Distribution, Exp, LogNormal, Weibull};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Hours in the year used for yearly rates (8760 h = 365 days).
+pub const HOURS_PER_YEAR: f64 = 8760.0;
+
+/// Milliseconds in [`HOURS_PER_YEAR`].
+const MS_PER_YEAR: f64 = HOURS_PER_YEAR * MS_PER_HOUR as f64;
+
+/// Tolerance on the sum of an empirical law's probabilities.
+pub const EMPIRICAL_SUM_TOLERANCE: f64 = 1e-9;
+
+/// The most processes one unit may have (unit `j`'s process `p` uses random stream
+/// `base + 16·j + p`).
+pub const MAX_PROCESSES_PER_UNIT: usize = 16;
+
+// ---- parameters ------------------------------------------------------------------------------
+
+/// How one unit fails and is repaired, tagged by `model`.
+///
+/// ```toml
+/// processes = [
+///   { model = "markov", mttf = "1100h", mttr = "50h" },
+///   { model = "markov_per_step", failure_probability = 0.001, repair_probability = 0.02 },
+///   { model = "renewal", events_per_year = 0.3, duration = { law = "lognormal", median = "8h", sigma_ln = 1.0 } },
+/// ]
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AvailabilityProcess {
+    /// Two-state Markov unit in continuous time: exponential up-times (mean `mttf`) and down-times
+    /// (mean `mttr`). The initial state is drawn from the steady state (down with probability
+    /// `mttr / (mttf + mttr)`, the forced outage rate) and the first sojourn from the same
+    /// exponential laws (memoryless). Times are rounded to whole milliseconds, at least 1 ms.
+    Markov {
+        /// Mean time to failure (mean up-time, > 0).
+        mttf: Duration,
+        /// Mean time to repair (mean down-time, > 0).
+        mttr: Duration,
+    },
+    /// Discrete two-state chain as in NREL PRAS: the state is constant within a step and changes
+    /// only at step boundaries; an up unit fails at the end of a step with probability
+    /// `failure_probability`, a down unit is repaired with probability `repair_probability`. The
+    /// initial state is drawn from the chain's steady state (down with probability
+    /// `p_f / (p_f + p_r)`; up if both are 0). Sojourns are geometric numbers of steps.
+    MarkovPerStep {
+        /// Probability that an up unit fails at a step boundary, in `[0, 1]`.
+        failure_probability: f64,
+        /// Probability that a down unit is repaired at a step boundary, in `[0, 1]`.
+        repair_probability: f64,
+    },
+    /// Alternating renewal process that starts up: failures at `events_per_year` (per 8760 h)
+    /// while up, each followed by an outage whose length follows `duration`. The failure clock
+    /// stops while the unit is down.
+    Renewal {
+        /// Failure rate while up, per 8760 h (finite, ≥ 0; 0 disables the process).
+        events_per_year: f64,
+        /// The law of outage lengths.
+        duration: DurationLaw,
+        /// Twelve multipliers (≥ 0) of the failure rate in January … December of the time
+        /// grid's calendar (its start, or 2025-01-01 when none is given). Sampled by thinning:
+        /// candidate failures at `events_per_year × max(multipliers)` are kept with probability
+        /// `multiplier(month) / max(multipliers)`.
+        #[serde(default)]
+        monthly_multipliers: Option<Vec<f64>>,
+    },
+}
+
+/// The law of outage durations, tagged by `law`:
+/// `{ law = "fixed", duration = "2h" }`, `{ law = "exponential", mean = "30m" }`,
+/// `{ law = "log_normal", median = "1.2h", sigma_ln = 1.0 }` (also spelt `lognormal`),
+/// `{ law = "weibull", shape = 1.5, scale = "4h" }`,
+/// `{ law = "empirical", durations = ["1h", "8h"], probabilities = [0.9, 0.1] }`.
+/// Sampled lengths are rounded to whole milliseconds, at least 1 ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "law", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DurationLaw {
+    /// Every outage lasts exactly `duration` (> 0).
+    Fixed {
+        /// The outage length.
+        duration: Duration,
+    },
+    /// Exponentially distributed outage lengths with mean `mean` (> 0).
+    Exponential {
+        /// The mean outage length.
+        mean: Duration,
+    },
+    /// Log-normal outage lengths: `ln D ~ Normal(ln median, sigma_ln²)`; the mean is
+    /// `median·exp(sigma_ln²/2)`.
+    #[serde(alias = "lognormal")]
+    LogNormal {
+        /// The median outage length (> 0).
+        median: Duration,
+        /// The standard deviation of `ln D` (finite, > 0).
+        sigma_ln: f64,
+    },
+    /// Weibull outage lengths, `P(D > d) = exp(−(d/scale)^shape)`; the mean is
+    /// `scale·Γ(1 + 1/shape)`.
+    Weibull {
+        /// The shape `k` (finite, > 0; 1 is exponential).
+        shape: f64,
+        /// The scale `λ` (> 0).
+        scale: Duration,
+    },
+    /// A discrete law: `durations[i]` with probability `probabilities[i]`.
+    Empirical {
+        /// The possible outage lengths (each > 0; at least one).
+        durations: Vec<Duration>,
+        /// Their probabilities (each ≥ 0, as many as `durations`, summing to 1 within
+        /// [`EMPIRICAL_SUM_TOLERANCE`]).
+        probabilities: Vec<f64>,
+    },
+}
+
+impl DurationLaw {
+    /// The mean outage length in hours.
+    pub fn mean_hours(&self) -> f64 {
+        match self {
+            DurationLaw::Fixed { duration } => duration.hours().0,
+            DurationLaw::Exponential { mean } => mean.hours().0,
+            DurationLaw::LogNormal { median, sigma_ln } => {
+                median.hours().0 * (sigma_ln * sigma_ln / 2.0).exp()
+            }
+            DurationLaw::Weibull { shape, scale } => scale.hours().0 * gamma(1.0 + 1.0 / shape),
+            DurationLaw::Empirical {
+                durations,
+                probabilities,
+            } => durations
+                .iter()
+                .zip(probabilities)
+                .map(|(d, p)| d.hours().0 * p)
+                .sum(),
+        }
+    }
+}
+
+/// The gamma function Γ(x) for `x > 0` (and by reflection for non-integer `x < 0.5`), by the
+/// Lanczos approximation with `g = 7` and nine coefficients (relative error ≈ 1e-15 for the
+/// arguments used here, `1 < x ≤ 2` and beyond).
+pub fn gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x))
+    } else {
+        let z = x - 1.0;
+        let mut sum = C[0];
+        for (i, c) in C.iter().enumerate().skip(1) {
+            sum += c / (z + i as f64);
+        }
+        let t = z + G + 0.5;
+        (2.0 * std::f64::consts::PI).sqrt() * t.powf(z + 0.5) * (-t).exp() * sum
+    }
+}
+
+// ---- validated model ---------------------------------------------------------------------------
+
+/// The time context a process samples in: the step length (for per-step chains) and the calendar
+/// start (for monthly multipliers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    /// The time step, ms.
+    pub step_ms: u64,
+    /// The calendar date and time of `t = 0`.
+    pub start: DateTime,
+}
+
+impl Clock {
+    /// The clock of a time grid.
+    pub fn of(grid: &crate::time::TimeGrid) -> Clock {
+        Clock {
+            step_ms: grid.step().as_millis(),
+            start: grid.start_or_default(),
+        }
+    }
+
+    /// Calendar month (0 = January … 11 = December) at `t_ms` from the start.
+    fn month0(&self, t_ms: u64) -> usize {
+        let ms = i64::try_from(t_ms).unwrap_or(i64::MAX);
+        let dt = self
+            .start
+            .checked_add(jiff::SignedDuration::from_millis(ms))
+            .unwrap_or(DateTime::MAX);
+        (dt.month() as usize).saturating_sub(1).min(11)
+    }
+}
+
+/// A sampler of outage lengths in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+enum Law {
+    Fixed(u64),
+    Exponential(Exp<f64>),
+    LogNormal(LogNormal<f64>),
+    Weibull(Weibull<f64>),
+    /// Durations (ms) and cumulative probabilities (the last positive one set to +∞).
+    Empirical(Arc<[u64]>, Arc<[f64]>),
+}
+
+/// A real number of milliseconds rounded to a whole number (saturating at `u64::MAX`).
+#[inline]
+fn whole_ms(x: f64) -> u64 {
+    // `as` saturates: +∞ → u64::MAX, NaN → 0.
+    x.round() as u64
+}
+
+/// A uniform number in `[0, 1)`.
+#[inline]
+fn uniform(rng: &mut Rng) -> f64 {
+    rand::Rng::random::<f64>(rng)
+}
+
+impl Law {
+    #[inline]
+    fn sample(&self, rng: &mut Rng) -> u64 {
+        let ms = match self {
+            Law::Fixed(ms) => return *ms,
+            Law::Exponential(exp) => whole_ms(exp.sample(rng)),
+            Law::LogNormal(ln) => whole_ms(ln.sample(rng)),
+            Law::Weibull(w) => whole_ms(w.sample(rng)),
+            Law::Empirical(d, cum) => {
+                let u = uniform(rng);
+                let i = cum.partition_point(|&c| c <= u).min(d.len() - 1);
+                return d[i];
+            }
+        };
+        ms.max(1)
+    }
+}
+
+/// How a validated process draws its sojourns.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// Starts up; exponential up-times (`None`: never fails), outage lengths from `law`;
+    /// optional monthly thinning (acceptance ratio per month, max 1).
+    Renewal {
+        up: Option<Exp<f64>>,
+        law: Law,
+        months: Option<[f64; 12]>,
+    },
+    /// Continuous two-state Markov.
+    Markov {
+        up: Exp<f64>,
+        down: Exp<f64>,
+        p_down: f64,
+    },
+    /// Discrete per-step chain (sojourns in whole steps).
+    PerStep { p_f: f64, p_r: f64, p_down: f64 },
+}
+
+/// A validated availability process (see [`AvailabilityProcess`]). Build it with
+/// [`ProcessModel::new`]; sample it infallibly with [`ProcessModel::initial`] and
+/// [`ProcessModel::advance`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessModel {
+    kind: Kind,
+}
+
+/// A process's evolving state: its generator and its current or next outage `[start, end)` in
+/// milliseconds from the grid start (`u64::MAX` for never).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessState {
+    rng: Rng,
+    start_ms: u64,
+    end_ms: u64,
+}
+
+impl ProcessState {
+    /// A state whose first sojourn has not been drawn yet (never down until
+    /// [`ProcessModel::start`]).
+    pub(crate) fn unstarted(rng: Rng) -> ProcessState {
+        ProcessState {
+            rng,
+            start_ms: u64::MAX,
+            end_ms: u64::MAX,
+        }
+    }
+
+    /// Sets the current outage (tests force a unit down with it).
+    #[cfg(test)]
+    pub(crate) fn set_outage(&mut self, start_ms: u64, end_ms: u64) {
+        self.start_ms = start_ms;
+        self.end_ms = end_ms;
+    }
+
+    /// The current (or next) outage `[start, end)`, ms from the grid start.
+    pub fn outage(&self) -> (u64, u64) {
+        (self.start_ms, self.end_ms)
+    }
+
+    /// Moves past every outage that ends at or before `t` (leaves `end > t`).
+    #[inline]
+    fn skip_to(&mut self, model: &ProcessModel, clock: &Clock, t: u64) {
+        while self.end_ms <= t && self.end_ms != u64::MAX {
+            model.advance(self, clock);
+        }
+    }
+
+    /// Whether the process is down at instant `t` (requires `end > t`).
+    #[inline]
+    fn down_at(&self, t: u64) -> bool {
+        self.start_ms <= t
+    }
+
+    /// The next time after `t` at which the process changes state (requires `end > t`).
+    #[inline]
+    fn next_change(&self, t: u64) -> u64 {
+        if self.start_ms <= t {
+            self.end_ms
+        } else {
+            self.start_ms
+        }
+    }
+}
+
+fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
+    ConfigError::OutOfRange {
+        field,
+        value,
+        allowed,
+    }
+}
+
+/// A positive duration in ms.
+pub(crate) fn check_duration(field: String, d: Duration) -> Result<u64, ConfigError> {
+    if d.is_zero() {
+        Err(out_of_range(field, 0.0, "a duration > 0"))
+    } else {
+        Ok(d.as_millis())
+    }
+}
+
+fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigError> {
+    Ok(match law {
+        DurationLaw::Fixed { duration } => {
+            Law::Fixed(check_duration(format!("{field}.duration"), *duration)?)
+        }
+        DurationLaw::Exponential { mean } => {
+            let ms = check_duration(format!("{field}.mean"), *mean)? as f64;
+            Law::Exponential(
+                Exp::new(1.0 / ms)
+                    .map_err(|_| out_of_range(format!("{field}.mean"), ms, "a duration > 0"))?,
+            )
+        }
+        DurationLaw::LogNormal { median, sigma_ln } => {
+            let ms = check_duration(format!("{field}.median"), *median)? as f64;
+            check_positive(format!("{field}.sigma_ln"), *sigma_ln)?;
+            Law::LogNormal(LogNormal::new(ms.ln(), *sigma_ln).map_err(|_| {
+                out_of_range(
+                    format!("{field}.sigma_ln"),
+                    *sigma_ln,
+                    "a finite number > 0",
+                )
+            })?)
+        }
+        DurationLaw::Weibull { shape, scale } => {
+            let k = check_positive(format!("{field}.shape"), *shape)?;
+            let ms = check_duration(format!("{field}.scale"), *scale)? as f64;
+            Law::Weibull(
+                Weibull::new(ms, k).map_err(|_| {
+                    out_of_range(format!("{field}.shape"), k, "a finite number > 0")
+                })?,
+            )
+        }
+        DurationLaw::Empirical {
+            durations,
+            probabilities,
+        } => {
+            if durations.is_empty() {
+                return Err(ConfigError::Missing {
+                    field: format!("{field}.durations"),
+                    why: "an empirical law needs at least one duration",
+                });
+            }
+            if durations.len() != probabilities.len() {
+                return Err(ConfigError::Inconsistent {
+                    field: format!("{field}.probabilities"),
+                    why: "an empirical law needs one probability per duration",
+                });
+            }
+            let mut ms = Vec::with_capacity(durations.len());
+            for (i, d) in durations.iter().enumerate() {
+                ms.push(check_duration(format!("{field}.durations[{i}]"), *d)?);
+            }
+            let mut cum = Vec::with_capacity(probabilities.len());
+            let mut total = 0.0;
+            for (i, &p) in probabilities.iter().enumerate() {
+                total += check_non_negative(format!("{field}.probabilities[{i}]"), p)?;
+                cum.push(total);
+            }
+            if (total - 1.0).abs() > EMPIRICAL_SUM_TOLERANCE {
+                return Err(out_of_range(
+                    format!("{field}.probabilities"),
+                    total,
+                    "probabilities that sum to 1 (within 1e-9)",
+                ));
+            }
+            // Normalise, and make the last outcome with positive probability catch every draw.
+            let last = probabilities.iter().rposition(|&p| p > 0.0).unwrap_or(0);
+            for (i, c) in cum.iter_mut().enumerate() {
+                *c = if i >= last { f64::INFINITY } else { *c / total };
+            }
+            Law::Empirical(ms.into(), cum.into())
+        }
+    })
+}
+
+/// An exponential law of mean `ms` milliseconds.
+fn exp_of_mean(field: String, d: Duration) -> Result<Exp<f64>, ConfigError> {
+    let ms = check_duration(field.clone(), d)? as f64;
+    Exp::new(1.0 / ms).map_err(|_| out_of_range(field, ms, "a duration > 0"))
+}
+
+/// A geometric number of steps ≥ 1 with success probability `p` (`u64::MAX` for `p = 0`).
+#[inline]
+fn geometric_steps(p: f64, rng: &mut Rng) -> u64 {
+    if p <= 0.0 {
+        return u64::MAX;
+    }
+    if p >= 1.0 {
+        return 1;
+    }
+    let u = 1.0 - uniform(rng); // (0, 1]
+    let extra = (u.ln() / (-p).ln_1p()).floor();
+    if extra >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        1 + extra as u64
+    }
+}
+
+impl ProcessModel {
+    /// Validates `params`; errors name fields under `field` (e.g.
+    /// `grid.supply_units[0].processes[1]`).
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] for a zero `mttf`/`mttr`/duration, a probability outside
+    /// `[0, 1]`, a negative or non-finite rate, multiplier, shape or `sigma_ln`, multipliers that
+    /// are not exactly 12, or empirical probabilities that do not sum to 1;
+    /// [`ConfigError::Inconsistent`] / [`ConfigError::Missing`] for an empirical law whose lists
+    /// differ in length or are empty.
+    pub fn new(field: &str, params: &AvailabilityProcess) -> Result<ProcessModel, ConfigError> {
+        let kind = match params {
+            AvailabilityProcess::Markov { mttf, mttr } => {
+                let up = exp_of_mean(format!("{field}.mttf"), *mttf)?;
+                let down = exp_of_mean(format!("{field}.mttr"), *mttr)?;
+                let (f, r) = (mttf.as_millis() as f64, mttr.as_millis() as f64);
+                Kind::Markov {
+                    up,
+                    down,
+                    p_down: r / (f + r),
+                }
+            }
+            AvailabilityProcess::MarkovPerStep {
+                failure_probability,
+                repair_probability,
+            } => {
+                let p_f =
+                    check_fraction(format!("{field}.failure_probability"), *failure_probability)?;
+                let p_r =
+                    check_fraction(format!("{field}.repair_probability"), *repair_probability)?;
+                let p_down = if p_f + p_r > 0.0 {
+                    p_f / (p_f + p_r)
+                } else {
+                    0.0
+                };
+                Kind::PerStep { p_f, p_r, p_down }
+            }
+            AvailabilityProcess::Renewal {
+                events_per_year,
+                duration,
+                monthly_multipliers,
+            } => {
+                let months = match monthly_multipliers {
+                    None => None,
+                    Some(m) => {
+                        let f = format!("{field}.monthly_multipliers");
+                        if m.len() != 12 {
+                            return Err(out_of_range(
+                                f,
+                                m.len() as f64,
+                                "exactly 12 values (January … December)",
+                            ));
+                        }
+                        for (i, &x) in m.iter().enumerate() {
+                            check_non_negative(format!("{f}[{i}]"), x)?;
+                        }
+                        Some(m.clone())
+                    }
+                };
+                return ProcessModel::renewal(field, *events_per_year, duration, months.as_deref());
+            }
+        };
+        Ok(ProcessModel { kind })
+    }
+
+    /// A renewal process (starts up) with rate `events_per_year`, lengths from `law`, and
+    /// optional (already range-checked) monthly multipliers. Errors name `{field}.events_per_year`
+    /// and `{field}.duration…`.
+    pub(crate) fn renewal_with_rate_field(
+        field: &str,
+        rate_field: &str,
+        events_per_year: f64,
+        law: &DurationLaw,
+        months: Option<&[f64]>,
+    ) -> Result<ProcessModel, ConfigError> {
+        let rate = check_non_negative(format!("{field}.{rate_field}"), events_per_year)?;
+        let law = build_law(&format!("{field}.duration"), law)?;
+        let (peak, months) = match months {
+            Some(m) => {
+                let peak = m.iter().copied().fold(0.0, f64::max);
+                let mut ratio = [0.0; 12];
+                for (r, &x) in ratio.iter_mut().zip(m) {
+                    *r = if peak > 0.0 { x / peak } else { 0.0 };
+                }
+                (peak, Some(ratio))
+            }
+            None => (1.0, None),
+        };
+        let candidate_rate = rate * peak;
+        let up = if candidate_rate > 0.0 {
+            Some(Exp::new(candidate_rate / MS_PER_YEAR).map_err(|_| {
+                out_of_range(format!("{field}.{rate_field}"), rate, "a finite number ≥ 0")
+            })?)
+        } else {
+            None
+        };
+        Ok(ProcessModel {
+            kind: Kind::Renewal { up, law, months },
+        })
+    }
+
+    fn renewal(
+        field: &str,
+        events_per_year: f64,
+        law: &DurationLaw,
+        months: Option<&[f64]>,
+    ) -> Result<ProcessModel, ConfigError> {
+        ProcessModel::renewal_with_rate_field(
+            field,
+            "events_per_year",
+            events_per_year,
+            law,
+            months,
+        )
+    }
+
+    /// Whether the process can ever be down.
+    pub fn can_fail(&self) -> bool {
+        match &self.kind {
+            Kind::Renewal { up, .. } => up.is_some(),
+            Kind::Markov { .. } => true,
+            Kind::PerStep { p_f, p_down, .. } => *p_f > 0.0 || *p_down > 0.0,
+        }
+    }
+
+    /// An up-time starting at `from` (ms): the start of the next outage.
+    #[inline]
+    fn next_failure(&self, from: u64, rng: &mut Rng, clock: &Clock) -> u64 {
+        match &self.kind {
+            Kind::Renewal { up, months, .. } => {
+                let Some(exp) = up else { return u64::MAX };
+                match months {
+                    None => from.saturating_add(whole_ms(exp.sample(rng))),
+                    Some(ratio) => {
+                        let mut t = from;
+                        loop {
+                            t = t.saturating_add(whole_ms(exp.sample(rng)));
+                            if t == u64::MAX || uniform(rng) < ratio[clock.month0(t)] {
+                                return t;
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Markov { up, .. } => from.saturating_add(whole_ms(up.sample(rng)).max(1)),
+            Kind::PerStep { p_f, .. } => {
+                from.saturating_add(geometric_steps(*p_f, rng).saturating_mul(clock.step_ms))
+            }
+        }
+    }
+
+    /// An outage length (ms).
+    #[inline]
+    fn outage_length(&self, rng: &mut Rng, clock: &Clock) -> u64 {
+        match &self.kind {
+            Kind::Renewal { law, .. } => law.sample(rng),
+            Kind::Markov { down, .. } => whole_ms(down.sample(rng)).max(1),
+            Kind::PerStep { p_r, .. } => geometric_steps(*p_r, rng).saturating_mul(clock.step_ms),
+        }
+    }
+
+    /// The state at `t = 0`, drawing from `rng`: renewal processes start up; Markov processes
+    /// start in their steady state.
+    pub fn initial(&self, rng: Rng, clock: &Clock) -> ProcessState {
+        let mut s = ProcessState::unstarted(rng);
+        self.start(&mut s, clock);
+        s
+    }
+
+    /// Draws the state at `t = 0` into `s` (see [`ProcessModel::initial`]).
+    pub(crate) fn start(&self, s: &mut ProcessState, clock: &Clock) {
+        let rng = &mut s.rng;
+        let starts_down = match &self.kind {
+            Kind::Renewal { up, .. } => {
+                // A process that never fails draws nothing.
+                if up.is_none() {
+                    s.start_ms = u64::MAX;
+                    s.end_ms = u64::MAX;
+                    return;
+                }
+                false
+            }
+            Kind::Markov { p_down, .. } | Kind::PerStep { p_down, .. } => uniform(rng) < *p_down,
+        };
+        s.start_ms = if starts_down {
+            0
+        } else {
+            self.next_failure(0, rng, clock)
+        };
+        s.end_ms = if s.start_ms == u64::MAX {
+            u64::MAX
+        } else {
+            s.start_ms.saturating_add(self.outage_length(rng, clock))
+        };
+    }
+
+    /// Replaces the current outage by the next one.
+    #[inline]
+    pub fn advance(&self, s: &mut ProcessState, clock: &Clock) {
+        if s.end_ms == u64::MAX {
+            s.start_ms = u64::MAX;
+            return;
+        }
+        s.start_ms = self.next_failure(s.end_ms, &mut s.rng, clock);
+        if s.start_ms == u64::MAX {
+            s.end_ms = u64::MAX;
+        } else {
+            s.end_ms = s
+                .start_ms
+                .saturating_add(self.outage_length(&mut s.rng, clock));
+        }
+    }
+
+    /// Down-time (ms) of this process in `[t0, t1)`, advancing past outages that end in it.
+    /// Requires `s.end_ms > t0`; leaves `s.end_ms > t1` (or never).
+    #[inline]
+    pub(crate) fn down_in(&self, s: &mut ProcessState, clock: &Clock, t0: u64, t1: u64) -> u64 {
+        let mut down = 0;
+        while s.start_ms < t1 {
+            let from = s.start_ms.max(t0);
+            let to = s.end_ms.min(t1);
+            down += to.saturating_sub(from);
+            if s.end_ms > t1 {
+                break;
+            }
+            self.advance(s, clock);
+        }
+        down
+    }
+}
+
+/// Validates a unit's process list; errors name `{field}.processes[i]…`.
+pub(crate) fn build_processes(
+    field: &str,
+    processes: &[AvailabilityProcess],
+) -> Result<Vec<ProcessModel>, ConfigError> {
+    if processes.len() > MAX_PROCESSES_PER_UNIT {
+        return Err(out_of_range(
+            field.to_string(),
+            processes.len() as f64,
+            "at most 16 processes per unit",
+        ));
+    }
+    processes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ProcessModel::new(&format!("{field}[{i}]"), p))
+        .collect()
+}
+
+/// One unit's step over `[t0, t1)` given all its processes (down when any is down): returns the
+/// up-time in ms, whether the unit is down at `t1`, and the next time after `t1` at which any of
+/// its processes changes state. Every process is left with its current outage ending after `t1`.
+pub(crate) fn unit_step(
+    models: &[ProcessModel],
+    states: &mut [ProcessState],
+    clock: &Clock,
+    t0: u64,
+    t1: u64,
+) -> (u64, bool, u64) {
+    let step = t1 - t0;
+    let down = if models.len() == 1 {
+        models[0].down_in(&mut states[0], clock, t0, t1)
+    } else {
+        // Sweep the outages of all processes in order of start, measuring their union.
+        let mut covered = t0;
+        let mut down = 0;
+        let mut parked = 0u32;
+        loop {
+            let mut best: Option<usize> = None;
+            for (i, s) in states.iter().enumerate() {
+                if parked & (1 << i) == 0
+                    && s.start_ms < t1
+                    && best.map_or(true, |b| s.start_ms < states[b].start_ms)
+                {
+                    best = Some(i);
+                }
+            }
+            let Some(i) = best else { break };
+            let s = &mut states[i];
+            let from = s.start_ms.max(covered);
+            let to = s.end_ms.min(t1);
+            if to > from {
+                down += to - from;
+                covered = to;
+            }
+            if s.end_ms > t1 {
+                parked |= 1 << i;
+            } else {
+                models[i].advance(s, clock);
+            }
+        }
+        down
+    };
+    let (is_down, next) = unit_status(states, t1);
+    (step - down.min(step), is_down, next)
+}
+
+/// Whether a unit is down at `t` and when it next may change (its processes must all have their
+/// current outage ending after `t`).
+#[inline]
+pub(crate) fn unit_status(states: &[ProcessState], t: u64) -> (bool, u64) {
+    let mut down = false;
+    let mut next = u64::MAX;
+    for s in states {
+        down |= s.down_at(t);
+        next = next.min(s.next_change(t));
+    }
+    (down, next)
+}
+
+/// Moves every process of a unit to instant `t` and returns whether the unit is down at `t` and
+/// when it next may change.
+pub(crate) fn unit_at(
+    models: &[ProcessModel],
+    states: &mut [ProcessState],
+    clock: &Clock,
+    t: u64,
+) -> (bool, u64) {
+    for (m, s) in models.iter().zip(states.iter_mut()) {
+        s.skip_to(m, clock, t);
+    }
+    unit_status(states, t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng;
+    use crate::time::TimeGrid;
+
+    /// Statistical checks pass within this many standard errors.
+    const N_SE: f64 = 4.0;
+    /// Relative tolerance of the gamma function.
+    const GAMMA_REL_TOL: f64 = 1e-13;
+
+    fn hourly_clock() -> Clock {
+        Clock::of(&TimeGrid::with_steps(Duration::from_hours(1), 1).unwrap())
+    }
+
+    fn mean_se(xs: &[f64]) -> (f64, f64) {
+        let n = xs.len() as f64;
+        let m = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+        (m, (var / n).sqrt())
+    }
+
+    fn assert_within(got: f64, want: f64, se: f64, what: &str) {
+        assert!(
+            (got - want).abs() <= N_SE * se,
+            "{what}: {got} vs {want} (se {se})"
+        );
+    }
+
+    /// Up sojourns and down sojourns (ms) of one long history, plus down-time until `until`.
+    fn history(
+        m: &ProcessModel,
+        seed: u64,
+        clock: &Clock,
+        until: u64,
+    ) -> (Vec<f64>, Vec<f64>, u64) {
+        let mut s = m.initial(rng::stream(seed, 0), clock);
+        let (mut ups, mut downs, mut down_total) = (vec![], vec![], 0);
+        let mut last_end = 0;
+        while s.start_ms < until {
+            if s.start_ms > 0 {
+                ups.push((s.start_ms - last_end) as f64);
+            }
+            downs.push((s.end_ms - s.start_ms) as f64);
+            down_total += s.end_ms.min(until) - s.start_ms;
+            last_end = s.end_ms;
+            m.advance(&mut s, clock);
+        }
+        (ups, downs, down_total)
+    }
+
+    #[test]
+    fn gamma_matches_known_values() {
+        for (x, want) in [
+            (1.0, 1.0),
+            (2.0, 1.0),
+            (5.0, 24.0),
+            (0.5, std::f64::consts::PI.sqrt()),
+            (1.5, std::f64::consts::PI.sqrt() / 2.0),
+        ] {
+            assert!(
+                (gamma(x) - want).abs() <= GAMMA_REL_TOL * want,
+                "Γ({x}) = {}",
+                gamma(x)
+            );
+        }
+    }
+
+    #[test]
+    fn markov_sojourns_and_unavailability() {
+        let clock = hourly_clock();
+        let (mttf, mttr) = (Duration::from_hours(450), Duration::from_hours(50));
+        let m = ProcessModel::new("p", &AvailabilityProcess::Markov { mttf, mttr }).unwrap();
+        let until = 20_000 * 8760 * MS_PER_HOUR;
+        let (ups, downs, down) = history(&m, 1, &clock, until);
+        let (mu, su) = mean_se(&ups);
+        assert_within(mu, mttf.as_millis() as f64, su, "mean up");
+        let (md, sd) = mean_se(&downs);
+        assert_within(md, mttr.as_millis() as f64, sd, "mean down");
+        // Unavailability: the renewal-reward ratio, with an SE from the cycle count.
+        let u = down as f64 / until as f64;
+        let want = 0.1;
+        let se = want * (1.0 - want) * (2.0 / downs.len() as f64).sqrt();
+        assert_within(u, want, se, "unavailability");
+
+        // Initial state frequency over many seeds ≈ FOR.
+        let n = 40_000;
+        let down0 = (0..n)
+            .filter(|&i| m.initial(rng::stream(i, 3), &clock).start_ms == 0)
+            .count() as f64
+            / n as f64;
+        assert_within(down0, want, (want * (1.0 - want) / n as f64).sqrt(), "FOR");
+    }
+
+    #[test]
+    fn per_step_chain_is_geometric_and_steady() {
+        let clock = hourly_clock();
+        let (p_f, p_r) = (0.01, 0.09);
+        let m = ProcessModel::new(
+            "p",
+            &AvailabilityProcess::MarkovPerStep {
+                failure_probability: p_f,
+                repair_probability: p_r,
+            },
+        )
+        .unwrap();
+        let until = 5_000 * 8760 * MS_PER_HOUR;
+        let (ups, downs, down) = history(&m, 2, &clock, until);
+        let step = clock.step_ms as f64;
+        assert!(ups.iter().chain(&downs).all(|x| x % step == 0.0));
+        let (mu, su) = mean_se(&ups);
+        assert_within(mu / step, 1.0 / p_f, su / step, "geometric up");
+        let (md, sd) = mean_se(&downs);
+        assert_within(md / step, 1.0 / p_r, sd / step, "geometric down");
+        let want = p_f / (p_f + p_r);
+        let u = down as f64 / until as f64;
+        let se = want * (1.0 - want) * (2.0 * 10.0 / downs.len() as f64).sqrt();
+        assert_within(u, want, se, "steady state");
+        let n = 40_000;
+        let down0 = (0..n)
+            .filter(|&i| m.initial(rng::stream(i, 4), &clock).start_ms == 0)
+            .count() as f64
+            / n as f64;
+        assert_within(
+            down0,
+            want,
+            (want * (1.0 - want) / n as f64).sqrt(),
+            "initial",
+        );
+    }
+
+    #[test]
+    fn renewal_laws_have_the_right_mean() {
+        let clock = hourly_clock();
+        for law in [
+            DurationLaw::Weibull {
+                shape: 0.7,
+                scale: Duration::from_hours(3),
+            },
+            DurationLaw::Weibull {
+                shape: 2.5,
+                scale: Duration::from_hours(3),
+            },
+            DurationLaw::Empirical {
+                durations: vec![
+                    Duration::from_hours(1),
+                    Duration::from_hours(8),
+                    Duration::from_hours(72),
+                ],
+                probabilities: vec![0.7, 0.25, 0.05],
+            },
+        ] {
+            let p = AvailabilityProcess::Renewal {
+                events_per_year: 50.0,
+                duration: law.clone(),
+                monthly_multipliers: None,
+            };
+            let m = ProcessModel::new("p", &p).unwrap();
+            let (_, downs, _) = history(&m, 5, &clock, 2_000 * 8760 * MS_PER_HOUR);
+            let (md, sd) = mean_se(&downs);
+            assert_within(
+                md / MS_PER_HOUR as f64,
+                law.mean_hours(),
+                sd / MS_PER_HOUR as f64,
+                "mean duration",
+            );
+            if let DurationLaw::Empirical { durations, .. } = &law {
+                let allowed: Vec<f64> = durations.iter().map(|d| d.as_millis() as f64).collect();
+                assert!(downs.iter().all(|d| allowed.contains(d)));
+            }
+        }
+    }
+
+    #[test]
+    fn monthly_multipliers_confine_failures_to_july() {
+        let clock = hourly_clock();
+        let mut mult = vec![0.0; 12];
+        mult[6] = 12.0;
+        let p = AvailabilityProcess::Renewal {
+            events_per_year: 5.0,
+            duration: DurationLaw::Fixed {
+                duration: Duration::from_hours(1),
+            },
+            monthly_multipliers: Some(mult),
+        };
+        let m = ProcessModel::new("p", &p).unwrap();
+        let mut s = m.initial(rng::stream(9, 0), &clock);
+        let until = 40 * 8760 * MS_PER_HOUR;
+        let mut n = 0;
+        while s.start_ms < until {
+            assert_eq!(clock.month0(s.start_ms), 6, "failure outside July");
+            n += 1;
+            m.advance(&mut s, &clock);
+        }
+        // ≈ 5 × 12 × 31/365 ≈ 5.1 per year.
+        assert!(n > 100, "{n}");
+    }
+
+    fn field_of(p: AvailabilityProcess) -> String {
+        match ProcessModel::new("x", &p) {
+            Err(ConfigError::OutOfRange { field, .. })
+            | Err(ConfigError::Inconsistent { field, .. })
+            | Err(ConfigError::Missing { field, .. }) => field,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let h = Duration::from_hours(1);
+        assert_eq!(
+            field_of(AvailabilityProcess::Markov {
+                mttf: Duration::ZERO,
+                mttr: h
+            }),
+            "x.mttf"
+        );
+        assert_eq!(
+            field_of(AvailabilityProcess::MarkovPerStep {
+                failure_probability: 1.5,
+                repair_probability: 0.1
+            }),
+            "x.failure_probability"
+        );
+        let renewal = |law, mult| AvailabilityProcess::Renewal {
+            events_per_year: 1.0,
+            duration: law,
+            monthly_multipliers: mult,
+        };
+        let fixed = DurationLaw::Fixed { duration: h };
+        assert_eq!(
+            field_of(renewal(
+                DurationLaw::Weibull {
+                    shape: 0.0,
+                    scale: h
+                },
+                None
+            )),
+            "x.duration.shape"
+        );
+        assert_eq!(
+            field_of(renewal(
+                DurationLaw::Empirical {
+                    durations: vec![h, h],
+                    probabilities: vec![0.5, 0.4]
+                },
+                None
+            )),
+            "x.duration.probabilities"
+        );
+        assert_eq!(
+            field_of(renewal(
+                DurationLaw::Empirical {
+                    durations: vec![h, Duration::ZERO],
+                    probabilities: vec![0.5, 0.5]
+                },
+                None
+            )),
+            "x.duration.durations[1]"
+        );
+        assert_eq!(
+            field_of(renewal(fixed.clone(), Some(vec![1.0; 11]))),
+            "x.monthly_multipliers"
+        );
+        let mut neg = vec![1.0; 12];
+        neg[3] = -1.0;
+        assert_eq!(
+            field_of(renewal(fixed, Some(neg))),
+            "x.monthly_multipliers[3]"
+        );
+    }
+
+    #[test]
+    fn serde_forms() {
+        let ln: DurationLaw =
+            toml::from_str("law = \"lognormal\"\nmedian = \"1h\"\nsigma_ln = 1.0").unwrap();
+        assert!(matches!(ln, DurationLaw::LogNormal { .. }));
+        let e: DurationLaw = toml::from_str(
+            "law = \"empirical\"\ndurations = [\"1h\", \"8h\"]\nprobabilities = [0.9, 0.1]",
+        )
+        .unwrap();
+        assert!((e.mean_hours() - 1.7).abs() < 1e-12);
+        for bad in [
+            "model = \"markov\"\nmttf = \"1h\"\nmttr = \"1h\"\nmtbf = \"1h\"",
+            "model = \"markov_per_step\"\nfailure_probability = 0.1\nrepair_probability = 0.1\nx = 1",
+            "model = \"renewal\"\nevents_per_year = 1.0\nduration = { law = \"weibull\", shape = 1.0, scale = \"1h\", mean = \"1h\" }",
+            "model = \"semi_markov\"",
+        ] {
+            let err = toml::from_str::<AvailabilityProcess>(bad)
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                err.contains("unknown field") || err.contains("unknown variant"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}
