@@ -290,8 +290,8 @@ mod tests {
             h.push(if i < 500 { 0.0 } else { (i - 499) as f64 });
         }
         assert_eq!(h.quantile(0.3), 0.0);
-        let q90 = h.quantile(0.9); // 400th of 1..=500 → 300
-        assert!((q90 / 300.0 - 1.0).abs() < 0.025, "{q90}");
+        let q90 = h.quantile(0.9); // the 900th value: the 400th of 1..=500
+        assert!((q90 / 400.0 - 1.0).abs() < 0.025, "{q90}");
         let q99 = h.quantile(0.99); // → 490
         assert!((q99 / 490.0 - 1.0).abs() < 0.025, "{q99}");
         // CVaR95: mean of the top 50 values 451..=500 = 475.5.
