@@ -227,7 +227,7 @@ impl BatteryParams {
             base.map(|u| u.discharge_power),
         )?;
         let energy = match self.energy_mwh {
-            Some(v) => Energy::mwh(check_positive("battery.energy_mwh", v)?),
+            Some(v) => Energy::mwh(crate::error::check_non_negative("battery.energy_mwh", v)?),
             None => base
                 .map(|u| u.energy)
                 .ok_or_else(|| missing("energy_mwh"))?,

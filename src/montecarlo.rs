@@ -608,6 +608,8 @@ pub struct Comparison {
     pub lole_difference_hours: Estimate,
     /// Samples where `b` lost more energy than `a`.
     pub samples_b_worse: u64,
+    /// Samples where `b` had more loss-of-load hours than `a`.
+    pub samples_b_more_lol_hours: u64,
 }
 
 #[derive(Default)]
@@ -617,6 +619,7 @@ struct PairAcc {
     d_eue: Moments,
     d_lole: Moments,
     b_worse: u64,
+    b_more_lol: u64,
 }
 
 /// Runs two variants (e.g. 100 vs 120 Megapacks) on the same sampled outage histories and
@@ -653,6 +656,7 @@ where
                 p.d_eue.push(ub.unserved_mwh - ua.unserved_mwh);
                 p.d_lole.push(ub.loss_of_load_hours - ua.loss_of_load_hours);
                 p.b_worse += u64::from(ub.unserved_mwh > ua.unserved_mwh);
+                p.b_more_lol += u64::from(ub.loss_of_load_hours > ua.loss_of_load_hours);
                 p.a.push(&ta, &cal, i, s, false);
                 p.b.push(&tb, &cal, i, s, false);
             }
@@ -664,6 +668,7 @@ where
             x.d_eue.merge(&y.d_eue);
             x.d_lole.merge(&y.d_lole);
             x.b_worse += y.b_worse;
+            x.b_more_lol += y.b_more_lol;
         },
         |acc: &PairAcc, done| {
             progress(&Progress {
@@ -680,6 +685,7 @@ where
         eue_difference_mwh: acc.d_eue.estimate(),
         lole_difference_hours: acc.d_lole.estimate(),
         samples_b_worse: acc.b_worse,
+        samples_b_more_lol_hours: acc.b_more_lol,
     })
 }
 
