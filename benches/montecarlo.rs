@@ -15,10 +15,12 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ridethrough::adequacy::{adequacy_site, read_load_csv, read_units_csv, UnitSampling};
 use ridethrough::montecarlo::{self, McConfig};
 use ridethrough::prelude::*;
 use ridethrough::survival::{self, SurvivalConfig};
 use std::hint::black_box;
+use std::path::Path;
 use std::time::Duration as StdDuration;
 
 const SAMPLES: u64 = 1_000;
@@ -49,6 +51,35 @@ fn mc(c: &mut Criterion) {
                     assert_eq!(r.indices.samples, SAMPLES);
                     assert!(r.indices.grid_outages_per_sample.mean > 1.0);
                     black_box(r.indices.eue_mwh)
+                })
+            },
+        );
+    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ieee-rts-79");
+    let units = read_units_csv(&Path::new(dir).join("units.csv")).expect("units.csv");
+    let load = read_load_csv(&Path::new(dir).join("load_8736h.csv"), "load_mw").expect("load");
+    let rts = adequacy_site(
+        &units,
+        &load,
+        UnitSampling::MarkovPerStep,
+        &BatteryParams::none(),
+    )
+    .expect("valid RTS site");
+    let policy = Policy::default();
+    for threads in [1, 2] {
+        group.bench_function(
+            BenchmarkId::new("rts79_year", format!("{threads}threads")),
+            |b| {
+                b.iter(|| {
+                    let mut cfg = McConfig::new(SAMPLES, black_box(79));
+                    cfg.threads = threads;
+                    let r = montecarlo::run(&rts, &policy, &cfg, &|_| {}).expect("runs");
+                    assert_eq!(r.indices.samples, SAMPLES);
+                    // A fast wrong answer fails: LOLE is ≈9.4 h/yr (SE ≈0.5 at 1,000 years).
+                    assert!(
+                        (r.indices.lole_hours.mean - 9.39).abs() < 5.0 * r.indices.lole_hours.se
+                    );
+                    black_box(r.indices.lole_hours)
                 })
             },
         );

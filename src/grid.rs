@@ -344,6 +344,8 @@ struct Window {
 #[derive(Debug, Clone)]
 pub struct GridModel {
     import_limit: Power,
+    /// `1 / import_limit` (0 when the limit is 0), so the hot path multiplies.
+    inv_import_limit: f64,
     export_limit: Power,
     step_ms: u64,
     /// Whether any source can ever reduce availability (false → availability is always 1).
@@ -580,6 +582,7 @@ impl GridModel {
             || !units.is_empty();
         Ok(GridModel {
             import_limit: Power(import),
+            inv_import_limit: if import > 0.0 { 1.0 / import } else { 0.0 },
             export_limit: Power(export),
             step_ms,
             active,
@@ -688,7 +691,7 @@ impl GridModel {
         a = a.min(self.random(&mut state.processes, t0, t1));
         if !self.units.is_empty() && self.import_limit.0 > 0.0 {
             let capacity = self.unit_capacity(&mut state.units, t0, t1);
-            a *= capacity.min(self.import_limit.0) / self.import_limit.0;
+            a *= capacity.min(self.import_limit.0) * self.inv_import_limit;
         }
         Fraction(a)
     }
