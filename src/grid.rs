@@ -16,7 +16,7 @@
 //!    of failures stops while the feed is down, the long-run event rate is
 //!    `λ / (1 + λ·E[D])` outages per year and the long-run down-time is `E[D]` times that
 //!    ([`OutageProcess::mean_events_per_year`], [`OutageProcess::mean_down_per_year`]); for
-//!    realistic numbers (λ·E[D] ≪ 1 yr) this is indistinguishable from `λ` and `λ·E[D]`.
+//!    realistic numbers (`λ·E[D]` ≪ 1 yr) this is indistinguishable from `λ` and `λ·E[D]`.
 //!
 //! Outages may be shorter than a step, several may fall in one step, or one may span many steps:
 //! the down-time of a process in step `k` is the exact overlap of its outages with

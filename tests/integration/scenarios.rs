@@ -74,3 +74,19 @@ fn swing_smoothing_limits_the_grid_ramp() {
         "grid ramp {worst_grid} MW/s > {ramp}"
     );
 }
+
+#[test]
+fn the_readme_format_example_parses() {
+    let readme = include_str!("../../README.md");
+    let section = readme.split("## Scenario format").nth(1).expect("a format section");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
+    // Unknown keys are errors, so this checks every key the README documents.
+    let s: Scenario = toml::from_str(block).unwrap_or_else(|e| panic!("README example: {e}"));
+    assert_eq!(s.grid.supply_units.len(), 1);
+    assert_eq!(s.load.it.len(), 4);
+    assert_eq!(s.battery.unit_failures.len(), 1);
+}
