@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use proptest::prelude::*;
+use ridethrough::availability::AvailabilityProcess;
 use ridethrough::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,7 @@ struct Case {
     outage: Option<(f64, f64, f64)>,
     random_rate: f64,
     seed: u64,
+    failures: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -58,6 +60,7 @@ fn case() -> impl Strategy<Value = Case> {
             prop::option::of((0.0..1.0f64, 0.0..1.0f64, 0.0..1.0f64)),
             prop::sample::select(vec![0.0, 50.0, 2000.0]),
             any::<u64>(),
+            any::<bool>(),
         ),
     )
         .prop_map(|(a, b, c)| Case {
@@ -81,6 +84,7 @@ fn case() -> impl Strategy<Value = Case> {
             outage: c.2,
             random_rate: c.3,
             seed: c.4,
+            failures: c.5,
         })
 }
 
@@ -126,6 +130,15 @@ fn build(c: &Case) -> (Site, Policy) {
         reserve_soc: Some(c.reserve),
         self_discharge_per_day: Some(c.self_discharge),
         aux_load_kw: Some(c.aux_kw),
+        // In half the cases units fail and return every few steps.
+        unit_failures: if c.failures {
+            vec![AvailabilityProcess::Markov {
+                mttf: Duration::from_millis(c.step_ms * 7),
+                mttr: Duration::from_millis(c.step_ms * 3),
+            }]
+        } else {
+            Vec::new()
+        },
         ..BatteryParams::none()
     };
     let site = Site::new(time, &grid, &battery, &load).unwrap();
@@ -196,6 +209,8 @@ proptest! {
     #[test]
     fn peak_shaving_cap_holds_whenever_the_battery_could_hold_it(mut c in case()) {
         c.policy = 1;
+        // With every unit up, so the fleet's power limit is the whole fleet's.
+        c.failures = false;
         c.outage = None;
         c.random_rate = 0.0;
         let (site, policy) = build(&c);

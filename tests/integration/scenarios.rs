@@ -78,7 +78,10 @@ fn swing_smoothing_limits_the_grid_ramp() {
 #[test]
 fn the_readme_format_example_parses() {
     let readme = include_str!("../../README.md");
-    let section = readme.split("## Scenario format").nth(1).expect("a format section");
+    let section = readme
+        .split("## Scenario format")
+        .nth(1)
+        .expect("a format section");
     let block = section
         .split("```toml\n")
         .nth(1)
