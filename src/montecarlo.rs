@@ -151,6 +151,10 @@ pub struct DurationBin {
     pub to_hours: f64,
     /// Share of events.
     pub share: f64,
+    /// Standard error of the share, `√(share·(1 − share)/n)` (events treated as independent).
+    pub se: f64,
+    /// Events the share rests on.
+    pub n: u64,
 }
 
 /// Bin edges (hours) of the event-duration distributions.
@@ -463,6 +467,14 @@ impl Acc {
     }
 }
 
+fn share(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 / total as f64
+    }
+}
+
 fn distribution(bins: &[u64; DURATION_EDGES_H.len()]) -> Vec<DurationBin> {
     let total: u64 = bins.iter().sum();
     DURATION_EDGES_H
@@ -474,11 +486,14 @@ fn distribution(bins: &[u64; DURATION_EDGES_H.len()]) -> Vec<DurationBin> {
                 .get(i + 1)
                 .copied()
                 .unwrap_or(f64::INFINITY),
-            share: if total == 0 {
+            share: share(bins[i], total),
+            se: if total == 0 {
                 0.0
             } else {
-                bins[i] as f64 / total as f64
+                let p = share(bins[i], total);
+                (p * (1.0 - p) / total as f64).sqrt()
             },
+            n: total,
         })
         .collect()
 }
@@ -743,6 +758,25 @@ impl std::fmt::Display for Indices {
             &self.ride_through_share,
             "share",
         )?;
+        if self.lolf.mean > 0.0 {
+            write!(f, "  loss-of-load event durations      ")?;
+            for b in &self.lol_duration_distribution {
+                if b.share > 0.0 {
+                    if b.to_hours.is_finite() {
+                        write!(
+                            f,
+                            " {}–{} h {:.0} %",
+                            b.from_hours,
+                            b.to_hours,
+                            b.share * 100.0
+                        )?;
+                    } else {
+                        write!(f, " ≥{} h {:.0} %", b.from_hours, b.share * 100.0)?;
+                    }
+                }
+            }
+            writeln!(f)?;
+        }
         let worst_hour = self
             .lolp_by_hour
             .iter()
