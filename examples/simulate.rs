@@ -13,7 +13,8 @@
 //!
 //! `--samples N` switches to Monte Carlo: N sampled horizons (`--threads`, a progress bar,
 //! `--target-se` for early stopping), printed as reliability indices with standard errors;
-//! `--json` then writes the indices. `--survival D` adds an outage survival sweep (outages of up
+//! `--json` then writes the indices, `--per-sample FILE` one CSV row per sample (each with the
+//! seed that replays it). `--survival D` adds an outage survival sweep (outages of up
 //! to D from every step of the normal run). `--step` overrides the scenario's time step (e.g.
 //! `1h` for fast Monte Carlo).
 //!
@@ -55,6 +56,9 @@ struct Args {
     /// Monte Carlo: stop early once EUE's relative standard error is at most this.
     #[arg(long)]
     target_se: Option<f64>,
+    /// Monte Carlo: write one CSV row per sample (index, seed, unserved energy, LOL hours, …).
+    #[arg(long)]
+    per_sample: Option<PathBuf>,
     /// Outage survival sweep: outages of up to this long from every step (e.g. 96h).
     #[arg(long)]
     survival: Option<Duration>,
@@ -135,6 +139,7 @@ fn monte_carlo(
     cfg.threads = args.threads;
     cfg.target_relative_se = args.target_se;
     cfg.min_samples = samples.min(1_000);
+    cfg.keep_samples = args.per_sample.is_some();
     let bar = indicatif::ProgressBar::new(samples);
     bar.set_style(indicatif::ProgressStyle::with_template(
         "{bar:40} {pos}/{len} samples, {elapsed_precise} elapsed, ETA {eta} {msg}",
@@ -170,6 +175,24 @@ fn monte_carlo(
         std::fs::write(path, serde_json::to_string_pretty(&result)?)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("indices written to {}", path.display());
+    }
+    if let (Some(path), Some(rows)) = (&args.per_sample, &result.samples) {
+        let mut w = csv::Writer::from_path(path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        for row in rows {
+            w.serialize(row)?;
+        }
+        w.flush()?;
+        println!(
+            "{} per-sample rows written to {}",
+            rows.len(),
+            path.display()
+        );
+        let mean = rows.iter().map(|r| r.unserved_mwh).sum::<f64>() / rows.len() as f64;
+        assert!(
+            (mean - ix.eue_mwh.mean).abs() <= 1e-9 * mean.max(1.0),
+            "per-sample rows add up to EUE"
+        );
     }
     // Consistency of the indices.
     let by_hour: f64 =
