@@ -288,6 +288,8 @@ pub struct LoadModel {
     pue: f64,
     /// Sum of the profiles whose step average is the same for every step, MW.
     constant_mw: f64,
+    /// Periodic profiles tabulated as one period of step averages (see [`Table`]).
+    tables: Vec<Table>,
     /// The other profiles.
     profiles: Vec<Profile>,
     /// Σ of the profile maxima, MW.
@@ -317,6 +319,7 @@ impl LoadModel {
         let mut model = LoadModel {
             pue,
             constant_mw: 0.0,
+            tables: Vec::new(),
             profiles: Vec::new(),
             peak_it_mw: 0.0,
             step_ms: grid.step().as_millis(),
@@ -335,7 +338,10 @@ impl LoadModel {
             model.peak_it_mw += peak;
             match compiled {
                 Compiled::Constant(v) => model.constant_mw += v,
-                Compiled::Varying(p) => model.profiles.push(tabulate(p, model.step_ms)),
+                Compiled::Varying(p) => match tabulate(p, model.step_ms) {
+                    Ok(table) => model.tables.push(table),
+                    Err(p) => model.profiles.push(p),
+                },
             }
         }
         Ok(model)
@@ -350,6 +356,9 @@ impl LoadModel {
     pub fn it_power(&self, k: u64) -> Power {
         let a = k * self.step_ms;
         let mut mw = self.constant_mw;
+        for t in &self.tables {
+            mw += t.values[t.n.div_rem(k).1 as usize];
+        }
         for p in &self.profiles {
             mw += p.average(k, a);
         }
@@ -399,23 +408,25 @@ enum Profile {
     TraceAveraged(Vec<f64>),
     /// A trace coarser than the grid, held.
     TraceHeld(TraceHold),
-    /// A periodic profile whose step averages repeat every `values.len()` steps, precomputed
-    /// with the exact evaluator: step `k` reads `values[k mod n]`.
-    Table {
-        /// One period of step averages, MW.
-        values: Vec<f64>,
-        /// `n = values.len()`.
-        n: FastDiv,
-    },
+}
+
+/// A periodic profile whose step averages repeat every `values.len()` steps, precomputed with the
+/// exact evaluator: step `k` reads `values[k mod n]`.
+#[derive(Debug, Clone)]
+struct Table {
+    /// One period of step averages, MW.
+    values: Vec<f64>,
+    /// `n = values.len()`.
+    n: FastDiv,
 }
 
 /// Largest table of step averages a periodic profile is replaced by (8 MiB of `f64`).
 const TABLE_LIMIT: u64 = 1 << 20;
 
-/// Replaces a periodic profile by the table of its step averages when its period in steps,
+/// Turns a periodic profile into the table of its step averages when its period in steps,
 /// `lcm(profile period, step) / step`, is at most [`TABLE_LIMIT`]. The table holds exactly the
 /// values the evaluator computes, so this changes speed, not results.
-fn tabulate(p: Profile, step_ms: u64) -> Profile {
+fn tabulate(p: Profile, step_ms: u64) -> Result<Table, Profile> {
     let period_ms = match &p {
         Profile::Swing(sw) => match &sw.dip {
             // `every` is a whole number of swing periods, so the pattern repeats every `every`.
@@ -423,17 +434,17 @@ fn tabulate(p: Profile, step_ms: u64) -> Profile {
             None => sw.period.p.d,
         },
         Profile::Daily(_) => 86_400_000,
-        _ => return p,
+        _ => return Err(p),
     };
     let n = period_ms / gcd(period_ms, step_ms);
     if n > TABLE_LIMIT {
-        return p;
+        return Err(p);
     }
     let values = (0..n).map(|k| p.average(k, k * step_ms)).collect();
-    Profile::Table {
+    Ok(Table {
         values,
         n: FastDiv::new(n),
-    }
+    })
 }
 
 /// Greatest common divisor.
@@ -453,7 +464,6 @@ impl Profile {
             Profile::Daily(d) => d.average(a),
             Profile::TraceAveraged(v) => v[k as usize],
             Profile::TraceHeld(t) => t.average(a),
-            Profile::Table { values, n } => values[n.div_rem(k).1 as usize],
         }
     }
 }
@@ -489,7 +499,9 @@ impl FastDiv {
         if a >= self.fast_below {
             return (a / self.d, a % self.d);
         }
-        let mut q = (a as f64 * self.inv) as u64;
+        // Below 2^52 the signed conversions are exact and single instructions (the unsigned
+        // ones are multi-instruction sequences on x86-64).
+        let mut q = ((a as i64) as f64 * self.inv) as i64 as u64;
         let mut m = q * self.d;
         if m > a {
             q -= 1;
@@ -1020,7 +1032,10 @@ mod tests {
         for k in 0..g.steps() {
             assert_close(m.it_power(k).value(), 7.5, "constant");
         }
-        assert!(m.profiles.is_empty(), "a constant must be folded");
+        assert!(
+            m.profiles.is_empty() && m.tables.is_empty(),
+            "a constant must be folded"
+        );
         assert_close(m.peak_facility_power().value(), 7.5, "peak");
     }
 
@@ -1076,7 +1091,7 @@ mod tests {
         let d = (0.5f64 * 7000.0).round();
         let mean = 3.0 + 6.0 * d / 7000.0;
         let m = model(vec![ItProfile::TrainingSwing(s.clone())], &g);
-        assert_eq!(m.profiles.len(), 1);
+        assert_eq!(m.profiles.len() + m.tables.len(), 1);
         let mut total = 0.0;
         for k in 0..g.steps() {
             total += m.it_power(k).value();
