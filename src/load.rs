@@ -338,9 +338,9 @@ impl LoadModel {
             model.peak_it_mw += peak;
             match compiled {
                 Compiled::Constant(v) => model.constant_mw += v,
-                Compiled::Varying(p) => match tabulate(p, model.step_ms) {
-                    Ok(table) => model.tables.push(table),
-                    Err(p) => model.profiles.push(p),
+                Compiled::Varying(p) => match tabulate(&p, model.step_ms) {
+                    Some(table) => model.tables.push(table),
+                    None => model.profiles.push(p),
                 },
             }
         }
@@ -426,22 +426,22 @@ const TABLE_LIMIT: u64 = 1 << 20;
 /// Turns a periodic profile into the table of its step averages when its period in steps,
 /// `lcm(profile period, step) / step`, is at most [`TABLE_LIMIT`]. The table holds exactly the
 /// values the evaluator computes, so this changes speed, not results.
-fn tabulate(p: Profile, step_ms: u64) -> Result<Table, Profile> {
-    let period_ms = match &p {
+fn tabulate(p: &Profile, step_ms: u64) -> Option<Table> {
+    let period_ms = match p {
         Profile::Swing(sw) => match &sw.dip {
             // `every` is a whole number of swing periods, so the pattern repeats every `every`.
             Some(dip) => dip.every.p.d,
             None => sw.period.p.d,
         },
         Profile::Daily(_) => 86_400_000,
-        _ => return Err(p),
+        _ => return None,
     };
     let n = period_ms / gcd(period_ms, step_ms);
     if n > TABLE_LIMIT {
-        return Err(p);
+        return None;
     }
     let values = (0..n).map(|k| p.average(k, k * step_ms)).collect();
-    Ok(Table {
+    Some(Table {
         values,
         n: FastDiv::new(n),
     })
