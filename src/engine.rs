@@ -216,7 +216,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// Runs step `k` (the stages of [`Simulation::step`]). With `forced` availability the grid
     /// feed's own processes are neither consulted nor advanced (used by what-if sweeps, which
     /// may run steps out of order on a copy of the state).
-    #[inline]
+    // Forced: this is the whole hot loop, and a call boundary here costs up to 2× in downstream
+    // crates (the step record would be written to memory and read back).
+    #[inline(always)]
     pub(crate) fn advance<R: Recorder + ?Sized>(
         &mut self,
         recorder: &mut R,

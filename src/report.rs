@@ -209,7 +209,8 @@ impl Tally {
     }
 
     /// Adds one step. `soc_before` is the SoC at the start of the step; `r.soc` at its end.
-    #[inline]
+    // Forced: runs every step inside the engine's hot loop (see `Simulation::advance`).
+    #[inline(always)]
     pub(crate) fn add(
         &mut self,
         r: &StepRecord,
