@@ -101,7 +101,30 @@ fn build(c: &Case) -> (Site, Policy) {
             high * low_frac
         );
     }
-    let load: LoadParams = toml::from_str(&toml_load).unwrap();
+    if c.seed % 3 == 0 {
+        // A daily shape on top, from the seed's bits.
+        let shape: Vec<String> = (0..24)
+            .map(|h| format!("{}", ((c.seed >> h) & 7) as f64 / 7.0))
+            .collect();
+        toml_load += &format!(
+            "[[it]]\nkind = \"daily\"\npeak_mw = 3.0\nshape = [{}]\n",
+            shape.join(", ")
+        );
+    }
+    let mut load: LoadParams = toml::from_str(&toml_load).unwrap();
+    if c.seed % 5 == 0 {
+        // A load trace at a step unrelated to the grid's (averaged or held).
+        let trace_ms = (c.step_ms * 7 / 3).max(1);
+        let n = (c.step_ms * c.steps).div_ceil(trace_ms);
+        let values = (0..n)
+            .map(|i| ((c.seed.rotate_left(i as u32 % 64) & 15) as f64) * 0.5)
+            .collect();
+        load.it
+            .push(ItProfile::Trace(ridethrough::load::LoadTrace::from_values(
+                Duration::from_millis(trace_ms),
+                values,
+            )));
+    }
     let horizon_ms = (c.step_ms * c.steps) as f64;
     let mut grid_toml = format!("import_limit_mw = {}\n", c.import_mw);
     if let Some((s, d, f)) = c.outage {
