@@ -239,7 +239,8 @@ impl Calendar {
                 steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += 1;
             }
         } else {
-            for k in 0..steps.min(10_000_000) {
+            // Once per study: cheap next to simulating the steps.
+            for k in 0..steps {
                 steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += 1;
             }
         }
@@ -792,5 +793,43 @@ impl std::fmt::Display for Indices {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Duration;
+
+    #[test]
+    fn calendar_counts_every_step_once() {
+        for (step, steps) in [(1u64, 525_600u64), (7, 1_000), (60, 960), (90, 16)] {
+            let time = TimeGrid::with_steps(Duration::from_minutes(step), steps)
+                .unwrap()
+                .starting_at(jiff::civil::date(2025, 1, 30).at(5, 0, 0, 0));
+            let cal = Calendar::new(&time);
+            assert_eq!(
+                cal.steps_by_hour.iter().sum::<u64>(),
+                time.steps(),
+                "{step} min"
+            );
+            assert_eq!(
+                cal.steps_by_month.iter().sum::<u64>(),
+                time.steps(),
+                "{step} min"
+            );
+            for k in [0, time.steps() / 2, time.steps() - 1] {
+                assert_eq!(
+                    cal.hour(k),
+                    usize::from(time.hour_of_day(k)),
+                    "{step} min, step {k}"
+                );
+                assert_eq!(
+                    cal.month(k) + 1,
+                    usize::from(time.month(k)),
+                    "{step} min, step {k}"
+                );
+            }
+        }
     }
 }
