@@ -4,6 +4,7 @@ mod bad_input;
 mod closed_form;
 mod common;
 mod determinism;
+mod golden;
 mod montecarlo;
 mod properties;
 mod rts79;

@@ -1,0 +1,119 @@
+//! Golden-output regression: the reports of fixed-seed runs of the bundled scenarios, compared
+//! with the JSON stored in `tests/data/golden/`. A change to the physics or the sampling that
+//! moves any number shows up here; if the change is intended, regenerate the files with
+//!
+//! ```text
+//! REGENERATE_GOLDEN=1 cargo test --release --test integration golden
+//! ```
+//!
+//! and review the diff before committing it.
+
+use ridethrough::montecarlo::{self, McConfig};
+use ridethrough::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Numbers may differ by this relative amount (different but equivalent float orderings on
+/// another platform's libm); anything larger is a change in results.
+const REL_TOL: f64 = 1e-9;
+
+fn golden_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/golden")
+        .join(name)
+}
+
+fn compare(path: &str, a: &Value, b: &Value) -> Result<(), String> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (x - y).abs() <= REL_TOL * x.abs().max(y.abs()).max(1e-12) {
+                Ok(())
+            } else {
+                Err(format!("{path}: {x} (now) vs {y} (golden)"))
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return Err(format!("{path}: fields differ"));
+            }
+            for (k, v) in x {
+                let w = y
+                    .get(k)
+                    .ok_or_else(|| format!("{path}.{k}: missing in golden"))?;
+                compare(&format!("{path}.{k}"), v, w)?;
+            }
+            Ok(())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Err(format!(
+                    "{path}: {} items (now) vs {} (golden)",
+                    x.len(),
+                    y.len()
+                ));
+            }
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                compare(&format!("{path}[{i}]"), v, w)?;
+            }
+            Ok(())
+        }
+        _ if a == b => Ok(()),
+        _ => Err(format!("{path}: {a} (now) vs {b} (golden)")),
+    }
+}
+
+fn check(name: &str, now: &Value) {
+    let path = golden_path(name);
+    if std::env::var_os("REGENERATE_GOLDEN").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(now).unwrap() + "\n").unwrap();
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (regenerate with REGENERATE_GOLDEN=1)",
+            path.display()
+        )
+    });
+    let golden: Value = serde_json::from_str(&text).unwrap();
+    if let Err(diff) = compare("report", now, &golden) {
+        panic!("{name} changed: {diff}\n(if intended: REGENERATE_GOLDEN=1 cargo test --release --test integration golden)");
+    }
+}
+
+fn scenario(file: &str) -> Scenario {
+    Scenario::load(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/scenarios")
+            .join(file),
+    )
+    .unwrap()
+}
+
+#[test]
+fn golden_single_runs_of_the_bundled_scenarios() {
+    for file in [
+        "austin_10k_gpu.toml",
+        "colossus_150mw.toml",
+        "training_swing_100ms.toml",
+    ] {
+        let s = scenario(file);
+        let site = s.site().unwrap();
+        let report = site.simulate(s.policy, s.seed).run(&mut ()).report();
+        let name = file.replace(".toml", ".report.json");
+        check(&name, &serde_json::to_value(&report).unwrap());
+    }
+}
+
+#[test]
+fn golden_monte_carlo_of_the_default_site() {
+    let text =
+        ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+    let s = Scenario::from_toml_str(&text).unwrap();
+    let site = s.site().unwrap();
+    let r = montecarlo::run(&site, &s.policy, &McConfig::new(512, 2023), &|_| {}).unwrap();
+    check(
+        "austin_10k_gpu.mc512.json",
+        &serde_json::to_value(&r.indices).unwrap(),
+    );
+}
