@@ -212,8 +212,8 @@ pub struct Indices {
 /// Calendar facts of a time grid, computed once per study.
 #[derive(Debug, Clone)]
 struct Calendar {
+    time: TimeGrid,
     step_ms: u64,
-    start_ms_of_day: u64,
     steps_by_hour: [u64; 24],
     /// First step of each month boundary within the horizon, with the month index (0..12).
     month_starts: Vec<(u64, u8)>,
@@ -225,7 +225,6 @@ impl Calendar {
     fn new(time: &TimeGrid) -> Calendar {
         let steps = time.steps();
         let step_ms = time.step().as_millis();
-        let start_ms_of_day = time.start_ms_of_day();
         let mut steps_by_hour = [0u64; 24];
         // Whole days contribute equally; count the remainder explicitly.
         let day = 86_400_000u64;
@@ -233,15 +232,15 @@ impl Calendar {
             let per_day = day / step_ms;
             let days = steps / per_day;
             for k in 0..per_day {
-                steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += days;
+                steps_by_hour[usize::from(time.hour_of_day(k))] += days;
             }
             for k in days * per_day..steps {
-                steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += 1;
+                steps_by_hour[usize::from(time.hour_of_day(k))] += 1;
             }
         } else {
             // Once per study: cheap next to simulating the steps.
             for k in 0..steps {
-                steps_by_hour[hour_of(start_ms_of_day, step_ms, k)] += 1;
+                steps_by_hour[usize::from(time.hour_of_day(k))] += 1;
             }
         }
         // Month boundaries: walk month by month through the calendar.
@@ -272,7 +271,7 @@ impl Calendar {
         }
         Calendar {
             step_ms,
-            start_ms_of_day,
+            time: *time,
             steps_by_hour,
             month_starts,
             steps_by_month,
@@ -282,17 +281,13 @@ impl Calendar {
 
     #[inline]
     fn hour(&self, k: u64) -> usize {
-        hour_of(self.start_ms_of_day, self.step_ms, k)
+        usize::from(self.time.hour_of_day(k))
     }
 
     fn month(&self, k: u64) -> usize {
         let i = self.month_starts.partition_point(|&(s, _)| s <= k);
         self.month_starts[i.saturating_sub(1)].1 as usize
     }
-}
-
-fn hour_of(start_ms_of_day: u64, step_ms: u64, k: u64) -> usize {
-    (((start_ms_of_day + k * step_ms) / 3_600_000) % 24) as usize
 }
 
 /// Streaming accumulator of one site's samples.
