@@ -2,8 +2,8 @@
 
 use ridethrough::prelude::*;
 
-/// Per-step energy balance, MW (relative to demand, like the engine's own check).
-pub const BALANCE_TOL_MW: f64 = 1e-7;
+/// Per-step energy balance, relative to max(1 MW, demand): the engine's own named tolerance.
+pub const BALANCE_TOL_MW: f64 = ridethrough::engine::BALANCE_TOLERANCE;
 /// SoC window slack (rounding only).
 pub const SOC_TOL: f64 = 1e-12;
 /// Accumulated energies, MWh.
