@@ -15,8 +15,8 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ridethrough::io::scenario::DEFAULT_SCENARIO_TOML;
 use ridethrough::prelude::*;
-use ridethrough::scenario::DEFAULT_SCENARIO_TOML;
 use std::hint::black_box;
 use std::time::Duration as StdDuration;
 

@@ -15,10 +15,10 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ridethrough::adequacy::{adequacy_site, read_load_csv, read_units_csv, UnitSampling};
-use ridethrough::montecarlo::{self, McConfig};
 use ridethrough::prelude::*;
-use ridethrough::survival::{self, SurvivalConfig};
+use ridethrough::studies::adequacy::{adequacy_site, read_load_csv, read_units_csv, UnitSampling};
+use ridethrough::studies::montecarlo::{self, McConfig};
+use ridethrough::studies::survival::{self, SurvivalConfig};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration as StdDuration;
@@ -27,7 +27,7 @@ const SAMPLES: u64 = 1_000;
 
 fn hourly_default() -> Scenario {
     let text =
-        ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+        ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
     Scenario::from_toml_str(&text).expect("valid scenario")
 }
 

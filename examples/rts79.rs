@@ -24,12 +24,12 @@
 //! pp. 2047-2054, 1979; EENS 1176 MWh/yr, the value quoted for the same case in the adequacy
 //! literature (see `tests/data/ieee-rts-79/README.md`).
 
-use ridethrough::adequacy::{
+use ridethrough::components::battery::BatteryParams;
+use ridethrough::engine::policy::Policy;
+use ridethrough::studies::adequacy::{
     adequacy_site, read_load_csv, read_units_csv, Copt, TwoStateUnit, UnitSampling,
 };
-use ridethrough::battery::BatteryParams;
-use ridethrough::montecarlo::{self, McConfig};
-use ridethrough::policy::Policy;
+use ridethrough::studies::montecarlo::{self, McConfig};
 use ridethrough::ConfigError;
 use std::path::Path;
 use std::time::Instant;

@@ -24,9 +24,9 @@
 //! indices are consistent (LOLP by hour sums to LOLE, quantiles are ordered).
 
 use clap::Parser;
-use ridethrough::montecarlo::{self, McConfig};
 use ridethrough::prelude::*;
-use ridethrough::survival::{self, SurvivalConfig};
+use ridethrough::studies::montecarlo::{self, McConfig};
+use ridethrough::studies::survival::{self, SurvivalConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 //! * [`ConfigError`]: building a site or loading a scenario (parse, validate, read files). Every
 //!   variant names the field it is about; range errors also carry the value and the allowed range.
 //! * Running a validated simulation cannot fail on configuration; the only run-time error is an
-//!   I/O failure of a streaming recorder, reported by [`crate::recorder::CsvRecorder::finish`].
+//!   I/O failure of a streaming recorder, reported by [`crate::engine::recorder::CsvRecorder::finish`].
 
 use std::path::PathBuf;
 

@@ -35,37 +35,32 @@
 //! ```
 //!
 //! ## Map
-//! * [`units`]: `Power` (MW), `Energy` (MWh), `Fraction`, `Duration` (integer ms), `Hours`.
-//! * [`time`]: the integer [`TimeGrid`](time::TimeGrid).
-//! * Components, each parameters → validated model → state: [`grid`], [`battery`], [`load`].
-//! * [`availability`]: failure/repair processes of supply units and battery units.
-//! * [`policy`]: the [`Dispatch`](policy::Dispatch) trait and built-in policies.
+//! The modules are layered; each uses only the layers above it.
+//! * Foundations: [`units`] (`Power` in MW, `Energy` in MWh, `Fraction`, `Duration` in integer
+//!   ms, `Hours`), [`time`] (the integer [`TimeGrid`](time::TimeGrid)), [`rng`] (seeded, portable
+//!   random streams) and [`error`].
+//! * [`reliability`]: duration laws and failure/repair processes of anything that can fail.
+//! * [`components`], each parameters → validated model → state: the
+//!   [`grid`](components::grid) feed, the [`battery`](components::battery) fleet and the
+//!   datacenter [`load`](components::load).
 //! * [`engine`]: [`Site`](engine::Site) and [`Simulation`](engine::Simulation) (`step`, `run`,
-//!   `run_until`, `snapshot`, `resume`).
-//! * [`recorder`] and [`report`]: per-step observation and the summary.
-//! * [`scenario`]: TOML/JSON scenario files.
-//! * [`rng`]: seeded, portable random streams.
+//!   `run_until`, `snapshot`, `resume`), the [`Dispatch`](engine::policy::Dispatch) trait and
+//!   built-in policies, recorders and the report.
+//! * [`studies`]: Monte Carlo reliability indices, survival curves, the analytic capacity outage
+//!   probability table.
+//! * [`io`]: TOML/JSON scenario files and CSV traces.
 //!
 //! DESIGN.md explains the choices; README.md documents the scenario format.
 #![forbid(unsafe_code)]
 
-pub mod adequacy;
-pub mod availability;
-pub mod battery;
+pub mod components;
 pub mod engine;
 pub mod error;
-pub mod grid;
-pub mod load;
-pub mod montecarlo;
-pub mod policy;
-pub mod recorder;
-pub mod report;
+pub mod io;
+pub mod reliability;
 pub mod rng;
-pub mod scenario;
-pub mod stats;
-pub mod survival;
+pub mod studies;
 pub mod time;
-pub mod trace;
 pub mod units;
 
 pub use error::ConfigError;
@@ -77,15 +72,15 @@ pub struct ReadmeDoctests;
 
 /// The types most programs need.
 pub mod prelude {
-    pub use crate::battery::{BatteryParams, Fleet, Preset};
+    pub use crate::components::battery::{BatteryParams, Fleet, Preset};
+    pub use crate::components::grid::{GridParams, ScheduledOutage};
+    pub use crate::components::load::{ItProfile, LoadParams};
+    pub use crate::engine::policy::{Dispatch, Observation, Policy};
+    pub use crate::engine::recorder::{CsvRecorder, Recorder, TraceRecorder};
+    pub use crate::engine::report::{Report, StepRecord};
     pub use crate::engine::{SimState, Simulation, Site, Stop};
     pub use crate::error::ConfigError;
-    pub use crate::grid::{GridParams, ScheduledOutage};
-    pub use crate::load::{ItProfile, LoadParams};
-    pub use crate::policy::{Dispatch, Observation, Policy};
-    pub use crate::recorder::{CsvRecorder, Recorder, TraceRecorder};
-    pub use crate::report::{Report, StepRecord};
-    pub use crate::scenario::Scenario;
+    pub use crate::io::scenario::Scenario;
     pub use crate::time::TimeGrid;
     pub use crate::units::{Duration, Energy, Fraction, Hours, Power};
 }

@@ -1,7 +1,7 @@
 //! Every kind of nonsense gets its typed error, naming the field; none panics.
 
+use ridethrough::io::scenario::DEFAULT_SCENARIO_TOML;
 use ridethrough::prelude::*;
-use ridethrough::scenario::DEFAULT_SCENARIO_TOML;
 use std::path::PathBuf;
 
 fn with(from: &str, to: &str) -> Result<Scenario, ConfigError> {

@@ -7,7 +7,7 @@ use ridethrough::prelude::*;
 fn scenario() -> Scenario {
     // The default scenario shortened to 20 days at 5-minute steps, with frequent random outages
     // so that snapshots land inside outages too.
-    let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
         .replace("step = \"1m\"", "step = \"5m\"")
         .replace("horizon = \"365d\"", "horizon = \"20d\"")
         .replace(

@@ -8,8 +8,8 @@
 //!
 //! and review the diff before committing it.
 
-use ridethrough::montecarlo::{self, McConfig};
 use ridethrough::prelude::*;
+use ridethrough::studies::montecarlo::{self, McConfig};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -108,7 +108,7 @@ fn golden_single_runs_of_the_bundled_scenarios() {
 #[test]
 fn golden_monte_carlo_of_the_default_site() {
     let text =
-        ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+        ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
     let s = Scenario::from_toml_str(&text).unwrap();
     let site = s.site().unwrap();
     let r = montecarlo::run(&site, &s.policy, &McConfig::new(512, 2023), &|_| {}).unwrap();

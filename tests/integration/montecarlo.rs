@@ -1,14 +1,14 @@
 //! Monte Carlo runner: bit-identical across thread counts, replayable per sample, early
 //! stopping, common random numbers, and sampled outages calibrated against their inputs.
 
-use ridethrough::montecarlo::{self, McConfig};
 use ridethrough::prelude::*;
+use ridethrough::studies::montecarlo::{self, McConfig};
 
 /// Statistical checks pass within this many standard errors.
 const N_SE: f64 = 4.0;
 
 fn hourly_site(units: u32, scale: f64) -> (Site, Policy) {
-    let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
         .replace("step = \"1m\"", "step = \"1h\"")
         .replace("units = 16", &format!("units = {units}"))
         .replace(
@@ -99,7 +99,7 @@ fn more_batteries_never_lose_more_under_common_random_numbers() {
 #[test]
 fn sampled_outages_match_the_renewal_theory() {
     // Only the random process (no scheduled window), 5-minute steps.
-    let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
         .replace("step = \"1m\"", "step = \"5m\"")
         .replace(
             "[[grid.scheduled_outages]]\nstart = \"120d\"\nduration = \"4h\"\n",

@@ -5,8 +5,8 @@
 
 use crate::common::*;
 use proptest::prelude::*;
-use ridethrough::availability::AvailabilityProcess;
 use ridethrough::prelude::*;
+use ridethrough::reliability::availability::AvailabilityProcess;
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -119,11 +119,12 @@ fn build(c: &Case) -> (Site, Policy) {
         let values = (0..n)
             .map(|i| ((c.seed.rotate_left(i as u32 % 64) & 15) as f64) * 0.5)
             .collect();
-        load.it
-            .push(ItProfile::Trace(ridethrough::load::LoadTrace::from_values(
+        load.it.push(ItProfile::Trace(
+            ridethrough::components::load::LoadTrace::from_values(
                 Duration::from_millis(trace_ms),
                 values,
-            )));
+            ),
+        ));
     }
     let horizon_ms = (c.step_ms * c.steps) as f64;
     let mut grid_toml = format!("import_limit_mw = {}\n", c.import_mw);

@@ -2,7 +2,9 @@
 //! analytic capacity outage probability table against the published indices, plus the facts of
 //! the bundled data files (`tests/data/ieee-rts-79/README.md`).
 
-use ridethrough::adequacy::{read_load_csv, read_units_csv, Copt, TwoStateUnit, UnitRecord};
+use ridethrough::studies::adequacy::{
+    read_load_csv, read_units_csv, Copt, TwoStateUnit, UnitRecord,
+};
 use std::path::Path;
 use std::time::Instant;
 
@@ -117,9 +119,9 @@ fn hourly_lole_and_eens_match_the_published_values() {
 
 mod monte_carlo {
     use super::{load, units};
-    use ridethrough::adequacy::{adequacy_site, Copt, TwoStateUnit, UnitSampling};
-    use ridethrough::battery::BatteryParams;
-    use ridethrough::montecarlo::{self, Indices, McConfig};
+    use ridethrough::components::battery::BatteryParams;
+    use ridethrough::studies::adequacy::{adequacy_site, Copt, TwoStateUnit, UnitSampling};
+    use ridethrough::studies::montecarlo::{self, Indices, McConfig};
 
     /// Monte Carlo estimates must fall within this many standard errors of the exact value.
     const N_SE: f64 = 3.0;
@@ -141,7 +143,7 @@ mod monte_carlo {
         let site = adequacy_site(&units(), &load(), sampling, battery).unwrap();
         let r = montecarlo::run(
             &site,
-            &ridethrough::policy::Policy::default(),
+            &ridethrough::engine::policy::Policy::default(),
             &McConfig::new(YEARS, seed),
             &|_| {},
         )
@@ -219,7 +221,7 @@ mod monte_carlo {
             &firm_battery(200.0, 0.0),
         )
         .unwrap();
-        let p = ridethrough::policy::Policy::default();
+        let p = ridethrough::engine::policy::Policy::default();
         let cfg = McConfig::new(500, 81);
         let c = montecarlo::compare((&base, &p), (&with, &p), &cfg, &|_| {}).unwrap();
         assert_eq!(c.samples_b_worse, 0, "a battery raised EUE in some sample");

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use ridethrough::prelude::*;
-use ridethrough::survival::{self, SurvivalConfig};
+use ridethrough::studies::survival::{self, SurvivalConfig};
 
 #[test]
 fn constant_load_survives_the_closed_form_time_from_every_start() {
@@ -79,7 +79,7 @@ fn survival_follows_the_soc_of_the_normal_run() {
 #[test]
 fn a_year_at_hourly_steps_with_96_hour_outages_is_fast() {
     let text =
-        ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+        ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
     let s = Scenario::from_toml_str(&text).unwrap();
     let site = s.site().unwrap();
     let t = std::time::Instant::now();

@@ -6,7 +6,7 @@
 //! [`Scenario`] you hold can always build its [`Site`]. See README.md for the full format.
 //!
 //! ```
-//! use ridethrough::scenario::Scenario;
+//! use ridethrough::io::scenario::Scenario;
 //! let toml = r#"
 //! seed = 7
 //! [time]
@@ -40,19 +40,20 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::battery::BatteryParams;
+use crate::components::battery::BatteryParams;
+use crate::components::grid::GridParams;
+use crate::components::load::LoadParams;
+use crate::engine::policy::Policy;
 use crate::engine::Site;
 use crate::error::ConfigError;
-use crate::grid::GridParams;
-use crate::load::LoadParams;
-use crate::policy::Policy;
 use crate::time::TimeGrid;
 use crate::units::Duration;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The embedded default scenario: the 10,000-GPU Austin training cluster with Megapacks.
-pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../examples/scenarios/austin_10k_gpu.toml");
+pub const DEFAULT_SCENARIO_TOML: &str =
+    include_str!("../../examples/scenarios/austin_10k_gpu.toml");
 
 /// The `[time]` table: a step and either a horizon or a number of steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

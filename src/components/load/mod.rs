@@ -29,7 +29,7 @@
 //! ```
 //!
 //! ```
-//! use ridethrough::load::{LoadModel, LoadParams};
+//! use ridethrough::components::load::{LoadModel, LoadParams};
 //! use ridethrough::time::TimeGrid;
 //! use ridethrough::units::Duration;
 //! let grid = TimeGrid::new(Duration::from_hours(1), Duration::from_days(1))?;
@@ -162,7 +162,7 @@ pub struct DailyShape {
     pub shape: Vec<f64>,
 }
 
-/// An IT load trace, read from a CSV file by [`LoadParams::load_files`] (see [`crate::trace`]
+/// An IT load trace, read from a CSV file by [`LoadParams::load_files`] (see [`crate::io::trace`]
 /// for the format; the file must have a time column so that its step is known) or built in
 /// memory with [`LoadTrace::from_values`].
 ///
@@ -235,7 +235,7 @@ impl LoadParams {
     /// empty path (built by [`LoadTrace::from_values`]) are left as they are.
     ///
     /// # Errors
-    /// Those of [`crate::trace::read_csv`] (field `load.it[i]`); [`ConfigError::Missing`] naming
+    /// Those of [`crate::io::trace::read_csv`] (field `load.it[i]`); [`ConfigError::Missing`] naming
     /// `load.it[i].path` if the file has no time column (its step would be unknown);
     /// [`ConfigError::TraceValue`] for a negative power.
     pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
@@ -252,7 +252,7 @@ impl LoadParams {
                 base_dir.join(&trace.path)
             };
             let field = format!("load.it[{i}]");
-            let series = crate::trace::read_csv(&path, &field, trace.column.as_deref())?;
+            let series = crate::io::trace::read_csv(&path, &field, trace.column.as_deref())?;
             let step = series.step.ok_or_else(|| ConfigError::Missing {
                 field: format!("{field}.path"),
                 why: "a load trace needs a time column (t_s, time_s or seconds) and at least two \

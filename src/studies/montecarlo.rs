@@ -20,9 +20,9 @@
 //! LOLE, EUE and LOLF are per sample.
 //!
 //! ```
-//! use ridethrough::montecarlo::{self, McConfig};
+//! use ridethrough::studies::montecarlo::{self, McConfig};
 //! use ridethrough::prelude::*;
-//! let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML
+//! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
 //!     .replace("step = \"1m\"", "step = \"1h\"");
 //! let scenario = Scenario::from_toml_str(&text)?;
 //! let site = scenario.site()?;
@@ -34,12 +34,12 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
+use crate::engine::policy::Dispatch;
+use crate::engine::report::Tally;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
-use crate::policy::Dispatch;
-use crate::report::Tally;
 use crate::rng::sample_seed;
-use crate::stats::{Estimate, LogHistogram, Moments};
+use crate::studies::stats::{Estimate, LogHistogram, Moments};
 use crate::time::TimeGrid;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -10,8 +10,8 @@
 //!
 //! ```
 //! use ridethrough::prelude::*;
-//! use ridethrough::survival::{self, SurvivalConfig};
-//! let text = ridethrough::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+//! use ridethrough::studies::survival::{self, SurvivalConfig};
+//! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
 //! let scenario = Scenario::from_toml_str(&text)?;
 //! let site = scenario.site()?;
 //! let curve = survival::sweep(&site, &scenario.policy, scenario.seed, &SurvivalConfig::new(Duration::from_hours(24)))?;
@@ -21,10 +21,10 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
+use crate::engine::policy::Dispatch;
+use crate::engine::report::UNSERVED_EPSILON_MW;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
-use crate::policy::Dispatch;
-use crate::report::UNSERVED_EPSILON_MW;
 use crate::units::{Duration, Fraction};
 use serde::{Deserialize, Serialize};
 

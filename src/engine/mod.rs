@@ -22,13 +22,17 @@
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.
 
-use crate::battery::{BatteryParams, BatteryState, Fleet};
+pub mod policy;
+pub mod recorder;
+pub mod report;
+
+use crate::components::battery::{BatteryParams, BatteryState, Fleet};
+use crate::components::grid::{GridModel, GridParams, GridState};
+use crate::components::load::{LoadModel, LoadParams};
+use crate::engine::policy::{Dispatch, Observation};
+use crate::engine::recorder::Recorder;
+use crate::engine::report::{Report, SiteSummary, StepRecord, Tally, UNSERVED_EPSILON_MW};
 use crate::error::ConfigError;
-use crate::grid::{GridModel, GridParams, GridState};
-use crate::load::{LoadModel, LoadParams};
-use crate::policy::{Dispatch, Observation};
-use crate::recorder::Recorder;
-use crate::report::{Report, SiteSummary, StepRecord, Tally, UNSERVED_EPSILON_MW};
 use crate::time::TimeGrid;
 use crate::units::{Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};

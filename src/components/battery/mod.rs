@@ -29,9 +29,11 @@
 //! (pool plus locked energy over nameplate). Self-discharge applies to the pool and to every
 //! locked slot (each above its unit's share of the window floor).
 
-use crate::availability::ProcessState;
-use crate::availability::{build_processes, unit_at, AvailabilityProcess, Clock, ProcessModel};
 use crate::error::{check_fraction, check_positive, check_range, ConfigError};
+use crate::reliability::availability::ProcessState;
+use crate::reliability::availability::{
+    build_processes, unit_at, AvailabilityProcess, Clock, ProcessModel,
+};
 use crate::rng;
 use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power};
@@ -113,7 +115,7 @@ pub struct UnitSpec {
 /// All per-unit figures are for ONE unit.
 ///
 /// ```
-/// use ridethrough::battery::{BatteryParams, Fleet, Preset};
+/// use ridethrough::components::battery::{BatteryParams, Fleet, Preset};
 /// let fleet = Fleet::new(&BatteryParams::preset(Preset::Megapack2Xl4h, 168))?;
 /// assert!((fleet.capacity().value() - 657.888).abs() < 1e-9);
 /// # Ok::<(), ridethrough::ConfigError>(())
@@ -954,7 +956,7 @@ mod tests {
     fn never_fails() -> AvailabilityProcess {
         AvailabilityProcess::Renewal {
             events_per_year: 0.0,
-            duration: crate::availability::DurationLaw::Fixed {
+            duration: crate::reliability::availability::DurationLaw::Fixed {
                 duration: crate::units::Duration::from_hours(1),
             },
             monthly_multipliers: None,

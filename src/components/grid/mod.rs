@@ -43,7 +43,7 @@
 //! snapshotted and resumed bit-identically.
 //!
 //! ```
-//! use ridethrough::grid::{GridModel, GridParams, ScheduledOutage};
+//! use ridethrough::components::grid::{GridModel, GridParams, ScheduledOutage};
 //! use ridethrough::time::TimeGrid;
 //! use ridethrough::units::{Duration, Power};
 //!
@@ -61,12 +61,12 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::availability::{
+use crate::error::{check_fraction, check_non_negative, ConfigError};
+use crate::reliability::availability::{
     build_processes, check_duration, unit_status, unit_step, AvailabilityProcess, Clock,
     ProcessModel, ProcessState,
 };
-pub use crate::availability::{DurationLaw, HOURS_PER_YEAR};
-use crate::error::{check_fraction, check_non_negative, ConfigError};
+pub use crate::reliability::availability::{DurationLaw, HOURS_PER_YEAR};
 use crate::rng;
 use crate::time::TimeGrid;
 use crate::units::{Duration, Fraction, Power};
@@ -143,7 +143,7 @@ pub struct ScheduledOutage {
 }
 
 /// A per-step availability series (fraction of the import limit), one value per step of the time
-/// grid, read from a CSV file by [`GridParams::load_files`] (see [`crate::trace`] for the format).
+/// grid, read from a CSV file by [`GridParams::load_files`] (see [`crate::io::trace`] for the format).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityTrace {
@@ -305,7 +305,7 @@ impl GridParams {
     /// path is resolved against `base_dir` (the scenario file's directory).
     ///
     /// # Errors
-    /// The errors of [`crate::trace::read_csv`] ([`ConfigError::Io`], [`ConfigError::Csv`],
+    /// The errors of [`crate::io::trace::read_csv`] ([`ConfigError::Io`], [`ConfigError::Csv`],
     /// [`ConfigError::TraceValue`], [`ConfigError::TraceGap`]).
     pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
         if let Some(trace) = &mut self.availability_trace {
@@ -315,7 +315,7 @@ impl GridParams {
                 } else {
                     base_dir.join(&trace.path)
                 };
-                let series = crate::trace::read_csv(
+                let series = crate::io::trace::read_csv(
                     &path,
                     "grid.availability_trace",
                     trace.column.as_deref(),

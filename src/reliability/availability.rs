@@ -20,7 +20,7 @@
 //! outages plus rare major events).
 //!
 //! ```
-//! use ridethrough::availability::AvailabilityProcess;
+//! use ridethrough::reliability::availability::AvailabilityProcess;
 //! let p: AvailabilityProcess = toml::from_str(r#"
 //! model = "markov"
 //! mttf = "1100h"

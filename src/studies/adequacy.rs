@@ -29,7 +29,7 @@
 //!   common resolution (e.g. 1 MW) first.
 //!
 //! ```
-//! use ridethrough::adequacy::{Copt, TwoStateUnit};
+//! use ridethrough::studies::adequacy::{Copt, TwoStateUnit};
 //! // Two 100 MW units, each out 10 % of the time, and a 150 MW load.
 //! let unit = TwoStateUnit::new(100.0, 0.1)?;
 //! let copt = Copt::new(&[unit, unit])?;
@@ -90,7 +90,7 @@ impl TwoStateUnit {
     /// `FOR = MTTR / (MTTF + MTTR)`.
     ///
     /// ```
-    /// use ridethrough::adequacy::TwoStateUnit;
+    /// use ridethrough::studies::adequacy::TwoStateUnit;
     /// let u = TwoStateUnit::from_mttf_mttr(400.0, 1100.0, 150.0)?; // the RTS-79 nuclear unit
     /// assert!((u.forced_outage_rate - 0.12).abs() < 1e-15);
     /// # Ok::<(), ridethrough::ConfigError>(())
@@ -164,7 +164,7 @@ pub struct AdequacyIndices {
 /// terms only, so expected shortfalls carry no cancellation error.
 ///
 /// ```
-/// use ridethrough::adequacy::{Copt, TwoStateUnit};
+/// use ridethrough::studies::adequacy::{Copt, TwoStateUnit};
 /// let u = TwoStateUnit::new(100.0, 0.1)?;
 /// let copt = Copt::new(&[u, u])?;
 /// let states: Vec<(f64, f64)> = copt.states().collect();
@@ -484,14 +484,14 @@ pub fn read_units_csv(path: &Path) -> Result<Vec<UnitRecord>, ConfigError> {
 }
 
 /// Reads one numeric column, named `column`, of a CSV load table (e.g. `load_mw` of the RTS-79
-/// `load_8736h.csv`), in file order. Uses [`crate::trace::read_csv`]; the first column is
+/// `load_8736h.csv`), in file order. Uses [`crate::io::trace::read_csv`]; the first column is
 /// interpreted as a time stamp only if it is named `t_s`, `time_s` or `seconds`.
 ///
 /// # Errors
 /// [`ConfigError::Io`], [`ConfigError::Csv`], and [`ConfigError::TraceValue`] (field = `column`)
-/// for a missing column or a value that is not a finite number, as [`crate::trace::read_csv`].
+/// for a missing column or a value that is not a finite number, as [`crate::io::trace::read_csv`].
 pub fn read_load_csv(path: &Path, column: &str) -> Result<Vec<f64>, ConfigError> {
-    Ok(crate::trace::read_csv(path, column, Some(column))?.values)
+    Ok(crate::io::trace::read_csv(path, column, Some(column))?.values)
 }
 
 #[cfg(test)]
@@ -780,8 +780,8 @@ pub fn supply_units(
     units: &[UnitRecord],
     sampling: UnitSampling,
     step: crate::units::Duration,
-) -> Result<Vec<crate::grid::SupplyUnit>, ConfigError> {
-    use crate::availability::AvailabilityProcess;
+) -> Result<Vec<crate::components::grid::SupplyUnit>, ConfigError> {
+    use crate::reliability::availability::AvailabilityProcess;
     use crate::units::{Duration, Power};
     units
         .iter()
@@ -815,7 +815,7 @@ pub fn supply_units(
                     }
                 }
             };
-            Ok(crate::grid::SupplyUnit {
+            Ok(crate::components::grid::SupplyUnit {
                 name: Some(u.id.clone()),
                 capacity_mw: Power::mw(check_non_negative(field("size_mw"), u.size_mw)?),
                 count: None,
@@ -827,9 +827,9 @@ pub fn supply_units(
 
 /// A single-node adequacy study as a site: the units as supply units (import limit = installed
 /// capacity), the hourly load as the facility load (PUE 1), and `battery` (use
-/// [`BatteryParams::none`](crate::battery::BatteryParams::none) for none). The grid starts on a
+/// [`BatteryParams::none`](crate::components::battery::BatteryParams::none) for none). The grid starts on a
 /// Monday, 2001-01-01, as the RTS-79 year does. Loss of load happens only when the load is
-/// strictly greater than the available capacity (to [`crate::report::UNSERVED_EPSILON_MW`]).
+/// strictly greater than the available capacity (to [`crate::engine::report::UNSERVED_EPSILON_MW`]).
 ///
 /// # Errors
 /// Any [`ConfigError`] of the units, the load (e.g. a negative value) or the battery.
@@ -837,7 +837,7 @@ pub fn adequacy_site(
     units: &[UnitRecord],
     hourly_load_mw: &[f64],
     sampling: UnitSampling,
-    battery: &crate::battery::BatteryParams,
+    battery: &crate::components::battery::BatteryParams,
 ) -> Result<crate::engine::Site, ConfigError> {
     use crate::units::{Duration, Power};
     let step = Duration::from_hours(1);
@@ -845,14 +845,14 @@ pub fn adequacy_site(
         .starting_at(jiff::civil::date(2001, 1, 1).at(0, 0, 0, 0));
     let supply = supply_units(units, sampling, step)?;
     let installed: f64 = units.iter().map(|u| u.size_mw).sum();
-    let grid = crate::grid::GridParams {
+    let grid = crate::components::grid::GridParams {
         supply_units: supply,
-        ..crate::grid::GridParams::new(Power::mw(installed))
+        ..crate::components::grid::GridParams::new(Power::mw(installed))
     };
-    let load = crate::load::LoadParams {
+    let load = crate::components::load::LoadParams {
         pue: 1.0,
-        it: vec![crate::load::ItProfile::Trace(
-            crate::load::LoadTrace::from_values(step, hourly_load_mw.to_vec()),
+        it: vec![crate::components::load::ItProfile::Trace(
+            crate::components::load::LoadTrace::from_values(step, hourly_load_mw.to_vec()),
         )],
     };
     crate::engine::Site::new(time, &grid, battery, &load)

@@ -1,7 +1,7 @@
 //! Recorders observe every step's [`StepRecord`].
 //!
-//! The engine always keeps the summary (the [`crate::report::Tally`] behind every
-//! [`crate::report::Report`]); a recorder adds per-step observation:
+//! The engine always keeps the summary (the [`crate::engine::report::Tally`] behind every
+//! [`crate::engine::report::Report`]); a recorder adds per-step observation:
 //!
 //! * `()` records nothing (summary only, the fastest);
 //! * [`TraceRecorder`] keeps every row in memory;
@@ -10,7 +10,7 @@
 //!
 //! Users can write their own (decimation, live plots) by implementing [`Recorder`].
 
-use crate::report::StepRecord;
+use crate::engine::report::StepRecord;
 use std::io::Write;
 
 /// Observes each step of a simulation.
