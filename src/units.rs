@@ -9,7 +9,7 @@
 //! let p = Power::mw(10.0);
 //! let e: Energy = p * Duration::from_hours(2); // MW × h → MWh
 //! assert_eq!(e, Energy::mwh(20.0));
-//! assert_eq!(e / Power::mw(4.0), ridethrough::units::Hours(5.0)); // MWh ÷ MW → h
+//! assert_eq!(e / Power::mw(4.0), ridethrough::units::Hours::h(5.0)); // MWh ÷ MW → h
 //! ```
 //!
 //! Adding a power to an energy is a type error:
@@ -146,24 +146,24 @@ macro_rules! real_quantity {
 /// wherever a signed power crosses an API (battery power is positive when discharging).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Power(pub f64);
+pub struct Power(f64);
 
 /// Energy in megawatt-hours (MWh).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Energy(pub f64);
+pub struct Energy(f64);
 
 /// A real-valued span of time in hours, the result of `Energy / Power` (e.g. a ride-through time).
 /// Time-grid durations are exact integers: see [`Duration`].
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Hours(pub f64);
+pub struct Hours(f64);
 
 /// A dimensionless ratio (state of charge, efficiency, availability). Arithmetic does not check
 /// the range; [`Fraction::new`] and config validation do.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Fraction(pub f64);
+pub struct Fraction(f64);
 
 real_quantity!(Power, "MW");
 real_quantity!(Energy, "MWh");
@@ -195,6 +195,14 @@ impl Energy {
     }
 }
 
+impl Hours {
+    /// A span of `v` hours.
+    #[inline]
+    pub const fn h(v: f64) -> Hours {
+        Hours(v)
+    }
+}
+
 impl Fraction {
     /// Zero.
     pub const ZERO: Fraction = Fraction(0.0);
@@ -203,6 +211,12 @@ impl Fraction {
     /// A fraction in `[0, 1]`, or `None` if `v` is outside that range or not finite.
     pub fn new(v: f64) -> Option<Fraction> {
         (v.is_finite() && (0.0..=1.0).contains(&v)).then_some(Fraction(v))
+    }
+    /// A ratio `v`, unchecked: for computed ratios that may leave `[0, 1]` (use
+    /// [`Fraction::new`] for a checked one).
+    #[inline]
+    pub const fn ratio(v: f64) -> Fraction {
+        Fraction(v)
     }
     /// The raw ratio.
     #[inline]

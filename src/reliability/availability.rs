@@ -159,19 +159,21 @@ impl DurationLaw {
     /// The mean outage length in hours.
     pub fn mean_hours(&self) -> f64 {
         match self {
-            DurationLaw::Fixed { duration } => duration.hours().0,
-            DurationLaw::Exponential { mean } => mean.hours().0,
+            DurationLaw::Fixed { duration } => duration.hours().value(),
+            DurationLaw::Exponential { mean } => mean.hours().value(),
             DurationLaw::LogNormal { median, sigma_ln } => {
-                median.hours().0 * (sigma_ln * sigma_ln / 2.0).exp()
+                median.hours().value() * (sigma_ln * sigma_ln / 2.0).exp()
             }
-            DurationLaw::Weibull { shape, scale } => scale.hours().0 * gamma(1.0 + 1.0 / shape),
+            DurationLaw::Weibull { shape, scale } => {
+                scale.hours().value() * gamma(1.0 + 1.0 / shape)
+            }
             DurationLaw::Empirical {
                 durations,
                 probabilities,
             } => durations
                 .iter()
                 .zip(probabilities)
-                .map(|(d, p)| d.hours().0 * p)
+                .map(|(d, p)| d.hours().value() * p)
                 .sum(),
         }
     }

@@ -623,11 +623,11 @@ impl Fleet {
     }
     /// The SoC window `(min, max)`.
     pub fn soc_window(&self) -> (Fraction, Fraction) {
-        (Fraction(self.soc_min), Fraction(self.soc_max))
+        (Fraction::ratio(self.soc_min), Fraction::ratio(self.soc_max))
     }
     /// The backup reserve SoC.
     pub fn reserve_soc(&self) -> Fraction {
-        Fraction(self.reserve_soc)
+        Fraction::ratio(self.reserve_soc)
     }
     /// The energy held at the backup reserve.
     pub fn reserve_energy(&self) -> Energy {
@@ -657,7 +657,7 @@ impl Fleet {
             None => s.energy,
             Some(u) => s.energy + u.locked_total,
         };
-        Fraction(stored.value() * self.inv_capacity)
+        Fraction::ratio(stored.value() * self.inv_capacity)
     }
 
     /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
@@ -798,7 +798,7 @@ mod tests {
         let f = Fleet::new(&custom(10.0, 40.0, 0.81)).unwrap();
         let mut s = f.initial_state(0);
         assert!((s.energy.value() - 40.0).abs() < TOL);
-        let dt = Hours(1.0);
+        let dt = Hours::h(1.0);
         let l = f.settle(&mut s, Power::mw(9.0), Power::ZERO, dt);
         // 9 MWh delivered drains 9/0.9 = 10 MWh.
         assert!((s.energy.value() - 30.0).abs() < TOL);
@@ -820,15 +820,15 @@ mod tests {
         let f = Fleet::new(&params).unwrap();
         let s = f.initial_state(0);
         // 8 MWh stored, floor 4 MWh: 4 MWh over 1 h → 4 MW < 10 MW power limit.
-        assert!((f.max_discharge(&s, Hours(1.0)).value() - 4.0).abs() < TOL);
-        assert!((f.max_discharge(&s, Hours(0.25)).value() - 10.0).abs() < TOL);
+        assert!((f.max_discharge(&s, Hours::h(1.0)).value() - 4.0).abs() < TOL);
+        assert!((f.max_discharge(&s, Hours::h(0.25)).value() - 10.0).abs() < TOL);
         // Ceiling 36 MWh: 28 MWh of room, but only 10 MW.
-        assert!((f.max_charge(&s, Hours(1.0)).value() - 10.0).abs() < TOL);
-        assert!((f.max_charge(&s, Hours(4.0)).value() - 7.0).abs() < TOL);
+        assert!((f.max_charge(&s, Hours::h(1.0)).value() - 10.0).abs() < TOL);
+        assert!((f.max_charge(&s, Hours::h(4.0)).value() - 7.0).abs() < TOL);
         let mut s2 = s.clone();
-        f.settle(&mut s2, Power::mw(4.0), Power::ZERO, Hours(1.0));
+        f.settle(&mut s2, Power::mw(4.0), Power::ZERO, Hours::h(1.0));
         assert!((f.soc(&s2).value() - 0.1).abs() < TOL);
-        assert_eq!(f.max_discharge(&s2, Hours(1.0)), Power::ZERO);
+        assert_eq!(f.max_discharge(&s2, Hours::h(1.0)), Power::ZERO);
     }
 
     #[test]
@@ -840,7 +840,7 @@ mod tests {
         };
         let f = Fleet::new(&params).unwrap();
         let mut s = f.initial_state(0);
-        let keep = f.self_discharge_keep(Hours(1.0));
+        let keep = f.self_discharge_keep(Hours::h(1.0));
         let mut lost = Energy::ZERO;
         for _ in 0..24 {
             lost += f.apply_self_discharge(&mut s, keep);
@@ -982,7 +982,7 @@ mod tests {
         };
         let f = Fleet::new(&params).unwrap();
         assert!(f.has_unit_failures());
-        let dt = Hours(1.0);
+        let dt = Hours::h(1.0);
         let mut s = f.initial_state(1);
         f.update_units(&mut s, 0, &time);
         assert_eq!(f.units_up(&s), 4);
@@ -1000,7 +1000,7 @@ mod tests {
             (f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL,
             "3/4 of the power"
         );
-        assert!((f.max_discharge(&s, Hours(0.25)).value() - 3.0).abs() < E_TOL);
+        assert!((f.max_discharge(&s, Hours::h(0.25)).value() - 3.0).abs() < E_TOL);
         assert!((f.capacity_up(&s).value() - 12.0).abs() < E_TOL);
         assert!((f.max_energy_up(&s).value() - 12.0).abs() < E_TOL);
         assert!(
@@ -1022,7 +1022,7 @@ mod tests {
         assert!((s.energy.value() - 3.0).abs() < E_TOL);
         assert_eq!(f.locked_energy(&s), Energy::ZERO);
         assert!((f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL);
-        assert!((f.max_discharge(&s, Hours(0.5)).value() - 4.0).abs() < E_TOL);
+        assert!((f.max_discharge(&s, Hours::h(0.5)).value() - 4.0).abs() < E_TOL);
     }
 
     #[test]

@@ -284,7 +284,7 @@ impl OutageProcess {
 
     /// The long-run down-time per year (hours), `E[D]·λ / (1 + λ·E[D])`.
     pub fn mean_down_per_year(&self) -> crate::units::Hours {
-        crate::units::Hours(self.duration.mean_hours() * self.mean_events_per_year())
+        crate::units::Hours::h(self.duration.mean_hours() * self.mean_events_per_year())
     }
 }
 
@@ -409,7 +409,7 @@ impl GridState {
 
     /// The capacity of the supply units that are up at the start of the next step (MW).
     pub fn up_capacity(&self) -> Power {
-        Power(self.units.up_capacity)
+        Power::mw(self.units.up_capacity)
     }
 
     /// Whether expanded supply unit `j` is down at the start of the next step.
@@ -448,10 +448,14 @@ impl GridModel {
     /// [`ConfigError::Missing`] for a trace that has not been loaded. Every error names its field,
     /// e.g. `grid.scheduled_outages[1].available_fraction`.
     pub fn new(params: &GridParams, grid: &TimeGrid) -> Result<GridModel, ConfigError> {
-        let import =
-            check_non_negative(format!("{FIELD}.import_limit_mw"), params.import_limit_mw.0)?;
-        let export =
-            check_non_negative(format!("{FIELD}.export_limit_mw"), params.export_limit_mw.0)?;
+        let import = check_non_negative(
+            format!("{FIELD}.import_limit_mw"),
+            params.import_limit_mw.value(),
+        )?;
+        let export = check_non_negative(
+            format!("{FIELD}.export_limit_mw"),
+            params.export_limit_mw.value(),
+        )?;
         let step_ms = grid.step().as_millis();
         let horizon_ms = grid.horizon().as_millis();
 
@@ -465,7 +469,7 @@ impl GridModel {
             let end = start.checked_add(dur).ok_or_else(|| {
                 out_of_range(
                     format!("{field}.duration"),
-                    w.duration.hours().0,
+                    w.duration.hours().value(),
                     "start + duration < 2^64 ms",
                 )
             })?;
@@ -556,7 +560,8 @@ impl GridModel {
         let mut unit_processes = Vec::new();
         for (i, u) in params.supply_units.iter().enumerate() {
             let field = format!("{FIELD}.supply_units[{i}]");
-            let capacity = check_non_negative(format!("{field}.capacity_mw"), u.capacity_mw.0)?;
+            let capacity =
+                check_non_negative(format!("{field}.capacity_mw"), u.capacity_mw.value())?;
             let count = u.count.unwrap_or(1);
             if count == 0 {
                 return Err(out_of_range(
@@ -581,9 +586,9 @@ impl GridModel {
             || processes.iter().any(|p| p.can_fail())
             || !units.is_empty();
         Ok(GridModel {
-            import_limit: Power(import),
+            import_limit: Power::mw(import),
             inv_import_limit: if import > 0.0 { 1.0 / import } else { 0.0 },
-            export_limit: Power(export),
+            export_limit: Power::mw(export),
             step_ms,
             active,
             windows,
@@ -689,11 +694,11 @@ impl GridModel {
             }
         }
         a = a.min(self.random(&mut state.processes, t0, t1));
-        if !self.units.is_empty() && self.import_limit.0 > 0.0 {
+        if !self.units.is_empty() && self.import_limit.value() > 0.0 {
             let capacity = self.unit_capacity(&mut state.units, t0, t1);
-            a *= capacity.min(self.import_limit.0) * self.inv_import_limit;
+            a *= capacity.min(self.import_limit.value()) * self.inv_import_limit;
         }
-        Fraction(a)
+        Fraction::ratio(a)
     }
 
     /// The supply units' capacity (MW) averaged over `[t0, t1)`: O(1) unless a unit changes state
@@ -1060,7 +1065,7 @@ mod tests {
         let (d_mean, d_se) = mean_se(&down_h);
         assert_close(
             d_mean,
-            proc.mean_down_per_year().0,
+            proc.mean_down_per_year().value(),
             N_SE * d_se,
             "down h/yr",
         );
@@ -1262,7 +1267,7 @@ duration = { law = "exponential", mean = "30m" }
         let mut p = GridParams::new(Power::mw(-1.0));
         assert_eq!(field_of(GridModel::new(&p, &g)), "grid.import_limit_mw");
         p = GridParams::new(Power::mw(1.0));
-        p.export_limit_mw = Power(f64::NAN);
+        p.export_limit_mw = Power::mw(f64::NAN);
         assert_eq!(field_of(GridModel::new(&p, &g)), "grid.export_limit_mw");
 
         p = GridParams::new(Power::mw(1.0));

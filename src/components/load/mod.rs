@@ -362,7 +362,7 @@ impl LoadModel {
         for p in &self.profiles {
             mw += p.average(k, a);
         }
-        Power(mw)
+        Power::mw(mw)
     }
 
     /// The average facility power over step `k`: [`LoadModel::it_power`] × PUE.
@@ -371,7 +371,7 @@ impl LoadModel {
     /// As [`LoadModel::it_power`].
     #[inline]
     pub fn facility_power(&self, k: u64) -> Power {
-        Power(self.it_power(k).value() * self.pue)
+        Power::mw(self.it_power(k).value() * self.pue)
     }
 
     /// The power usage effectiveness.
@@ -383,7 +383,7 @@ impl LoadModel {
     /// An upper bound of [`LoadModel::facility_power`] over all steps: PUE × the sum of each
     /// profile's maximum. It is reached only if the profiles peak together over a whole step.
     pub fn peak_facility_power(&self) -> Power {
-        Power(self.peak_it_mw * self.pue)
+        Power::mw(self.peak_it_mw * self.pue)
     }
 }
 
