@@ -852,7 +852,10 @@ pub fn adequacy_site(
     let load = crate::components::load::LoadParams {
         pue: 1.0,
         it: vec![crate::components::load::ItProfile::Trace(
-            crate::components::load::LoadTrace::from_values(step, hourly_load_mw.to_vec()),
+            crate::components::load::LoadTrace::from_values(
+                step,
+                hourly_load_mw.iter().copied().map(Power::mw).collect(),
+            ),
         )],
     };
     crate::engine::Site::new(time, &grid, battery, &load)
