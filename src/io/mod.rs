@@ -1,4 +1,6 @@
-//! Input and output: [`scenario`] files and CSV [`trace`]s.
+//! Input and output: [`scenario`] files, CSV [`trace`]s and the unit and load tables of a
+//! reliability test system ([`rts`]).
 
+pub mod rts;
 pub mod scenario;
 pub mod trace;
