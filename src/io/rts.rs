@@ -4,6 +4,7 @@
 //!
 //! Every error names the file, the 1-based data row (0 for the header) and the column.
 
+use super::csv_file;
 use crate::error::ConfigError;
 use crate::studies::adequacy::TwoStateUnit;
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,7 @@ const UNIT_COLUMNS: [&str; 5] = ["id", "size_mw", "forced_outage_rate", "mttf_h"
 /// (e.g. a row with too few fields), [`ConfigError::TraceValue`] (field = the column name) for a
 /// missing column (row 0) or a value that is not a number or not finite (1-based data row).
 pub fn read_units_csv(path: &Path) -> Result<Vec<UnitRecord>, ConfigError> {
-    units_from_reader(open(path)?, path)
+    units_from_reader(csv_file::open(path)?, path)
 }
 
 /// Like [`read_units_csv`], from any reader; `path` is only used in error messages.
@@ -71,16 +72,12 @@ pub fn units_from_reader<R: std::io::Read>(
     reader: R,
     path: &Path,
 ) -> Result<Vec<UnitRecord>, ConfigError> {
-    let value_err = |field: &str, row: u64, why: &'static str| ConfigError::TraceValue {
-        field: field.to_string(),
-        path: path.to_path_buf(),
-        row,
-        why,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    let headers = rdr.headers().map_err(|e| csv_error(e, path))?.clone();
+    let value_err = |field: &str, row: u64, why| csv_file::value_error(field, path, row, why);
+    let mut rdr = csv_file::reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| csv_file::syntax_error(path, e))?
+        .clone();
     if let Some(name) = UNIT_COLUMNS
         .iter()
         .find(|name| !headers.iter().any(|h| h == **name))
@@ -103,7 +100,7 @@ pub fn units_from_reader<R: std::io::Read>(
                 };
                 value_err(column, row, why)
             }
-            _ => csv_error(e, path),
+            _ => csv_file::syntax_error(path, e),
         })?;
         if let Some((name, _)) = unit.numbers().iter().find(|(_, v)| !v.is_finite()) {
             return Err(value_err(name, row, "value is not finite"));
@@ -122,20 +119,6 @@ pub fn units_from_reader<R: std::io::Read>(
 /// for a missing column or a value that is not a finite number, as [`crate::io::trace::read_csv`].
 pub fn read_load_csv(path: &Path, column: &str) -> Result<Vec<f64>, ConfigError> {
     Ok(crate::io::trace::read_csv(path, column, Some(column))?.values)
-}
-
-fn open(path: &Path) -> Result<std::fs::File, ConfigError> {
-    std::fs::File::open(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn csv_error(source: csv::Error, path: &Path) -> ConfigError {
-    ConfigError::Csv {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 #[cfg(test)]

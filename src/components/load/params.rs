@@ -518,18 +518,12 @@ mod tests {
             &swing_params(|s| s.low_mw = Power::mw(11.0)),
             "load.it[0].low_mw",
         );
-        assert_field_error(
-            &swing_params(|s| s.duty = Fraction::ratio(0.0)),
-            "load.it[0].duty",
-        );
-        assert_field_error(
-            &swing_params(|s| s.duty = Fraction::ratio(1.01)),
-            "load.it[0].duty",
-        );
-        assert_field_error(
-            &swing_params(|s| s.duty = Fraction::ratio(f64::NAN)),
-            "load.it[0].duty",
-        );
+        for duty in [0.0, 1.01, f64::NAN] {
+            assert_field_error(
+                &swing_params(|s| s.duty = Fraction::ratio(duty)),
+                "load.it[0].duty",
+            );
+        }
         assert_field_error(
             &swing_params(|s| s.period = Duration::ZERO),
             "load.it[0].period",
@@ -575,22 +569,13 @@ mod tests {
         let mut short = d.clone();
         short.shape.pop();
         assert_field_error(&params(vec![ItProfile::Daily(short)]), "load.it[0].shape");
-        let mut negative = d.clone();
-        negative.shape[5] = Fraction::ratio(-0.1);
-        assert_field_error(
-            &params(vec![ItProfile::Daily(negative)]),
-            "load.it[0].shape[5]",
-        );
-        // A share of the peak: at most 1.
-        let mut above_peak = d.clone();
-        above_peak.shape[3] = Fraction::ratio(1.5);
-        assert_field_error(
-            &params(vec![ItProfile::Daily(above_peak)]),
-            "load.it[0].shape[3]",
-        );
-        let mut nan = d.clone();
-        nan.shape[7] = Fraction::ratio(f64::NAN);
-        assert_field_error(&params(vec![ItProfile::Daily(nan)]), "load.it[0].shape[7]");
+        // Each value is a share of the peak: finite, 0 ≤ x ≤ 1.
+        for (h, bad) in [(5, -0.1), (3, 1.5), (7, f64::NAN)] {
+            let mut shape = d.clone();
+            shape.shape[h] = Fraction::ratio(bad);
+            let field = format!("load.it[0].shape[{h}]");
+            assert_field_error(&params(vec![ItProfile::Daily(shape)]), &field);
+        }
         let mut bad_peak = d;
         bad_peak.peak_mw = Power::mw(-5.0);
         assert_field_error(

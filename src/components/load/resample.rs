@@ -133,6 +133,15 @@ mod tests {
         assert_close(m.peak_facility_power().value(), 33.0, "peak");
     }
 
+    /// The average over minutes `[a, b)` of a trace of one sample every `trace_min` minutes,
+    /// minute by minute (independent of the code under test).
+    fn by_minute(values: &[f64], trace_min: u64, a: u64, b: u64) -> f64 {
+        (a..b)
+            .map(|minute| values[(minute / trace_min) as usize])
+            .sum::<f64>()
+            / (b - a) as f64
+    }
+
     #[test]
     fn trace_non_aligned_steps() {
         let values: Vec<f64> = (0..40).map(|i| 1.0 + (i % 7) as f64).collect();
@@ -140,11 +149,7 @@ mod tests {
         let g = grid("1h", "24h");
         let m = model(vec![trace("40m", values.clone())], &g);
         for k in 0..g.steps() {
-            let (a, b) = (k * 60, (k + 1) * 60);
-            let want: f64 = (a..b)
-                .map(|minute| values[(minute / 40) as usize])
-                .sum::<f64>()
-                / 60.0;
+            let want = by_minute(&values, 40, k * 60, (k + 1) * 60);
             assert_close(m.it_power(k).value(), want, "40 min → 1 h");
         }
         assert_close(
@@ -156,11 +161,7 @@ mod tests {
         let g = grid("40m", "24h");
         let m = model(vec![trace("1h", values[..24].to_vec())], &g);
         for k in 0..g.steps() {
-            let (a, b) = (k * 40, (k + 1) * 40);
-            let want: f64 = (a..b)
-                .map(|minute| values[(minute / 60) as usize])
-                .sum::<f64>()
-                / 40.0;
+            let want = by_minute(&values, 60, k * 40, (k + 1) * 40);
             assert_close(m.it_power(k).value(), want, "1 h → 40 min");
         }
         assert_close(
