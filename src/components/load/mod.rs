@@ -41,7 +41,7 @@
 //! assert!((model.facility_power(5).value() - 1.3 * expected_it).abs() < 1e-9);
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
-
+//!
 //! The files, one job each:
 //!
 //! * `params`: the serde parameters ([`LoadParams`], [`ItProfile`], …), reading trace files, and
