@@ -26,9 +26,8 @@
 
 use ridethrough::components::battery::BatteryParams;
 use ridethrough::engine::policy::Policy;
-use ridethrough::studies::adequacy::{
-    adequacy_site, read_load_csv, read_units_csv, Copt, TwoStateUnit, UnitSampling,
-};
+use ridethrough::io::rts::{read_load_csv, read_units_csv};
+use ridethrough::studies::adequacy::{adequacy_site, Copt, TwoStateUnit, UnitSampling};
 use ridethrough::studies::montecarlo::{self, McConfig};
 use ridethrough::ConfigError;
 use std::path::Path;

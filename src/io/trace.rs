@@ -7,6 +7,7 @@
 //! consecutive samples of a step the caller knows. The value column is the one named by
 //! `column`, or else the first non-time column. Every value must be a finite number.
 
+use super::csv_file;
 use crate::error::ConfigError;
 use crate::units::Duration;
 use std::path::{Path, PathBuf};
@@ -29,11 +30,7 @@ const TIME_COLUMNS: [&str; 3] = ["t_s", "time_s", "seconds"];
 /// [`ConfigError::TraceValue`] for a non-numeric or non-finite value (or a missing column),
 /// [`ConfigError::TraceGap`] for irregular time stamps.
 pub fn read_csv(path: &Path, field: &str, column: Option<&str>) -> Result<TimeSeries, ConfigError> {
-    let file = std::fs::File::open(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    from_reader(file, path, field, column)
+    from_reader(csv_file::open(path)?, path, field, column)
 }
 
 /// Like [`read_csv`], from any reader; `path` is only used in error messages.
@@ -46,19 +43,9 @@ pub fn from_reader<R: std::io::Read>(
     field: &str,
     column: Option<&str>,
 ) -> Result<TimeSeries, ConfigError> {
-    let csv_err = |source| ConfigError::Csv {
-        path: path.to_path_buf(),
-        source,
-    };
-    let value_err = |row: u64, why: &'static str| ConfigError::TraceValue {
-        field: field.to_string(),
-        path: path.to_path_buf(),
-        row,
-        why,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(reader);
+    let csv_err = |source| csv_file::syntax_error(path, source);
+    let value_err = |row: u64, why: &'static str| csv_file::value_error(field, path, row, why);
+    let mut rdr = csv_file::reader(reader);
     let headers = rdr.headers().map_err(csv_err)?.clone();
     let has_time = headers
         .get(0)

@@ -117,7 +117,7 @@ fn build(c: &Case) -> (Site, Policy) {
         let trace_ms = (c.step_ms * 7 / 3).max(1);
         let n = (c.step_ms * c.steps).div_ceil(trace_ms);
         let values = (0..n)
-            .map(|i| ((c.seed.rotate_left(i as u32 % 64) & 15) as f64) * 0.5)
+            .map(|i| Power::mw(((c.seed.rotate_left(i as u32 % 64) & 15) as f64) * 0.5))
             .collect();
         load.it.push(ItProfile::Trace(
             ridethrough::components::load::LoadTrace::from_values(

@@ -2,9 +2,8 @@
 //! analytic capacity outage probability table against the published indices, plus the facts of
 //! the bundled data files (`tests/data/ieee-rts-79/README.md`).
 
-use ridethrough::studies::adequacy::{
-    read_load_csv, read_units_csv, Copt, TwoStateUnit, UnitRecord,
-};
+use ridethrough::io::rts::{read_load_csv, read_units_csv, UnitRecord};
+use ridethrough::studies::adequacy::{Copt, TwoStateUnit};
 use std::path::Path;
 use std::time::Instant;
 

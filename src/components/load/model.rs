@@ -1,0 +1,175 @@
+//! [`LoadModel`]: the validated load, compiled for one time grid.
+
+use super::params::{ItProfile, LoadParams};
+use super::profile::{compile_daily, compile_swing, Compiled, Profile};
+use super::resample::compile_trace;
+use super::table::{tabulate, Table};
+use crate::error::ConfigError;
+use crate::time::TimeGrid;
+use crate::units::Power;
+
+/// The validated load, compiled for one [`TimeGrid`]: immutable, no I/O, and
+/// [`LoadModel::facility_power`] allocates nothing.
+///
+/// Profiles that are constant on the grid (constant profiles, a swing whose period divides the
+/// step, a daily shape with whole-day steps, …) are folded into one number at construction, so
+/// they cost nothing per step.
+#[derive(Debug, Clone)]
+pub struct LoadModel {
+    pue: f64,
+    /// Sum of the profiles whose step average is the same for every step, MW.
+    constant_mw: f64,
+    /// Periodic profiles tabulated as one period of step averages (see [`Table`]).
+    tables: Vec<Table>,
+    /// The other profiles.
+    profiles: Vec<Profile>,
+    /// Σ of the profile maxima, MW.
+    peak_it_mw: f64,
+    step_ms: u64,
+}
+
+impl LoadModel {
+    /// Validates `params` and compiles them for `grid`.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]`, a negative or non-finite power, a
+    /// shape value outside `[0, 1]`, a zero period, a duty outside `(0, 1]`, a daily shape
+    /// without 24 values or a bad checkpoint duration; [`ConfigError::Inconsistent`] for
+    /// `low_mw > high_mw` or a ramp that does not fit in the period; [`ConfigError::NotMultiple`]
+    /// for a checkpoint interval that is not a whole number of periods; [`ConfigError::Missing`]
+    /// for an empty `it` list or a trace never loaded; [`ConfigError::TraceLength`] for a trace
+    /// shorter than the horizon. Every error names the field, e.g. `load.it[0].ramp`.
+    pub fn new(params: &LoadParams, grid: &TimeGrid) -> Result<LoadModel, ConfigError> {
+        let pue = params.checked_pue()?;
+        if params.it.is_empty() {
+            return Err(ConfigError::Missing {
+                field: "load.it".into(),
+                why: "the load needs at least one IT profile",
+            });
+        }
+        let step_ms = grid.step().as_millis();
+        let mut model = LoadModel {
+            pue,
+            constant_mw: 0.0,
+            tables: Vec::new(),
+            profiles: Vec::new(),
+            peak_it_mw: 0.0,
+            step_ms,
+        };
+        for (i, profile) in params.it.iter().enumerate() {
+            let field = format!("load.it[{i}]");
+            let (compiled, peak) = match profile {
+                ItProfile::Constant(c) => {
+                    let v = c.validate(&field)?;
+                    (Compiled::Constant(v), v)
+                }
+                ItProfile::TrainingSwing(s) => compile_swing(&s.validate(&field)?, step_ms),
+                ItProfile::Daily(d) => compile_daily(d.validate(&field)?, grid),
+                ItProfile::Trace(t) => {
+                    let (trace_step, values) = t.validate(&field)?;
+                    compile_trace(values, trace_step, &t.path, &field, grid)?
+                }
+            };
+            model.peak_it_mw += peak;
+            match compiled {
+                Compiled::Constant(v) => model.constant_mw += v,
+                Compiled::Varying(p) => match tabulate(&p, step_ms) {
+                    Some(table) => model.tables.push(table),
+                    None => model.profiles.push(p),
+                },
+            }
+        }
+        Ok(model)
+    }
+
+    /// The average IT power over step `k`, i.e. over `[offset(k), offset(k+1))`.
+    ///
+    /// # Panics
+    /// If a trace profile is present and `k` is not a step of the grid (`k ≥ steps`). Periodic
+    /// profiles accept any `k`.
+    #[inline]
+    pub fn it_power(&self, k: u64) -> Power {
+        let a = k * self.step_ms;
+        let mut mw = self.constant_mw;
+        for t in &self.tables {
+            mw += t.average(k);
+        }
+        for p in &self.profiles {
+            mw += p.average(k, a);
+        }
+        Power::mw(mw)
+    }
+
+    /// The average facility power over step `k`: [`LoadModel::it_power`] × PUE.
+    ///
+    /// # Panics
+    /// As [`LoadModel::it_power`].
+    #[inline]
+    pub fn facility_power(&self, k: u64) -> Power {
+        Power::mw(self.it_power(k).value() * self.pue)
+    }
+
+    /// The power usage effectiveness.
+    #[inline]
+    pub fn pue(&self) -> f64 {
+        self.pue
+    }
+
+    /// An upper bound of [`LoadModel::facility_power`] over all steps: PUE × the sum of each
+    /// profile's maximum. It is reached only if the profiles peak together over a whole step.
+    pub fn peak_facility_power(&self) -> Power {
+        Power::mw(self.peak_it_mw * self.pue)
+    }
+
+    /// How many profiles are evaluated per step: `(tabulated, evaluated)` (tests only).
+    #[cfg(test)]
+    pub(super) fn varying_profiles(&self) -> (usize, usize) {
+        (self.tables.len(), self.profiles.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::*;
+    use crate::units::{Fraction, Power};
+
+    #[test]
+    fn constant_profile() {
+        let g = grid("15m", "1d");
+        let m = model(vec![constant(7.5)], &g);
+        for k in 0..g.steps() {
+            assert_close(m.it_power(k).value(), 7.5, "constant");
+        }
+        assert_eq!(m.varying_profiles(), (0, 0), "a constant must be folded");
+        assert_close(m.peak_facility_power().value(), 7.5, "peak");
+    }
+
+    #[test]
+    fn profiles_add_and_pue_scales() {
+        let g = grid("1h", "1d");
+        let mut shape = vec![Fraction::ratio(0.5); 24];
+        shape[12] = Fraction::ONE;
+        let p = LoadParams {
+            pue: 1.4,
+            it: vec![
+                constant(2.0),
+                constant(1.0),
+                ItProfile::Daily(DailyShape {
+                    peak_mw: Power::mw(4.0),
+                    shape,
+                }),
+            ],
+        };
+        let m = LoadModel::new(&p, &g).unwrap();
+        assert_close(m.pue(), 1.4, "pue");
+        assert_close(m.it_power(0).value(), 5.0, "it at 0h");
+        assert_close(m.it_power(12).value(), 7.0, "it at 12h");
+        assert_close(m.facility_power(0).value(), 7.0, "facility at 0h");
+        assert_close(m.facility_power(12).value(), 9.8, "facility at 12h");
+        assert_close(m.peak_facility_power().value(), 9.8, "peak");
+        for k in 0..g.steps() {
+            assert!(m.facility_power(k) <= m.peak_facility_power());
+        }
+    }
+}
