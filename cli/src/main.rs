@@ -92,8 +92,8 @@ fn run(args: &Args) -> Result<(), CliError> {
         None => Scenario::default_scenario()?,
     };
     if let Some(step) = args.step {
+        // Building the site below validates the components on the new grid.
         scenario.time.step = step;
-        scenario.validate()?;
     }
     let seed = args.seed.unwrap_or(scenario.seed);
     let site = scenario.site()?;
