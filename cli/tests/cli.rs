@@ -1,0 +1,173 @@
+//! The `ridethrough` binary end to end: version, the default run, a bundled scenario, bad input,
+//! and Monte Carlo mode with its output files. (One integration-test binary.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The bundled scenario folder of the library.
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/scenarios")
+}
+
+/// A fresh folder for one test's files.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+    // A leftover from an earlier run may or may not be there.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test's temp folder");
+    dir
+}
+
+/// Runs the binary with `args` (progress bar off, as under CI).
+fn ridethrough<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_ridethrough"))
+        .args(args)
+        .env("CI", "1")
+        .output()
+        .expect("the binary starts")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts success, showing stderr if not.
+fn assert_ok(out: &Output) {
+    assert!(out.status.success(), "failed: {}", stderr(out));
+}
+
+/// Asserts failure with an `error: …` message on stderr that contains `needle`.
+fn assert_fails_naming(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert!(
+        !out.status.success(),
+        "should fail; stdout: {}",
+        stdout(out)
+    );
+    assert!(err.starts_with("error: "), "stderr: {err}");
+    assert!(err.contains(needle), "stderr should name {needle:?}: {err}");
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let out = ridethrough(["--version"]);
+    assert_ok(&out);
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("ridethrough {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let out = ridethrough(["--help"]);
+    assert_ok(&out);
+    for flag in [
+        "--json",
+        "--trace",
+        "--seed",
+        "--step",
+        "--samples",
+        "--survival",
+    ] {
+        assert!(stdout(&out).contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn default_scenario_runs_and_prints_the_report() {
+    let out = ridethrough(std::iter::empty::<&str>());
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("scenario: Austin 10k-GPU training cluster"));
+    assert!(text.contains("ridethrough report"));
+    assert!(text.contains("525600 steps of 1m"));
+    assert!(text.contains("physics checks passed"));
+}
+
+#[test]
+fn bundled_scenario_runs_with_json_report() {
+    let dir = temp_dir("bundled_scenario");
+    let json = dir.join("report.json");
+    let out = ridethrough([
+        scenarios().join("colossus_150mw.toml").as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("policy peak_shaving"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written"))
+            .expect("report is JSON");
+    assert_eq!(report["steps_done"], 8760);
+}
+
+#[test]
+fn missing_scenario_fails_naming_the_file() {
+    let out = ridethrough(["does-not-exist.toml"]);
+    assert_fails_naming(&out, "does-not-exist.toml");
+}
+
+#[test]
+fn bad_value_fails_naming_the_field() {
+    let dir = temp_dir("bad_value");
+    let default =
+        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
+    let bad = default.replace("initial_soc = 1.0", "initial_soc = 1.2");
+    assert_ne!(bad, default, "the default scenario sets initial_soc");
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, bad).expect("write the bad scenario");
+    let out = ridethrough([&path]);
+    assert_fails_naming(&out, "battery.initial_soc = 1.2 is out of range");
+}
+
+#[test]
+fn bad_step_override_fails_naming_the_field() {
+    // 7 h does not divide the default's 365-day horizon.
+    let out = ridethrough(["--step", "7h"]);
+    assert_fails_naming(&out, "time.horizon");
+}
+
+#[test]
+fn monte_carlo_writes_indices_and_per_sample_rows() {
+    const SAMPLES: usize = 300;
+    let dir = temp_dir("monte_carlo");
+    let json = dir.join("mc.json");
+    let rows = dir.join("samples.csv");
+    let samples = SAMPLES.to_string();
+    let out = ridethrough([
+        "--samples".as_ref(),
+        samples.as_ref(),
+        "--step".as_ref(),
+        "1h".as_ref(),
+        "--threads".as_ref(),
+        "2".as_ref(),
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--per-sample".as_ref(),
+        rows.as_os_str(),
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains(&format!("Monte Carlo reliability: {SAMPLES} samples")));
+    assert!(text.contains("index checks passed"));
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("indices written"))
+            .expect("indices are JSON");
+    assert_eq!(result["indices"]["samples"], SAMPLES);
+    let csv = std::fs::read_to_string(&rows).expect("per-sample rows written");
+    assert_eq!(
+        csv.lines().count(),
+        SAMPLES + 1,
+        "a header and one row per sample"
+    );
+    assert!(csv.starts_with("index,seed,unserved_mwh"));
+}
