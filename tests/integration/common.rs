@@ -37,6 +37,6 @@ pub fn outage(start: Duration, duration: Duration) -> ScheduledOutage {
     ScheduledOutage {
         start,
         duration,
-        available_fraction: 0.0,
+        available_fraction: Fraction::ZERO,
     }
 }

@@ -15,29 +15,31 @@
 //! facility load. Every loss is counted: see [`StepLosses`].
 //!
 //! # Unit failures
-//! `unit_failures` lists [`AvailabilityProcess`]es applied to **each** unit independently (a unit
-//! is down when any of them is down); unit `j`'s process `p` draws from
-//! `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)`. Availability changes at step
-//! boundaries: the state of a unit during step `k` is its state at the start of step `k`
-//! (outages that begin and end between two step starts are not seen), applied by
-//! [`Fleet::update_units`] before self-discharge. The units are identical and dispatched
-//! equally, so the energy of the units that are up is pooled ([`BatteryState::energy`]); a
-//! failing unit takes its share `pool / units_up` into its own locked slot, keeps it while down
-//! (it neither charges nor discharges) and returns it to the pool on repair. Moving energy
-//! between the pool and a slot is not a loss. Power limits, the SoC window, the reserve and the
-//! usable energy scale with the fraction of units up; [`Fleet::soc`] stays the whole fleet's
-//! (pool plus locked energy over nameplate). Self-discharge applies to the pool and to every
-//! locked slot (each above its unit's share of the window floor).
+//! `unit_failures` lists [`AvailabilityProcess`]es applied to **each** unit independently: the
+//! units are a [`UnitSet`] (a unit is down when any of its processes is down; unit `j`'s process
+//! `p` draws from `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)`), with the unit
+//! set's semantics for a transition inside a step, applied by [`Fleet::update_units`] before
+//! self-discharge:
+//!
+//! * the fleet's **power limits** in step `k` scale with the time-average fraction of units up
+//!   over step `k` (a unit down for 15 minutes of an hour removes a quarter of its power);
+//! * **energy** moves at step boundaries: the units are identical and dispatched equally, so the
+//!   energy of the pooled units is one pool ([`BatteryState::energy`]). At the first step
+//!   boundary at which a unit is down, it takes its share `pool / units pooled` into its own
+//!   locked slot; it keeps it while down (it neither charges nor discharges) and returns it to
+//!   the pool at the first boundary at which it is up again. Moving energy between the pool and a
+//!   slot is not a loss. The SoC window, the reserve and the usable energy scale with the
+//!   fraction of units pooled ([`Fleet::units_up`]); [`Fleet::soc`] stays the whole fleet's (pool
+//!   plus locked energy over nameplate). Self-discharge applies to the pool and to every locked
+//!   slot (each above its unit's share of the window floor).
 
 use crate::error::{check_fraction, check_positive, check_range, ConfigError};
-use crate::reliability::availability::ProcessState;
-use crate::reliability::availability::{
-    build_processes, unit_at, AvailabilityProcess, Clock, ProcessModel,
-};
+use crate::reliability::availability::{AvailabilityProcess, Clock};
+use crate::reliability::unit_set::{UnitSet, UnitSetState};
 use crate::rng;
 use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Published (or documented-assumption) unit models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -308,40 +310,21 @@ pub struct Fleet {
     max_charge: Power,
     max_discharge: Power,
     aux: Power,
-    #[serde(default, skip_serializing_if = "UnitFailures::is_empty")]
-    unit_failures: UnitFailures,
+    /// The units and their failure processes; serialised as the processes.
+    #[serde(
+        rename = "unit_failures",
+        serialize_with = "serialize_processes",
+        skip_serializing_if = "has_no_processes"
+    )]
+    unit_set: UnitSet,
 }
 
-/// The validated per-unit failure processes; (de)serialised as their parameters.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct UnitFailures {
-    params: Vec<AvailabilityProcess>,
-    models: Vec<ProcessModel>,
+fn serialize_processes<S: Serializer>(set: &UnitSet, s: S) -> Result<S::Ok, S::Error> {
+    set.processes().serialize(s)
 }
 
-impl UnitFailures {
-    fn new(params: &[AvailabilityProcess]) -> Result<UnitFailures, ConfigError> {
-        Ok(UnitFailures {
-            params: params.to_vec(),
-            models: build_processes("battery.unit_failures", params)?,
-        })
-    }
-    fn is_empty(&self) -> bool {
-        self.params.is_empty()
-    }
-}
-
-impl Serialize for UnitFailures {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.params.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for UnitFailures {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UnitFailures, D::Error> {
-        let params = Vec::<AvailabilityProcess>::deserialize(d)?;
-        UnitFailures::new(&params).map_err(serde::de::Error::custom)
-    }
+fn has_no_processes(set: &UnitSet) -> bool {
+    set.processes().is_empty()
 }
 
 /// The fleet's changing state.
@@ -354,24 +337,23 @@ pub struct BatteryState {
     units: Option<Box<UnitsState>>,
 }
 
-/// Per-unit availability and locked energy.
+/// The units' availability and the energy locked in units that are down.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UnitsState {
-    /// Whether the first sojourns have been drawn (at the first [`Fleet::update_units`]).
-    started: bool,
-    /// Units up.
-    up: u32,
-    /// Energy held by each unit while it is down (0 while up).
+    /// The unit set.
+    set: UnitSetState,
+    /// Time-average number of units up over the current step (scales the power limits).
+    mean_up: f64,
+    /// Units whose energy is in the pool.
+    pooled: u32,
+    /// Per unit, whether its energy is locked (it was down at the last step boundary).
+    held: Vec<bool>,
+    /// Energy held by each unit while it is locked (0 while pooled).
     locked: Vec<Energy>,
     /// `Σ locked`.
     locked_total: Energy,
-    down: Vec<bool>,
-    /// Per unit, the next time (ms) any of its processes changes state.
-    next: Vec<u64>,
-    /// `min(next)`.
-    next_event: u64,
-    /// Unit `j`'s processes at `j·P..(j+1)·P`.
-    processes: Vec<ProcessState>,
+    /// Whether a unit changed state in the last step (the pool is reconciled at the boundary).
+    dirty: bool,
 }
 
 /// Energy lost inside the battery over one step.
@@ -427,7 +409,12 @@ impl Fleet {
                 why: "reserve_soc must lie in the window soc_min..=soc_max",
             });
         }
-        let unit_failures = UnitFailures::new(&params.unit_failures)?;
+        let unit_set = UnitSet::new(
+            "battery.unit_failures",
+            params.units,
+            &params.unit_failures,
+            rng::streams::BATTERY_UNITS,
+        )?;
         let n = f64::from(params.units);
         let capacity = unit.energy * n;
         Ok(Fleet {
@@ -448,115 +435,122 @@ impl Fleet {
             max_charge: unit.charge_power * n,
             max_discharge: unit.discharge_power * n,
             aux: unit.aux_load * n,
-            unit_failures,
+            unit_set,
         })
     }
 
-    /// The state at the start of a run seeded with `seed` (all units up; the first unit
+    /// The state at the start of a run seeded with `seed` (all units pooled; the first unit
     /// failure sojourns are drawn at the first [`Fleet::update_units`], from
     /// `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)` for process `p` of unit `j`).
     pub fn initial_state(&self, seed: u64) -> BatteryState {
         let energy = self.capacity * self.initial_soc;
-        let models = &self.unit_failures.models;
-        if models.is_empty() || self.units == 0 {
+        if !self.has_unit_failures() {
             return BatteryState {
                 energy,
                 units: None,
             };
         }
         let n = self.units as usize;
-        let mut processes = Vec::with_capacity(n * models.len());
-        for j in 0..n {
-            for p in 0..models.len() {
-                let stream = rng::streams::BATTERY_UNITS + 16 * j as u64 + p as u64;
-                processes.push(ProcessState::unstarted(rng::stream(seed, stream)));
-            }
-        }
         BatteryState {
             energy,
             units: Some(Box::new(UnitsState {
-                started: false,
-                up: self.units,
+                set: self.unit_set.unstarted_state(seed),
+                mean_up: f64::from(self.units),
+                pooled: self.units,
+                held: vec![false; n],
                 locked: vec![Energy::ZERO; n],
                 locked_total: Energy::ZERO,
-                down: vec![false; n],
-                next: vec![0; n],
-                next_event: 0,
-                processes,
+                dirty: false,
             })),
         }
     }
 
     /// Whether any unit can fail.
     pub fn has_unit_failures(&self) -> bool {
-        !self.unit_failures.is_empty() && self.units > 0
+        !self.unit_set.processes().is_empty() && self.units > 0
     }
 
-    /// Applies unit failures and repairs at the start of step `k` of `time` (call once per step,
-    /// in order, before self-discharge). A flag check when no failures are configured, one
-    /// comparison when no unit changes state.
+    /// Advances the units over step `k` of `time` (call once per step, in order, before
+    /// self-discharge): first moves energy for the units that failed or were repaired by the
+    /// step's start, then measures the time-average units up over the step, which scales the
+    /// power limits. A flag check when no failures are configured, one comparison when no unit
+    /// changes state.
     #[inline]
     pub fn update_units(&self, s: &mut BatteryState, k: u64, time: &TimeGrid) {
         let Some(u) = s.units.as_deref_mut() else {
             return;
         };
-        let t = time.offset(k).as_millis();
-        if u.started && u.next_event > t {
+        let t1 = time.offset(k + 1).as_millis();
+        if !u.dirty && u.set.is_started() && u.set.next_transition_ms() > t1 {
+            u.mean_up = f64::from(u.set.up());
             return;
         }
-        self.unit_events(&mut s.energy, u, t, &Clock::of(time));
+        let t0 = time.offset(k).as_millis();
+        self.unit_events(&mut s.energy, u, t0, t1, &Clock::of(time));
     }
 
     /// The slow path of [`Fleet::update_units`].
     #[cold]
-    fn unit_events(&self, pool: &mut Energy, u: &mut UnitsState, t: u64, clock: &Clock) {
-        let models = &self.unit_failures.models;
-        let per = models.len();
-        if !u.started {
-            for (i, ps) in u.processes.iter_mut().enumerate() {
-                models[i % per].start(ps, clock);
-            }
+    fn unit_events(&self, pool: &mut Energy, u: &mut UnitsState, t0: u64, t1: u64, clock: &Clock) {
+        if !u.set.is_started() {
+            self.unit_set.start(&mut u.set, clock);
+            u.dirty = true;
         }
-        let mut next_event = u64::MAX;
-        for j in 0..u.down.len() {
-            if !u.started || u.next[j] <= t {
-                let (down, next) =
-                    unit_at(models, &mut u.processes[j * per..(j + 1) * per], clock, t);
-                if down && !u.down[j] {
-                    let share = *pool / f64::from(u.up);
+        if u.dirty {
+            for j in 0..u.held.len() {
+                let down = u.set.is_down(j) == Some(true);
+                if down && !u.held[j] {
+                    let share = *pool / f64::from(u.pooled);
                     u.locked[j] = share;
                     *pool -= share;
-                    u.up -= 1;
-                } else if !down && u.down[j] {
+                    u.pooled -= 1;
+                } else if !down && u.held[j] {
                     *pool += u.locked[j];
                     u.locked[j] = Energy::ZERO;
-                    u.up += 1;
+                    u.pooled += 1;
                 }
-                if u.up == 0 {
+                if u.pooled == 0 {
                     *pool = Energy::ZERO;
                 }
-                u.down[j] = down;
-                u.next[j] = next;
+                u.held[j] = down;
             }
-            next_event = next_event.min(u.next[j]);
+            u.locked_total = u.locked.iter().copied().sum();
         }
-        u.locked_total = u.locked.iter().copied().sum();
-        u.next_event = next_event;
-        u.started = true;
+        u.dirty = u.set.next_transition_ms() <= t1;
+        u.mean_up = self.unit_set.step(&mut u.set, clock, t0, t1).up_mean;
     }
 
-    /// The fraction of units up, when some are down (`None` when all are up).
+    /// The fraction of units pooled (scales the energy window), when some are not (`None` when
+    /// all are).
     #[inline]
     fn up_fraction(&self, s: &BatteryState) -> Option<f64> {
         match &s.units {
-            Some(u) if u.up < self.units => Some(f64::from(u.up) / f64::from(self.units)),
+            Some(u) if u.pooled < self.units => Some(f64::from(u.pooled) / f64::from(self.units)),
             _ => None,
         }
     }
 
-    /// Units up in state `s`.
+    /// The time-average fraction of units up over the current step (scales the power limits),
+    /// when below 1 (`None` otherwise).
+    #[inline]
+    fn power_fraction(&self, s: &BatteryState) -> Option<f64> {
+        match &s.units {
+            Some(u) if u.mean_up < f64::from(self.units) => Some(u.mean_up / f64::from(self.units)),
+            _ => None,
+        }
+    }
+
+    /// The time-average number of units up over the current step (the last one
+    /// [`Fleet::update_units`] measured).
+    pub fn mean_units_up(&self, s: &BatteryState) -> f64 {
+        s.units
+            .as_ref()
+            .map_or(f64::from(self.units), |u| u.mean_up)
+    }
+
+    /// Units whose energy is pooled in state `s`: those up at the current step's start.
     pub fn units_up(&self, s: &BatteryState) -> u32 {
-        s.units.as_ref().map_or(self.units, |u| u.up)
+        s.units.as_ref().map_or(self.units, |u| u.pooled)
     }
 
     /// Energy held by units that are down.
@@ -662,14 +656,17 @@ impl Fleet {
 
     /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
     /// bounded by the power limit and by the energy above `floor` (at least the window's floor).
-    /// `floor` is for the whole fleet: with units down, it, the window floor and the power limit
-    /// scale with the fraction of units up.
+    /// `floor` is for the whole fleet: with units down, it and the window floor scale with the
+    /// fraction of units pooled, and the power limit with the time-average fraction of units up.
     #[inline]
     pub fn max_discharge_above(&self, s: &BatteryState, floor: Energy, dt: Hours) -> Power {
-        let (floor, e_min, limit) = match self.up_fraction(s) {
-            None => (floor, self.e_min, self.max_discharge),
-            Some(f) => (floor * f, self.e_min * f, self.max_discharge * f),
+        let (floor, e_min) = match self.up_fraction(s) {
+            None => (floor, self.e_min),
+            Some(f) => (floor * f, self.e_min * f),
         };
+        let limit = self
+            .power_fraction(s)
+            .map_or(self.max_discharge, |f| self.max_discharge * f);
         let above = s.energy - floor.max(e_min);
         (above * self.unit.discharge_efficiency / dt)
             .min(limit)
@@ -685,10 +682,10 @@ impl Fleet {
     /// The largest constant power the fleet can absorb for a whole step of `dt`.
     #[inline]
     pub fn max_charge(&self, s: &BatteryState, dt: Hours) -> Power {
-        let (e_max, limit) = match self.up_fraction(s) {
-            None => (self.e_max, self.max_charge),
-            Some(f) => (self.e_max * f, self.max_charge * f),
-        };
+        let e_max = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
+        let limit = self
+            .power_fraction(s)
+            .map_or(self.max_charge, |f| self.max_charge * f);
         ((e_max - s.energy) / (dt * self.unit.charge_efficiency))
             .min(limit)
             .max(Power::ZERO)
@@ -719,8 +716,8 @@ impl Fleet {
         s.energy -= lost;
         if let Some(u) = s.units.as_deref_mut() {
             let unit_floor = self.e_min / f64::from(self.units);
-            for (e, &down) in u.locked.iter_mut().zip(&u.down) {
-                if down {
+            for (e, &held) in u.locked.iter_mut().zip(&u.held) {
+                if held {
                     let l = decay(*e, unit_floor);
                     *e -= l;
                     lost += l;
@@ -954,22 +951,20 @@ mod tests {
     const E_TOL: f64 = 1e-9;
 
     fn never_fails() -> AvailabilityProcess {
-        AvailabilityProcess::Renewal {
-            events_per_year: 0.0,
-            duration: crate::reliability::availability::DurationLaw::Fixed {
+        AvailabilityProcess::Renewal(crate::reliability::availability::RenewalProcess::new(
+            0.0,
+            crate::reliability::availability::DurationLaw::Fixed {
                 duration: crate::units::Duration::from_hours(1),
             },
-            monthly_multipliers: None,
-        }
+        ))
     }
 
     /// Forces unit `j` (single process) down over `[start_h, end_h)` hours.
-    fn force_outage(s: &mut BatteryState, j: usize, start_h: u64, end_h: u64) {
+    fn force_outage(f: &Fleet, s: &mut BatteryState, j: usize, start_h: u64, end_h: u64) {
         let u = s.units.as_deref_mut().unwrap();
         let h = crate::units::MS_PER_HOUR;
-        u.processes[j].set_outage(start_h * h, end_h * h);
-        u.next[j] = start_h * h;
-        u.next_event = u.next_event.min(start_h * h);
+        f.unit_set
+            .force_outage(&mut u.set, j, start_h * h, end_h * h);
     }
 
     #[test]
@@ -986,7 +981,7 @@ mod tests {
         let mut s = f.initial_state(1);
         f.update_units(&mut s, 0, &time);
         assert_eq!(f.units_up(&s), 4);
-        force_outage(&mut s, 1, 2, 5);
+        force_outage(&f, &mut s, 1, 2, 5);
         f.settle(&mut s, Power::mw(4.0), Power::ZERO, dt);
         f.update_units(&mut s, 1, &time);
         assert!((s.energy.value() - 12.0).abs() < E_TOL);
