@@ -65,10 +65,10 @@ pub enum Preset {
 
 /// Default standby/HVAC draw per unit: 2 kW at 25 °C (assumption; Tesla publishes none, and the
 /// datasheet round-trip efficiency already includes the draw while cycling).
-pub const DEFAULT_AUX_LOAD_KW: f64 = 2.0;
+pub const DEFAULT_AUX_LOAD: Power = Power::mw(0.002);
 
 /// Default backup reserve: 20 % of nameplate kept for outages (operator policy; assumption).
-pub const DEFAULT_RESERVE_SOC: f64 = 0.2;
+pub const DEFAULT_RESERVE_SOC: Fraction = Fraction::ratio(0.2);
 
 impl Preset {
     /// The unit's figures.
@@ -79,15 +79,15 @@ impl Preset {
             Preset::Megapack3 => (1_250.0, 5_000.0, 0.91),
             Preset::Megapack2019 => (1_500.0, 3_000.0, 0.88),
         };
-        let one_way = f64::sqrt(rte);
+        let one_way = Fraction::ratio(f64::sqrt(rte));
         UnitSpec {
             charge_power: Power::kw(kw),
             discharge_power: Power::kw(kw),
             energy: Energy::kwh(kwh),
             charge_efficiency: one_way,
             discharge_efficiency: one_way,
-            self_discharge_per_day: 0.0,
-            aux_load: Power::kw(DEFAULT_AUX_LOAD_KW),
+            self_discharge_per_day: Fraction::ZERO,
+            aux_load: DEFAULT_AUX_LOAD,
         }
     }
 }
@@ -102,11 +102,11 @@ pub struct UnitSpec {
     /// Nameplate energy (usable AC energy; 0–100 % SoC spans it).
     pub energy: Energy,
     /// Fraction of charging energy that is stored.
-    pub charge_efficiency: f64,
+    pub charge_efficiency: Fraction,
     /// Fraction of drained stored energy delivered.
-    pub discharge_efficiency: f64,
+    pub discharge_efficiency: Fraction,
     /// Fraction of the stored energy lost per day when idle.
-    pub self_discharge_per_day: f64,
+    pub self_discharge_per_day: Fraction,
     /// Standby/HVAC draw, always on.
     pub aux_load: Power,
 }
@@ -130,45 +130,47 @@ pub struct BatteryParams {
     /// A unit model to start from.
     #[serde(default)]
     pub preset: Option<Preset>,
-    /// Per-unit charge and discharge power limit, MW (sets both).
+    /// Per-unit charge and discharge power limit, MW (sets both; finite, > 0).
     #[serde(default)]
-    pub power_mw: Option<f64>,
-    /// Per-unit charging power limit, MW (overrides `power_mw`).
+    pub power_mw: Option<Power>,
+    /// Per-unit charging power limit, MW (overrides `power_mw`; finite, > 0).
     #[serde(default)]
-    pub charge_power_mw: Option<f64>,
-    /// Per-unit discharging power limit, MW (overrides `power_mw`).
+    pub charge_power_mw: Option<Power>,
+    /// Per-unit discharging power limit, MW (overrides `power_mw`; finite, > 0).
     #[serde(default)]
-    pub discharge_power_mw: Option<f64>,
-    /// Per-unit nameplate energy, MWh.
+    pub discharge_power_mw: Option<Power>,
+    /// Per-unit nameplate energy, MWh (finite, ≥ 0).
     #[serde(default)]
-    pub energy_mwh: Option<f64>,
-    /// Round-trip efficiency, split evenly (`√RTE` each way) unless one-way figures are given.
+    pub energy_mwh: Option<Energy>,
+    /// Round-trip efficiency in `(0, 1]`, split evenly (`√RTE` each way) unless one-way figures
+    /// are given.
     #[serde(default)]
-    pub round_trip_efficiency: Option<f64>,
-    /// One-way charging efficiency.
+    pub round_trip_efficiency: Option<Fraction>,
+    /// One-way charging efficiency, in `(0, 1]`.
     #[serde(default)]
-    pub charge_efficiency: Option<f64>,
-    /// One-way discharging efficiency.
+    pub charge_efficiency: Option<Fraction>,
+    /// One-way discharging efficiency, in `(0, 1]`.
     #[serde(default)]
-    pub discharge_efficiency: Option<f64>,
-    /// Fraction of stored energy lost per day.
+    pub discharge_efficiency: Option<Fraction>,
+    /// Fraction of stored energy lost per day, in `[0, 0.5]` (default 0).
     #[serde(default)]
-    pub self_discharge_per_day: Option<f64>,
-    /// Per-unit auxiliary (standby/HVAC) load, kW.
+    pub self_discharge_per_day: Option<Fraction>,
+    /// Per-unit auxiliary (standby/HVAC) load, MW, in `[0, 1]` (default 0.002 MW = 2 kW).
     #[serde(default)]
-    pub aux_load_kw: Option<f64>,
-    /// Lowest allowed SoC (hardware window floor), default 0.
+    pub aux_load_mw: Option<Power>,
+    /// Lowest allowed SoC (hardware window floor), in `[0, 1]`, default 0.
     #[serde(default)]
-    pub soc_min: Option<f64>,
-    /// Highest allowed SoC (hardware window ceiling), default 1.
+    pub soc_min: Option<Fraction>,
+    /// Highest allowed SoC (hardware window ceiling), in `[0, 1]`, default 1.
     #[serde(default)]
-    pub soc_max: Option<f64>,
-    /// SoC at the start of the run, default 1 (full).
+    pub soc_max: Option<Fraction>,
+    /// SoC at the start of the run, inside the window, default `soc_max`.
     #[serde(default)]
-    pub initial_soc: Option<f64>,
-    /// Backup reserve: SoC that peak shaving and smoothing never use outside outages, default 0.2.
+    pub initial_soc: Option<Fraction>,
+    /// Backup reserve: SoC that peak shaving and smoothing never use outside outages, inside the
+    /// window, default 0.2.
     #[serde(default)]
-    pub reserve_soc: Option<f64>,
+    pub reserve_soc: Option<Fraction>,
     /// Failure processes applied to each unit independently (at most 16; empty: units never
     /// fail), e.g. `unit_failures = [{ model = "markov", mttf = "8760h", mttr = "72h" }]`.
     #[serde(default)]
@@ -198,7 +200,7 @@ impl BatteryParams {
             charge_efficiency: None,
             discharge_efficiency: None,
             self_discharge_per_day: None,
-            aux_load_kw: None,
+            aux_load_mw: None,
             soc_min: None,
             soc_max: None,
             initial_soc: None,
@@ -214,10 +216,13 @@ impl BatteryParams {
             field: format!("battery.{field}"),
             why: "give a preset or every per-unit figure",
         };
-        let power = |specific: Option<f64>, name: &str, from_base: Option<Power>| match specific
+        let power = |specific: Option<Power>, name: &str, from_base: Option<Power>| match specific
             .or(self.power_mw)
         {
-            Some(v) => Ok(Power::mw(check_positive(format!("battery.{name}"), v)?)),
+            Some(v) => Ok(Power::mw(check_positive(
+                format!("battery.{name}"),
+                v.value(),
+            )?)),
             None => from_base.ok_or_else(|| missing("power_mw")),
         };
         let charge_power = power(
@@ -231,30 +236,37 @@ impl BatteryParams {
             base.map(|u| u.discharge_power),
         )?;
         let energy = match self.energy_mwh {
-            Some(v) => Energy::mwh(crate::error::check_non_negative("battery.energy_mwh", v)?),
+            Some(v) => Energy::mwh(crate::error::check_non_negative(
+                "battery.energy_mwh",
+                v.value(),
+            )?),
             None => base
                 .map(|u| u.energy)
                 .ok_or_else(|| missing("energy_mwh"))?,
         };
-        let eff = |field: &str, v: f64| {
+        let eff = |field: &str, v: Fraction| {
             check_range(
                 format!("battery.{field}"),
-                v,
+                v.value(),
                 f64::MIN_POSITIVE,
                 1.0,
                 "0 < x ≤ 1",
             )
+            .map(Fraction::ratio)
         };
         let split = match self.round_trip_efficiency {
-            Some(rte) => Some(eff("round_trip_efficiency", rte)?.sqrt()),
+            Some(rte) => Some(Fraction::ratio(
+                eff("round_trip_efficiency", rte)?.value().sqrt(),
+            )),
             None => None,
         };
-        let one_way = |specific: Option<f64>, field: &str, from_base: Option<f64>| match specific {
-            Some(v) => eff(field, v),
-            None => split
-                .or(from_base)
-                .ok_or_else(|| missing("round_trip_efficiency")),
-        };
+        let one_way =
+            |specific: Option<Fraction>, field: &str, from_base: Option<Fraction>| match specific {
+                Some(v) => eff(field, v),
+                None => split
+                    .or(from_base)
+                    .ok_or_else(|| missing("round_trip_efficiency")),
+            };
         let charge_efficiency = one_way(
             self.charge_efficiency,
             "charge_efficiency",
@@ -266,18 +278,24 @@ impl BatteryParams {
             base.map(|u| u.discharge_efficiency),
         )?;
         let self_discharge_per_day = match self.self_discharge_per_day {
-            Some(v) => check_range("battery.self_discharge_per_day", v, 0.0, 0.5, "0 ≤ x ≤ 0.5")?,
-            None => base.map_or(0.0, |u| u.self_discharge_per_day),
-        };
-        let aux_load = match self.aux_load_kw {
-            Some(v) => Power::kw(check_range(
-                "battery.aux_load_kw",
-                v,
+            Some(v) => Fraction::ratio(check_range(
+                "battery.self_discharge_per_day",
+                v.value(),
                 0.0,
-                1_000.0,
-                "0 ≤ x ≤ 1000 kW",
+                0.5,
+                "0 ≤ x ≤ 0.5",
             )?),
-            None => Power::kw(DEFAULT_AUX_LOAD_KW),
+            None => base.map_or(Fraction::ZERO, |u| u.self_discharge_per_day),
+        };
+        let aux_load = match self.aux_load_mw {
+            Some(v) => Power::mw(check_range(
+                "battery.aux_load_mw",
+                v.value(),
+                0.0,
+                1.0,
+                "0 ≤ x ≤ 1 MW",
+            )?),
+            None => DEFAULT_AUX_LOAD,
         };
         Ok(UnitSpec {
             charge_power,
@@ -380,8 +398,11 @@ impl Fleet {
         } else {
             params.unit_spec()?
         };
-        let frac = |field: &str, v: Option<f64>, default: f64| {
-            check_fraction(format!("battery.{field}"), v.unwrap_or(default))
+        let frac = |field: &str, v: Option<Fraction>, default: f64| {
+            check_fraction(
+                format!("battery.{field}"),
+                v.map_or(default, Fraction::value),
+            )
         };
         let soc_min = frac("soc_min", params.soc_min, 0.0)?;
         let soc_max = frac("soc_max", params.soc_max, 1.0)?;
@@ -395,7 +416,7 @@ impl Fleet {
         let reserve_soc = frac(
             "reserve_soc",
             params.reserve_soc,
-            DEFAULT_RESERVE_SOC.clamp(soc_min, soc_max),
+            DEFAULT_RESERVE_SOC.value().clamp(soc_min, soc_max),
         )?;
         if !(soc_min..=soc_max).contains(&initial_soc) {
             return Err(ConfigError::Inconsistent {
@@ -637,11 +658,11 @@ impl Fleet {
     }
     /// One-way charging efficiency.
     pub fn charge_efficiency(&self) -> f64 {
-        self.unit.charge_efficiency
+        self.unit.charge_efficiency.value()
     }
     /// One-way discharging efficiency.
     pub fn discharge_efficiency(&self) -> f64 {
-        self.unit.discharge_efficiency
+        self.unit.discharge_efficiency.value()
     }
 
     /// State of charge, as a fraction of nameplate (0 for a fleet of no units).
@@ -694,7 +715,11 @@ impl Fleet {
     /// The fraction of stored energy kept over one step of `dt` (self-discharge), computed once
     /// per simulation.
     pub fn self_discharge_keep(&self, dt: Hours) -> f64 {
-        (1.0 - self.unit.self_discharge_per_day).powf(dt.value() / 24.0)
+        self.unit
+            .self_discharge_per_day
+            .complement()
+            .value()
+            .powf(dt.value() / 24.0)
     }
 
     /// Applies one step of self-discharge (`keep` from [`Fleet::self_discharge_keep`]), never
@@ -741,7 +766,7 @@ impl Fleet {
         dt: Hours,
     ) -> StepLosses {
         let stored = charge * dt * self.unit.charge_efficiency;
-        let drained = discharge * dt / self.unit.discharge_efficiency;
+        let drained = discharge * dt / self.unit.discharge_efficiency.value();
         let (lo, hi) = match self.up_fraction(s) {
             None => (self.e_min, self.e_max),
             // Never clamp a pool that a unit's return or failure left a few ulps outside the
@@ -770,10 +795,10 @@ mod tests {
         let u = Preset::Megapack2Xl4h.unit();
         assert!((u.discharge_power.value() - 0.979).abs() < TOL);
         assert!((u.energy.value() - 3.916).abs() < TOL);
-        assert!((u.charge_efficiency * u.discharge_efficiency - 0.937).abs() < TOL);
+        assert!(((u.charge_efficiency * u.discharge_efficiency).value() - 0.937).abs() < TOL);
         let u = Preset::Megapack2Xl2h.unit();
         assert!((u.discharge_power.value() - 1.927).abs() < TOL);
-        assert!((u.charge_efficiency * u.discharge_efficiency - 0.92).abs() < TOL);
+        assert!(((u.charge_efficiency * u.discharge_efficiency).value() - 0.92).abs() < TOL);
         let colossus = Fleet::new(&BatteryParams::preset(Preset::Megapack2Xl4h, 168)).unwrap();
         assert!((colossus.max_discharge_power().value() - 164.472).abs() < 1e-9);
         assert!((colossus.capacity().value() - 657.888).abs() < 1e-9);
@@ -782,10 +807,10 @@ mod tests {
     fn custom(p: f64, e: f64, rte: f64) -> BatteryParams {
         BatteryParams {
             units: 1,
-            power_mw: Some(p),
-            energy_mwh: Some(e),
-            round_trip_efficiency: Some(rte),
-            aux_load_kw: Some(0.0),
+            power_mw: Some(Power::mw(p)),
+            energy_mwh: Some(Energy::mwh(e)),
+            round_trip_efficiency: Some(Fraction::ratio(rte)),
+            aux_load_mw: Some(Power::ZERO),
             ..BatteryParams::none()
         }
     }
@@ -808,10 +833,10 @@ mod tests {
     #[test]
     fn limits_respect_power_and_window() {
         let params = BatteryParams {
-            soc_min: Some(0.1),
-            soc_max: Some(0.9),
-            initial_soc: Some(0.2),
-            reserve_soc: Some(0.1),
+            soc_min: Some(Fraction::ratio(0.1)),
+            soc_max: Some(Fraction::ratio(0.9)),
+            initial_soc: Some(Fraction::ratio(0.2)),
+            reserve_soc: Some(Fraction::ratio(0.1)),
             ..custom(10.0, 40.0, 1.0)
         };
         let f = Fleet::new(&params).unwrap();
@@ -831,8 +856,8 @@ mod tests {
     #[test]
     fn self_discharge_decays_geometrically_and_stops_at_floor() {
         let params = BatteryParams {
-            self_discharge_per_day: Some(0.1),
-            soc_min: Some(0.5),
+            self_discharge_per_day: Some(Fraction::ratio(0.1)),
+            soc_min: Some(Fraction::ratio(0.5)),
             ..custom(10.0, 100.0, 1.0)
         };
         let f = Fleet::new(&params).unwrap();
@@ -861,59 +886,59 @@ mod tests {
         let ok = custom(10.0, 40.0, 0.9);
         assert_eq!(
             field_of(BatteryParams {
-                energy_mwh: Some(-1.0),
+                energy_mwh: Some(Energy::mwh(-1.0)),
                 ..ok.clone()
             }),
             "battery.energy_mwh"
         );
         assert_eq!(
             field_of(BatteryParams {
-                power_mw: Some(f64::NAN),
+                power_mw: Some(Power::mw(f64::NAN)),
                 ..ok.clone()
             }),
             "battery.charge_power_mw"
         );
         assert_eq!(
             field_of(BatteryParams {
-                round_trip_efficiency: Some(1.2),
+                round_trip_efficiency: Some(Fraction::ratio(1.2)),
                 ..ok.clone()
             }),
             "battery.round_trip_efficiency"
         );
         assert_eq!(
             field_of(BatteryParams {
-                discharge_efficiency: Some(0.0),
+                discharge_efficiency: Some(Fraction::ratio(0.0)),
                 ..ok.clone()
             }),
             "battery.discharge_efficiency"
         );
         assert_eq!(
             field_of(BatteryParams {
-                initial_soc: Some(1.5),
+                initial_soc: Some(Fraction::ratio(1.5)),
                 ..ok.clone()
             }),
             "battery.initial_soc"
         );
         assert_eq!(
             field_of(BatteryParams {
-                soc_max: Some(0.8),
-                initial_soc: Some(0.9),
+                soc_max: Some(Fraction::ratio(0.8)),
+                initial_soc: Some(Fraction::ratio(0.9)),
                 ..ok.clone()
             }),
             "battery.initial_soc"
         );
         assert_eq!(
             field_of(BatteryParams {
-                soc_max: Some(0.5),
-                reserve_soc: Some(0.6),
+                soc_max: Some(Fraction::ratio(0.5)),
+                reserve_soc: Some(Fraction::ratio(0.6)),
                 ..ok.clone()
             }),
             "battery.reserve_soc"
         );
         assert_eq!(
             field_of(BatteryParams {
-                soc_min: Some(0.6),
-                soc_max: Some(0.5),
+                soc_min: Some(Fraction::ratio(0.6)),
+                soc_max: Some(Fraction::ratio(0.5)),
                 ..ok.clone()
             }),
             "battery.soc_min"
@@ -927,10 +952,10 @@ mod tests {
         );
         assert_eq!(
             field_of(BatteryParams {
-                aux_load_kw: Some(-2.0),
+                aux_load_mw: Some(Power::mw(-2.0)),
                 ..ok
             }),
-            "battery.aux_load_kw"
+            "battery.aux_load_mw"
         );
     }
 
@@ -1026,9 +1051,9 @@ mod tests {
         let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
         let params = BatteryParams {
             units: 6,
-            soc_min: Some(0.1),
-            soc_max: Some(0.9),
-            self_discharge_per_day: Some(0.01),
+            soc_min: Some(Fraction::ratio(0.1)),
+            soc_max: Some(Fraction::ratio(0.9)),
+            self_discharge_per_day: Some(Fraction::ratio(0.01)),
             unit_failures: vec![
                 AvailabilityProcess::Markov {
                     mttf: crate::units::Duration::from_hours(200),
