@@ -41,7 +41,8 @@ use crate::error::{check_fraction, check_non_negative, check_positive, ConfigErr
 use crate::rng::Rng;
 use crate::units::{Duration, MS_PER_HOUR};
 use jiff::civil::DateTime;
-use rand_distr::{Distribution, Exp, LogNormal, Weibull};
+use rand::distr::weighted::WeightedIndex;
+use rand_distr::{Distribution, Exp, Geometric, LogNormal, Weibull};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -254,8 +255,8 @@ enum Law {
     Exponential(Exp<f64>),
     LogNormal(LogNormal<f64>),
     Weibull(Weibull<f64>),
-    /// Durations (ms) and cumulative probabilities (the last positive one set to +∞).
-    Empirical(Arc<[u64]>, Arc<[f64]>),
+    /// Durations (ms) and the index sampler of their probabilities.
+    Empirical(Arc<[u64]>, WeightedIndex<f64>),
 }
 
 /// A real number of milliseconds rounded to a whole number (saturating at `u64::MAX`).
@@ -279,11 +280,7 @@ impl Law {
             Law::Exponential(exp) => whole_ms(exp.sample(rng)),
             Law::LogNormal(ln) => whole_ms(ln.sample(rng)),
             Law::Weibull(w) => whole_ms(w.sample(rng)),
-            Law::Empirical(d, cum) => {
-                let u = uniform(rng);
-                let i = cum.partition_point(|&c| c <= u).min(d.len() - 1);
-                return d[i];
-            }
+            Law::Empirical(d, index) => return d[index.sample(rng)],
         };
         ms.max(1)
     }
@@ -306,7 +303,14 @@ enum Kind {
         p_down: f64,
     },
     /// Discrete per-step chain (sojourns in whole steps).
-    PerStep { p_f: f64, p_r: f64, p_down: f64 },
+    PerStep {
+        p_f: f64,
+        p_down: f64,
+        /// Failures at a step boundary while up (extra steps before the failing one).
+        up: Geometric,
+        /// Repairs at a step boundary while down.
+        down: Geometric,
+    },
 }
 
 /// A validated availability process (see [`AvailabilityProcess`]). Build it with
@@ -419,25 +423,23 @@ fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigError> {
             for (i, d) in durations.iter().enumerate() {
                 ms.push(check_duration(format!("{field}.durations[{i}]"), *d)?);
             }
-            let mut cum = Vec::with_capacity(probabilities.len());
             let mut total = 0.0;
             for (i, &p) in probabilities.iter().enumerate() {
                 total += check_non_negative(format!("{field}.probabilities[{i}]"), p)?;
-                cum.push(total);
             }
-            if (total - 1.0).abs() > EMPIRICAL_SUM_TOLERANCE {
-                return Err(out_of_range(
+            let sum_error = || {
+                out_of_range(
                     format!("{field}.probabilities"),
                     total,
                     "probabilities that sum to 1 (within 1e-9)",
-                ));
+                )
+            };
+            if (total - 1.0).abs() > EMPIRICAL_SUM_TOLERANCE {
+                return Err(sum_error());
             }
-            // Normalise, and make the last outcome with positive probability catch every draw.
-            let last = probabilities.iter().rposition(|&p| p > 0.0).unwrap_or(0);
-            for (i, c) in cum.iter_mut().enumerate() {
-                *c = if i >= last { f64::INFINITY } else { *c / total };
-            }
-            Law::Empirical(ms.into(), cum.into())
+            // Weights need not be normalised; each outcome's chance is its probability / total.
+            let index = WeightedIndex::new(probabilities).map_err(|_| sum_error())?;
+            Law::Empirical(ms.into(), index)
         }
     })
 }
@@ -448,22 +450,11 @@ fn exp_of_mean(field: String, d: Duration) -> Result<Exp<f64>, ConfigError> {
     Exp::new(1.0 / ms).map_err(|_| out_of_range(field, ms, "a duration > 0"))
 }
 
-/// A geometric number of steps ≥ 1 with success probability `p` (`u64::MAX` for `p = 0`).
+/// A sojourn of whole steps ≥ 1 ending at the first success of a per-step trial (`u64::MAX`,
+/// never, when the probability is 0: [`Geometric`] draws `u64::MAX` failures then).
 #[inline]
-fn geometric_steps(p: f64, rng: &mut Rng) -> u64 {
-    if p <= 0.0 {
-        return u64::MAX;
-    }
-    if p >= 1.0 {
-        return 1;
-    }
-    let u = 1.0 - uniform(rng); // (0, 1]
-    let extra = (u.ln() / (-p).ln_1p()).floor();
-    if extra >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        1 + extra as u64
-    }
+fn geometric_steps(law: &Geometric, rng: &mut Rng) -> u64 {
+    law.sample(rng).saturating_add(1)
 }
 
 impl ProcessModel {
@@ -501,7 +492,17 @@ impl ProcessModel {
                 } else {
                     0.0
                 };
-                Kind::PerStep { p_f, p_r, p_down }
+                let geometric = |name: &str, p: f64| {
+                    Geometric::new(p).map_err(|_| {
+                        out_of_range(format!("{field}.{name}"), p, "0 ≤ x ≤ 1")
+                    })
+                };
+                Kind::PerStep {
+                    p_f,
+                    p_down,
+                    up: geometric("failure_probability", p_f)?,
+                    down: geometric("repair_probability", p_r)?,
+                }
             }
             AvailabilityProcess::Renewal(r) => ProcessModel::renewal(field, r)?,
         };
@@ -577,8 +578,8 @@ impl ProcessModel {
                 }
             }
             Kind::Markov { up, .. } => from.saturating_add(whole_ms(up.sample(rng)).max(1)),
-            Kind::PerStep { p_f, .. } => {
-                from.saturating_add(geometric_steps(*p_f, rng).saturating_mul(clock.step_ms))
+            Kind::PerStep { up, .. } => {
+                from.saturating_add(geometric_steps(up, rng).saturating_mul(clock.step_ms))
             }
         }
     }
@@ -589,7 +590,7 @@ impl ProcessModel {
         match &self.kind {
             Kind::Renewal { law, .. } => law.sample(rng),
             Kind::Markov { down, .. } => whole_ms(down.sample(rng)).max(1),
-            Kind::PerStep { p_r, .. } => geometric_steps(*p_r, rng).saturating_mul(clock.step_ms),
+            Kind::PerStep { down, .. } => geometric_steps(down, rng).saturating_mul(clock.step_ms),
         }
     }
 
