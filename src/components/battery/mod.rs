@@ -1046,6 +1046,40 @@ mod tests {
     }
 
     #[test]
+    fn power_follows_the_time_average_and_energy_moves_at_boundaries() {
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), 6).unwrap();
+        let params = BatteryParams {
+            units: 4,
+            unit_failures: vec![never_fails()],
+            ..custom(1.0, 4.0, 1.0)
+        };
+        let f = Fleet::new(&params).unwrap();
+        let (dt, h) = (Hours::h(1.0), crate::units::MS_PER_HOUR);
+        let mut s = f.initial_state(1);
+        f.update_units(&mut s, 0, &time);
+        // Unit 1 is down from 1h 30m to 3h.
+        let u = s.units.as_deref_mut().unwrap();
+        f.unit_set.force_outage(&mut u.set, 1, h + h / 2, 3 * h);
+        // Step 1: down half the step: 3.5 units of power, all four units' energy pooled.
+        f.update_units(&mut s, 1, &time);
+        assert_eq!(f.mean_units_up(&s), 3.5);
+        assert_eq!(f.units_up(&s), 4);
+        assert!((f.max_discharge(&s, dt).value() - 3.5).abs() < E_TOL);
+        assert_eq!(f.locked_energy(&s), Energy::ZERO);
+        // Step 2: down at its start: its share is locked, three units of power.
+        f.update_units(&mut s, 2, &time);
+        assert_eq!((f.mean_units_up(&s), f.units_up(&s)), (3.0, 3));
+        assert!((f.locked_energy(&s).value() - 4.0).abs() < E_TOL);
+        assert!((f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL);
+        assert!((f.soc(&s).value() - 1.0).abs() < E_TOL);
+        // Step 3: repaired at its start: everything back.
+        f.update_units(&mut s, 3, &time);
+        assert_eq!((f.mean_units_up(&s), f.units_up(&s)), (4.0, 4));
+        assert_eq!(f.locked_energy(&s), Energy::ZERO);
+        assert!((s.energy.value() - 16.0).abs() < E_TOL);
+    }
+
+    #[test]
     fn random_unit_failures_keep_the_window_and_the_balance() {
         let steps = 20_000u64;
         let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
