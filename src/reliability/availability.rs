@@ -493,9 +493,8 @@ impl ProcessModel {
                     0.0
                 };
                 let geometric = |name: &str, p: f64| {
-                    Geometric::new(p).map_err(|_| {
-                        out_of_range(format!("{field}.{name}"), p, "0 ≤ x ≤ 1")
-                    })
+                    Geometric::new(p)
+                        .map_err(|_| out_of_range(format!("{field}.{name}"), p, "0 ≤ x ≤ 1"))
                 };
                 Kind::PerStep {
                     p_f,
