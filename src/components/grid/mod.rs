@@ -60,9 +60,10 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, ConfigError};
-use crate::reliability::availability::{check_duration, AvailabilityProcess, Clock, ProcessModel};
+use crate::error::{check_fraction, check_non_negative, out_of_range, ConfigError};
+use crate::reliability::availability::{AvailabilityProcess, Clock, ProcessModel};
 pub use crate::reliability::availability::{DurationLaw, RenewalProcess, HOURS_PER_YEAR};
+use crate::reliability::duration::check_duration;
 use crate::reliability::unit_set::{UnitSet, UnitSetState};
 use crate::rng;
 use crate::time::TimeGrid;
@@ -389,14 +390,6 @@ impl GridState {
             }
         }
         None
-    }
-}
-
-fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
-    ConfigError::OutOfRange {
-        field,
-        value,
-        allowed,
     }
 }
 
