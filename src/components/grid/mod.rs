@@ -985,6 +985,42 @@ mod tests {
     }
 
     #[test]
+    fn random_processes_combine_as_the_union_of_their_outages() {
+        // Two frequent fixed-length processes that often overlap: the feed is down for the
+        // union of their outages, not the sum.
+        let g = hourly(365 * 20);
+        let fixed = |m| DurationLaw::Fixed {
+            duration: Duration::from_minutes(m),
+        };
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.random_outages = Some(RandomOutages {
+            processes: vec![
+                RenewalProcess::new(300.0, fixed(50)),
+                RenewalProcess::new(200.0, fixed(90)),
+            ],
+            ..RandomOutages::default()
+        });
+        let m = GridModel::new(&p, &g).unwrap();
+        let horizon = g.horizon().as_millis();
+        let mut ev = outages(&m, 4, 0, horizon);
+        ev.extend(outages(&m, 4, 1, horizon));
+        ev.sort();
+        let (mut covered, mut union, mut sum) = (0u64, 0u64, 0u64);
+        for (s0, e0) in ev {
+            let (from, to) = (s0.max(covered), e0.min(horizon));
+            if to > from {
+                union += to - from;
+                covered = to;
+            }
+            sum += e0.min(horizon) - s0;
+        }
+        assert!(sum > union, "the processes overlap at these rates");
+        let union_h = union as f64 / MS_PER_HOUR as f64;
+        let series_down: f64 = all(&m, &g, 4).iter().map(|x| 1.0 - x).sum();
+        assert_close(series_down, union_h, DOWN_SUM_REL_TOL * union_h, "union");
+    }
+
+    #[test]
     fn fixed_law_gives_exact_durations() {
         let g = hourly(365 * 10);
         let fixed = Duration::from_minutes(150);
