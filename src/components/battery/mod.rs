@@ -992,15 +992,20 @@ mod tests {
             .force_outage(&mut u.set, j, start_h * h, end_h * h);
     }
 
-    #[test]
-    fn a_failed_unit_keeps_its_energy_and_the_fleet_scales() {
-        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), 10).unwrap();
+    /// Four lossless 1 MW / 4 MWh units that fail only when forced, on `steps` hourly steps.
+    fn four_units(steps: u64) -> (Fleet, TimeGrid) {
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
         let params = BatteryParams {
             units: 4,
             unit_failures: vec![never_fails()],
             ..custom(1.0, 4.0, 1.0)
         };
-        let f = Fleet::new(&params).unwrap();
+        (Fleet::new(&params).unwrap(), time)
+    }
+
+    #[test]
+    fn a_failed_unit_keeps_its_energy_and_the_fleet_scales() {
+        let (f, time) = four_units(10);
         assert!(f.has_unit_failures());
         let dt = Hours::h(1.0);
         let mut s = f.initial_state(1);
@@ -1047,13 +1052,7 @@ mod tests {
 
     #[test]
     fn power_follows_the_time_average_and_energy_moves_at_boundaries() {
-        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), 6).unwrap();
-        let params = BatteryParams {
-            units: 4,
-            unit_failures: vec![never_fails()],
-            ..custom(1.0, 4.0, 1.0)
-        };
-        let f = Fleet::new(&params).unwrap();
+        let (f, time) = four_units(6);
         let (dt, h) = (Hours::h(1.0), crate::units::MS_PER_HOUR);
         let mut s = f.initial_state(1);
         f.update_units(&mut s, 0, &time);
