@@ -29,6 +29,7 @@ use ridethrough::engine::policy::Policy;
 use ridethrough::io::rts::{read_load_csv, read_units_csv};
 use ridethrough::studies::adequacy::{adequacy_site, Copt, TwoStateUnit, UnitSampling};
 use ridethrough::studies::montecarlo::{self, McConfig};
+use ridethrough::units::{Energy, Fraction, Power};
 use ridethrough::ConfigError;
 use std::path::Path;
 use std::time::Instant;
@@ -140,11 +141,11 @@ fn main() -> Result<(), ConfigError> {
     // random numbers), against a perfectly reliable 100 MW unit (its upper bound).
     let battery = BatteryParams {
         units: 1,
-        power_mw: Some(100.0),
-        energy_mwh: Some(400.0),
-        round_trip_efficiency: Some(0.9),
-        aux_load_kw: Some(0.0),
-        reserve_soc: Some(0.0),
+        power_mw: Some(Power::mw(100.0)),
+        energy_mwh: Some(Energy::mwh(400.0)),
+        round_trip_efficiency: Some(Fraction::ratio(0.9)),
+        aux_load_mw: Some(Power::ZERO),
+        reserve_soc: Some(Fraction::ratio(0.0)),
         ..BatteryParams::none()
     };
     let with_battery = adequacy_site(&records, &load, UnitSampling::MarkovPerStep, &battery)?;

@@ -147,6 +147,19 @@ pub enum ConfigError {
     },
 }
 
+/// A [`ConfigError::OutOfRange`] naming `field`, the value and `allowed`.
+pub(crate) fn out_of_range(
+    field: impl Into<String>,
+    value: f64,
+    allowed: &'static str,
+) -> ConfigError {
+    ConfigError::OutOfRange {
+        field: field.into(),
+        value,
+        allowed,
+    }
+}
+
 /// Checks that `value` is finite and `lo ≤ value ≤ hi`.
 ///
 /// # Errors

@@ -16,7 +16,7 @@
 //!     scheduled_outages: vec![ScheduledOutage {
 //!         start: Duration::from_days(10),
 //!         duration: Duration::from_hours(6),
-//!         available_fraction: 0.0,
+//!         available_fraction: Fraction::ZERO,
 //!     }],
 //!     ..GridParams::new(Power::mw(20.0))
 //! };

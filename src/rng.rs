@@ -1,31 +1,42 @@
 //! Portable, explicitly seeded random streams.
 //!
 //! Every random draw in the crate comes from a [`Xoshiro256PlusPlus`] generator created by
-//! [`stream`] from a `u64` seed and a stream number. Streams are decorrelated by hashing
-//! `(seed, stream)` through SplitMix64, so component *j* of Monte Carlo sample *i* can have its own
-//! generator, `stream(sample_seed(seed, i), j)`, and results never depend on the order in which
-//! samples run or on the number of threads.
+//! [`stream`] from a `u64` seed and a stream number. The generator of stream `(seed, stream)` is
+//! seeded from a ChaCha8 stream ([`rand_chacha::ChaCha8Rng`], whose output is fixed by the
+//! algorithm) keyed by `seed` and positioned on ChaCha's stream number `stream`, so distinct
+//! `(seed, stream)` pairs never share key material and nothing is hand-mixed. Monte Carlo sample
+//! *i* of a study seeded with `seed` has its own seed, [`sample_seed`]`(seed, i)`, drawn the same
+//! way in a separate key domain; component *j* of that sample uses
+//! `stream(sample_seed(seed, i), j)`, so results never depend on the order in which samples run
+//! or on the number of threads.
 
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 pub use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The generator every component uses (named and portable: its output is fixed by its algorithm,
 /// not by the `rand` version).
 pub type Rng = Xoshiro256PlusPlus;
 
-/// One SplitMix64 step: a bijective 64-bit mix with good avalanche.
-#[inline]
-pub const fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// Key domains, so a component stream and a sample seed with equal numbers differ.
+const DOMAIN_STREAMS: u64 = 1;
+const DOMAIN_SAMPLES: u64 = 2;
+
+/// The ChaCha8 stream `stream` of the key `(seed, domain)`: the key's first 16 bytes are `seed`
+/// and `domain` in little-endian order, the rest zero.
+fn chacha(seed: u64, domain: u64, stream: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&domain.to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(stream);
+    rng
 }
 
 /// The seed of Monte Carlo sample `index` of a study seeded with `seed`.
 #[inline]
-pub const fn sample_seed(seed: u64, index: u64) -> u64 {
-    splitmix64(splitmix64(seed) ^ splitmix64(index.wrapping_add(0x5851_F42D_4C95_7F2D)))
+pub fn sample_seed(seed: u64, index: u64) -> u64 {
+    chacha(seed, DOMAIN_SAMPLES, index).next_u64()
 }
 
 /// Stream numbers used by the built-in components, so that adding one component does not shift
@@ -33,9 +44,9 @@ pub const fn sample_seed(seed: u64, index: u64) -> u64 {
 pub mod streams {
     /// The grid feed's random outage processes (process *j* uses `GRID + j`).
     pub const GRID: u64 = 0x1000;
-    /// Supply units of the grid feed (unit *j* uses `SUPPLY_UNITS + j`).
+    /// Supply units of the grid feed (unit *j*'s process *p* uses `SUPPLY_UNITS + 16·j + p`).
     pub const SUPPLY_UNITS: u64 = 0x2000;
-    /// Battery unit failures (unit *j* uses `BATTERY_UNITS + j`).
+    /// Battery unit failures (unit *j*'s process *p* uses `BATTERY_UNITS + 16·j + p`).
     pub const BATTERY_UNITS: u64 = 0x10_0000;
 }
 
@@ -50,19 +61,12 @@ pub mod streams {
 /// assert_ne!(a.next_u64(), c.next_u64());
 /// ```
 pub fn stream(seed: u64, stream: u64) -> Rng {
-    let mut s = splitmix64(seed ^ splitmix64(stream ^ 0xD1B5_4A32_D192_ED03));
-    let mut bytes = [0u8; 32];
-    for chunk in bytes.chunks_exact_mut(8) {
-        s = splitmix64(s);
-        chunk.copy_from_slice(&s.to_le_bytes());
-    }
-    Rng::from_seed(bytes)
+    Rng::from_rng(&mut chacha(seed, DOMAIN_STREAMS, stream))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::RngCore;
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
@@ -76,12 +80,20 @@ mod tests {
         }
         assert_ne!(sample_seed(1, 0), sample_seed(1, 1));
         assert_ne!(sample_seed(1, 0), sample_seed(2, 0));
+        // The key domains keep a sample seed apart from the component stream of equal numbers.
+        assert_ne!(sample_seed(3, 5), chacha(3, DOMAIN_STREAMS, 5).next_u64());
     }
 
-    /// The generator's output is part of the crate's reproducibility promise: pin it.
+    /// The streams are part of the crate's reproducibility promise: pin them, so a change of
+    /// algorithm (or of a dependency's) cannot pass unnoticed.
     #[test]
-    fn splitmix_reference_value() {
-        // SplitMix64 reference: the first output for state 0 is 0xE220A8397B1DCDAF.
-        assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
+    fn reference_values() {
+        assert_eq!(sample_seed(0, 0), SAMPLE_SEED_0_0);
+        assert_eq!(stream(0, 0).next_u64(), STREAM_0_0);
     }
+
+    /// `sample_seed(0, 0)`.
+    const SAMPLE_SEED_0_0: u64 = 13_401_477_096_143_823_361;
+    /// The first output of `stream(0, 0)`.
+    const STREAM_0_0: u64 = 11_870_477_061_938_529_171;
 }

@@ -13,11 +13,12 @@
 //! * [`AvailabilityProcess::MarkovPerStep`]: the discrete chain of NREL PRAS, with per-step
 //!   failure and repair probabilities; sojourns are sampled as geometric numbers of steps, so the
 //!   cost does not grow with the number of steps;
-//! * [`AvailabilityProcess::Renewal`]: failures at a yearly rate while up, outage lengths from a
-//!   [`DurationLaw`], with optional month-by-month rate multipliers (storm seasons).
+//! * [`AvailabilityProcess::Renewal`] ([`RenewalProcess`]): failures at a yearly rate while up,
+//!   outage lengths from a [`DurationLaw`], with optional month-by-month rate multipliers (storm
+//!   seasons). The grid feed's random outages are renewal processes too.
 //!
-//! A unit with several processes is down whenever **any** of them is down (for example routine
-//! outages plus rare major events).
+//! Units with processes are [`crate::reliability::unit_set`]'s business: a unit is down whenever
+//! **any** of its processes is down (for example routine outages plus rare major events).
 //!
 //! ```
 //! use ridethrough::reliability::availability::AvailabilityProcess;
@@ -33,25 +34,23 @@
 //! duration = { law = "weibull", shape = 1.5, scale = "8h" }
 //! monthly_multipliers = [0, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0]
 //! "#).unwrap();
-//! assert!(matches!(q, AvailabilityProcess::Renewal { .. }));
+//! assert!(matches!(q, AvailabilityProcess::Renewal(_)));
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, check_positive, ConfigError};
+use crate::error::{check_fraction, check_non_negative, out_of_range, ConfigError};
+use crate::reliability::duration::{build_law, check_duration, whole_ms, Law};
+pub use crate::reliability::duration::{DurationLaw, EMPIRICAL_SUM_TOLERANCE};
 use crate::rng::Rng;
 use crate::units::{Duration, MS_PER_HOUR};
 use jiff::civil::DateTime;
-use rand_distr::{Distribution, Exp, LogNormal, Weibull};
+use rand_distr::{Distribution, Exp, Geometric};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// Hours in the year used for yearly rates (8760 h = 365 days).
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 
 /// Milliseconds in [`HOURS_PER_YEAR`].
 const MS_PER_YEAR: f64 = HOURS_PER_YEAR * MS_PER_HOUR as f64;
-
-/// Tolerance on the sum of an empirical law's probabilities.
-pub const EMPIRICAL_SUM_TOLERANCE: f64 = 1e-9;
 
 /// The most processes one unit may have (unit `j`'s process `p` uses random stream
 /// `base + 16·j + p`).
@@ -92,119 +91,55 @@ pub enum AvailabilityProcess {
         /// Probability that a down unit is repaired at a step boundary, in `[0, 1]`.
         repair_probability: f64,
     },
-    /// Alternating renewal process that starts up: failures at `events_per_year` (per 8760 h)
-    /// while up, each followed by an outage whose length follows `duration`. The failure clock
-    /// stops while the unit is down.
-    Renewal {
-        /// Failure rate while up, per 8760 h (finite, ≥ 0; 0 disables the process).
-        events_per_year: f64,
-        /// The law of outage lengths.
-        duration: DurationLaw,
-        /// Twelve multipliers (≥ 0) of the failure rate in January … December of the time
-        /// grid's calendar (its start, or 2025-01-01 when none is given). Sampled by thinning:
-        /// candidate failures at `events_per_year × max(multipliers)` are kept with probability
-        /// `multiplier(month) / max(multipliers)`.
-        #[serde(default)]
-        monthly_multipliers: Option<Vec<f64>>,
-    },
+    /// Alternating renewal process that starts up (see [`RenewalProcess`]).
+    Renewal(RenewalProcess),
 }
 
-/// The law of outage durations, tagged by `law`:
-/// `{ law = "fixed", duration = "2h" }`, `{ law = "exponential", mean = "30m" }`,
-/// `{ law = "log_normal", median = "1.2h", sigma_ln = 1.0 }` (also spelt `lognormal`),
-/// `{ law = "weibull", shape = 1.5, scale = "4h" }`,
-/// `{ law = "empirical", durations = ["1h", "8h"], probabilities = [0.9, 0.1] }`.
-/// Sampled lengths are rounded to whole milliseconds, at least 1 ms.
+/// An alternating renewal process that starts up: failures at `events_per_year` (per 8760 h)
+/// while up, each followed by an outage whose length follows `duration`. The failure clock stops
+/// while the unit is down, so the long-run event rate is `λ / (1 + λ·E[D])` per year
+/// ([`RenewalProcess::mean_events_per_year`]).
+///
+/// This is also the grid feed's random outage process (`[[grid.random_outages.processes]]`),
+/// where the rate is traditionally spelt `failures_per_year`: both spellings are accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "law", rename_all = "snake_case", deny_unknown_fields)]
-pub enum DurationLaw {
-    /// Every outage lasts exactly `duration` (> 0).
-    Fixed {
-        /// The outage length.
-        duration: Duration,
-    },
-    /// Exponentially distributed outage lengths with mean `mean` (> 0).
-    Exponential {
-        /// The mean outage length.
-        mean: Duration,
-    },
-    /// Log-normal outage lengths: `ln D ~ Normal(ln median, sigma_ln²)`; the mean is
-    /// `median·exp(sigma_ln²/2)`.
-    #[serde(alias = "lognormal")]
-    LogNormal {
-        /// The median outage length (> 0).
-        median: Duration,
-        /// The standard deviation of `ln D` (finite, > 0).
-        sigma_ln: f64,
-    },
-    /// Weibull outage lengths, `P(D > d) = exp(−(d/scale)^shape)`; the mean is
-    /// `scale·Γ(1 + 1/shape)`.
-    Weibull {
-        /// The shape `k` (finite, > 0; 1 is exponential).
-        shape: f64,
-        /// The scale `λ` (> 0).
-        scale: Duration,
-    },
-    /// A discrete law: `durations[i]` with probability `probabilities[i]`.
-    Empirical {
-        /// The possible outage lengths (each > 0; at least one).
-        durations: Vec<Duration>,
-        /// Their probabilities (each ≥ 0, as many as `durations`, summing to 1 within
-        /// [`EMPIRICAL_SUM_TOLERANCE`]).
-        probabilities: Vec<f64>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct RenewalProcess {
+    /// Failure rate while up, per 8760 h (finite, ≥ 0; 0 disables the process). Also read
+    /// from `failures_per_year`.
+    #[serde(alias = "failures_per_year")]
+    pub events_per_year: f64,
+    /// The law of outage lengths.
+    pub duration: DurationLaw,
+    /// Twelve multipliers (≥ 0) of the failure rate in January … December of the time grid's
+    /// calendar (its start, or 2025-01-01 when none is given). Sampled by thinning: candidate
+    /// failures at `events_per_year × max(multipliers)` are kept with probability
+    /// `multiplier(month) / max(multipliers)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_multipliers: Option<Vec<f64>>,
 }
 
-impl DurationLaw {
-    /// The mean outage length in hours.
-    pub fn mean_hours(&self) -> f64 {
-        match self {
-            DurationLaw::Fixed { duration } => duration.hours().value(),
-            DurationLaw::Exponential { mean } => mean.hours().value(),
-            DurationLaw::LogNormal { median, sigma_ln } => {
-                median.hours().value() * (sigma_ln * sigma_ln / 2.0).exp()
-            }
-            DurationLaw::Weibull { shape, scale } => {
-                scale.hours().value() * gamma(1.0 + 1.0 / shape)
-            }
-            DurationLaw::Empirical {
-                durations,
-                probabilities,
-            } => durations
-                .iter()
-                .zip(probabilities)
-                .map(|(d, p)| d.hours().value() * p)
-                .sum(),
+impl RenewalProcess {
+    /// A process with rate `events_per_year`, lengths from `duration`, and no seasonality.
+    pub fn new(events_per_year: f64, duration: DurationLaw) -> RenewalProcess {
+        RenewalProcess {
+            events_per_year,
+            duration,
+            monthly_multipliers: None,
         }
     }
-}
 
-/// The gamma function Γ(x) for `x > 0` (and by reflection for non-integer `x < 0.5`), by the
-/// Lanczos approximation with `g = 7` and nine coefficients (relative error ≈ 1e-15 for the
-/// arguments used here, `1 < x ≤ 2` and beyond).
-pub fn gamma(x: f64) -> f64 {
-    const G: f64 = 7.0;
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x))
-    } else {
-        let z = x - 1.0;
-        let mut sum = C[0];
-        for (i, c) in C.iter().enumerate().skip(1) {
-            sum += c / (z + i as f64);
-        }
-        let t = z + G + 0.5;
-        (2.0 * std::f64::consts::PI).sqrt() * t.powf(z + 0.5) * (-t).exp() * sum
+    /// The long-run number of outages starting per year, `λ / (1 + λ·E[D])` with `E[D]` in
+    /// years (ignoring monthly multipliers).
+    pub fn mean_events_per_year(&self) -> f64 {
+        let lambda = self.events_per_year;
+        lambda / (1.0 + lambda * self.duration.mean_hours() / HOURS_PER_YEAR)
+    }
+
+    /// The long-run down-time per year (hours), `E[D]·λ / (1 + λ·E[D])` (ignoring monthly
+    /// multipliers).
+    pub fn mean_down_per_year(&self) -> crate::units::Hours {
+        crate::units::Hours::h(self.duration.mean_hours() * self.mean_events_per_year())
     }
 }
 
@@ -215,9 +150,9 @@ pub fn gamma(x: f64) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Clock {
     /// The time step, ms.
-    pub step_ms: u64,
+    pub(crate) step_ms: u64,
     /// The calendar date and time of `t = 0`.
-    pub start: DateTime,
+    pub(crate) start: DateTime,
 }
 
 impl Clock {
@@ -240,46 +175,10 @@ impl Clock {
     }
 }
 
-/// A sampler of outage lengths in milliseconds.
-#[derive(Debug, Clone, PartialEq)]
-enum Law {
-    Fixed(u64),
-    Exponential(Exp<f64>),
-    LogNormal(LogNormal<f64>),
-    Weibull(Weibull<f64>),
-    /// Durations (ms) and cumulative probabilities (the last positive one set to +∞).
-    Empirical(Arc<[u64]>, Arc<[f64]>),
-}
-
-/// A real number of milliseconds rounded to a whole number (saturating at `u64::MAX`).
-#[inline]
-fn whole_ms(x: f64) -> u64 {
-    // `as` saturates: +∞ → u64::MAX, NaN → 0.
-    x.round() as u64
-}
-
 /// A uniform number in `[0, 1)`.
 #[inline]
 fn uniform(rng: &mut Rng) -> f64 {
     rand::Rng::random::<f64>(rng)
-}
-
-impl Law {
-    #[inline]
-    fn sample(&self, rng: &mut Rng) -> u64 {
-        let ms = match self {
-            Law::Fixed(ms) => return *ms,
-            Law::Exponential(exp) => whole_ms(exp.sample(rng)),
-            Law::LogNormal(ln) => whole_ms(ln.sample(rng)),
-            Law::Weibull(w) => whole_ms(w.sample(rng)),
-            Law::Empirical(d, cum) => {
-                let u = uniform(rng);
-                let i = cum.partition_point(|&c| c <= u).min(d.len() - 1);
-                return d[i];
-            }
-        };
-        ms.max(1)
-    }
 }
 
 /// How a validated process draws its sojourns.
@@ -299,7 +198,14 @@ enum Kind {
         p_down: f64,
     },
     /// Discrete per-step chain (sojourns in whole steps).
-    PerStep { p_f: f64, p_r: f64, p_down: f64 },
+    PerStep {
+        p_f: f64,
+        p_down: f64,
+        /// Failures at a step boundary while up (extra steps before the failing one).
+        up: Geometric,
+        /// Repairs at a step boundary while down.
+        down: Geometric,
+    },
 }
 
 /// A validated availability process (see [`AvailabilityProcess`]). Build it with
@@ -341,122 +247,6 @@ impl ProcessState {
     pub fn outage(&self) -> (u64, u64) {
         (self.start_ms, self.end_ms)
     }
-
-    /// Moves past every outage that ends at or before `t` (leaves `end > t`).
-    #[inline]
-    fn skip_to(&mut self, model: &ProcessModel, clock: &Clock, t: u64) {
-        while self.end_ms <= t && self.end_ms != u64::MAX {
-            model.advance(self, clock);
-        }
-    }
-
-    /// Whether the process is down at instant `t` (requires `end > t`).
-    #[inline]
-    fn down_at(&self, t: u64) -> bool {
-        self.start_ms <= t
-    }
-
-    /// The next time after `t` at which the process changes state (requires `end > t`).
-    #[inline]
-    fn next_change(&self, t: u64) -> u64 {
-        if self.start_ms <= t {
-            self.end_ms
-        } else {
-            self.start_ms
-        }
-    }
-}
-
-fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
-    ConfigError::OutOfRange {
-        field,
-        value,
-        allowed,
-    }
-}
-
-/// A positive duration in ms.
-pub(crate) fn check_duration(field: String, d: Duration) -> Result<u64, ConfigError> {
-    if d.is_zero() {
-        Err(out_of_range(field, 0.0, "a duration > 0"))
-    } else {
-        Ok(d.as_millis())
-    }
-}
-
-fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigError> {
-    Ok(match law {
-        DurationLaw::Fixed { duration } => {
-            Law::Fixed(check_duration(format!("{field}.duration"), *duration)?)
-        }
-        DurationLaw::Exponential { mean } => {
-            let ms = check_duration(format!("{field}.mean"), *mean)? as f64;
-            Law::Exponential(
-                Exp::new(1.0 / ms)
-                    .map_err(|_| out_of_range(format!("{field}.mean"), ms, "a duration > 0"))?,
-            )
-        }
-        DurationLaw::LogNormal { median, sigma_ln } => {
-            let ms = check_duration(format!("{field}.median"), *median)? as f64;
-            check_positive(format!("{field}.sigma_ln"), *sigma_ln)?;
-            Law::LogNormal(LogNormal::new(ms.ln(), *sigma_ln).map_err(|_| {
-                out_of_range(
-                    format!("{field}.sigma_ln"),
-                    *sigma_ln,
-                    "a finite number > 0",
-                )
-            })?)
-        }
-        DurationLaw::Weibull { shape, scale } => {
-            let k = check_positive(format!("{field}.shape"), *shape)?;
-            let ms = check_duration(format!("{field}.scale"), *scale)? as f64;
-            Law::Weibull(
-                Weibull::new(ms, k).map_err(|_| {
-                    out_of_range(format!("{field}.shape"), k, "a finite number > 0")
-                })?,
-            )
-        }
-        DurationLaw::Empirical {
-            durations,
-            probabilities,
-        } => {
-            if durations.is_empty() {
-                return Err(ConfigError::Missing {
-                    field: format!("{field}.durations"),
-                    why: "an empirical law needs at least one duration",
-                });
-            }
-            if durations.len() != probabilities.len() {
-                return Err(ConfigError::Inconsistent {
-                    field: format!("{field}.probabilities"),
-                    why: "an empirical law needs one probability per duration",
-                });
-            }
-            let mut ms = Vec::with_capacity(durations.len());
-            for (i, d) in durations.iter().enumerate() {
-                ms.push(check_duration(format!("{field}.durations[{i}]"), *d)?);
-            }
-            let mut cum = Vec::with_capacity(probabilities.len());
-            let mut total = 0.0;
-            for (i, &p) in probabilities.iter().enumerate() {
-                total += check_non_negative(format!("{field}.probabilities[{i}]"), p)?;
-                cum.push(total);
-            }
-            if (total - 1.0).abs() > EMPIRICAL_SUM_TOLERANCE {
-                return Err(out_of_range(
-                    format!("{field}.probabilities"),
-                    total,
-                    "probabilities that sum to 1 (within 1e-9)",
-                ));
-            }
-            // Normalise, and make the last outcome with positive probability catch every draw.
-            let last = probabilities.iter().rposition(|&p| p > 0.0).unwrap_or(0);
-            for (i, c) in cum.iter_mut().enumerate() {
-                *c = if i >= last { f64::INFINITY } else { *c / total };
-            }
-            Law::Empirical(ms.into(), cum.into())
-        }
-    })
 }
 
 /// An exponential law of mean `ms` milliseconds.
@@ -465,22 +255,11 @@ fn exp_of_mean(field: String, d: Duration) -> Result<Exp<f64>, ConfigError> {
     Exp::new(1.0 / ms).map_err(|_| out_of_range(field, ms, "a duration > 0"))
 }
 
-/// A geometric number of steps ≥ 1 with success probability `p` (`u64::MAX` for `p = 0`).
+/// A sojourn of whole steps ≥ 1 ending at the first success of a per-step trial (`u64::MAX`,
+/// never, when the probability is 0: [`Geometric`] draws `u64::MAX` failures then).
 #[inline]
-fn geometric_steps(p: f64, rng: &mut Rng) -> u64 {
-    if p <= 0.0 {
-        return u64::MAX;
-    }
-    if p >= 1.0 {
-        return 1;
-    }
-    let u = 1.0 - uniform(rng); // (0, 1]
-    let extra = (u.ln() / (-p).ln_1p()).floor();
-    if extra >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        1 + extra as u64
-    }
+fn geometric_steps(law: &Geometric, rng: &mut Rng) -> u64 {
+    law.sample(rng).saturating_add(1)
 }
 
 impl ProcessModel {
@@ -518,85 +297,60 @@ impl ProcessModel {
                 } else {
                     0.0
                 };
-                Kind::PerStep { p_f, p_r, p_down }
-            }
-            AvailabilityProcess::Renewal {
-                events_per_year,
-                duration,
-                monthly_multipliers,
-            } => {
-                let months = match monthly_multipliers {
-                    None => None,
-                    Some(m) => {
-                        let f = format!("{field}.monthly_multipliers");
-                        if m.len() != 12 {
-                            return Err(out_of_range(
-                                f,
-                                m.len() as f64,
-                                "exactly 12 values (January … December)",
-                            ));
-                        }
-                        for (i, &x) in m.iter().enumerate() {
-                            check_non_negative(format!("{f}[{i}]"), x)?;
-                        }
-                        Some(m.clone())
-                    }
+                let geometric = |name: &str, p: f64| {
+                    Geometric::new(p)
+                        .map_err(|_| out_of_range(format!("{field}.{name}"), p, "0 ≤ x ≤ 1"))
                 };
-                return ProcessModel::renewal(field, *events_per_year, duration, months.as_deref());
+                Kind::PerStep {
+                    p_f,
+                    p_down,
+                    up: geometric("failure_probability", p_f)?,
+                    down: geometric("repair_probability", p_r)?,
+                }
             }
+            AvailabilityProcess::Renewal(r) => ProcessModel::renewal(field, r)?,
         };
         Ok(ProcessModel { kind })
     }
 
-    /// A renewal process (starts up) with rate `events_per_year`, lengths from `law`, and
-    /// optional (already range-checked) monthly multipliers. Errors name `{field}.events_per_year`
-    /// and `{field}.duration…`.
-    pub(crate) fn renewal_with_rate_field(
-        field: &str,
-        rate_field: &str,
-        events_per_year: f64,
-        law: &DurationLaw,
-        months: Option<&[f64]>,
-    ) -> Result<ProcessModel, ConfigError> {
-        let rate = check_non_negative(format!("{field}.{rate_field}"), events_per_year)?;
-        let law = build_law(&format!("{field}.duration"), law)?;
-        let (peak, months) = match months {
+    /// A renewal process (starts up). Errors name `{field}.events_per_year`,
+    /// `{field}.duration…` and `{field}.monthly_multipliers…`.
+    fn renewal(field: &str, r: &RenewalProcess) -> Result<Kind, ConfigError> {
+        let rate_field = format!("{field}.events_per_year");
+        let rate = check_non_negative(rate_field.clone(), r.events_per_year)?;
+        let law = build_law(&format!("{field}.duration"), &r.duration)?;
+        let (peak, months) = match &r.monthly_multipliers {
+            None => (1.0, None),
             Some(m) => {
+                let f = format!("{field}.monthly_multipliers");
+                if m.len() != 12 {
+                    return Err(out_of_range(
+                        f,
+                        m.len() as f64,
+                        "exactly 12 values (January … December)",
+                    ));
+                }
+                for (i, &x) in m.iter().enumerate() {
+                    check_non_negative(format!("{f}[{i}]"), x)?;
+                }
                 let peak = m.iter().copied().fold(0.0, f64::max);
                 let mut ratio = [0.0; 12];
-                for (r, &x) in ratio.iter_mut().zip(m) {
-                    *r = if peak > 0.0 { x / peak } else { 0.0 };
+                for (q, &x) in ratio.iter_mut().zip(m) {
+                    *q = if peak > 0.0 { x / peak } else { 0.0 };
                 }
                 (peak, Some(ratio))
             }
-            None => (1.0, None),
         };
         let candidate_rate = rate * peak;
         let up = if candidate_rate > 0.0 {
-            Some(Exp::new(candidate_rate / MS_PER_YEAR).map_err(|_| {
-                out_of_range(format!("{field}.{rate_field}"), rate, "a finite number ≥ 0")
-            })?)
+            Some(
+                Exp::new(candidate_rate / MS_PER_YEAR)
+                    .map_err(|_| out_of_range(rate_field, rate, "a finite number ≥ 0"))?,
+            )
         } else {
             None
         };
-        Ok(ProcessModel {
-            kind: Kind::Renewal { up, law, months },
-        })
-    }
-
-    fn renewal(
-        field: &str,
-        events_per_year: f64,
-        law: &DurationLaw,
-        months: Option<&[f64]>,
-    ) -> Result<ProcessModel, ConfigError> {
-        ProcessModel::renewal_with_rate_field(
-            field,
-            "events_per_year",
-            events_per_year,
-            law,
-            months,
-        )
+        Ok(Kind::Renewal { up, law, months })
     }
 
     /// Whether the process can ever be down.
@@ -628,8 +382,8 @@ impl ProcessModel {
                 }
             }
             Kind::Markov { up, .. } => from.saturating_add(whole_ms(up.sample(rng)).max(1)),
-            Kind::PerStep { p_f, .. } => {
-                from.saturating_add(geometric_steps(*p_f, rng).saturating_mul(clock.step_ms))
+            Kind::PerStep { up, .. } => {
+                from.saturating_add(geometric_steps(up, rng).saturating_mul(clock.step_ms))
             }
         }
     }
@@ -640,7 +394,7 @@ impl ProcessModel {
         match &self.kind {
             Kind::Renewal { law, .. } => law.sample(rng),
             Kind::Markov { down, .. } => whole_ms(down.sample(rng)).max(1),
-            Kind::PerStep { p_r, .. } => geometric_steps(*p_r, rng).saturating_mul(clock.step_ms),
+            Kind::PerStep { down, .. } => geometric_steps(down, rng).saturating_mul(clock.step_ms),
         }
     }
 
@@ -714,100 +468,6 @@ impl ProcessModel {
     }
 }
 
-/// Validates a unit's process list; errors name `{field}.processes[i]…`.
-pub(crate) fn build_processes(
-    field: &str,
-    processes: &[AvailabilityProcess],
-) -> Result<Vec<ProcessModel>, ConfigError> {
-    if processes.len() > MAX_PROCESSES_PER_UNIT {
-        return Err(out_of_range(
-            field.to_string(),
-            processes.len() as f64,
-            "at most 16 processes per unit",
-        ));
-    }
-    processes
-        .iter()
-        .enumerate()
-        .map(|(i, p)| ProcessModel::new(&format!("{field}[{i}]"), p))
-        .collect()
-}
-
-/// One unit's step over `[t0, t1)` given all its processes (down when any is down): returns the
-/// up-time in ms, whether the unit is down at `t1`, and the next time after `t1` at which any of
-/// its processes changes state. Every process is left with its current outage ending after `t1`.
-pub(crate) fn unit_step(
-    models: &[ProcessModel],
-    states: &mut [ProcessState],
-    clock: &Clock,
-    t0: u64,
-    t1: u64,
-) -> (u64, bool, u64) {
-    let step = t1 - t0;
-    let down = if models.len() == 1 {
-        models[0].down_in(&mut states[0], clock, t0, t1)
-    } else {
-        // Sweep the outages of all processes in order of start, measuring their union.
-        let mut covered = t0;
-        let mut down = 0;
-        let mut parked = 0u32;
-        loop {
-            let mut best: Option<usize> = None;
-            for (i, s) in states.iter().enumerate() {
-                if parked & (1 << i) == 0
-                    && s.start_ms < t1
-                    && best.map_or(true, |b| s.start_ms < states[b].start_ms)
-                {
-                    best = Some(i);
-                }
-            }
-            let Some(i) = best else { break };
-            let s = &mut states[i];
-            let from = s.start_ms.max(covered);
-            let to = s.end_ms.min(t1);
-            if to > from {
-                down += to - from;
-                covered = to;
-            }
-            if s.end_ms > t1 {
-                parked |= 1 << i;
-            } else {
-                models[i].advance(s, clock);
-            }
-        }
-        down
-    };
-    let (is_down, next) = unit_status(states, t1);
-    (step - down.min(step), is_down, next)
-}
-
-/// Whether a unit is down at `t` and when it next may change (its processes must all have their
-/// current outage ending after `t`).
-#[inline]
-pub(crate) fn unit_status(states: &[ProcessState], t: u64) -> (bool, u64) {
-    let mut down = false;
-    let mut next = u64::MAX;
-    for s in states {
-        down |= s.down_at(t);
-        next = next.min(s.next_change(t));
-    }
-    (down, next)
-}
-
-/// Moves every process of a unit to instant `t` and returns whether the unit is down at `t` and
-/// when it next may change.
-pub(crate) fn unit_at(
-    models: &[ProcessModel],
-    states: &mut [ProcessState],
-    clock: &Clock,
-    t: u64,
-) -> (bool, u64) {
-    for (m, s) in models.iter().zip(states.iter_mut()) {
-        s.skip_to(m, clock, t);
-    }
-    unit_status(states, t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -816,8 +476,6 @@ mod tests {
 
     /// Statistical checks pass within this many standard errors.
     const N_SE: f64 = 4.0;
-    /// Relative tolerance of the gamma function.
-    const GAMMA_REL_TOL: f64 = 1e-13;
 
     fn hourly_clock() -> Clock {
         Clock::of(&TimeGrid::with_steps(Duration::from_hours(1), 1).unwrap())
@@ -857,23 +515,6 @@ mod tests {
             m.advance(&mut s, clock);
         }
         (ups, downs, down_total)
-    }
-
-    #[test]
-    fn gamma_matches_known_values() {
-        for (x, want) in [
-            (1.0, 1.0),
-            (2.0, 1.0),
-            (5.0, 24.0),
-            (0.5, std::f64::consts::PI.sqrt()),
-            (1.5, std::f64::consts::PI.sqrt() / 2.0),
-        ] {
-            assert!(
-                (gamma(x) - want).abs() <= GAMMA_REL_TOL * want,
-                "Γ({x}) = {}",
-                gamma(x)
-            );
-        }
     }
 
     #[test]
@@ -960,11 +601,7 @@ mod tests {
                 probabilities: vec![0.7, 0.25, 0.05],
             },
         ] {
-            let p = AvailabilityProcess::Renewal {
-                events_per_year: 50.0,
-                duration: law.clone(),
-                monthly_multipliers: None,
-            };
+            let p = AvailabilityProcess::Renewal(RenewalProcess::new(50.0, law.clone()));
             let m = ProcessModel::new("p", &p).unwrap();
             let (_, downs, _) = history(&m, 5, &clock, 2_000 * 8760 * MS_PER_HOUR);
             let (md, sd) = mean_se(&downs);
@@ -986,13 +623,13 @@ mod tests {
         let clock = hourly_clock();
         let mut mult = vec![0.0; 12];
         mult[6] = 12.0;
-        let p = AvailabilityProcess::Renewal {
+        let p = AvailabilityProcess::Renewal(RenewalProcess {
             events_per_year: 5.0,
             duration: DurationLaw::Fixed {
                 duration: Duration::from_hours(1),
             },
             monthly_multipliers: Some(mult),
-        };
+        });
         let m = ProcessModel::new("p", &p).unwrap();
         let mut s = m.initial(rng::stream(9, 0), &clock);
         let until = 40 * 8760 * MS_PER_HOUR;
@@ -1032,10 +669,12 @@ mod tests {
             }),
             "x.failure_probability"
         );
-        let renewal = |law, mult| AvailabilityProcess::Renewal {
-            events_per_year: 1.0,
-            duration: law,
-            monthly_multipliers: mult,
+        let renewal = |law, mult| {
+            AvailabilityProcess::Renewal(RenewalProcess {
+                events_per_year: 1.0,
+                duration: law,
+                monthly_multipliers: mult,
+            })
         };
         let fixed = DurationLaw::Fixed { duration: h };
         assert_eq!(
@@ -1090,6 +729,14 @@ mod tests {
         )
         .unwrap();
         assert!((e.mean_hours() - 1.7).abs() < 1e-12);
+        // The grid's spelling of the rate is accepted too.
+        let r: AvailabilityProcess = toml::from_str(
+            "model = \"renewal\"\nfailures_per_year = 2.0\nduration = { law = \"fixed\", duration = \"1h\" }",
+        )
+        .unwrap();
+        assert!(
+            matches!(r, AvailabilityProcess::Renewal(RenewalProcess { events_per_year, .. }) if events_per_year == 2.0)
+        );
         for bad in [
             "model = \"markov\"\nmttf = \"1h\"\nmttr = \"1h\"\nmtbf = \"1h\"",
             "model = \"markov_per_step\"\nfailure_probability = 0.1\nrepair_probability = 0.1\nx = 1",

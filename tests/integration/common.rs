@@ -14,12 +14,12 @@ pub const ENERGY_TOL_MWH: f64 = 1e-6;
 pub fn simple_battery(power: f64, energy: f64, eta_d: f64) -> BatteryParams {
     BatteryParams {
         units: 1,
-        power_mw: Some(power),
-        energy_mwh: Some(energy),
-        charge_efficiency: Some(1.0),
-        discharge_efficiency: Some(eta_d),
-        aux_load_kw: Some(0.0),
-        self_discharge_per_day: Some(0.0),
+        power_mw: Some(Power::mw(power)),
+        energy_mwh: Some(Energy::mwh(energy)),
+        charge_efficiency: Some(Fraction::ratio(1.0)),
+        discharge_efficiency: Some(Fraction::ratio(eta_d)),
+        aux_load_mw: Some(Power::ZERO),
+        self_discharge_per_day: Some(Fraction::ratio(0.0)),
         ..BatteryParams::none()
     }
 }
@@ -37,6 +37,6 @@ pub fn outage(start: Duration, duration: Duration) -> ScheduledOutage {
     ScheduledOutage {
         start,
         duration,
-        available_fraction: 0.0,
+        available_fraction: Fraction::ZERO,
     }
 }

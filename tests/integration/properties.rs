@@ -145,15 +145,15 @@ fn build(c: &Case) -> (Site, Policy) {
     let grid: GridParams = toml::from_str(&grid_toml).unwrap();
     let battery = BatteryParams {
         units: c.units,
-        power_mw: Some(c.power_mw),
-        energy_mwh: Some(c.energy_mwh),
-        round_trip_efficiency: Some(c.rte),
-        soc_min: Some(c.soc_lo),
-        soc_max: Some(c.soc_hi),
-        initial_soc: Some(c.initial),
-        reserve_soc: Some(c.reserve),
-        self_discharge_per_day: Some(c.self_discharge),
-        aux_load_kw: Some(c.aux_kw),
+        power_mw: Some(Power::mw(c.power_mw)),
+        energy_mwh: Some(Energy::mwh(c.energy_mwh)),
+        round_trip_efficiency: Some(Fraction::ratio(c.rte)),
+        soc_min: Some(Fraction::ratio(c.soc_lo)),
+        soc_max: Some(Fraction::ratio(c.soc_hi)),
+        initial_soc: Some(Fraction::ratio(c.initial)),
+        reserve_soc: Some(Fraction::ratio(c.reserve)),
+        self_discharge_per_day: Some(Fraction::ratio(c.self_discharge)),
+        aux_load_mw: Some(Power::kw(c.aux_kw)),
         // In half the cases units fail and return every few steps.
         unit_failures: if c.failures {
             vec![AvailabilityProcess::Markov {

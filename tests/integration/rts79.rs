@@ -182,13 +182,14 @@ mod monte_carlo {
     }
 
     fn firm_battery(power_mw: f64, energy_mwh: f64) -> BatteryParams {
+        use ridethrough::units::{Energy, Fraction, Power};
         BatteryParams {
             units: 1,
-            power_mw: Some(power_mw),
-            energy_mwh: Some(energy_mwh),
-            round_trip_efficiency: Some(1.0),
-            aux_load_kw: Some(0.0),
-            reserve_soc: Some(0.0),
+            power_mw: Some(Power::mw(power_mw)),
+            energy_mwh: Some(Energy::mwh(energy_mwh)),
+            round_trip_efficiency: Some(Fraction::ratio(1.0)),
+            aux_load_mw: Some(Power::ZERO),
+            reserve_soc: Some(Fraction::ratio(0.0)),
             ..BatteryParams::none()
         }
     }

@@ -15,29 +15,31 @@
 //! facility load. Every loss is counted: see [`StepLosses`].
 //!
 //! # Unit failures
-//! `unit_failures` lists [`AvailabilityProcess`]es applied to **each** unit independently (a unit
-//! is down when any of them is down); unit `j`'s process `p` draws from
-//! `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)`. Availability changes at step
-//! boundaries: the state of a unit during step `k` is its state at the start of step `k`
-//! (outages that begin and end between two step starts are not seen), applied by
-//! [`Fleet::update_units`] before self-discharge. The units are identical and dispatched
-//! equally, so the energy of the units that are up is pooled ([`BatteryState::energy`]); a
-//! failing unit takes its share `pool / units_up` into its own locked slot, keeps it while down
-//! (it neither charges nor discharges) and returns it to the pool on repair. Moving energy
-//! between the pool and a slot is not a loss. Power limits, the SoC window, the reserve and the
-//! usable energy scale with the fraction of units up; [`Fleet::soc`] stays the whole fleet's
-//! (pool plus locked energy over nameplate). Self-discharge applies to the pool and to every
-//! locked slot (each above its unit's share of the window floor).
+//! `unit_failures` lists [`AvailabilityProcess`]es applied to **each** unit independently: the
+//! units are a [`UnitSet`] (a unit is down when any of its processes is down; unit `j`'s process
+//! `p` draws from `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)`), with the unit
+//! set's semantics for a transition inside a step, applied by [`Fleet::update_units`] before
+//! self-discharge:
+//!
+//! * the fleet's **power limits** in step `k` scale with the time-average fraction of units up
+//!   over step `k` (a unit down for 15 minutes of an hour removes a quarter of its power);
+//! * **energy** moves at step boundaries: the units are identical and dispatched equally, so the
+//!   energy of the pooled units is one pool ([`BatteryState::energy`]). At the first step
+//!   boundary at which a unit is down, it takes its share `pool / units pooled` into its own
+//!   locked slot; it keeps it while down (it neither charges nor discharges) and returns it to
+//!   the pool at the first boundary at which it is up again. Moving energy between the pool and a
+//!   slot is not a loss. The SoC window, the reserve and the usable energy scale with the
+//!   fraction of units pooled ([`Fleet::units_up`]); [`Fleet::soc`] stays the whole fleet's (pool
+//!   plus locked energy over nameplate). Self-discharge applies to the pool and to every locked
+//!   slot (each above its unit's share of the window floor).
 
 use crate::error::{check_fraction, check_positive, check_range, ConfigError};
-use crate::reliability::availability::ProcessState;
-use crate::reliability::availability::{
-    build_processes, unit_at, AvailabilityProcess, Clock, ProcessModel,
-};
+use crate::reliability::availability::{AvailabilityProcess, Clock};
+use crate::reliability::unit_set::{UnitSet, UnitSetState};
 use crate::rng;
 use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Published (or documented-assumption) unit models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,10 +65,10 @@ pub enum Preset {
 
 /// Default standby/HVAC draw per unit: 2 kW at 25 °C (assumption; Tesla publishes none, and the
 /// datasheet round-trip efficiency already includes the draw while cycling).
-pub const DEFAULT_AUX_LOAD_KW: f64 = 2.0;
+pub const DEFAULT_AUX_LOAD: Power = Power::mw(0.002);
 
 /// Default backup reserve: 20 % of nameplate kept for outages (operator policy; assumption).
-pub const DEFAULT_RESERVE_SOC: f64 = 0.2;
+pub const DEFAULT_RESERVE_SOC: Fraction = Fraction::ratio(0.2);
 
 impl Preset {
     /// The unit's figures.
@@ -77,15 +79,15 @@ impl Preset {
             Preset::Megapack3 => (1_250.0, 5_000.0, 0.91),
             Preset::Megapack2019 => (1_500.0, 3_000.0, 0.88),
         };
-        let one_way = f64::sqrt(rte);
+        let one_way = Fraction::ratio(f64::sqrt(rte));
         UnitSpec {
             charge_power: Power::kw(kw),
             discharge_power: Power::kw(kw),
             energy: Energy::kwh(kwh),
             charge_efficiency: one_way,
             discharge_efficiency: one_way,
-            self_discharge_per_day: 0.0,
-            aux_load: Power::kw(DEFAULT_AUX_LOAD_KW),
+            self_discharge_per_day: Fraction::ZERO,
+            aux_load: DEFAULT_AUX_LOAD,
         }
     }
 }
@@ -100,11 +102,11 @@ pub struct UnitSpec {
     /// Nameplate energy (usable AC energy; 0–100 % SoC spans it).
     pub energy: Energy,
     /// Fraction of charging energy that is stored.
-    pub charge_efficiency: f64,
+    pub charge_efficiency: Fraction,
     /// Fraction of drained stored energy delivered.
-    pub discharge_efficiency: f64,
+    pub discharge_efficiency: Fraction,
     /// Fraction of the stored energy lost per day when idle.
-    pub self_discharge_per_day: f64,
+    pub self_discharge_per_day: Fraction,
     /// Standby/HVAC draw, always on.
     pub aux_load: Power,
 }
@@ -128,45 +130,47 @@ pub struct BatteryParams {
     /// A unit model to start from.
     #[serde(default)]
     pub preset: Option<Preset>,
-    /// Per-unit charge and discharge power limit, MW (sets both).
+    /// Per-unit charge and discharge power limit, MW (sets both; finite, > 0).
     #[serde(default)]
-    pub power_mw: Option<f64>,
-    /// Per-unit charging power limit, MW (overrides `power_mw`).
+    pub power_mw: Option<Power>,
+    /// Per-unit charging power limit, MW (overrides `power_mw`; finite, > 0).
     #[serde(default)]
-    pub charge_power_mw: Option<f64>,
-    /// Per-unit discharging power limit, MW (overrides `power_mw`).
+    pub charge_power_mw: Option<Power>,
+    /// Per-unit discharging power limit, MW (overrides `power_mw`; finite, > 0).
     #[serde(default)]
-    pub discharge_power_mw: Option<f64>,
-    /// Per-unit nameplate energy, MWh.
+    pub discharge_power_mw: Option<Power>,
+    /// Per-unit nameplate energy, MWh (finite, ≥ 0).
     #[serde(default)]
-    pub energy_mwh: Option<f64>,
-    /// Round-trip efficiency, split evenly (`√RTE` each way) unless one-way figures are given.
+    pub energy_mwh: Option<Energy>,
+    /// Round-trip efficiency in `(0, 1]`, split evenly (`√RTE` each way) unless one-way figures
+    /// are given.
     #[serde(default)]
-    pub round_trip_efficiency: Option<f64>,
-    /// One-way charging efficiency.
+    pub round_trip_efficiency: Option<Fraction>,
+    /// One-way charging efficiency, in `(0, 1]`.
     #[serde(default)]
-    pub charge_efficiency: Option<f64>,
-    /// One-way discharging efficiency.
+    pub charge_efficiency: Option<Fraction>,
+    /// One-way discharging efficiency, in `(0, 1]`.
     #[serde(default)]
-    pub discharge_efficiency: Option<f64>,
-    /// Fraction of stored energy lost per day.
+    pub discharge_efficiency: Option<Fraction>,
+    /// Fraction of stored energy lost per day, in `[0, 0.5]` (default 0).
     #[serde(default)]
-    pub self_discharge_per_day: Option<f64>,
-    /// Per-unit auxiliary (standby/HVAC) load, kW.
+    pub self_discharge_per_day: Option<Fraction>,
+    /// Per-unit auxiliary (standby/HVAC) load, MW, in `[0, 1]` (default 0.002 MW = 2 kW).
     #[serde(default)]
-    pub aux_load_kw: Option<f64>,
-    /// Lowest allowed SoC (hardware window floor), default 0.
+    pub aux_load_mw: Option<Power>,
+    /// Lowest allowed SoC (hardware window floor), in `[0, 1]`, default 0.
     #[serde(default)]
-    pub soc_min: Option<f64>,
-    /// Highest allowed SoC (hardware window ceiling), default 1.
+    pub soc_min: Option<Fraction>,
+    /// Highest allowed SoC (hardware window ceiling), in `[0, 1]`, default 1.
     #[serde(default)]
-    pub soc_max: Option<f64>,
-    /// SoC at the start of the run, default 1 (full).
+    pub soc_max: Option<Fraction>,
+    /// SoC at the start of the run, inside the window, default `soc_max`.
     #[serde(default)]
-    pub initial_soc: Option<f64>,
-    /// Backup reserve: SoC that peak shaving and smoothing never use outside outages, default 0.2.
+    pub initial_soc: Option<Fraction>,
+    /// Backup reserve: SoC that peak shaving and smoothing never use outside outages, inside the
+    /// window, default 0.2.
     #[serde(default)]
-    pub reserve_soc: Option<f64>,
+    pub reserve_soc: Option<Fraction>,
     /// Failure processes applied to each unit independently (at most 16; empty: units never
     /// fail), e.g. `unit_failures = [{ model = "markov", mttf = "8760h", mttr = "72h" }]`.
     #[serde(default)]
@@ -196,7 +200,7 @@ impl BatteryParams {
             charge_efficiency: None,
             discharge_efficiency: None,
             self_discharge_per_day: None,
-            aux_load_kw: None,
+            aux_load_mw: None,
             soc_min: None,
             soc_max: None,
             initial_soc: None,
@@ -212,10 +216,13 @@ impl BatteryParams {
             field: format!("battery.{field}"),
             why: "give a preset or every per-unit figure",
         };
-        let power = |specific: Option<f64>, name: &str, from_base: Option<Power>| match specific
+        let power = |specific: Option<Power>, name: &str, from_base: Option<Power>| match specific
             .or(self.power_mw)
         {
-            Some(v) => Ok(Power::mw(check_positive(format!("battery.{name}"), v)?)),
+            Some(v) => Ok(Power::mw(check_positive(
+                format!("battery.{name}"),
+                v.value(),
+            )?)),
             None => from_base.ok_or_else(|| missing("power_mw")),
         };
         let charge_power = power(
@@ -229,30 +236,37 @@ impl BatteryParams {
             base.map(|u| u.discharge_power),
         )?;
         let energy = match self.energy_mwh {
-            Some(v) => Energy::mwh(crate::error::check_non_negative("battery.energy_mwh", v)?),
+            Some(v) => Energy::mwh(crate::error::check_non_negative(
+                "battery.energy_mwh",
+                v.value(),
+            )?),
             None => base
                 .map(|u| u.energy)
                 .ok_or_else(|| missing("energy_mwh"))?,
         };
-        let eff = |field: &str, v: f64| {
+        let eff = |field: &str, v: Fraction| {
             check_range(
                 format!("battery.{field}"),
-                v,
+                v.value(),
                 f64::MIN_POSITIVE,
                 1.0,
                 "0 < x ≤ 1",
             )
+            .map(Fraction::ratio)
         };
         let split = match self.round_trip_efficiency {
-            Some(rte) => Some(eff("round_trip_efficiency", rte)?.sqrt()),
+            Some(rte) => Some(Fraction::ratio(
+                eff("round_trip_efficiency", rte)?.value().sqrt(),
+            )),
             None => None,
         };
-        let one_way = |specific: Option<f64>, field: &str, from_base: Option<f64>| match specific {
-            Some(v) => eff(field, v),
-            None => split
-                .or(from_base)
-                .ok_or_else(|| missing("round_trip_efficiency")),
-        };
+        let one_way =
+            |specific: Option<Fraction>, field: &str, from_base: Option<Fraction>| match specific {
+                Some(v) => eff(field, v),
+                None => split
+                    .or(from_base)
+                    .ok_or_else(|| missing("round_trip_efficiency")),
+            };
         let charge_efficiency = one_way(
             self.charge_efficiency,
             "charge_efficiency",
@@ -264,18 +278,24 @@ impl BatteryParams {
             base.map(|u| u.discharge_efficiency),
         )?;
         let self_discharge_per_day = match self.self_discharge_per_day {
-            Some(v) => check_range("battery.self_discharge_per_day", v, 0.0, 0.5, "0 ≤ x ≤ 0.5")?,
-            None => base.map_or(0.0, |u| u.self_discharge_per_day),
-        };
-        let aux_load = match self.aux_load_kw {
-            Some(v) => Power::kw(check_range(
-                "battery.aux_load_kw",
-                v,
+            Some(v) => Fraction::ratio(check_range(
+                "battery.self_discharge_per_day",
+                v.value(),
                 0.0,
-                1_000.0,
-                "0 ≤ x ≤ 1000 kW",
+                0.5,
+                "0 ≤ x ≤ 0.5",
             )?),
-            None => Power::kw(DEFAULT_AUX_LOAD_KW),
+            None => base.map_or(Fraction::ZERO, |u| u.self_discharge_per_day),
+        };
+        let aux_load = match self.aux_load_mw {
+            Some(v) => Power::mw(check_range(
+                "battery.aux_load_mw",
+                v.value(),
+                0.0,
+                1.0,
+                "0 ≤ x ≤ 1 MW",
+            )?),
+            None => DEFAULT_AUX_LOAD,
         };
         Ok(UnitSpec {
             charge_power,
@@ -308,40 +328,21 @@ pub struct Fleet {
     max_charge: Power,
     max_discharge: Power,
     aux: Power,
-    #[serde(default, skip_serializing_if = "UnitFailures::is_empty")]
-    unit_failures: UnitFailures,
+    /// The units and their failure processes; serialised as the processes.
+    #[serde(
+        rename = "unit_failures",
+        serialize_with = "serialize_processes",
+        skip_serializing_if = "has_no_processes"
+    )]
+    unit_set: UnitSet,
 }
 
-/// The validated per-unit failure processes; (de)serialised as their parameters.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct UnitFailures {
-    params: Vec<AvailabilityProcess>,
-    models: Vec<ProcessModel>,
+fn serialize_processes<S: Serializer>(set: &UnitSet, s: S) -> Result<S::Ok, S::Error> {
+    set.processes().serialize(s)
 }
 
-impl UnitFailures {
-    fn new(params: &[AvailabilityProcess]) -> Result<UnitFailures, ConfigError> {
-        Ok(UnitFailures {
-            params: params.to_vec(),
-            models: build_processes("battery.unit_failures", params)?,
-        })
-    }
-    fn is_empty(&self) -> bool {
-        self.params.is_empty()
-    }
-}
-
-impl Serialize for UnitFailures {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.params.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for UnitFailures {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UnitFailures, D::Error> {
-        let params = Vec::<AvailabilityProcess>::deserialize(d)?;
-        UnitFailures::new(&params).map_err(serde::de::Error::custom)
-    }
+fn has_no_processes(set: &UnitSet) -> bool {
+    set.processes().is_empty()
 }
 
 /// The fleet's changing state.
@@ -354,24 +355,23 @@ pub struct BatteryState {
     units: Option<Box<UnitsState>>,
 }
 
-/// Per-unit availability and locked energy.
+/// The units' availability and the energy locked in units that are down.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UnitsState {
-    /// Whether the first sojourns have been drawn (at the first [`Fleet::update_units`]).
-    started: bool,
-    /// Units up.
-    up: u32,
-    /// Energy held by each unit while it is down (0 while up).
+    /// The unit set.
+    set: UnitSetState,
+    /// Time-average number of units up over the current step (scales the power limits).
+    mean_up: f64,
+    /// Units whose energy is in the pool.
+    pooled: u32,
+    /// Per unit, whether its energy is locked (it was down at the last step boundary).
+    held: Vec<bool>,
+    /// Energy held by each unit while it is locked (0 while pooled).
     locked: Vec<Energy>,
     /// `Σ locked`.
     locked_total: Energy,
-    down: Vec<bool>,
-    /// Per unit, the next time (ms) any of its processes changes state.
-    next: Vec<u64>,
-    /// `min(next)`.
-    next_event: u64,
-    /// Unit `j`'s processes at `j·P..(j+1)·P`.
-    processes: Vec<ProcessState>,
+    /// Whether a unit changed state in the last step (the pool is reconciled at the boundary).
+    dirty: bool,
 }
 
 /// Energy lost inside the battery over one step.
@@ -398,8 +398,11 @@ impl Fleet {
         } else {
             params.unit_spec()?
         };
-        let frac = |field: &str, v: Option<f64>, default: f64| {
-            check_fraction(format!("battery.{field}"), v.unwrap_or(default))
+        let frac = |field: &str, v: Option<Fraction>, default: f64| {
+            check_fraction(
+                format!("battery.{field}"),
+                v.map_or(default, Fraction::value),
+            )
         };
         let soc_min = frac("soc_min", params.soc_min, 0.0)?;
         let soc_max = frac("soc_max", params.soc_max, 1.0)?;
@@ -413,7 +416,7 @@ impl Fleet {
         let reserve_soc = frac(
             "reserve_soc",
             params.reserve_soc,
-            DEFAULT_RESERVE_SOC.clamp(soc_min, soc_max),
+            DEFAULT_RESERVE_SOC.value().clamp(soc_min, soc_max),
         )?;
         if !(soc_min..=soc_max).contains(&initial_soc) {
             return Err(ConfigError::Inconsistent {
@@ -427,7 +430,12 @@ impl Fleet {
                 why: "reserve_soc must lie in the window soc_min..=soc_max",
             });
         }
-        let unit_failures = UnitFailures::new(&params.unit_failures)?;
+        let unit_set = UnitSet::new(
+            "battery.unit_failures",
+            params.units,
+            &params.unit_failures,
+            rng::streams::BATTERY_UNITS,
+        )?;
         let n = f64::from(params.units);
         let capacity = unit.energy * n;
         Ok(Fleet {
@@ -448,115 +456,122 @@ impl Fleet {
             max_charge: unit.charge_power * n,
             max_discharge: unit.discharge_power * n,
             aux: unit.aux_load * n,
-            unit_failures,
+            unit_set,
         })
     }
 
-    /// The state at the start of a run seeded with `seed` (all units up; the first unit
+    /// The state at the start of a run seeded with `seed` (all units pooled; the first unit
     /// failure sojourns are drawn at the first [`Fleet::update_units`], from
     /// `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)` for process `p` of unit `j`).
     pub fn initial_state(&self, seed: u64) -> BatteryState {
         let energy = self.capacity * self.initial_soc;
-        let models = &self.unit_failures.models;
-        if models.is_empty() || self.units == 0 {
+        if !self.has_unit_failures() {
             return BatteryState {
                 energy,
                 units: None,
             };
         }
         let n = self.units as usize;
-        let mut processes = Vec::with_capacity(n * models.len());
-        for j in 0..n {
-            for p in 0..models.len() {
-                let stream = rng::streams::BATTERY_UNITS + 16 * j as u64 + p as u64;
-                processes.push(ProcessState::unstarted(rng::stream(seed, stream)));
-            }
-        }
         BatteryState {
             energy,
             units: Some(Box::new(UnitsState {
-                started: false,
-                up: self.units,
+                set: self.unit_set.unstarted_state(seed),
+                mean_up: f64::from(self.units),
+                pooled: self.units,
+                held: vec![false; n],
                 locked: vec![Energy::ZERO; n],
                 locked_total: Energy::ZERO,
-                down: vec![false; n],
-                next: vec![0; n],
-                next_event: 0,
-                processes,
+                dirty: false,
             })),
         }
     }
 
     /// Whether any unit can fail.
     pub fn has_unit_failures(&self) -> bool {
-        !self.unit_failures.is_empty() && self.units > 0
+        !self.unit_set.processes().is_empty() && self.units > 0
     }
 
-    /// Applies unit failures and repairs at the start of step `k` of `time` (call once per step,
-    /// in order, before self-discharge). A flag check when no failures are configured, one
-    /// comparison when no unit changes state.
+    /// Advances the units over step `k` of `time` (call once per step, in order, before
+    /// self-discharge): first moves energy for the units that failed or were repaired by the
+    /// step's start, then measures the time-average units up over the step, which scales the
+    /// power limits. A flag check when no failures are configured, one comparison when no unit
+    /// changes state.
     #[inline]
     pub fn update_units(&self, s: &mut BatteryState, k: u64, time: &TimeGrid) {
         let Some(u) = s.units.as_deref_mut() else {
             return;
         };
-        let t = time.offset(k).as_millis();
-        if u.started && u.next_event > t {
+        let t1 = time.offset(k + 1).as_millis();
+        if !u.dirty && u.set.is_started() && u.set.next_transition_ms() > t1 {
+            u.mean_up = f64::from(u.set.up());
             return;
         }
-        self.unit_events(&mut s.energy, u, t, &Clock::of(time));
+        let t0 = time.offset(k).as_millis();
+        self.unit_events(&mut s.energy, u, t0, t1, &Clock::of(time));
     }
 
     /// The slow path of [`Fleet::update_units`].
     #[cold]
-    fn unit_events(&self, pool: &mut Energy, u: &mut UnitsState, t: u64, clock: &Clock) {
-        let models = &self.unit_failures.models;
-        let per = models.len();
-        if !u.started {
-            for (i, ps) in u.processes.iter_mut().enumerate() {
-                models[i % per].start(ps, clock);
-            }
+    fn unit_events(&self, pool: &mut Energy, u: &mut UnitsState, t0: u64, t1: u64, clock: &Clock) {
+        if !u.set.is_started() {
+            self.unit_set.start(&mut u.set, clock);
+            u.dirty = true;
         }
-        let mut next_event = u64::MAX;
-        for j in 0..u.down.len() {
-            if !u.started || u.next[j] <= t {
-                let (down, next) =
-                    unit_at(models, &mut u.processes[j * per..(j + 1) * per], clock, t);
-                if down && !u.down[j] {
-                    let share = *pool / f64::from(u.up);
+        if u.dirty {
+            for j in 0..u.held.len() {
+                let down = u.set.is_down(j) == Some(true);
+                if down && !u.held[j] {
+                    let share = *pool / f64::from(u.pooled);
                     u.locked[j] = share;
                     *pool -= share;
-                    u.up -= 1;
-                } else if !down && u.down[j] {
+                    u.pooled -= 1;
+                } else if !down && u.held[j] {
                     *pool += u.locked[j];
                     u.locked[j] = Energy::ZERO;
-                    u.up += 1;
+                    u.pooled += 1;
                 }
-                if u.up == 0 {
+                if u.pooled == 0 {
                     *pool = Energy::ZERO;
                 }
-                u.down[j] = down;
-                u.next[j] = next;
+                u.held[j] = down;
             }
-            next_event = next_event.min(u.next[j]);
+            u.locked_total = u.locked.iter().copied().sum();
         }
-        u.locked_total = u.locked.iter().copied().sum();
-        u.next_event = next_event;
-        u.started = true;
+        u.dirty = u.set.next_transition_ms() <= t1;
+        u.mean_up = self.unit_set.step(&mut u.set, clock, t0, t1).up_mean;
     }
 
-    /// The fraction of units up, when some are down (`None` when all are up).
+    /// The fraction of units pooled (scales the energy window), when some are not (`None` when
+    /// all are).
     #[inline]
     fn up_fraction(&self, s: &BatteryState) -> Option<f64> {
         match &s.units {
-            Some(u) if u.up < self.units => Some(f64::from(u.up) / f64::from(self.units)),
+            Some(u) if u.pooled < self.units => Some(f64::from(u.pooled) / f64::from(self.units)),
             _ => None,
         }
     }
 
-    /// Units up in state `s`.
+    /// The time-average fraction of units up over the current step (scales the power limits),
+    /// when below 1 (`None` otherwise).
+    #[inline]
+    fn power_fraction(&self, s: &BatteryState) -> Option<f64> {
+        match &s.units {
+            Some(u) if u.mean_up < f64::from(self.units) => Some(u.mean_up / f64::from(self.units)),
+            _ => None,
+        }
+    }
+
+    /// The time-average number of units up over the current step (the last one
+    /// [`Fleet::update_units`] measured).
+    pub fn mean_units_up(&self, s: &BatteryState) -> f64 {
+        s.units
+            .as_ref()
+            .map_or(f64::from(self.units), |u| u.mean_up)
+    }
+
+    /// Units whose energy is pooled in state `s`: those up at the current step's start.
     pub fn units_up(&self, s: &BatteryState) -> u32 {
-        s.units.as_ref().map_or(self.units, |u| u.up)
+        s.units.as_ref().map_or(self.units, |u| u.pooled)
     }
 
     /// Energy held by units that are down.
@@ -643,11 +658,11 @@ impl Fleet {
     }
     /// One-way charging efficiency.
     pub fn charge_efficiency(&self) -> f64 {
-        self.unit.charge_efficiency
+        self.unit.charge_efficiency.value()
     }
     /// One-way discharging efficiency.
     pub fn discharge_efficiency(&self) -> f64 {
-        self.unit.discharge_efficiency
+        self.unit.discharge_efficiency.value()
     }
 
     /// State of charge, as a fraction of nameplate (0 for a fleet of no units).
@@ -662,14 +677,17 @@ impl Fleet {
 
     /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
     /// bounded by the power limit and by the energy above `floor` (at least the window's floor).
-    /// `floor` is for the whole fleet: with units down, it, the window floor and the power limit
-    /// scale with the fraction of units up.
+    /// `floor` is for the whole fleet: with units down, it and the window floor scale with the
+    /// fraction of units pooled, and the power limit with the time-average fraction of units up.
     #[inline]
     pub fn max_discharge_above(&self, s: &BatteryState, floor: Energy, dt: Hours) -> Power {
-        let (floor, e_min, limit) = match self.up_fraction(s) {
-            None => (floor, self.e_min, self.max_discharge),
-            Some(f) => (floor * f, self.e_min * f, self.max_discharge * f),
+        let (floor, e_min) = match self.up_fraction(s) {
+            None => (floor, self.e_min),
+            Some(f) => (floor * f, self.e_min * f),
         };
+        let limit = self
+            .power_fraction(s)
+            .map_or(self.max_discharge, |f| self.max_discharge * f);
         let above = s.energy - floor.max(e_min);
         (above * self.unit.discharge_efficiency / dt)
             .min(limit)
@@ -685,10 +703,10 @@ impl Fleet {
     /// The largest constant power the fleet can absorb for a whole step of `dt`.
     #[inline]
     pub fn max_charge(&self, s: &BatteryState, dt: Hours) -> Power {
-        let (e_max, limit) = match self.up_fraction(s) {
-            None => (self.e_max, self.max_charge),
-            Some(f) => (self.e_max * f, self.max_charge * f),
-        };
+        let e_max = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
+        let limit = self
+            .power_fraction(s)
+            .map_or(self.max_charge, |f| self.max_charge * f);
         ((e_max - s.energy) / (dt * self.unit.charge_efficiency))
             .min(limit)
             .max(Power::ZERO)
@@ -697,7 +715,11 @@ impl Fleet {
     /// The fraction of stored energy kept over one step of `dt` (self-discharge), computed once
     /// per simulation.
     pub fn self_discharge_keep(&self, dt: Hours) -> f64 {
-        (1.0 - self.unit.self_discharge_per_day).powf(dt.value() / 24.0)
+        self.unit
+            .self_discharge_per_day
+            .complement()
+            .value()
+            .powf(dt.value() / 24.0)
     }
 
     /// Applies one step of self-discharge (`keep` from [`Fleet::self_discharge_keep`]), never
@@ -719,8 +741,8 @@ impl Fleet {
         s.energy -= lost;
         if let Some(u) = s.units.as_deref_mut() {
             let unit_floor = self.e_min / f64::from(self.units);
-            for (e, &down) in u.locked.iter_mut().zip(&u.down) {
-                if down {
+            for (e, &held) in u.locked.iter_mut().zip(&u.held) {
+                if held {
                     let l = decay(*e, unit_floor);
                     *e -= l;
                     lost += l;
@@ -744,7 +766,7 @@ impl Fleet {
         dt: Hours,
     ) -> StepLosses {
         let stored = charge * dt * self.unit.charge_efficiency;
-        let drained = discharge * dt / self.unit.discharge_efficiency;
+        let drained = discharge * dt / self.unit.discharge_efficiency.value();
         let (lo, hi) = match self.up_fraction(s) {
             None => (self.e_min, self.e_max),
             // Never clamp a pool that a unit's return or failure left a few ulps outside the
@@ -773,10 +795,10 @@ mod tests {
         let u = Preset::Megapack2Xl4h.unit();
         assert!((u.discharge_power.value() - 0.979).abs() < TOL);
         assert!((u.energy.value() - 3.916).abs() < TOL);
-        assert!((u.charge_efficiency * u.discharge_efficiency - 0.937).abs() < TOL);
+        assert!(((u.charge_efficiency * u.discharge_efficiency).value() - 0.937).abs() < TOL);
         let u = Preset::Megapack2Xl2h.unit();
         assert!((u.discharge_power.value() - 1.927).abs() < TOL);
-        assert!((u.charge_efficiency * u.discharge_efficiency - 0.92).abs() < TOL);
+        assert!(((u.charge_efficiency * u.discharge_efficiency).value() - 0.92).abs() < TOL);
         let colossus = Fleet::new(&BatteryParams::preset(Preset::Megapack2Xl4h, 168)).unwrap();
         assert!((colossus.max_discharge_power().value() - 164.472).abs() < 1e-9);
         assert!((colossus.capacity().value() - 657.888).abs() < 1e-9);
@@ -785,10 +807,10 @@ mod tests {
     fn custom(p: f64, e: f64, rte: f64) -> BatteryParams {
         BatteryParams {
             units: 1,
-            power_mw: Some(p),
-            energy_mwh: Some(e),
-            round_trip_efficiency: Some(rte),
-            aux_load_kw: Some(0.0),
+            power_mw: Some(Power::mw(p)),
+            energy_mwh: Some(Energy::mwh(e)),
+            round_trip_efficiency: Some(Fraction::ratio(rte)),
+            aux_load_mw: Some(Power::ZERO),
             ..BatteryParams::none()
         }
     }
@@ -811,10 +833,10 @@ mod tests {
     #[test]
     fn limits_respect_power_and_window() {
         let params = BatteryParams {
-            soc_min: Some(0.1),
-            soc_max: Some(0.9),
-            initial_soc: Some(0.2),
-            reserve_soc: Some(0.1),
+            soc_min: Some(Fraction::ratio(0.1)),
+            soc_max: Some(Fraction::ratio(0.9)),
+            initial_soc: Some(Fraction::ratio(0.2)),
+            reserve_soc: Some(Fraction::ratio(0.1)),
             ..custom(10.0, 40.0, 1.0)
         };
         let f = Fleet::new(&params).unwrap();
@@ -834,8 +856,8 @@ mod tests {
     #[test]
     fn self_discharge_decays_geometrically_and_stops_at_floor() {
         let params = BatteryParams {
-            self_discharge_per_day: Some(0.1),
-            soc_min: Some(0.5),
+            self_discharge_per_day: Some(Fraction::ratio(0.1)),
+            soc_min: Some(Fraction::ratio(0.5)),
             ..custom(10.0, 100.0, 1.0)
         };
         let f = Fleet::new(&params).unwrap();
@@ -864,59 +886,59 @@ mod tests {
         let ok = custom(10.0, 40.0, 0.9);
         assert_eq!(
             field_of(BatteryParams {
-                energy_mwh: Some(-1.0),
+                energy_mwh: Some(Energy::mwh(-1.0)),
                 ..ok.clone()
             }),
             "battery.energy_mwh"
         );
         assert_eq!(
             field_of(BatteryParams {
-                power_mw: Some(f64::NAN),
+                power_mw: Some(Power::mw(f64::NAN)),
                 ..ok.clone()
             }),
             "battery.charge_power_mw"
         );
         assert_eq!(
             field_of(BatteryParams {
-                round_trip_efficiency: Some(1.2),
+                round_trip_efficiency: Some(Fraction::ratio(1.2)),
                 ..ok.clone()
             }),
             "battery.round_trip_efficiency"
         );
         assert_eq!(
             field_of(BatteryParams {
-                discharge_efficiency: Some(0.0),
+                discharge_efficiency: Some(Fraction::ratio(0.0)),
                 ..ok.clone()
             }),
             "battery.discharge_efficiency"
         );
         assert_eq!(
             field_of(BatteryParams {
-                initial_soc: Some(1.5),
+                initial_soc: Some(Fraction::ratio(1.5)),
                 ..ok.clone()
             }),
             "battery.initial_soc"
         );
         assert_eq!(
             field_of(BatteryParams {
-                soc_max: Some(0.8),
-                initial_soc: Some(0.9),
+                soc_max: Some(Fraction::ratio(0.8)),
+                initial_soc: Some(Fraction::ratio(0.9)),
                 ..ok.clone()
             }),
             "battery.initial_soc"
         );
         assert_eq!(
             field_of(BatteryParams {
-                soc_max: Some(0.5),
-                reserve_soc: Some(0.6),
+                soc_max: Some(Fraction::ratio(0.5)),
+                reserve_soc: Some(Fraction::ratio(0.6)),
                 ..ok.clone()
             }),
             "battery.reserve_soc"
         );
         assert_eq!(
             field_of(BatteryParams {
-                soc_min: Some(0.6),
-                soc_max: Some(0.5),
+                soc_min: Some(Fraction::ratio(0.6)),
+                soc_max: Some(Fraction::ratio(0.5)),
                 ..ok.clone()
             }),
             "battery.soc_min"
@@ -930,10 +952,10 @@ mod tests {
         );
         assert_eq!(
             field_of(BatteryParams {
-                aux_load_kw: Some(-2.0),
+                aux_load_mw: Some(Power::mw(-2.0)),
                 ..ok
             }),
-            "battery.aux_load_kw"
+            "battery.aux_load_mw"
         );
     }
 
@@ -954,39 +976,42 @@ mod tests {
     const E_TOL: f64 = 1e-9;
 
     fn never_fails() -> AvailabilityProcess {
-        AvailabilityProcess::Renewal {
-            events_per_year: 0.0,
-            duration: crate::reliability::availability::DurationLaw::Fixed {
+        AvailabilityProcess::Renewal(crate::reliability::availability::RenewalProcess::new(
+            0.0,
+            crate::reliability::availability::DurationLaw::Fixed {
                 duration: crate::units::Duration::from_hours(1),
             },
-            monthly_multipliers: None,
-        }
+        ))
     }
 
     /// Forces unit `j` (single process) down over `[start_h, end_h)` hours.
-    fn force_outage(s: &mut BatteryState, j: usize, start_h: u64, end_h: u64) {
+    fn force_outage(f: &Fleet, s: &mut BatteryState, j: usize, start_h: u64, end_h: u64) {
         let u = s.units.as_deref_mut().unwrap();
         let h = crate::units::MS_PER_HOUR;
-        u.processes[j].set_outage(start_h * h, end_h * h);
-        u.next[j] = start_h * h;
-        u.next_event = u.next_event.min(start_h * h);
+        f.unit_set
+            .force_outage(&mut u.set, j, start_h * h, end_h * h);
     }
 
-    #[test]
-    fn a_failed_unit_keeps_its_energy_and_the_fleet_scales() {
-        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), 10).unwrap();
+    /// Four lossless 1 MW / 4 MWh units that fail only when forced, on `steps` hourly steps.
+    fn four_units(steps: u64) -> (Fleet, TimeGrid) {
+        let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
         let params = BatteryParams {
             units: 4,
             unit_failures: vec![never_fails()],
             ..custom(1.0, 4.0, 1.0)
         };
-        let f = Fleet::new(&params).unwrap();
+        (Fleet::new(&params).unwrap(), time)
+    }
+
+    #[test]
+    fn a_failed_unit_keeps_its_energy_and_the_fleet_scales() {
+        let (f, time) = four_units(10);
         assert!(f.has_unit_failures());
         let dt = Hours::h(1.0);
         let mut s = f.initial_state(1);
         f.update_units(&mut s, 0, &time);
         assert_eq!(f.units_up(&s), 4);
-        force_outage(&mut s, 1, 2, 5);
+        force_outage(&f, &mut s, 1, 2, 5);
         f.settle(&mut s, Power::mw(4.0), Power::ZERO, dt);
         f.update_units(&mut s, 1, &time);
         assert!((s.energy.value() - 12.0).abs() < E_TOL);
@@ -1026,14 +1051,42 @@ mod tests {
     }
 
     #[test]
+    fn power_follows_the_time_average_and_energy_moves_at_boundaries() {
+        let (f, time) = four_units(6);
+        let (dt, h) = (Hours::h(1.0), crate::units::MS_PER_HOUR);
+        let mut s = f.initial_state(1);
+        f.update_units(&mut s, 0, &time);
+        // Unit 1 is down from 1h 30m to 3h.
+        let u = s.units.as_deref_mut().unwrap();
+        f.unit_set.force_outage(&mut u.set, 1, h + h / 2, 3 * h);
+        // Step 1: down half the step: 3.5 units of power, all four units' energy pooled.
+        f.update_units(&mut s, 1, &time);
+        assert_eq!(f.mean_units_up(&s), 3.5);
+        assert_eq!(f.units_up(&s), 4);
+        assert!((f.max_discharge(&s, dt).value() - 3.5).abs() < E_TOL);
+        assert_eq!(f.locked_energy(&s), Energy::ZERO);
+        // Step 2: down at its start: its share is locked, three units of power.
+        f.update_units(&mut s, 2, &time);
+        assert_eq!((f.mean_units_up(&s), f.units_up(&s)), (3.0, 3));
+        assert!((f.locked_energy(&s).value() - 4.0).abs() < E_TOL);
+        assert!((f.max_discharge(&s, dt).value() - 3.0).abs() < E_TOL);
+        assert!((f.soc(&s).value() - 1.0).abs() < E_TOL);
+        // Step 3: repaired at its start: everything back.
+        f.update_units(&mut s, 3, &time);
+        assert_eq!((f.mean_units_up(&s), f.units_up(&s)), (4.0, 4));
+        assert_eq!(f.locked_energy(&s), Energy::ZERO);
+        assert!((s.energy.value() - 16.0).abs() < E_TOL);
+    }
+
+    #[test]
     fn random_unit_failures_keep_the_window_and_the_balance() {
         let steps = 20_000u64;
         let time = TimeGrid::with_steps(crate::units::Duration::from_hours(1), steps).unwrap();
         let params = BatteryParams {
             units: 6,
-            soc_min: Some(0.1),
-            soc_max: Some(0.9),
-            self_discharge_per_day: Some(0.01),
+            soc_min: Some(Fraction::ratio(0.1)),
+            soc_max: Some(Fraction::ratio(0.9)),
+            self_discharge_per_day: Some(Fraction::ratio(0.01)),
             unit_failures: vec![
                 AvailabilityProcess::Markov {
                     mttf: crate::units::Duration::from_hours(200),

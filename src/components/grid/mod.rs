@@ -8,28 +8,27 @@
 //!    outage, 0.5 = derate to half). A window that covers part of a step reduces that step's
 //!    availability pro rata: `a_sched = 1 − Σ overlap·(1 − available_fraction) / step`.
 //! 2. **An availability trace** ([`AvailabilityTrace`]): one value in `[0, 1]` per step, from CSV.
-//! 3. **Random outages** ([`RandomOutages`]): independent alternating renewal processes
-//!    ([`OutageProcess`]) in exact, integer-millisecond time. Each process starts *up*; an up-time
-//!    is drawn from an exponential law with rate `failures_per_year` (per 8760 h); then an outage
-//!    whose length is drawn from its [`DurationLaw`] (rounded to whole milliseconds, at least
-//!    1 ms); the next up-time is drawn from the end of that outage, and so on. Because the clock
-//!    of failures stops while the feed is down, the long-run event rate is
-//!    `λ / (1 + λ·E[D])` outages per year and the long-run down-time is `E[D]` times that
-//!    ([`OutageProcess::mean_events_per_year`], [`OutageProcess::mean_down_per_year`]); for
+//! 3. **Random outages** ([`RandomOutages`]): alternating renewal availability processes
+//!    ([`RenewalProcess`], the same type as a unit's `model = "renewal"` process) on the feed, in
+//!    exact, integer-millisecond time. Each process starts *up*; an up-time is drawn from an
+//!    exponential law with rate `failures_per_year` (per 8760 h); then an outage whose length is
+//!    drawn from its [`DurationLaw`] (rounded to whole milliseconds, at least 1 ms); the next
+//!    up-time is drawn from the end of that outage, and so on. Because the clock of failures
+//!    stops while the process is down, the long-run event rate is `λ / (1 + λ·E[D])` outages per
+//!    year and the long-run down-time is `E[D]` times that
+//!    ([`RenewalProcess::mean_events_per_year`], [`RenewalProcess::mean_down_per_year`]); for
 //!    realistic numbers (`λ·E[D]` ≪ 1 yr) this is indistinguishable from `λ` and `λ·E[D]`.
 //!
-//! Outages may be shorter than a step, several may fall in one step, or one may span many steps:
-//! the down-time of a process in step `k` is the exact overlap of its outages with
-//! `[offset(k), offset(k+1))`. Several processes combine by **summing** their down-time in the
-//! step, capped at the step length, so `a_rand = 1 − min(Σ down, step) / step`. This is exact
-//! unless two processes are down during the same step, in which case overlapping down-time is
-//! counted twice (pessimistic, and rare for realistic rates).
+//!    The feed is a [`UnitSet`] of one unit whose processes are these (at most 16): it is down
+//!    whenever any process is down, and `a_rand` is the fraction of the step it is up, measured
+//!    exactly (the union of the processes' outages, however short or long, and however many fall
+//!    in the step). Process `j` draws from `rng::stream(seed, rng::streams::GRID + j)`.
 //!
-//! 4. **Supply units** ([`SupplyUnit`]): generators or lines behind the feed, each with its own
-//!    [`AvailabilityProcess`]es (down when any is down). Their capacity available on average over
-//!    the step, `C = Σ capacity·(up-time in the step)/step`, caps the import:
-//!    `a_units = min(import_limit, C) / import_limit` (1 when the limit is 0). Unit sampling is
-//!    event-driven: the state keeps the earliest next transition over all units and the capacity
+//! 4. **Supply units** ([`SupplyUnit`]): generators or lines behind the feed, each entry a
+//!    [`UnitSet`] of `count` units with their own [`AvailabilityProcess`]es. Their capacity
+//!    available on average over the step, `C = Σ capacity·(time-average units up)`, caps the
+//!    import: `a_units = min(import_limit, C) / import_limit` (1 when the limit is 0). Sampling is
+//!    event-driven: the state keeps the earliest next transition over all sets and the capacity
 //!    that is up, so a step without a transition costs one comparison. Process `p` of expanded
 //!    unit `j` (after `count`) draws from `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`.
 //!
@@ -45,14 +44,14 @@
 //! ```
 //! use ridethrough::components::grid::{GridModel, GridParams, ScheduledOutage};
 //! use ridethrough::time::TimeGrid;
-//! use ridethrough::units::{Duration, Power};
+//! use ridethrough::units::{Duration, Fraction, Power};
 //!
 //! let grid = TimeGrid::new(Duration::from_hours(1), Duration::from_days(1))?;
 //! let mut params = GridParams::new(Power::mw(20.0));
 //! params.scheduled_outages.push(ScheduledOutage {
 //!     start: "2h30m".parse().unwrap(),
 //!     duration: Duration::from_hours(2),
-//!     available_fraction: 0.0,
+//!     available_fraction: Fraction::ZERO,
 //! });
 //! let model = GridModel::new(&params, &grid)?;
 //! let mut state = model.initial_state(42);
@@ -61,12 +60,11 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, ConfigError};
-use crate::reliability::availability::{
-    build_processes, check_duration, unit_status, unit_step, AvailabilityProcess, Clock,
-    ProcessModel, ProcessState,
-};
-pub use crate::reliability::availability::{DurationLaw, HOURS_PER_YEAR};
+use crate::error::{check_fraction, check_non_negative, out_of_range, ConfigError};
+use crate::reliability::availability::{AvailabilityProcess, Clock, ProcessModel};
+pub use crate::reliability::availability::{DurationLaw, RenewalProcess, HOURS_PER_YEAR};
+use crate::reliability::duration::check_duration;
+use crate::reliability::unit_set::{UnitSet, UnitSetState};
 use crate::rng;
 use crate::time::TimeGrid;
 use crate::units::{Duration, Fraction, Power};
@@ -139,7 +137,7 @@ pub struct ScheduledOutage {
     /// The fraction of the import limit still available during the window, in `[0, 1]`
     /// (default 0: a full outage).
     #[serde(default)]
-    pub available_fraction: f64,
+    pub available_fraction: Fraction,
 }
 
 /// A per-step availability series (fraction of the import limit), one value per step of the time
@@ -184,9 +182,10 @@ pub struct RandomOutages {
     /// Multiplies every `failures_per_year` (the preset's and the listed ones); finite, ≥ 0.
     #[serde(default = "one")]
     pub scale: f64,
-    /// Processes used in addition to the preset's.
+    /// Processes used in addition to the preset's (`failures_per_year`, `duration`, optional
+    /// `monthly_multipliers`).
     #[serde(default)]
-    pub processes: Vec<OutageProcess>,
+    pub processes: Vec<RenewalProcess>,
 }
 
 fn one() -> f64 {
@@ -207,14 +206,14 @@ impl RandomOutages {
     /// All processes: the preset's first, then the listed ones, each with its rate multiplied by
     /// `scale`. Process `j` of this list draws its random numbers from stream
     /// [`rng::streams::GRID`]` + j`.
-    pub fn processes(&self) -> Vec<OutageProcess> {
+    pub fn processes(&self) -> Vec<RenewalProcess> {
         self.preset
             .map(|p| p.processes())
             .unwrap_or_default()
             .into_iter()
             .chain(self.processes.iter().cloned())
-            .map(|p| OutageProcess {
-                failures_per_year: p.failures_per_year * self.scale,
+            .map(|p| RenewalProcess {
+                events_per_year: p.events_per_year * self.scale,
                 ..p
             })
             .collect()
@@ -239,52 +238,27 @@ impl OutagePreset {
     pub const TRANSMISSION_SCALE: f64 = 0.3;
 
     /// The preset's processes.
-    pub fn processes(self) -> Vec<OutageProcess> {
+    pub fn processes(self) -> Vec<RenewalProcess> {
         let k = match self {
             OutagePreset::Distribution => 1.0,
             OutagePreset::Transmission => Self::TRANSMISSION_SCALE,
         };
         vec![
-            OutageProcess {
-                failures_per_year: 1.0 * k,
-                duration: DurationLaw::LogNormal {
+            RenewalProcess::new(
+                1.0 * k,
+                DurationLaw::LogNormal {
                     median: Duration::from_minutes(72),
                     sigma_ln: 1.0,
                 },
-            },
-            OutageProcess {
-                failures_per_year: 0.3 * k,
-                duration: DurationLaw::LogNormal {
+            ),
+            RenewalProcess::new(
+                0.3 * k,
+                DurationLaw::LogNormal {
                     median: Duration::from_hours(8),
                     sigma_ln: 1.0,
                 },
-            },
+            ),
         ]
-    }
-}
-
-/// One random outage process: failures at `failures_per_year` while the feed is up, each followed
-/// by an outage whose length follows `duration`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutageProcess {
-    /// Failure rate while up, per 8760 h (finite, ≥ 0; 0 disables the process).
-    pub failures_per_year: f64,
-    /// The law of outage durations.
-    pub duration: DurationLaw,
-}
-
-impl OutageProcess {
-    /// The long-run number of outages starting per year of this alternating renewal process,
-    /// `λ / (1 + λ·E[D])` with `E[D]` in years.
-    pub fn mean_events_per_year(&self) -> f64 {
-        let lambda = self.failures_per_year;
-        lambda / (1.0 + lambda * self.duration.mean_hours() / HOURS_PER_YEAR)
-    }
-
-    /// The long-run down-time per year (hours), `E[D]·λ / (1 + λ·E[D])`.
-    pub fn mean_down_per_year(&self) -> crate::units::Hours {
-        crate::units::Hours::h(self.duration.mean_hours() * self.mean_events_per_year())
     }
 }
 
@@ -352,43 +326,37 @@ pub struct GridModel {
     active: bool,
     windows: Arc<[Window]>,
     trace: Option<Arc<[f64]>>,
-    processes: Arc<[ProcessModel]>,
-    /// The expanded supply units (after `count`), each a slice of `unit_processes`.
-    units: Arc<[UnitModel]>,
-    unit_processes: Arc<[ProcessModel]>,
+    /// The feed as one unit whose processes are the random outages (`None` without any).
+    feed: Option<UnitSet>,
+    /// One set per supply unit entry.
+    supply: Arc<[SupplySet]>,
     clock: Clock,
 }
 
-/// One expanded supply unit: its capacity (MW) and its processes `first..first + len`.
-#[derive(Debug, Clone, Copy)]
-struct UnitModel {
+/// One supply unit entry: `count` units of `capacity` MW.
+#[derive(Debug, Clone)]
+struct SupplySet {
     capacity: f64,
-    first: usize,
-    len: usize,
+    set: UnitSet,
 }
 
-/// The supply units' state, event-driven: per unit its processes, whether it is down and the
-/// next time (ms) any of its processes changes state; over all units the earliest such time and
-/// the capacity of the units that are up. A step with no transition costs one comparison.
+/// The supply units' state: one state per set, plus over all sets the earliest next transition
+/// and the capacity up, so a step with no transition costs one comparison.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct UnitsState {
-    processes: Vec<ProcessState>,
-    down: Vec<bool>,
-    next: Vec<u64>,
+struct SupplyState {
+    sets: Vec<UnitSetState>,
     next_event: u64,
     up_capacity: f64,
 }
 
 /// The grid feed's evolving state: the next step expected, a cursor into the scheduled windows,
-/// and for each random process its generator and its current or next outage `[start, end)` in
-/// milliseconds from the grid start.
+/// the feed's random outage processes, and the supply units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridState {
     next_step: u64,
     window: usize,
-    processes: Vec<ProcessState>,
-    #[serde(default)]
-    units: UnitsState,
+    feed: UnitSetState,
+    units: SupplyState,
 }
 
 impl GridState {
@@ -400,7 +368,7 @@ impl GridState {
     /// The earliest time (ms from the grid start) at which a supply unit may change state
     /// (`u64::MAX` without supply units): steps that end before it take the O(1) path.
     pub fn next_unit_event_ms(&self) -> u64 {
-        if self.units.next.is_empty() {
+        if self.units.sets.is_empty() {
             u64::MAX
         } else {
             self.units.next_event
@@ -414,26 +382,15 @@ impl GridState {
 
     /// Whether expanded supply unit `j` is down at the start of the next step.
     pub fn unit_down(&self, j: usize) -> Option<bool> {
-        self.units.down.get(j).copied()
+        let mut j = j;
+        for s in &self.units.sets {
+            match s.is_down(j) {
+                Some(down) => return Some(down),
+                None => j -= s.units(),
+            }
+        }
+        None
     }
-}
-
-fn out_of_range(field: String, value: f64, allowed: &'static str) -> ConfigError {
-    ConfigError::OutOfRange {
-        field,
-        value,
-        allowed,
-    }
-}
-
-fn build_process(field: &str, p: &OutageProcess) -> Result<ProcessModel, ConfigError> {
-    ProcessModel::renewal_with_rate_field(
-        field,
-        "failures_per_year",
-        p.failures_per_year,
-        &p.duration,
-        None,
-    )
 }
 
 impl GridModel {
@@ -464,7 +421,10 @@ impl GridModel {
         for (i, w) in params.scheduled_outages.iter().enumerate() {
             let field = format!("{FIELD}.scheduled_outages[{i}]");
             let dur = check_duration(format!("{field}.duration"), w.duration)?;
-            let af = check_fraction(format!("{field}.available_fraction"), w.available_fraction)?;
+            let af = check_fraction(
+                format!("{field}.available_fraction"),
+                w.available_fraction.value(),
+            )?;
             let start = w.start.as_millis();
             let end = start.checked_add(dur).ok_or_else(|| {
                 out_of_range(
@@ -526,38 +486,39 @@ impl GridModel {
             }
         };
 
-        // Random processes: validate the listed ones under their own names, then build the
-        // expanded, scaled list.
-        let mut processes = Vec::new();
+        // Random processes: validate the listed ones under their own names, then build the feed
+        // as one unit with the expanded, scaled list.
+        let mut feed = None;
         if let Some(r) = &params.random_outages {
             let field = format!("{FIELD}.random_outages");
             let scale = check_non_negative(format!("{field}.scale"), r.scale)?;
-            let n_preset = r.preset.map_or(0, |p| p.processes().len());
             for (i, p) in r.processes.iter().enumerate() {
-                build_process(&format!("{field}.processes[{i}]"), p)?;
+                ProcessModel::new(
+                    &format!("{field}.processes[{i}]"),
+                    &AvailabilityProcess::Renewal(p.clone()),
+                )?;
             }
-            for (j, p) in r.processes().iter().enumerate() {
-                let name = if j < n_preset {
-                    format!("{field}.preset")
-                } else {
-                    format!("{field}.processes[{}]", j - n_preset)
-                };
-                // The scaled rate can only overflow to +∞; report it against `scale`.
-                if !p.failures_per_year.is_finite() {
-                    return Err(out_of_range(
-                        format!("{field}.scale"),
-                        scale,
-                        "a scale that keeps every failures_per_year finite",
-                    ));
-                }
-                processes.push(build_process(&name, p)?);
+            let all = r.processes();
+            // The scaled rate can only overflow to +∞; report it against `scale`.
+            if all.iter().any(|p| !p.events_per_year.is_finite()) {
+                return Err(out_of_range(
+                    format!("{field}.scale"),
+                    scale,
+                    "a scale that keeps every failures_per_year finite",
+                ));
             }
+            let all: Vec<_> = all.into_iter().map(AvailabilityProcess::Renewal).collect();
+            feed = Some(UnitSet::new(
+                &format!("{field}.processes"),
+                1,
+                &all,
+                rng::streams::GRID,
+            )?);
         }
-        let processes: Arc<[ProcessModel]> = processes.into();
 
-        // Supply units, expanded by `count`.
-        let mut units = Vec::new();
-        let mut unit_processes = Vec::new();
+        // Supply units: one set per entry, `count` units each.
+        let mut supply = Vec::new();
+        let mut expanded = 0usize;
         for (i, u) in params.supply_units.iter().enumerate() {
             let field = format!("{FIELD}.supply_units[{i}]");
             let capacity =
@@ -570,21 +531,16 @@ impl GridModel {
                     "an integer ≥ 1",
                 ));
             }
-            let models = build_processes(&format!("{field}.processes"), &u.processes)?;
-            for _ in 0..count {
-                units.push(UnitModel {
-                    capacity,
-                    first: unit_processes.len(),
-                    len: models.len(),
-                });
-                unit_processes.extend(models.iter().cloned());
-            }
+            let base = rng::streams::SUPPLY_UNITS + 16 * expanded as u64;
+            let set = UnitSet::new(&format!("{field}.processes"), count, &u.processes, base)?;
+            supply.push(SupplySet { capacity, set });
+            expanded += count as usize;
         }
 
         let active = windows.iter().any(|w| w.start < horizon_ms && w.loss > 0.0)
             || trace.is_some()
-            || processes.iter().any(|p| p.can_fail())
-            || !units.is_empty();
+            || feed.as_ref().is_some_and(UnitSet::can_fail)
+            || !supply.is_empty();
         Ok(GridModel {
             import_limit: Power::mw(import),
             inv_import_limit: if import > 0.0 { 1.0 / import } else { 0.0 },
@@ -593,9 +549,8 @@ impl GridModel {
             active,
             windows,
             trace,
-            processes,
-            units: units.into(),
-            unit_processes: unit_processes.into(),
+            feed,
+            supply: supply.into(),
             clock: Clock::of(grid),
         })
     }
@@ -620,7 +575,7 @@ impl GridModel {
 
     /// The number of supply units after expanding `count`.
     pub fn supply_units(&self) -> usize {
-        self.units.len()
+        self.supply.iter().map(|s| s.set.count() as usize).sum()
     }
 
     /// The state at the start of a run seeded with `seed`: random process `j` (in the order of
@@ -630,37 +585,33 @@ impl GridModel {
     /// another unit's history and two sites with the same seed see the same unit outages.
     pub fn initial_state(&self, seed: u64) -> GridState {
         let clock = &self.clock;
-        let mut units = UnitsState {
-            processes: Vec::with_capacity(self.unit_processes.len()),
-            down: Vec::with_capacity(self.units.len()),
-            next: Vec::with_capacity(self.units.len()),
-            next_event: u64::MAX,
-            up_capacity: 0.0,
+        let sets: Vec<UnitSetState> = self
+            .supply
+            .iter()
+            .map(|s| s.set.initial_state(seed, clock))
+            .collect();
+        let units = SupplyState {
+            next_event: sets
+                .iter()
+                .map(UnitSetState::next_transition_ms)
+                .min()
+                .unwrap_or(u64::MAX),
+            up_capacity: self
+                .supply
+                .iter()
+                .zip(&sets)
+                .map(|(s, st)| s.capacity * f64::from(st.up()))
+                .sum(),
+            sets,
         };
-        for (j, u) in self.units.iter().enumerate() {
-            for p in 0..u.len {
-                let stream = rng::streams::SUPPLY_UNITS + 16 * j as u64 + p as u64;
-                units.processes.push(
-                    self.unit_processes[u.first + p].initial(rng::stream(seed, stream), clock),
-                );
-            }
-            let (down, next) = unit_status(&units.processes[u.first..u.first + u.len], 0);
-            units.down.push(down);
-            units.next.push(next);
-            units.next_event = units.next_event.min(next);
-            if !down {
-                units.up_capacity += u.capacity;
-            }
-        }
         GridState {
             next_step: 0,
             window: 0,
-            processes: self
-                .processes
-                .iter()
-                .enumerate()
-                .map(|(j, p)| p.initial(rng::stream(seed, rng::streams::GRID + j as u64), clock))
-                .collect(),
+            feed: self
+                .feed
+                .as_ref()
+                .map(|f| f.initial_state(seed, clock))
+                .unwrap_or_default(),
             units,
         }
     }
@@ -693,8 +644,10 @@ impl GridModel {
                 a = a.min(v);
             }
         }
-        a = a.min(self.random(&mut state.processes, t0, t1));
-        if !self.units.is_empty() && self.import_limit.value() > 0.0 {
+        if let Some(feed) = &self.feed {
+            a = a.min(feed.step(&mut state.feed, &self.clock, t0, t1).up_mean);
+        }
+        if !self.supply.is_empty() && self.import_limit.value() > 0.0 {
             let capacity = self.unit_capacity(&mut state.units, t0, t1);
             a *= capacity.min(self.import_limit.value()) * self.inv_import_limit;
         }
@@ -704,38 +657,23 @@ impl GridModel {
     /// The supply units' capacity (MW) averaged over `[t0, t1)`: O(1) unless a unit changes state
     /// in the step, in which case each changing unit's up-time in the step is measured exactly.
     #[inline]
-    fn unit_capacity(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
+    fn unit_capacity(&self, u: &mut SupplyState, t0: u64, t1: u64) -> f64 {
         if u.next_event > t1 {
             return u.up_capacity;
         }
         self.unit_events(u, t0, t1)
     }
 
-    /// The slow path of [`GridModel::unit_capacity`].
+    /// The slow path of [`GridModel::unit_capacity`]: every set steps (each in O(1) unless one
+    /// of its own units changes state).
     #[cold]
-    fn unit_events(&self, u: &mut UnitsState, t0: u64, t1: u64) -> f64 {
-        let step = (t1 - t0) as f64;
+    fn unit_events(&self, u: &mut SupplyState, t0: u64, t1: u64) -> f64 {
         let (mut avail, mut up_capacity, mut next_event) = (0.0, 0.0, u64::MAX);
-        for (j, unit) in self.units.iter().enumerate() {
-            if u.next[j] <= t1 {
-                let range = unit.first..unit.first + unit.len;
-                let (up_ms, down, next) = unit_step(
-                    &self.unit_processes[range.clone()],
-                    &mut u.processes[range],
-                    &self.clock,
-                    t0,
-                    t1,
-                );
-                avail += unit.capacity * (up_ms as f64 / step);
-                u.down[j] = down;
-                u.next[j] = next;
-            } else if !u.down[j] {
-                avail += unit.capacity;
-            }
-            if !u.down[j] {
-                up_capacity += unit.capacity;
-            }
-            next_event = next_event.min(u.next[j]);
+        for (s, st) in self.supply.iter().zip(u.sets.iter_mut()) {
+            let step = s.set.step(st, &self.clock, t0, t1);
+            avail += s.capacity * step.up_mean;
+            up_capacity += s.capacity * f64::from(step.up_end);
+            next_event = next_event.min(st.next_transition_ms());
         }
         u.up_capacity = up_capacity;
         u.next_event = next_event;
@@ -765,22 +703,6 @@ impl GridModel {
         }
         *cursor = i;
         (1.0 - lost / self.step_ms as f64).max(0.0)
-    }
-
-    /// Availability over `[t0, t1)` from the random processes (summed down-time, capped).
-    #[inline]
-    fn random(&self, states: &mut [ProcessState], t0: u64, t1: u64) -> f64 {
-        let mut down = 0u64;
-        for (p, s) in self.processes.iter().zip(states.iter_mut()) {
-            if s.outage().0 < t1 {
-                down += p.down_in(s, &self.clock, t0, t1);
-            }
-        }
-        if down == 0 {
-            1.0
-        } else {
-            1.0 - down.min(self.step_ms) as f64 / self.step_ms as f64
-        }
     }
 }
 
@@ -817,17 +739,14 @@ mod tests {
         ScheduledOutage {
             start: start.parse().unwrap(),
             duration: duration.parse().unwrap(),
-            available_fraction: af,
+            available_fraction: Fraction::ratio(af),
         }
     }
 
     fn with_process(law: DurationLaw, rate: f64) -> GridParams {
         let mut p = GridParams::new(Power::mw(10.0));
         p.random_outages = Some(RandomOutages {
-            processes: vec![OutageProcess {
-                failures_per_year: rate,
-                duration: law,
-            }],
+            processes: vec![RenewalProcess::new(rate, law)],
             ..RandomOutages::default()
         });
         p
@@ -839,15 +758,9 @@ mod tests {
 
     /// Enumerates process `j`'s outages `[start, end)` that start before `until_ms`.
     fn outages(model: &GridModel, seed: u64, j: usize, until_ms: u64) -> Vec<(u64, u64)> {
-        let mut st = model.initial_state(seed);
-        let p = &model.processes[j];
-        let s = &mut st.processes[j];
-        let mut out = Vec::new();
-        while s.outage().0 < until_ms {
-            out.push(s.outage());
-            p.advance(s, &model.clock);
-        }
-        out
+        let st = model.initial_state(seed);
+        let feed = model.feed.as_ref().unwrap();
+        feed.outages(&st.feed, &model.clock, 0, j, until_ms)
     }
 
     /// Mean and standard error of the mean.
@@ -1072,6 +985,42 @@ mod tests {
     }
 
     #[test]
+    fn random_processes_combine_as_the_union_of_their_outages() {
+        // Two frequent fixed-length processes that often overlap: the feed is down for the
+        // union of their outages, not the sum.
+        let g = hourly(365 * 20);
+        let fixed = |m| DurationLaw::Fixed {
+            duration: Duration::from_minutes(m),
+        };
+        let mut p = GridParams::new(Power::mw(10.0));
+        p.random_outages = Some(RandomOutages {
+            processes: vec![
+                RenewalProcess::new(300.0, fixed(50)),
+                RenewalProcess::new(200.0, fixed(90)),
+            ],
+            ..RandomOutages::default()
+        });
+        let m = GridModel::new(&p, &g).unwrap();
+        let horizon = g.horizon().as_millis();
+        let mut ev = outages(&m, 4, 0, horizon);
+        ev.extend(outages(&m, 4, 1, horizon));
+        ev.sort();
+        let (mut covered, mut union, mut sum) = (0u64, 0u64, 0u64);
+        for (s0, e0) in ev {
+            let (from, to) = (s0.max(covered), e0.min(horizon));
+            if to > from {
+                union += to - from;
+                covered = to;
+            }
+            sum += e0.min(horizon) - s0;
+        }
+        assert!(sum > union, "the processes overlap at these rates");
+        let union_h = union as f64 / MS_PER_HOUR as f64;
+        let series_down: f64 = all(&m, &g, 4).iter().map(|x| 1.0 - x).sum();
+        assert_close(series_down, union_h, DOWN_SUM_REL_TOL * union_h, "union");
+    }
+
+    #[test]
     fn fixed_law_gives_exact_durations() {
         let g = hourly(365 * 10);
         let fixed = Duration::from_minutes(150);
@@ -1156,25 +1105,25 @@ mod tests {
         let minutes: f64 = r
             .processes()
             .iter()
-            .map(|p| p.failures_per_year * p.duration.mean_hours() * 60.0)
+            .map(|p| p.events_per_year * p.duration.mean_hours() * 60.0)
             .sum();
         assert_close(minutes, 357.0, PRESET_REL_TOL * 357.0, "preset min/yr");
         // Transmission is the same with rates × 0.3, and `scale` multiplies on top.
         let t = RandomOutages {
             preset: Some(OutagePreset::Transmission),
             scale: 2.0,
-            processes: vec![OutageProcess {
-                failures_per_year: 1.0,
-                duration: DurationLaw::Fixed {
+            processes: vec![RenewalProcess::new(
+                1.0,
+                DurationLaw::Fixed {
                     duration: Duration::from_hours(1),
                 },
-            }],
+            )],
         }
         .processes();
         assert_eq!(t.len(), 3);
-        assert_close(t[0].failures_per_year, 0.6, AVAIL_TOL, "scaled preset");
-        assert_close(t[1].failures_per_year, 0.18, AVAIL_TOL, "scaled preset");
-        assert_close(t[2].failures_per_year, 2.0, AVAIL_TOL, "scaled listed");
+        assert_close(t[0].events_per_year, 0.6, AVAIL_TOL, "scaled preset");
+        assert_close(t[1].events_per_year, 0.18, AVAIL_TOL, "scaled preset");
+        assert_close(t[2].events_per_year, 2.0, AVAIL_TOL, "scaled listed");
     }
 
     #[test]
@@ -1198,7 +1147,10 @@ duration = { law = "exponential", mean = "30m" }
         let p: GridParams = toml::from_str(text).unwrap();
         assert_eq!(p.import_limit_mw, Power::mw(20.0));
         assert_eq!(p.export_limit_mw, Power::ZERO);
-        assert_eq!(p.scheduled_outages[1].available_fraction, 0.5);
+        assert_eq!(
+            p.scheduled_outages[1].available_fraction,
+            Fraction::ratio(0.5)
+        );
         let r = p.random_outages.as_ref().unwrap();
         assert_eq!(r.preset, Some(OutagePreset::Distribution));
         assert_eq!(
@@ -1288,7 +1240,7 @@ duration = { law = "exponential", mean = "30m" }
         p = with_process(fixed, -1.0);
         assert_eq!(
             field_of(GridModel::new(&p, &g)),
-            "grid.random_outages.processes[0].failures_per_year"
+            "grid.random_outages.processes[0].events_per_year"
         );
         p = with_process(
             DurationLaw::LogNormal {
@@ -1359,15 +1311,15 @@ duration = { law = "exponential", mean = "30m" }
 
     /// All outages `[start, end)` of process `p` of expanded unit `j` that start before `until`.
     fn unit_outages(m: &GridModel, seed: u64, j: usize, p: usize, until: u64) -> Vec<(u64, u64)> {
-        let mut st = m.initial_state(seed);
-        let i = m.units[j].first + p;
-        let (model, s) = (&m.unit_processes[i], &mut st.units.processes[i]);
-        let mut out = Vec::new();
-        while s.outage().0 < until {
-            out.push(s.outage());
-            model.advance(s, &m.clock);
+        let st = m.initial_state(seed);
+        let mut j = j;
+        for (s, ss) in m.supply.iter().zip(&st.units.sets) {
+            if j < ss.units() {
+                return s.set.outages(ss, &m.clock, j, p, until);
+            }
+            j -= ss.units();
         }
-        out
+        panic!("no unit {j}")
     }
 
     #[test]
@@ -1400,13 +1352,12 @@ duration = { law = "exponential", mean = "30m" }
     fn a_unit_down_for_part_of_a_step_counts_pro_rata() {
         let g = hourly(365 * 5);
         let mut p = GridParams::new(Power::mw(100.0));
-        let half_hour = AvailabilityProcess::Renewal {
-            events_per_year: 200.0,
-            duration: DurationLaw::Fixed {
+        let half_hour = AvailabilityProcess::Renewal(RenewalProcess::new(
+            200.0,
+            DurationLaw::Fixed {
                 duration: Duration::from_minutes(30),
             },
-            monthly_multipliers: None,
-        };
+        ));
         p.supply_units = vec![unit(100.0, None, vec![half_hour])];
         let m = GridModel::new(&p, &g).unwrap();
         let a = all(&m, &g, 8);
@@ -1434,11 +1385,7 @@ duration = { law = "exponential", mean = "30m" }
         let law = |m| DurationLaw::Fixed {
             duration: Duration::from_minutes(m),
         };
-        let renewal = |rate, m| AvailabilityProcess::Renewal {
-            events_per_year: rate,
-            duration: law(m),
-            monthly_multipliers: None,
-        };
+        let renewal = |rate, m| AvailabilityProcess::Renewal(RenewalProcess::new(rate, law(m)));
         let mut p = GridParams::new(Power::mw(10.0));
         p.supply_units = vec![unit(
             10.0,
