@@ -1,4 +1,5 @@
-//! Input and output: [`scenario`] files and CSV [`trace`]s.
+//! Input and output: [`scenario`] files, CSV [`trace`]s and the text [`report`].
 
+pub mod report;
 pub mod scenario;
 pub mod trace;

@@ -35,7 +35,7 @@
 //! ```
 
 use crate::engine::policy::Dispatch;
-use crate::engine::report::Tally;
+use crate::engine::tally::Tally;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
 use crate::rng::sample_seed;
