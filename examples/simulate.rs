@@ -82,10 +82,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     if let Some(step) = args.step {
         scenario.time.step = step;
-        scenario.validate()?;
     }
     let seed = args.seed.unwrap_or(scenario.seed);
-    let site = scenario.site()?;
+    let study = scenario.clone().validate()?;
+    let site = study.site();
     if let Some(name) = &scenario.name {
         println!("scenario: {name}");
     }

@@ -25,6 +25,7 @@
 pub mod policy;
 pub mod recorder;
 pub mod report;
+pub mod study;
 pub mod tally;
 
 use crate::components::battery::{BatteryParams, BatteryState, Fleet, StepLosses};
@@ -119,9 +120,9 @@ pub enum Stop {
 /// ```
 /// # use ridethrough::prelude::*;
 /// # fn main() -> Result<(), ridethrough::ConfigError> {
-/// let scenario = Scenario::default_scenario()?;
-/// let site = scenario.site()?;
-/// let mut sim = site.simulate(scenario.policy, scenario.seed);
+/// let study = Scenario::default_scenario()?.validate()?;
+/// let site = study.site();
+/// let mut sim = site.simulate(*study.policy(), study.seed());
 /// sim.run(&mut ());
 /// let report = sim.report();
 /// assert_eq!(report.steps_done, site.time.steps());

@@ -3,8 +3,8 @@
 //!
 //! # Reproducibility
 //! Sample *i* runs with its own seed `rng::sample_seed(seed, i)`, from which every component
-//! derives its streams. Samples are grouped in fixed chunks of [`CHUNK`] consecutive indices, each
-//! accumulated sequentially, and chunks are merged in index order in waves of [`WAVE`] samples, so
+//! derives its streams. Samples are grouped in fixed chunks of 16 consecutive indices, each
+//! accumulated sequentially, and chunks are merged in index order in waves of 512 samples, so
 //! results are bit-identical whatever the thread count. Memory is bounded: per-sample results are
 //! merged into streaming accumulators (moments and a log-binned histogram) at once; only the
 //! optional per-sample summaries ([`McConfig::keep_samples`]) grow with n.
@@ -24,9 +24,8 @@
 //! use ridethrough::prelude::*;
 //! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
 //!     .replace("step = \"1m\"", "step = \"1h\"");
-//! let scenario = Scenario::from_toml_str(&text)?;
-//! let site = scenario.site()?;
-//! let result = montecarlo::run(&site, &scenario.policy, &McConfig::new(200, 1), &|_| {})?;
+//! let study = Scenario::from_toml_str(&text)?.validate()?;
+//! let result = montecarlo::run(study.site(), study.policy(), &McConfig::new(200, 1), &|_| {})?;
 //! let ix = &result.indices;
 //! assert_eq!(ix.samples, 200);
 //! println!("LOLE {} h/yr, EUE {} MWh/yr", ix.lole_hours, ix.eue_mwh);
@@ -44,11 +43,13 @@ use crate::time::TimeGrid;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Samples per chunk: a chunk is accumulated sequentially by one thread.
-pub const CHUNK: u64 = 16;
+/// Samples per chunk: a chunk is accumulated sequentially by one thread. Part of the results'
+/// definition (the order of floating-point merges): changing it changes the bits.
+const CHUNK: u64 = 16;
 /// Samples per wave: chunks of a wave run in parallel and are merged in order; early stopping
-/// and progress reports happen between waves.
-pub const WAVE: u64 = 512;
+/// and progress reports happen between waves. Changing it changes where early stopping can
+/// happen, not the merge order (as long as it is a multiple of `CHUNK`).
+const WAVE: u64 = 512;
 
 /// How to run a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -562,7 +563,7 @@ fn reached(cfg: &McConfig, eue: &Estimate) -> bool {
 
 /// Runs a Monte Carlo study of `site` under `policy`.
 ///
-/// `progress` is called after every wave of [`WAVE`] samples (from the calling thread).
+/// `progress` is called after every wave of 512 samples (from the calling thread).
 ///
 /// # Errors
 /// [`ConfigError::OutOfRange`] for a bad [`McConfig`]; [`ConfigError::ThreadPool`] if the worker

@@ -12,9 +12,9 @@
 //! use ridethrough::prelude::*;
 //! use ridethrough::studies::survival::{self, SurvivalConfig};
 //! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
-//! let scenario = Scenario::from_toml_str(&text)?;
-//! let site = scenario.site()?;
-//! let curve = survival::sweep(&site, &scenario.policy, scenario.seed, &SurvivalConfig::new(Duration::from_hours(24)))?;
+//! let study = Scenario::from_toml_str(&text)?.validate()?;
+//! let cfg = SurvivalConfig::new(Duration::from_hours(24));
+//! let curve = survival::sweep(study.site(), study.policy(), study.seed(), &cfg)?;
 //! // A full fleet of 62.7 MWh carries ≈12.4 MW for about 4.9 h.
 //! assert!(curve.probability[3].1 > 0.9);   // 4 h: nearly always
 //! assert!(curve.probability[5].1 < 0.1);   // 6 h: almost never
