@@ -90,7 +90,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("scenario: {name}");
     }
     if let Some(samples) = args.samples {
-        return monte_carlo(args, &scenario, &site, samples, seed);
+        return monte_carlo(args, &scenario, site, samples, seed);
     }
     let started = std::time::Instant::now();
     let mut sim = site.simulate(scenario.policy, seed);
@@ -121,9 +121,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("report written to {}", path.display());
     }
-    check_physics(&site, &report);
+    check_physics(site, &report);
     if let Some(d) = args.survival {
-        survival_table(&site, &scenario, seed, d)?;
+        survival_table(site, &scenario, seed, d)?;
     }
     Ok(())
 }

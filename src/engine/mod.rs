@@ -222,10 +222,14 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
 
     /// Runs step `k`: the stages of the module docs, one private function each, in this order:
     ///
-    /// 1. [`availability`] → [`Supply`]; 2. [`demand`] → [`Demand`]; 3. [`battery_units`]
-    /// (unit failures and self-discharge) → [`BatteryStart`]; 4. [`policy`] → [`Decision`];
-    /// 5. [`clamp`] → [`BatteryFlows`]; 6. [`grid`] → [`Exchange`]; 7. [`settle`] →
-    /// [`StepLosses`]; 8. [`record`] → [`StepRecord`].
+    /// 1. [`availability`] → [`Supply`];
+    /// 2. [`demand`] → [`Demand`];
+    /// 3. [`battery_units`] (unit failures and self-discharge) → [`BatteryStart`];
+    /// 4. [`policy()`] → [`Decision`];
+    /// 5. [`clamp`] → [`BatteryFlows`];
+    /// 6. [`grid`] → [`Exchange`];
+    /// 7. [`settle`] → [`StepLosses`];
+    /// 8. [`record`] → [`StepRecord`] (tally, state, recorder).
     ///
     /// Each stage reads what the earlier ones returned and nothing else of the step, so a new
     /// component (generators, say) is a new stage and a new field in the record, not an edit in

@@ -249,7 +249,7 @@ fn snapshots_from_another_site_are_rejected() {
     let mut snap = site.simulate(*s.policy(), 1).snapshot();
     snap.step = site.time.steps() + 1;
     assert!(matches!(
-        Simulation::resume(&site, snap),
+        Simulation::resume(site, snap),
         Err(ConfigError::Inconsistent { .. })
     ));
 }

@@ -63,7 +63,7 @@ proptest! {
         prop_assert!(stopped || at >= site.time.steps());
         let saved = serde_json::to_string(&first.snapshot()).unwrap();
         let restored: SimState<Policy> = serde_json::from_str(&saved).unwrap();
-        let mut second = Simulation::resume(&site, restored).unwrap();
+        let mut second = Simulation::resume(site, restored).unwrap();
         let resumed = second.run(&mut ()).report();
         prop_assert_eq!(whole, resumed);
     }

@@ -114,7 +114,7 @@ fn golden_monte_carlo_of_the_default_site() {
         .and_then(Scenario::validate)
         .unwrap();
     let site = s.site();
-    let r = montecarlo::run(&site, s.policy(), &McConfig::new(512, 2023), &|_| {}).unwrap();
+    let r = montecarlo::run(site, s.policy(), &McConfig::new(512, 2023), &|_| {}).unwrap();
     check(
         "austin_10k_gpu.mc512.json",
         &serde_json::to_value(&r.indices).unwrap(),
