@@ -1,10 +1,14 @@
-//! The human-readable summary of a [`Report`]: its `Display`.
+//! How results read as text: the `Display` of a run's [`Report`], of Monte Carlo
+//! [`Indices`] and of a [`SurvivalCurve`].
 //!
-//! The report's data types live with the engine that fills them
-//! ([`crate::engine::report`]); how they read as text is an output format, like the CSV traces,
-//! and lives here.
+//! The result types live with the code that fills them ([`crate::engine::report`],
+//! [`crate::studies`]); how they read as text is an output format, like the CSV traces, and
+//! lives here, so that changing a layout touches one file and no computation.
 
 use crate::engine::report::Report;
+use crate::studies::montecarlo::Indices;
+use crate::studies::stats::Estimate;
+use crate::studies::survival::SurvivalCurve;
 use crate::time::TimeGrid;
 use std::fmt;
 
@@ -113,5 +117,126 @@ fn when(time: &TimeGrid, k: u64) -> String {
         t.strftime("%Y-%m-%d %H:%M:%S").to_string()
     } else {
         t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string()
+    }
+}
+
+impl std::fmt::Display for Indices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Monte Carlo reliability: {} samples of {:.0} h (seed {}); estimate ± standard error",
+            self.samples, self.sample_hours, self.seed
+        )?;
+        let row = |f: &mut std::fmt::Formatter<'_>, name: &str, e: &Estimate, unit: &str| {
+            writeln!(f, "  {name:<34} {:>12.4} ± {:<10.4} {unit}", e.mean, e.se)
+        };
+        row(f, "LOLE", &self.lole_hours, "h per sample")?;
+        row(f, "EUE", &self.eue_mwh, "MWh per sample")?;
+        row(f, "normalised EUE", &self.eue_ppm, "ppm of facility energy")?;
+        row(f, "LOLF", &self.lolf, "events per sample")?;
+        row(
+            f,
+            "mean loss-of-load duration",
+            &self.lol_duration_mean_hours,
+            "h",
+        )?;
+        row(f, "unserved energy P50", &self.unserved_p50_mwh, "MWh")?;
+        row(f, "unserved energy P90", &self.unserved_p90_mwh, "MWh")?;
+        row(f, "unserved energy P99", &self.unserved_p99_mwh, "MWh")?;
+        row(
+            f,
+            "unserved energy CVaR 95 %",
+            &self.unserved_cvar95_mwh,
+            "MWh",
+        )?;
+        row(
+            f,
+            "grid outages (sampled)",
+            &self.grid_outages_per_sample,
+            "per sample",
+        )?;
+        row(
+            f,
+            "grid outage hours (sampled)",
+            &self.grid_outage_hours,
+            "h per sample",
+        )?;
+        row(
+            f,
+            "mean grid outage duration",
+            &self.grid_outage_duration_mean_hours,
+            "h",
+        )?;
+        row(f, "SoC at outage start", &self.soc_at_outage_start, "")?;
+        row(
+            f,
+            "outages ridden through",
+            &self.ride_through_share,
+            "share",
+        )?;
+        if self.lolf.mean > 0.0 {
+            write!(f, "  loss-of-load event durations      ")?;
+            for b in &self.lol_duration_distribution {
+                if b.share > 0.0 {
+                    if b.to_hours.is_finite() {
+                        write!(
+                            f,
+                            " {}–{} h {:.0} %",
+                            b.from_hours,
+                            b.to_hours,
+                            b.share * 100.0
+                        )?;
+                    } else {
+                        write!(f, " ≥{} h {:.0} %", b.from_hours, b.share * 100.0)?;
+                    }
+                }
+            }
+            writeln!(f)?;
+        }
+        let worst_hour = self
+            .lolp_by_hour
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+        if let Some((h, e)) = worst_hour {
+            if e.mean > 0.0 {
+                writeln!(
+                    f,
+                    "  highest LOLP by hour of day          {:02}:00, {:.3e} ± {:.1e}",
+                    h, e.mean, e.se
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for SurvivalCurve {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Outage survival ({} start steps, outages up to {:.0} h): survived {:.2} h min, {:.2} h mean, {:.2} h max",
+            self.starts.len(),
+            self.max_hours,
+            self.overall.min_hours,
+            self.overall.mean_hours,
+            self.overall.max_hours
+        )?;
+        write!(f, "  P(survive ≥ d h):")?;
+        let shown: Vec<&(f64, f64)> = self
+            .probability
+            .iter()
+            .filter(|(d, _)| {
+                let d = *d as u64;
+                d <= 8 || d % 12 == 0 || d as f64 == self.max_hours.floor()
+            })
+            .collect();
+        for (i, (d, p)) in shown.iter().enumerate() {
+            if i % 8 == 0 {
+                write!(f, "\n   ")?;
+            }
+            write!(f, " {:>3} h {:>5.1} %", d, p * 100.0)?;
+        }
+        writeln!(f)
     }
 }

@@ -183,33 +183,3 @@ pub fn sweep<P: Dispatch + Clone>(
         probability,
     })
 }
-
-impl std::fmt::Display for SurvivalCurve {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "Outage survival ({} start steps, outages up to {:.0} h): survived {:.2} h min, {:.2} h mean, {:.2} h max",
-            self.starts.len(),
-            self.max_hours,
-            self.overall.min_hours,
-            self.overall.mean_hours,
-            self.overall.max_hours
-        )?;
-        write!(f, "  P(survive ≥ d h):")?;
-        let shown: Vec<&(f64, f64)> = self
-            .probability
-            .iter()
-            .filter(|(d, _)| {
-                let d = *d as u64;
-                d <= 8 || d % 12 == 0 || d as f64 == self.max_hours.floor()
-            })
-            .collect();
-        for (i, (d, p)) in shown.iter().enumerate() {
-            if i % 8 == 0 {
-                write!(f, "\n   ")?;
-            }
-            write!(f, " {:>3} h {:>5.1} %", d, p * 100.0)?;
-        }
-        writeln!(f)
-    }
-}
