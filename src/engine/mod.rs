@@ -19,6 +19,10 @@
 //!    curtailment` is checked (to [`BALANCE_TOLERANCE`], in debug builds), the tally is updated
 //!    and the recorder sees the row.
 //!
+//! Each stage is a private function named after it (`availability`, `demand`, `battery_units`,
+//! `policy`, `clamp`, `grid`, `settle`, `record`), called in this order by the step; each
+//! returns what the later stages read, so a new component adds a stage rather than editing one.
+//!
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.
 
@@ -210,8 +214,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self.state.step >= self.site.time.steps()
     }
 
-    /// Runs one step (see the module docs for its stages) and returns its record, or `None` if
-    /// the horizon is already done.
+    /// Runs one step — availability → demand → battery units → policy → clamp → grid → settle
+    /// → record (see the module docs) — and returns its record, or `None` if the horizon is
+    /// already done.
     #[inline]
     pub fn step<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> Option<StepRecord> {
         if self.is_finished() {
