@@ -20,11 +20,13 @@ use ridethrough::prelude::*;
 use std::hint::black_box;
 use std::time::Duration as StdDuration;
 
-fn scenario(step: &str, horizon: &str) -> Scenario {
+fn study(step: &str, horizon: &str) -> Study {
     let text = DEFAULT_SCENARIO_TOML
         .replace("step = \"1m\"", &format!("step = \"{step}\""))
         .replace("horizon = \"365d\"", &format!("horizon = \"{horizon}\""));
-    Scenario::from_toml_str(&text).expect("the default scenario is valid")
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .expect("the default scenario is valid")
 }
 
 fn engine(c: &mut Criterion) {
@@ -38,12 +40,12 @@ fn engine(c: &mut Criterion) {
         ("year/minute", "1m", "365d"),
         ("day/100ms", "100ms", "1d"),
     ] {
-        let s = scenario(step, horizon);
-        let site = s.site().expect("valid site");
+        let s = study(step, horizon);
+        let site = s.site();
         group.throughput(Throughput::Elements(site.time.steps()));
         group.bench_function(BenchmarkId::from_parameter(id), |b| {
             b.iter(|| {
-                let mut sim = site.simulate(s.policy, black_box(s.seed));
+                let mut sim = site.simulate(*s.policy(), black_box(s.seed()));
                 sim.run(&mut ());
                 let t = sim.state().tally.totals();
                 // A fast wrong answer must fail: every step ran and the load was served
@@ -54,15 +56,15 @@ fn engine(c: &mut Criterion) {
             })
         });
     }
-    let s = scenario("1m", "365d");
-    let site = s.site().expect("valid site");
+    let s = study("1m", "365d");
+    let site = s.site();
     group.throughput(Throughput::Elements(site.time.steps()));
     // Steady state: the trace buffer is reused between runs, as in repeated studies.
     let mut trace = TraceRecorder::with_capacity(site.time.steps() as usize);
     group.bench_function(BenchmarkId::from_parameter("year/minute_trace"), |b| {
         b.iter(|| {
             trace.rows.clear();
-            let mut sim = site.simulate(s.policy, black_box(s.seed));
+            let mut sim = site.simulate(*s.policy(), black_box(s.seed()));
             sim.run(&mut trace);
             assert_eq!(trace.rows.len() as u64, site.time.steps());
             black_box(trace.rows.len())
@@ -74,7 +76,7 @@ fn engine(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let mut trace = TraceRecorder::with_capacity(site.time.steps() as usize);
-                let mut sim = site.simulate(s.policy, black_box(s.seed));
+                let mut sim = site.simulate(*s.policy(), black_box(s.seed()));
                 sim.run(&mut trace);
                 assert_eq!(trace.rows.len() as u64, site.time.steps());
                 black_box(trace.rows.len())

@@ -25,10 +25,12 @@ use std::time::Duration as StdDuration;
 
 const SAMPLES: u64 = 1_000;
 
-fn hourly_default() -> Scenario {
+fn hourly_default() -> Study {
     let text =
         ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
-    Scenario::from_toml_str(&text).expect("valid scenario")
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .expect("valid scenario")
 }
 
 fn mc(c: &mut Criterion) {
@@ -38,7 +40,7 @@ fn mc(c: &mut Criterion) {
         .measurement_time(StdDuration::from_secs(6))
         .sample_size(10);
     let s = hourly_default();
-    let site = s.site().expect("valid site");
+    let site = s.site();
     group.throughput(Throughput::Elements(SAMPLES));
     for threads in [1, 2] {
         group.bench_function(
@@ -47,7 +49,7 @@ fn mc(c: &mut Criterion) {
                 b.iter(|| {
                     let mut cfg = McConfig::new(SAMPLES, black_box(7));
                     cfg.threads = threads;
-                    let r = montecarlo::run(&site, &s.policy, &cfg, &|_| {}).expect("runs");
+                    let r = montecarlo::run(site, s.policy(), &cfg, &|_| {}).expect("runs");
                     assert_eq!(r.indices.samples, SAMPLES);
                     assert!(r.indices.grid_outages_per_sample.mean > 1.0);
                     black_box(r.indices.eue_mwh)
@@ -94,11 +96,12 @@ fn survival_sweep(c: &mut Criterion) {
         .measurement_time(StdDuration::from_secs(3))
         .sample_size(20);
     let s = hourly_default();
-    let site = s.site().expect("valid site");
+    let site = s.site();
     group.bench_function("year/hourly_96h", |b| {
         b.iter(|| {
             let cfg = SurvivalConfig::new(Duration::from_hours(96));
-            let curve = survival::sweep(&site, &s.policy, black_box(s.seed), &cfg).expect("sweeps");
+            let curve =
+                survival::sweep(site, s.policy(), black_box(s.seed()), &cfg).expect("sweeps");
             assert_eq!(curve.starts.len(), 8760);
             black_box(curve.overall)
         })

@@ -112,17 +112,17 @@ fn battery_net_mwh(r: &Report) -> f64 {
 }
 
 fn main() -> Result<(), ConfigError> {
-    let scenario = Scenario::from_toml_str(SITE_TOML)?;
-    let site = scenario.site()?;
+    let study = Scenario::from_toml_str(SITE_TOML)?.validate()?;
+    let site = study.site();
 
     // The built-in policy: stand by full, discharge only when the grid fails.
-    let (backup, backup_rows) = run(&site, Policy::default(), scenario.seed);
+    let (backup, backup_rows) = run(site, *study.policy(), study.seed());
     // Ours.
     let limiter = NightChargingLimiter {
         cap: Power::mw(IMPORT_CAP_MW),
         time: site.time,
     };
-    let (ours, our_rows) = run(&site, limiter.clone(), scenario.seed);
+    let (ours, our_rows) = run(site, limiter.clone(), study.seed());
 
     let peak_facility = site.load.peak_facility_power().value();
     println!("a week at 15-minute steps, facility peak {peak_facility:.2} MW, import cap {IMPORT_CAP_MW} MW");

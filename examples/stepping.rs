@@ -26,18 +26,18 @@ use ridethrough::prelude::*;
 const BALANCE_TOL: f64 = ridethrough::engine::BALANCE_TOLERANCE;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let scenario = Scenario::default_scenario()?;
-    let site = scenario.site()?;
+    let study = Scenario::default_scenario()?.validate()?;
+    let site = study.site();
     let steps_per_hour = Duration::from_hours(1).as_millis() / site.time.step().as_millis();
     println!(
         "{}: {} steps of {}",
-        scenario.name.as_deref().unwrap_or("default scenario"),
+        study.name().unwrap_or("default scenario"),
         site.time.steps(),
         site.time.step()
     );
 
     // 1. One step at a time: each call runs the stages of one step and returns its record.
-    let mut sim = site.simulate(scenario.policy, scenario.seed);
+    let mut sim = study.simulate();
     for _ in 0..steps_per_hour {
         let row = sim.step(&mut ()).expect("the year is not over");
         let tolerance = BALANCE_TOL * (row.facility_mw + row.aux_mw).max(1.0);
@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. Resume from the JSON and run to the end, recording the steps.
     let state: SimState<Policy> = serde_json::from_str(&json)?;
-    let mut resumed = Simulation::resume(&site, state)?;
+    let mut resumed = Simulation::resume(site, state)?;
     let mut resumed_rows = TraceRecorder::default();
     assert_eq!(
         resumed.run_until(&mut resumed_rows, |_| false),
@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let resumed_report = resumed.report();
 
     // 5. The same year without interruption.
-    let mut whole = site.simulate(scenario.policy, scenario.seed);
+    let mut whole = study.simulate();
     let mut whole_rows = TraceRecorder::default();
     whole.run(&mut whole_rows);
     let whole_report = whole.report();

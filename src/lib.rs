@@ -22,10 +22,10 @@
 //! };
 //! let battery = BatteryParams::preset(Preset::Megapack2Xl4h, 16);
 //! let load = LoadParams::h100_training_10k();
-//! let site = Site::new(time, &grid, &battery, &load)?;
+//! // Validated once: the site is built and the policy checked against it.
+//! let study = Study::new(time, grid, battery, load, Policy::default(), 42)?;
 //!
-//! let mut sim = site.simulate(Policy::default(), 42);
-//! let report = sim.run(&mut ()).report();
+//! let report = study.simulate().run(&mut ()).report();
 //! println!("{report}");
 //! // ≈12.4 MW for 6 h needs ≈75 MWh; the fleet holds ≈62.7 MWh: the site loses load.
 //! assert_eq!(report.grid_outages.len(), 1);
@@ -43,12 +43,13 @@
 //! * [`components`], each parameters → validated model → state: the
 //!   [`grid`](components::grid) feed, the [`battery`](components::battery) fleet and the
 //!   datacenter [`load`](components::load).
-//! * [`engine`]: [`Site`](engine::Site) and [`Simulation`](engine::Simulation) (`step`, `run`,
-//!   `run_until`, `snapshot`, `resume`), the [`Dispatch`](engine::policy::Dispatch) trait and
-//!   built-in policies, recorders and the report.
+//! * [`engine`]: [`Site`](engine::Site), [`Study`](engine::study::Study) (a site, a validated
+//!   policy and a seed) and [`Simulation`](engine::Simulation) (`step`, `run`, `run_until`,
+//!   `snapshot`, `resume`), the [`Dispatch`](engine::policy::Dispatch) trait and built-in
+//!   policies, recorders, the per-step tally and the report's types.
 //! * [`studies`]: Monte Carlo reliability indices, survival curves, the analytic capacity outage
 //!   probability table.
-//! * [`io`]: TOML/JSON scenario files and CSV traces.
+//! * [`io`]: TOML/JSON scenario files, CSV traces and the report as text.
 //!
 //! DESIGN.md explains the choices; README.md documents the scenario format.
 #![forbid(unsafe_code)]
@@ -75,9 +76,10 @@ pub mod prelude {
     pub use crate::components::battery::{BatteryParams, Fleet, Preset};
     pub use crate::components::grid::{GridParams, ScheduledOutage};
     pub use crate::components::load::{ItProfile, LoadParams};
-    pub use crate::engine::policy::{Dispatch, Observation, Policy};
+    pub use crate::engine::policy::{Dispatch, Observation, Policy, RampRate};
     pub use crate::engine::recorder::{CsvRecorder, Recorder, TraceRecorder};
     pub use crate::engine::report::{Report, StepRecord};
+    pub use crate::engine::study::Study;
     pub use crate::engine::{SimState, Simulation, Site, Stop};
     pub use crate::error::ConfigError;
     pub use crate::io::scenario::Scenario;

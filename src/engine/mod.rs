@@ -19,22 +19,29 @@
 //!    curtailment` is checked (to [`BALANCE_TOLERANCE`], in debug builds), the tally is updated
 //!    and the recorder sees the row.
 //!
+//! Each stage is a private function named after it (`availability`, `demand`, `battery_units`,
+//! `policy`, `clamp`, `grid`, `settle`, `record`), called in this order by the step; each
+//! returns what the later stages read, so a new component adds a stage rather than editing one.
+//!
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.
 
 pub mod policy;
 pub mod recorder;
 pub mod report;
+pub mod study;
+pub mod tally;
 
-use crate::components::battery::{BatteryParams, BatteryState, Fleet};
+use crate::components::battery::{BatteryParams, BatteryState, Fleet, StepLosses};
 use crate::components::grid::{GridModel, GridParams, GridState};
 use crate::components::load::{LoadModel, LoadParams};
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
-use crate::engine::report::{Report, SiteSummary, StepRecord, Tally, UNSERVED_EPSILON_MW};
+use crate::engine::report::{Report, SiteSummary, StepRecord, UNSERVED_EPSILON_MW};
+use crate::engine::tally::Tally;
 use crate::error::ConfigError;
 use crate::time::TimeGrid;
-use crate::units::{Fraction, Hours, Power};
+use crate::units::{Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
 
 /// Relative tolerance of the per-step energy balance: the residual may not exceed
@@ -117,9 +124,9 @@ pub enum Stop {
 /// ```
 /// # use ridethrough::prelude::*;
 /// # fn main() -> Result<(), ridethrough::ConfigError> {
-/// let scenario = Scenario::default_scenario()?;
-/// let site = scenario.site()?;
-/// let mut sim = site.simulate(scenario.policy, scenario.seed);
+/// let study = Scenario::default_scenario()?.validate()?;
+/// let site = study.site();
+/// let mut sim = site.simulate(*study.policy(), study.seed());
 /// sim.run(&mut ());
 /// let report = sim.report();
 /// assert_eq!(report.steps_done, site.time.steps());
@@ -207,8 +214,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self.state.step >= self.site.time.steps()
     }
 
-    /// Runs one step (see the module docs for its stages) and returns its record, or `None` if
-    /// the horizon is already done.
+    /// Runs one step — availability → demand → battery units → policy → clamp → grid → settle
+    /// → record (see the module docs) — and returns its record, or `None` if the horizon is
+    /// already done.
     #[inline]
     pub fn step<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> Option<StepRecord> {
         if self.is_finished() {
@@ -217,11 +225,25 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         Some(self.advance(recorder, self.state.step, None))
     }
 
-    /// Runs step `k` (the stages of [`Simulation::step`]). With `forced` availability the grid
-    /// feed's own processes are neither consulted nor advanced (used by what-if sweeps, which
-    /// may run steps out of order on a copy of the state).
+    /// Runs step `k`: the stages of the module docs, one private function each, in this order:
+    ///
+    /// 1. [`availability`] → [`Supply`];
+    /// 2. [`demand`] → [`Demand`];
+    /// 3. [`battery_units`] (unit failures and self-discharge) → [`BatteryStart`];
+    /// 4. [`policy()`] → [`Decision`];
+    /// 5. [`clamp`] → [`BatteryFlows`];
+    /// 6. [`grid`] → [`Exchange`];
+    /// 7. [`settle`] → [`StepLosses`];
+    /// 8. [`record`] → [`StepRecord`] (tally, state, recorder).
+    ///
+    /// Each stage reads what the earlier ones returned and nothing else of the step, so a new
+    /// component (generators, say) is a new stage and a new field in the record, not an edit in
+    /// the middle of a long function. With `forced` availability the grid feed's own processes
+    /// are neither consulted nor advanced (used by what-if sweeps, which may run steps out of
+    /// order on a copy of the state).
     // Forced: this is the whole hot loop, and a call boundary here costs up to 2× in downstream
-    // crates (the step record would be written to memory and read back).
+    // crates (the step record would be written to memory and read back). The stages are
+    // `#[inline(always)]` for the same reason: they exist for reading, not for the call graph.
     #[inline(always)]
     pub(crate) fn advance<R: Recorder + ?Sized>(
         &mut self,
@@ -230,106 +252,19 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         forced: Option<Fraction>,
     ) -> StepRecord {
         let site = self.site;
-        let fleet = &site.battery;
         let s = &mut self.state;
         let dt = self.dt;
 
-        // 1. availability
-        let availability = match forced {
-            Some(a) => a,
-            None => site.grid.availability(&mut s.grid, k),
-        };
-        let import_limit = site.grid.import_limit();
-        let available = import_limit * availability;
-        let export_allowed = site.grid.export_limit() * availability;
-        // 2. demand
-        let facility = site.load.facility_power(k);
-        let aux = fleet.aux_load();
-        let demand = facility + aux;
-        // 3. self-discharge (after unit failures and repairs at the start of the step)
-        fleet.update_units(&mut s.battery, k, &site.time);
-        let soc_before = fleet.soc(&s.battery).value();
-        let self_loss = fleet.apply_self_discharge(&mut s.battery, self.keep);
-        // 4. policy
-        let max_discharge = fleet.max_discharge(&s.battery, dt);
-        let max_charge = fleet.max_charge(&s.battery, dt);
-        let obs = Observation {
-            step: k,
-            dt,
-            demand,
-            available_import: available,
-            import_limit,
-            export_allowed,
-            previous_import: s.previous_import,
-            energy: s.battery.energy,
-            soc: fleet.soc(&s.battery),
-            reserve_energy: fleet.reserve_energy_up(&s.battery),
-            max_energy: fleet.max_energy_up(&s.battery),
-            capacity: fleet.capacity_up(&s.battery),
-            max_discharge,
-            max_discharge_above_reserve: fleet.max_discharge_above(
-                &s.battery,
-                fleet.reserve_energy(),
-                dt,
-            ),
-            max_charge,
-            charge_efficiency: fleet.charge_efficiency(),
-        };
-        let request = s.policy.decide(&obs);
-        // 5. clamp (a NaN request is treated as zero)
-        let (discharge, charge) = if request > Power::ZERO {
-            (
-                request.min(max_discharge).min(demand + export_allowed),
-                Power::ZERO,
-            )
-        } else if request < Power::ZERO {
-            let headroom = (available - demand).max(Power::ZERO);
-            (Power::ZERO, (-request).min(max_charge).min(headroom))
-        } else {
-            (Power::ZERO, Power::ZERO)
-        };
-        // 6. grid
-        let need = demand - discharge + charge;
-        let export = (-need).max(Power::ZERO);
-        let mut import = need.clamp_to(Power::ZERO, available);
-        let mut unserved = (need - available).max(Power::ZERO);
-        if unserved.value() <= UNSERVED_EPSILON_MW {
-            // A shortfall met to the last few ulps (e.g. demand − (demand − available)): the
-            // rounding residue is import, not loss of load, so the balance stays exact.
-            import = need.max(Power::ZERO);
-            unserved = Power::ZERO;
-        }
-        // 7. settle
-        let losses = fleet.settle(&mut s.battery, discharge, charge, dt);
-        // 8. record
-        let row = StepRecord {
-            step: k,
-            time_s: site.time.offset(k).secs_f64(),
-            facility_mw: facility.value(),
-            aux_mw: aux.value(),
-            availability: availability.value(),
-            available_import_mw: available.value(),
-            import_mw: import.value(),
-            export_mw: export.value(),
-            discharge_mw: discharge.value(),
-            charge_mw: charge.value(),
-            unserved_mw: unserved.value(),
-            curtailment_mw: 0.0,
-            soc: fleet.soc(&s.battery).value(),
-        };
-        debug_assert!(
-            row.balance_residual_mw().abs() <= BALANCE_TOLERANCE * demand.value().max(1.0),
-            "energy balance does not close at step {k}: residual {} MW",
-            row.balance_residual_mw()
-        );
-        s.tally
-            .add(&row, soc_before, fleet.reserve_soc().value(), import_limit);
-        s.tally
-            .add_losses(losses.charge, losses.discharge, self_loss);
-        s.previous_import = import;
-        s.step = k + 1;
-        recorder.record(&row);
-        row
+        let supply = availability(site, &mut s.grid, k, forced);
+        let demand = demand(site, k);
+        let start = battery_units(site, &mut s.battery, k, self.keep);
+        let decision = policy(site, s, k, dt, &supply, &demand);
+        let flows = clamp(decision.request, &decision.obs);
+        let exchange = grid(&supply, &demand, &flows);
+        let losses = settle(site, &mut s.battery, &flows, dt);
+        record(
+            site, s, recorder, k, &supply, &demand, &start, &flows, &exchange, &losses,
+        )
     }
 
     /// Runs to the end of the horizon.
@@ -383,4 +318,235 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             loss_of_load: tally.loss_of_load_events().copied().collect(),
         }
     }
+}
+
+/// Stage 1's result: what the grid feed offers this step.
+#[derive(Debug, Clone, Copy)]
+struct Supply {
+    /// Average available fraction of the import limit over the step.
+    availability: Fraction,
+    /// The feed's import limit when fully available.
+    import_limit: Power,
+    /// Import available this step.
+    available: Power,
+    /// Export allowed this step.
+    export_allowed: Power,
+}
+
+/// Stage 2's result: what the site draws this step.
+#[derive(Debug, Clone, Copy)]
+struct Demand {
+    /// Facility load (IT × PUE).
+    facility: Power,
+    /// Battery auxiliary load.
+    aux: Power,
+    /// `facility + aux`.
+    total: Power,
+}
+
+/// Stage 3's result: the battery at the start of the step.
+#[derive(Debug, Clone, Copy)]
+struct BatteryStart {
+    /// SoC at the start of the step, before self-discharge.
+    soc_before: f64,
+    /// Energy lost to self-discharge this step.
+    self_loss: Energy,
+}
+
+/// Stage 4's result: what the policy saw and what it asked for (positive discharges).
+#[derive(Debug, Clone, Copy)]
+struct Decision {
+    obs: Observation,
+    request: Power,
+}
+
+/// Stage 5's result: the battery's flows after the physical limits (both ≥ 0, at most one > 0).
+#[derive(Debug, Clone, Copy)]
+struct BatteryFlows {
+    discharge: Power,
+    charge: Power,
+}
+
+/// Stage 6's result: the grid exchange and the load nobody served.
+#[derive(Debug, Clone, Copy)]
+struct Exchange {
+    import: Power,
+    export: Power,
+    unserved: Power,
+}
+
+/// Stage 1, availability: the feed's available fraction over step `k` (or `forced`) and the
+/// import and export it allows.
+#[inline(always)]
+fn availability(site: &Site, grid: &mut GridState, k: u64, forced: Option<Fraction>) -> Supply {
+    let availability = match forced {
+        Some(a) => a,
+        None => site.grid.availability(grid, k),
+    };
+    let import_limit = site.grid.import_limit();
+    Supply {
+        availability,
+        import_limit,
+        available: import_limit * availability,
+        export_allowed: site.grid.export_limit() * availability,
+    }
+}
+
+/// Stage 2, demand: the facility's average load over step `k` plus the battery's auxiliary load.
+#[inline(always)]
+fn demand(site: &Site, k: u64) -> Demand {
+    let facility = site.load.facility_power(k);
+    let aux = site.battery.aux_load();
+    Demand {
+        facility,
+        aux,
+        total: facility + aux,
+    }
+}
+
+/// Stage 3, battery units and self-discharge: units fail or return at the start of step `k`,
+/// then the fleet keeps `keep` of its energy (never below the window floor).
+#[inline(always)]
+fn battery_units(site: &Site, battery: &mut BatteryState, k: u64, keep: f64) -> BatteryStart {
+    let fleet = &site.battery;
+    fleet.update_units(battery, k, &site.time);
+    let soc_before = fleet.soc(battery).value();
+    let self_loss = fleet.apply_self_discharge(battery, keep);
+    BatteryStart {
+        soc_before,
+        self_loss,
+    }
+}
+
+/// Stage 4, policy: the policy sees the step's [`Observation`] and asks for a battery power.
+#[inline(always)]
+fn policy<P: Dispatch>(
+    site: &Site,
+    s: &mut SimState<P>,
+    k: u64,
+    dt: Hours,
+    supply: &Supply,
+    demand: &Demand,
+) -> Decision {
+    let fleet = &site.battery;
+    let b = &s.battery;
+    let obs = Observation {
+        step: k,
+        dt,
+        demand: demand.total,
+        available_import: supply.available,
+        import_limit: supply.import_limit,
+        export_allowed: supply.export_allowed,
+        previous_import: s.previous_import,
+        energy: b.energy,
+        soc: fleet.soc(b),
+        reserve_energy: fleet.reserve_energy_up(b),
+        max_energy: fleet.max_energy_up(b),
+        capacity: fleet.capacity_up(b),
+        max_discharge: fleet.max_discharge(b, dt),
+        max_discharge_above_reserve: fleet.max_discharge_above(b, fleet.reserve_energy(), dt),
+        max_charge: fleet.max_charge(b, dt),
+        charge_efficiency: fleet.charge_efficiency(),
+    };
+    let request = s.policy.decide(&obs);
+    Decision { obs, request }
+}
+
+/// Stage 5, clamp: the request cut to the fleet's power limits and SoC window; charging only
+/// from grid headroom, discharging only into the demand plus what may be exported. A NaN
+/// request is treated as zero.
+#[inline(always)]
+fn clamp(request: Power, obs: &Observation) -> BatteryFlows {
+    let (discharge, charge) = if request > Power::ZERO {
+        (
+            request
+                .min(obs.max_discharge)
+                .min(obs.demand + obs.export_allowed),
+            Power::ZERO,
+        )
+    } else if request < Power::ZERO {
+        let headroom = (obs.available_import - obs.demand).max(Power::ZERO);
+        (Power::ZERO, (-request).min(obs.max_charge).min(headroom))
+    } else {
+        (Power::ZERO, Power::ZERO)
+    };
+    BatteryFlows { discharge, charge }
+}
+
+/// Stage 6, grid: import covers what the battery does not, up to the available import; a
+/// surplus is exported; the rest of the demand is unserved.
+#[inline(always)]
+fn grid(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
+    let need = demand.total - flows.discharge + flows.charge;
+    let export = (-need).max(Power::ZERO);
+    let mut import = need.clamp_to(Power::ZERO, supply.available);
+    let mut unserved = (need - supply.available).max(Power::ZERO);
+    if unserved.value() <= UNSERVED_EPSILON_MW {
+        // A shortfall met to the last few ulps (e.g. demand − (demand − available)): the
+        // rounding residue is import, not loss of load, so the balance stays exact.
+        import = need.max(Power::ZERO);
+        unserved = Power::ZERO;
+    }
+    Exchange {
+        import,
+        export,
+        unserved,
+    }
+}
+
+/// Stage 7, settle: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained).
+#[inline(always)]
+fn settle(site: &Site, battery: &mut BatteryState, flows: &BatteryFlows, dt: Hours) -> StepLosses {
+    site.battery
+        .settle(battery, flows.discharge, flows.charge, dt)
+}
+
+/// Stage 8, record: the step's row, the balance check (debug builds), the tally, the state's
+/// step counter and previous import, and the recorder.
+#[inline(always)]
+fn record<P, R: Recorder + ?Sized>(
+    site: &Site,
+    s: &mut SimState<P>,
+    recorder: &mut R,
+    k: u64,
+    supply: &Supply,
+    demand: &Demand,
+    start: &BatteryStart,
+    flows: &BatteryFlows,
+    exchange: &Exchange,
+    losses: &StepLosses,
+) -> StepRecord {
+    let fleet = &site.battery;
+    let row = StepRecord {
+        step: k,
+        time_s: site.time.offset(k).secs_f64(),
+        facility_mw: demand.facility.value(),
+        aux_mw: demand.aux.value(),
+        availability: supply.availability.value(),
+        available_import_mw: supply.available.value(),
+        import_mw: exchange.import.value(),
+        export_mw: exchange.export.value(),
+        discharge_mw: flows.discharge.value(),
+        charge_mw: flows.charge.value(),
+        unserved_mw: exchange.unserved.value(),
+        curtailment_mw: 0.0,
+        soc: fleet.soc(&s.battery).value(),
+    };
+    debug_assert!(
+        row.balance_residual_mw().abs() <= BALANCE_TOLERANCE * demand.total.value().max(1.0),
+        "energy balance does not close at step {k}: residual {} MW",
+        row.balance_residual_mw()
+    );
+    s.tally.add(
+        &row,
+        start.soc_before,
+        fleet.reserve_soc().value(),
+        supply.import_limit,
+    );
+    s.tally
+        .add_losses(losses.charge, losses.discharge, start.self_loss);
+    s.previous_import = exchange.import;
+    s.step = k + 1;
+    recorder.record(&row);
+    row
 }

@@ -16,7 +16,8 @@
 //!   absorbing the load's swings in the battery, while steering the SoC back to `soc_target`
 //!   with time constant `recovery`.
 
-use crate::error::{check_fraction, check_positive, ConfigError};
+use crate::engine::Site;
+use crate::error::{check_non_negative, check_positive, check_range, ConfigError};
 use crate::units::{Duration, Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
 
@@ -85,32 +86,66 @@ pub trait Dispatch {
     }
 }
 
+/// A rate of change of power (a ramp limit), in MW per second. Serialises as a plain number
+/// (the config key carries the unit: `max_ramp_mw_per_s`).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RampRate(f64);
+
+impl RampRate {
+    /// A ramp of `v` MW per second.
+    #[inline]
+    pub const fn mw_per_s(v: f64) -> RampRate {
+        RampRate(v)
+    }
+    /// The raw value, MW per second.
+    #[inline]
+    pub const fn value(self) -> f64 {
+        self.0
+    }
+    /// The largest change of power this ramp allows over `dt`.
+    #[inline]
+    pub fn over(self, dt: Hours) -> Power {
+        Power::mw(self.0 * dt.value() * 3_600.0)
+    }
+}
+
+impl std::fmt::Display for RampRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} MW/s", self.0)
+    }
+}
+
 /// The built-in policies, as named in scenario files (`[policy] kind = "backup_only"`).
+///
+/// A policy is checked against the site it will run on by [`Policy::validate`];
+/// [`crate::engine::study::Study`] does this whenever its policy or site changes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Policy {
     /// Stand by full; cover only the load the grid cannot carry; recharge from headroom.
     BackupOnly {
-        /// Largest recharging power, MW (default: the fleet's charging limit).
+        /// Largest recharging power (default: the fleet's charging limit).
         #[serde(default)]
-        recharge_rate_mw: Option<f64>,
+        recharge_rate_mw: Option<Power>,
     },
     /// Keep grid import at or under a cap with the energy above the backup reserve.
     PeakShaving {
-        /// The import cap, MW.
-        import_cap_mw: f64,
-        /// Largest recharging power, MW (default: the fleet's charging limit).
+        /// The import cap.
+        import_cap_mw: Power,
+        /// Largest recharging power (default: the fleet's charging limit).
         #[serde(default)]
-        recharge_rate_mw: Option<f64>,
+        recharge_rate_mw: Option<Power>,
     },
     /// Limit the grid import's rate of change by absorbing swings in the battery.
     RampLimiting {
-        /// Largest change of grid import, MW per second.
-        max_ramp_mw_per_s: f64,
-        /// SoC the policy steers back to (default 0.6).
+        /// Largest change of grid import.
+        max_ramp_mw_per_s: RampRate,
+        /// SoC the policy steers back to (default [`DEFAULT_SOC_TARGET`]); inside the battery's
+        /// SoC window.
         #[serde(default)]
-        soc_target: Option<f64>,
-        /// Time constant of the SoC steering (default 15 min).
+        soc_target: Option<Fraction>,
+        /// Time constant of the SoC steering (default [`DEFAULT_RECOVERY`]).
         #[serde(default)]
         recovery: Option<Duration>,
     },
@@ -125,18 +160,21 @@ impl Default for Policy {
 }
 
 /// Default SoC target of [`Policy::RampLimiting`] (assumption: room to absorb and to give).
-pub const DEFAULT_SOC_TARGET: f64 = 0.6;
+pub const DEFAULT_SOC_TARGET: Fraction = Fraction::ratio(0.6);
 /// Default SoC steering time constant of [`Policy::RampLimiting`] (assumption).
 pub const DEFAULT_RECOVERY: Duration = Duration::from_minutes(15);
 
 impl Policy {
-    /// Checks every number.
+    /// Checks every number against its range and against the `site` the policy will run on:
+    /// caps, rates and ramps finite and not negative (rates and ramps above zero), the SoC target
+    /// inside the battery's SoC window, a recovery time above zero.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] naming the field (`policy.import_cap_mw`, …).
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let rate = |r: Option<f64>| match r {
-            Some(v) => check_positive("policy.recharge_rate_mw", v).map(|_| ()),
+    /// [`ConfigError::OutOfRange`] naming the field (`policy.import_cap_mw`, …), the value and
+    /// the allowed range.
+    pub fn validate(&self, site: &Site) -> Result<(), ConfigError> {
+        let rate = |r: Option<Power>| match r {
+            Some(v) => check_positive("policy.recharge_rate_mw", v.value()).map(|_| ()),
             None => Ok(()),
         };
         match *self {
@@ -145,7 +183,7 @@ impl Policy {
                 import_cap_mw,
                 recharge_rate_mw,
             } => {
-                crate::error::check_non_negative("policy.import_cap_mw", import_cap_mw)?;
+                check_non_negative("policy.import_cap_mw", import_cap_mw.value())?;
                 rate(recharge_rate_mw)
             }
             Policy::RampLimiting {
@@ -153,9 +191,16 @@ impl Policy {
                 soc_target,
                 recovery,
             } => {
-                check_positive("policy.max_ramp_mw_per_s", max_ramp_mw_per_s)?;
+                check_positive("policy.max_ramp_mw_per_s", max_ramp_mw_per_s.value())?;
                 if let Some(t) = soc_target {
-                    check_fraction("policy.soc_target", t)?;
+                    let (lo, hi) = site.battery.soc_window();
+                    check_range(
+                        "policy.soc_target",
+                        t.value(),
+                        lo.value(),
+                        hi.value(),
+                        "inside the battery's SoC window: battery.soc_min ≤ x ≤ battery.soc_max",
+                    )?;
                 }
                 if recovery.is_some_and(|r| r.is_zero()) {
                     return Err(ConfigError::OutOfRange {
@@ -172,9 +217,9 @@ impl Policy {
 
 /// Charge power to recharge from grid headroom under `ceiling`, at most `rate`.
 #[inline]
-fn recharge(obs: &Observation, ceiling: Power, rate: Option<f64>) -> Power {
+fn recharge(obs: &Observation, ceiling: Power, rate: Option<Power>) -> Power {
     let headroom = (ceiling.min(obs.available_import) - obs.demand).max(Power::ZERO);
-    let rate = rate.map_or(obs.max_charge, Power::mw);
+    let rate = rate.unwrap_or(obs.max_charge);
     -(headroom.min(rate).min(obs.max_charge))
 }
 
@@ -212,11 +257,10 @@ impl Dispatch for Policy {
                 import_cap_mw,
                 recharge_rate_mw,
             } => {
-                let cap = Power::mw(import_cap_mw);
-                if obs.demand > cap.min(obs.available_import) {
-                    discharge_for(obs, cap)
+                if obs.demand > import_cap_mw.min(obs.available_import) {
+                    discharge_for(obs, import_cap_mw)
                 } else {
-                    recharge(obs, cap, recharge_rate_mw)
+                    recharge(obs, import_cap_mw, recharge_rate_mw)
                 }
             }
             Policy::RampLimiting {
@@ -229,7 +273,7 @@ impl Dispatch for Policy {
                 // Grid import that would follow the load and refill toward the target.
                 let steer = (target_e - obs.energy) / tau / obs.charge_efficiency.max(1e-9);
                 let wanted = obs.demand + steer;
-                let band = Power::mw(max_ramp_mw_per_s * obs.dt.value() * 3_600.0);
+                let band = max_ramp_mw_per_s.over(obs.dt);
                 let import = wanted
                     .clamp_to(obs.previous_import - band, obs.previous_import + band)
                     .clamp_to(Power::ZERO, obs.available_import);
@@ -243,5 +287,39 @@ impl Dispatch for Policy {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A few ulps of the 3 MW compared below: the ramp is one product of three numbers.
+    const RAMP_TOLERANCE_MW: f64 = 1e-12;
+
+    #[test]
+    fn a_ramp_over_a_step_is_a_power() {
+        // 0.05 MW/s over 100 ms is 5 kW; over a minute, 3 MW.
+        let r = RampRate::mw_per_s(0.05);
+        assert!((r.over(Hours::h(0.1 / 3_600.0)).value() - 0.005).abs() < RAMP_TOLERANCE_MW);
+        assert!((r.over(Hours::h(1.0 / 60.0)).value() - 3.0).abs() < RAMP_TOLERANCE_MW);
+    }
+
+    #[test]
+    fn a_ramp_serialises_as_a_plain_number() {
+        let p: Policy =
+            toml::from_str("kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = 0.05").expect("parses");
+        assert_eq!(
+            p,
+            Policy::RampLimiting {
+                max_ramp_mw_per_s: RampRate::mw_per_s(0.05),
+                soc_target: None,
+                recovery: None,
+            }
+        );
+        assert_eq!(
+            serde_json::to_string(&p).expect("serialises"),
+            r#"{"kind":"ramp_limiting","max_ramp_mw_per_s":0.05,"soc_target":null,"recovery":null}"#
+        );
     }
 }

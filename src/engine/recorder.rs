@@ -1,6 +1,6 @@
 //! Recorders observe every step's [`StepRecord`].
 //!
-//! The engine always keeps the summary (the [`crate::engine::report::Tally`] behind every
+//! The engine always keeps the summary (the [`crate::engine::tally::Tally`] behind every
 //! [`crate::engine::report::Report`]); a recorder adds per-step observation:
 //!
 //! * `()` records nothing (summary only, the fastest);

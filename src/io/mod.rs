@@ -1,7 +1,8 @@
-//! Input and output: [`scenario`] files, CSV [`trace`]s and the unit and load tables of a
-//! reliability test system ([`rts`]).
+//! Input and output: [`scenario`] files, CSV [`trace`]s, the unit and load tables of a
+//! reliability test system ([`rts`]) and the text [`report`].
 
 mod csv_file;
 pub mod rts;
+pub mod report;
 pub mod scenario;
 pub mod trace;

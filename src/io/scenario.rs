@@ -1,9 +1,11 @@
 //! Scenario files: a whole study in one TOML (or JSON) file — time grid, seed, grid feed,
 //! battery, load and policy.
 //!
-//! Parse, validate, run: [`Scenario::load`] parses the file (unknown keys are errors), reads the
-//! CSV traces it names (relative to the file), and validates every number, so that a
-//! [`Scenario`] you hold can always build its [`Site`]. See README.md for the full format.
+//! Parse, validate, run: [`Scenario::load`] parses the file (unknown keys are errors) and reads
+//! the CSV traces it names (relative to the file); [`Scenario::validate`] checks every number,
+//! builds the [`Site`](crate::engine::Site) once and returns a [`Study`], the validated,
+//! immutable thing that runs. A [`Scenario`] is only the parameters, as a file states them.
+//! See README.md for the full format.
 //!
 //! ```
 //! use ridethrough::io::scenario::Scenario;
@@ -28,10 +30,8 @@
 //! [policy]
 //! kind = "backup_only"
 //! "#;
-//! let scenario = Scenario::from_toml_str(toml)?;
-//! let site = scenario.site()?;
-//! let mut sim = site.simulate(scenario.policy, scenario.seed);
-//! let report = sim.run(&mut ()).report();
+//! let study = Scenario::from_toml_str(toml)?.validate()?;
+//! let report = study.simulate().run(&mut ()).report();
 //! // 10 MW for 3 h is 30 MWh; twelve 4-hour Megapacks give 11.7 MW and hold ≈47 MWh: carried
 //! // through. (Ten would hold enough energy but give only 9.8 MW: load would be lost.)
 //! assert_eq!(report.grid_outages.len(), 1);
@@ -44,7 +44,7 @@ use crate::components::battery::BatteryParams;
 use crate::components::grid::GridParams;
 use crate::components::load::LoadParams;
 use crate::engine::policy::Policy;
-use crate::engine::Site;
+use crate::engine::study::Study;
 use crate::error::ConfigError;
 use crate::time::TimeGrid;
 use crate::units::Duration;
@@ -96,7 +96,8 @@ impl TimeConfig {
     }
 }
 
-/// A whole study.
+/// A whole study's parameters, as a scenario file states them (serde; unknown keys are errors).
+/// [`Scenario::validate`] turns it into a [`Study`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -122,38 +123,36 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Parses and validates a TOML scenario. It may not name data files (use [`Scenario::load`]).
+    /// Parses a TOML scenario (validate it with [`Scenario::validate`]). It may not name data
+    /// files (use [`Scenario::load`]).
     ///
     /// # Errors
-    /// [`ConfigError::Toml`] for syntax errors and unknown keys, then any validation error.
+    /// [`ConfigError::Toml`] for syntax errors, unknown keys and values of the wrong type.
     pub fn from_toml_str(text: &str) -> Result<Scenario, ConfigError> {
-        let s: Scenario = toml::from_str(text).map_err(|source| ConfigError::Toml {
+        toml::from_str(text).map_err(|source| ConfigError::Toml {
             path: PathBuf::new(),
             source,
-        })?;
-        s.validate()?;
-        Ok(s)
+        })
     }
 
-    /// Parses and validates a JSON scenario. It may not name data files (use [`Scenario::load`]).
+    /// Parses a JSON scenario (validate it with [`Scenario::validate`]). It may not name data
+    /// files (use [`Scenario::load`]).
     ///
     /// # Errors
-    /// [`ConfigError::Json`] for syntax errors and unknown keys, then any validation error.
+    /// [`ConfigError::Json`] for syntax errors, unknown keys and values of the wrong type.
     pub fn from_json_str(text: &str) -> Result<Scenario, ConfigError> {
-        let s: Scenario = serde_json::from_str(text).map_err(|source| ConfigError::Json {
+        serde_json::from_str(text).map_err(|source| ConfigError::Json {
             path: PathBuf::new(),
             source,
-        })?;
-        s.validate()?;
-        Ok(s)
+        })
     }
 
-    /// Reads a `.toml` or `.json` scenario file, reads the CSV traces it names (paths relative to
-    /// the scenario's folder), and validates everything.
+    /// Reads a `.toml` or `.json` scenario file and the CSV traces it names (paths relative to
+    /// the scenario's folder). Validate it with [`Scenario::validate`].
     ///
     /// # Errors
     /// [`ConfigError::Io`] if a file cannot be read, [`ConfigError::UnknownFormat`] for another
-    /// extension, parse errors, trace errors, then any validation error.
+    /// extension, parse errors, trace errors.
     pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ConfigError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -178,7 +177,6 @@ impl Scenario {
         };
         let base = path.parent().unwrap_or(Path::new("."));
         s.load_files(base)?;
-        s.validate()?;
         Ok(s)
     }
 
@@ -200,13 +198,29 @@ impl Scenario {
         Scenario::from_toml_str(DEFAULT_SCENARIO_TOML)
     }
 
-    /// Checks every value by building the site and checking the policy.
+    /// Validates everything and builds the [`Study`]: the time grid, then the site (each
+    /// component), then the policy against the site. The site is built once, here.
     ///
     /// # Errors
-    /// The first [`ConfigError`] found.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        self.policy.validate()?;
-        self.site().map(|_| ())
+    /// The first [`ConfigError`] found, naming the field.
+    pub fn validate(self) -> Result<Study, ConfigError> {
+        let time = self.time_grid()?;
+        let study = Study::new(
+            time,
+            self.grid,
+            self.battery,
+            self.load,
+            self.policy,
+            self.seed,
+        )?;
+        let study = match self.name {
+            Some(name) => study.with_name(name),
+            None => study,
+        };
+        Ok(match self.description {
+            Some(d) => study.with_description(d),
+            None => study,
+        })
     }
 
     /// The time grid.
@@ -216,12 +230,12 @@ impl Scenario {
     pub fn time_grid(&self) -> Result<TimeGrid, ConfigError> {
         self.time.grid()
     }
+}
 
-    /// Builds the site.
-    ///
-    /// # Errors
-    /// The first [`ConfigError`] of the time grid or a component.
-    pub fn site(&self) -> Result<Site, ConfigError> {
-        Site::new(self.time_grid()?, &self.grid, &self.battery, &self.load)
+impl TryFrom<Scenario> for Study {
+    type Error = ConfigError;
+    /// As [`Scenario::validate`].
+    fn try_from(scenario: Scenario) -> Result<Study, ConfigError> {
+        scenario.validate()
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! # Reproducibility
 //! Sample *i* runs with its own seed `rng::sample_seed(seed, i)`, from which every component
-//! derives its streams. Samples are grouped in fixed chunks of [`CHUNK`] consecutive indices, each
-//! accumulated sequentially, and chunks are merged in index order in waves of [`WAVE`] samples, so
+//! derives its streams. Samples are grouped in fixed chunks of 16 consecutive indices, each
+//! accumulated sequentially, and chunks are merged in index order in waves of 512 samples, so
 //! results are bit-identical whatever the thread count. Memory is bounded: per-sample results are
 //! merged into streaming accumulators (moments and a log-binned histogram) at once; only the
 //! optional per-sample summaries ([`McConfig::keep_samples`]) grow with n.
@@ -24,9 +24,8 @@
 //! use ridethrough::prelude::*;
 //! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
 //!     .replace("step = \"1m\"", "step = \"1h\"");
-//! let scenario = Scenario::from_toml_str(&text)?;
-//! let site = scenario.site()?;
-//! let result = montecarlo::run(&site, &scenario.policy, &McConfig::new(200, 1), &|_| {})?;
+//! let study = Scenario::from_toml_str(&text)?.validate()?;
+//! let result = montecarlo::run(study.site(), study.policy(), &McConfig::new(200, 1), &|_| {})?;
 //! let ix = &result.indices;
 //! assert_eq!(ix.samples, 200);
 //! println!("LOLE {} h/yr, EUE {} MWh/yr", ix.lole_hours, ix.eue_mwh);
@@ -35,7 +34,7 @@
 //! ```
 
 use crate::engine::policy::Dispatch;
-use crate::engine::report::Tally;
+use crate::engine::tally::Tally;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
 use crate::rng::sample_seed;
@@ -44,11 +43,13 @@ use crate::time::TimeGrid;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Samples per chunk: a chunk is accumulated sequentially by one thread.
-pub const CHUNK: u64 = 16;
+/// Samples per chunk: a chunk is accumulated sequentially by one thread. Part of the results'
+/// definition (the order of floating-point merges): changing it changes the bits.
+const CHUNK: u64 = 16;
 /// Samples per wave: chunks of a wave run in parallel and are merged in order; early stopping
-/// and progress reports happen between waves.
-pub const WAVE: u64 = 512;
+/// and progress reports happen between waves. Changing it changes where early stopping can
+/// happen, not the merge order (as long as it is a multiple of `CHUNK`).
+const WAVE: u64 = 512;
 
 /// How to run a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -562,7 +563,7 @@ fn reached(cfg: &McConfig, eue: &Estimate) -> bool {
 
 /// Runs a Monte Carlo study of `site` under `policy`.
 ///
-/// `progress` is called after every wave of [`WAVE`] samples (from the calling thread).
+/// `progress` is called after every wave of 512 samples (from the calling thread).
 ///
 /// # Errors
 /// [`ConfigError::OutOfRange`] for a bad [`McConfig`]; [`ConfigError::ThreadPool`] if the worker
@@ -698,97 +699,6 @@ where
         samples_b_worse: acc.b_worse,
         samples_b_more_lol_hours: acc.b_more_lol,
     })
-}
-
-impl std::fmt::Display for Indices {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "Monte Carlo reliability: {} samples of {:.0} h (seed {}); estimate ± standard error",
-            self.samples, self.sample_hours, self.seed
-        )?;
-        let row = |f: &mut std::fmt::Formatter<'_>, name: &str, e: &Estimate, unit: &str| {
-            writeln!(f, "  {name:<34} {:>12.4} ± {:<10.4} {unit}", e.mean, e.se)
-        };
-        row(f, "LOLE", &self.lole_hours, "h per sample")?;
-        row(f, "EUE", &self.eue_mwh, "MWh per sample")?;
-        row(f, "normalised EUE", &self.eue_ppm, "ppm of facility energy")?;
-        row(f, "LOLF", &self.lolf, "events per sample")?;
-        row(
-            f,
-            "mean loss-of-load duration",
-            &self.lol_duration_mean_hours,
-            "h",
-        )?;
-        row(f, "unserved energy P50", &self.unserved_p50_mwh, "MWh")?;
-        row(f, "unserved energy P90", &self.unserved_p90_mwh, "MWh")?;
-        row(f, "unserved energy P99", &self.unserved_p99_mwh, "MWh")?;
-        row(
-            f,
-            "unserved energy CVaR 95 %",
-            &self.unserved_cvar95_mwh,
-            "MWh",
-        )?;
-        row(
-            f,
-            "grid outages (sampled)",
-            &self.grid_outages_per_sample,
-            "per sample",
-        )?;
-        row(
-            f,
-            "grid outage hours (sampled)",
-            &self.grid_outage_hours,
-            "h per sample",
-        )?;
-        row(
-            f,
-            "mean grid outage duration",
-            &self.grid_outage_duration_mean_hours,
-            "h",
-        )?;
-        row(f, "SoC at outage start", &self.soc_at_outage_start, "")?;
-        row(
-            f,
-            "outages ridden through",
-            &self.ride_through_share,
-            "share",
-        )?;
-        if self.lolf.mean > 0.0 {
-            write!(f, "  loss-of-load event durations      ")?;
-            for b in &self.lol_duration_distribution {
-                if b.share > 0.0 {
-                    if b.to_hours.is_finite() {
-                        write!(
-                            f,
-                            " {}–{} h {:.0} %",
-                            b.from_hours,
-                            b.to_hours,
-                            b.share * 100.0
-                        )?;
-                    } else {
-                        write!(f, " ≥{} h {:.0} %", b.from_hours, b.share * 100.0)?;
-                    }
-                }
-            }
-            writeln!(f)?;
-        }
-        let worst_hour = self
-            .lolp_by_hour
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
-        if let Some((h, e)) = worst_hour {
-            if e.mean > 0.0 {
-                writeln!(
-                    f,
-                    "  highest LOLP by hour of day          {:02}:00, {:.3e} ± {:.1e}",
-                    h, e.mean, e.se
-                )?;
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

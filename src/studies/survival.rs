@@ -12,9 +12,9 @@
 //! use ridethrough::prelude::*;
 //! use ridethrough::studies::survival::{self, SurvivalConfig};
 //! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
-//! let scenario = Scenario::from_toml_str(&text)?;
-//! let site = scenario.site()?;
-//! let curve = survival::sweep(&site, &scenario.policy, scenario.seed, &SurvivalConfig::new(Duration::from_hours(24)))?;
+//! let study = Scenario::from_toml_str(&text)?.validate()?;
+//! let cfg = SurvivalConfig::new(Duration::from_hours(24));
+//! let curve = survival::sweep(study.site(), study.policy(), study.seed(), &cfg)?;
 //! // A full fleet of 62.7 MWh carries ≈12.4 MW for about 4.9 h.
 //! assert!(curve.probability[3].1 > 0.9);   // 4 h: nearly always
 //! assert!(curve.probability[5].1 < 0.1);   // 6 h: almost never
@@ -182,34 +182,4 @@ pub fn sweep<P: Dispatch + Clone>(
         by_hour: by_hour.into_iter().map(Survived::finish).collect(),
         probability,
     })
-}
-
-impl std::fmt::Display for SurvivalCurve {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "Outage survival ({} start steps, outages up to {:.0} h): survived {:.2} h min, {:.2} h mean, {:.2} h max",
-            self.starts.len(),
-            self.max_hours,
-            self.overall.min_hours,
-            self.overall.mean_hours,
-            self.overall.max_hours
-        )?;
-        write!(f, "  P(survive ≥ d h):")?;
-        let shown: Vec<&(f64, f64)> = self
-            .probability
-            .iter()
-            .filter(|(d, _)| {
-                let d = *d as u64;
-                d <= 8 || d % 12 == 0 || d as f64 == self.max_hours.floor()
-            })
-            .collect();
-        for (i, (d, p)) in shown.iter().enumerate() {
-            if i % 8 == 0 {
-                write!(f, "\n   ")?;
-            }
-            write!(f, " {:>3} h {:>5.1} %", d, p * 100.0)?;
-        }
-        writeln!(f)
-    }
 }

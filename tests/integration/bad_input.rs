@@ -4,12 +4,14 @@ use ridethrough::io::scenario::DEFAULT_SCENARIO_TOML;
 use ridethrough::prelude::*;
 use std::path::PathBuf;
 
-fn with(from: &str, to: &str) -> Result<Scenario, ConfigError> {
+/// The default scenario with one edit, parsed and validated into a study.
+fn with(from: &str, to: &str) -> Result<Study, ConfigError> {
     assert!(
         DEFAULT_SCENARIO_TOML.contains(from),
         "{from:?} not in the default scenario"
     );
     Scenario::from_toml_str(&DEFAULT_SCENARIO_TOML.replacen(from, to, 1))
+        .and_then(Scenario::validate)
 }
 
 fn field(e: &ConfigError) -> String {
@@ -168,7 +170,7 @@ fn traces_of_the_wrong_length_or_with_gaps() {
         &format!("{base}[grid]\nimport_limit_mw = 5.0\navailability_trace = {{ path = \"avail3.csv\" }}\n"),
     );
     assert!(matches!(
-        Scenario::load(&p),
+        Scenario::load(&p).and_then(Scenario::validate),
         Err(ConfigError::TraceLength { .. })
     ));
     // Load trace with a gap in its time column.
@@ -183,7 +185,7 @@ fn traces_of_the_wrong_length_or_with_gaps() {
             .replace("[load]", "[grid]\nimport_limit_mw = 5.0\n[load]"),
     );
     assert!(matches!(
-        Scenario::load(&p),
+        Scenario::load(&p).and_then(Scenario::validate),
         Err(ConfigError::TraceGap { row: 3, .. })
     ));
     // Load trace too short for the horizon.
@@ -198,7 +200,7 @@ fn traces_of_the_wrong_length_or_with_gaps() {
             .replace("[load]", "[grid]\nimport_limit_mw = 5.0\n[load]"),
     );
     assert!(matches!(
-        Scenario::load(&p),
+        Scenario::load(&p).and_then(Scenario::validate),
         Err(ConfigError::TraceLength { .. })
     ));
     // A trace that is named but missing.
@@ -240,12 +242,182 @@ fn json_scenarios_work_too() {
 
 #[test]
 fn snapshots_from_another_site_are_rejected() {
-    let s = Scenario::default_scenario().unwrap();
-    let site = s.site().unwrap();
-    let mut snap = site.simulate(s.policy, 1).snapshot();
+    let s = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = s.site();
+    let mut snap = site.simulate(*s.policy(), 1).snapshot();
     snap.step = site.time.steps() + 1;
     assert!(matches!(
-        Simulation::resume(&site, snap),
+        Simulation::resume(site, snap),
         Err(ConfigError::Inconsistent { .. })
     ));
+}
+
+/// The default scenario's policy replaced by `policy` (TOML lines after `[policy]`).
+fn with_policy(policy: &str) -> Result<Study, ConfigError> {
+    with("kind = \"backup_only\"\nrecharge_rate_mw = 5.0", policy)
+}
+
+/// Asserts an out-of-range error naming `field`, with the value and the allowed range.
+fn assert_out_of_range(r: Result<Study, ConfigError>, want: &str, value: &str) {
+    let err = r.expect_err(want);
+    let msg = err.to_string();
+    match &err {
+        ConfigError::OutOfRange { field, allowed, .. } => {
+            assert_eq!(field, want, "{msg}");
+            assert!(!allowed.is_empty(), "{msg}");
+        }
+        other => panic!("{want}: want OutOfRange, got {other}"),
+    }
+    assert!(
+        msg.starts_with(&format!("{want} = {value} is out of range: allowed ")),
+        "{msg}"
+    );
+}
+
+#[test]
+fn negative_nan_or_infinite_policy_powers_are_rejected() {
+    for (toml, field, value) in [
+        (
+            "kind = \"peak_shaving\"\nimport_cap_mw = -1.0",
+            "policy.import_cap_mw",
+            "-1",
+        ),
+        (
+            "kind = \"peak_shaving\"\nimport_cap_mw = nan",
+            "policy.import_cap_mw",
+            "NaN",
+        ),
+        (
+            "kind = \"peak_shaving\"\nimport_cap_mw = inf",
+            "policy.import_cap_mw",
+            "inf",
+        ),
+        (
+            "kind = \"peak_shaving\"\nimport_cap_mw = 12.0\nrecharge_rate_mw = -inf",
+            "policy.recharge_rate_mw",
+            "-inf",
+        ),
+        (
+            "kind = \"backup_only\"\nrecharge_rate_mw = 0.0",
+            "policy.recharge_rate_mw",
+            "0",
+        ),
+        (
+            "kind = \"backup_only\"\nrecharge_rate_mw = nan",
+            "policy.recharge_rate_mw",
+            "NaN",
+        ),
+        (
+            "kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = -0.05",
+            "policy.max_ramp_mw_per_s",
+            "-0.05",
+        ),
+        (
+            "kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = 0.0",
+            "policy.max_ramp_mw_per_s",
+            "0",
+        ),
+        (
+            "kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = inf",
+            "policy.max_ramp_mw_per_s",
+            "inf",
+        ),
+    ] {
+        assert_out_of_range(with_policy(toml), field, value);
+    }
+    // A cap of zero is allowed (serve everything from the battery while it lasts).
+    with_policy("kind = \"peak_shaving\"\nimport_cap_mw = 0.0").unwrap();
+}
+
+#[test]
+fn soc_target_outside_the_battery_window_is_rejected() {
+    let ramp = "kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = 0.05\nsoc_target = ";
+    for bad in ["1.2", "-0.1", "nan"] {
+        assert_out_of_range(
+            with_policy(&format!("{ramp}{bad}")),
+            "policy.soc_target",
+            if bad == "nan" { "NaN" } else { bad },
+        );
+    }
+    with_policy(&format!("{ramp}0.6")).unwrap();
+    // Inside [0, 1] but outside this battery's window (0.1 ..= 0.9).
+    let narrow = |target: &str| {
+        Scenario::from_toml_str(
+            &DEFAULT_SCENARIO_TOML
+                .replacen(
+                    "initial_soc = 1.0",
+                    "soc_min = 0.1\nsoc_max = 0.9\ninitial_soc = 0.9",
+                    1,
+                )
+                .replacen(
+                    "kind = \"backup_only\"\nrecharge_rate_mw = 5.0",
+                    &format!("{ramp}{target}"),
+                    1,
+                ),
+        )
+        .and_then(Scenario::validate)
+    };
+    assert_out_of_range(narrow("0.95"), "policy.soc_target", "0.95");
+    assert_out_of_range(narrow("0.05"), "policy.soc_target", "0.05");
+    narrow("0.5").unwrap();
+}
+
+#[test]
+fn zero_recovery_is_rejected() {
+    assert_out_of_range(
+        with_policy("kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = 0.05\nrecovery = \"0s\""),
+        "policy.recovery",
+        "0",
+    );
+}
+
+#[test]
+fn a_study_revalidates_every_change() {
+    let study = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .unwrap();
+    // Policies built in code are checked too, not only those read from files.
+    assert_out_of_range(
+        study.clone().with_policy(Policy::PeakShaving {
+            import_cap_mw: Power::mw(-1.0),
+            recharge_rate_mw: None,
+        }),
+        "policy.import_cap_mw",
+        "-1",
+    );
+    assert_out_of_range(
+        study.clone().with_policy(Policy::RampLimiting {
+            max_ramp_mw_per_s: RampRate::mw_per_s(f64::NAN),
+            soc_target: None,
+            recovery: None,
+        }),
+        "policy.max_ramp_mw_per_s",
+        "NaN",
+    );
+    // A new fleet whose window excludes the policy's SoC target.
+    let ramp = study
+        .clone()
+        .with_policy(Policy::RampLimiting {
+            max_ramp_mw_per_s: RampRate::mw_per_s(0.05),
+            soc_target: Some(Fraction::ratio(0.95)),
+            recovery: None,
+        })
+        .unwrap();
+    let narrow = BatteryParams {
+        soc_max: Some(0.9),
+        initial_soc: Some(0.9),
+        ..ramp.battery_params().clone()
+    };
+    assert_out_of_range(ramp.with_battery(narrow), "policy.soc_target", "0.95");
+    // A new time grid rebuilds the site (and checks the policy again).
+    let hourly = TimeGrid::new(Duration::from_hours(1), Duration::from_days(30)).unwrap();
+    let short = study.clone().with_time(hourly).unwrap();
+    assert_eq!(short.time().steps(), 720);
+    assert_eq!(short.site().time, hourly);
+    // The seed changes nothing else.
+    let other = study.clone().with_seed(7);
+    assert_eq!((other.seed(), study.seed()), (7, 2023));
+    assert_eq!(other.policy(), study.policy());
 }

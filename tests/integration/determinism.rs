@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use ridethrough::prelude::*;
 
-fn scenario() -> Scenario {
+fn scenario() -> Study {
     // The default scenario shortened to 20 days at 5-minute steps, with frequent random outages
     // so that snapshots land inside outages too.
     let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
@@ -14,32 +14,34 @@ fn scenario() -> Scenario {
             "preset = \"distribution\"",
             "preset = \"distribution\"\nscale = 100.0",
         );
-    Scenario::from_toml_str(&text).unwrap()
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
 }
 
 #[test]
 fn same_seed_same_report_and_other_seed_other_report() {
     let s = scenario();
-    let site = s.site().unwrap();
-    let a = site.simulate(s.policy, 11).run(&mut ()).report();
-    let b = site.simulate(s.policy, 11).run(&mut ()).report();
+    let site = s.site();
+    let a = site.simulate(*s.policy(), 11).run(&mut ()).report();
+    let b = site.simulate(*s.policy(), 11).run(&mut ()).report();
     assert_eq!(a, b);
     assert!(!a.grid_outages.is_empty(), "the test needs outages");
-    let c = site.simulate(s.policy, 12).run(&mut ()).report();
+    let c = site.simulate(*s.policy(), 12).run(&mut ()).report();
     assert_ne!(a.grid_outages, c.grid_outages);
 }
 
 #[test]
 fn recorders_do_not_change_the_result() {
     let s = scenario();
-    let site = s.site().unwrap();
-    let plain = site.simulate(s.policy, 3).run(&mut ()).report();
+    let site = s.site();
+    let plain = site.simulate(*s.policy(), 3).run(&mut ()).report();
     let mut trace = TraceRecorder::default();
-    let traced = site.simulate(s.policy, 3).run(&mut trace).report();
+    let traced = site.simulate(*s.policy(), 3).run(&mut trace).report();
     assert_eq!(plain, traced);
     assert_eq!(trace.rows.len() as u64, site.time.steps());
     let mut csv = CsvRecorder::new(Vec::new());
-    let streamed = site.simulate(s.policy, 3).run(&mut csv).report();
+    let streamed = site.simulate(*s.policy(), 3).run(&mut csv).report();
     assert_eq!(plain, streamed);
     let bytes = csv.finish().unwrap();
     let text = String::from_utf8(bytes).unwrap();
@@ -53,15 +55,15 @@ proptest! {
     #[test]
     fn snapshot_and_resume_is_bit_identical(at in 0u64..5760, seed in any::<u64>()) {
         let s = scenario();
-        let site = s.site().unwrap();
-        let whole = site.simulate(s.policy, seed).run(&mut ()).report();
-        let mut first = site.simulate(s.policy, seed);
+        let site = s.site();
+        let whole = site.simulate(*s.policy(), seed).run(&mut ()).report();
+        let mut first = site.simulate(*s.policy(), seed);
         let stop = first.run_until(&mut (), |r| r.step + 1 >= at);
         let stopped = matches!(stop, Stop::Condition { .. });
         prop_assert!(stopped || at >= site.time.steps());
         let saved = serde_json::to_string(&first.snapshot()).unwrap();
         let restored: SimState<Policy> = serde_json::from_str(&saved).unwrap();
-        let mut second = Simulation::resume(&site, restored).unwrap();
+        let mut second = Simulation::resume(site, restored).unwrap();
         let resumed = second.run(&mut ()).report();
         prop_assert_eq!(whole, resumed);
     }
@@ -70,9 +72,9 @@ proptest! {
 #[test]
 fn stepping_by_hand_equals_running() {
     let s = scenario();
-    let site = s.site().unwrap();
-    let run = site.simulate(s.policy, 5).run(&mut ()).report();
-    let mut sim = site.simulate(s.policy, 5);
+    let site = s.site();
+    let run = site.simulate(*s.policy(), 5).run(&mut ()).report();
+    let mut sim = site.simulate(*s.policy(), 5);
     let mut n = 0;
     while let Some(row) = sim.step(&mut ()) {
         assert_eq!(row.step, n);
@@ -85,9 +87,9 @@ fn stepping_by_hand_equals_running() {
 #[test]
 fn run_until_stops_at_the_first_loss_of_load() {
     let s = scenario();
-    let site = s.site().unwrap();
-    let mut sim = site.simulate(s.policy, 11);
-    let full = site.simulate(s.policy, 11).run(&mut ()).report();
+    let site = s.site();
+    let mut sim = site.simulate(*s.policy(), 11);
+    let full = site.simulate(*s.policy(), 11).run(&mut ()).report();
     match sim.run_until(&mut (), |r| r.unserved_mw > 0.0) {
         Stop::Condition { step } => {
             assert_eq!(Some(step), full.loss_of_load.first().map(|e| e.start_step));

@@ -81,12 +81,13 @@ fn check(name: &str, now: &Value) {
     }
 }
 
-fn scenario(file: &str) -> Scenario {
+fn scenario(file: &str) -> Study {
     Scenario::load(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples/scenarios")
             .join(file),
     )
+    .and_then(Scenario::validate)
     .unwrap()
 }
 
@@ -98,8 +99,8 @@ fn golden_single_runs_of_the_bundled_scenarios() {
         "training_swing_100ms.toml",
     ] {
         let s = scenario(file);
-        let site = s.site().unwrap();
-        let report = site.simulate(s.policy, s.seed).run(&mut ()).report();
+        let site = s.site();
+        let report = site.simulate(*s.policy(), s.seed()).run(&mut ()).report();
         let name = file.replace(".toml", ".report.json");
         check(&name, &serde_json::to_value(&report).unwrap());
     }
@@ -109,9 +110,11 @@ fn golden_single_runs_of_the_bundled_scenarios() {
 fn golden_monte_carlo_of_the_default_site() {
     let text =
         ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
-    let s = Scenario::from_toml_str(&text).unwrap();
-    let site = s.site().unwrap();
-    let r = montecarlo::run(&site, &s.policy, &McConfig::new(512, 2023), &|_| {}).unwrap();
+    let s = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = s.site();
+    let r = montecarlo::run(site, s.policy(), &McConfig::new(512, 2023), &|_| {}).unwrap();
     check(
         "austin_10k_gpu.mc512.json",
         &serde_json::to_value(&r.indices).unwrap(),

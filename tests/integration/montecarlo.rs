@@ -15,8 +15,10 @@ fn hourly_site(units: u32, scale: f64) -> (Site, Policy) {
             "preset = \"distribution\"",
             &format!("preset = \"distribution\"\nscale = {scale}"),
         );
-    let s = Scenario::from_toml_str(&text).unwrap();
-    (s.site().unwrap(), s.policy)
+    let s = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    (s.site().clone(), *s.policy())
 }
 
 #[test]
@@ -105,10 +107,12 @@ fn sampled_outages_match_the_renewal_theory() {
             "[[grid.scheduled_outages]]\nstart = \"120d\"\nduration = \"4h\"\n",
             "",
         );
-    let s = Scenario::from_toml_str(&text).unwrap();
-    let site = s.site().unwrap();
-    let r = montecarlo::run(&site, &s.policy, &McConfig::new(1500, 3), &|_| {}).unwrap();
-    let processes = s.grid.random_outages.as_ref().unwrap().processes();
+    let s = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = s.site();
+    let r = montecarlo::run(site, s.policy(), &McConfig::new(1500, 3), &|_| {}).unwrap();
+    let processes = s.grid_params().random_outages.as_ref().unwrap().processes();
     let events: f64 = processes.iter().map(|p| p.mean_events_per_year()).sum();
     let down_h: f64 = processes
         .iter()

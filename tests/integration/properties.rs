@@ -168,15 +168,15 @@ fn build(c: &Case) -> (Site, Policy) {
     let site = Site::new(time, &grid, &battery, &load).unwrap();
     let policy = match c.policy {
         0 => Policy::BackupOnly {
-            recharge_rate_mw: (c.policy_x > 0.5).then_some(c.policy_x * 5.0),
+            recharge_rate_mw: (c.policy_x > 0.5).then_some(Power::mw(c.policy_x * 5.0)),
         },
         1 => Policy::PeakShaving {
-            import_cap_mw: c.policy_x * 20.0,
+            import_cap_mw: Power::mw(c.policy_x * 20.0),
             recharge_rate_mw: None,
         },
         _ => Policy::RampLimiting {
-            max_ramp_mw_per_s: 0.001 + c.policy_x,
-            soc_target: Some(0.5),
+            max_ramp_mw_per_s: RampRate::mw_per_s(0.001 + c.policy_x),
+            soc_target: Some(Fraction::ratio(0.5)),
             recovery: None,
         },
     };
@@ -238,7 +238,7 @@ proptest! {
         c.outage = None;
         c.random_rate = 0.0;
         let (site, policy) = build(&c);
-        let cap = match policy { Policy::PeakShaving { import_cap_mw, .. } => import_cap_mw, _ => unreachable!() };
+        let cap = match policy { Policy::PeakShaving { import_cap_mw, .. } => import_cap_mw.value(), _ => unreachable!() };
         let reserve = site.battery.reserve_soc().value();
         let pmax = site.battery.max_discharge_power().value();
         let mut trace = TraceRecorder::default();

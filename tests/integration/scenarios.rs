@@ -20,11 +20,11 @@ fn default_scenario_is_the_austin_file() {
 
 #[test]
 fn colossus_has_168_megapacks_and_rides_through_short_outages() {
-    let s = load("colossus_150mw.toml");
-    let site = s.site().unwrap();
+    let s = load("colossus_150mw.toml").validate().unwrap();
+    let site = s.site();
     assert_eq!(site.battery.units(), 168);
     assert!((site.battery.capacity().value() - 657.888).abs() < 1e-6);
-    let r = site.simulate(s.policy, s.seed).run(&mut ()).report();
+    let r = site.simulate(*s.policy(), s.seed()).run(&mut ()).report();
     // The 48 h derate to 40 % cannot be carried by 658 MWh.
     let uri = r
         .grid_outages
@@ -50,15 +50,18 @@ fn colossus_has_168_megapacks_and_rides_through_short_outages() {
 
 #[test]
 fn swing_smoothing_limits_the_grid_ramp() {
-    let s = load("training_swing_100ms.toml");
-    let site = s.site().unwrap();
+    let s = load("training_swing_100ms.toml").validate().unwrap();
+    let site = s.site();
     let mut trace = TraceRecorder::default();
-    let r = site.simulate(s.policy, s.seed).run(&mut trace).report();
+    let r = site
+        .simulate(*s.policy(), s.seed())
+        .run(&mut trace)
+        .report();
     assert_eq!(r.totals.unserved_mwh, 0.0);
-    let ramp = match s.policy {
+    let ramp = match *s.policy() {
         Policy::RampLimiting {
             max_ramp_mw_per_s, ..
-        } => max_ramp_mw_per_s,
+        } => max_ramp_mw_per_s.value(),
         _ => unreachable!(),
     };
     let dt_s = site.time.step().secs_f64();

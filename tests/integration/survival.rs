@@ -80,13 +80,15 @@ fn survival_follows_the_soc_of_the_normal_run() {
 fn a_year_at_hourly_steps_with_96_hour_outages_is_fast() {
     let text =
         ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
-    let s = Scenario::from_toml_str(&text).unwrap();
-    let site = s.site().unwrap();
+    let s = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = s.site();
     let t = std::time::Instant::now();
     let c = survival::sweep(
-        &site,
-        &s.policy,
-        s.seed,
+        site,
+        s.policy(),
+        s.seed(),
         &SurvivalConfig::new(Duration::from_hours(96)),
     )
     .unwrap();

@@ -1,0 +1,242 @@
+//! How results read as text: the `Display` of a run's [`Report`], of Monte Carlo
+//! [`Indices`] and of a [`SurvivalCurve`].
+//!
+//! The result types live with the code that fills them ([`crate::engine::report`],
+//! [`crate::studies`]); how they read as text is an output format, like the CSV traces, and
+//! lives here, so that changing a layout touches one file and no computation.
+
+use crate::engine::report::Report;
+use crate::studies::montecarlo::Indices;
+use crate::studies::stats::Estimate;
+use crate::studies::survival::SurvivalCurve;
+use crate::time::TimeGrid;
+use std::fmt;
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.site;
+        let t = &self.totals;
+        let horizon = s.time.step() * self.steps_done;
+        writeln!(f, "ridethrough report")?;
+        writeln!(
+            f,
+            "  horizon        {} in {} steps of {} (seed {}, policy {})",
+            horizon,
+            self.steps_done,
+            s.time.step(),
+            s.seed,
+            s.policy
+        )?;
+        writeln!(
+            f,
+            "  site           grid import limit {:.1} MW, facility peak ≤ {:.2} MW",
+            s.import_limit_mw, s.peak_facility_mw
+        )?;
+        writeln!(
+            f,
+            "  battery        {} units, {:.1} MW / {:.1} MWh ({:.1} MWh usable)",
+            s.battery_units, s.battery_power_mw, s.battery_capacity_mwh, s.battery_usable_mwh
+        )?;
+        writeln!(f, "energy (MWh)")?;
+        writeln!(f, "  facility load  {:>14.3}", t.facility_mwh)?;
+        writeln!(f, "  battery aux    {:>14.3}", t.aux_mwh)?;
+        writeln!(f, "  grid import    {:>14.3}", t.import_mwh)?;
+        writeln!(f, "  grid export    {:>14.3}", t.export_mwh)?;
+        writeln!(f, "  bat. charge    {:>14.3}", t.charge_mwh)?;
+        writeln!(f, "  bat. discharge {:>14.3}", t.discharge_mwh)?;
+        writeln!(f, "  bat. losses    {:>14.3}", self.battery_losses_mwh)?;
+        writeln!(f, "  unserved       {:>14.3}", t.unserved_mwh)?;
+        writeln!(f, "reliability")?;
+        writeln!(
+            f,
+            "  grid outages   {} ({} carried through), {:.2} h impaired",
+            self.grid_outages.len(),
+            self.outages_carried(),
+            t.grid_impaired_hours
+        )?;
+        writeln!(
+            f,
+            "  loss of load   {} events, {:.3} h, {:.3} MWh unserved",
+            self.loss_of_load.len(),
+            t.loss_of_load_hours,
+            t.unserved_mwh
+        )?;
+        writeln!(
+            f,
+            "  battery SoC    min {:.1} %, mean {:.1} %, last {:.1} %, {:.2} h below the {:.0} % reserve, {:.2} full cycles",
+            self.soc.min * 100.0,
+            self.soc.mean * 100.0,
+            self.soc.last * 100.0,
+            self.soc.hours_below_reserve,
+            self.soc.reserve * 100.0,
+            self.equivalent_full_cycles
+        )?;
+        const SHOWN: usize = 10;
+        if !self.grid_outages.is_empty() {
+            writeln!(f, "grid outages (first {SHOWN})")?;
+            writeln!(
+                f,
+                "  {:>16} {:>10} {:>9} {:>9} {:>9} {:>11}",
+                "start", "duration", "depth MW", "SoC start", "SoC min", "unserved"
+            )?;
+            for o in self.grid_outages.iter().take(SHOWN) {
+                writeln!(
+                    f,
+                    "  {:>16} {:>10} {:>9.2} {:>8.1}% {:>8.1}% {:>7.3} MWh{}",
+                    when(&s.time, o.start_step),
+                    o.duration.to_string(),
+                    o.depth_mw,
+                    o.soc_at_start * 100.0,
+                    o.min_soc * 100.0,
+                    o.unserved_mwh,
+                    if o.carried_through { "" } else { "  LOST LOAD" }
+                )?;
+            }
+        }
+        if !self.loss_of_load.is_empty() {
+            writeln!(f, "loss-of-load events (first {SHOWN})")?;
+            for e in self.loss_of_load.iter().take(SHOWN) {
+                writeln!(
+                    f,
+                    "  at {:>16} for {:>10}: {:.3} MWh unserved, peak shortfall {:.3} MW",
+                    when(&s.time, e.start_step),
+                    e.duration.to_string(),
+                    e.unserved_mwh,
+                    e.peak_shortfall_mw
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The calendar time of step `k` (`2025-05-01 13:20:00`; fractions of a second when the step has them).
+fn when(time: &TimeGrid, k: u64) -> String {
+    let t = time.datetime(k);
+    if time.step().as_millis() % 1_000 == 0 {
+        t.strftime("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string()
+    }
+}
+
+impl std::fmt::Display for Indices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Monte Carlo reliability: {} samples of {:.0} h (seed {}); estimate ± standard error",
+            self.samples, self.sample_hours, self.seed
+        )?;
+        let row = |f: &mut std::fmt::Formatter<'_>, name: &str, e: &Estimate, unit: &str| {
+            writeln!(f, "  {name:<34} {:>12.4} ± {:<10.4} {unit}", e.mean, e.se)
+        };
+        row(f, "LOLE", &self.lole_hours, "h per sample")?;
+        row(f, "EUE", &self.eue_mwh, "MWh per sample")?;
+        row(f, "normalised EUE", &self.eue_ppm, "ppm of facility energy")?;
+        row(f, "LOLF", &self.lolf, "events per sample")?;
+        row(
+            f,
+            "mean loss-of-load duration",
+            &self.lol_duration_mean_hours,
+            "h",
+        )?;
+        row(f, "unserved energy P50", &self.unserved_p50_mwh, "MWh")?;
+        row(f, "unserved energy P90", &self.unserved_p90_mwh, "MWh")?;
+        row(f, "unserved energy P99", &self.unserved_p99_mwh, "MWh")?;
+        row(
+            f,
+            "unserved energy CVaR 95 %",
+            &self.unserved_cvar95_mwh,
+            "MWh",
+        )?;
+        row(
+            f,
+            "grid outages (sampled)",
+            &self.grid_outages_per_sample,
+            "per sample",
+        )?;
+        row(
+            f,
+            "grid outage hours (sampled)",
+            &self.grid_outage_hours,
+            "h per sample",
+        )?;
+        row(
+            f,
+            "mean grid outage duration",
+            &self.grid_outage_duration_mean_hours,
+            "h",
+        )?;
+        row(f, "SoC at outage start", &self.soc_at_outage_start, "")?;
+        row(
+            f,
+            "outages ridden through",
+            &self.ride_through_share,
+            "share",
+        )?;
+        if self.lolf.mean > 0.0 {
+            write!(f, "  loss-of-load event durations      ")?;
+            for b in &self.lol_duration_distribution {
+                if b.share > 0.0 {
+                    if b.to_hours.is_finite() {
+                        write!(
+                            f,
+                            " {}–{} h {:.0} %",
+                            b.from_hours,
+                            b.to_hours,
+                            b.share * 100.0
+                        )?;
+                    } else {
+                        write!(f, " ≥{} h {:.0} %", b.from_hours, b.share * 100.0)?;
+                    }
+                }
+            }
+            writeln!(f)?;
+        }
+        let worst_hour = self
+            .lolp_by_hour
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+        if let Some((h, e)) = worst_hour {
+            if e.mean > 0.0 {
+                writeln!(
+                    f,
+                    "  highest LOLP by hour of day          {:02}:00, {:.3e} ± {:.1e}",
+                    h, e.mean, e.se
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for SurvivalCurve {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Outage survival ({} start steps, outages up to {:.0} h): survived {:.2} h min, {:.2} h mean, {:.2} h max",
+            self.starts.len(),
+            self.max_hours,
+            self.overall.min_hours,
+            self.overall.mean_hours,
+            self.overall.max_hours
+        )?;
+        write!(f, "  P(survive ≥ d h):")?;
+        let shown: Vec<&(f64, f64)> = self
+            .probability
+            .iter()
+            .filter(|(d, _)| {
+                let d = *d as u64;
+                d <= 8 || d % 12 == 0 || d as f64 == self.max_hours.floor()
+            })
+            .collect();
+        for (i, (d, p)) in shown.iter().enumerate() {
+            if i % 8 == 0 {
+                write!(f, "\n   ")?;
+            }
+            write!(f, " {:>3} h {:>5.1} %", d, p * 100.0)?;
+        }
+        writeln!(f)
+    }
+}
