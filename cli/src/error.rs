@@ -1,4 +1,4 @@
-//! The program's errors: the library's typed configuration errors, output files that cannot be
+//! The program's errors: the library's typed configuration errors, output that cannot be
 //! written, and a failed self-check.
 
 use ridethrough::ConfigError;
@@ -18,6 +18,10 @@ pub enum CliError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Standard output could not be written (a closed pipe is a normal end, see
+    /// [`CliError::is_closed_pipe`]).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
     /// A physical fact the report should show does not hold (a bug in the engine).
     #[error("self-check failed: {check} (off by {residual:e})")]
     Check {
@@ -35,5 +39,11 @@ impl CliError {
             path: path.to_path_buf(),
             source: source.into(),
         }
+    }
+
+    /// Whether this is standard output closed by its reader (`ridethrough | head -1`): the
+    /// program then ends quietly, as a filter does.
+    pub fn is_closed_pipe(&self) -> bool {
+        matches!(self, CliError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }

@@ -20,7 +20,8 @@
 //! `--step` overrides the scenario's time step (e.g. `1h` for fast Monte Carlo).
 //!
 //! Before exiting, the program checks the physical facts the report shows ([`checks`]) and
-//! fails if one does not hold.
+//! fails if one does not hold. When the reader of standard output goes away (`| head -1`), the
+//! program ends quietly with exit code 0.
 
 mod checks;
 mod error;
@@ -31,6 +32,7 @@ mod survival;
 
 use clap::Parser;
 use error::CliError;
+use output::Stdout;
 use ridethrough::prelude::*;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,8 +78,11 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
+    let mut out = Stdout::lock();
+    match run(&args, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe ends the program quietly, as a filter does.
+        Err(e) if e.is_closed_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -86,7 +91,7 @@ fn main() -> ExitCode {
 }
 
 /// Loads the scenario, applies the overrides, and runs the mode the arguments ask for.
-fn run(args: &Args) -> Result<(), CliError> {
+fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
     let mut scenario = match &args.scenario {
         Some(path) => Scenario::load(path)?,
         None => Scenario::default_scenario()?,
@@ -98,7 +103,7 @@ fn run(args: &Args) -> Result<(), CliError> {
     let seed = args.seed.unwrap_or(scenario.seed);
     let site = scenario.site()?;
     if let Some(name) = &scenario.name {
-        println!("scenario: {name}");
+        writeln!(out, "scenario: {name}")?;
     }
     match args.samples {
         Some(samples) => {
@@ -110,7 +115,7 @@ fn run(args: &Args) -> Result<(), CliError> {
                 json: args.json.as_deref(),
                 per_sample: args.per_sample.as_deref(),
             };
-            monte_carlo::run(&site, &scenario.policy, &opts)?;
+            monte_carlo::run(&site, &scenario.policy, &opts, out)?;
         }
         None => single::run(
             &site,
@@ -118,10 +123,11 @@ fn run(args: &Args) -> Result<(), CliError> {
             seed,
             args.trace.as_deref(),
             args.json.as_deref(),
+            out,
         )?,
     }
     if let Some(max) = args.survival {
-        survival::run(&site, &scenario.policy, seed, max)?;
+        survival::run(&site, &scenario.policy, seed, max, out)?;
     }
-    Ok(())
+    out.flush()
 }

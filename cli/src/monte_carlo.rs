@@ -3,7 +3,7 @@
 
 use crate::checks;
 use crate::error::CliError;
-use crate::output::{write_csv, write_json};
+use crate::output::{write_csv, write_json, Stdout};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::{self, McConfig};
@@ -32,7 +32,12 @@ pub struct Options<'a> {
 
 /// Runs the study, prints the indices and its speed, writes the files asked for, and checks the
 /// indices' consistency.
-pub fn run(site: &Site, policy: &Policy, opts: &Options<'_>) -> Result<(), CliError> {
+pub fn run(
+    site: &Site,
+    policy: &Policy,
+    opts: &Options<'_>,
+    out: &mut Stdout,
+) -> Result<(), CliError> {
     let mut cfg = McConfig::new(opts.samples, opts.seed);
     cfg.threads = opts.threads;
     cfg.target_relative_se = opts.target_se;
@@ -51,8 +56,9 @@ pub fn run(site: &Site, policy: &Policy, opts: &Options<'_>) -> Result<(), CliEr
     let elapsed = started.elapsed().as_secs_f64();
     let ix = &result.indices;
     let steps = site.time.steps();
-    print!("{ix}");
-    println!(
+    write!(out, "{ix}")?;
+    writeln!(
+        out,
         "{} samples × {steps} steps in {elapsed:.2} s ({:.1} M sample-steps/s){}",
         ix.samples,
         ix.samples as f64 * steps as f64 / elapsed / 1e6,
@@ -61,23 +67,26 @@ pub fn run(site: &Site, policy: &Policy, opts: &Options<'_>) -> Result<(), CliEr
         } else {
             ""
         }
-    );
+    )?;
     if let Some(path) = opts.json {
         write_json(path, &result)?;
-        println!("indices written to {}", path.display());
+        writeln!(out, "indices written to {}", path.display())?;
     }
     if let (Some(path), Some(rows)) = (opts.per_sample, &result.samples) {
         write_csv(path, rows)?;
-        println!(
+        writeln!(
+            out,
             "{} per-sample rows written to {}",
             rows.len(),
             path.display()
-        );
+        )?;
         checks::samples(ix, rows)?;
     }
     checks::indices(site, ix)?;
-    println!("index checks passed: LOLP by hour adds up to LOLE, quantiles ordered");
-    Ok(())
+    writeln!(
+        out,
+        "index checks passed: LOLP by hour adds up to LOLE, quantiles ordered"
+    )
 }
 
 /// A bar over `samples` with the running EUE estimate; hidden under CI (`CI` set) and, as

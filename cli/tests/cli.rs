@@ -171,3 +171,36 @@ fn monte_carlo_writes_indices_and_per_sample_rows() {
     );
     assert!(csv.starts_with("index,seed,unserved_mwh"));
 }
+
+/// Spawns the default run with standard output piped, lets `read` take what it wants of it,
+/// closes the pipe and waits: the program must end with exit code 0 and no panic.
+fn assert_quiet_end_on_closed_pipe(read: impl FnOnce(&mut dyn std::io::BufRead)) {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ridethrough"))
+        .env("CI", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let pipe = child.stdout.take().expect("stdout is piped");
+    read(&mut std::io::BufReader::new(pipe)); // the reader (and the pipe) dropped here
+    let out = child.wait_with_output().expect("the binary ends");
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "stderr: {err}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+}
+
+#[test]
+fn closed_pipe_after_the_first_line_ends_quietly() {
+    // `ridethrough | head -1`.
+    assert_quiet_end_on_closed_pipe(|r| {
+        let mut line = String::new();
+        r.read_line(&mut line).expect("a first line");
+        assert!(line.starts_with("scenario: "), "{line}");
+    });
+}
+
+#[test]
+fn closed_pipe_before_any_output_ends_quietly() {
+    assert_quiet_end_on_closed_pipe(|_| {});
+}
