@@ -1,8 +1,14 @@
-//! The program's errors: the library's typed configuration errors, output that cannot be
-//! written, and a failed self-check.
+//! The program's errors and exit codes: the library's typed configuration errors, usage errors
+//! (flags that do not fit the mode or the scenario), output that cannot be written, and a failed
+//! self-check.
 
+use ridethrough::prelude::Duration;
 use ridethrough::ConfigError;
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code of a usage error (as clap's own, for a bad flag value).
+const USAGE: u8 = 2;
 
 /// Why the program exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +16,9 @@ pub enum CliError {
     /// A bad scenario, override or study setting (the library's message as it is).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A command line that does not fit the mode or the scenario.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
     /// An output file could not be created or written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -19,7 +28,7 @@ pub enum CliError {
         source: std::io::Error,
     },
     /// Standard output could not be written (a closed pipe is a normal end, see
-    /// [`CliError::is_closed_pipe`]).
+    /// [`CliError::exit_code`]).
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
     /// A physical fact the report should show does not hold (a bug in the engine).
@@ -29,6 +38,36 @@ pub enum CliError {
         check: &'static str,
         /// By how much it does not.
         residual: f64,
+    },
+}
+
+/// A command line that parses but does not fit the mode or the scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// A Monte Carlo flag without `--samples`.
+    #[error("{flag} needs --samples (it applies to a Monte Carlo study only)")]
+    NeedsSamples {
+        /// The flag given.
+        flag: &'static str,
+    },
+    /// `--trace` with `--samples`.
+    #[error("--trace cannot be used with --samples (a study keeps no per-step trace; --per-sample writes a row per sample)")]
+    TraceWithSamples,
+    /// A `--step` the scenario's horizon does not allow.
+    #[error("--step = {step} does not fit the scenario: {source}")]
+    Step {
+        /// The step asked for.
+        step: Duration,
+        /// The library's reason (boxed: it is large and rare).
+        source: Box<ConfigError>,
+    },
+    /// A `--survival` that is not a whole number of steps (the sweep would round it up).
+    #[error("--survival = {survival} is out of range: allowed a whole number of steps of {step}")]
+    SurvivalSteps {
+        /// The longest outage asked for.
+        survival: Duration,
+        /// The time step.
+        step: Duration,
     },
 }
 
@@ -45,5 +84,13 @@ impl CliError {
     /// program then ends quietly, as a filter does.
     pub fn is_closed_pipe(&self) -> bool {
         matches!(self, CliError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// The exit code: 2 for usage errors, 1 for everything else (a closed pipe is not an error).
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(USAGE),
+            _ => ExitCode::FAILURE,
+        }
     }
 }

@@ -20,8 +20,8 @@ pub struct Options<'a> {
     pub samples: u64,
     /// The study's seed.
     pub seed: u64,
-    /// Worker threads (0 = one per core).
-    pub threads: usize,
+    /// Worker threads (`None`: one per core).
+    pub threads: Option<usize>,
     /// Stop once EUE's relative standard error is at most this.
     pub target_se: Option<f64>,
     /// Write the result as JSON here.
@@ -39,7 +39,7 @@ pub fn run(
     out: &mut Stdout,
 ) -> Result<(), CliError> {
     let mut cfg = McConfig::new(opts.samples, opts.seed);
-    cfg.threads = opts.threads;
+    cfg.threads = opts.threads.unwrap_or(0); // the library's 0: one per core
     cfg.target_relative_se = opts.target_se;
     cfg.min_samples = opts.samples.min(MIN_SAMPLES_BEFORE_STOP);
     cfg.keep_samples = opts.per_sample.is_some();

@@ -2,7 +2,7 @@
 //! run), printed as a table with the mean hours survived by month.
 
 use crate::checks;
-use crate::error::CliError;
+use crate::error::{CliError, UsageError};
 use crate::output::Stdout;
 use ridethrough::prelude::*;
 use ridethrough::studies::survival::{self, SurvivalConfig};
@@ -31,4 +31,21 @@ pub fn run(
         started.elapsed().as_secs_f64()
     )?;
     checks::survival(&curve)
+}
+
+/// Refuses a longest outage `max` that is not a whole number of steps of `site` (the sweep would
+/// round it up to one).
+///
+/// # Errors
+/// [`UsageError::SurvivalSteps`].
+pub fn check(site: &Site, max: Duration) -> Result<(), UsageError> {
+    let step = site.time.step();
+    if max.as_millis() % step.as_millis() == 0 {
+        Ok(())
+    } else {
+        Err(UsageError::SurvivalSteps {
+            survival: max,
+            step,
+        })
+    }
 }

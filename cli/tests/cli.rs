@@ -113,7 +113,7 @@ fn bundled_scenario_runs_with_json_report() {
 #[test]
 fn missing_scenario_fails_naming_the_file() {
     let out = ridethrough(["does-not-exist.toml"]);
-    assert_fails_naming(&out, "does-not-exist.toml");
+    assert_config_error(&out, "does-not-exist.toml");
 }
 
 #[test]
@@ -126,14 +126,7 @@ fn bad_value_fails_naming_the_field() {
     let path = dir.join("bad.toml");
     std::fs::write(&path, bad).expect("write the bad scenario");
     let out = ridethrough([&path]);
-    assert_fails_naming(&out, "battery.initial_soc = 1.2 is out of range");
-}
-
-#[test]
-fn bad_step_override_fails_naming_the_field() {
-    // 7 h does not divide the default's 365-day horizon.
-    let out = ridethrough(["--step", "7h"]);
-    assert_fails_naming(&out, "time.horizon");
+    assert_config_error(&out, "battery.initial_soc = 1.2 is out of range");
 }
 
 #[test]
@@ -170,6 +163,162 @@ fn monte_carlo_writes_indices_and_per_sample_rows() {
         "a header and one row per sample"
     );
     assert!(csv.starts_with("index,seed,unserved_mwh"));
+}
+
+/// Asserts a scenario or configuration error: exit code 1 and an `error: …` message that
+/// contains `needle`.
+fn assert_config_error(out: &Output, needle: &str) {
+    assert_fails_naming(out, needle);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(out));
+}
+
+/// Asserts a usage error: exit code 2 and an `error: …` message that contains `needle`.
+fn assert_usage_error(out: &Output, needle: &str) {
+    assert_fails_naming(out, needle);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(out));
+}
+
+#[test]
+fn bad_flag_values_fail_naming_flag_value_and_range() {
+    for (args, message) in [
+        (
+            &["--threads", "100000"][..],
+            "--threads = 100000 is out of range: allowed 1 ≤ x ≤ ",
+        ),
+        (
+            &["--threads", "0"],
+            "--threads = 0 is out of range: allowed 1 ≤ x ≤ ",
+        ),
+        (
+            &["--samples", "0"],
+            "--samples = 0 is out of range: allowed 1 ≤ x ≤ 100000000",
+        ),
+        (
+            &["--samples", "1000000000000"],
+            "--samples = 1000000000000 is out of range: allowed 1 ≤ x ≤ 100000000",
+        ),
+        (
+            &["--samples", "2.5"],
+            "--samples = 2.5 is not a whole number",
+        ),
+        (
+            &["--target-se", "1"],
+            "--target-se = 1 is out of range: allowed 0 < x < 1",
+        ),
+        (
+            &["--target-se", "0"],
+            "--target-se = 0 is out of range: allowed 0 < x < 1",
+        ),
+        (
+            &["--target-se", "NaN"],
+            "--target-se = NaN is out of range: allowed 0 < x < 1",
+        ),
+        (
+            &["--survival", "1ms"],
+            "--survival = 1ms is out of range: allowed a whole number of hours, at least 1h",
+        ),
+        (
+            &["--survival", "90m"],
+            "--survival = 90m is out of range: allowed a whole number of hours, at least 1h",
+        ),
+        (
+            &["--step", "0s"],
+            "--step = 0s is out of range: allowed at least 1ms",
+        ),
+        (
+            &["--step", "fortnight"],
+            "--step = fortnight is not a duration",
+        ),
+    ] {
+        let out = ridethrough(args);
+        assert_usage_error(&out, message);
+    }
+}
+
+#[test]
+fn negative_numbers_are_out_of_range_not_flags() {
+    for (args, message) in [
+        (
+            &["--samples", "-5"][..],
+            "--samples = -5 is out of range: allowed 1 ≤ x ≤ 100000000",
+        ),
+        (
+            &["--threads", "-1"],
+            "--threads = -1 is out of range: allowed 1 ≤ x ≤ ",
+        ),
+        (
+            &["--seed", "-1"],
+            "--seed = -1 is out of range: allowed 0 ≤ x ≤ 18446744073709551615",
+        ),
+        (
+            &["--target-se", "-0.1"],
+            "--target-se = -0.1 is out of range: allowed 0 < x < 1",
+        ),
+        (
+            &["--step", "-1h"],
+            "--step = -1h is out of range: allowed at least 1ms",
+        ),
+        (
+            &["--survival", "-3h"],
+            "--survival = -3h is out of range: allowed a whole number of hours",
+        ),
+    ] {
+        let out = ridethrough(args);
+        assert_usage_error(&out, message);
+        assert!(
+            !stderr(&out).contains("-- -"),
+            "clap's hint: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn values_that_do_not_fit_the_scenario_fail_naming_the_flag() {
+    // 7 h does not divide the default's 365-day horizon.
+    assert_usage_error(
+        &ridethrough(["--step", "7h"]),
+        "--step = 7h does not fit the scenario: time.horizon 365d",
+    );
+    // A 36 h sweep is not a whole number of 1-day steps (the sweep would round it to 48 h).
+    assert_usage_error(
+        &ridethrough(["--step", "1d", "--survival", "36h"]),
+        "--survival = 36h is out of range: allowed a whole number of steps of 1d",
+    );
+}
+
+#[test]
+fn flags_outside_their_mode_fail_naming_both_flags() {
+    for (args, message) in [
+        (&["--threads", "2"][..], "--threads needs --samples"),
+        (&["--target-se", "0.1"], "--target-se needs --samples"),
+        (
+            &["--per-sample", "rows.csv"],
+            "--per-sample needs --samples",
+        ),
+        (
+            &["--samples", "10", "--trace", "steps.csv"],
+            "--trace cannot be used with --samples",
+        ),
+    ] {
+        let out = ridethrough(args);
+        assert_usage_error(&out, message);
+    }
+}
+
+#[test]
+fn survival_applies_without_samples() {
+    let out = ridethrough(["--step", "1h", "--survival", "24h"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("Outage survival (8760 start steps"));
+}
+
+#[test]
+fn help_documents_exit_codes_and_limits() {
+    let text = stdout(&ridethrough(["--help"]));
+    for needle in ["Exit codes:", "  2  a usage error", "Limits:"] {
+        assert!(text.contains(needle), "--help lacks {needle:?}");
+    }
 }
 
 /// Spawns the default run with standard output piped, lets `read` take what it wants of it,
