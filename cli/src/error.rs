@@ -1,6 +1,6 @@
 //! The program's errors and exit codes: the library's typed configuration errors, usage errors
-//! (flags that do not fit the mode or the scenario), output that cannot be written, and a failed
-//! self-check.
+//! (flags that do not fit the mode or the scenario, runs over the cost limits), output that
+//! cannot be written, and a failed self-check.
 
 use ridethrough::prelude::Duration;
 use ridethrough::ConfigError;
@@ -41,7 +41,7 @@ pub enum CliError {
     },
 }
 
-/// A command line that parses but does not fit the mode or the scenario.
+/// A command line that parses but does not fit the mode, the scenario or the cost limits.
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
     /// A Monte Carlo flag without `--samples`.
@@ -68,6 +68,32 @@ pub enum UsageError {
         survival: Duration,
         /// The time step.
         step: Duration,
+    },
+    /// A run whose estimated time is over the limit.
+    #[error("this run could take about {minutes:.1} min: up to an estimated {steps:.2e} engine steps at {rate:.0e} steps/s, over the {limit:.0} min limit; lower --samples, coarsen --step or shorten --survival, or pass --force to run it anyway")]
+    TooCostly {
+        /// Estimated engine steps.
+        steps: f64,
+        /// The throughput assumed, steps per second.
+        rate: f64,
+        /// Estimated minutes.
+        minutes: f64,
+        /// The limit, minutes.
+        limit: f64,
+    },
+    /// A `--trace` file over the size limit.
+    #[error("--trace {} would be about {gigabytes:.1} GB ({rows} rows of ≈{row_bytes} bytes), over the {limit_gigabytes:.0} GB limit; coarsen --step, or pass --force to write it anyway", path.display())]
+    TraceTooLarge {
+        /// The trace file.
+        path: PathBuf,
+        /// Rows (steps).
+        rows: u64,
+        /// Bytes a row, as estimated.
+        row_bytes: u64,
+        /// Estimated size, GB.
+        gigabytes: f64,
+        /// The limit, GB.
+        limit_gigabytes: f64,
     },
 }
 

@@ -14,7 +14,8 @@ use std::num::IntErrorKind;
 
 /// Most Monte Carlo samples. 10⁸ samples resolve an event that happens once in 10⁴ sampled
 /// horizons to a 1 % relative standard error; past that a finer model, not more samples, is the
-/// fix. It also keeps `--per-sample`'s in-memory table under 5 GB (48 bytes a row).
+/// fix. It also keeps `--per-sample`'s in-memory table under 5 GB (48 bytes a row). The cost
+/// guard ([`crate::guard`]) is the real brake on long studies.
 pub const MAX_SAMPLES: u64 = 100_000_000;
 
 /// Most Monte Carlo worker threads: 4 × the cores (the engine is CPU-bound, so more threads

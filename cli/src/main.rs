@@ -22,14 +22,16 @@
 //! Before exiting, the program checks the physical facts the report shows ([`checks`]) and
 //! fails if one does not hold.
 //!
-//! Bad input is refused before anything runs: flag values out of range ([`flags`]) and flags
-//! that do not fit the mode. Exit codes: 0 done (also when the reader of standard
+//! Bad input is refused before anything runs: flag values out of range ([`flags`]), flags that do
+//! not fit the mode, and runs estimated to take over ten minutes or to write a trace over 1 GB
+//! ([`guard`]; `--force` runs them anyway). Exit codes: 0 done (also when the reader of standard
 //! output goes away, as with `| head -1`), 1 a scenario, data, output-file or self-check error,
 //! 2 a usage error (clap's own code for a bad flag).
 
 mod checks;
 mod error;
 mod flags;
+mod guard;
 mod monte_carlo;
 mod output;
 mod single;
@@ -80,6 +82,10 @@ struct Args {
     /// Outage survival sweep: outages of up to this many whole hours from every step (e.g. 96h).
     #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true)]
     survival: Option<Duration>,
+    /// Run even if the run is estimated to take over the time limit or the trace file to exceed
+    /// the size limit.
+    #[arg(long)]
+    force: bool,
 }
 
 /// `--help`'s closing text: the exit codes and the limits, from the constants that enforce them.
@@ -88,17 +94,23 @@ fn after_help() -> String {
         "Exit codes:
   0  done (also when the reader of the output goes away, as with `| head -1`)
   1  a bad scenario or data file, an output file that cannot be written, a failed self-check
-  2  a usage error: a bad flag value, a flag that does not fit the mode
+  2  a usage error: a bad flag value, a flag that does not fit the mode, a run over the limits
 
 Limits:
   --samples     1 ≤ x ≤ {max_samples}
   --threads     1 ≤ x ≤ {max_threads} here (4 × cores, at most {wave_chunks}: the chunks of one wave)
   --target-se   0 < x < 1
   --step        at least 1ms, dividing the scenario's horizon
-  --survival    whole hours, at least 1h, and a whole number of steps",
+  --survival    whole hours, at least 1h, and a whole number of steps
+  A run estimated at over {minutes:.0} minutes ({steps:.1e} engine steps at {rate:.0e} steps/s) or a
+  --trace file estimated at over {gb:.0} GB is refused unless --force.",
         max_samples = flags::MAX_SAMPLES,
         max_threads = flags::max_threads(),
         wave_chunks = flags::WAVE_CHUNKS,
+        minutes = guard::MAX_SECONDS / 60.0,
+        steps = guard::MAX_SECONDS * guard::STEPS_PER_SECOND,
+        rate = guard::STEPS_PER_SECOND,
+        gb = guard::MAX_TRACE_BYTES as f64 / 1e9,
     )
 }
 
@@ -138,7 +150,7 @@ fn check_mode(args: &Args) -> Result<(), UsageError> {
     }
 }
 
-/// Loads the scenario, applies the overrides, checks the flags against the scenario, and runs the
+/// Loads the scenario, applies the overrides, checks the plan against the limits, and runs the
 /// mode the arguments ask for.
 fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
     check_mode(args)?;
@@ -163,6 +175,14 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
     })?;
     if let Some(max) = args.survival {
         survival::check(&site, max)?;
+    }
+    if !args.force {
+        let plan = guard::Plan {
+            samples: args.samples,
+            survival: args.survival,
+            trace: args.trace.as_deref(),
+        };
+        guard::check(&site, &plan)?;
     }
     if let Some(name) = &scenario.name {
         writeln!(out, "scenario: {name}")?;

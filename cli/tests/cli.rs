@@ -314,9 +314,65 @@ fn survival_applies_without_samples() {
 }
 
 #[test]
+fn cost_guard_refuses_long_runs_and_names_force() {
+    for args in [
+        // 10⁸ samples of a year at 1-minute steps: 5 × 10¹³ sample-steps.
+        &["--samples", "100000000"][..],
+        // A year at 1 ms steps: 3 × 10¹⁰ steps.
+        &["--step", "1ms"],
+        // A 1000-year horizon at 100 ms steps is the same order as a year at 1 ms.
+        &["--step", "100ms", "--samples", "1000"],
+    ] {
+        let out = ridethrough(args);
+        assert_usage_error(&out, "this run could take about");
+        assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "nothing ran: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn cost_guard_refuses_an_enormous_trace() {
+    let dir = temp_dir("enormous_trace");
+    let trace = dir.join("steps.csv");
+    let out = ridethrough([
+        "--step".as_ref(),
+        "1s".as_ref(),
+        "--trace".as_ref(),
+        trace.as_os_str(),
+    ]);
+    assert_usage_error(&out, "would be about 3.5 GB");
+    assert!(stderr(&out).contains("--force"));
+    assert!(!trace.exists(), "no trace file was started");
+}
+
+#[test]
+fn force_runs_what_the_guard_refuses() {
+    // Two days at 1-minute steps, swept for outages of up to 70 000 h: the estimate (every outage
+    // running its full length) is over the limit, but the battery runs out within hours, so the
+    // sweep is quick.
+    let dir = temp_dir("force");
+    let default =
+        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
+    let short = default.replace("horizon = \"365d\"", "horizon = \"2d\"");
+    assert_ne!(short, default, "the default scenario sets a horizon");
+    let path = dir.join("two_days.toml");
+    std::fs::write(&path, short).expect("write the short scenario");
+    let refused = ridethrough([path.as_os_str(), "--survival".as_ref(), "70000h".as_ref()]);
+    assert_usage_error(&refused, "--force");
+    let forced = ridethrough([
+        path.as_os_str(),
+        "--survival".as_ref(),
+        "70000h".as_ref(),
+        "--force".as_ref(),
+    ]);
+    assert_ok(&forced);
+    assert!(stdout(&forced).contains("Outage survival (2880 start steps"));
+}
+
+#[test]
 fn help_documents_exit_codes_and_limits() {
     let text = stdout(&ridethrough(["--help"]));
-    for needle in ["Exit codes:", "  2  a usage error", "Limits:"] {
+    for needle in ["Exit codes:", "  2  a usage error", "Limits:", "--force"] {
         assert!(text.contains(needle), "--help lacks {needle:?}");
     }
 }
