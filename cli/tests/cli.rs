@@ -18,6 +18,17 @@ fn temp_dir(test: &str) -> PathBuf {
     dir
 }
 
+/// The default scenario with `from` replaced by `to`, written to `test`'s temp folder.
+fn edited_default(test: &str, from: &str, to: &str) -> PathBuf {
+    let default =
+        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
+    let edited = default.replace(from, to);
+    assert_ne!(edited, default, "the default scenario has {from:?}");
+    let path = temp_dir(test).join("scenario.toml");
+    std::fs::write(&path, edited).expect("write the edited scenario");
+    path
+}
+
 /// Runs the binary with `args` (progress bar off, as under CI).
 fn ridethrough<I, S>(args: I) -> Output
 where
@@ -118,13 +129,7 @@ fn missing_scenario_fails_naming_the_file() {
 
 #[test]
 fn bad_value_fails_naming_the_field() {
-    let dir = temp_dir("bad_value");
-    let default =
-        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
-    let bad = default.replace("initial_soc = 1.0", "initial_soc = 1.2");
-    assert_ne!(bad, default, "the default scenario sets initial_soc");
-    let path = dir.join("bad.toml");
-    std::fs::write(&path, bad).expect("write the bad scenario");
+    let path = edited_default("bad_value", "initial_soc = 1.0", "initial_soc = 1.2");
     let out = ridethrough([&path]);
     assert_config_error(&out, "battery.initial_soc = 1.2 is out of range");
 }
@@ -180,96 +185,40 @@ fn assert_usage_error(out: &Output, needle: &str) {
 
 #[test]
 fn bad_flag_values_fail_naming_flag_value_and_range() {
-    for (args, message) in [
+    // (flag, value, what the message says of it after "FLAG = VALUE is ").
+    let threads = "out of range: allowed 1 ≤ x ≤ ";
+    let samples = "out of range: allowed 1 ≤ x ≤ 100000000";
+    let target_se = "out of range: allowed 0 < x < 1";
+    let step = "out of range: allowed at least 1ms";
+    let survival = "out of range: allowed a whole number of hours, at least 1h";
+    for (flag, value, says) in [
+        ("--threads", "100000", threads),
+        ("--threads", "0", threads),
+        ("--threads", "-1", threads),
+        ("--samples", "0", samples),
+        ("--samples", "-5", samples),
+        ("--samples", "1000000000000", samples),
+        ("--samples", "2.5", "not a whole number"),
         (
-            &["--threads", "100000"][..],
-            "--threads = 100000 is out of range: allowed 1 ≤ x ≤ ",
+            "--seed",
+            "-1",
+            "out of range: allowed 0 ≤ x ≤ 18446744073709551615",
         ),
-        (
-            &["--threads", "0"],
-            "--threads = 0 is out of range: allowed 1 ≤ x ≤ ",
-        ),
-        (
-            &["--samples", "0"],
-            "--samples = 0 is out of range: allowed 1 ≤ x ≤ 100000000",
-        ),
-        (
-            &["--samples", "1000000000000"],
-            "--samples = 1000000000000 is out of range: allowed 1 ≤ x ≤ 100000000",
-        ),
-        (
-            &["--samples", "2.5"],
-            "--samples = 2.5 is not a whole number",
-        ),
-        (
-            &["--target-se", "1"],
-            "--target-se = 1 is out of range: allowed 0 < x < 1",
-        ),
-        (
-            &["--target-se", "0"],
-            "--target-se = 0 is out of range: allowed 0 < x < 1",
-        ),
-        (
-            &["--target-se", "NaN"],
-            "--target-se = NaN is out of range: allowed 0 < x < 1",
-        ),
-        (
-            &["--survival", "1ms"],
-            "--survival = 1ms is out of range: allowed a whole number of hours, at least 1h",
-        ),
-        (
-            &["--survival", "90m"],
-            "--survival = 90m is out of range: allowed a whole number of hours, at least 1h",
-        ),
-        (
-            &["--step", "0s"],
-            "--step = 0s is out of range: allowed at least 1ms",
-        ),
-        (
-            &["--step", "fortnight"],
-            "--step = fortnight is not a duration",
-        ),
+        ("--target-se", "1", target_se),
+        ("--target-se", "0", target_se),
+        ("--target-se", "-0.1", target_se),
+        ("--target-se", "NaN", target_se),
+        ("--step", "0s", step),
+        ("--step", "-1h", step),
+        ("--step", "fortnight", "not a duration"),
+        ("--survival", "1ms", survival),
+        ("--survival", "90m", survival),
+        ("--survival", "-3h", survival),
     ] {
-        let out = ridethrough(args);
-        assert_usage_error(&out, message);
-    }
-}
-
-#[test]
-fn negative_numbers_are_out_of_range_not_flags() {
-    for (args, message) in [
-        (
-            &["--samples", "-5"][..],
-            "--samples = -5 is out of range: allowed 1 ≤ x ≤ 100000000",
-        ),
-        (
-            &["--threads", "-1"],
-            "--threads = -1 is out of range: allowed 1 ≤ x ≤ ",
-        ),
-        (
-            &["--seed", "-1"],
-            "--seed = -1 is out of range: allowed 0 ≤ x ≤ 18446744073709551615",
-        ),
-        (
-            &["--target-se", "-0.1"],
-            "--target-se = -0.1 is out of range: allowed 0 < x < 1",
-        ),
-        (
-            &["--step", "-1h"],
-            "--step = -1h is out of range: allowed at least 1ms",
-        ),
-        (
-            &["--survival", "-3h"],
-            "--survival = -3h is out of range: allowed a whole number of hours",
-        ),
-    ] {
-        let out = ridethrough(args);
-        assert_usage_error(&out, message);
-        assert!(
-            !stderr(&out).contains("-- -"),
-            "clap's hint: {}",
-            stderr(&out)
-        );
+        let out = ridethrough([flag, value]);
+        assert_usage_error(&out, &format!("{flag} = {value} is {says}"));
+        // Negative numbers are values, not flags: no clap hint to write `-- -5`.
+        assert!(!stderr(&out).contains("-- -"), "{}", stderr(&out));
     }
 }
 
@@ -350,13 +299,7 @@ fn force_runs_what_the_guard_refuses() {
     // Two days at 1-minute steps, swept for outages of up to 70 000 h: the estimate (every outage
     // running its full length) is over the limit, but the battery runs out within hours, so the
     // sweep is quick.
-    let dir = temp_dir("force");
-    let default =
-        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
-    let short = default.replace("horizon = \"365d\"", "horizon = \"2d\"");
-    assert_ne!(short, default, "the default scenario sets a horizon");
-    let path = dir.join("two_days.toml");
-    std::fs::write(&path, short).expect("write the short scenario");
+    let path = edited_default("force", "horizon = \"365d\"", "horizon = \"2d\"");
     let refused = ridethrough([path.as_os_str(), "--survival".as_ref(), "70000h".as_ref()]);
     assert_usage_error(&refused, "--force");
     let forced = ridethrough([
