@@ -6,10 +6,11 @@ use ridethrough::prelude::*;
 use std::path::Path;
 
 /// Engine throughput assumed, steps per second (a step of one sample, or of one of the survival
-/// sweep's outages). Measured on this 2-core machine on 2026-11-25 while other builds shared it
-/// (load average ≈ 8): `ridethrough --samples 2000 --step 1h` ran 19–31 M sample-steps/s (25 M
-/// over 20 000 samples), and `ridethrough --survival 96h` (1-minute steps, one thread) swept
-/// ≈ 18 M steps/s. 2 × 10⁷ is the lower figure, so estimates err long.
+/// sweep's outages). Measured with the release build on this 2-core machine on 2026-11-25 while
+/// other builds shared it: `ridethrough --samples 2000 --step 1h` ran 19–31 M sample-steps/s at
+/// load average 8 (25 M over 20 000 samples; 26–30 M on one thread) and 31–39 M at load 4;
+/// `ridethrough --survival 96h` (1-minute steps, always one thread) swept ≈ 18 M steps/s. 2 × 10⁷
+/// is about the lowest figure, so estimates err long (a refused run may take half the estimate).
 pub const STEPS_PER_SECOND: f64 = 2.0e7;
 /// Longest estimated run accepted without `--force`, seconds (10 minutes: 1.2 × 10¹⁰ steps).
 pub const MAX_SECONDS: f64 = 600.0;
