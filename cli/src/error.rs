@@ -1,8 +1,14 @@
-//! The program's errors: the library's typed configuration errors, output files that cannot be
-//! written, and a failed self-check.
+//! The program's errors and exit codes: the library's typed configuration errors, usage errors
+//! (flags that do not fit the mode or the scenario, runs over the cost limits), output that
+//! cannot be written, and a failed self-check.
 
+use ridethrough::prelude::Duration;
 use ridethrough::ConfigError;
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code of a usage error (as clap's own, for a bad flag value).
+const USAGE: u8 = 2;
 
 /// Why the program exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +16,9 @@ pub enum CliError {
     /// A bad scenario, override or study setting (the library's message as it is).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A command line that does not fit the mode or the scenario.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
     /// An output file could not be created or written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -18,6 +27,10 @@ pub enum CliError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Standard output could not be written (a closed pipe is a normal end, see
+    /// [`CliError::exit_code`]).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
     /// A physical fact the report should show does not hold (a bug in the engine).
     #[error("self-check failed: {check} (off by {residual:e})")]
     Check {
@@ -28,12 +41,82 @@ pub enum CliError {
     },
 }
 
+/// A command line that parses but does not fit the mode, the scenario or the cost limits.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// A Monte Carlo flag without `--samples`.
+    #[error("{flag} needs --samples (it applies to a Monte Carlo study only)")]
+    NeedsSamples {
+        /// The flag given.
+        flag: &'static str,
+    },
+    /// `--trace` with `--samples`.
+    #[error("--trace cannot be used with --samples (a study keeps no per-step trace; --per-sample writes a row per sample)")]
+    TraceWithSamples,
+    /// A `--step` the scenario's horizon does not allow.
+    #[error("--step = {step} does not fit the scenario: {source}")]
+    Step {
+        /// The step asked for.
+        step: Duration,
+        /// The library's reason (boxed: it is large and rare).
+        source: Box<ConfigError>,
+    },
+    /// A `--survival` that is not a whole number of steps (the sweep would round it up).
+    #[error("--survival = {survival} is out of range: allowed a whole number of steps of {step}")]
+    SurvivalSteps {
+        /// The longest outage asked for.
+        survival: Duration,
+        /// The time step.
+        step: Duration,
+    },
+    /// A run whose estimated time is over the limit.
+    #[error("this run could take about {minutes:.1} min: up to an estimated {steps:.2e} engine steps at {rate:.0e} steps/s, over the {limit:.0} min limit; lower --samples, coarsen --step or shorten --survival, or pass --force to run it anyway")]
+    TooCostly {
+        /// Estimated engine steps.
+        steps: f64,
+        /// The throughput assumed, steps per second.
+        rate: f64,
+        /// Estimated minutes.
+        minutes: f64,
+        /// The limit, minutes.
+        limit: f64,
+    },
+    /// A `--trace` file over the size limit.
+    #[error("--trace {} would be about {gigabytes:.1} GB ({rows} rows of ≈{row_bytes} bytes), over the {limit_gigabytes:.0} GB limit; coarsen --step, or pass --force to write it anyway", path.display())]
+    TraceTooLarge {
+        /// The trace file.
+        path: PathBuf,
+        /// Rows (steps).
+        rows: u64,
+        /// Bytes a row, as estimated.
+        row_bytes: u64,
+        /// Estimated size, GB.
+        gigabytes: f64,
+        /// The limit, GB.
+        limit_gigabytes: f64,
+    },
+}
+
 impl CliError {
     /// A [`CliError::Write`] for `path`.
     pub fn write(path: &std::path::Path, source: impl Into<std::io::Error>) -> CliError {
         CliError::Write {
             path: path.to_path_buf(),
             source: source.into(),
+        }
+    }
+
+    /// Whether this is standard output closed by its reader (`ridethrough | head -1`): the
+    /// program then ends quietly, as a filter does.
+    pub fn is_closed_pipe(&self) -> bool {
+        matches!(self, CliError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// The exit code: 2 for usage errors, 1 for everything else (a closed pipe is not an error).
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(USAGE),
+            _ => ExitCode::FAILURE,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::checks;
 use crate::error::CliError;
-use crate::output::{write_csv, write_json};
+use crate::output::{write_csv, write_json, Stdout};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::{self, McConfig};
@@ -20,8 +20,8 @@ pub struct Options<'a> {
     pub samples: u64,
     /// The study's seed.
     pub seed: u64,
-    /// Worker threads (0 = one per core).
-    pub threads: usize,
+    /// Worker threads (`None`: one per core).
+    pub threads: Option<usize>,
     /// Stop once EUE's relative standard error is at most this.
     pub target_se: Option<f64>,
     /// Write the result as JSON here.
@@ -32,9 +32,14 @@ pub struct Options<'a> {
 
 /// Runs the study, prints the indices and its speed, writes the files asked for, and checks the
 /// indices' consistency.
-pub fn run(site: &Site, policy: &Policy, opts: &Options<'_>) -> Result<(), CliError> {
+pub fn run(
+    site: &Site,
+    policy: &Policy,
+    opts: &Options<'_>,
+    out: &mut Stdout,
+) -> Result<(), CliError> {
     let mut cfg = McConfig::new(opts.samples, opts.seed);
-    cfg.threads = opts.threads;
+    cfg.threads = opts.threads.unwrap_or(0); // the library's 0: one per core
     cfg.target_relative_se = opts.target_se;
     cfg.min_samples = opts.samples.min(MIN_SAMPLES_BEFORE_STOP);
     cfg.keep_samples = opts.per_sample.is_some();
@@ -51,8 +56,9 @@ pub fn run(site: &Site, policy: &Policy, opts: &Options<'_>) -> Result<(), CliEr
     let elapsed = started.elapsed().as_secs_f64();
     let ix = &result.indices;
     let steps = site.time.steps();
-    print!("{ix}");
-    println!(
+    write!(out, "{ix}")?;
+    writeln!(
+        out,
         "{} samples × {steps} steps in {elapsed:.2} s ({:.1} M sample-steps/s){}",
         ix.samples,
         ix.samples as f64 * steps as f64 / elapsed / 1e6,
@@ -61,23 +67,26 @@ pub fn run(site: &Site, policy: &Policy, opts: &Options<'_>) -> Result<(), CliEr
         } else {
             ""
         }
-    );
+    )?;
     if let Some(path) = opts.json {
         write_json(path, &result)?;
-        println!("indices written to {}", path.display());
+        writeln!(out, "indices written to {}", path.display())?;
     }
     if let (Some(path), Some(rows)) = (opts.per_sample, &result.samples) {
         write_csv(path, rows)?;
-        println!(
+        writeln!(
+            out,
             "{} per-sample rows written to {}",
             rows.len(),
             path.display()
-        );
+        )?;
         checks::samples(ix, rows)?;
     }
     checks::indices(site, ix)?;
-    println!("index checks passed: LOLP by hour adds up to LOLE, quantiles ordered");
-    Ok(())
+    writeln!(
+        out,
+        "index checks passed: LOLP by hour adds up to LOLE, quantiles ordered"
+    )
 }
 
 /// A bar over `samples` with the running EUE estimate; hidden under CI (`CI` set) and, as

@@ -2,7 +2,7 @@
 
 use crate::checks;
 use crate::error::CliError;
-use crate::output::write_json;
+use crate::output::{write_json, Stdout};
 use ridethrough::prelude::*;
 use std::path::Path;
 use std::time::Instant;
@@ -15,6 +15,7 @@ pub fn run(
     seed: u64,
     trace: Option<&Path>,
     json: Option<&Path>,
+    out: &mut Stdout,
 ) -> Result<(), CliError> {
     let started = Instant::now();
     let mut sim = site.simulate(policy, seed);
@@ -31,20 +32,21 @@ pub fn run(
     }
     let elapsed = started.elapsed().as_secs_f64();
     let report = sim.report();
-    print!("{report}");
-    println!(
+    write!(out, "{report}")?;
+    writeln!(
+        out,
         "simulated {} steps in {elapsed:.3} s ({:.1} M steps/s)",
         report.steps_done,
         report.steps_done as f64 / elapsed / 1e6
-    );
+    )?;
     if let Some(path) = json {
         write_json(path, &report)?;
-        println!("report written to {}", path.display());
+        writeln!(out, "report written to {}", path.display())?;
     }
     checks::report(site, &report)?;
-    println!(
+    writeln!(
+        out,
         "physics checks passed: balance closed every step (max residual {:.2e} MW), SoC within its window",
         report.totals.max_balance_residual_mw
-    );
-    Ok(())
+    )
 }
