@@ -8,7 +8,7 @@
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use ridethrough::prelude::Duration;
-use ridethrough::studies::montecarlo::{CHUNK, WAVE};
+use ridethrough::studies::montecarlo::MAX_USEFUL_THREADS;
 use ridethrough::units::{DurationParseError, MS_PER_HOUR};
 use std::num::IntErrorKind;
 
@@ -28,7 +28,7 @@ pub fn max_threads() -> usize {
 
 /// Chunks in one Monte Carlo wave (`WAVE / CHUNK`, 32): a study runs wave by wave, so no more
 /// threads than this ever have work.
-pub const WAVE_CHUNKS: usize = (WAVE / CHUNK) as usize;
+pub const WAVE_CHUNKS: usize = MAX_USEFUL_THREADS;
 
 /// Why a value was refused; [`Checked`] adds the flag and the value to the message.
 #[derive(Debug)]

@@ -159,11 +159,14 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
         None => Scenario::default_scenario()?,
     };
     if let Some(step) = args.step {
-        // Building the site below validates the components on the new grid.
+        // The override keeps the scenario's horizon (also when the file counts `steps`);
+        // validating the study below checks the components on the new grid.
+        let horizon = scenario.time.grid()?.horizon();
         scenario.time.step = step;
+        scenario.time.horizon = Some(horizon);
+        scenario.time.steps = None;
     }
-    let seed = args.seed.unwrap_or(scenario.seed);
-    let site = scenario.site().map_err(|e| match (args.step, e) {
+    let study = scenario.validate().map_err(|e| match (args.step, e) {
         // The step override is what does not divide the horizon.
         (Some(step), source @ ConfigError::HorizonNotMultiple { .. }) => {
             CliError::from(UsageError::Step {
@@ -173,8 +176,10 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
         }
         (_, e) => e.into(),
     })?;
+    let site = study.site();
+    let seed = args.seed.unwrap_or(study.seed());
     if let Some(max) = args.survival {
-        survival::check(&site, max)?;
+        survival::check(site, max)?;
     }
     if !args.force {
         let plan = guard::Plan {
@@ -182,9 +187,9 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
             survival: args.survival,
             trace: args.trace.as_deref(),
         };
-        guard::check(&site, &plan)?;
+        guard::check(site, &plan)?;
     }
-    if let Some(name) = &scenario.name {
+    if let Some(name) = study.name() {
         writeln!(out, "scenario: {name}")?;
     }
     match args.samples {
@@ -197,11 +202,11 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
                 json: args.json.as_deref(),
                 per_sample: args.per_sample.as_deref(),
             };
-            monte_carlo::run(&site, &scenario.policy, &opts, out)?;
+            monte_carlo::run(site, study.policy(), &opts, out)?;
         }
         None => single::run(
-            &site,
-            scenario.policy,
+            site,
+            *study.policy(),
             seed,
             args.trace.as_deref(),
             args.json.as_deref(),
@@ -209,7 +214,7 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
         )?,
     }
     if let Some(max) = args.survival {
-        survival::run(&site, &scenario.policy, seed, max, out)?;
+        survival::run(site, study.policy(), seed, max, out)?;
     }
     out.flush()
 }

@@ -2,7 +2,7 @@
 //! reliability test system ([`rts`]) and the text [`report`].
 
 mod csv_file;
-pub mod rts;
 pub mod report;
+pub mod rts;
 pub mod scenario;
 pub mod trace;

@@ -51,6 +51,10 @@ const CHUNK: u64 = 16;
 /// happen, not the merge order (as long as it is a multiple of `CHUNK`).
 const WAVE: u64 = 512;
 
+/// The most worker threads a study can keep busy: the chunks of one wave (`512 / 16` = 32). A
+/// larger [`McConfig::threads`] only adds idle threads.
+pub const MAX_USEFUL_THREADS: usize = (WAVE / CHUNK) as usize;
+
 /// How to run a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -406,8 +406,8 @@ fn a_study_revalidates_every_change() {
         })
         .unwrap();
     let narrow = BatteryParams {
-        soc_max: Some(0.9),
-        initial_soc: Some(0.9),
+        soc_max: Some(Fraction::ratio(0.9)),
+        initial_soc: Some(Fraction::ratio(0.9)),
         ..ramp.battery_params().clone()
     };
     assert_out_of_range(ramp.with_battery(narrow), "policy.soc_target", "0.95");
