@@ -192,16 +192,16 @@ impl Policy {
                 recovery,
             } => {
                 check_positive("policy.max_ramp_mw_per_s", max_ramp_mw_per_s.value())?;
-                if let Some(t) = soc_target {
-                    let (lo, hi) = site.battery.soc_window();
-                    check_range(
-                        "policy.soc_target",
-                        t.value(),
-                        lo.value(),
-                        hi.value(),
-                        "inside the battery's SoC window: battery.soc_min ≤ x ≤ battery.soc_max",
-                    )?;
-                }
+                // The default target is checked too: a window that excludes it needs a target.
+                let t = soc_target.unwrap_or(DEFAULT_SOC_TARGET);
+                let (lo, hi) = site.battery.soc_window();
+                check_range(
+                    "policy.soc_target",
+                    t.value(),
+                    lo.value(),
+                    hi.value(),
+                    "inside the battery's SoC window: battery.soc_min ≤ x ≤ battery.soc_max",
+                )?;
                 if recovery.is_some_and(|r| r.is_zero()) {
                     return Err(ConfigError::OutOfRange {
                         field: "policy.recovery".into(),

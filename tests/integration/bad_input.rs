@@ -411,6 +411,25 @@ fn a_study_revalidates_every_change() {
         ..ramp.battery_params().clone()
     };
     assert_out_of_range(ramp.with_battery(narrow), "policy.soc_target", "0.95");
+    // The default target (0.6) is checked against the window too, when none is given.
+    let default_target = study
+        .clone()
+        .with_policy(Policy::RampLimiting {
+            max_ramp_mw_per_s: RampRate::mw_per_s(0.05),
+            soc_target: None,
+            recovery: None,
+        })
+        .unwrap();
+    let high = BatteryParams {
+        soc_min: Some(Fraction::ratio(0.7)),
+        reserve_soc: Some(Fraction::ratio(0.7)),
+        ..default_target.battery_params().clone()
+    };
+    assert_out_of_range(
+        default_target.with_battery(high),
+        "policy.soc_target",
+        "0.6",
+    );
     // A new time grid rebuilds the site (and checks the policy again).
     let hourly = TimeGrid::new(Duration::from_hours(1), Duration::from_days(30)).unwrap();
     let short = study.clone().with_time(hourly).unwrap();
