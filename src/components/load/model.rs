@@ -4,7 +4,8 @@ use super::params::{ItProfile, LoadParams};
 use super::profile::{compile_daily, compile_swing, Compiled, Profile};
 use super::resample::compile_trace;
 use super::table::{tabulate, Table};
-use crate::error::ConfigError;
+use crate::components::limits::MAX_POWER_MW;
+use crate::error::{out_of_range, ConfigError};
 use crate::time::TimeGrid;
 use crate::units::Power;
 
@@ -40,6 +41,7 @@ impl LoadModel {
     /// for an empty `it` list or a trace never loaded; [`ConfigError::TraceLength`] for a trace
     /// shorter than the horizon. Every error names the field, e.g. `load.it[0].ramp`.
     pub fn new(params: &LoadParams, grid: &TimeGrid) -> Result<LoadModel, ConfigError> {
+        grid.check_calendar()?;
         let pue = params.checked_pue()?;
         if params.it.is_empty() {
             return Err(ConfigError::Missing {
@@ -71,6 +73,15 @@ impl LoadModel {
                 }
             };
             model.peak_it_mw += peak;
+            // The facility peak so far, so that the error names the profile that passes it.
+            if model.peak_it_mw * pue > MAX_POWER_MW {
+                return Err(out_of_range(
+                    field,
+                    model.peak_it_mw * pue,
+                    "profiles whose summed peak IT power × pue is ≤ 1e5 MW \
+                     (value: that facility peak, MW)",
+                ));
+            }
             match compiled {
                 Compiled::Constant(v) => model.constant_mw += v,
                 Compiled::Varying(p) => match tabulate(&p, step_ms) {

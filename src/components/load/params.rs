@@ -4,7 +4,9 @@
 //! evaluators. Checks that depend on the time grid (a trace covering the horizon) are made when
 //! the model is built.
 
-use crate::error::{check_fraction, check_non_negative, check_range, ConfigError};
+use crate::components::limits::check_power;
+use crate::error::{check_fraction, check_range, ConfigError};
+use crate::time::check_max_duration;
 use crate::units::{Duration, Fraction, Power};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -269,22 +271,22 @@ pub(super) struct ValidDip {
 impl ConstantProfile {
     /// The validated IT power, MW; `field` is e.g. `load.it[0]`.
     pub(super) fn validate(&self, field: &str) -> Result<f64, ConfigError> {
-        check_non_negative(format!("{field}.it_mw"), self.it_mw.value())
+        check_power(format!("{field}.it_mw"), self.it_mw.value())
     }
 }
 
 impl TrainingSwing {
     /// Checks every field; `field` is e.g. `load.it[0]`.
     pub(super) fn validate(&self, field: &str) -> Result<ValidSwing, ConfigError> {
-        let high = check_non_negative(format!("{field}.high_mw"), self.high_mw.value())?;
-        let low = check_non_negative(format!("{field}.low_mw"), self.low_mw.value())?;
+        let high = check_power(format!("{field}.high_mw"), self.high_mw.value())?;
+        let low = check_power(format!("{field}.low_mw"), self.low_mw.value())?;
         if low > high {
             return Err(ConfigError::Inconsistent {
                 field: format!("{field}.low_mw"),
                 why: "low_mw must not exceed high_mw",
             });
         }
-        let p = self.period.as_millis();
+        let p = check_max_duration(format!("{field}.period"), self.period)?;
         if p == 0 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.period"),
@@ -327,7 +329,7 @@ impl TrainingSwing {
 impl Checkpoint {
     /// Checks the dip of a swing of `period` whose trough is `low` MW; `field` names the swing.
     fn validate(&self, field: &str, period: Duration, low: f64) -> Result<ValidDip, ConfigError> {
-        let e = self.every.as_millis();
+        let e = check_max_duration(format!("{field}.checkpoint.every"), self.every)?;
         if e == 0 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.checkpoint.every"),
@@ -351,7 +353,7 @@ impl Checkpoint {
             });
         }
         let level = match self.level_mw {
-            Some(l) => check_non_negative(format!("{field}.checkpoint.level_mw"), l.value())?,
+            Some(l) => check_power(format!("{field}.checkpoint.level_mw"), l.value())?,
             None => low,
         };
         Ok(ValidDip {
@@ -365,7 +367,7 @@ impl Checkpoint {
 impl DailyShape {
     /// The validated power of each hour, `shape[h] × peak_mw`, MW.
     pub(super) fn validate(&self, field: &str) -> Result<[f64; 24], ConfigError> {
-        let peak = check_non_negative(format!("{field}.peak_mw"), self.peak_mw.value())?;
+        let peak = check_power(format!("{field}.peak_mw"), self.peak_mw.value())?;
         if self.shape.len() != 24 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.shape"),
@@ -389,7 +391,7 @@ impl LoadTrace {
             field: field.to_string(),
             why: "the trace data has not been loaded (call LoadParams::load_files)",
         })?;
-        let t = data.step.as_millis();
+        let t = check_max_duration(format!("{field}.step"), data.step)?;
         if t == 0 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.step"),
@@ -401,7 +403,7 @@ impl LoadTrace {
             .values_mw
             .iter()
             .enumerate()
-            .map(|(i, v)| check_non_negative(format!("{field}.values_mw[{i}]"), v.value()))
+            .map(|(i, v)| check_power(format!("{field}.values_mw[{i}]"), v.value()))
             .collect::<Result<Vec<f64>, _>>()?;
         Ok((t, values))
     }
