@@ -8,6 +8,8 @@
 //! so nothing finite in a scenario can become `inf` or `NaN` in a report.
 
 use crate::error::{check_range, ConfigError};
+use crate::time::MAX_DURATION;
+use crate::units::MS_PER_HOUR;
 
 /// The largest power anywhere on a site, MW: 10⁵ MW = 100 GW, above the peak demand of the
 /// largest grids (ERCOT ≈ 85 GW) and a thousand times the largest datacenter campus. Applies to
@@ -15,8 +17,11 @@ use crate::error::{check_range, ConfigError};
 /// facility peak (IT × PUE) and the supply units' total capacity.
 pub const MAX_POWER_MW: f64 = 1e5;
 
-/// The largest energy of a battery fleet (and of one unit), MWh: 100 hours at [`MAX_POWER_MW`].
-pub const MAX_ENERGY_MWH: f64 = 1e7;
+/// The largest energy of a battery fleet (and of one unit), MWh: [`MAX_POWER_MW`] for
+/// [`MAX_DURATION`] (1000 years), ≈ 8.8·10¹¹ MWh. No run can ever draw more, so an idealised
+/// battery that "never runs out" (a modelling device of reliability studies) still fits.
+pub const MAX_ENERGY_MWH: f64 =
+    MAX_POWER_MW * (MAX_DURATION.as_millis() as f64 / MS_PER_HOUR as f64);
 
 /// The smallest non-zero energy of a battery unit, MWh: 1 Wh. A unit holds either nothing
 /// (exactly 0: power electronics only) or at least this, so that `1 / capacity` and the SoC stay

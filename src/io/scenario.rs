@@ -93,9 +93,8 @@ impl TimeConfig {
         };
         match self.start {
             Some(start) => grid.try_starting_at(start),
-            None => grid
-                .try_starting_at(crate::time::DEFAULT_START)
-                .map(|_| grid),
+            // The default start (2025) plus the longest horizon (1000 years) fits the calendar.
+            None => Ok(grid),
         }
     }
 }

@@ -251,13 +251,13 @@ impl BatteryParams {
                     v.value(),
                     0.0,
                     MAX_ENERGY_MWH,
-                    "exactly 0, or 1e-6 ≤ x ≤ 1e7 MWh",
+                    "exactly 0, or 1e-6 ≤ x ≤ 8.76e11 MWh",
                 )?;
                 if e > 0.0 && e < MIN_UNIT_ENERGY_MWH {
                     return Err(out_of_range(
                         "battery.energy_mwh",
                         e,
-                        "exactly 0, or 1e-6 ≤ x ≤ 1e7 MWh",
+                        "exactly 0, or 1e-6 ≤ x ≤ 8.76e11 MWh",
                     ));
                 }
                 Energy::mwh(e)
@@ -493,7 +493,7 @@ impl Fleet {
                 "energy_mwh",
                 unit.energy.value(),
                 MAX_ENERGY_MWH,
-                "units × energy ≤ 1e7 MWh (value: the fleet's, MWh)",
+                "units × energy ≤ 8.76e11 MWh (value: the fleet's, MWh)",
             ),
         ] {
             if per_unit * n > max {

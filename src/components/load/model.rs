@@ -33,7 +33,10 @@ impl LoadModel {
     /// Validates `params` and compiles them for `grid`.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]`, a negative or non-finite power, a
+    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]`, a power outside
+    /// `0 ..= MAX_POWER_MW` (each profile's figures, and the summed peaks × PUE, named after the
+    /// profile that passes it), a duration above [`crate::time::MAX_DURATION`], a calendar start
+    /// plus horizon past 9999-12-31, a
     /// shape value outside `[0, 1]`, a zero period, a duty outside `(0, 1]`, a daily shape
     /// without 24 values or a bad checkpoint duration; [`ConfigError::Inconsistent`] for
     /// `low_mw > high_mw` or a ramp that does not fit in the period; [`ConfigError::NotMultiple`]
