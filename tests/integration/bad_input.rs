@@ -625,7 +625,7 @@ fn battery_energy_and_fleet_totals() {
         "battery.energy_mwh",
         1e12,
     );
-    assert!(1e12 > MAX_ENERGY_MWH);
+    const { assert!(1e12 > MAX_ENERGY_MWH) };
     // Efficiencies so low that losses explode.
     assert_field_value(
         small_with("units = 4", "units = 4\nround_trip_efficiency = 1e-300"),
@@ -814,6 +814,19 @@ fn a_json_number_out_of_range_names_its_key() {
         Err(ConfigError::Json { key, .. }) => assert!(key.starts_with("load.it"), "{key}"),
         other => panic!("want Json, got {other:?}"),
     }
+}
+
+#[test]
+fn a_toml_number_out_of_range_names_its_key() {
+    // The TOML parser refuses 1e400 itself; its message gives the line and column and quotes the
+    // line, key included.
+    let err = small_with("import_limit_mw = 20.0", "import_limit_mw = 1e400").unwrap_err();
+    assert!(matches!(err, ConfigError::Toml { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("line 6") && msg.contains("import_limit_mw = 1e400"),
+        "{msg}"
+    );
 }
 
 #[test]
