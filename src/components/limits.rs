@@ -37,8 +37,8 @@ pub const MAX_BATTERY_UNITS: u32 = 100_000;
 pub const MAX_SUPPLY_UNITS: u32 = 10_000;
 
 /// The smallest one-way (charge or discharge) efficiency of a battery: 10 %. Below it the loss
-/// `P·(1/η − 1)` of a full-power discharge is more than nine times the power delivered, which is
-/// no battery; above 0 it keeps every loss finite.
+/// `P·(1/η − 1)` of a full-power discharge is more than nine times the power delivered, which
+/// is no battery; above 0 it keeps every loss finite.
 pub const MIN_ONE_WAY_EFFICIENCY: f64 = 0.1;
 
 /// The smallest round-trip efficiency, [`MIN_ONE_WAY_EFFICIENCY`] squared (it is split evenly

@@ -287,8 +287,8 @@ impl GridParams {
     /// path is resolved against `base_dir` (the scenario file's directory).
     ///
     /// # Errors
-    /// The errors of [`crate::io::trace::read_csv`] ([`ConfigError::Io`], [`ConfigError::TraceSyntax`],
-    /// [`ConfigError::TraceValue`], [`ConfigError::TraceGap`]).
+    /// The errors of [`crate::io::trace::read_csv`] ([`ConfigError::Io`],
+    /// [`ConfigError::TraceSyntax`], [`ConfigError::TraceValue`], [`ConfigError::TraceGap`]).
     pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
         if let Some(trace) = &mut self.availability_trace {
             if trace.values.is_none() {

@@ -34,7 +34,8 @@ pub struct LoadParams {
     /// [`MIN_PUE`] ≤ pue ≤ [`MAX_PUE`] (1 ≤ pue ≤ 5). Defaults to [`DEFAULT_PUE`].
     #[serde(default = "default_pue")]
     pub pue: f64,
-    /// The IT load profiles, summed; at least one.
+    /// The IT load profiles, summed; at least one. Their summed peaks × `pue` (the facility
+    /// peak) may not exceed [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it: Vec<ItProfile>,
 }
 
@@ -58,7 +59,7 @@ pub enum ItProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConstantProfile {
-    /// The IT power, ≥ 0.
+    /// The IT power, `0 ≤ x ≤` [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it_mw: Power,
 }
 
@@ -79,11 +80,12 @@ pub struct ConstantProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingSwing {
-    /// IT power of the compute phase.
+    /// IT power of the compute phase, `0 ≤ x ≤`
+    /// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub high_mw: Power,
-    /// IT power of the communication phase (the trough).
+    /// IT power of the communication phase (the trough), `0 ≤ x ≤ high_mw`.
     pub low_mw: Power,
-    /// Length of one training iteration.
+    /// Length of one training iteration (at most [`crate::time::MAX_DURATION`]).
     pub period: Duration,
     /// Share of the period from the start of the up-ramp to the start of the down-ramp,
     /// `0 < duty ≤ 1`.
@@ -109,7 +111,9 @@ pub struct Checkpoint {
     pub every: Duration,
     /// Length of each dip.
     pub duration: Duration,
-    /// IT power during a dip, ≥ 0 (default: the swing's `low_mw`).
+    /// IT power during a dip, `0 ≤ x ≤`
+    /// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW) (default: the
+    /// swing's `low_mw`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level_mw: Option<Power>,
 }
@@ -120,7 +124,9 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DailyShape {
-    /// The power that a shape value of 1 stands for, ≥ 0: the largest the shape can reach.
+    /// The power that a shape value of 1 stands for, `0 ≤ x ≤`
+    /// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW): the largest the shape
+    /// can reach.
     pub peak_mw: Power,
     /// Exactly 24 shares of `peak_mw`, each `0 ≤ x ≤ 1`, for hours 0..=23 of local time.
     pub shape: Vec<Fraction>,
@@ -134,7 +140,8 @@ pub struct DailyShape {
 /// `[i·step, (i+1)·step)`); a grid step sees the exact time average of that function over the
 /// step. This averages the samples when the grid is coarser than the trace, holds each sample
 /// when the grid is finer, and weights partial overlaps by time when the steps do not align.
-/// The trace must cover the whole horizon (`len·step ≥ horizon`); values are finite, ≥ 0.
+/// The trace must cover the whole horizon (`len·step ≥ horizon`); values are `0 ≤ x ≤`
+/// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadTrace {
