@@ -115,11 +115,14 @@ pub enum ConfigError {
         source: toml::de::Error,
     },
     /// A JSON scenario that does not parse or has unknown keys.
-    #[error("{path:?}: {source}")]
+    #[error("{path:?}: at key {key}: {source}")]
     Json {
         /// The file (empty for strings).
         path: PathBuf,
-        /// The parser's error, which names the key and position.
+        /// The dotted key path where parsing stopped, e.g. `grid.import_limit_mw` or
+        /// `load.it[0].it_mw` (`.` for the top level).
+        key: String,
+        /// The parser's error, which gives the line and column.
         #[source]
         source: serde_json::Error,
     },
@@ -129,6 +132,17 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
         /// The parser's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A data trace that is not CSV text (binary, not UTF-8, or rows of unequal length).
+    #[error("{field}: trace {path:?} is not a readable CSV text file: {source}")]
+    TraceSyntax {
+        /// The config field that names the trace.
+        field: String,
+        /// The trace file.
+        path: PathBuf,
+        /// The parser's error, with the row, line and byte.
         #[source]
         source: csv::Error,
     },

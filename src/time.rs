@@ -11,6 +11,34 @@ use serde::{Deserialize, Serialize};
 /// day, month).
 pub const DEFAULT_START: DateTime = jiff::civil::date(2025, 1, 1).at(0, 0, 0, 0);
 
+/// The longest duration a scenario may state — a horizon, an outage window, a repair time, a
+/// mean time to failure, a swing period: 1000 years of 365 days. No study or component life comes
+/// near it, yet it keeps every `start + duration` far inside 64-bit milliseconds (2^64 ms ≈ 585
+/// million years) and inside the calendar (see [`TimeGrid::check_calendar`]).
+pub const MAX_DURATION: Duration = Duration::from_days(365 * 1000);
+
+/// The allowed range of [`MAX_DURATION`]-bounded durations, in words.
+const MAX_DURATION_WORDS: &str = "a duration ≤ 1000 years (365,000 days)";
+
+/// Checks that `d ≤` [`MAX_DURATION`]; the error's value is in hours.
+///
+/// # Errors
+/// [`ConfigError::OutOfRange`] naming `field`.
+pub(crate) fn check_max_duration(
+    field: impl Into<String>,
+    d: Duration,
+) -> Result<u64, ConfigError> {
+    if d <= MAX_DURATION {
+        Ok(d.as_millis())
+    } else {
+        Err(ConfigError::OutOfRange {
+            field: field.into(),
+            value: d.hours().value(),
+            allowed: MAX_DURATION_WORDS,
+        })
+    }
+}
+
 /// A fixed-step time grid.
 ///
 /// ```
@@ -33,11 +61,13 @@ impl TimeGrid {
     ///
     /// # Errors
     /// [`ConfigError::ZeroStep`] for a zero step, [`ConfigError::HorizonNotMultiple`] when the
-    /// horizon is not a whole (and non-zero) number of steps.
+    /// horizon is not a whole (and non-zero) number of steps, [`ConfigError::OutOfRange`] naming
+    /// `time.horizon` for a horizon above [`MAX_DURATION`].
     pub fn new(step: Duration, horizon: Duration) -> Result<TimeGrid, ConfigError> {
         if step.is_zero() {
             return Err(ConfigError::ZeroStep);
         }
+        check_max_duration("time.horizon", horizon)?;
         let (ms, s) = (horizon.as_millis(), step.as_millis());
         if ms == 0 || ms % s != 0 {
             return Err(ConfigError::HorizonNotMultiple { horizon, step });
@@ -53,16 +83,16 @@ impl TimeGrid {
     ///
     /// # Errors
     /// [`ConfigError::ZeroStep`] for a zero step; [`ConfigError::OutOfRange`] for zero steps or a
-    /// horizon that overflows 64-bit milliseconds.
+    /// horizon `steps·step` above [`MAX_DURATION`].
     pub fn with_steps(step: Duration, steps: u64) -> Result<TimeGrid, ConfigError> {
         if step.is_zero() {
             return Err(ConfigError::ZeroStep);
         }
-        if steps == 0 || step.checked_mul(steps).is_none() {
+        if steps == 0 || !matches!(step.checked_mul(steps), Some(h) if h <= MAX_DURATION) {
             return Err(ConfigError::OutOfRange {
                 field: "time.steps".into(),
                 value: steps as f64,
-                allowed: "1 ≤ steps and steps·step < 2^64 ms",
+                allowed: "1 ≤ steps and steps·step ≤ 1000 years",
             });
         }
         Ok(TimeGrid {
@@ -72,10 +102,47 @@ impl TimeGrid {
         })
     }
 
-    /// The same grid with a calendar start.
+    /// The same grid with a calendar start. The calendar is checked when a model is built for the
+    /// grid ([`TimeGrid::check_calendar`]); [`TimeGrid::try_starting_at`] checks it at once.
     pub fn starting_at(mut self, start: DateTime) -> TimeGrid {
         self.start = Some(start);
         self
+    }
+
+    /// The same grid with a calendar start, checked with [`TimeGrid::check_calendar`].
+    ///
+    /// # Errors
+    /// As [`TimeGrid::check_calendar`].
+    pub fn try_starting_at(self, start: DateTime) -> Result<TimeGrid, ConfigError> {
+        let grid = self.starting_at(start);
+        grid.check_calendar()?;
+        Ok(grid)
+    }
+
+    /// Checks that the whole horizon lies in the calendar: `start + horizon` is no later than
+    /// jiff's last date, 9999-12-31 (calendar lookups past it would otherwise be clamped).
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming `time.start`, with the start's year as the value.
+    pub fn check_calendar(&self) -> Result<(), ConfigError> {
+        let start = self.start_or_default();
+        let fits = i64::try_from(self.horizon().as_millis())
+            .ok()
+            .and_then(|ms| {
+                start
+                    .checked_add(jiff::SignedDuration::from_millis(ms))
+                    .ok()
+            })
+            .is_some();
+        if fits {
+            Ok(())
+        } else {
+            Err(ConfigError::OutOfRange {
+                field: "time.start".into(),
+                value: f64::from(start.year()),
+                allowed: "a start year whose start + time.horizon ends by 9999-12-31",
+            })
+        }
     }
 
     /// The step length.

@@ -1,6 +1,8 @@
 //! The site's physical components, each as parameters → validated model → state:
-//! the [`grid`] feed, the [`battery`] fleet and the datacenter [`load`].
+//! the [`grid`] feed, the [`battery`] fleet and the datacenter [`load`]; [`limits`] holds the
+//! physical range of their numbers.
 
 pub mod battery;
 pub mod grid;
+pub mod limits;
 pub mod load;

@@ -27,6 +27,15 @@ pub(super) fn syntax_error(path: &Path, source: csv::Error) -> ConfigError {
     }
 }
 
+/// A data trace named by the config field `field` that is not CSV text.
+pub(super) fn trace_syntax_error(field: &str, path: &Path, source: csv::Error) -> ConfigError {
+    ConfigError::TraceSyntax {
+        field: field.to_string(),
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// A bad value in `path`: `field` is the config field or column, `row` the 1-based data row
 /// (0 for the header).
 pub(super) fn value_error(field: &str, path: &Path, row: u64, why: &'static str) -> ConfigError {

@@ -76,8 +76,10 @@ impl TimeConfig {
     /// The time grid.
     ///
     /// # Errors
-    /// [`ConfigError::ZeroStep`], [`ConfigError::HorizonNotMultiple`], or
-    /// [`ConfigError::Inconsistent`] unless exactly one of `horizon` and `steps` is given.
+    /// [`ConfigError::ZeroStep`], [`ConfigError::HorizonNotMultiple`],
+    /// [`ConfigError::Inconsistent`] unless exactly one of `horizon` and `steps` is given, or
+    /// [`ConfigError::OutOfRange`] for a horizon above [`crate::time::MAX_DURATION`] or one that
+    /// runs past the calendar from `start` ([`TimeGrid::check_calendar`]).
     pub fn grid(&self) -> Result<TimeGrid, ConfigError> {
         let grid = match (self.horizon, self.steps) {
             (Some(h), None) => TimeGrid::new(self.step, h)?,
@@ -89,10 +91,11 @@ impl TimeConfig {
                 })
             }
         };
-        Ok(match self.start {
-            Some(start) => grid.starting_at(start),
-            None => grid,
-        })
+        match self.start {
+            Some(start) => grid.try_starting_at(start),
+            // The default start (2025) plus the longest horizon (1000 years) fits the calendar.
+            None => Ok(grid),
+        }
     }
 }
 
@@ -139,12 +142,10 @@ impl Scenario {
     /// files (use [`Scenario::load`]).
     ///
     /// # Errors
-    /// [`ConfigError::Json`] for syntax errors, unknown keys and values of the wrong type.
+    /// [`ConfigError::Json`] for syntax errors, unknown keys, values of the wrong type and
+    /// numbers out of the `f64` range (`1e400`), naming the key path.
     pub fn from_json_str(text: &str) -> Result<Scenario, ConfigError> {
-        serde_json::from_str(text).map_err(|source| ConfigError::Json {
-            path: PathBuf::new(),
-            source,
-        })
+        parse_json(text, Path::new(""))
     }
 
     /// Reads a `.toml` or `.json` scenario file and the CSV traces it names (paths relative to
@@ -165,10 +166,7 @@ impl Scenario {
                 path: path.to_path_buf(),
                 source,
             })?,
-            "json" => serde_json::from_str(&text).map_err(|source| ConfigError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?,
+            "json" => parse_json(&text, path)?,
             _ => {
                 return Err(ConfigError::UnknownFormat {
                     path: path.to_path_buf(),
@@ -230,6 +228,22 @@ impl Scenario {
     pub fn time_grid(&self) -> Result<TimeGrid, ConfigError> {
         self.time.grid()
     }
+}
+
+/// Parses a JSON scenario, tracking the key path so that an error names it (serde_json's own
+/// errors give only the line and column: `1e400` reads "number out of range at line 9 column 30").
+fn parse_json(text: &str, path: &Path) -> Result<Scenario, ConfigError> {
+    let error = |key: String, source| ConfigError::Json {
+        path: path.to_path_buf(),
+        key,
+        source,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let scenario: Scenario = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| error(e.path().to_string(), e.into_inner()))?;
+    // Trailing characters after the document.
+    de.end().map_err(|e| error(".".into(), e))?;
+    Ok(scenario)
 }
 
 impl TryFrom<Scenario> for Study {

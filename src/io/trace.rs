@@ -26,7 +26,8 @@ const TIME_COLUMNS: [&str; 3] = ["t_s", "time_s", "seconds"];
 /// Reads a [`TimeSeries`] from the CSV file at `path`; `field` names the config field in errors.
 ///
 /// # Errors
-/// [`ConfigError::Io`] if the file cannot be opened, [`ConfigError::Csv`] if it does not parse,
+/// [`ConfigError::Io`] if the file cannot be opened, [`ConfigError::TraceSyntax`] (naming the
+/// field and the file) if it is not CSV text (binary, not UTF-8, ragged rows),
 /// [`ConfigError::TraceValue`] for a non-numeric or non-finite value (or a missing column),
 /// [`ConfigError::TraceGap`] for irregular time stamps.
 pub fn read_csv(path: &Path, field: &str, column: Option<&str>) -> Result<TimeSeries, ConfigError> {
@@ -43,7 +44,7 @@ pub fn from_reader<R: std::io::Read>(
     field: &str,
     column: Option<&str>,
 ) -> Result<TimeSeries, ConfigError> {
-    let csv_err = |source| csv_file::syntax_error(path, source);
+    let csv_err = |source| csv_file::trace_syntax_error(field, path, source);
     let value_err = |row: u64, why: &'static str| csv_file::value_error(field, path, row, why);
     let mut rdr = csv_file::reader(reader);
     let headers = rdr.headers().map_err(csv_err)?.clone();
@@ -171,5 +172,26 @@ mod tests {
             read_csv(Path::new("/nonexistent/x.csv"), "f", None),
             Err(ConfigError::Io { .. })
         ));
+    }
+
+    #[test]
+    fn binary_and_ragged_files_name_the_file() {
+        for bytes in [
+            &b"v\n1\n\xff\xfe\x00\n"[..],
+            &b"\xff\xd8\xff\xe0 binary\n1\n"[..],
+            &b"t_s,v\n0,1\n1,1,7\n"[..],
+        ] {
+            let err = from_reader(bytes, Path::new("mem.csv"), "load.it[0]", None).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::TraceSyntax { field, path, .. }
+                    if field == "load.it[0]" && path == Path::new("mem.csv")),
+                "{err}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains("mem.csv") && msg.contains("load.it[0]"),
+                "{msg}"
+            );
+        }
     }
 }

@@ -37,7 +37,7 @@
 //! assert!(matches!(q, AvailabilityProcess::Renewal(_)));
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, out_of_range, ConfigError};
+use crate::error::{check_fraction, check_range, out_of_range, ConfigError};
 use crate::reliability::duration::{build_law, check_duration, whole_ms, Law};
 pub use crate::reliability::duration::{DurationLaw, EMPIRICAL_SUM_TOLERANCE};
 use crate::rng::Rng;
@@ -51,6 +51,27 @@ pub const HOURS_PER_YEAR: f64 = 8760.0;
 
 /// Milliseconds in [`HOURS_PER_YEAR`].
 const MS_PER_YEAR: f64 = HOURS_PER_YEAR * MS_PER_HOUR as f64;
+
+/// The highest failure rate accepted, per 8760 h: one failure every 53 minutes while up. The
+/// worst distribution feeders see tens of outages a year; the bound also caps the cost of a run,
+/// which grows with the number of transitions. It applies to `events_per_year` times the largest
+/// monthly multiplier, and to the grid feed's rates after `scale`.
+pub const MAX_EVENTS_PER_YEAR: f64 = 1e4;
+
+/// The largest monthly multiplier of a failure rate: a storm season a thousand times the yearly
+/// average is beyond any record.
+pub const MAX_MONTHLY_MULTIPLIER: f64 = 1e3;
+
+/// The shortest mean time to failure and mean time to repair of a Markov unit: 100 ms, the finest
+/// time step of the bundled scenarios. A unit that fails or is repaired faster than that is a load
+/// swing or a voltage sag (an outage law's business), not a unit outage.
+pub const MIN_MEAN_SOJOURN: Duration = Duration::from_millis(100);
+
+/// The most process transitions a [`crate::reliability::unit_set::UnitSet`] may expect in 8760 h
+/// (all its units, all their continuous-time processes; two transitions per failure): the cost
+/// of a run grows with them, and at about 10⁹ a year a simulated year takes tens of seconds.
+/// RTS-79's 32 units expect a few hundred.
+pub const MAX_TRANSITIONS_PER_YEAR: f64 = 1e9;
 
 /// The most processes one unit may have (unit `j`'s process `p` uses random stream
 /// `base + 16·j + p`).
@@ -127,6 +148,16 @@ impl RenewalProcess {
             duration,
             monthly_multipliers: None,
         }
+    }
+
+    /// The highest failure rate while up, per 8760 h: `events_per_year` times the largest monthly
+    /// multiplier (the rate at which candidate failures are drawn).
+    pub fn peak_events_per_year(&self) -> f64 {
+        let peak = self
+            .monthly_multipliers
+            .as_ref()
+            .map_or(1.0, |m| m.iter().copied().fold(0.0, f64::max));
+        self.events_per_year * peak
     }
 
     /// The long-run number of outages starting per year, `λ / (1 + λ·E[D])` with `E[D]` in
@@ -214,6 +245,8 @@ enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessModel {
     kind: Kind,
+    /// See [`ProcessModel::transitions_per_year`].
+    transitions_per_year: f64,
 }
 
 /// A process's evolving state: its generator and its current or next outage `[start, end)` in
@@ -249,6 +282,19 @@ impl ProcessState {
     }
 }
 
+/// A mean time to failure or repair: at least [`MIN_MEAN_SOJOURN`] (and at most
+/// [`crate::time::MAX_DURATION`], checked with the law).
+fn check_mean_sojourn(field: String, d: Duration) -> Result<(), ConfigError> {
+    if d < MIN_MEAN_SOJOURN {
+        return Err(out_of_range(
+            field,
+            d.as_millis() as f64 / 1000.0,
+            "a duration ≥ 100ms (value in seconds)",
+        ));
+    }
+    Ok(())
+}
+
 /// An exponential law of mean `ms` milliseconds.
 fn exp_of_mean(field: String, d: Duration) -> Result<Exp<f64>, ConfigError> {
     let ms = check_duration(field.clone(), d)? as f64;
@@ -275,6 +321,8 @@ impl ProcessModel {
     pub fn new(field: &str, params: &AvailabilityProcess) -> Result<ProcessModel, ConfigError> {
         let kind = match params {
             AvailabilityProcess::Markov { mttf, mttr } => {
+                check_mean_sojourn(format!("{field}.mttf"), *mttf)?;
+                check_mean_sojourn(format!("{field}.mttr"), *mttr)?;
                 let up = exp_of_mean(format!("{field}.mttf"), *mttf)?;
                 let down = exp_of_mean(format!("{field}.mttr"), *mttr)?;
                 let (f, r) = (mttf.as_millis() as f64, mttr.as_millis() as f64);
@@ -310,14 +358,30 @@ impl ProcessModel {
             }
             AvailabilityProcess::Renewal(r) => ProcessModel::renewal(field, r)?,
         };
-        Ok(ProcessModel { kind })
+        let transitions_per_year = match params {
+            AvailabilityProcess::Markov { mttf, mttr } => {
+                2.0 * MS_PER_YEAR / (mttf.as_millis() as f64 + mttr.as_millis() as f64)
+            }
+            AvailabilityProcess::MarkovPerStep { .. } => 0.0,
+            AvailabilityProcess::Renewal(r) => 2.0 * r.peak_events_per_year(),
+        };
+        Ok(ProcessModel {
+            kind,
+            transitions_per_year,
+        })
     }
 
     /// A renewal process (starts up). Errors name `{field}.events_per_year`,
     /// `{field}.duration…` and `{field}.monthly_multipliers…`.
     fn renewal(field: &str, r: &RenewalProcess) -> Result<Kind, ConfigError> {
         let rate_field = format!("{field}.events_per_year");
-        let rate = check_non_negative(rate_field.clone(), r.events_per_year)?;
+        let rate = check_range(
+            rate_field.clone(),
+            r.events_per_year,
+            0.0,
+            MAX_EVENTS_PER_YEAR,
+            "0 ≤ x ≤ 1e4 failures per 8760 h",
+        )?;
         let law = build_law(&format!("{field}.duration"), &r.duration)?;
         let (peak, months) = match &r.monthly_multipliers {
             None => (1.0, None),
@@ -331,9 +395,22 @@ impl ProcessModel {
                     ));
                 }
                 for (i, &x) in m.iter().enumerate() {
-                    check_non_negative(format!("{f}[{i}]"), x)?;
+                    check_range(
+                        format!("{f}[{i}]"),
+                        x,
+                        0.0,
+                        MAX_MONTHLY_MULTIPLIER,
+                        "0 ≤ x ≤ 1000",
+                    )?;
                 }
                 let peak = m.iter().copied().fold(0.0, f64::max);
+                if rate * peak > MAX_EVENTS_PER_YEAR {
+                    return Err(out_of_range(
+                        f,
+                        peak,
+                        "multipliers whose largest times events_per_year is ≤ 1e4 per 8760 h",
+                    ));
+                }
                 let mut ratio = [0.0; 12];
                 for (q, &x) in ratio.iter_mut().zip(m) {
                     *q = if peak > 0.0 { x / peak } else { 0.0 };
@@ -351,6 +428,13 @@ impl ProcessModel {
             None
         };
         Ok(Kind::Renewal { up, law, months })
+    }
+
+    /// An upper bound of the transitions (failures and repairs, and thinned candidate failures)
+    /// one unit's process draws per 8760 h; 0 for per-step chains, whose transitions happen only
+    /// at step boundaries and so cost at most one per step.
+    pub(crate) fn transitions_per_year(&self) -> f64 {
+        self.transitions_per_year
     }
 
     /// Whether the process can ever be down.

@@ -4,13 +4,25 @@
 //! of whole milliseconds, which then samples infallibly. The availability processes of
 //! [`crate::reliability::availability`] draw their outage lengths from it.
 
-use crate::error::{check_non_negative, check_positive, out_of_range, ConfigError};
+use crate::error::{check_non_negative, check_range, out_of_range, ConfigError};
 use crate::rng::Rng;
 use crate::units::Duration;
 use rand::distr::weighted::WeightedIndex;
 use rand_distr::{Distribution, Exp, LogNormal, Weibull};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// The largest `sigma_ln` of a log-normal law: at 10 the mean is e⁵⁰ ≈ 5·10²¹ times the median,
+/// far past any fitted outage data (published fits are near 1–2), yet every derived figure stays
+/// finite.
+pub const MAX_SIGMA_LN: f64 = 10.0;
+
+/// The smallest Weibull shape: at 0.1 the mean is Γ(11) ≈ 3.6·10⁶ times the scale (finite);
+/// fitted outage and repair data have shapes between about 0.3 and 5.
+pub const MIN_WEIBULL_SHAPE: f64 = 0.1;
+
+/// The largest Weibull shape: at 100 the law is a fixed duration within a few per cent.
+pub const MAX_WEIBULL_SHAPE: f64 = 100.0;
 
 /// Tolerance on the sum of an empirical law's probabilities.
 pub const EMPIRICAL_SUM_TOLERANCE: f64 = 1e-9;
@@ -117,12 +129,12 @@ impl Law {
     }
 }
 
-/// A positive duration in ms.
+/// A positive duration in ms, at most [`crate::time::MAX_DURATION`].
 pub(crate) fn check_duration(field: String, d: Duration) -> Result<u64, ConfigError> {
     if d.is_zero() {
         Err(out_of_range(field, 0.0, "a duration > 0"))
     } else {
-        Ok(d.as_millis())
+        crate::time::check_max_duration(field, d)
     }
 }
 
@@ -141,7 +153,13 @@ pub(crate) fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigErr
         }
         DurationLaw::LogNormal { median, sigma_ln } => {
             let ms = check_duration(format!("{field}.median"), *median)? as f64;
-            check_positive(format!("{field}.sigma_ln"), *sigma_ln)?;
+            check_range(
+                format!("{field}.sigma_ln"),
+                *sigma_ln,
+                f64::MIN_POSITIVE,
+                MAX_SIGMA_LN,
+                "0 < x ≤ 10",
+            )?;
             Law::LogNormal(LogNormal::new(ms.ln(), *sigma_ln).map_err(|_| {
                 out_of_range(
                     format!("{field}.sigma_ln"),
@@ -151,7 +169,13 @@ pub(crate) fn build_law(field: &str, law: &DurationLaw) -> Result<Law, ConfigErr
             })?)
         }
         DurationLaw::Weibull { shape, scale } => {
-            let k = check_positive(format!("{field}.shape"), *shape)?;
+            let k = check_range(
+                format!("{field}.shape"),
+                *shape,
+                MIN_WEIBULL_SHAPE,
+                MAX_WEIBULL_SHAPE,
+                "0.1 ≤ x ≤ 100",
+            )?;
             let ms = check_duration(format!("{field}.scale"), *scale)? as f64;
             Law::Weibull(
                 Weibull::new(ms, k).map_err(|_| {

@@ -41,6 +41,7 @@
 use crate::error::ConfigError;
 use crate::reliability::availability::{
     AvailabilityProcess, Clock, ProcessModel, ProcessState, MAX_PROCESSES_PER_UNIT,
+    MAX_TRANSITIONS_PER_YEAR,
 };
 use crate::rng;
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,10 @@ impl UnitSet {
     ///
     /// # Errors
     /// [`ConfigError::OutOfRange`] naming `field` for more than [`MAX_PROCESSES_PER_UNIT`]
-    /// processes, and the errors of [`ProcessModel::new`].
+    /// processes, or for a set that expects more than [`MAX_TRANSITIONS_PER_YEAR`] transitions
+    /// per 8760 h (`count` × each unit's, the value in the error); and the errors of
+    /// [`ProcessModel::new`]. Nothing is allocated per unit here, so a huge `count` costs nothing
+    /// before it is refused by the component that owns the set.
     pub fn new(
         field: &str,
         count: u32,
@@ -107,6 +111,16 @@ impl UnitSet {
             .enumerate()
             .map(|(i, p)| ProcessModel::new(&format!("{field}[{i}]"), p))
             .collect::<Result<Vec<_>, _>>()?;
+        let per_unit: f64 = models.iter().map(ProcessModel::transitions_per_year).sum();
+        let transitions = per_unit * f64::from(count);
+        if transitions > MAX_TRANSITIONS_PER_YEAR {
+            return Err(ConfigError::OutOfRange {
+                field: field.to_string(),
+                value: transitions,
+                allowed: "units × expected transitions per unit ≤ 1e9 per 8760 h \
+                          (longer mean times to failure and repair, or fewer units)",
+            });
+        }
         Ok(UnitSet {
             count,
             params: processes.to_vec(),

@@ -1,7 +1,12 @@
 //! Every kind of nonsense gets its typed error, naming the field; none panics.
 
+use proptest::prelude::*;
+use ridethrough::components::limits::{
+    MAX_BATTERY_UNITS, MAX_ENERGY_MWH, MAX_POWER_MW, MAX_SUPPLY_UNITS, MIN_UNIT_ENERGY_MWH,
+};
 use ridethrough::io::scenario::DEFAULT_SCENARIO_TOML;
 use ridethrough::prelude::*;
+use ridethrough::reliability::availability::{MAX_EVENTS_PER_YEAR, MAX_TRANSITIONS_PER_YEAR};
 use std::path::PathBuf;
 
 /// The default scenario with one edit, parsed and validated into a study.
@@ -439,4 +444,563 @@ fn a_study_revalidates_every_change() {
     let other = study.clone().with_seed(7);
     assert_eq!((other.seed(), study.seed()), (7, 2023));
     assert_eq!(other.policy(), study.policy());
+}
+
+// ---- physical ranges ---------------------------------------------------------------------------
+
+/// A small valid scenario: two days of hourly steps, a 20 MW feed, four Megapacks, 8 MW of IT.
+const SMALL: &str = r#"seed = 1
+[time]
+step = "1h"
+horizon = "2d"
+[grid]
+import_limit_mw = 20.0
+[battery]
+preset = "megapack2xl_4h"
+units = 4
+[load]
+pue = 1.3
+[[load.it]]
+kind = "constant"
+it_mw = 8.0
+"#;
+
+/// [`SMALL`] with one edit, parsed and validated.
+fn small_with(from: &str, to: &str) -> Result<Study, ConfigError> {
+    assert!(SMALL.contains(from), "{from:?} not in the small scenario");
+    Scenario::from_toml_str(&SMALL.replacen(from, to, 1)).and_then(Scenario::validate)
+}
+
+/// [`SMALL`] with `extra` appended (TOML tables that come after `[load]`).
+fn small_plus(extra: &str) -> Result<Study, ConfigError> {
+    Scenario::from_toml_str(&format!("{SMALL}{extra}")).and_then(Scenario::validate)
+}
+
+/// Asserts an out-of-range error naming exactly `want` with exactly the value `value`.
+fn assert_field_value(r: Result<Study, ConfigError>, want: &str, value: f64) {
+    match r {
+        Err(ConfigError::OutOfRange {
+            field,
+            value: v,
+            allowed,
+        }) => {
+            assert_eq!(field, want, "allowed {allowed}");
+            assert_eq!(v, value, "{want}: value");
+            assert!(!allowed.is_empty());
+        }
+        other => panic!("{want}: want OutOfRange, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_small_scenario_is_valid() {
+    small_with("", "").unwrap();
+}
+
+#[test]
+fn finite_but_absurd_powers_are_out_of_range() {
+    assert_field_value(
+        small_with("it_mw = 8.0", "it_mw = 1.7976931348623157e308"),
+        "load.it[0].it_mw",
+        f64::MAX,
+    );
+    assert_field_value(
+        small_with("import_limit_mw = 20.0", "import_limit_mw = 1e300"),
+        "grid.import_limit_mw",
+        1e300,
+    );
+    assert_field_value(
+        small_with(
+            "import_limit_mw = 20.0",
+            "import_limit_mw = 20.0\nexport_limit_mw = 1e6",
+        ),
+        "grid.export_limit_mw",
+        1e6,
+    );
+    let shape = vec!["1.0"; 24].join(", ");
+    assert_field_value(
+        small_with(
+            "kind = \"constant\"\nit_mw = 8.0",
+            &format!("kind = \"daily\"\npeak_mw = 1.7976931348623157e308\nshape = [{shape}]"),
+        ),
+        "load.it[0].peak_mw",
+        f64::MAX,
+    );
+    assert_field_value(
+        small_with(
+            "kind = \"constant\"\nit_mw = 8.0",
+            "kind = \"training_swing\"\nhigh_mw = 2e5\nlow_mw = 1.0\nperiod = \"2s\"\nduty = 0.5",
+        ),
+        "load.it[0].high_mw",
+        2e5,
+    );
+    // The largest power is allowed on its own.
+    small_with(
+        "import_limit_mw = 20.0",
+        &format!("import_limit_mw = {MAX_POWER_MW:e}"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_facility_peak_is_checked_as_well_as_each_profile() {
+    // 90 GW of IT is in range, but × PUE 1.3 it is 117 GW at the meter.
+    match small_with("it_mw = 8.0", "it_mw = 90000.0") {
+        Err(ConfigError::OutOfRange { field, value, .. }) => {
+            assert_eq!(field, "load.it[0]");
+            assert_eq!(value, 90_000.0 * 1.3);
+        }
+        other => panic!("want OutOfRange, got {other:?}"),
+    }
+    // Two profiles each in range whose sum is not: the second is named.
+    let two = "it_mw = 60000.0\n[[load.it]]\nkind = \"constant\"\nit_mw = 60000.0";
+    match small_with("it_mw = 8.0", two) {
+        Err(ConfigError::OutOfRange { field, value, .. }) => {
+            assert_eq!(field, "load.it[1]");
+            assert_eq!(value, 120_000.0 * 1.3);
+        }
+        other => panic!("want OutOfRange, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_huge_trace_value_is_out_of_range() {
+    let mut csv = String::from("t_s,it_mw\n");
+    for k in 0..48 {
+        let v = if k == 5 {
+            "1.7976931348623157e308"
+        } else {
+            "8.0"
+        };
+        csv += &format!("{},{v}\n", k * 3600);
+    }
+    temp("huge_trace.csv", &csv);
+    let p = temp(
+        "huge_trace.toml",
+        &SMALL.replace(
+            "kind = \"constant\"\nit_mw = 8.0",
+            "kind = \"trace\"\npath = \"huge_trace.csv\"",
+        ),
+    );
+    match Scenario::load(&p).and_then(Scenario::validate) {
+        Err(ConfigError::OutOfRange { field, value, .. }) => {
+            assert_eq!(field, "load.it[0].values_mw[5]");
+            assert_eq!(value, f64::MAX);
+        }
+        other => panic!("want OutOfRange, got {other:?}"),
+    }
+}
+
+#[test]
+fn battery_energy_and_fleet_totals() {
+    // 5e-324 MWh would make 1 / capacity infinite.
+    assert_field_value(
+        small_with("units = 4", "units = 4\nenergy_mwh = 5e-324"),
+        "battery.energy_mwh",
+        5e-324,
+    );
+    assert_field_value(
+        small_with("units = 4", "units = 4\nenergy_mwh = 1e12"),
+        "battery.energy_mwh",
+        1e12,
+    );
+    // Exactly 0 (power electronics only) and the smallest positive energy are allowed.
+    small_with("units = 4", "units = 4\nenergy_mwh = 0.0").unwrap();
+    small_with(
+        "units = 4",
+        &format!("units = 4\nenergy_mwh = {MIN_UNIT_ENERGY_MWH:e}"),
+    )
+    .unwrap();
+    // Each unit in range, the fleet not: 100,000 units × 2 MW = 200 GW; × 1e7 MWh = 1e12 MWh.
+    assert_field_value(
+        small_with("units = 4", "units = 100000\npower_mw = 2.0"),
+        "battery.charge_power_mw",
+        2e5,
+    );
+    assert_field_value(
+        small_with(
+            "units = 4",
+            "units = 100000\npower_mw = 0.5\nenergy_mwh = 1e7",
+        ),
+        "battery.energy_mwh",
+        1e12,
+    );
+    const { assert!(1e12 > MAX_ENERGY_MWH) };
+    // Efficiencies so low that losses explode.
+    assert_field_value(
+        small_with("units = 4", "units = 4\nround_trip_efficiency = 1e-300"),
+        "battery.round_trip_efficiency",
+        1e-300,
+    );
+    assert_field_value(
+        small_with("units = 4", "units = 4\ndischarge_efficiency = 0.05"),
+        "battery.discharge_efficiency",
+        0.05,
+    );
+}
+
+#[test]
+fn counts_near_u32_max_are_refused_before_allocating() {
+    let started = std::time::Instant::now();
+    assert_field_value(
+        small_plus(
+            "[[grid.supply_units]]\ncapacity_mw = 0.001\ncount = 4294967295\n\
+             processes = [{ model = \"markov\", mttf = \"1100h\", mttr = \"50h\" }]\n",
+        ),
+        "grid.supply_units[0].count",
+        4_294_967_295.0,
+    );
+    // The total over all entries is bounded too: the second entry passes it.
+    let n = MAX_SUPPLY_UNITS / 2 + 1;
+    assert_field_value(
+        small_plus(&format!(
+            "[[grid.supply_units]]\ncapacity_mw = 0.001\ncount = {n}\nprocesses = []\n\
+             [[grid.supply_units]]\ncapacity_mw = 0.001\ncount = {n}\nprocesses = []\n"
+        )),
+        "grid.supply_units[1].count",
+        f64::from(n),
+    );
+    assert_field_value(
+        small_with(
+            "units = 4",
+            "units = 4294967295\nunit_failures = [{ model = \"markov\", mttf = \"8760h\", mttr = \"72h\" }]",
+        ),
+        "battery.units",
+        4_294_967_295.0,
+    );
+    assert_field_value(
+        small_with("units = 4", &format!("units = {}", MAX_BATTERY_UNITS + 1)),
+        "battery.units",
+        f64::from(MAX_BATTERY_UNITS + 1),
+    );
+    // Refused at once (no gigabytes were allocated and filled).
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn failure_rates_that_would_never_finish_are_refused() {
+    let feed = |process: &str| {
+        small_plus(&format!(
+            "[grid.random_outages]\n[[grid.random_outages.processes]]\n{process}\n"
+        ))
+    };
+    assert_field_value(
+        feed("failures_per_year = 1e300\nduration = { law = \"fixed\", duration = \"1h\" }"),
+        "grid.random_outages.processes[0].events_per_year",
+        1e300,
+    );
+    assert_field_value(
+        feed(&format!(
+            "failures_per_year = {:e}\nduration = {{ law = \"fixed\", duration = \"1h\" }}",
+            MAX_EVENTS_PER_YEAR * 2.0
+        )),
+        "grid.random_outages.processes[0].events_per_year",
+        MAX_EVENTS_PER_YEAR * 2.0,
+    );
+    // In range alone, out of range after `scale`.
+    assert_field_value(
+        small_plus(
+            "[grid.random_outages]\nscale = 5000.0\n[[grid.random_outages.processes]]\n\
+             failures_per_year = 10.0\nduration = { law = \"fixed\", duration = \"1h\" }\n",
+        ),
+        "grid.random_outages.scale",
+        5000.0,
+    );
+    // Monthly multipliers multiply the rate.
+    assert_field_value(
+        feed(
+            "failures_per_year = 100.0\nduration = { law = \"fixed\", duration = \"1h\" }\n\
+              monthly_multipliers = [1, 1, 1, 1, 1, 1, 200, 1, 1, 1, 1, 1]",
+        ),
+        "grid.random_outages.processes[0].monthly_multipliers",
+        200.0,
+    );
+    assert_field_value(
+        feed("failures_per_year = 1.0\nduration = { law = \"log_normal\", median = \"1h\", sigma_ln = 1e300 }"),
+        "grid.random_outages.processes[0].duration.sigma_ln",
+        1e300,
+    );
+    assert_field_value(
+        feed("failures_per_year = 1.0\nduration = { law = \"weibull\", shape = 1e-300, scale = \"1h\" }"),
+        "grid.random_outages.processes[0].duration.shape",
+        1e-300,
+    );
+    // Millisecond MTTF/MTTR on 168 battery units: refused, naming the field (value in seconds).
+    let units = |mttf: &str, mttr: &str| {
+        small_with(
+            "units = 4",
+            &format!(
+                "units = 168\nunit_failures = [{{ model = \"markov\", mttf = \"{mttf}\", mttr = \"{mttr}\" }}]"
+            ),
+        )
+    };
+    assert_field_value(units("1ms", "8h"), "battery.unit_failures[0].mttf", 0.001);
+    assert_field_value(
+        units("8760h", "1ms"),
+        "battery.unit_failures[0].mttr",
+        0.001,
+    );
+    // One-second sojourns on 168 units: each in range, but ≈ 5·10⁹ transitions a year.
+    match units("1s", "1s") {
+        Err(ConfigError::OutOfRange { field, value, .. }) => {
+            assert_eq!(field, "battery.unit_failures");
+            let want = 168.0 * 2.0 * 8760.0 * 3600.0 / 2.0;
+            assert!(
+                (value - want).abs() <= want * TRANSITIONS_REL_TOL,
+                "{value}"
+            );
+            assert!(value > MAX_TRANSITIONS_PER_YEAR);
+        }
+        other => panic!("want OutOfRange, got {other:?}"),
+    }
+    units("8760h", "72h").unwrap();
+}
+
+/// The expected transitions of a unit set are a few float operations.
+const TRANSITIONS_REL_TOL: f64 = 1e-12;
+
+#[test]
+fn the_horizon_must_fit_the_calendar_and_the_duration_bound() {
+    let start = |s: &str| {
+        small_with(
+            "horizon = \"2d\"",
+            &format!("horizon = \"2d\"\nstart = {s}"),
+        )
+    };
+    assert_field_value(start("\"9999-12-30T00:00:00\""), "time.start", 9999.0);
+    start("\"9999-12-29T00:00:00\"").unwrap();
+    // A horizon or a step count past the longest duration, 1000 years.
+    assert_field_value(
+        small_with("horizon = \"2d\"", "horizon = \"365001d\""),
+        "time.horizon",
+        365_001.0 * 24.0,
+    );
+    assert_field_value(
+        small_with(
+            "step = \"1h\"\nhorizon = \"2d\"",
+            "step = \"1d\"\nsteps = 365001",
+        ),
+        "time.steps",
+        365_001.0,
+    );
+}
+
+#[test]
+fn a_json_number_out_of_range_names_its_key() {
+    let json = serde_json::to_string(&Scenario::from_toml_str(SMALL).unwrap()).unwrap();
+    for (from, key) in [
+        ("\"import_limit_mw\":20.0", "grid.import_limit_mw"),
+        ("\"pue\":1.3", "load.pue"),
+        ("\"units\":4", "battery.units"),
+    ] {
+        assert!(json.contains(from), "{from} not in {json}");
+        let bad = json.replacen(
+            from,
+            &format!("{}1e400", &from[..from.find(':').unwrap() + 1]),
+            1,
+        );
+        match Scenario::from_json_str(&bad) {
+            Err(ConfigError::Json { key: k, .. }) => assert_eq!(k, key, "{bad}"),
+            other => panic!("{key}: want Json, got {other:?}"),
+        }
+        let p = temp("huge.json", &bad);
+        let err = Scenario::load(&p).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(key) && msg.contains("huge.json"), "{msg}");
+    }
+    // A key of the wrong type inside an IT profile is named down to the profile.
+    let bad = json.replacen("\"it_mw\":8.0", "\"it_mw\":\"eight\"", 1);
+    match Scenario::from_json_str(&bad) {
+        Err(ConfigError::Json { key, .. }) => assert!(key.starts_with("load.it"), "{key}"),
+        other => panic!("want Json, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_toml_number_out_of_range_names_its_key() {
+    // The TOML parser refuses 1e400 itself; its message gives the line and column and quotes the
+    // line, key included.
+    let err = small_with("import_limit_mw = 20.0", "import_limit_mw = 1e400").unwrap_err();
+    assert!(matches!(err, ConfigError::Toml { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("line 6") && msg.contains("import_limit_mw = 1e400"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_binary_trace_names_the_file_and_the_field() {
+    let dir = std::env::temp_dir().join(format!("ridethrough-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("binary.csv"),
+        b"\x89PNG\r\n\x1a\n\x00\xff\xfe\x00\n",
+    )
+    .unwrap();
+    let p = temp(
+        "binary.toml",
+        &SMALL.replace(
+            "kind = \"constant\"\nit_mw = 8.0",
+            "kind = \"trace\"\npath = \"binary.csv\"",
+        ),
+    );
+    let err = Scenario::load(&p).unwrap_err();
+    match &err {
+        ConfigError::TraceSyntax { field, path, .. } => {
+            assert_eq!(field, "load.it[0]");
+            assert!(path.ends_with("binary.csv"), "{path:?}");
+        }
+        other => panic!("want TraceSyntax, got {other:?}"),
+    }
+    assert!(err.to_string().contains("binary.csv"), "{err}");
+}
+
+// ---- any finite numbers that load give a finite report -----------------------------------------
+
+/// The ordinary value of each number slot of the property test's scenario, in the order of
+/// the `let [...]` that names them.
+const TYPICAL: [f64; 22] = [
+    20.0, 2.0, 0.5, 1.0, 1.0, 1.0, 5.0, // grid
+    4.0, 1.0, 4.0, 0.9, 0.01, 0.002, 0.5, // battery
+    1.3, 8.0, 3.0, 0.7, 10.6, 5.3, 0.8, // load
+    5.0, // policy
+];
+
+/// Any finite number, favouring the bounds of this crate's ranges and the extremes of `f64`.
+fn extreme() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        1 => prop::sample::select(vec![
+            0.0, 5e-324, 1e-300, 1e-6, 0.01, 0.1, 1.0, 5.0, 10.0, 1e4, 1e5, 1e7, 8.76e11, 1e300,
+            f64::MAX, -1.0, -f64::MAX
+        ]),
+        1 => any::<f64>().prop_filter("finite", |x| x.is_finite()),
+    ]
+}
+
+/// The slots' values: each its typical value or within ±50 % of it, then up to three slots
+/// replaced by [`extreme`] numbers (so that a fair share of cases loads and is run).
+fn slots() -> impl Strategy<Value = [f64; 22]> {
+    (
+        prop::collection::vec(prop_oneof![3 => Just(1.0), 2 => 0.5..1.5f64], 22),
+        prop::collection::vec((0usize..22, extreme()), 0..=3),
+    )
+        .prop_map(|(scale, wild)| {
+            let mut v = TYPICAL;
+            for (x, k) in v.iter_mut().zip(scale) {
+                *x *= k;
+            }
+            for (i, x) in wild {
+                v[i] = x;
+            }
+            v
+        })
+}
+
+proptest! {
+    // About a quarter of the cases load (≈ 250 runs of 48 steps: well under a second).
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Whatever finite numbers a scenario holds, if it loads, a short run reports only finite
+    /// numbers (and the text report prints no `inf`, `NaN` or runaway digits).
+    #[test]
+    fn finite_numbers_that_load_give_a_finite_report(v in slots()) {
+        let [
+            import, export, frac, scale, rate, sigma, capacity,
+            units, power, energy, rte, self_discharge, aux, initial,
+            pue, it, peak, shape, high, low, duty,
+            policy,
+        ] = v;
+        let units = units.clamp(0.0, 200_000.0) as u64;
+        let text = format!(
+            r#"seed = 7
+[time]
+step = "1h"
+horizon = "2d"
+[grid]
+import_limit_mw = {import:e}
+export_limit_mw = {export:e}
+[[grid.scheduled_outages]]
+start = "20h"
+duration = "6h"
+available_fraction = {frac:e}
+[grid.random_outages]
+preset = "distribution"
+scale = {scale:e}
+[[grid.random_outages.processes]]
+failures_per_year = {rate:e}
+duration = {{ law = "log_normal", median = "2h", sigma_ln = {sigma:e} }}
+[[grid.supply_units]]
+capacity_mw = {capacity:e}
+count = 3
+processes = [{{ model = "markov", mttf = "30h", mttr = "5h" }}]
+[battery]
+units = {units}
+power_mw = {power:e}
+energy_mwh = {energy:e}
+round_trip_efficiency = {rte:e}
+self_discharge_per_day = {self_discharge:e}
+aux_load_mw = {aux:e}
+initial_soc = {initial:e}
+unit_failures = [{{ model = "markov", mttf = "20h", mttr = "4h" }}]
+[load]
+pue = {pue:e}
+[[load.it]]
+kind = "constant"
+it_mw = {it:e}
+[[load.it]]
+kind = "daily"
+peak_mw = {peak:e}
+shape = [{shapes}]
+[[load.it]]
+kind = "training_swing"
+high_mw = {high:e}
+low_mw = {low:e}
+period = "90m"
+duty = {duty:e}
+[policy]
+kind = "backup_only"
+recharge_rate_mw = {policy:e}
+"#,
+            shapes = vec![format!("{shape:e}"); 24].join(", "),
+        );
+        let Ok(study) = Scenario::from_toml_str(&text).and_then(Scenario::validate) else {
+            return Ok(());
+        };
+        let report = study.simulate().run(&mut ()).report();
+        let json = serde_json::to_value(&report).unwrap();
+        assert_all_finite(&json, "report");
+        let shown = report.to_string();
+        prop_assert!(!shown.contains("inf") && !shown.contains("NaN"), "{shown}");
+        prop_assert!(
+            shown.split(|c: char| !c.is_ascii_digit()).all(|run| run.len() <= MAX_DIGITS),
+            "{shown}"
+        );
+    }
+}
+
+/// The longest run of digits a report may print: 10⁵ MW for 1000 years is ≈ 9·10¹¹ MWh (12
+/// digits), and the step count of 1000 years at 1 ms is 3·10¹³ (14 digits), plus a seed (u64, 20).
+const MAX_DIGITS: usize = 20;
+
+/// Every number in `v` is finite: serde_json writes a non-finite f64 as `null`, and the only
+/// optional field of a report is the time grid's calendar `start`.
+fn assert_all_finite(v: &serde_json::Value, at: &str) {
+    match v {
+        serde_json::Value::Null => assert!(at.ends_with(".start"), "{at} is null (not finite)"),
+        serde_json::Value::Number(n) => {
+            assert!(n.as_f64().is_some_and(f64::is_finite), "{at} = {n}")
+        }
+        serde_json::Value::Array(xs) => {
+            for (i, x) in xs.iter().enumerate() {
+                assert_all_finite(x, &format!("{at}[{i}]"));
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                assert_all_finite(x, &format!("{at}.{k}"));
+            }
+        }
+        _ => {}
+    }
 }

@@ -33,7 +33,11 @@
 //!   plus locked energy over nameplate). Self-discharge applies to the pool and to every locked
 //!   slot (each above its unit's share of the window floor).
 
-use crate::error::{check_fraction, check_positive, check_range, ConfigError};
+use crate::components::limits::{
+    MAX_BATTERY_UNITS, MAX_ENERGY_MWH, MAX_POWER_MW, MIN_ONE_WAY_EFFICIENCY,
+    MIN_ROUND_TRIP_EFFICIENCY, MIN_UNIT_ENERGY_MWH,
+};
+use crate::error::{check_fraction, check_range, out_of_range, ConfigError};
 use crate::reliability::availability::{AvailabilityProcess, Clock};
 use crate::reliability::unit_set::{UnitSet, UnitSetState};
 use crate::rng;
@@ -125,31 +129,33 @@ pub struct UnitSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatteryParams {
-    /// Number of units (0 means no battery).
+    /// Number of units (0 means no battery; at most [`MAX_BATTERY_UNITS`]).
     pub units: u32,
     /// A unit model to start from.
     #[serde(default)]
     pub preset: Option<Preset>,
-    /// Per-unit charge and discharge power limit, MW (sets both; finite, > 0).
+    /// Per-unit charge and discharge power limit, MW (sets both; 0 < x ≤ [`MAX_POWER_MW`], and
+    /// `units ×` it at most [`MAX_POWER_MW`]).
     #[serde(default)]
     pub power_mw: Option<Power>,
-    /// Per-unit charging power limit, MW (overrides `power_mw`; finite, > 0).
+    /// Per-unit charging power limit, MW (overrides `power_mw`; bounded as `power_mw`).
     #[serde(default)]
     pub charge_power_mw: Option<Power>,
-    /// Per-unit discharging power limit, MW (overrides `power_mw`; finite, > 0).
+    /// Per-unit discharging power limit, MW (overrides `power_mw`; bounded as `power_mw`).
     #[serde(default)]
     pub discharge_power_mw: Option<Power>,
-    /// Per-unit nameplate energy, MWh (finite, ≥ 0).
+    /// Per-unit nameplate energy, MWh: exactly 0, or [`MIN_UNIT_ENERGY_MWH`] ≤ x ≤
+    /// [`MAX_ENERGY_MWH`], with `units ×` it at most [`MAX_ENERGY_MWH`].
     #[serde(default)]
     pub energy_mwh: Option<Energy>,
-    /// Round-trip efficiency in `(0, 1]`, split evenly (`√RTE` each way) unless one-way figures
+    /// Round-trip efficiency in `[0.01, 1]` ([`MIN_ROUND_TRIP_EFFICIENCY`]), split evenly (`√RTE` each way) unless one-way figures
     /// are given.
     #[serde(default)]
     pub round_trip_efficiency: Option<Fraction>,
-    /// One-way charging efficiency, in `(0, 1]`.
+    /// One-way charging efficiency, in `[0.1, 1]` ([`MIN_ONE_WAY_EFFICIENCY`]).
     #[serde(default)]
     pub charge_efficiency: Option<Fraction>,
-    /// One-way discharging efficiency, in `(0, 1]`.
+    /// One-way discharging efficiency, in `[0.1, 1]` ([`MIN_ONE_WAY_EFFICIENCY`]).
     #[serde(default)]
     pub discharge_efficiency: Option<Fraction>,
     /// Fraction of stored energy lost per day, in `[0, 0.5]` (default 0).
@@ -219,9 +225,12 @@ impl BatteryParams {
         let power = |specific: Option<Power>, name: &str, from_base: Option<Power>| match specific
             .or(self.power_mw)
         {
-            Some(v) => Ok(Power::mw(check_positive(
+            Some(v) => Ok(Power::mw(check_range(
                 format!("battery.{name}"),
                 v.value(),
+                f64::MIN_POSITIVE,
+                MAX_POWER_MW,
+                "0 < x ≤ 1e5 MW",
             )?)),
             None => from_base.ok_or_else(|| missing("power_mw")),
         };
@@ -236,10 +245,23 @@ impl BatteryParams {
             base.map(|u| u.discharge_power),
         )?;
         let energy = match self.energy_mwh {
-            Some(v) => Energy::mwh(crate::error::check_non_negative(
-                "battery.energy_mwh",
-                v.value(),
-            )?),
+            Some(v) => {
+                let e = check_range(
+                    "battery.energy_mwh",
+                    v.value(),
+                    0.0,
+                    MAX_ENERGY_MWH,
+                    "exactly 0, or 1e-6 ≤ x ≤ 8.76e11 MWh",
+                )?;
+                if e > 0.0 && e < MIN_UNIT_ENERGY_MWH {
+                    return Err(out_of_range(
+                        "battery.energy_mwh",
+                        e,
+                        "exactly 0, or 1e-6 ≤ x ≤ 8.76e11 MWh",
+                    ));
+                }
+                Energy::mwh(e)
+            }
             None => base
                 .map(|u| u.energy)
                 .ok_or_else(|| missing("energy_mwh"))?,
@@ -248,15 +270,22 @@ impl BatteryParams {
             check_range(
                 format!("battery.{field}"),
                 v.value(),
-                f64::MIN_POSITIVE,
+                MIN_ONE_WAY_EFFICIENCY,
                 1.0,
-                "0 < x ≤ 1",
+                "0.1 ≤ x ≤ 1",
             )
             .map(Fraction::ratio)
         };
         let split = match self.round_trip_efficiency {
             Some(rte) => Some(Fraction::ratio(
-                eff("round_trip_efficiency", rte)?.value().sqrt(),
+                check_range(
+                    "battery.round_trip_efficiency",
+                    rte.value(),
+                    MIN_ROUND_TRIP_EFFICIENCY,
+                    1.0,
+                    "0.01 ≤ x ≤ 1",
+                )?
+                .sqrt(),
             )),
             None => None,
         };
@@ -387,11 +416,20 @@ impl Fleet {
     /// Validates `params` and builds the fleet.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a non-positive power or energy, an efficiency outside
-    /// (0, 1], a SoC outside [0, 1]; [`ConfigError::Inconsistent`] for `soc_min ≥ soc_max`, a
+    /// [`ConfigError::OutOfRange`] for a unit count, power, energy or efficiency outside its range
+    /// (see [`crate::components::limits`]), fleet totals above [`MAX_POWER_MW`] or
+    /// [`MAX_ENERGY_MWH`], a SoC outside [0, 1]; [`ConfigError::Inconsistent`] for `soc_min ≥ soc_max`, a
     /// reserve or initial SoC outside the window; [`ConfigError::Missing`] when a figure is
     /// neither given nor in the preset.
     pub fn new(params: &BatteryParams) -> Result<Fleet, ConfigError> {
+        // Before anything per unit is allocated.
+        if params.units > MAX_BATTERY_UNITS {
+            return Err(out_of_range(
+                "battery.units",
+                f64::from(params.units),
+                "0 ≤ units ≤ 100,000",
+            ));
+        }
         let unit = if params.units == 0 && params.preset.is_none() && params.energy_mwh.is_none() {
             // No battery: a placeholder unit that is never used.
             Preset::Megapack2Xl4h.unit()
@@ -437,6 +475,35 @@ impl Fleet {
             rng::streams::BATTERY_UNITS,
         )?;
         let n = f64::from(params.units);
+        // Fleet totals (the unit figures are bounded, so these are finite; bound them too).
+        for (name, per_unit, max, allowed) in [
+            (
+                "charge_power_mw",
+                unit.charge_power.value(),
+                MAX_POWER_MW,
+                "units × charge power ≤ 1e5 MW (value: the fleet's, MW)",
+            ),
+            (
+                "discharge_power_mw",
+                unit.discharge_power.value(),
+                MAX_POWER_MW,
+                "units × discharge power ≤ 1e5 MW (value: the fleet's, MW)",
+            ),
+            (
+                "energy_mwh",
+                unit.energy.value(),
+                MAX_ENERGY_MWH,
+                "units × energy ≤ 8.76e11 MWh (value: the fleet's, MWh)",
+            ),
+        ] {
+            if per_unit * n > max {
+                return Err(out_of_range(
+                    format!("battery.{name}"),
+                    per_unit * n,
+                    allowed,
+                ));
+            }
+        }
         let capacity = unit.energy * n;
         Ok(Fleet {
             unit,

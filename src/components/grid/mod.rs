@@ -60,7 +60,9 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::error::{check_fraction, check_non_negative, out_of_range, ConfigError};
+use crate::components::limits::{check_power, MAX_POWER_MW, MAX_SUPPLY_UNITS};
+use crate::error::{check_fraction, check_range, out_of_range, ConfigError};
+use crate::reliability::availability::MAX_EVENTS_PER_YEAR;
 use crate::reliability::availability::{AvailabilityProcess, Clock, ProcessModel};
 pub use crate::reliability::availability::{DurationLaw, RenewalProcess, HOURS_PER_YEAR};
 use crate::reliability::duration::check_duration;
@@ -81,9 +83,11 @@ const FIELD: &str = "grid";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridParams {
-    /// The most the site can draw from the grid when it is fully available (MW, finite, ≥ 0).
+    /// The most the site can draw from the grid when it is fully available (MW,
+    /// 0 ≤ x ≤ [`MAX_POWER_MW`]).
     pub import_limit_mw: Power,
-    /// The most the site can feed back into the grid (MW, finite, ≥ 0; default 0: no export).
+    /// The most the site can feed back into the grid (MW, 0 ≤ x ≤ [`MAX_POWER_MW`]; default 0:
+    /// no export).
     #[serde(default)]
     pub export_limit_mw: Power,
     /// Planned outage or derate windows; they may not overlap one another.
@@ -116,9 +120,11 @@ pub struct SupplyUnit {
     /// An optional label.
     #[serde(default)]
     pub name: Option<String>,
-    /// The unit's capacity when up (MW, finite, ≥ 0).
+    /// The unit's capacity when up (MW, 0 ≤ x ≤ [`MAX_POWER_MW`]; all entries' `capacity_mw ×
+    /// count` together at most [`MAX_POWER_MW`]).
     pub capacity_mw: Power,
-    /// This many identical, independent units (default 1; at least 1).
+    /// This many identical, independent units (default 1; at least 1; at most
+    /// [`MAX_SUPPLY_UNITS`] over all entries).
     #[serde(default)]
     pub count: Option<u32>,
     /// The unit's availability processes (at most 16; none: always up).
@@ -179,7 +185,9 @@ pub struct RandomOutages {
     /// A built-in set of processes (see [`OutagePreset`]).
     #[serde(default)]
     pub preset: Option<OutagePreset>,
-    /// Multiplies every `failures_per_year` (the preset's and the listed ones); finite, ≥ 0.
+    /// Multiplies every `failures_per_year` (the preset's and the listed ones); 0 ≤ x ≤ 10⁴, and
+    /// every scaled rate (times its largest monthly multiplier) at most
+    /// [`MAX_EVENTS_PER_YEAR`].
     #[serde(default = "one")]
     pub scale: f64,
     /// Processes used in addition to the preset's (`failures_per_year`, `duration`, optional
@@ -279,8 +287,8 @@ impl GridParams {
     /// path is resolved against `base_dir` (the scenario file's directory).
     ///
     /// # Errors
-    /// The errors of [`crate::io::trace::read_csv`] ([`ConfigError::Io`], [`ConfigError::Csv`],
-    /// [`ConfigError::TraceValue`], [`ConfigError::TraceGap`]).
+    /// The errors of [`crate::io::trace::read_csv`] ([`ConfigError::Io`],
+    /// [`ConfigError::TraceSyntax`], [`ConfigError::TraceValue`], [`ConfigError::TraceGap`]).
     pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
         if let Some(trace) = &mut self.availability_trace {
             if trace.values.is_none() {
@@ -397,19 +405,23 @@ impl GridModel {
     /// Validates `params` for the time grid `grid` and builds the model.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a negative or non-finite limit, a zero duration, an
-    /// `available_fraction` or trace value outside `[0, 1]`, a negative or non-finite rate or
-    /// scale, or a non-positive `sigma_ln`; [`ConfigError::Inconsistent`] for overlapping
+    /// [`ConfigError::OutOfRange`] for a limit or capacity outside `0 ..= MAX_POWER_MW` (or
+    /// supply units whose summed capacity is above it), a supply unit count of 0 or more than
+    /// [`MAX_SUPPLY_UNITS`] in all, a duration of zero or above [`crate::time::MAX_DURATION`], an
+    /// `available_fraction` or trace value outside `[0, 1]`, a rate, scale or law parameter
+    /// outside its range (see [`crate::reliability`]), or a grid whose calendar start plus
+    /// horizon runs past 9999-12-31; [`ConfigError::Inconsistent`] for overlapping
     /// scheduled windows or a trace whose time step differs from the grid's;
     /// [`ConfigError::TraceLength`] for a trace that does not have one value per step;
     /// [`ConfigError::Missing`] for a trace that has not been loaded. Every error names its field,
     /// e.g. `grid.scheduled_outages[1].available_fraction`.
     pub fn new(params: &GridParams, grid: &TimeGrid) -> Result<GridModel, ConfigError> {
-        let import = check_non_negative(
+        grid.check_calendar()?;
+        let import = check_power(
             format!("{FIELD}.import_limit_mw"),
             params.import_limit_mw.value(),
         )?;
-        let export = check_non_negative(
+        let export = check_power(
             format!("{FIELD}.export_limit_mw"),
             params.export_limit_mw.value(),
         )?;
@@ -491,7 +503,13 @@ impl GridModel {
         let mut feed = None;
         if let Some(r) = &params.random_outages {
             let field = format!("{FIELD}.random_outages");
-            let scale = check_non_negative(format!("{field}.scale"), r.scale)?;
+            let scale = check_range(
+                format!("{field}.scale"),
+                r.scale,
+                0.0,
+                MAX_EVENTS_PER_YEAR,
+                "0 ≤ x ≤ 1e4",
+            )?;
             for (i, p) in r.processes.iter().enumerate() {
                 ProcessModel::new(
                     &format!("{field}.processes[{i}]"),
@@ -499,12 +517,16 @@ impl GridModel {
                 )?;
             }
             let all = r.processes();
-            // The scaled rate can only overflow to +∞; report it against `scale`.
-            if all.iter().any(|p| !p.events_per_year.is_finite()) {
+            // Each listed process is in range; only `scale` can push a rate past the bound.
+            if all
+                .iter()
+                .any(|p| p.peak_events_per_year() > MAX_EVENTS_PER_YEAR)
+            {
                 return Err(out_of_range(
                     format!("{field}.scale"),
                     scale,
-                    "a scale that keeps every failures_per_year finite",
+                    "a scale that keeps every scaled failures_per_year (times its largest \
+                     monthly multiplier) ≤ 1e4 per 8760 h",
                 ));
             }
             let all: Vec<_> = all.into_iter().map(AvailabilityProcess::Renewal).collect();
@@ -517,18 +539,28 @@ impl GridModel {
         }
 
         // Supply units: one set per entry, `count` units each.
+        // Counts are checked before anything per unit is allocated (states are built later).
         let mut supply = Vec::new();
         let mut expanded = 0usize;
+        let mut total_capacity = 0.0;
         for (i, u) in params.supply_units.iter().enumerate() {
             let field = format!("{FIELD}.supply_units[{i}]");
-            let capacity =
-                check_non_negative(format!("{field}.capacity_mw"), u.capacity_mw.value())?;
+            let capacity = check_power(format!("{field}.capacity_mw"), u.capacity_mw.value())?;
             let count = u.count.unwrap_or(1);
-            if count == 0 {
+            if count == 0 || expanded + count as usize > MAX_SUPPLY_UNITS as usize {
                 return Err(out_of_range(
                     format!("{field}.count"),
-                    0.0,
-                    "an integer ≥ 1",
+                    f64::from(count),
+                    "an integer ≥ 1, with at most 10,000 supply units in all entries together",
+                ));
+            }
+            total_capacity += capacity * f64::from(count);
+            if total_capacity > MAX_POWER_MW {
+                return Err(out_of_range(
+                    format!("{field}.count"),
+                    f64::from(count),
+                    "a count whose capacity, with the entries before it, is ≤ 1e5 MW \
+                     (Σ capacity_mw × count)",
                 ));
             }
             let base = rng::streams::SUPPLY_UNITS + 16 * expanded as u64;
@@ -791,7 +823,7 @@ mod tests {
             window("3d", "2h", 0.5),      // derate 50 % in 72, 73
             window("4d10m", "20m", 0.0),  // inside one step: 1/3 lost
             window("4d40m", "10m", 0.25), // same step: another 10 min × 0.75
-            window("400d", "1h", 0.0),    // beyond the horizon
+            window("9d23h", "5d", 0.0),   // runs past the horizon: the last step only
         ];
         let m = GridModel::new(&p, &g).unwrap();
         let a = all(&m, &g, 0);
@@ -810,8 +842,9 @@ mod tests {
             AVAIL_TOL,
             "two in a step",
         );
+        assert_eq!(a[239], 0.0, "last step");
         let reduced = a.iter().filter(|&&x| x < 1.0).count();
-        assert_eq!(reduced, 3 + 2 + 2 + 1);
+        assert_eq!(reduced, 3 + 2 + 2 + 1 + 1);
     }
 
     #[test]
@@ -931,8 +964,9 @@ mod tests {
 
     #[test]
     fn renewal_statistics_match_theory() {
-        // 2000 years at 1 h steps; λ·E[D] is large enough to tell λ from λ/(1+λE[D]).
-        let years = 2000u64;
+        // 1000 years (the longest horizon) at 1 h steps; λ·E[D] is large enough to tell λ from
+        // λ/(1+λE[D]).
+        let years = 1000u64;
         let g = hourly(365 * years);
         let law = DurationLaw::Exponential {
             mean: Duration::from_hours(24),

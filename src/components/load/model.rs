@@ -4,7 +4,8 @@ use super::params::{ItProfile, LoadParams};
 use super::profile::{compile_daily, compile_swing, Compiled, Profile};
 use super::resample::compile_trace;
 use super::table::{tabulate, Table};
-use crate::error::ConfigError;
+use crate::components::limits::MAX_POWER_MW;
+use crate::error::{out_of_range, ConfigError};
 use crate::time::TimeGrid;
 use crate::units::Power;
 
@@ -32,7 +33,10 @@ impl LoadModel {
     /// Validates `params` and compiles them for `grid`.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]`, a negative or non-finite power, a
+    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]`, a power outside
+    /// `0 ..= MAX_POWER_MW` (each profile's figures, and the summed peaks × PUE, named after the
+    /// profile that passes it), a duration above [`crate::time::MAX_DURATION`], a calendar start
+    /// plus horizon past 9999-12-31, a
     /// shape value outside `[0, 1]`, a zero period, a duty outside `(0, 1]`, a daily shape
     /// without 24 values or a bad checkpoint duration; [`ConfigError::Inconsistent`] for
     /// `low_mw > high_mw` or a ramp that does not fit in the period; [`ConfigError::NotMultiple`]
@@ -40,6 +44,7 @@ impl LoadModel {
     /// for an empty `it` list or a trace never loaded; [`ConfigError::TraceLength`] for a trace
     /// shorter than the horizon. Every error names the field, e.g. `load.it[0].ramp`.
     pub fn new(params: &LoadParams, grid: &TimeGrid) -> Result<LoadModel, ConfigError> {
+        grid.check_calendar()?;
         let pue = params.checked_pue()?;
         if params.it.is_empty() {
             return Err(ConfigError::Missing {
@@ -71,6 +76,15 @@ impl LoadModel {
                 }
             };
             model.peak_it_mw += peak;
+            // The facility peak so far, so that the error names the profile that passes it.
+            if model.peak_it_mw * pue > MAX_POWER_MW {
+                return Err(out_of_range(
+                    field,
+                    model.peak_it_mw * pue,
+                    "profiles whose summed peak IT power × pue is ≤ 1e5 MW \
+                     (value: that facility peak, MW)",
+                ));
+            }
             match compiled {
                 Compiled::Constant(v) => model.constant_mw += v,
                 Compiled::Varying(p) => match tabulate(&p, step_ms) {

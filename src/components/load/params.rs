@@ -4,7 +4,9 @@
 //! evaluators. Checks that depend on the time grid (a trace covering the horizon) are made when
 //! the model is built.
 
-use crate::error::{check_fraction, check_non_negative, check_range, ConfigError};
+use crate::components::limits::check_power;
+use crate::error::{check_fraction, check_range, ConfigError};
+use crate::time::check_max_duration;
 use crate::units::{Duration, Fraction, Power};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -32,7 +34,8 @@ pub struct LoadParams {
     /// [`MIN_PUE`] ≤ pue ≤ [`MAX_PUE`] (1 ≤ pue ≤ 5). Defaults to [`DEFAULT_PUE`].
     #[serde(default = "default_pue")]
     pub pue: f64,
-    /// The IT load profiles, summed; at least one.
+    /// The IT load profiles, summed; at least one. Their summed peaks × `pue` (the facility
+    /// peak) may not exceed [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it: Vec<ItProfile>,
 }
 
@@ -56,7 +59,7 @@ pub enum ItProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConstantProfile {
-    /// The IT power, ≥ 0.
+    /// The IT power, `0 ≤ x ≤` [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it_mw: Power,
 }
 
@@ -77,11 +80,12 @@ pub struct ConstantProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingSwing {
-    /// IT power of the compute phase.
+    /// IT power of the compute phase, `0 ≤ x ≤`
+    /// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub high_mw: Power,
-    /// IT power of the communication phase (the trough).
+    /// IT power of the communication phase (the trough), `0 ≤ x ≤ high_mw`.
     pub low_mw: Power,
-    /// Length of one training iteration.
+    /// Length of one training iteration (at most [`crate::time::MAX_DURATION`]).
     pub period: Duration,
     /// Share of the period from the start of the up-ramp to the start of the down-ramp,
     /// `0 < duty ≤ 1`.
@@ -107,7 +111,9 @@ pub struct Checkpoint {
     pub every: Duration,
     /// Length of each dip.
     pub duration: Duration,
-    /// IT power during a dip, ≥ 0 (default: the swing's `low_mw`).
+    /// IT power during a dip, `0 ≤ x ≤`
+    /// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW) (default: the
+    /// swing's `low_mw`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level_mw: Option<Power>,
 }
@@ -118,7 +124,9 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DailyShape {
-    /// The power that a shape value of 1 stands for, ≥ 0: the largest the shape can reach.
+    /// The power that a shape value of 1 stands for, `0 ≤ x ≤`
+    /// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW): the largest the shape
+    /// can reach.
     pub peak_mw: Power,
     /// Exactly 24 shares of `peak_mw`, each `0 ≤ x ≤ 1`, for hours 0..=23 of local time.
     pub shape: Vec<Fraction>,
@@ -132,7 +140,8 @@ pub struct DailyShape {
 /// `[i·step, (i+1)·step)`); a grid step sees the exact time average of that function over the
 /// step. This averages the samples when the grid is coarser than the trace, holds each sample
 /// when the grid is finer, and weights partial overlaps by time when the steps do not align.
-/// The trace must cover the whole horizon (`len·step ≥ horizon`); values are finite, ≥ 0.
+/// The trace must cover the whole horizon (`len·step ≥ horizon`); values are `0 ≤ x ≤`
+/// [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadTrace {
@@ -269,22 +278,22 @@ pub(super) struct ValidDip {
 impl ConstantProfile {
     /// The validated IT power, MW; `field` is e.g. `load.it[0]`.
     pub(super) fn validate(&self, field: &str) -> Result<f64, ConfigError> {
-        check_non_negative(format!("{field}.it_mw"), self.it_mw.value())
+        check_power(format!("{field}.it_mw"), self.it_mw.value())
     }
 }
 
 impl TrainingSwing {
     /// Checks every field; `field` is e.g. `load.it[0]`.
     pub(super) fn validate(&self, field: &str) -> Result<ValidSwing, ConfigError> {
-        let high = check_non_negative(format!("{field}.high_mw"), self.high_mw.value())?;
-        let low = check_non_negative(format!("{field}.low_mw"), self.low_mw.value())?;
+        let high = check_power(format!("{field}.high_mw"), self.high_mw.value())?;
+        let low = check_power(format!("{field}.low_mw"), self.low_mw.value())?;
         if low > high {
             return Err(ConfigError::Inconsistent {
                 field: format!("{field}.low_mw"),
                 why: "low_mw must not exceed high_mw",
             });
         }
-        let p = self.period.as_millis();
+        let p = check_max_duration(format!("{field}.period"), self.period)?;
         if p == 0 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.period"),
@@ -327,7 +336,7 @@ impl TrainingSwing {
 impl Checkpoint {
     /// Checks the dip of a swing of `period` whose trough is `low` MW; `field` names the swing.
     fn validate(&self, field: &str, period: Duration, low: f64) -> Result<ValidDip, ConfigError> {
-        let e = self.every.as_millis();
+        let e = check_max_duration(format!("{field}.checkpoint.every"), self.every)?;
         if e == 0 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.checkpoint.every"),
@@ -351,7 +360,7 @@ impl Checkpoint {
             });
         }
         let level = match self.level_mw {
-            Some(l) => check_non_negative(format!("{field}.checkpoint.level_mw"), l.value())?,
+            Some(l) => check_power(format!("{field}.checkpoint.level_mw"), l.value())?,
             None => low,
         };
         Ok(ValidDip {
@@ -365,7 +374,7 @@ impl Checkpoint {
 impl DailyShape {
     /// The validated power of each hour, `shape[h] × peak_mw`, MW.
     pub(super) fn validate(&self, field: &str) -> Result<[f64; 24], ConfigError> {
-        let peak = check_non_negative(format!("{field}.peak_mw"), self.peak_mw.value())?;
+        let peak = check_power(format!("{field}.peak_mw"), self.peak_mw.value())?;
         if self.shape.len() != 24 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.shape"),
@@ -389,7 +398,7 @@ impl LoadTrace {
             field: field.to_string(),
             why: "the trace data has not been loaded (call LoadParams::load_files)",
         })?;
-        let t = data.step.as_millis();
+        let t = check_max_duration(format!("{field}.step"), data.step)?;
         if t == 0 {
             return Err(ConfigError::OutOfRange {
                 field: format!("{field}.step"),
@@ -401,7 +410,7 @@ impl LoadTrace {
             .values_mw
             .iter()
             .enumerate()
-            .map(|(i, v)| check_non_negative(format!("{field}.values_mw[{i}]"), v.value()))
+            .map(|(i, v)| check_power(format!("{field}.values_mw[{i}]"), v.value()))
             .collect::<Result<Vec<f64>, _>>()?;
         Ok((t, values))
     }
