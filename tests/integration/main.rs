@@ -9,4 +9,5 @@ mod montecarlo;
 mod properties;
 mod rts79;
 mod scenarios;
+mod snapshots;
 mod survival;
