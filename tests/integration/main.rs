@@ -6,6 +6,7 @@ mod common;
 mod determinism;
 mod golden;
 mod montecarlo;
+mod pins;
 mod properties;
 mod rts79;
 mod scenarios;
