@@ -7,6 +7,8 @@ use ridethrough::components::battery::BatteryState;
 use ridethrough::prelude::*;
 use ridethrough::reliability::availability::{AvailabilityProcess, RenewalProcess};
 use ridethrough::reliability::duration::DurationLaw;
+use ridethrough::studies::montecarlo::{self, McConfig};
+use ridethrough::studies::stats::{LogHistogram, BINS_PER_DECADE, HIST_MIN};
 
 /// Powers computed by hand from a few exact operations, MW: rounding only.
 const POWER_TOL_MW: f64 = 1e-9;
@@ -313,4 +315,261 @@ fn a_failed_unit_stops_at_its_own_share_of_the_floor() {
     }
     assert!((f.locked_energy(&s).value() - 5.0).abs() < STEP_ENERGY_TOL_MWH);
     assert!((s.energy.value() - 15.0).abs() < STEP_ENERGY_TOL_MWH);
+}
+
+// ---- Monte Carlo indices on cases whose answer is known -------------------------------------
+
+/// The log histogram's documented resolution: one bin spans a factor `10^(1/BINS_PER_DECADE)`,
+/// so a quantile or a bin centre lies within this relative distance of any value in its bin.
+fn hist_resolution() -> f64 {
+    10f64.powf(1.0 / BINS_PER_DECADE as f64) - 1.0
+}
+
+/// Relative tolerance of a histogram figure computed by hand from the bin edges: rounding only.
+const HIST_FORMULA_TOL: f64 = 1e-12;
+/// SoC at an outage's start after a recharge that ends at the ceiling: rounding only.
+const SOC_AT_START_TOL: f64 = 1e-9;
+
+fn assert_within_resolution(what: &str, got: f64, want: f64) {
+    assert!(
+        (got / want - 1.0).abs() <= hist_resolution(),
+        "{what}: {got} is not within the histogram's resolution of {want}"
+    );
+}
+
+fn assert_exact(what: &str, e: ridethrough::studies::stats::Estimate, mean: f64, se: f64) {
+    let tol = POWER_TOL_MW * mean.abs().max(1.0);
+    assert!(
+        (e.mean - mean).abs() <= tol && (e.se - se).abs() <= tol,
+        "{what}: {e:?}, want {mean} ± {se}"
+    );
+}
+
+/// Ten days at hourly steps, a constant 10 MW load on a 20 MW feed, a 10 MW / 25 MWh unit
+/// (η_d = 0.9, η_c = 1, starting full) recharging at 5 MW; the feed is out for 2 h from day 2
+/// and for 6 h from day 5. No randomness: every Monte Carlo sample is the same.
+///
+/// By hand: the 2 h outage takes 2 × 10 MWh (22.2 MWh drained): carried. The battery is full
+/// again after 22.2/5 h. The 6 h outage: 10 MW, 10 MW, then the 2.78 MWh left give 2.5 MW for
+/// the third hour, then nothing: 7.5 + 3 × 10 = 37.5 MWh unserved over 4 h (steps 122..=125,
+/// hours of day 2..=5), one loss-of-load event.
+fn deterministic_site() -> (Site, Policy) {
+    let mut grid = GridParams::new(Power::mw(20.0));
+    grid.scheduled_outages = vec![
+        outage(Duration::from_days(2), Duration::from_hours(2)),
+        outage(Duration::from_days(5), Duration::from_hours(6)),
+    ];
+    let site = Site::new(
+        hours(240),
+        &grid,
+        &simple_battery(10.0, 25.0, 0.9),
+        &constant_load(10.0),
+    )
+    .unwrap();
+    let policy = Policy::BackupOnly {
+        recharge_rate_mw: Some(Power::mw(5.0)),
+    };
+    (site, policy)
+}
+
+#[test]
+fn every_index_of_a_deterministic_site_is_known_by_hand() {
+    let (site, policy) = deterministic_site();
+    let n = 64u64;
+    let r = montecarlo::run(&site, &policy, &McConfig::new(n, 7), &|_| {}).unwrap();
+    let ix = &r.indices;
+    assert_eq!(ix.samples, n);
+    assert_eq!(ix.sample_hours, 240.0);
+    let eue = 7.5 + 30.0;
+    assert_exact("LOLE", ix.lole_hours, 4.0, 0.0);
+    assert_exact("EUE", ix.eue_mwh, eue, 0.0);
+    // Facility energy 10 MW × 240 h.
+    assert_exact("EUE ppm", ix.eue_ppm, eue / 2400.0 * 1e6, 0.0);
+    assert_exact("LOLF", ix.lolf, 1.0, 0.0);
+    assert_exact("LOL duration", ix.lol_duration_mean_hours, 4.0, 0.0);
+    assert_eq!(ix.lol_duration_mean_hours.n, n);
+    // One 4 h event per sample: all in [4, 8).
+    for b in &ix.lol_duration_distribution {
+        let want = if b.from_hours == 4.0 { 1.0 } else { 0.0 };
+        assert_eq!((b.share, b.se, b.n), (want, 0.0, n), "{b:?}");
+    }
+    // Hours of day 2..=5 lose load on one day of ten; January holds all 240 steps.
+    for (h, e) in ix.lolp_by_hour.iter().enumerate() {
+        let want = if (2..=5).contains(&h) { 0.1 } else { 0.0 };
+        assert_exact(&format!("LOLP hour {h}"), *e, want, 0.0);
+    }
+    assert_exact("LOLP January", ix.lolp_by_month[0], 4.0 / 240.0, 0.0);
+    for e in &ix.lolp_by_month[1..] {
+        assert_exact("LOLP other months", *e, 0.0, 0.0);
+    }
+    // Every sample loses 37.5 MWh: each quantile and the CVaR lie in 37.5's bin, and their
+    // spread (the SE from neighbouring quantiles) is less than one bin.
+    for (what, q) in [
+        ("P50", ix.unserved_p50_mwh),
+        ("P90", ix.unserved_p90_mwh),
+        ("P99", ix.unserved_p99_mwh),
+        ("CVaR95", ix.unserved_cvar95_mwh),
+    ] {
+        assert_within_resolution(what, q.mean, eue);
+        assert!(q.se <= hist_resolution() * eue, "{what}: {q:?}");
+    }
+    assert!(ix.unserved_cvar95_mwh.se <= HIST_FORMULA_TOL * eue);
+    // Two outages per sample (2 h and 6 h), both starting full; one of the two carried.
+    let events = 2 * n;
+    let spread = 1.0 / ((events - 1) as f64).sqrt(); // s/√n of half 0s and half 1s, × 2
+    assert_exact("outages", ix.grid_outages_per_sample, 2.0, 0.0);
+    assert_exact("outage hours", ix.grid_outage_hours, 8.0, 0.0);
+    assert_exact(
+        "outage duration",
+        ix.grid_outage_duration_mean_hours,
+        4.0,
+        2.0 * spread,
+    );
+    assert_exact("ride-through", ix.ride_through_share, 0.5, 0.5 * spread);
+    assert_eq!(ix.ride_through_share.n, events);
+    let soc = ix.soc_at_outage_start;
+    assert!(
+        (soc.mean - 1.0).abs() < SOC_AT_START_TOL && soc.se < SOC_AT_START_TOL,
+        "{soc:?}"
+    );
+    for b in &ix.grid_outage_duration_distribution {
+        let want = if b.from_hours == 2.0 || b.from_hours == 4.0 {
+            0.5
+        } else {
+            0.0
+        };
+        assert!((b.share - want).abs() < HIST_FORMULA_TOL, "{b:?}");
+    }
+    // Equivalent full cycles of one run: (20 + 22.5) MWh delivered at η_d 0.9 over 25 MWh.
+    let report = site.simulate(policy, 7).run(&mut ()).report();
+    let efc = (20.0 + 22.5) / 0.9 / 25.0;
+    assert!(
+        (report.equivalent_full_cycles - efc).abs() < ENERGY_TOL_MWH,
+        "{}",
+        report.equivalent_full_cycles
+    );
+    assert_eq!(report.outages_carried(), 1);
+}
+
+/// Five hourly steps of a 10 MW load on a feed behind one 10 MW supply unit that changes state
+/// at every step boundary (a per-step chain with failure and repair probabilities 1), so its
+/// only randomness is its state in step 0 (down with probability ½). A sample that starts down
+/// loses load in steps 0, 2, 4 (30 MWh), one that starts up in steps 1, 3 (20 MWh): two kinds
+/// of years, no battery.
+fn two_point_site() -> (Site, Policy) {
+    let mut grid = GridParams::new(Power::mw(10.0));
+    grid.supply_units = vec![toml::from_str(
+        "capacity_mw = 10.0\nprocesses = [{ model = \"markov_per_step\", failure_probability = 1.0, repair_probability = 1.0 }]",
+    )
+    .unwrap()];
+    let site = Site::new(
+        hours(5),
+        &grid,
+        &BatteryParams::none(),
+        &constant_load(10.0),
+    )
+    .unwrap();
+    (
+        site,
+        Policy::BackupOnly {
+            recharge_rate_mw: None,
+        },
+    )
+}
+
+#[test]
+fn quantiles_and_cvar_of_two_kinds_of_years_are_known_within_the_resolution() {
+    let (site, policy) = two_point_site();
+    let n = 1000u64;
+    let mut cfg = McConfig::new(n, 11);
+    cfg.keep_samples = true;
+    let r = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    let samples = r.samples.unwrap();
+    // Each sample is one of the two kinds; count them.
+    let k = samples.iter().filter(|s| s.unserved_mwh > 25.0).count() as f64;
+    for s in &samples {
+        let kind_ok = (s.unserved_mwh - 30.0).abs() < ENERGY_TOL_MWH && s.loss_of_load_events == 3
+            || (s.unserved_mwh - 20.0).abs() < ENERGY_TOL_MWH && s.loss_of_load_events == 2;
+        assert!(kind_ok, "{s:?}");
+    }
+    let nf = n as f64;
+    assert!(k > 0.3 * nf && k < 0.7 * nf, "both kinds occur: {k} of {n}");
+    let ix = &r.indices;
+    // Two-point laws: mean, and s/√n with s² = (a − b)² k (n − k) / (n (n − 1)).
+    let two_point = |a: f64, b: f64| {
+        let mean = (a * k + b * (nf - k)) / nf;
+        let se = (a - b).abs() * (k * (nf - k) / (nf * (nf - 1.0))).sqrt() / nf.sqrt();
+        (mean, se)
+    };
+    let (m, s) = two_point(30.0, 20.0);
+    assert_exact("EUE", ix.eue_mwh, m, s);
+    let (m, s) = two_point(3.0, 2.0);
+    assert_exact("LOLE", ix.lole_hours, m, s);
+    assert_exact("LOLF", ix.lolf, m, s);
+    assert_exact("LOL duration", ix.lol_duration_mean_hours, 1.0, 0.0);
+    assert_exact("outages", ix.grid_outages_per_sample, m, s);
+    assert_exact("ride-through", ix.ride_through_share, 0.0, 0.0);
+    // Quantiles: the lower n − k samples lose 20 MWh, the upper k lose 30.
+    for (p, q) in [
+        (0.5, ix.unserved_p50_mwh),
+        (0.9, ix.unserved_p90_mwh),
+        (0.99, ix.unserved_p99_mwh),
+    ] {
+        let want = if p * nf <= nf - k { 20.0 } else { 30.0 };
+        assert_within_resolution(&format!("P{}", p * 100.0), q.mean, want);
+    }
+    // CVaR95: the worst 5 % (50 samples) are all 30 MWh years.
+    let tail = 0.05 * nf;
+    let worst = k.min(tail);
+    let cvar = (worst * 30.0 + (tail - worst) * 20.0) / tail;
+    assert_within_resolution("CVaR95", ix.unserved_cvar95_mwh.mean, cvar);
+}
+
+/// The edges of the log histogram's bin `b`, from its documented layout.
+fn bin_edges(b: usize) -> (f64, f64) {
+    let edge = |b: usize| HIST_MIN * 10f64.powf(b as f64 / BINS_PER_DECADE as f64);
+    (edge(b), edge(b + 1))
+}
+
+#[test]
+fn quantiles_interpolate_geometrically_inside_a_bin_and_not_at_all_in_the_zero_bin() {
+    // 600 zeros and 400 copies of 37.5.
+    let x = 37.5;
+    let (zeros, copies) = (600.0, 400.0);
+    let mut h = LogHistogram::default();
+    for i in 0..1000 {
+        h.push(if i < 600 { 0.0 } else { x });
+    }
+    // The zero bin has no width: every quantile whose rank falls in it is exactly 0, up to
+    // and including the last zero.
+    for p in [0.0, 0.1, 0.3, 0.59, 0.6] {
+        assert_eq!(h.quantile(p), 0.0, "p = {p}");
+    }
+    // Inside 37.5's bin [lo, hi): lo·(hi/lo)^f with f the rank's fraction of the bin's count.
+    let b = ((x / HIST_MIN).log10() * BINS_PER_DECADE as f64).floor() as usize;
+    let (lo, hi) = bin_edges(b);
+    assert!(lo <= x && x < hi);
+    for p in [0.6 + 1e-9, 0.7, 0.9, 0.99, 1.0] {
+        let f = (p * (zeros + copies) - zeros) / copies;
+        let want = lo * (hi / lo).powf(f);
+        let got = h.quantile(p);
+        assert!(
+            (got / want - 1.0).abs() < HIST_FORMULA_TOL,
+            "p = {p}: {got} vs {want}"
+        );
+        assert_within_resolution("quantile", got, x);
+    }
+    // The tail mean takes the bin's geometric centre.
+    let cvar = h.tail_mean(0.95);
+    assert!(
+        (cvar.mean / (lo * hi).sqrt() - 1.0).abs() < HIST_FORMULA_TOL,
+        "{cvar:?}"
+    );
+    // A tail reaching into the zero bin: the worst 50 % are the 400 copies and 100 zeros.
+    let half = h.tail_mean(0.5);
+    let want = 400.0 * (lo * hi).sqrt() / 500.0;
+    assert!(
+        (half.mean / want - 1.0).abs() < HIST_FORMULA_TOL,
+        "{half:?}"
+    );
 }
