@@ -635,7 +635,8 @@ impl Fleet {
             u.locked.iter().zip(&u.held).all(|(e, &h)| {
                 e.value().is_finite() && e.value() >= 0.0 && (h || *e == Energy::ZERO)
             });
-        if !slots_ok || !(u.mean_up >= 0.0 && u.mean_up <= f64::from(self.units)) {
+        let mean_up_ok = (0.0..=f64::from(self.units)).contains(&u.mean_up);
+        if !(slots_ok && mean_up_ok) {
             return Err((
                 FIELD,
                 "a unit's locked energy or the units up is impossible",
