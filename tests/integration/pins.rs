@@ -30,6 +30,17 @@ fn hours(n: u64) -> TimeGrid {
     TimeGrid::with_steps(Duration::from_hours(1), n).unwrap()
 }
 
+/// `steps` hourly steps of a constant `load_mw` load on a feed of `import_mw`, with `battery`.
+fn site(steps: u64, import_mw: f64, battery: &BatteryParams, load_mw: f64) -> Site {
+    Site::new(
+        hours(steps),
+        &GridParams::new(Power::mw(import_mw)),
+        battery,
+        &constant_load(load_mw),
+    )
+    .unwrap()
+}
+
 /// Asserts the step balance and that `row` has the given flows (MW).
 fn assert_flows(row: &StepRecord, discharge: f64, charge: f64, import: f64, unserved: f64) {
     let scale = (row.facility_mw + row.aux_mw).max(1.0);
@@ -60,13 +71,7 @@ fn one_step(available: f64, request: f64) -> StepRecord {
         initial_soc: Some(Fraction::ratio(0.5)),
         ..simple_battery(10.0, 40.0, 0.9)
     };
-    let site = Site::new(
-        hours(2),
-        &GridParams::new(Power::mw(available)),
-        &battery,
-        &constant_load(30.0),
-    )
-    .unwrap();
+    let site = site(2, available, &battery, 30.0);
     site.simulate(Ask(request), 0).step(&mut ()).unwrap()
 }
 
@@ -107,13 +112,7 @@ fn a_clamped_step_moves_exactly_the_energy_delivered() {
         initial_soc: Some(Fraction::ratio(0.5)),
         ..simple_battery(10.0, 40.0, 0.9)
     };
-    let site = Site::new(
-        hours(3),
-        &GridParams::new(Power::mw(35.0)),
-        &battery,
-        &constant_load(30.0),
-    )
-    .unwrap();
+    let site = site(3, 35.0, &battery, 30.0);
     let mut sim = site.simulate(Ask(f64::INFINITY), 0);
     sim.step(&mut ());
     // 10 MW for an hour drains 10/0.9 MWh from 20 MWh.
@@ -174,13 +173,7 @@ fn the_last_charging_step_stops_exactly_at_the_ceiling() {
         charge_efficiency: Some(Fraction::ratio(0.95)),
         ..simple_battery(5.0, 40.0, 0.9)
     };
-    let site = Site::new(
-        hours(5),
-        &GridParams::new(Power::mw(30.0)),
-        &battery,
-        &constant_load(10.0),
-    )
-    .unwrap();
+    let site = site(5, 30.0, &battery, 10.0);
     let mut sim = site.simulate(Ask(f64::NEG_INFINITY), 0);
     let last = 2.5 / 0.95;
     let want = [
