@@ -37,6 +37,15 @@ pub enum ConfigError {
         /// The rule that is broken.
         why: &'static str,
     },
+    /// A snapshot that was not taken on the site it is resumed on (another site's parameters or
+    /// time grid, or a state whose shape does not fit this site).
+    #[error("{field}: the snapshot does not match this site: {why}")]
+    SnapshotMismatch {
+        /// Dotted path of the part of the snapshot found not to match, e.g. `snapshot.battery.units`.
+        field: String,
+        /// What does not match.
+        why: &'static str,
+    },
     /// A zero time step.
     #[error("time.step must be at least 1ms, got 0")]
     ZeroStep,

@@ -50,6 +50,10 @@ pub const BALANCE_TOLERANCE: f64 = 1e-9;
 
 /// A site: the time grid and the three validated components. Build it once, then run any number
 /// of simulations (with different policies or seeds) on it.
+///
+/// It also keeps a fingerprint of the parameters it was built from (see [`Site::fingerprint`]),
+/// which every snapshot carries, so that [`Simulation::resume`] refuses a snapshot of another
+/// site.
 #[derive(Debug, Clone)]
 pub struct Site {
     /// The time grid.
@@ -60,6 +64,8 @@ pub struct Site {
     pub battery: Fleet,
     /// The datacenter load.
     pub load: LoadModel,
+    /// [`site_fingerprint`] of the parameters and time grid the site was built from.
+    fingerprint: u64,
 }
 
 impl Site {
@@ -78,13 +84,98 @@ impl Site {
             grid: GridModel::new(grid, &time)?,
             battery: Fleet::new(battery)?,
             load: LoadModel::new(load, &time)?,
+            fingerprint: site_fingerprint(&time, grid, battery, load),
         })
+    }
+
+    /// A stable hash of the parameters and time grid the site was built from
+    /// ([`site_fingerprint`]); snapshots carry it in [`SimState::site_fingerprint`].
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The site with another fleet, and the fingerprint of the parameters it now stands for
+    /// (used by [`study::Study::with_battery`], which keeps the other components).
+    pub(crate) fn with_fleet(
+        self,
+        battery: Fleet,
+        fingerprint_of: (&GridParams, &BatteryParams, &LoadParams),
+    ) -> Site {
+        let (grid, params, load) = fingerprint_of;
+        Site {
+            fingerprint: site_fingerprint(&self.time, grid, params, load),
+            battery,
+            ..self
+        }
     }
 
     /// A simulation of this site under `policy`, with random streams from `seed`.
     pub fn simulate<P: Dispatch>(&self, policy: P, seed: u64) -> Simulation<'_, P> {
         Simulation::new(self, policy, seed)
     }
+}
+
+/// FNV-1a's 64-bit offset basis (Fowler, Noll, Vo; draft-eastlake-fnv).
+const FNV_OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+/// FNV-1a's 64-bit prime, 2^40 + 2^8 + 0xb3.
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// A 64-bit FNV-1a hash, fed through [`std::io::Write`] so a serializer can stream into it.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+        }
+    }
+}
+
+impl std::io::Write for Fnv1a {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The fingerprint of a site: 64-bit FNV-1a over the JSON of `(time, grid, battery, load)`,
+/// then over the bits of every loaded trace value (which the parameters' JSON leaves out). It is
+/// stable across runs, platforms and Rust versions (unlike `DefaultHasher`), and changes with
+/// any parameter, so a snapshot records which site it belongs to. If a parameter cannot be
+/// written as JSON (a trace path that is not UTF-8), its `Debug` text is hashed instead.
+pub fn site_fingerprint(
+    time: &TimeGrid,
+    grid: &GridParams,
+    battery: &BatteryParams,
+    load: &LoadParams,
+) -> u64 {
+    use crate::components::load::ItProfile;
+    let mut h = Fnv1a(FNV_OFFSET_BASIS);
+    let parts = (time, grid, battery, load);
+    if serde_json::to_writer(&mut h, &parts).is_err() {
+        h = Fnv1a(FNV_OFFSET_BASIS);
+        h.bytes(format!("{parts:?}").as_bytes());
+    }
+    let mut values = |v: &mut dyn Iterator<Item = f64>| {
+        for x in v {
+            h.bytes(&x.to_bits().to_le_bytes());
+        }
+    };
+    if let Some(trace) = &grid.availability_trace {
+        values(&mut trace.values.iter().flatten().copied());
+    }
+    for profile in &load.it {
+        if let ItProfile::Trace(t) = profile {
+            if let Some(data) = &t.data {
+                values(&mut std::iter::once(data.step.as_millis() as f64));
+                values(&mut data.values_mw.iter().map(|p| p.value()));
+            }
+        }
+    }
+    h.0
 }
 
 /// Everything that changes during a run. `Clone + Serialize`: a snapshot taken at any step and
@@ -95,6 +186,8 @@ pub struct SimState<P> {
     pub step: u64,
     /// The run's seed.
     pub seed: u64,
+    /// The [`Site::fingerprint`] of the site the run belongs to.
+    pub site_fingerprint: u64,
     /// The grid feed's state (outage processes, cursors).
     pub grid: GridState,
     /// The battery's state.
@@ -149,6 +242,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let state = SimState {
             step: 0,
             seed,
+            site_fingerprint: site.fingerprint,
             grid: site.grid.initial_state(seed),
             battery,
             policy,
@@ -159,16 +253,53 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     }
 
     /// Continues a run from a snapshot taken with [`Simulation::snapshot`] on the same site.
+    /// Every snapshot a simulation of `site` took is accepted (and continues bit-identically);
+    /// the checks run before anything indexes into the snapshot's state, so a foreign one is
+    /// refused, never a panic.
     ///
     /// # Errors
-    /// [`ConfigError::Inconsistent`] if the snapshot's step lies beyond the site's horizon or its
-    /// stored energy outside the fleet's window.
+    /// [`ConfigError::SnapshotMismatch`] if the snapshot was taken on another site (another
+    /// [`Site::fingerprint`]: other parameters or time grid) or its state has another shape
+    /// (battery units, supply units, the grid's step); [`ConfigError::Inconsistent`] if its step
+    /// lies beyond the site's horizon or its stored energy outside the window its own unit
+    /// states imply.
     pub fn resume(site: &'s Site, state: SimState<P>) -> Result<Simulation<'s, P>, ConfigError> {
+        let mismatch = |field: &str, why| {
+            Err(ConfigError::SnapshotMismatch {
+                field: field.into(),
+                why,
+            })
+        };
+        if state.site_fingerprint != site.fingerprint {
+            return mismatch(
+                "snapshot.site_fingerprint",
+                "it was taken on a site with other parameters or another time grid",
+            );
+        }
         if state.step > site.time.steps() {
             return Err(ConfigError::Inconsistent {
                 field: "snapshot.step".into(),
                 why: "the snapshot lies beyond this site's horizon",
             });
+        }
+        if state.grid.next_step() != state.step {
+            return mismatch(
+                "snapshot.grid",
+                "the grid's state is at another step than the simulation's",
+            );
+        }
+        let supply = site.grid.supply_units();
+        let last_unit = supply
+            .checked_sub(1)
+            .map(|j| state.grid.unit_down(j).is_some());
+        if last_unit == Some(false) || state.grid.unit_down(supply).is_some() {
+            return mismatch(
+                "snapshot.grid.supply_units",
+                "the snapshot has another number of supply units",
+            );
+        }
+        if let Err((field, why)) = site.battery.check_state_shape(&state.battery) {
+            return mismatch(field, why);
         }
         if !site.battery.state_in_window(&state.battery) {
             return Err(ConfigError::Inconsistent {

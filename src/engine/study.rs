@@ -160,10 +160,9 @@ impl Study {
     /// # Errors
     /// The fleet's [`ConfigError`], then the policy's against the new fleet.
     pub fn with_battery(self, battery: BatteryParams) -> Result<Study, ConfigError> {
-        let site = Site {
-            battery: Fleet::new(&battery)?,
-            ..self.site
-        };
+        let site = self
+            .site
+            .with_fleet(Fleet::new(&battery)?, (&self.grid, &battery, &self.load));
         self.policy.validate(&site)?;
         Ok(Study {
             site,

@@ -18,34 +18,78 @@ fn default_scenario_is_the_austin_file() {
     );
 }
 
+/// Energies summed over a few dozen hourly steps, MWh: rounding only.
+const EVENT_ENERGY_TOL_MWH: f64 = 1e-6;
+
 #[test]
-fn colossus_has_168_megapacks_and_rides_through_short_outages() {
+fn colossus_has_168_megapacks_and_loses_what_the_derate_leaves_uncovered() {
     let s = load("colossus_150mw.toml").validate().unwrap();
     let site = s.site();
     assert_eq!(site.battery.units(), 168);
     assert!((site.battery.capacity().value() - 657.888).abs() < 1e-6);
-    let r = site.simulate(*s.policy(), s.seed()).run(&mut ()).report();
-    // The 48 h derate to 40 % cannot be carried by 658 MWh.
-    let uri = r
+    let mut trace = TraceRecorder::default();
+    let r = site
+        .simulate(*s.policy(), s.seed())
+        .run(&mut trace)
+        .report();
+    // The 48 h derate to 40 % (60 MW of 150) cannot be carried by 658 MWh.
+    let derate = r
         .grid_outages
         .iter()
         .find(|o| o.start == Duration::from_days(45))
         .expect("the scheduled derate happens");
-    assert!(!uri.carried_through);
+    assert!(!derate.carried_through);
+    assert_eq!(derate.duration, Duration::from_hours(48));
     assert!(
-        (uri.depth_mw - 90.0).abs() < 1e-9,
+        (derate.depth_mw - 90.0).abs() < 1e-9,
         "60 % of 150 MW unavailable"
     );
-    // Outages of up to ≈5 h are ridden through from a full fleet (658 MWh at ≈123 MW).
-    for o in r
-        .grid_outages
-        .iter()
-        .filter(|o| o.duration <= Duration::from_hours(4))
-    {
-        if o.soc_at_start > 0.99 {
-            assert!(o.carried_through, "{o:?}");
-        }
+    // By hand: the site draws Σ (facility + aux) over the 48 h, the feed gives 60 MW, the fleet
+    // gives everything it holds (η_d · stored, its window floor being 0), the rest is unserved.
+    let rows = &trace.rows[derate.start_step as usize..derate.end_step as usize];
+    let drawn: f64 = rows.iter().map(|w| w.facility_mw + w.aux_mw).sum();
+    let stored = derate.soc_at_start * site.battery.capacity().value();
+    let unserved = drawn - 60.0 * 48.0 - site.battery.discharge_efficiency() * stored;
+    assert!(
+        (derate.unserved_mwh - unserved).abs() < EVENT_ENERGY_TOL_MWH,
+        "{} MWh unserved, by hand {unserved}",
+        derate.unserved_mwh
+    );
+    assert!(derate.min_soc.abs() < 1e-9, "the fleet is emptied");
+}
+
+#[test]
+fn colossus_rides_through_4_hours_from_a_full_fleet_but_not_6() {
+    // 658 MWh at η_d = √0.937 is ≈637 MWh delivered; the site draws ≈123 MW: ≈5.2 h.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios/colossus_150mw.toml"),
+    )
+    .unwrap()
+    .replacen(
+        "[grid.random_outages]",
+        "[[grid.scheduled_outages]]\nstart = \"100d\"\nduration = \"4h\"\n\n\
+         [[grid.scheduled_outages]]\nstart = \"200d\"\nduration = \"6h\"\n\n\
+         [grid.random_outages]",
+        1,
+    );
+    let s = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let r = s.simulate().run(&mut ()).report();
+    let at = |days: i64| {
+        r.grid_outages
+            .iter()
+            .find(|o| o.start == Duration::from_days(days as u64))
+            .unwrap_or_else(|| panic!("the outage at day {days} happens"))
+    };
+    let (four, six) = (at(100), at(200));
+    for o in [four, six] {
+        assert!(o.soc_at_start > 0.99, "the fleet is full before: {o:?}");
     }
+    assert!(four.carried_through, "{four:?}");
+    assert_eq!(four.unserved_mwh, 0.0);
+    assert!(!six.carried_through, "{six:?}");
+    assert!(six.unserved_mwh > 0.0);
 }
 
 #[test]

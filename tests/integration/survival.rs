@@ -1,5 +1,6 @@
 //! Survival curves: closed form on a constant load, dependence on the SoC the normal run had,
-//! and speed.
+//! and a year's sweep covering every start (its speed is measured by `benches/montecarlo.rs`,
+//! `survival/year/hourly_96h`).
 
 use crate::common::*;
 use ridethrough::prelude::*;
@@ -77,14 +78,13 @@ fn survival_follows_the_soc_of_the_normal_run() {
 }
 
 #[test]
-fn a_year_at_hourly_steps_with_96_hour_outages_is_fast() {
+fn a_year_at_hourly_steps_with_96_hour_outages_covers_every_start() {
     let text =
         ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
     let s = Scenario::from_toml_str(&text)
         .and_then(Scenario::validate)
         .unwrap();
     let site = s.site();
-    let t = std::time::Instant::now();
     let c = survival::sweep(
         site,
         s.policy(),
@@ -92,7 +92,6 @@ fn a_year_at_hourly_steps_with_96_hour_outages_is_fast() {
         &SurvivalConfig::new(Duration::from_hours(96)),
     )
     .unwrap();
-    let elapsed = t.elapsed();
     assert_eq!(c.starts.len(), 8760);
     assert_eq!(c.probability.len(), 96);
     assert!(
@@ -102,9 +101,4 @@ fn a_year_at_hourly_steps_with_96_hour_outages_is_fast() {
     let months: u64 = c.by_month.iter().map(|m| m.starts).sum();
     let hours: u64 = c.by_hour.iter().map(|m| m.starts).sum();
     assert_eq!((months, hours), (8760, 8760));
-    // Debug builds are ~20× slower; the bound is for release (`cargo test --release`).
-    if !cfg!(debug_assertions) {
-        assert!(elapsed.as_secs_f64() < 1.0, "took {elapsed:?}");
-    }
-    println!("survival sweep, hourly year, 96 h: {elapsed:?}");
 }

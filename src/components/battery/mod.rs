@@ -45,6 +45,14 @@ use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize, Serializer};
 
+/// How far outside its window a snapshot's energy may lie, relative to the fleet's capacity.
+/// A unit's failure or return moves `pool / units pooled` between the pool and its slot, and
+/// [`Fleet::settle`] deliberately never pulls a pool those moves left a few ulps outside the
+/// scaled window back in (that would create or destroy energy); so a state the fleet produced
+/// can lie outside the exact window by rounding. 1e-9 of capacity is millions of ulps of such
+/// rounding, yet under a kWh even for a 1 TWh fleet.
+pub const SNAPSHOT_WINDOW_TOLERANCE: f64 = 1e-9;
+
 /// Published (or documented-assumption) unit models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Preset {
@@ -666,14 +674,65 @@ impl Fleet {
             .map_or(self.capacity, |f| self.capacity * f)
     }
 
-    /// Whether the pooled energy of `s` lies in the window of the units that are up (used to
-    /// check a snapshot).
-    pub fn state_in_window(&self, s: &BatteryState) -> bool {
-        let (lo, hi) = match self.up_fraction(s) {
-            Some(f) => (self.e_min * f, self.e_max * f),
-            None => (self.e_min, self.e_max),
+    /// Whether `s` has this fleet's shape: unit state present exactly when units can fail, one
+    /// flag and one slot per unit, and the pooled count and locked total those imply. `Err`
+    /// names the field and what does not match (used to check a snapshot before anything
+    /// indexes into it).
+    pub fn check_state_shape(&self, s: &BatteryState) -> Result<(), (&'static str, &'static str)> {
+        const FIELD: &str = "snapshot.battery.units";
+        let u = match (&s.units, self.has_unit_failures()) {
+            (None, false) => return Ok(()),
+            (Some(u), true) => u,
+            (None, true) => {
+                return Err((FIELD, "this fleet's units can fail, the snapshot's cannot"))
+            }
+            (Some(_), false) => {
+                return Err((FIELD, "the snapshot's units can fail, this fleet's cannot"))
+            }
         };
-        s.energy >= lo && s.energy <= hi
+        let n = self.units as usize;
+        if u.set.units() != n || u.held.len() != n || u.locked.len() != n {
+            return Err((FIELD, "the snapshot has another number of battery units"));
+        }
+        let held = u.held.iter().filter(|&&h| h).count();
+        if u.pooled as usize + held != n {
+            return Err((FIELD, "the pooled count does not match the units held"));
+        }
+        let slots_ok =
+            u.locked.iter().zip(&u.held).all(|(e, &h)| {
+                e.value().is_finite() && e.value() >= 0.0 && (h || *e == Energy::ZERO)
+            });
+        let mean_up_ok = (0.0..=f64::from(self.units)).contains(&u.mean_up);
+        if !(slots_ok && mean_up_ok) {
+            return Err((
+                FIELD,
+                "a unit's locked energy or the units up is impossible",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the energy of `s` lies in the window its own unit states imply: the pool in the
+    /// window of the units pooled, each locked slot in one unit's window, each to
+    /// [`SNAPSHOT_WINDOW_TOLERANCE`] of the fleet's capacity (used to check a snapshot; call
+    /// [`Fleet::check_state_shape`] first). A state this fleet produced always passes.
+    pub fn state_in_window(&self, s: &BatteryState) -> bool {
+        let slack = self.capacity * SNAPSHOT_WINDOW_TOLERANCE;
+        let within = |e: Energy, lo: Energy, hi: Energy| e >= lo - slack && e <= hi + slack;
+        let Some(u) = &s.units else {
+            return within(s.energy, self.e_min, self.e_max);
+        };
+        let f = f64::from(u.pooled) / f64::from(self.units.max(1));
+        let per_unit = 1.0 / f64::from(self.units.max(1));
+        let slots = u
+            .locked
+            .iter()
+            .zip(&u.held)
+            .all(|(&e, &h)| !h || within(e, self.e_min * per_unit, self.e_max * per_unit));
+        let total: Energy = u.locked.iter().copied().sum();
+        within(s.energy, self.e_min * f, self.e_max * f)
+            && slots
+            && (total - u.locked_total).value().abs() <= slack.value()
     }
     /// One unit's figures.
     pub fn unit(&self) -> &UnitSpec {

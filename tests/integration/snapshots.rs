@@ -1,0 +1,168 @@
+//! Snapshots: every snapshot a simulation takes resumes (bit-identically), and a snapshot of
+//! another site is refused with [`ConfigError::SnapshotMismatch`], never a panic.
+//!
+//! The site is the Colossus scenario (168 Megapacks) with unit failures, the case in which an
+//! exact comparison of the SoC window refused about one snapshot in five.
+
+use proptest::prelude::*;
+use ridethrough::prelude::*;
+use std::path::Path;
+
+/// The Colossus scenario with `edit` applied (a `(from, to)` text replacement) and every
+/// Megapack failing on its own (MTTF 1 year, MTTR 72 h).
+fn colossus(edit: (&str, &str)) -> Study {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios/colossus_150mw.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(edit.0), "{:?} not in the scenario", edit.0);
+    let text = text.replacen(edit.0, edit.1, 1).replace(
+        "units = 168",
+        "units = 168\nunit_failures = [{ model = \"markov\", mttf = \"8760h\", mttr = \"72h\" }]",
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+fn base() -> Study {
+    colossus(("units = 168", "units = 168"))
+}
+
+/// Runs `study` to step `at` and returns the snapshot, through JSON as it would be saved.
+fn snapshot_at(study: &Study, at: u64) -> SimState<Policy> {
+    let mut sim = study.simulate();
+    for _ in 0..at {
+        sim.step(&mut ());
+    }
+    let json = serde_json::to_string(&sim.snapshot()).unwrap();
+    serde_json::from_str(&json).unwrap()
+}
+
+#[test]
+fn every_snapshot_of_a_168_unit_site_with_failures_resumes() {
+    let study = base();
+    let site = study.site();
+    let mut sim = study.simulate();
+    let mut with_units_down = 0;
+    loop {
+        let json = serde_json::to_string(&sim.snapshot()).unwrap();
+        let snap: SimState<Policy> = serde_json::from_str(&json).unwrap();
+        with_units_down += u32::from(site.battery.units_up(&snap.battery) < 168);
+        if let Err(e) = Simulation::resume(site, snap) {
+            panic!("snapshot at step {} refused: {e}", sim.state().step);
+        }
+        if sim.step(&mut ()).is_none() {
+            break;
+        }
+    }
+    // The case that used to be refused: snapshots with a unit's energy locked.
+    assert!(
+        with_units_down > 1_000,
+        "{with_units_down} snapshots with units down"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn snapshots_with_units_down_resume_bit_identically(at in 0u64..8760) {
+        let study = base();
+        let site = study.site();
+        let whole = study.simulate().run(&mut ()).report();
+        let snap = snapshot_at(&study, at);
+        let mut resumed = Simulation::resume(site, snap).unwrap();
+        prop_assert_eq!(resumed.run(&mut ()).report(), whole);
+    }
+}
+
+/// Asserts that `snap` is refused on `site` with a [`ConfigError::SnapshotMismatch`] naming
+/// `want`.
+fn assert_mismatch(site: &Site, snap: SimState<Policy>, want: &str) {
+    match Simulation::resume(site, snap) {
+        Err(ConfigError::SnapshotMismatch { field, why }) => {
+            assert_eq!(field, want, "{why}");
+        }
+        Err(other) => panic!("want SnapshotMismatch on {want}, got {other}"),
+        Ok(_) => panic!("a foreign snapshot was accepted ({want})"),
+    }
+}
+
+#[test]
+fn snapshots_of_another_site_are_refused() {
+    let study = base();
+    let at = 24 * 50; // inside the derate, with units down
+    let others = [
+        colossus(("units = 168", "units = 167")),
+        colossus(("import_limit_mw = 150.0", "import_limit_mw = 151.0")),
+        colossus(("horizon = \"365d\"", "horizon = \"364d\"")),
+        colossus(("step = \"1h\"", "step = \"30m\"")),
+        colossus(("high_mw = 106.0", "high_mw = 106.5")),
+    ];
+    for other in &others {
+        assert_ne!(other.site().fingerprint(), study.site().fingerprint());
+        // Both ways round.
+        assert_mismatch(
+            other.site(),
+            snapshot_at(&study, at),
+            "snapshot.site_fingerprint",
+        );
+        assert_mismatch(
+            study.site(),
+            snapshot_at(other, at),
+            "snapshot.site_fingerprint",
+        );
+    }
+    // Another seed or policy on the same site is the same site.
+    let reseeded = base().with_seed(99);
+    assert_eq!(reseeded.site().fingerprint(), study.site().fingerprint());
+    assert!(Simulation::resume(study.site(), snapshot_at(&reseeded, at)).is_ok());
+    // A study whose fleet was swapped fingerprints like a site built with that fleet.
+    let swapped = base()
+        .with_battery(others[0].battery_params().clone())
+        .unwrap();
+    assert_eq!(swapped.site().fingerprint(), others[0].site().fingerprint());
+}
+
+#[test]
+fn a_forged_fingerprint_is_caught_by_the_shapes() {
+    let study = base();
+    let site = study.site();
+    let at = 24 * 50;
+    let forge = |other: &Study| {
+        let mut snap = snapshot_at(other, at);
+        snap.site_fingerprint = site.fingerprint();
+        snap
+    };
+    let fewer = colossus(("units = 168", "units = 167"));
+    assert_mismatch(site, forge(&fewer), "snapshot.battery.units");
+    let plain = Scenario::from_toml_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios/colossus_150mw.toml"),
+        )
+        .unwrap(),
+    )
+    .and_then(Scenario::validate)
+    .unwrap();
+    assert_mismatch(site, forge(&plain), "snapshot.battery.units");
+    let with_supply = colossus((
+        "[battery]",
+        "[[grid.supply_units]]\ncapacity_mw = 200.0\ncount = 2\nprocesses = [{ model = \"markov\", mttf = \"1000h\", mttr = \"10h\" }]\n\n[battery]",
+    ));
+    assert_mismatch(site, forge(&with_supply), "snapshot.grid.supply_units");
+    // A snapshot whose grid state is at another step than its own.
+    let mut early = snapshot_at(&study, at);
+    early.step += 1;
+    assert_mismatch(site, early, "snapshot.grid");
+}
+
+#[test]
+fn a_snapshot_outside_its_window_is_refused() {
+    let study = base();
+    let site = study.site();
+    let mut snap = snapshot_at(&study, 24 * 50);
+    snap.battery.energy = site.battery.capacity() * 1.01;
+    assert!(matches!(
+        Simulation::resume(site, snap),
+        Err(ConfigError::Inconsistent { field, .. }) if field == "snapshot.battery.energy"
+    ));
+}
