@@ -298,8 +298,16 @@ fn cost_guard_refuses_an_enormous_trace() {
 fn force_runs_what_the_guard_refuses() {
     // Two days at 1-minute steps, swept for outages of up to 70 000 h: the estimate (every outage
     // running its full length) is over the limit, but the battery runs out within hours, so the
-    // sweep is quick.
-    let path = edited_default("force", "horizon = \"365d\"", "horizon = \"2d\"");
+    // sweep is quick. (The maintenance window moves from day 120 into the two days.)
+    let path = edited_default(
+        "force",
+        "start = \"120d\"\nduration = \"4h\"",
+        "start = \"1d\"\nduration = \"4h\"",
+    );
+    let two_days = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("horizon = \"365d\"", "horizon = \"2d\"");
+    std::fs::write(&path, two_days).unwrap();
     let refused = ridethrough([path.as_os_str(), "--survival".as_ref(), "70000h".as_ref()]);
     assert_usage_error(&refused, "--force");
     let forced = ridethrough([

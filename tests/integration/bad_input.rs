@@ -436,10 +436,18 @@ fn a_study_revalidates_every_change() {
         "0.6",
     );
     // A new time grid rebuilds the site (and checks the policy again).
-    let hourly = TimeGrid::new(Duration::from_hours(1), Duration::from_days(30)).unwrap();
+    let hourly = TimeGrid::new(Duration::from_hours(1), Duration::from_days(150)).unwrap();
     let short = study.clone().with_time(hourly).unwrap();
-    assert_eq!(short.time().steps(), 720);
+    assert_eq!(short.time().steps(), 3600);
     assert_eq!(short.site().time, hourly);
+    // A horizon that ends before the scheduled maintenance window (day 120) is refused: the
+    // window could never happen.
+    let month = TimeGrid::new(Duration::from_hours(1), Duration::from_days(30)).unwrap();
+    assert_out_of_range(
+        study.clone().with_time(month),
+        "grid.scheduled_outages[0].start",
+        "2880",
+    );
     // The seed changes nothing else.
     let other = study.clone().with_seed(7);
     assert_eq!((other.seed(), study.seed()), (7, 2023));

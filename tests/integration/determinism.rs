@@ -5,11 +5,13 @@ use proptest::prelude::*;
 use ridethrough::prelude::*;
 
 fn scenario() -> Study {
-    // The default scenario shortened to 20 days at 5-minute steps, with frequent random outages
-    // so that snapshots land inside outages too.
+    // The default scenario shortened to 20 days at 5-minute steps, with its maintenance window
+    // (day 120) moved inside the 20 days and frequent random outages, so that snapshots land
+    // inside outages too.
     let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
         .replace("step = \"1m\"", "step = \"5m\"")
         .replace("horizon = \"365d\"", "horizon = \"20d\"")
+        .replace("start = \"120d\"", "start = \"12d\"")
         .replace(
             "preset = \"distribution\"",
             "preset = \"distribution\"\nscale = 100.0",

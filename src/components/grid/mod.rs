@@ -135,8 +135,8 @@ pub struct SupplyUnit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledOutage {
-    /// When the window starts, measured from the start of the time grid. Windows that start after
-    /// the horizon are allowed and never happen.
+    /// When the window starts, measured from the start of the time grid; before the horizon (a
+    /// window that could never happen is an error). It may end after the horizon.
     pub start: Duration,
     /// How long it lasts (> 0).
     pub duration: Duration,
@@ -405,12 +405,9 @@ impl GridModel {
     /// Validates `params` for the time grid `grid` and builds the model.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a limit or capacity outside `0 ..= MAX_POWER_MW` (or
-    /// supply units whose summed capacity is above it), a supply unit count of 0 or more than
-    /// [`MAX_SUPPLY_UNITS`] in all, a duration of zero or above [`crate::time::MAX_DURATION`], an
-    /// `available_fraction` or trace value outside `[0, 1]`, a rate, scale or law parameter
-    /// outside its range (see [`crate::reliability`]), or a grid whose calendar start plus
-    /// horizon runs past 9999-12-31; [`ConfigError::Inconsistent`] for overlapping
+    /// [`ConfigError::OutOfRange`] for a negative or non-finite limit, a zero duration, an
+    /// `available_fraction` or trace value outside `[0, 1]`, a negative or non-finite rate or
+    /// scale, or a non-positive `sigma_ln`; [`ConfigError::Inconsistent`] for overlapping
     /// scheduled windows or a trace whose time step differs from the grid's;
     /// [`ConfigError::TraceLength`] for a trace that does not have one value per step;
     /// [`ConfigError::Missing`] for a trace that has not been loaded. Every error names its field,
@@ -438,13 +435,15 @@ impl GridModel {
                 w.available_fraction.value(),
             )?;
             let start = w.start.as_millis();
-            let end = start.checked_add(dur).ok_or_else(|| {
-                out_of_range(
-                    format!("{field}.duration"),
-                    w.duration.hours().value(),
-                    "start + duration < 2^64 ms",
-                )
-            })?;
+            if start >= horizon_ms {
+                return Err(out_of_range(
+                    format!("{field}.start"),
+                    w.start.hours().value(),
+                    "a start before the horizon (value in hours)",
+                ));
+            }
+            // start < horizon ≤ MAX_DURATION and dur ≤ MAX_DURATION: no overflow.
+            let end = start + dur;
             windows.push((
                 i,
                 Window {
@@ -848,13 +847,20 @@ mod tests {
     }
 
     #[test]
-    fn windows_beyond_horizon_never_happen() {
+    fn windows_starting_at_or_after_the_horizon_are_errors() {
         let g = hourly(10);
-        let mut p = GridParams::new(Power::mw(5.0));
-        p.scheduled_outages = vec![window("10d", "1h", 0.0), window("20d", "5d", 0.0)];
-        let m = GridModel::new(&p, &g).unwrap();
-        assert!(!m.has_outages());
-        assert!(all(&m, &g, 0).iter().all(|&a| a == 1.0));
+        for (i, start) in [(0, "10d"), (1, "20d")] {
+            let mut p = GridParams::new(Power::mw(5.0));
+            p.scheduled_outages = vec![window("1d", "1h", 0.0), window("2d", "1h", 0.0)];
+            p.scheduled_outages[i] = window(start, "1h", 0.0);
+            match GridModel::new(&p, &g) {
+                Err(ConfigError::OutOfRange { field, value, .. }) => {
+                    assert_eq!(field, format!("grid.scheduled_outages[{i}].start"));
+                    assert_eq!(value, start.parse::<Duration>().unwrap().hours().value());
+                }
+                other => panic!("{start}: expected OutOfRange, got {other:?}"),
+            }
+        }
     }
 
     #[test]
