@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum ConfigError {
     /// A number outside its allowed range (including NaN and infinities).
-    #[error("{field} = {value} is out of range: allowed {allowed}")]
+    #[error("{field} = {} is out of range: allowed {allowed}", Number(*value))]
     OutOfRange {
         /// Dotted path of the field, e.g. `battery.initial_soc`.
         field: String,
@@ -168,6 +168,25 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
     },
+}
+
+/// A number as a person reads it in a message: the shortest form that reads back to the same
+/// value, in scientific notation when it would otherwise print more than 16 digits (`1e300`,
+/// `5e-324`, not three hundred zeros).
+#[derive(Debug, Clone, Copy)]
+pub struct Number(pub f64);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Magnitudes printed in plain decimal; outside them, scientific notation.
+        const PLAIN: std::ops::Range<f64> = 1e-6..1e16;
+        let v = self.0;
+        if v == 0.0 || !v.is_finite() || PLAIN.contains(&v.abs()) {
+            write!(f, "{v}")
+        } else {
+            write!(f, "{v:e}")
+        }
+    }
 }
 
 /// A [`ConfigError::OutOfRange`] naming `field`, the value and `allowed`.

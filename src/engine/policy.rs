@@ -16,8 +16,9 @@
 //!   absorbing the load's swings in the battery, while steering the SoC back to `soc_target`
 //!   with time constant `recovery`.
 
+use crate::components::limits::check_power;
 use crate::engine::Site;
-use crate::error::{check_non_negative, check_positive, check_range, ConfigError};
+use crate::error::{check_positive, check_range, ConfigError};
 use crate::units::{Duration, Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
 
@@ -174,7 +175,9 @@ impl Policy {
     /// the allowed range.
     pub fn validate(&self, site: &Site) -> Result<(), ConfigError> {
         let rate = |r: Option<Power>| match r {
-            Some(v) => check_positive("policy.recharge_rate_mw", v.value()).map(|_| ()),
+            Some(v) => check_positive("policy.recharge_rate_mw", v.value())
+                .and_then(|v| check_power("policy.recharge_rate_mw", v))
+                .map(|_| ()),
             None => Ok(()),
         };
         match *self {
@@ -183,7 +186,7 @@ impl Policy {
                 import_cap_mw,
                 recharge_rate_mw,
             } => {
-                check_non_negative("policy.import_cap_mw", import_cap_mw.value())?;
+                check_power("policy.import_cap_mw", import_cap_mw.value())?;
                 rate(recharge_rate_mw)
             }
             Policy::RampLimiting {
@@ -191,7 +194,9 @@ impl Policy {
                 soc_target,
                 recovery,
             } => {
-                check_positive("policy.max_ramp_mw_per_s", max_ramp_mw_per_s.value())?;
+                // A ramp is at most the largest site power per second: faster is no limit at all.
+                check_positive("policy.max_ramp_mw_per_s", max_ramp_mw_per_s.value())
+                    .and_then(|v| check_power("policy.max_ramp_mw_per_s", v))?;
                 // The default target is checked too: a window that excludes it needs a target.
                 let t = soc_target.unwrap_or(DEFAULT_SOC_TARGET);
                 let (lo, hi) = site.battery.soc_window();

@@ -300,6 +300,21 @@ fn negative_nan_or_infinite_policy_powers_are_rejected() {
             "inf",
         ),
         (
+            "kind = \"peak_shaving\"\nimport_cap_mw = 1e300",
+            "policy.import_cap_mw",
+            "1e300",
+        ),
+        (
+            "kind = \"backup_only\"\nrecharge_rate_mw = 1.7976931348623157e308",
+            "policy.recharge_rate_mw",
+            "1.7976931348623157e308",
+        ),
+        (
+            "kind = \"ramp_limiting\"\nmax_ramp_mw_per_s = 1e9",
+            "policy.max_ramp_mw_per_s",
+            "1000000000",
+        ),
+        (
             "kind = \"peak_shaving\"\nimport_cap_mw = 12.0\nrecharge_rate_mw = -inf",
             "policy.recharge_rate_mw",
             "-inf",
