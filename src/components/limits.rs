@@ -55,3 +55,25 @@ pub(crate) const POWER_WORDS: &str = "0 ≤ x ≤ 1e5 MW";
 pub(crate) fn check_power(field: impl Into<String>, value: f64) -> Result<f64, ConfigError> {
     check_range(field, value, 0.0, MAX_POWER_MW, POWER_WORDS)
 }
+
+/// The smallest non-zero power limit, MW (1 W): a limit the engine divides by (the feed's import
+/// limit) must be 0 or at least this, so its reciprocal stays finite (a subnormal limit such as
+/// 5e-324 MW would make it infinite).
+pub const MIN_LIMIT_MW: f64 = 1e-6;
+
+/// Checks a power limit: 0, or `MIN_LIMIT_MW ≤ value ≤ MAX_POWER_MW`.
+///
+/// # Errors
+/// [`ConfigError::OutOfRange`] naming `field`.
+pub(crate) fn check_limit(field: impl Into<String>, value: f64) -> Result<f64, ConfigError> {
+    let field = field.into();
+    let v = check_power(field.clone(), value)?;
+    if v != 0.0 && v < MIN_LIMIT_MW {
+        return Err(crate::error::out_of_range(
+            field,
+            v,
+            "0, or 1e-6 ≤ x ≤ 1e5 MW (at least 1 W)",
+        ));
+    }
+    Ok(v)
+}

@@ -308,6 +308,20 @@ fn geometric_steps(law: &Geometric, rng: &mut Rng) -> u64 {
     law.sample(rng).saturating_add(1)
 }
 
+/// The smallest non-zero per-step probability: below it `1 − p` rounds towards 1 and the
+/// geometric sampler (which draws through `ln(1 − p)`) stops making progress; one chance in 10¹²
+/// per step is once in 30 years even at 1 ms steps, so a smaller one is written as 0 (never).
+pub const MIN_STEP_PROBABILITY: f64 = 1e-12;
+
+/// A per-step probability: 0 (never), or `MIN_STEP_PROBABILITY ≤ p ≤ 1`.
+fn check_step_probability(field: String, p: f64) -> Result<f64, ConfigError> {
+    let p = check_fraction(field.clone(), p)?;
+    if p != 0.0 && p < MIN_STEP_PROBABILITY {
+        return Err(out_of_range(field, p, "0 (never), or 1e-12 ≤ x ≤ 1"));
+    }
+    Ok(p)
+}
+
 impl ProcessModel {
     /// Validates `params`; errors name fields under `field` (e.g.
     /// `grid.supply_units[0].processes[1]`).
@@ -336,10 +350,14 @@ impl ProcessModel {
                 failure_probability,
                 repair_probability,
             } => {
-                let p_f =
-                    check_fraction(format!("{field}.failure_probability"), *failure_probability)?;
-                let p_r =
-                    check_fraction(format!("{field}.repair_probability"), *repair_probability)?;
+                let p_f = check_step_probability(
+                    format!("{field}.failure_probability"),
+                    *failure_probability,
+                )?;
+                let p_r = check_step_probability(
+                    format!("{field}.repair_probability"),
+                    *repair_probability,
+                )?;
                 let p_down = if p_f + p_r > 0.0 {
                     p_f / (p_f + p_r)
                 } else {
@@ -753,6 +771,27 @@ mod tests {
             }),
             "x.failure_probability"
         );
+        // A probability so small that 1 − p rounds to 1 would stall the geometric sampler.
+        for tiny in [5e-324, 1e-300, 1e-13] {
+            assert_eq!(
+                field_of(AvailabilityProcess::MarkovPerStep {
+                    failure_probability: 0.1,
+                    repair_probability: tiny
+                }),
+                "x.repair_probability"
+            );
+        }
+        // 0 (never) and the smallest allowed are accepted.
+        for ok in [0.0, MIN_STEP_PROBABILITY] {
+            assert!(ProcessModel::new(
+                "x",
+                &AvailabilityProcess::MarkovPerStep {
+                    failure_probability: ok,
+                    repair_probability: 0.1
+                }
+            )
+            .is_ok());
+        }
         let renewal = |law, mult| {
             AvailabilityProcess::Renewal(RenewalProcess {
                 events_per_year: 1.0,

@@ -60,7 +60,7 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
-use crate::components::limits::{check_power, MAX_POWER_MW, MAX_SUPPLY_UNITS};
+use crate::components::limits::{check_limit, check_power, MAX_POWER_MW, MAX_SUPPLY_UNITS};
 use crate::error::{check_fraction, check_range, out_of_range, ConfigError};
 use crate::reliability::availability::MAX_EVENTS_PER_YEAR;
 use crate::reliability::availability::{AvailabilityProcess, Clock, ProcessModel};
@@ -414,7 +414,7 @@ impl GridModel {
     /// e.g. `grid.scheduled_outages[1].available_fraction`.
     pub fn new(params: &GridParams, grid: &TimeGrid) -> Result<GridModel, ConfigError> {
         grid.check_calendar()?;
-        let import = check_power(
+        let import = check_limit(
             format!("{FIELD}.import_limit_mw"),
             params.import_limit_mw.value(),
         )?;
@@ -1257,6 +1257,9 @@ duration = { law = "exponential", mean = "30m" }
     fn validation_names_the_field() {
         let g = hourly(10);
         let mut p = GridParams::new(Power::mw(-1.0));
+        assert_eq!(field_of(GridModel::new(&p, &g)), "grid.import_limit_mw");
+        // A subnormal limit would make the feed's reciprocal limit infinite.
+        p = GridParams::new(Power::mw(5e-324));
         assert_eq!(field_of(GridModel::new(&p, &g)), "grid.import_limit_mw");
         p = GridParams::new(Power::mw(1.0));
         p.export_limit_mw = Power::mw(f64::NAN);
