@@ -360,6 +360,9 @@ pub struct Fleet {
     capacity: Energy,
     /// `1 / capacity` in 1/MWh (0 for an empty fleet), so the SoC is a multiplication.
     inv_capacity: f64,
+    /// The SoC reported for a fleet with no energy (the initial SoC, inside the window); 0
+    /// otherwise, so `soc` is `stored / capacity + soc_if_empty` without a branch.
+    soc_if_empty: f64,
     e_min: Energy,
     e_max: Energy,
     max_charge: Power,
@@ -525,6 +528,11 @@ impl Fleet {
                 1.0 / capacity.value()
             } else {
                 0.0
+            },
+            soc_if_empty: if capacity.value() > 0.0 {
+                0.0
+            } else {
+                initial_soc
             },
             e_min: capacity * soc_min,
             e_max: capacity * soc_max,
@@ -791,14 +799,15 @@ impl Fleet {
         self.unit.discharge_efficiency.value()
     }
 
-    /// State of charge, as a fraction of nameplate (0 for a fleet of no units).
+    /// State of charge, as a fraction of nameplate. A fleet with no energy (no units, or units
+    /// of 0 MWh) holds its initial SoC, so the SoC stays inside the window it was given.
     #[inline]
     pub fn soc(&self, s: &BatteryState) -> Fraction {
         let stored = match &s.units {
             None => s.energy,
             Some(u) => s.energy + u.locked_total,
         };
-        Fraction::ratio(stored.value() * self.inv_capacity)
+        Fraction::ratio(stored.value() * self.inv_capacity + self.soc_if_empty)
     }
 
     /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
@@ -938,6 +947,30 @@ mod tests {
             round_trip_efficiency: Some(Fraction::ratio(rte)),
             aux_load_mw: Some(Power::ZERO),
             ..BatteryParams::none()
+        }
+    }
+
+    #[test]
+    fn an_empty_fleet_keeps_its_initial_soc_inside_the_window() {
+        // No units, and units of 0 MWh: the SoC is the initial SoC, not 0 below soc_min.
+        for params in [
+            BatteryParams {
+                soc_min: Some(Fraction::ratio(0.3)),
+                initial_soc: Some(Fraction::ratio(0.5)),
+                ..BatteryParams::none()
+            },
+            BatteryParams {
+                soc_min: Some(Fraction::ratio(0.3)),
+                initial_soc: Some(Fraction::ratio(0.5)),
+                ..custom(1.0, 0.0, 0.9)
+            },
+        ] {
+            let f = Fleet::new(&params).unwrap();
+            let mut s = f.initial_state(0);
+            assert_eq!(f.soc(&s).value(), 0.5);
+            f.settle(&mut s, Power::mw(1.0), Power::ZERO, Hours::h(1.0));
+            assert_eq!(f.soc(&s).value(), 0.5);
+            assert!(f.state_in_window(&s));
         }
     }
 
