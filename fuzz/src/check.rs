@@ -159,7 +159,8 @@ pub fn check_rows(site: &Site, rows: &[StepRecord]) -> Result<(), Finding> {
         }
         let residual = row.balance_residual_mw();
         let tolerance = BALANCE_TOLERANCE * (row.facility_mw + row.aux_mw).max(1.0);
-        if !(residual.abs() <= tolerance) {
+        // Written so that a NaN residual fails too.
+        if residual.is_nan() || residual.abs() > tolerance {
             return Err(Finding::new(
                 "energy balance does not close",
                 format!(
@@ -168,7 +169,7 @@ pub fn check_rows(site: &Site, rows: &[StepRecord]) -> Result<(), Finding> {
                 ),
             ));
         }
-        if !(row.soc >= lo.value() - SOC_TOLERANCE && row.soc <= hi.value() + SOC_TOLERANCE) {
+        if row.soc < lo.value() - SOC_TOLERANCE || row.soc > hi.value() + SOC_TOLERANCE {
             return Err(Finding::new(
                 "soc outside the battery's window",
                 format!(
@@ -197,7 +198,10 @@ pub fn check_report(report: &Report) -> Result<(), Finding> {
     if let Some(path) = bad.first() {
         return Err(Finding::new(
             format!("non-finite report: {}", elide_numbers(path)),
-            format!("non-finite (null in JSON) at {}; {report:?}", bad.join(", ")),
+            format!(
+                "non-finite (null in JSON) at {}; {report:?}",
+                bad.join(", ")
+            ),
         ));
     }
     let _ = report.to_string();

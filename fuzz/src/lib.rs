@@ -45,6 +45,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// they run out, `arbitrary` gives zeros and the input simply ends small).
 const CASE_BYTES: usize = 16 * 1024;
 
+/// Time spent minimizing one finding at most: well under the binary's hang timeout, since the
+/// worker shows no progress while it minimizes.
+pub const MINIMIZE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A fuzz target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -96,14 +100,16 @@ impl Input {
         // as any: the library must handle it too.
         match target {
             Target::Scenario => Input::Scenario(scenario::generate(&mut u).unwrap_or_default()),
-            Target::Traces => Input::Traces(traces::generate(&mut u).unwrap_or_else(|_| {
-                traces::TraceCase {
-                    csv: Vec::new(),
-                    column: None,
-                    step: "1s".into(),
-                    steps: 1,
-                }
-            })),
+            Target::Traces => {
+                Input::Traces(
+                    traces::generate(&mut u).unwrap_or_else(|_| traces::TraceCase {
+                        csv: Vec::new(),
+                        column: None,
+                        step: "1s".into(),
+                        steps: 1,
+                    }),
+                )
+            }
             Target::Api => {
                 let case = api::generate(&mut u);
                 let case = case.or_else(|_| api::generate(&mut arbitrary::Unstructured::new(&[])));
@@ -138,14 +144,15 @@ impl Input {
 
     /// A smaller input with the same finding class: lines of a scenario or CSV deleted one at a
     /// time (then pairs of lines, for table headers with their keys) while the class persists,
-    /// within `budget` checks. API cases are not minimized.
+    /// within `budget` checks and [`MINIMIZE_TIME`]. API cases are not minimized.
     pub fn minimize(&self, class: &str, budget: usize) -> Input {
         let same = |input: &Input| input.check().err().is_some_and(|f| f.class == class);
+        let started = std::time::Instant::now();
         let mut best = self.clone();
         let mut tries = 0;
         for width in [1, 2] {
             let mut i = 0;
-            while tries < budget {
+            while tries < budget && started.elapsed() < MINIMIZE_TIME {
                 let Some(candidate) = best.without_lines(i, width) else {
                     break;
                 };
@@ -310,7 +317,9 @@ mod tests {
     #[test]
     fn a_panic_is_a_finding_with_its_file_and_message() {
         let f = check::guarded(|| panic!("index 17 out of range for 3")).unwrap_err();
-        assert!(f.class.starts_with("panic in fuzz/src/lib.rs: index N out of range for N"));
+        assert!(f
+            .class
+            .starts_with("panic in fuzz/src/lib.rs: index N out of range for N"));
     }
 
     #[test]

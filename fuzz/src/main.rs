@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 /// A case that shows no progress for this long is a hang: a case normally takes milliseconds
 /// (at most `MAX_STEPS` steps), and validation of even an absurd scenario should take well under
 /// a second; the margin covers a loaded 2-core machine.
-const HANG_TIMEOUT: Duration = Duration::from_secs(30);
+const HANG_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The child's address-space limit (KiB): a case needs a few MB, so 4 GiB is only reached by an
 /// allocation sized from an absurd input, which then fails and aborts the child instead of
@@ -200,7 +200,15 @@ struct Parent {
 
 impl Parent {
     /// Notes a finding; prints it the first time its class is seen.
-    fn note(&mut self, what: &str, class: &str, detail: &str, input: &str, minimized: Option<&str>, replay: &str) {
+    fn note(
+        &mut self,
+        what: &str,
+        class: &str,
+        detail: &str,
+        input: &str,
+        minimized: Option<&str>,
+        replay: &str,
+    ) {
         if let Some(seen) = self.findings.get_mut(class) {
             seen.count += 1;
             return;
@@ -250,21 +258,33 @@ impl Parent {
                         .nth(i as usize)
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
-                    (format!("regression {file}"), "cargo run --release -p ridethrough-fuzz -- --cases 0".into())
+                    (
+                        format!("regression {file}"),
+                        "cargo run --release -p ridethrough-fuzz -- --cases 0".into(),
+                    )
                 }
             };
             let outcome = run_child(target, seed.wrapping_add(next), left, cases - next);
             for f in &outcome.findings {
                 let i = next + f.index;
                 let (what, replay) = describe(i);
-                self.note(&what, &f.class, &f.detail, &f.input, f.minimized.as_deref(), &replay);
+                self.note(
+                    &what,
+                    &f.class,
+                    &f.detail,
+                    &f.input,
+                    f.minimized.as_deref(),
+                    &replay,
+                );
             }
             match outcome.end {
                 End::Done => return next + outcome.cases,
                 End::Died { at, class, detail } => {
                     let i = next + at;
                     let (what, replay) = describe(i);
-                    let input = case_input(target, seed, i).map(|x| x.show()).unwrap_or_default();
+                    let input = case_input(target, seed, i)
+                        .map(|x| x.show())
+                        .unwrap_or_default();
                     self.note(&what, &class, &detail, &input, None, &replay);
                     next = i + 1;
                 }
@@ -317,15 +337,20 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
         "--cases".into(),
         cases.to_string(),
     ];
-    match target {
-        Some(t) => worker_args.extend(["--target".into(), t.name().into(), "--no-regressions".into()]),
-        None => {}
+    if let Some(t) = target {
+        worker_args.extend([
+            "--target".into(),
+            t.name().into(),
+            "--no-regressions".into(),
+        ]);
     }
     // `ulimit -v` through the shell: no unsafe code and no libc binding needed.
     let mut cmd = if Path::new("/bin/sh").exists() {
         let mut c = Command::new("/bin/sh");
         c.arg("-c")
-            .arg(format!("ulimit -v {MEMORY_LIMIT_KIB} && exec \"$0\" \"$@\""))
+            .arg(format!(
+                "ulimit -v {MEMORY_LIMIT_KIB} && exec \"$0\" \"$@\""
+            ))
             .arg(&exe);
         c
     } else {
@@ -447,7 +472,11 @@ fn parent(args: &Args) -> ExitCode {
         args.seed,
         args.seconds,
         p.known.len(),
-        if args.allow_known { "allowed" } else { "not allowed" }
+        if args.allow_known {
+            "allowed"
+        } else {
+            "not allowed"
+        }
     );
     if args.regressions {
         let n = regression_files().len() as u64;
@@ -456,7 +485,12 @@ fn parent(args: &Args) -> ExitCode {
     }
     for &target in &args.targets {
         let started = Instant::now();
-        let ran = p.run(Some(target), args.seed, Duration::from_secs(args.seconds), args.cases);
+        let ran = p.run(
+            Some(target),
+            args.seed,
+            Duration::from_secs(args.seconds),
+            args.cases,
+        );
         println!(
             "fuzz: {}: {ran} cases in {:.1} s",
             target.name(),
@@ -474,7 +508,10 @@ fn parent(args: &Args) -> ExitCode {
         if !(seen.known.is_some() && p.allow_known) {
             failing += 1;
         }
-        println!("  [{status}] {class} — {} case(s), first {}", seen.count, seen.what);
+        println!(
+            "  [{status}] {class} — {} case(s), first {}",
+            seen.count, seen.what
+        );
     }
     if failing > 0 {
         println!("fuzz: {failing} finding class(es) not allowed");

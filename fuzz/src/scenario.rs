@@ -174,8 +174,14 @@ fn process(u: &mut Unstructured) -> Result<String> {
 fn duration_law(u: &mut Unstructured) -> Result<String> {
     let lengths = &["30m", "1.2h", "4h", "8h", "1ms"];
     Ok(match u.int_in_range(0u8..=4)? {
-        0 => format!("{{ law = \"fixed\", duration = {} }}", duration(u, lengths)?),
-        1 => format!("{{ law = \"exponential\", mean = {} }}", duration(u, lengths)?),
+        0 => format!(
+            "{{ law = \"fixed\", duration = {} }}",
+            duration(u, lengths)?
+        ),
+        1 => format!(
+            "{{ law = \"exponential\", mean = {} }}",
+            duration(u, lengths)?
+        ),
         2 => format!(
             "{{ law = \"lognormal\", median = {}, sigma_ln = {} }}",
             duration(u, lengths)?,

@@ -101,7 +101,10 @@ pub fn generate(u: &mut Unstructured) -> Result<TraceCase> {
         csv.insert(i, bad);
     }
     let column = if u.ratio(1u8, 4u8)? {
-        Some(u.choose(&["it_mw", "availability", "b", "missing"])?.to_string())
+        Some(
+            u.choose(&["it_mw", "availability", "b", "missing"])?
+                .to_string(),
+        )
     } else {
         None
     };
@@ -173,7 +176,10 @@ pub fn check(case: &TraceCase) -> std::result::Result<(), Finding> {
         "{time}[grid]\nimport_limit_mw = 20.0\n[grid.availability_trace]\npath = \"trace.csv\"\n\
          {column}{battery}[load]\n[[load.it]]\nkind = \"constant\"\nit_mw = 8.0\n"
     );
-    for (name, text) in [("load.toml", as_load), ("availability.toml", as_availability)] {
+    for (name, text) in [
+        ("load.toml", as_load),
+        ("availability.toml", as_availability),
+    ] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(io)?;
         load_and_run(&path)?;
