@@ -138,13 +138,20 @@ impl Input {
         match self {
             Input::Scenario(text) => text.clone(),
             Input::Traces(case) => format!("{case:?}"),
-            Input::Api(case) => format!("{case:#?}"),
+            Input::Api(case) => {
+                let mut shown = case.clone();
+                match shown.generated.take() {
+                    Some(text) => format!("{shown:#?}\nwith the generated base scenario:\n{text}"),
+                    None => format!("{shown:#?}"),
+                }
+            }
         }
     }
 
     /// A smaller input with the same finding class: lines of a scenario or CSV deleted one at a
     /// time (then pairs of lines, for table headers with their keys) while the class persists,
-    /// within `budget` checks and [`MINIMIZE_TIME`]. API cases are not minimized.
+    /// within `budget` checks and [`MINIMIZE_TIME`]. An API case's generated base scenario is
+    /// minimized the same way; its calls are not.
     pub fn minimize(&self, class: &str, budget: usize) -> Input {
         let same = |input: &Input| input.check().err().is_some_and(|f| f.class == class);
         let started = std::time::Instant::now();
@@ -186,7 +193,16 @@ impl Input {
                     })
                 })
             }
-            Input::Api(_) => None,
+            Input::Api(case) => {
+                let text = case.generated.as_deref()?;
+                let lines: Vec<&str> = text.lines().collect();
+                cut(&lines, i, width).map(|l| {
+                    Input::Api(api::ApiCase {
+                        generated: Some(l.join("\n")),
+                        ..case.clone()
+                    })
+                })
+            }
         }
     }
 }

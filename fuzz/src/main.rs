@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 /// A case that shows no progress for this long is a hang: a case normally takes milliseconds
 /// (at most `MAX_STEPS` steps), and validation of even an absurd scenario should take well under
 /// a second; the margin covers a loaded 2-core machine.
-const HANG_TIMEOUT: Duration = Duration::from_secs(10);
+const HANG_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The child's address-space limit (KiB): a case needs a few MB, so 4 GiB is only reached by an
 /// allocation sized from an absurd input, which then fails and aborts the child instead of

@@ -6,8 +6,8 @@
 
 use crate::check::{check_error, check_study, Finding};
 use crate::values::{
-    duration, fraction, integer, number, EXTREME_DURATIONS, EXTREME_NUMBERS, PLAUSIBLE_HORIZONS,
-    PLAUSIBLE_STEPS,
+    duration, fraction, integer, number, set_chaos, EXTREME_DURATIONS, EXTREME_NUMBERS,
+    MALFORMED_DURATIONS, PLAUSIBLE_HORIZONS, PLAUSIBLE_STEPS,
 };
 use arbitrary::{Result, Unstructured};
 use ridethrough::prelude::*;
@@ -49,17 +49,32 @@ fn maybe(u: &mut Unstructured, n: u8) -> Result<bool> {
     Ok(u.int_in_range(0u8..=7)? < n)
 }
 
+/// Whether to write a required key: almost always (a missing one only tests serde).
+fn required(u: &mut Unstructured) -> Result<bool> {
+    Ok(u.int_in_range(0u8..=63)? > 0)
+}
+
+/// A name from `valid`, or rarely `invalid` (an unknown variant only tests serde).
+fn name<'a>(u: &mut Unstructured, valid: &[&'a str], invalid: &'a str) -> Result<&'a str> {
+    if u.int_in_range(0u8..=31)? == 0 {
+        Ok(invalid)
+    } else {
+        u.choose(valid).copied()
+    }
+}
+
 /// A scenario written key by key from the format in README.md.
 pub fn structured(u: &mut Unstructured) -> Result<String> {
+    set_chaos(*u.choose(&[0, 10, 30, 100, 1000])?);
     let mut s = String::new();
     // `write!` to a String cannot fail; the results are ignored below for brevity.
-    if maybe(u, 7)? {
+    if required(u)? {
         let _ = writeln!(s, "seed = {}", integer(u, 0, 1000)?);
     }
     if maybe(u, 1)? {
         let _ = writeln!(s, "name = \"fuzz\"");
     }
-    if maybe(u, 7)? {
+    if required(u)? {
         let _ = writeln!(s, "[time]\nstep = {}", duration(u, PLAUSIBLE_STEPS)?);
         if u.arbitrary()? {
             let _ = writeln!(s, "horizon = {}", duration(u, PLAUSIBLE_HORIZONS)?);
@@ -81,7 +96,7 @@ pub fn structured(u: &mut Unstructured) -> Result<String> {
     battery(u, &mut s)?;
     load(u, &mut s)?;
     policy(u, &mut s)?;
-    if maybe(u, 1)? {
+    if u.int_in_range(0u8..=31)? == 0 {
         let _ = writeln!(s, "unknown_key = 1");
     }
     Ok(s)
@@ -89,17 +104,19 @@ pub fn structured(u: &mut Unstructured) -> Result<String> {
 
 fn grid(u: &mut Unstructured, s: &mut String) -> Result<()> {
     let _ = writeln!(s, "[grid]");
-    if maybe(u, 7)? {
-        let _ = writeln!(s, "import_limit_mw = {}", number(u, 0.0, 200.0)?);
+    if required(u)? {
+        let _ = writeln!(s, "import_limit_mw = {}", number(u, 1.0, 200.0)?);
     }
     if maybe(u, 2)? {
         let _ = writeln!(s, "export_limit_mw = {}", number(u, 0.0, 50.0)?);
     }
-    for _ in 0..u.int_in_range(0u8..=3)? {
+    for i in 0..u.int_in_range(0u8..=3)? {
+        // Sane windows start ten days apart and last at most two: they never overlap.
+        let start = format!("{}d", 10 * u32::from(i) + u.int_in_range(0u32..=7)?);
         let _ = writeln!(
             s,
             "[[grid.scheduled_outages]]\nstart = {}\nduration = {}",
-            duration(u, &["0ms", "1h", "2d", "120d"])?,
+            duration(u, &[start.as_str()])?,
             duration(u, &["1h", "4h", "48h", "1m"])?
         );
         if maybe(u, 4)? {
@@ -109,7 +126,7 @@ fn grid(u: &mut Unstructured, s: &mut String) -> Result<()> {
     if maybe(u, 3)? {
         let _ = writeln!(s, "[grid.random_outages]");
         if maybe(u, 5)? {
-            let preset = u.choose(&["distribution", "transmission", "none"])?;
+            let preset = name(u, &["distribution", "transmission"], "none")?;
             let _ = writeln!(s, "preset = \"{preset}\"");
         }
         if maybe(u, 3)? {
@@ -136,7 +153,7 @@ fn grid(u: &mut Unstructured, s: &mut String) -> Result<()> {
         if maybe(u, 5)? {
             let _ = writeln!(s, "count = {}", integer(u, 1, 40)?);
         }
-        for _ in 0..u.int_in_range(0u8..=2)? {
+        for _ in 0..u.int_in_range(1u8..=2)? {
             let _ = writeln!(s, "[[grid.supply_units.processes]]\n{}", process(u)?);
         }
     }
@@ -219,39 +236,48 @@ fn number_list(u: &mut Unstructured, n: usize, lo: f64, hi: f64) -> Result<Strin
 
 fn battery(u: &mut Unstructured, s: &mut String) -> Result<()> {
     let _ = writeln!(s, "[battery]");
-    if maybe(u, 7)? {
+    if required(u)? {
         let _ = writeln!(s, "units = {}", integer(u, 0, 200)?);
     }
     if maybe(u, 5)? {
-        let preset = u.choose(&[
-            "megapack2xl_2h",
-            "megapack2xl_4h",
-            "megapack3",
-            "megapack_2019",
+        let preset = name(
+            u,
+            &[
+                "megapack2xl_2h",
+                "megapack2xl_4h",
+                "megapack3",
+                "megapack_2019",
+            ],
             "powerwall",
-        ])?;
+        )?;
         let _ = writeln!(s, "preset = \"{preset}\"");
     }
     let keys: [(&str, f64, f64); 10] = [
-        ("power_mw", 0.0, 2.0),
-        ("charge_power_mw", 0.0, 2.0),
-        ("discharge_power_mw", 0.0, 2.0),
-        ("energy_mwh", 0.0, 8.0),
+        ("power_mw", 0.1, 2.0),
+        ("energy_mwh", 0.1, 8.0),
         ("round_trip_efficiency", 0.5, 1.0),
+        ("charge_power_mw", 0.1, 2.0),
+        ("discharge_power_mw", 0.1, 2.0),
         ("charge_efficiency", 0.5, 1.0),
         ("discharge_efficiency", 0.5, 1.0),
         ("self_discharge_per_day", 0.0, 0.05),
         ("aux_load_mw", 0.0, 0.01),
         ("soc_min", 0.0, 0.3),
     ];
-    for (key, lo, hi) in keys {
-        if maybe(u, 2)? {
+    // Without a preset the first three are required.
+    let custom = !s.ends_with("\"\n");
+    for (i, (key, lo, hi)) in keys.into_iter().enumerate() {
+        if (custom && i < 3 && required(u)?) || maybe(u, 2)? {
             let _ = writeln!(s, "{key} = {}", number(u, lo, hi)?);
         }
     }
-    for key in ["soc_max", "initial_soc", "reserve_soc"] {
+    for (key, lo, hi) in [
+        ("soc_max", 0.7, 1.0),
+        ("initial_soc", 0.3, 0.7),
+        ("reserve_soc", 0.3, 0.7),
+    ] {
         if maybe(u, 3)? {
-            let _ = writeln!(s, "{key} = {}", fraction(u)?);
+            let _ = writeln!(s, "{key} = {}", number(u, lo, hi)?);
         }
     }
     if maybe(u, 2)? {
@@ -269,7 +295,7 @@ fn load(u: &mut Unstructured, s: &mut String) -> Result<()> {
     if maybe(u, 4)? {
         let _ = writeln!(s, "pue = {}", number(u, 1.0, 2.0)?);
     }
-    for _ in 0..u.int_in_range(0u8..=3)? {
+    for _ in 0..u.int_in_range(1u8..=3)? {
         let _ = writeln!(s, "[[load.it]]");
         match u.int_in_range(0u8..=2)? {
             0 => {
@@ -279,10 +305,10 @@ fn load(u: &mut Unstructured, s: &mut String) -> Result<()> {
                 let _ = writeln!(
                     s,
                     "kind = \"training_swing\"\nhigh_mw = {}\nlow_mw = {}\nperiod = {}\nduty = {}",
-                    number(u, 0.0, 120.0)?,
-                    number(u, 0.0, 60.0)?,
+                    number(u, 50.0, 120.0)?,
+                    number(u, 0.0, 50.0)?,
                     duration(u, &["2s", "1s", "500ms", "7s"])?,
-                    fraction(u)?
+                    number(u, 0.3, 0.9)?
                 );
                 if maybe(u, 5)? {
                     let _ = writeln!(s, "ramp = {}", duration(u, &["200ms", "0ms", "1s"])?);
@@ -302,7 +328,7 @@ fn load(u: &mut Unstructured, s: &mut String) -> Result<()> {
                 }
             }
             _ => {
-                let n = if u.ratio(7u8, 8u8)? {
+                let n = if u.ratio(15u8, 16u8)? {
                     24
                 } else {
                     u.int_in_range(0usize..=30)?
@@ -361,6 +387,7 @@ fn policy(u: &mut Unstructured, s: &mut String) -> Result<()> {
 /// A bundled scenario with one to four mutations: a number or a duration replaced by an extreme
 /// one, a line deleted or duplicated, a key's line inserted, a byte replaced or the text cut.
 pub fn mutated(u: &mut Unstructured) -> Result<String> {
+    set_chaos(1000);
     let mut text = u.choose(&BUNDLED)?.to_string();
     for _ in 0..u.int_in_range(1u8..=4)? {
         text = mutate_once(u, &text)?;
@@ -395,14 +422,14 @@ fn mutate_once(u: &mut Unstructured, text: &str) -> Result<String> {
     }
     let at = u.choose_index(lines.len())?;
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    match u.int_in_range(0u8..=6)? {
-        0 | 1 => out[at] = replace_number(u, &out[at])?,
-        2 => out[at] = replace_duration(u, &out[at])?,
-        3 => {
+    match u.int_in_range(0u8..=9)? {
+        0..=3 => out[at] = replace_number(u, &out[at])?,
+        4 | 5 => out[at] = replace_duration(u, &out[at])?,
+        6 => {
             out.remove(at);
         }
-        4 => out.insert(at, out[at].clone()),
-        5 => out.insert(at, u.choose(INSERTED_LINES)?.to_string()),
+        7 => out.insert(at, out[at].clone()),
+        8 => out.insert(at, u.choose(INSERTED_LINES)?.to_string()),
         _ => {
             let mut bytes = out.join("\n").into_bytes();
             if !bytes.is_empty() {
@@ -438,7 +465,12 @@ fn replace_duration(u: &mut Unstructured, line: &str) -> Result<String> {
     let mut parts = line.splitn(3, '"');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(head), Some(_), Some(tail)) => {
-            Ok(format!("{head}\"{}\"{tail}", u.choose(EXTREME_DURATIONS)?))
+            let pool = if u.ratio(1u8, 8u8)? {
+                MALFORMED_DURATIONS
+            } else {
+                EXTREME_DURATIONS
+            };
+            Ok(format!("{head}\"{}\"{tail}", u.choose(pool)?))
         }
         _ => Ok(line.to_string()),
     }

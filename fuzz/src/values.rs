@@ -2,6 +2,24 @@
 //! huge finite values, subnormals and non-finite literals, as TOML text and as `f64`.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
+use std::cell::Cell;
+
+thread_local! {
+    /// Per mille of the values drawn with [`number`], [`integer`] and [`duration`] that may be
+    /// extreme or malformed; the rest are sane. Set per scenario by [`set_chaos`].
+    static CHAOS: Cell<u16> = const { Cell::new(1000) };
+}
+
+/// Sets how many values in 1000 may be extreme (0: a sane scenario, 1000: anything goes). A
+/// scenario with every value extreme almost never validates, so most scenarios have a few.
+pub fn set_chaos(per_mille: u16) {
+    CHAOS.with(|c| c.set(per_mille.min(1000)));
+}
+
+/// Whether the next value may be extreme.
+fn wild(u: &mut Unstructured) -> Result<bool> {
+    Ok(u.int_in_range(0u16..=999)? < CHAOS.with(Cell::get))
+}
 
 /// Numbers that break arithmetic: zero and its sign, boundaries, the largest finite `f64` and
 /// its neighbours, subnormals, integers beyond 2^53, and the non-finite literals TOML accepts.
@@ -44,8 +62,7 @@ pub const EXTREME_INTEGERS: &[&str] = &[
     "-9223372036854775808",
 ];
 
-/// Durations from nothing to far beyond any horizon, multi-part and fractional ones, and
-/// malformed ones.
+/// Durations from nothing to far beyond any horizon, multi-part and fractional ones.
 pub const EXTREME_DURATIONS: &[&str] = &[
     "0ms",
     "1ms",
@@ -65,9 +82,13 @@ pub const EXTREME_DURATIONS: &[&str] = &[
     "100000d",
     "1h30m",
     "0.1s",
-    "0.0001s",
     "1w",
     "213503982334d",
+];
+
+/// Duration strings that must not parse (or, rarely, parse to something odd).
+pub const MALFORMED_DURATIONS: &[&str] = &[
+    "0.0001s",
     "999999999999999999999d",
     "-1h",
     "1e3s",
@@ -84,11 +105,14 @@ pub const PLAUSIBLE_HORIZONS: &[&str] = &["1h", "2h", "1d", "7d", "30d", "365d"]
 /// A number for a key whose sane values lie in `lo..hi`: mostly sane, often extreme, sometimes
 /// an integer or a value of the wrong type. Returned as TOML text.
 pub fn number(u: &mut Unstructured, lo: f64, hi: f64) -> Result<String> {
-    Ok(match u.int_in_range(0u8..=19)? {
-        0..=10 => format!("{:?}", sane(u, lo, hi)?),
-        11..=16 => u.choose(EXTREME_NUMBERS)?.to_string(),
-        17 => format!("{}", sane(u, lo, hi)?.round()),
-        18 => format!("{:?}", -sane(u, lo, hi)?),
+    if !wild(u)? {
+        return Ok(format!("{:?}", sane(u, lo, hi)?));
+    }
+    Ok(match u.int_in_range(0u16..=999)? {
+        0..=599 => format!("{:?}", sane(u, lo, hi)?),
+        600..=929 => u.choose(EXTREME_NUMBERS)?.to_string(),
+        930..=959 => format!("{}", sane(u, lo, hi)?.round()),
+        960..=996 => format!("{:?}", -sane(u, lo, hi)?),
         _ => u.choose(&["\"1.0\"", "true", "[]", "{}"])?.to_string(),
     })
 }
@@ -101,19 +125,23 @@ pub fn sane(u: &mut Unstructured, lo: f64, hi: f64) -> Result<f64> {
 
 /// An integer key whose sane values lie in `lo..=hi`, as TOML text.
 pub fn integer(u: &mut Unstructured, lo: u64, hi: u64) -> Result<String> {
-    Ok(if u.ratio(3u8, 4u8)? {
+    Ok(if !wild(u)? || u.ratio(7u8, 8u8)? {
         u.int_in_range(lo..=hi)?.to_string()
     } else {
         u.choose(EXTREME_INTEGERS)?.to_string()
     })
 }
 
-/// A duration key whose sane values come from `plausible`, as a quoted TOML string (or, rarely,
-/// a bare number: a type error).
+/// A duration key whose sane values come from `plausible`, as a quoted TOML string (rarely a
+/// malformed one, or a bare number: a type error).
 pub fn duration(u: &mut Unstructured, plausible: &[&str]) -> Result<String> {
-    Ok(match u.int_in_range(0u8..=9)? {
-        0..=5 => format!("\"{}\"", u.choose(plausible)?),
-        6..=8 => format!("\"{}\"", u.choose(EXTREME_DURATIONS)?),
+    if !wild(u)? {
+        return Ok(format!("\"{}\"", u.choose(plausible)?));
+    }
+    Ok(match u.int_in_range(0u8..=99)? {
+        0..=69 => format!("\"{}\"", u.choose(plausible)?),
+        70..=96 => format!("\"{}\"", u.choose(EXTREME_DURATIONS)?),
+        97..=98 => format!("\"{}\"", u.choose(MALFORMED_DURATIONS)?),
         _ => u.choose(&["0", "3600", "-1"])?.to_string(),
     })
 }
