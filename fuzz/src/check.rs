@@ -98,6 +98,15 @@ pub fn elide_numbers(message: &str) -> String {
     out.chars().take(100).collect()
 }
 
+/// Validates a parsed scenario and, if valid, runs it ([`check_study`]); an error at either
+/// stage must print ([`check_error`]).
+pub fn check_scenario(parsed: Result<Scenario, ConfigError>) -> Result<(), Finding> {
+    match parsed.and_then(Scenario::validate) {
+        Ok(study) => check_study(&study),
+        Err(e) => check_error(&e),
+    }
+}
+
 /// Runs `study` on at most [`MAX_STEPS`] steps of its grid and checks the run. A study whose
 /// shortened grid does not validate (a trace too short, say) is skipped.
 pub fn check_study(study: &Study) -> Result<(), Finding> {

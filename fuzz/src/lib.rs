@@ -47,7 +47,7 @@ const CASE_BYTES: usize = 16 * 1024;
 
 /// Time spent minimizing one finding at most: well under the binary's hang timeout, since the
 /// worker shows no progress while it minimizes.
-pub const MINIMIZE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+pub const MINIMIZE_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A fuzz target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

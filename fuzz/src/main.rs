@@ -26,10 +26,11 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// A case that shows no progress for this long is a hang: a case normally takes milliseconds
-/// (at most `MAX_STEPS` steps), and validation of even an absurd scenario should take well under
-/// a second; the margin covers a loaded 2-core machine.
-const HANG_TIMEOUT: Duration = Duration::from_secs(5);
+/// A case that shows no progress for this long is a hang: a case takes milliseconds (at most
+/// `MAX_STEPS` steps; validation tabulates at most 2^20 load entries), and minimizing stops after
+/// `MINIMIZE_TIME`; the margin covers a loaded 2-core machine. Every hang costs this much of the
+/// budget, so it is not longer.
+const HANG_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The child's address-space limit (KiB): a case needs a few MB, so 4 GiB is only reached by an
 /// allocation sized from an absurd input, which then fails and aborts the child instead of
@@ -214,11 +215,11 @@ impl Parent {
             return;
         }
         let known = known_match(&self.known, class).cloned();
-        let tag = match &known {
-            Some(k) => format!("known ({})", k.why),
-            None => "NEW".to_string(),
-        };
+        let tag = if known.is_some() { "known" } else { "NEW" };
         println!("\n--- finding [{tag}]: {class}\n    case: {what}\n    detail: {detail}");
+        if let Some(k) = &known {
+            println!("    known.txt: {}", k.why);
+        }
         println!("    replay: {replay}");
         match minimized {
             Some(m) if m != input => println!("    input (minimized):\n{}", indent(m)),

@@ -4,7 +4,7 @@
 //! or not, values from [`crate::values`]); the other half are byte-level and token-level
 //! mutations of the bundled scenarios in `examples/scenarios/`.
 
-use crate::check::{check_error, check_study, Finding};
+use crate::check::{check_scenario, Finding};
 use crate::values::{
     duration, fraction, integer, number, set_chaos, EXTREME_DURATIONS, EXTREME_NUMBERS,
     MALFORMED_DURATIONS, PLAUSIBLE_HORIZONS, PLAUSIBLE_STEPS,
@@ -25,14 +25,7 @@ pub const BUNDLED: [&str; 3] = [
 /// # Errors
 /// The [`Finding`] of the first broken invariant (see [`crate::check`]).
 pub fn check(text: &str) -> std::result::Result<(), Finding> {
-    let scenario = match Scenario::from_toml_str(text) {
-        Ok(s) => s,
-        Err(e) => return check_error(&e),
-    };
-    match scenario.validate() {
-        Ok(study) => check_study(&study),
-        Err(e) => check_error(&e),
-    }
+    check_scenario(Scenario::from_toml_str(text))
 }
 
 /// A scenario's text: generated (half the time) or a bundled one mutated.

@@ -7,12 +7,12 @@
 //! quotes, ragged rows and non-UTF-8 bytes. Every outcome must be a typed error or a valid load:
 //! finite values, a positive step when there is one, and a site that runs within the invariants.
 
-use crate::check::{check_error, check_study, Finding};
+use crate::check::{check_error, check_scenario, Finding};
 use crate::values::{sane, EXTREME_NUMBERS};
 use arbitrary::{Result, Unstructured};
 use ridethrough::io::trace::read_csv;
 use ridethrough::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One trace case: the file's bytes and how the scenarios around it use it.
 #[derive(Clone, PartialEq)]
@@ -182,18 +182,7 @@ pub fn check(case: &TraceCase) -> std::result::Result<(), Finding> {
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(io)?;
-        load_and_run(&path)?;
+        check_scenario(Scenario::load(&path))?;
     }
     Ok(())
-}
-
-fn load_and_run(path: &Path) -> std::result::Result<(), Finding> {
-    let scenario = match Scenario::load(path) {
-        Ok(s) => s,
-        Err(e) => return check_error(&e),
-    };
-    match scenario.validate() {
-        Ok(study) => check_study(&study),
-        Err(e) => check_error(&e),
-    }
 }
