@@ -377,6 +377,9 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
             }
         }
     };
+    // `exec` keeps the shell's process id: the worker's scratch folder is named after it, and a
+    // worker that dies or hangs cannot remove it itself.
+    let scratch = ridethrough_fuzz::traces::scratch_dir_of(child.id());
     let stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let (tx, rx) = mpsc::channel::<String>();
@@ -422,6 +425,7 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                let _ = std::fs::remove_dir_all(&scratch);
                 return Outcome {
                     findings,
                     cases: cases_run,
@@ -434,6 +438,7 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = child.wait();
+                let _ = std::fs::remove_dir_all(&scratch);
                 let err = err_reader.join().unwrap_or_default();
                 let tail: String = err.lines().rev().take(5).collect::<Vec<_>>().join(" / ");
                 let class = if err.contains("memory allocation of") {

@@ -126,7 +126,12 @@ pub fn generate(u: &mut Unstructured) -> Result<TraceCase> {
 
 /// A folder of this process's own under the system's temporary folder, for trace files.
 pub fn scratch_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("ridethrough-fuzz-{}", std::process::id()))
+    scratch_dir_of(std::process::id())
+}
+
+/// The scratch folder of process `pid` (removed by the parent when a worker dies).
+pub fn scratch_dir_of(pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("ridethrough-fuzz-{pid}"))
 }
 
 /// Writes the case's files and loads them every way.
