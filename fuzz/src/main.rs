@@ -14,7 +14,8 @@
 //!
 //! The cases run in a child process (this binary with `--worker`) under a memory limit, so that
 //! an abort (an allocation of gigabytes) or a hang is a finding too, not the end of the run: the
-//! parent notes it and starts a new child at the next case. Each distinct finding class is
+//! parent notes it and starts a new child at the next case. A hang is classed by the library
+//! file the worker is stuck in when `gdb` is there to ask (`hang in src/…`), else by the timeout. Each distinct finding class is
 //! printed once, with its seed, its input (minimized when possible) and the replay command. The
 //! exit status is 1 if any finding is not allowed, 2 for a usage error.
 
@@ -136,10 +137,15 @@ fn regression_files() -> Vec<PathBuf> {
 
 /// The input of case `index` of `target` (`None` = the regression files) from `seed`.
 fn case_input(target: Option<Target>, seed: u64, index: u64) -> Option<Input> {
+    // For the regression files the "seed" is the first file's index, as a restarted worker
+    // continues after the file it died on.
+    let n = seed.wrapping_add(index);
     match target {
-        Some(t) => Some(Input::generate(t, seed.wrapping_add(index))),
+        Some(t) => Some(Input::generate(t, n)),
         None => {
-            let path = regression_files().into_iter().nth(index as usize)?;
+            let path = regression_files()
+                .into_iter()
+                .nth(usize::try_from(n).ok()?)?;
             parse_regression(&std::fs::read_to_string(path).ok()?)
         }
     }
@@ -423,6 +429,13 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
+                let (class, detail) = match hang_location(child.id()) {
+                    Some((file, frames)) => (format!("hang in {file}"), frames),
+                    None => (
+                        format!("hang: no progress in {} s", HANG_TIMEOUT.as_secs()),
+                        "the case ran past the hang timeout and was killed".into(),
+                    ),
+                };
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = std::fs::remove_dir_all(&scratch);
@@ -431,8 +444,8 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
                     cases: cases_run,
                     end: End::Died {
                         at: current.unwrap_or(0),
-                        class: format!("hang: no progress in {} s", HANG_TIMEOUT.as_secs()),
-                        detail: "the case ran past the hang timeout and was killed".into(),
+                        class,
+                        detail,
                     },
                 };
             }
@@ -463,6 +476,34 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
             }
         }
     }
+}
+
+/// Where a hung worker is: the file of the innermost frame in the library (`ridethrough::…`),
+/// read with `gdb` if the machine has it, and the top frames. `None` without gdb (the hang is
+/// then classed by the timeout alone).
+fn hang_location(pid: u32) -> Option<(String, String)> {
+    let out = Command::new("gdb")
+        .args(["-batch", "-nx", "-p", &pid.to_string(), "-ex", "bt 30"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let frames: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+    let file = frames.iter().find_map(|f| {
+        let (function, at) = f.rsplit_once(" at ")?;
+        if !function.contains(" ridethrough::") {
+            return None;
+        }
+        let path = at.rsplit_once(':').map_or(at, |(p, _)| p);
+        path.starts_with("src/").then(|| path.to_string())
+    })?;
+    let top: Vec<String> = frames
+        .iter()
+        .take(4)
+        .map(|f| f.chars().take(200).collect())
+        .collect();
+    Some((file, top.join(" / ")))
 }
 
 fn parent(args: &Args) -> ExitCode {
