@@ -405,6 +405,16 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
         }
         text
     });
+    // The worker died or hung at its case `at` (its first if it never started one).
+    let died = |findings, cases, at: Option<u64>, class, detail| Outcome {
+        findings,
+        cases,
+        end: End::Died {
+            at: at.unwrap_or(0),
+            class,
+            detail,
+        },
+    };
     let mut findings = Vec::new();
     let mut current: Option<u64> = None;
     let mut cases_run = 0;
@@ -439,15 +449,7 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = std::fs::remove_dir_all(&scratch);
-                return Outcome {
-                    findings,
-                    cases: cases_run,
-                    end: End::Died {
-                        at: current.unwrap_or(0),
-                        class,
-                        detail,
-                    },
-                };
+                return died(findings, cases_run, current, class, detail);
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = child.wait();
@@ -464,15 +466,7 @@ fn run_child(target: Option<Target>, seed: u64, budget: Duration, cases: u64) ->
                         status.map_or("unknown status".into(), |s| s.to_string())
                     )
                 };
-                return Outcome {
-                    findings,
-                    cases: cases_run,
-                    end: End::Died {
-                        at: current.unwrap_or(0),
-                        class,
-                        detail: tail,
-                    },
-                };
+                return died(findings, cases_run, current, class, tail);
             }
         }
     }
