@@ -1280,42 +1280,38 @@ duration = { law = "exponential", mean = "30m" }
         let fixed = DurationLaw::Fixed {
             duration: Duration::from_hours(1),
         };
-        p = with_process(fixed, -1.0);
-        assert_eq!(
-            field_of(GridModel::new(&p, &g)),
-            "grid.random_outages.processes[0].events_per_year"
-        );
-        p = with_process(
-            DurationLaw::LogNormal {
-                median: Duration::from_hours(1),
-                sigma_ln: 0.0,
-            },
-            1.0,
-        );
-        assert_eq!(
-            field_of(GridModel::new(&p, &g)),
-            "grid.random_outages.processes[0].duration.sigma_ln"
-        );
-        p = with_process(
-            DurationLaw::Exponential {
-                mean: Duration::ZERO,
-            },
-            1.0,
-        );
-        assert_eq!(
-            field_of(GridModel::new(&p, &g)),
-            "grid.random_outages.processes[0].duration.mean"
-        );
-        p = with_process(
-            DurationLaw::Fixed {
-                duration: Duration::ZERO,
-            },
-            1.0,
-        );
-        assert_eq!(
-            field_of(GridModel::new(&p, &g)),
-            "grid.random_outages.processes[0].duration.duration"
-        );
+        let h = Duration::from_hours(1);
+        let bad_processes = [
+            (fixed, -1.0, "events_per_year"),
+            (
+                DurationLaw::LogNormal {
+                    median: h,
+                    sigma_ln: 0.0,
+                },
+                1.0,
+                "duration.sigma_ln",
+            ),
+            (
+                DurationLaw::Exponential {
+                    mean: Duration::ZERO,
+                },
+                1.0,
+                "duration.mean",
+            ),
+            (
+                DurationLaw::Fixed {
+                    duration: Duration::ZERO,
+                },
+                1.0,
+                "duration.duration",
+            ),
+        ];
+        for (law, rate, field) in bad_processes {
+            assert_eq!(
+                field_of(GridModel::new(&with_process(law, rate), &g)),
+                format!("grid.random_outages.processes[0].{field}")
+            );
+        }
         p = preset_params(OutagePreset::Distribution);
         p.random_outages.as_mut().unwrap().scale = f64::INFINITY;
         assert_eq!(
