@@ -409,6 +409,63 @@ mod tests {
         assert_eq!(s.next_transition_ms(), u64::MAX);
     }
 
+    /// A per-step chain that is down from the start (steady-state probability of being down
+    /// 1 − 1e-12) and never repairs in a test's lifetime.
+    fn down_from_the_start() -> AvailabilityProcess {
+        AvailabilityProcess::MarkovPerStep {
+            failure_probability: 1.0,
+            repair_probability: 1e-12,
+        }
+    }
+
+    #[test]
+    fn a_unit_is_down_when_its_second_process_is() {
+        // Three units, each with a process that never fails and a second that is down from the
+        // start: every unit is down, so the status reads each unit's own processes.
+        let clock = hourly_clock();
+        let set =
+            UnitSet::new("u", 3, &[fixed_renewal(0.0, 60), down_from_the_start()], 0).unwrap();
+        let mut s = set.initial_state(7, &clock);
+        assert_eq!(s.up(), 0);
+        assert!((0..3).all(|j| s.is_down(j) == Some(true)));
+        let a = set.step(&mut s, &clock, 0, MS_PER_HOUR);
+        assert_eq!((a.up_mean, a.up_end), (0.0, 0));
+    }
+
+    #[test]
+    fn process_p_of_unit_j_draws_from_stream_base_plus_16j_plus_p() {
+        // The documented stream layout (common random numbers across site variants rely on it):
+        // process p of unit j starts from exactly the generator of stream base + 16·j + p.
+        let clock = hourly_clock();
+        let markov = AvailabilityProcess::Markov {
+            mttf: Duration::from_hours(100),
+            mttr: Duration::from_hours(10),
+        };
+        let base = 0x2000;
+        let set = UnitSet::new("u", 3, &[markov.clone(), markov.clone()], base).unwrap();
+        let s = set.initial_state(11, &clock);
+        let model = ProcessModel::new("m", &markov).unwrap();
+        for j in 0..3u64 {
+            for p in 0..2u64 {
+                let alone = model.initial(rng::stream(11, base + 16 * j + p), &clock);
+                assert_eq!(
+                    s.processes[(2 * j + p) as usize].outage(),
+                    alone.outage(),
+                    "unit {j} process {p}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_set_cannot_fail() {
+        let set = UnitSet::new("u", 0, &[down_from_the_start()], 0).unwrap();
+        assert!(!set.can_fail());
+        assert!(UnitSet::new("u", 1, &[down_from_the_start()], 0)
+            .unwrap()
+            .can_fail());
+    }
+
     #[test]
     fn validation_names_the_field() {
         let too_many = vec![fixed_renewal(1.0, 1); MAX_PROCESSES_PER_UNIT + 1];
