@@ -101,9 +101,9 @@ fn more_batteries_never_lose_more_under_common_random_numbers() {
 
 #[test]
 fn sampled_outages_match_the_renewal_theory() {
-    // Only the random process (no scheduled window), 5-minute steps.
+    // Only the random process (no scheduled window), 15-minute steps.
     let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
-        .replace("step = \"1m\"", "step = \"5m\"")
+        .replace("step = \"1m\"", "step = \"15m\"")
         .replace(
             "[[grid.scheduled_outages]]\nstart = \"120d\"\nduration = \"4h\"\n",
             "",
@@ -125,9 +125,9 @@ fn sampled_outages_match_the_renewal_theory() {
         (e.mean - events).abs() < N_SE * e.se,
         "events {e} vs theory {events}"
     );
-    // Impaired time is whole steps: each outage is rounded up to the 5-minute grid.
+    // Impaired time is whole steps: each outage is rounded up to the 15-minute grid.
     let h = ix.grid_outage_hours;
-    let rounding = events * 5.0 / 60.0;
+    let rounding = events * 15.0 / 60.0;
     assert!(
         (h.mean - down_h).abs() < N_SE * h.se + rounding,
         "outage hours {h} vs theory {down_h}"
