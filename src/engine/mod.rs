@@ -288,15 +288,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 "the grid's state is at another step than the simulation's",
             );
         }
-        let supply = site.grid.supply_units();
-        let last_unit = supply
-            .checked_sub(1)
-            .map(|j| state.grid.unit_down(j).is_some());
-        if last_unit == Some(false) || state.grid.unit_down(supply).is_some() {
-            return mismatch(
-                "snapshot.grid.supply_units",
-                "the snapshot has another number of supply units",
-            );
+        if let Err((field, why)) = site.grid.check_state_shape(&state.grid) {
+            return mismatch(field, why);
         }
         if let Err((field, why)) = site.battery.check_state_shape(&state.battery) {
             return mismatch(field, why);

@@ -274,6 +274,29 @@ impl UnitSet {
     }
 }
 
+impl UnitSet {
+    /// Whether `s` could be a state of this set: one flag and one next time per unit, this set's
+    /// number of processes per unit, the units up and the next event that those imply. `Err`
+    /// says what does not match (used to check a snapshot before anything indexes into it).
+    pub fn check_state(&self, s: &UnitSetState) -> Result<(), &'static str> {
+        let n = self.count as usize;
+        if s.down.len() != n || s.next.len() != n {
+            return Err("the snapshot has another number of units");
+        }
+        if s.processes.len() != n * self.params.len() {
+            return Err("the snapshot has another number of processes per unit");
+        }
+        let up = s.down.iter().filter(|&&d| !d).count();
+        if s.up as usize != up {
+            return Err("the units up do not match the units' states");
+        }
+        if s.next_event != s.next.iter().copied().min().unwrap_or(u64::MAX) {
+            return Err("the next event does not match the units' next transitions");
+        }
+        Ok(())
+    }
+}
+
 impl UnitSetState {
     /// The number of units up now (at the end of the last step).
     #[inline]

@@ -166,3 +166,42 @@ fn a_snapshot_outside_its_window_is_refused() {
         Err(ConfigError::Inconsistent { field, .. }) if field == "snapshot.battery.energy"
     ));
 }
+
+#[test]
+fn a_forged_fingerprint_with_another_number_of_processes_is_caught() {
+    // Same unit counts, another number of processes per unit: a snapshot that indexes by
+    // unit × process would run off its arrays; it is refused before anything indexes into it.
+    let supply = |processes: &str| {
+        colossus((
+            "[battery]",
+            &format!(
+                "[[grid.supply_units]]\ncapacity_mw = 200.0\ncount = 2\nprocesses = [{processes}]\n\n[battery]"
+            ),
+        ))
+    };
+    let one = "{ model = \"markov\", mttf = \"1000h\", mttr = \"10h\" }";
+    let two = format!("{one}, {{ model = \"markov\", mttf = \"2000h\", mttr = \"5h\" }}");
+    let (a, b) = (supply(one), supply(&two));
+    let forge = |from: &Study, onto: &Study| {
+        let mut snap = snapshot_at(from, 24 * 50);
+        snap.site_fingerprint = onto.site().fingerprint();
+        snap
+    };
+    assert_mismatch(b.site(), forge(&a, &b), "snapshot.grid.supply_units");
+    assert_mismatch(a.site(), forge(&b, &a), "snapshot.grid.supply_units");
+    // The battery's units with two failure processes each against one (`units=168` without
+    // spaces, so `colossus` adds no second `unit_failures`).
+    let two_failures = colossus((
+        "units = 168",
+        "units=168\nunit_failures = [{ model = \"markov\", mttf = \"8760h\", mttr = \"72h\" }, { model = \"markov\", mttf = \"20000h\", mttr = \"24h\" }]",
+    ));
+    assert_mismatch(base().site(), forge(&two_failures, &base()), "snapshot.battery.units");
+    assert_mismatch(two_failures.site(), forge(&base(), &two_failures), "snapshot.battery.units");
+    // The feed with and without random outages.
+    let calm = colossus((
+        "[grid.random_outages]\npreset = \"distribution\"\nscale = 0.3\n",
+        "",
+    ));
+    assert_mismatch(calm.site(), forge(&base(), &calm), "snapshot.grid.random_outages");
+    assert_mismatch(base().site(), forge(&calm, &base()), "snapshot.grid.random_outages");
+}

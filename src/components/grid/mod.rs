@@ -609,6 +609,46 @@ impl GridModel {
         self.supply.iter().map(|s| s.set.count() as usize).sum()
     }
 
+    /// Whether `s` has this model's shape: a feed state exactly when the feed has random
+    /// outages, one state per supply unit entry, each with that entry's units and processes, and
+    /// the capacity up those imply. `Err` names the field and what does not match (used to check
+    /// a snapshot before anything indexes into it).
+    pub fn check_state_shape(&self, s: &GridState) -> Result<(), (&'static str, &'static str)> {
+        const FEED: &str = "snapshot.grid.random_outages";
+        const UNITS: &str = "snapshot.grid.supply_units";
+        match &self.feed {
+            Some(f) => f.check_state(&s.feed).map_err(|why| (FEED, why))?,
+            None if s.feed != UnitSetState::default() => {
+                return Err((FEED, "the snapshot has random outages, this grid has none"))
+            }
+            None => {}
+        }
+        if s.units.sets.len() != self.supply.len() {
+            return Err((UNITS, "the snapshot has another number of supply unit entries"));
+        }
+        for (set, st) in self.supply.iter().zip(&s.units.sets) {
+            set.set.check_state(st).map_err(|why| (UNITS, why))?;
+        }
+        let next = s
+            .units
+            .sets
+            .iter()
+            .map(UnitSetState::next_transition_ms)
+            .min()
+            .unwrap_or(u64::MAX);
+        let capacity: f64 = self
+            .supply
+            .iter()
+            .zip(&s.units.sets)
+            .map(|(set, st)| set.capacity * f64::from(st.up()))
+            .sum();
+        let tolerance = 1e-9 * capacity.abs().max(1.0);
+        if s.units.next_event != next || (s.units.up_capacity - capacity).abs() > tolerance {
+            return Err((UNITS, "the capacity up or next event does not match the units"));
+        }
+        Ok(())
+    }
+
     /// The state at the start of a run seeded with `seed`: random process `j` (in the order of
     /// [`RandomOutages::processes`]) draws from `rng::stream(seed, rng::streams::GRID + j)`;
     /// process `p` of expanded supply unit `j` from
