@@ -110,8 +110,36 @@ impl Site {
     }
 
     /// A simulation of this site under `policy`, with random streams from `seed`.
+    ///
+    /// The policy is not checked here: a built-in [`Policy`](policy::Policy) with numbers out of
+    /// range still runs, the engine clamping whatever it asks. Use [`Site::try_simulate`] (or
+    /// [`study::Study::simulate`], whose policy was checked when the study was built) to have it
+    /// refused instead.
     pub fn simulate<P: Dispatch>(&self, policy: P, seed: u64) -> Simulation<'_, P> {
         Simulation::new(self, policy, seed)
+    }
+
+    /// As [`Site::simulate`], after checking the policy against this site with
+    /// [`Dispatch::validate`].
+    ///
+    /// # Errors
+    /// The policy's [`ConfigError`], naming its field, value and allowed range.
+    ///
+    /// ```
+    /// use ridethrough::prelude::*;
+    /// let study = Scenario::default_scenario()?.validate()?;
+    /// let bad = Policy::PeakShaving { import_cap_mw: Power::mw(-1.0), recharge_rate_mw: None };
+    /// let err = study.site().try_simulate(bad, 7).err().unwrap();
+    /// assert!(err.to_string().contains("policy.import_cap_mw"));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn try_simulate<P: Dispatch>(
+        &self,
+        policy: P,
+        seed: u64,
+    ) -> Result<Simulation<'_, P>, ConfigError> {
+        policy.validate(self)?;
+        Ok(Simulation::new(self, policy, seed))
     }
 }
 

@@ -85,6 +85,18 @@ pub trait Dispatch {
     fn name(&self) -> &'static str {
         "custom"
     }
+
+    /// Checks the policy's own numbers against the `site` it will run on. The Monte Carlo and
+    /// survival studies and [`Site::try_simulate`] call it before the first step; the default
+    /// accepts every policy (the engine clamps whatever a policy asks, so a policy with nothing to
+    /// configure has nothing to check).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the policy's field, its value and the allowed range.
+    fn validate(&self, site: &Site) -> Result<(), ConfigError> {
+        let _ = site;
+        Ok(())
+    }
 }
 
 /// A rate of change of power (a ramp limit), in MW per second. Serialises as a plain number
@@ -239,6 +251,10 @@ fn discharge_for(obs: &Observation, target: Power) -> Power {
 }
 
 impl Dispatch for Policy {
+    fn validate(&self, site: &Site) -> Result<(), ConfigError> {
+        Policy::validate(self, site)
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Policy::BackupOnly { .. } => "backup_only",

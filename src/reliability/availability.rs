@@ -389,10 +389,16 @@ impl ProcessModel {
         })
     }
 
-    /// A renewal process (starts up). Errors name `{field}.events_per_year`,
-    /// `{field}.duration…` and `{field}.monthly_multipliers…`.
+    /// A renewal process (starts up). Errors name `{field}.events_per_year` (or
+    /// `{field}.failures_per_year`, the spelling the grid feed's random outages document, for a
+    /// field under `random_outages`), `{field}.duration…` and `{field}.monthly_multipliers…`.
     fn renewal(field: &str, r: &RenewalProcess) -> Result<Kind, ConfigError> {
-        let rate_field = format!("{field}.events_per_year");
+        let key = if field.contains("random_outages") {
+            "failures_per_year"
+        } else {
+            "events_per_year"
+        };
+        let rate_field = format!("{field}.{key}");
         let rate = check_range(
             rate_field.clone(),
             r.events_per_year,

@@ -570,8 +570,9 @@ fn reached(cfg: &McConfig, eue: &Estimate) -> bool {
 /// `progress` is called after every wave of 512 samples (from the calling thread).
 ///
 /// # Errors
-/// [`ConfigError::OutOfRange`] for a bad [`McConfig`]; [`ConfigError::ThreadPool`] if the worker
-/// threads cannot be started.
+/// [`ConfigError::OutOfRange`] for a bad [`McConfig`] or a policy refused by
+/// [`Dispatch::validate`] for this site; [`ConfigError::ThreadPool`] if the worker threads cannot
+/// be started.
 pub fn run<P>(
     site: &Site,
     policy: &P,
@@ -581,6 +582,7 @@ pub fn run<P>(
 where
     P: Dispatch + Clone + Sync,
 {
+    policy.validate(site)?;
     let cal = Calendar::new(&site.time);
     let (acc, early) = drive(
         cfg,
@@ -653,6 +655,8 @@ where
     P: Dispatch + Clone + Sync,
     Q: Dispatch + Clone + Sync,
 {
+    a.1.validate(a.0)?;
+    b.1.validate(b.0)?;
     if a.0.time != b.0.time {
         return Err(ConfigError::Inconsistent {
             field: "time".into(),

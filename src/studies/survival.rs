@@ -111,13 +111,15 @@ pub struct SurvivalCurve {
 /// Sweeps outages of up to `cfg.max_duration` over the horizon of `site` under `policy`.
 ///
 /// # Errors
-/// [`ConfigError::OutOfRange`] for a zero `max_duration` or `every`.
+/// [`ConfigError::OutOfRange`] for a zero `max_duration` or `every`, and the error of
+/// [`Dispatch::validate`] for a policy out of range for this site.
 pub fn sweep<P: Dispatch + Clone>(
     site: &Site,
     policy: &P,
     seed: u64,
     cfg: &SurvivalConfig,
 ) -> Result<SurvivalCurve, ConfigError> {
+    policy.validate(site)?;
     let step = site.time.step();
     if cfg.max_duration.is_zero() {
         return Err(ConfigError::OutOfRange {

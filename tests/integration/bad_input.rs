@@ -709,7 +709,7 @@ fn failure_rates_that_would_never_finish_are_refused() {
     };
     assert_field_value(
         feed("failures_per_year = 1e300\nduration = { law = \"fixed\", duration = \"1h\" }"),
-        "grid.random_outages.processes[0].events_per_year",
+        "grid.random_outages.processes[0].failures_per_year",
         1e300,
     );
     assert_field_value(
@@ -717,7 +717,7 @@ fn failure_rates_that_would_never_finish_are_refused() {
             "failures_per_year = {:e}\nduration = {{ law = \"fixed\", duration = \"1h\" }}",
             MAX_EVENTS_PER_YEAR * 2.0
         )),
-        "grid.random_outages.processes[0].events_per_year",
+        "grid.random_outages.processes[0].failures_per_year",
         MAX_EVENTS_PER_YEAR * 2.0,
     );
     // In range alone, out of range after `scale`.
@@ -1026,4 +1026,34 @@ fn assert_all_finite(v: &serde_json::Value, at: &str) {
         }
         _ => {}
     }
+}
+
+#[test]
+fn every_entry_point_checks_the_policy_against_the_site() {
+    use ridethrough::studies::montecarlo::{self, McConfig};
+    use ridethrough::studies::survival::{self, SurvivalConfig};
+    let study = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = study.site();
+    let bad = Policy::PeakShaving {
+        import_cap_mw: Power::mw(f64::NAN),
+        recharge_rate_mw: None,
+    };
+    let want = "policy.import_cap_mw";
+    let e = site.try_simulate(bad, 1).err().expect("try_simulate");
+    assert_eq!(field(&e), want);
+    let e = montecarlo::run(site, &bad, &McConfig::new(4, 1), &|_| {}).unwrap_err();
+    assert_eq!(field(&e), want);
+    let good = *study.policy();
+    let cfg = McConfig::new(4, 1);
+    let e = montecarlo::compare((site, &good), (site, &bad), &cfg, &|_| {}).unwrap_err();
+    assert_eq!(field(&e), want);
+    let e = montecarlo::compare((site, &bad), (site, &good), &cfg, &|_| {}).unwrap_err();
+    assert_eq!(field(&e), want);
+    let cfg = SurvivalConfig::new(Duration::from_hours(2));
+    let e = survival::sweep(site, &bad, 1, &cfg).unwrap_err();
+    assert_eq!(field(&e), want);
+    // A policy that configures nothing has nothing to check.
+    assert!(site.try_simulate(good, 1).is_ok());
 }

@@ -1328,7 +1328,7 @@ duration = { law = "exponential", mean = "30m" }
         };
         let h = Duration::from_hours(1);
         let bad_processes = [
-            (fixed, -1.0, "events_per_year"),
+            (fixed, -1.0, "failures_per_year"),
             (
                 DurationLaw::LogNormal {
                     median: h,
