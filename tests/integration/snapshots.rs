@@ -205,3 +205,28 @@ fn a_forged_fingerprint_with_another_number_of_processes_is_caught() {
     assert_mismatch(calm.site(), forge(&base(), &calm), "snapshot.grid.random_outages");
     assert_mismatch(base().site(), forge(&calm, &base()), "snapshot.grid.random_outages");
 }
+
+#[test]
+fn the_fingerprint_is_fnv1a_of_the_parameters_json() {
+    // The documented definition, computed here from the FNV spec (draft-eastlake-fnv: 64-bit
+    // offset basis and prime) rather than by the crate: a fingerprint that silently hashed
+    // something else (the Debug text, say) would not be stable across Rust versions.
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+    let study = base();
+    let parts = (
+        study.time(),
+        study.grid_params(),
+        study.battery_params(),
+        study.load_params(),
+    );
+    let json = serde_json::to_vec(&parts).unwrap();
+    assert_eq!(study.site().fingerprint(), fnv1a(&json));
+    assert_eq!(
+        ridethrough::engine::site_fingerprint(parts.0, parts.1, parts.2, parts.3),
+        fnv1a(&json)
+    );
+}
