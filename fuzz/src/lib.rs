@@ -58,6 +58,11 @@ pub enum Target {
     Traces,
     /// The library API.
     Api,
+    /// The harness's own check, not the library's: case `n` is fine (`n % 4 == 0`), panics (1),
+    /// aborts on an allocation over the memory limit (2) or hangs (3). Not in [`Target::ALL`];
+    /// `fuzz/tests/machinery.rs` runs it to show that every kind of finding is caught and that
+    /// the run goes on after a worker dies.
+    Canary,
 }
 
 impl Target {
@@ -70,12 +75,16 @@ impl Target {
             Target::Scenario => "scenario",
             Target::Traces => "traces",
             Target::Api => "api",
+            Target::Canary => "canary",
         }
     }
 
-    /// The target named `name`.
+    /// The target named `name` (one of [`Target::ALL`], or `canary`).
     pub fn from_name(name: &str) -> Option<Target> {
-        Target::ALL.into_iter().find(|t| t.name() == name)
+        Target::ALL
+            .into_iter()
+            .chain([Target::Canary])
+            .find(|t| t.name() == name)
     }
 }
 
@@ -88,11 +97,16 @@ pub enum Input {
     Traces(traces::TraceCase),
     /// An API case.
     Api(api::ApiCase),
+    /// A [`Target::Canary`] case: what it does is its value modulo 4.
+    Canary(u64),
 }
 
 impl Input {
     /// The input of `target` for case seed `seed`.
     pub fn generate(target: Target, seed: u64) -> Input {
+        if target == Target::Canary {
+            return Input::Canary(seed);
+        }
         let mut bytes = vec![0u8; CASE_BYTES];
         Xoshiro256PlusPlus::seed_from_u64(seed).fill_bytes(&mut bytes);
         let mut u = arbitrary::Unstructured::new(&bytes);
@@ -118,6 +132,7 @@ impl Input {
                     Err(_) => Input::Scenario(String::new()),
                 }
             }
+            Target::Canary => Input::Canary(seed),
         }
     }
 
@@ -130,6 +145,7 @@ impl Input {
             Input::Scenario(text) => scenario::check(text),
             Input::Traces(case) => traces::check(case),
             Input::Api(case) => api::check(case),
+            Input::Canary(n) => canary(*n),
         })
     }
 
@@ -138,6 +154,7 @@ impl Input {
         match self {
             Input::Scenario(text) => text.clone(),
             Input::Traces(case) => format!("{case:?}"),
+            Input::Canary(n) => format!("canary case {n} (mode {})", n % 4),
             Input::Api(case) => {
                 let mut shown = case.clone();
                 match shown.generated.take() {
@@ -193,6 +210,7 @@ impl Input {
                     })
                 })
             }
+            Input::Canary(_) => None,
             Input::Api(case) => {
                 let text = case.generated.as_deref()?;
                 let lines: Vec<&str> = text.lines().collect();
@@ -204,6 +222,24 @@ impl Input {
                 })
             }
         }
+    }
+}
+
+/// What a [`Target::Canary`] case does: nothing, a panic, an allocation far over the worker's
+/// memory limit (an abort), or a loop that never reports progress (a hang).
+fn canary(n: u64) -> Result<(), Finding> {
+    match n % 4 {
+        1 => panic!("canary panic"),
+        2 => {
+            // 1 TiB: over the 4 GiB address-space limit, so the allocator aborts the worker.
+            let huge: Vec<u8> = Vec::with_capacity(1 << 40);
+            std::hint::black_box(&huge);
+            Ok(())
+        }
+        3 => loop {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        },
+        _ => Ok(()),
     }
 }
 

@@ -8,7 +8,8 @@
 //! * `--seed S`: case `i` of each target is seed `S + i` (default: from the clock, printed);
 //!   `--seed S --cases 1 --target NAME` replays exactly the case a finding names.
 //! * `--seconds T`: the budget of each target (default 10).
-//! * `--target NAME`: `scenario`, `traces` or `api` (default: all three, in that order).
+//! * `--target NAME`: `scenario`, `traces` or `api` (default: all three, in that order); `canary`
+//!   checks the harness itself (cases that panic, abort and hang on purpose; never run by default).
 //! * `--allow-known`: finding classes listed in `fuzz/known.txt` are reported but do not fail.
 //! * `--no-regressions`: skip replaying `fuzz/regressions/` first.
 //!
