@@ -566,3 +566,23 @@ fn quantiles_interpolate_geometrically_inside_a_bin_and_not_at_all_in_the_zero_b
         "{half:?}"
     );
 }
+
+#[test]
+fn a_fleet_serialises_its_unit_failures_only_when_it_has_some() {
+    // Catches a fleet whose report always (or never) lists the units' failure processes.
+    let plain = Fleet::new(&BatteryParams::preset(Preset::Megapack2Xl4h, 4)).unwrap();
+    let json = serde_json::to_value(&plain).unwrap();
+    assert!(json.get("unit_failures").is_none(), "{json}");
+    let mut p = BatteryParams::preset(Preset::Megapack2Xl4h, 4);
+    p.unit_failures = vec![AvailabilityProcess::Renewal(RenewalProcess::new(
+        2.0,
+        DurationLaw::Fixed {
+            duration: Duration::from_hours(3),
+        },
+    ))];
+    let failing = Fleet::new(&p).unwrap();
+    let json = serde_json::to_value(&failing).unwrap();
+    let listed = json["unit_failures"].as_array().expect("listed");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["events_per_year"], 2.0, "{json}");
+}
