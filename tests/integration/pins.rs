@@ -586,3 +586,52 @@ fn a_fleet_serialises_its_unit_failures_only_when_it_has_some() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["events_per_year"], 2.0, "{json}");
 }
+
+#[test]
+fn units_that_start_down_hold_their_energy_from_the_first_step() {
+    // Markov units start in their steady state: with 90 % unavailability nearly every unit is
+    // down at t = 0, and its share of the energy must be locked at the first step's start (a
+    // fleet that only noticed at the second step would serve step 0 from the whole energy).
+    let mut b = simple_battery(1.0, 4.0, 1.0);
+    b.units = 20;
+    b.unit_failures = vec![AvailabilityProcess::Markov {
+        mttf: Duration::from_hours(1_000),
+        mttr: Duration::from_hours(9_000),
+    }];
+    let s = site(2, 100.0, &b, 10.0);
+    let initial = s.battery.initial_state(0).energy;
+    for seed in 0..10 {
+        let mut sim = s.simulate(Ask(0.0), seed);
+        sim.step(&mut ());
+        let st = &sim.state().battery;
+        let up = s.battery.units_up(st);
+        assert!(up < 20, "seed {seed}: all 20 units up after step 0");
+        let locked = s.battery.locked_energy(st);
+        assert!(
+            (st.energy + locked - initial).value().abs() < ENERGY_TOL_MWH,
+            "seed {seed}: energy not conserved"
+        );
+        let want = initial * (f64::from(up) / 20.0);
+        assert!(
+            (st.energy - want).value().abs() < ENERGY_TOL_MWH,
+            "seed {seed}: pool {} with {up} units up, want {}",
+            st.energy,
+            want
+        );
+    }
+}
+
+#[test]
+fn an_empty_fleet_cannot_fail() {
+    let mut b = simple_battery(1.0, 4.0, 1.0);
+    b.units = 0;
+    b.unit_failures = vec![AvailabilityProcess::Markov {
+        mttf: Duration::from_hours(10),
+        mttr: Duration::from_hours(10),
+    }];
+    let fleet = Fleet::new(&b).unwrap();
+    assert!(!fleet.has_unit_failures());
+    // No unit state: a snapshot of it is a plain fleet's.
+    let json = serde_json::to_value(fleet.initial_state(3)).unwrap();
+    assert!(json["units"].is_null(), "{json}");
+}
