@@ -246,3 +246,66 @@ fn the_fingerprint_is_fnv1a_of_the_parameters_json() {
         fnv1a(&json)
     );
 }
+
+/// `snap` with `edit` applied to its battery units' JSON (`snapshot.battery.units`).
+fn edited(snap: &SimState<Policy>, edit: impl Fn(&mut serde_json::Value)) -> SimState<Policy> {
+    let mut v = serde_json::to_value(snap).unwrap();
+    edit(&mut v["battery"]["units"]);
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn a_snapshot_with_one_impossible_unit_field_is_refused() {
+    // Each edit breaks one thing only, so a check that needs two broken at once lets it through.
+    let study = base();
+    let site = study.site();
+    let snap = snapshot_at(&study, 24 * 50);
+    let held: Vec<bool> = serde_json::from_value(
+        serde_json::to_value(&snap).unwrap()["battery"]["units"]["held"].clone(),
+    )
+    .unwrap();
+    let down = held.iter().position(|&h| h).expect("a unit down");
+    let up = held.iter().position(|&h| !h).expect("a unit up");
+    let pop = |key: &'static str| {
+        move |u: &mut serde_json::Value| {
+            u[key].as_array_mut().unwrap().pop();
+        }
+    };
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        ("one flag fewer", Box::new(pop("held"))),
+        ("one locked slot fewer", Box::new(pop("locked"))),
+        (
+            "one unit fewer in the set",
+            Box::new(|u| {
+                u["set"]["down"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "a negative locked slot",
+            Box::new(move |u| u["locked"][down] = (-1.0).into()),
+        ),
+        (
+            "a locked slot of an up unit",
+            Box::new(move |u| u["locked"][up] = 1.0.into()),
+        ),
+        (
+            "a mean of units up above the count",
+            Box::new(|u| u["mean_up"] = 169.0.into()),
+        ),
+        (
+            "a negative mean of units up",
+            Box::new(|u| u["mean_up"] = (-1.0).into()),
+        ),
+    ];
+    for (what, edit) in cases {
+        match Simulation::resume(site, edited(&snap, edit)) {
+            Err(ConfigError::SnapshotMismatch { field, .. }) => {
+                assert_eq!(field, "snapshot.battery.units", "{what}");
+            }
+            Err(other) => panic!("{what}: want SnapshotMismatch, got {other}"),
+            Ok(_) => panic!("{what}: accepted"),
+        }
+    }
+    // The unedited snapshot resumes.
+    assert!(Simulation::resume(site, edited(&snap, |_| {})).is_ok());
+}
