@@ -309,3 +309,76 @@ fn a_snapshot_with_one_impossible_unit_field_is_refused() {
     // The unedited snapshot resumes.
     assert!(Simulation::resume(site, edited(&snap, |_| {})).is_ok());
 }
+
+#[test]
+fn the_window_of_a_snapshot_is_the_window_of_its_own_units() {
+    // A window floor above zero, so a floor that is wrong per unit shows.
+    let study = colossus(("reserve_soc = 0.2", "reserve_soc = 0.2\nsoc_min = 0.05"));
+    let site = study.site();
+    let fleet = &site.battery;
+    // Every genuine snapshot resumes, with units down or not.
+    let mut sim = study.simulate();
+    let mut down_seen = 0;
+    while !sim.is_finished() {
+        let snap: SimState<Policy> =
+            serde_json::from_str(&serde_json::to_string(&sim.snapshot()).unwrap()).unwrap();
+        down_seen += u32::from(fleet.units_up(&sim.state().battery) < 168);
+        if let Err(e) = Simulation::resume(site, snap) {
+            panic!("step {}: {e}", sim.state().step);
+        }
+        for _ in 0..24 {
+            sim.step(&mut ());
+        }
+    }
+    assert!(down_seen > 10, "{down_seen} snapshots with units down");
+
+    let snap = snapshot_at(&study, 24 * 50);
+    let st = &snap.battery;
+    let pooled = f64::from(fleet.units_up(st));
+    assert!(pooled < 168.0, "units down at the snapshot");
+    let (lo, hi) = fleet.soc_window();
+    let capacity = fleet.capacity();
+    let unit = capacity * (1.0 / 168.0);
+    let slack = capacity * 1e-6;
+    let refused = |s: SimState<Policy>, what: &str| {
+        assert!(
+            matches!(
+                Simulation::resume(site, s),
+                Err(ConfigError::Inconsistent { ref field, .. }) if field == "snapshot.battery.energy"
+            ),
+            "{what} was accepted"
+        );
+    };
+    // The pool above the ceiling of the units pooled (below the whole fleet's), and below the
+    // floor of the units pooled.
+    let mut s = snap.clone();
+    s.battery.energy = capacity * (hi.value() * pooled / 168.0) + slack;
+    refused(s, "a pool above its units' ceiling");
+    let mut s = snap.clone();
+    s.battery.energy = capacity * (lo.value() * pooled / 168.0) - slack;
+    refused(s, "a pool below its units' floor");
+    // A locked slot above one unit's ceiling, or below its floor (the total kept consistent).
+    let held: Vec<bool> = serde_json::from_value(
+        serde_json::to_value(&snap).unwrap()["battery"]["units"]["held"].clone(),
+    )
+    .unwrap();
+    let j = held.iter().position(|&h| h).unwrap();
+    for (slot, what) in [
+        (unit * hi.value() + slack, "a slot above one unit's ceiling"),
+        (unit * lo.value() - slack, "a slot below one unit's floor"),
+    ] {
+        let s = edited(&snap, |u| {
+            let old = u["locked"][j].as_f64().unwrap();
+            u["locked"][j] = slot.value().into();
+            let total = u["locked_total"].as_f64().unwrap();
+            u["locked_total"] = (total - old + slot.value()).into();
+        });
+        refused(s, what);
+    }
+    // The locked total out of step with its slots.
+    let s = edited(&snap, |u| {
+        let total = u["locked_total"].as_f64().unwrap();
+        u["locked_total"] = (total + 1.0).into();
+    });
+    refused(s, "a locked total that is not the sum of its slots");
+}
