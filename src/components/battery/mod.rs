@@ -702,7 +702,9 @@ impl Fleet {
         if u.set.units() != n || u.held.len() != n || u.locked.len() != n {
             return Err((FIELD, "the snapshot has another number of battery units"));
         }
-        self.unit_set.check_state(&u.set).map_err(|why| (FIELD, why))?;
+        self.unit_set
+            .check_state(&u.set)
+            .map_err(|why| (FIELD, why))?;
         let held = u.held.iter().filter(|&&h| h).count();
         if u.pooled as usize + held != n {
             return Err((FIELD, "the pooled count does not match the units held"));

@@ -624,7 +624,10 @@ impl GridModel {
             None => {}
         }
         if s.units.sets.len() != self.supply.len() {
-            return Err((UNITS, "the snapshot has another number of supply unit entries"));
+            return Err((
+                UNITS,
+                "the snapshot has another number of supply unit entries",
+            ));
         }
         for (set, st) in self.supply.iter().zip(&s.units.sets) {
             set.set.check_state(st).map_err(|why| (UNITS, why))?;
@@ -644,7 +647,10 @@ impl GridModel {
             .sum();
         let tolerance = 1e-9 * capacity.abs().max(1.0);
         if s.units.next_event != next || (s.units.up_capacity - capacity).abs() > tolerance {
-            return Err((UNITS, "the capacity up or next event does not match the units"));
+            return Err((
+                UNITS,
+                "the capacity up or next event does not match the units",
+            ));
         }
         Ok(())
     }
