@@ -119,7 +119,7 @@ fn results_are_bit_identical_with_1_2_3_or_7_threads() {
     assert!(r.result.stopped_early, "the test needs an early stop");
     let n = r.result.indices.samples;
     assert!(
-        n >= 1_000 && n < 200_000 && n % 512 == 0,
+        (1_000..200_000).contains(&n) && n % 512 == 0,
         "stopped after {n} samples"
     );
     assert!(
