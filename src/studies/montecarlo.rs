@@ -65,9 +65,9 @@ mod schedule;
 /// changes the bits.
 const CHUNK: u64 = 16;
 /// Samples of merged prefix between checkpoints: progress reports and early-stopping decisions
-/// come every `WAVE` samples. Changing it changes where early stopping can happen, not the merge
+/// come every `CHECKPOINT` samples. Changing it changes where early stopping can happen, not the merge
 /// order (as long as it is a multiple of `CHUNK`).
-const WAVE: u64 = 512;
+const CHECKPOINT: u64 = 512;
 /// Chunks each worker thread may run beyond the merge point (the look-ahead window is this times
 /// the threads): it bounds the finished chunks waiting for a slower one to 8 per thread, and a
 /// thread waits only when one chunk costs more than 8 chunks on every other thread.
@@ -88,7 +88,8 @@ pub struct McConfig {
     pub samples: u64,
     /// The study's seed.
     pub seed: u64,
-    /// Worker threads (0 = one per core).
+    /// Worker threads (0 = one per core); the calling thread only merges their chunks, in index
+    /// order, so the results do not depend on this.
     #[serde(default)]
     pub threads: usize,
     /// Stop once the relative standard error of EUE is at most this (after `min_samples`).
@@ -544,7 +545,7 @@ fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64) -> Tall
 
 /// Drives `cfg.samples` samples in fixed chunks on `cfg.threads` threads (see [`schedule`]):
 /// `chunk(range) -> A` runs a chunk sequentially; chunks are merged in index order on the calling
-/// thread; `checkpoint(&total, done)` is asked every [`WAVE`] merged samples and at the end, and
+/// thread; `checkpoint(&total, done)` is asked every [`CHECKPOINT`] merged samples and at the end, and
 /// `true` stops the study there.
 fn drive<A, C, M, S>(
     cfg: &McConfig,
@@ -566,7 +567,7 @@ where
     let plan = Plan {
         samples: cfg.samples,
         chunk: CHUNK,
-        checkpoint_every: WAVE,
+        checkpoint_every: CHECKPOINT,
         window: LOOKAHEAD_PER_THREAD * pool.current_num_threads() as u64,
     };
     Ok(schedule::run_chunks(&pool, plan, chunk, merge, checkpoint))
