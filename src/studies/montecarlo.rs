@@ -65,8 +65,8 @@ mod schedule;
 /// changes the bits.
 const CHUNK: u64 = 16;
 /// Samples of merged prefix between checkpoints: progress reports and early-stopping decisions
-/// come every `CHECKPOINT` samples. Changing it changes where early stopping can happen, not the merge
-/// order (as long as it is a multiple of `CHUNK`).
+/// come every `CHECKPOINT` samples. Changing it changes where early stopping can happen, not the
+/// merge order (as long as it is a multiple of `CHUNK`).
 const CHECKPOINT: u64 = 512;
 /// Chunks each worker thread may run beyond the merge point (the look-ahead window is this times
 /// the threads): it bounds the finished chunks waiting for a slower one to 8 per thread, and a
@@ -544,9 +544,9 @@ fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64) -> Tall
 }
 
 /// Drives `cfg.samples` samples in fixed chunks on `cfg.threads` threads (see [`schedule`]):
-/// `chunk(range) -> A` runs a chunk sequentially; chunks are merged in index order on the calling
-/// thread; `checkpoint(&total, done)` is asked every [`CHECKPOINT`] merged samples and at the end, and
-/// `true` stops the study there.
+/// `chunk(range) -> A` runs a chunk sequentially; chunks are merged in index order on the
+/// calling thread; `checkpoint(&total, done)` is asked every [`CHECKPOINT`] merged samples and at
+/// the end, and `true` stops the study there.
 fn drive<A, C, M, S>(
     cfg: &McConfig,
     chunk: C,
