@@ -16,7 +16,10 @@
 //!   exponential up-times at 8,760 / 2,000 failures a year and exponential 4-h outages: the
 //!   kernels' process exactly, in continuous time). The engine takes each outage at its exact
 //!   time, pro rata inside an hour; the kernels hold the state at the start of the hour for the
-//!   whole hour, so the engine's EUE is somewhat lower at hourly steps (its README says so).
+//!   whole hour, so the engine's EUE is somewhat lower at hourly steps (its README says so): a
+//!   partly-out hour's average lets the grid and the battery share it. At 1-minute steps the
+//!   same site gave EUE 1,202 ± 17 MWh and LOLE 17.39 ± 0.21 h (3,000 samples), within 1.3 SE of
+//!   the step kernel's 1,224 MWh and 17.61 h.
 //! * `limit_site/year/per_step_chain`: a 150 MW supply unit with a per-step Markov chain whose
 //!   probabilities are the exact hourly transition probabilities of that continuous-time chain
 //!   (`p = rate/(λ + μ) · (1 − e^{−(λ+μ)·1h})`), the kernels' hold-at-the-hour semantics; it
