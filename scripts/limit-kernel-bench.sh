@@ -87,19 +87,24 @@ printf '  step kernel  (%6d samples): LOLE %s, EUE %s\n' "$step_samples" \
 printf '  event kernel (%6d samples): LOLE %s, EUE %s\n' "$event_samples" \
   "$(field lole_h_per_yr <<<"$event_out")" "$(field eue_mwh_per_yr <<<"$event_out")"
 grep '^limit_site .*eue_mwh_per_yr' "$log" | sed 's/^/  engine /'
-# The per-step chain has the kernels' semantics: compare it with the step kernel in standard
-# errors (the kernel prints none; its SE is taken as the engine's scaled to its sample count).
-kernel_eue="$(field eue_mwh_per_yr <<<"$step_out")"
-kernel_lole="$(field lole_h_per_yr <<<"$step_out")"
-grep '^limit_site per_step_chain' "$log" | tr -d ',()' | awk -v ke="$kernel_eue" -v kl="$kernel_lole" -v ks="$step_samples" '{
-  for (i = 1; i <= NF; i++) {
-    if ($i == "lole_h_per_yr") { l = $(i + 1); lse = $(i + 3) }
-    if ($i == "eue_mwh_per_yr") { e = $(i + 1); ese = $(i + 3) }
-    if ($i == "n") { n = $(i + 2) }
-  }
-  f = sqrt(1 + n / ks)
-  printf "  per_step_chain vs step kernel: LOLE %+.2f SE, EUE %+.2f SE\n", (l - kl) / (lse * f), (e - ke) / (ese * f)
-}'
+# The per-step chain has the kernels' semantics: compare it with each kernel in standard errors
+# (the kernels print none; a kernel's SE is taken as the engine's scaled to its sample count).
+compare() { # name kernel-output kernel-samples
+  local ke kl
+  ke="$(field eue_mwh_per_yr <<<"$2")"
+  kl="$(field lole_h_per_yr <<<"$2")"
+  grep '^limit_site per_step_chain' "$log" | tr -d ',()' | awk -v name="$1" -v ke="$ke" -v kl="$kl" -v ks="$3" '{
+    for (i = 1; i <= NF; i++) {
+      if ($i == "lole_h_per_yr") { l = $(i + 1); lse = $(i + 3) }
+      if ($i == "eue_mwh_per_yr") { e = $(i + 1); ese = $(i + 3) }
+      if ($i == "n") { n = $(i + 2) }
+    }
+    f = sqrt(1 + n / ks)
+    printf "  per_step_chain vs %s: LOLE %+.2f SE, EUE %+.2f SE\n", name, (l - kl) / (lse * f), (e - ke) / (ese * f)
+  }'
+}
+compare "step kernel" "$step_out" "$step_samples"
+compare "event kernel" "$event_out" "$event_samples"
 echo "  note: the kernels hold the grid state at the start of each hour for the whole hour, as the"
 echo "  engine's per_step_chain does, so those agree within Monte Carlo error (the chain starts in its"
 echo "  steady state, down with probability 0.2 %, where the kernels start up: a negligible difference)."
