@@ -19,16 +19,13 @@ use std::num::IntErrorKind;
 pub const MAX_SAMPLES: u64 = 100_000_000;
 
 /// Most Monte Carlo worker threads: 4 × the cores (the engine is CPU-bound, so more threads
-/// than cores only time-slice; 4 × leaves room to try oversubscription), and never more than the
-/// chunks of one Monte Carlo wave ([`WAVE_CHUNKS`]), the most that ever have work at once.
+/// than cores only time-slice; 4 × leaves room to try oversubscription), and never more than
+/// [`MAX_USEFUL_THREADS`] (256), past which the study's serial merge, not the threads, sets the
+/// pace.
 pub fn max_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    (4 * cores).min(WAVE_CHUNKS)
+    (4 * cores).min(MAX_USEFUL_THREADS)
 }
-
-/// Chunks in one Monte Carlo wave (`WAVE / CHUNK`, 32): a study runs wave by wave, so no more
-/// threads than this ever have work.
-pub const WAVE_CHUNKS: usize = MAX_USEFUL_THREADS;
 
 /// Why a value was refused; [`Checked`] adds the flag and the value to the message.
 #[derive(Debug)]

@@ -42,6 +42,7 @@ use error::{CliError, UsageError};
 use flags::Checked;
 use output::Stdout;
 use ridethrough::prelude::*;
+use ridethrough::studies::montecarlo::MAX_USEFUL_THREADS;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -98,7 +99,7 @@ fn after_help() -> String {
 
 Limits:
   --samples     1 ≤ x ≤ {max_samples}
-  --threads     1 ≤ x ≤ {max_threads} here (4 × cores, at most {wave_chunks}: the chunks of one wave)
+  --threads     1 ≤ x ≤ {max_threads} here (4 × cores, at most {useful})
   --target-se   0 < x < 1
   --step        at least 1ms, dividing the scenario's horizon
   --survival    whole hours, at least 1h, and a whole number of steps
@@ -106,7 +107,7 @@ Limits:
   --trace file estimated at over {gb:.0} GB is refused unless --force.",
         max_samples = flags::MAX_SAMPLES,
         max_threads = flags::max_threads(),
-        wave_chunks = flags::WAVE_CHUNKS,
+        useful = MAX_USEFUL_THREADS,
         minutes = guard::MAX_SECONDS / 60.0,
         steps = guard::MAX_SECONDS * guard::STEPS_PER_SECOND,
         rate = guard::STEPS_PER_SECOND,

@@ -4,10 +4,25 @@
 //! # Reproducibility
 //! Sample *i* runs with its own seed `rng::sample_seed(seed, i)`, from which every component
 //! derives its streams. Samples are grouped in fixed chunks of 16 consecutive indices, each
-//! accumulated sequentially, and chunks are merged in index order in waves of 512 samples, so
-//! results are bit-identical whatever the thread count. Memory is bounded: per-sample results are
-//! merged into streaming accumulators (moments and a log-binned histogram) at once; only the
-//! optional per-sample summaries ([`McConfig::keep_samples`]) grow with n.
+//! accumulated sequentially, and chunks are merged into the total strictly in index order, so
+//! results are bit-identical whatever the thread count and however the chunks were scheduled.
+//! Progress reports and the early-stopping decision come every 512 samples of merged prefix
+//! (and at the end): they see only that prefix, so a study that stops early stops after the same
+//! number of samples on any number of threads, with the same result as a sequential run stopped
+//! there. Memory is bounded: per-sample results are merged into streaming accumulators (moments
+//! and a log-binned histogram) at once; only the optional per-sample summaries
+//! ([`McConfig::keep_samples`]) grow with n.
+//!
+//! # Scaling
+//! There is no barrier. Each worker thread takes the next chunk from a shared atomic counter,
+//! runs it and posts its accumulator; the calling thread merges posted chunks as soon as they
+//! are next in index order (a chunk that finishes beyond a gap waits in a small buffer). A slow
+//! chunk therefore delays only the merge, never the other threads, which go on taking chunks.
+//! The serial work is one merge per chunk of 16 samples (a few microseconds, against
+//! milliseconds for 16 simulated years). Workers run at most 8 chunks per thread beyond the
+//! merge point, which bounds the buffer; a worker waits only when one chunk takes longer than
+//! that many chunks on every other thread. Chunks run beyond an early stop are dropped. The
+//! machinery is in the private `schedule` module.
 //!
 //! # Common random numbers
 //! Two sites run with the same seed see the same outage histories as long as their outage
@@ -40,20 +55,30 @@ use crate::error::ConfigError;
 use crate::rng::sample_seed;
 use crate::studies::stats::{Estimate, LogHistogram, Moments};
 use crate::time::TimeGrid;
-use rayon::prelude::*;
+use schedule::Plan;
 use serde::{Deserialize, Serialize};
 
-/// Samples per chunk: a chunk is accumulated sequentially by one thread. Part of the results'
-/// definition (the order of floating-point merges): changing it changes the bits.
-const CHUNK: u64 = 16;
-/// Samples per wave: chunks of a wave run in parallel and are merged in order; early stopping
-/// and progress reports happen between waves. Changing it changes where early stopping can
-/// happen, not the merge order (as long as it is a multiple of `CHUNK`).
-const WAVE: u64 = 512;
+mod schedule;
 
-/// The most worker threads a study can keep busy: the chunks of one wave (`512 / 16` = 32). A
-/// larger [`McConfig::threads`] only adds idle threads.
-pub const MAX_USEFUL_THREADS: usize = (WAVE / CHUNK) as usize;
+/// Samples per chunk: a chunk is accumulated sequentially by one thread, and chunks are merged in
+/// index order. Part of the results' definition (the order of floating-point merges): changing it
+/// changes the bits.
+const CHUNK: u64 = 16;
+/// Samples of merged prefix between checkpoints: progress reports and early-stopping decisions
+/// come every `CHECKPOINT` samples. Changing it changes where early stopping can happen, not the
+/// merge order (as long as it is a multiple of `CHUNK`).
+const CHECKPOINT: u64 = 512;
+/// Chunks each worker thread may run beyond the merge point (the look-ahead window is this times
+/// the threads): it bounds the finished chunks waiting for a slower one to 8 per thread, and a
+/// thread waits only when one chunk costs more than 8 chunks on every other thread.
+const LOOKAHEAD_PER_THREAD: u64 = 8;
+
+/// The most worker threads worth asking for. Threads take chunks of 16 samples from a shared
+/// counter and never wait for one another (see the module docs), so up to this many keep busy
+/// while the study has a chunk for each; the limit is the coordinator's serial merge of one
+/// accumulator per chunk, which keeps up with hundreds of threads on yearly horizons but not on
+/// very short ones. 256 is four times the 64 cores of the largest machines in view.
+pub const MAX_USEFUL_THREADS: usize = 256;
 
 /// How to run a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +88,8 @@ pub struct McConfig {
     pub samples: u64,
     /// The study's seed.
     pub seed: u64,
-    /// Worker threads (0 = one per core).
+    /// Worker threads (0 = one per core); the calling thread only merges their chunks, in index
+    /// order, so the results do not depend on this.
     #[serde(default)]
     pub threads: usize,
     /// Stop once the relative standard error of EUE is at most this (after `min_samples`).
@@ -115,7 +141,7 @@ impl McConfig {
     }
 }
 
-/// Progress between waves.
+/// Progress at a checkpoint: every 512 samples merged in index order, and at the end.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
     /// Samples done.
@@ -517,13 +543,15 @@ fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64) -> Tall
     sim.into_state().tally
 }
 
-/// Drives `samples` samples in waves of fixed chunks: `chunk(range) -> A` runs a chunk
-/// sequentially; chunks are merged in order; `stop(&acc, done)` is asked after each wave.
+/// Drives `cfg.samples` samples in fixed chunks on `cfg.threads` threads (see [`schedule`]):
+/// `chunk(range) -> A` runs a chunk sequentially; chunks are merged in index order on the
+/// calling thread; `checkpoint(&total, done)` is asked every [`CHECKPOINT`] merged samples and at
+/// the end, and `true` stops the study there.
 fn drive<A, C, M, S>(
     cfg: &McConfig,
     chunk: C,
     merge: M,
-    mut after_wave: S,
+    checkpoint: S,
 ) -> Result<(A, bool), ConfigError>
 where
     A: Send + Default,
@@ -536,26 +564,13 @@ where
         .num_threads(cfg.threads)
         .build()
         .map_err(|source| ConfigError::ThreadPool { source })?;
-    let mut acc = A::default();
-    let mut done = 0u64;
-    while done < cfg.samples {
-        let end = (done + WAVE).min(cfg.samples);
-        let starts: Vec<u64> = (done..end).step_by(CHUNK as usize).collect();
-        let parts: Vec<A> = pool.install(|| {
-            starts
-                .par_iter()
-                .map(|&s| chunk(s..(s + CHUNK).min(end)))
-                .collect()
-        });
-        for p in &parts {
-            merge(&mut acc, p);
-        }
-        done = end;
-        if after_wave(&acc, done) && done < cfg.samples {
-            return Ok((acc, true));
-        }
-    }
-    Ok((acc, false))
+    let plan = Plan {
+        samples: cfg.samples,
+        chunk: CHUNK,
+        checkpoint_every: CHECKPOINT,
+        window: LOOKAHEAD_PER_THREAD * pool.current_num_threads() as u64,
+    };
+    Ok(schedule::run_chunks(&pool, plan, chunk, merge, checkpoint))
 }
 
 fn reached(cfg: &McConfig, eue: &Estimate) -> bool {
@@ -567,7 +582,7 @@ fn reached(cfg: &McConfig, eue: &Estimate) -> bool {
 
 /// Runs a Monte Carlo study of `site` under `policy`.
 ///
-/// `progress` is called after every wave of 512 samples (from the calling thread).
+/// `progress` is called (from the calling thread) every 512 merged samples and at the end.
 ///
 /// # Errors
 /// [`ConfigError::OutOfRange`] for a bad [`McConfig`] or a policy refused by

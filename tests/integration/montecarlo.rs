@@ -43,6 +43,125 @@ fn results_are_bit_identical_with_one_or_two_threads() {
     );
 }
 
+/// A month at hourly steps with frequent random outages and `units` Megapacks: cheap samples,
+/// loss of load in many of them.
+fn small_site(units: u32) -> (Site, Policy) {
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("horizon = \"365d\"", "horizon = \"30d\"")
+        .replace(
+            "[[grid.scheduled_outages]]\nstart = \"120d\"\nduration = \"4h\"\n",
+            "",
+        )
+        .replace("units = 16", &format!("units = {units}"))
+        .replace(
+            "preset = \"distribution\"",
+            "preset = \"distribution\"\nscale = 30.0",
+        );
+    let s = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    (s.site().clone(), *s.policy())
+}
+
+/// A study's result, its JSON (bits, not `PartialEq`, which would equate 0.0 and -0.0) and its
+/// progress reports as `(done, EUE mean bits, EUE SE bits)`.
+struct Run {
+    result: montecarlo::McResult,
+    json: String,
+    reports: Vec<(u64, u64, u64)>,
+}
+
+fn run_on(site: &Site, policy: &Policy, cfg: &McConfig, threads: usize) -> Run {
+    let mut cfg = cfg.clone();
+    cfg.threads = threads;
+    let reports = std::sync::Mutex::new(Vec::new());
+    let result = montecarlo::run(site, policy, &cfg, &|p| {
+        reports
+            .lock()
+            .unwrap()
+            .push((p.done, p.eue_mwh.mean.to_bits(), p.eue_mwh.se.to_bits()));
+    })
+    .unwrap();
+    Run {
+        json: serde_json::to_string(&result).unwrap(),
+        result,
+        reports: reports.into_inner().unwrap(),
+    }
+}
+
+#[test]
+fn results_are_bit_identical_with_1_2_3_or_7_threads() {
+    let (site, policy) = small_site(4);
+    let mut full = McConfig::new(1_300, 21);
+    full.keep_samples = true;
+    let mut early = McConfig::new(200_000, 22);
+    early.keep_samples = true;
+    early.target_relative_se = Some(0.03);
+    early.min_samples = 1_000;
+    // Fewer chunks (3) than threads.
+    let tiny = McConfig::new(40, 23);
+    for cfg in [&full, &early, &tiny] {
+        let one = run_on(&site, &policy, cfg, 1);
+        for threads in [2, 3, 7] {
+            let other = run_on(&site, &policy, cfg, threads);
+            assert!(
+                one.json == other.json,
+                "{threads} threads differ from one for {cfg:?}"
+            );
+            assert_eq!(
+                one.reports, other.reports,
+                "progress, {threads} threads, {cfg:?}"
+            );
+        }
+    }
+    let r = run_on(&site, &policy, &early, 3);
+    assert!(r.result.stopped_early, "the test needs an early stop");
+    let n = r.result.indices.samples;
+    assert!(
+        (1_000..200_000).contains(&n) && n % 512 == 0,
+        "stopped after {n} samples"
+    );
+    assert!(
+        r.result.indices.eue_mwh.mean > 0.0,
+        "the test needs some loss of load"
+    );
+    // An early stop is a sequential run of that many samples, to the bit.
+    let mut same_n = McConfig::new(n, 22);
+    same_n.keep_samples = true;
+    let mut plain = run_on(&site, &policy, &same_n, 1).result;
+    assert!(!plain.stopped_early);
+    plain.stopped_early = true;
+    assert_eq!(serde_json::to_string(&plain).unwrap(), r.json);
+    let kept = r.result.samples.unwrap();
+    assert!(kept.iter().enumerate().all(|(i, s)| s.index == i as u64));
+    assert_eq!(kept.len() as u64, n);
+}
+
+#[test]
+fn comparisons_are_bit_identical_with_1_2_3_or_7_threads() {
+    let (a, p) = small_site(4);
+    let (b, q) = small_site(6);
+    let cfg = |threads| {
+        let mut c = McConfig::new(700, 31);
+        c.threads = threads;
+        c
+    };
+    let one = montecarlo::compare((&a, &p), (&b, &q), &cfg(1), &|_| {}).unwrap();
+    assert!(
+        one.eue_difference_mwh.mean < 0.0,
+        "the test needs a difference"
+    );
+    for threads in [2, 3, 7] {
+        let other = montecarlo::compare((&a, &p), (&b, &q), &cfg(threads), &|_| {}).unwrap();
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            serde_json::to_string(&other).unwrap(),
+            "{threads} threads"
+        );
+    }
+}
+
 #[test]
 fn every_sample_can_be_replayed_from_its_seed() {
     let (site, policy) = hourly_site(16, 3.0);
