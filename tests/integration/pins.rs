@@ -635,3 +635,16 @@ fn an_empty_fleet_cannot_fail() {
     let json = serde_json::to_value(fleet.initial_state(3)).unwrap();
     assert!(json["units"].is_null(), "{json}");
 }
+
+#[test]
+fn usable_energy_is_the_window_between_floor_and_ceiling() {
+    // 4 units of 10 MWh with a 10 %..90 % window: 0.8 × 40 MWh usable, by hand.
+    let mut b = simple_battery(1.0, 10.0, 1.0);
+    b.units = 4;
+    b.soc_min = Some(Fraction::ratio(0.1));
+    b.soc_max = Some(Fraction::ratio(0.9));
+    b.initial_soc = Some(Fraction::ratio(0.9));
+    b.reserve_soc = Some(Fraction::ratio(0.1));
+    let fleet = Fleet::new(&b).unwrap();
+    assert!((fleet.usable_energy().value() - 32.0).abs() < ENERGY_TOL_MWH);
+}
