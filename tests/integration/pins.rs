@@ -645,6 +645,36 @@ fn usable_energy_is_the_window_between_floor_and_ceiling() {
     b.soc_max = Some(Fraction::ratio(0.9));
     b.initial_soc = Some(Fraction::ratio(0.9));
     b.reserve_soc = Some(Fraction::ratio(0.1));
+    b.charge_power_mw = Some(Power::mw(0.5));
     let fleet = Fleet::new(&b).unwrap();
     assert!((fleet.usable_energy().value() - 32.0).abs() < ENERGY_TOL_MWH);
+    assert!((fleet.min_energy().value() - 4.0).abs() < ENERGY_TOL_MWH);
+    assert!((fleet.max_energy().value() - 36.0).abs() < ENERGY_TOL_MWH);
+    assert!((fleet.reserve_energy().value() - 4.0).abs() < ENERGY_TOL_MWH);
+    assert!((fleet.max_charge_power().value() - 2.0).abs() < POWER_TOL_MW);
+    assert!((fleet.max_discharge_power().value() - 4.0).abs() < POWER_TOL_MW);
+}
+
+#[test]
+fn peak_shaving_stops_at_the_backup_reserve() {
+    // 90 MW load, cap 60 MW, one 50 MW / 100 MWh unit at η = 1 with a 40 % reserve, full: it
+    // shaves 30 MW for two hours (60 MWh above the reserve), then holds the reserve and the grid
+    // carries all 90 MW. Catches a policy that sees no reserve (or the wrong one).
+    let mut b = simple_battery(50.0, 100.0, 1.0);
+    b.reserve_soc = Some(Fraction::ratio(0.4));
+    let s = site(5, 100.0, &b, 90.0);
+    let policy = Policy::PeakShaving {
+        import_cap_mw: Power::mw(60.0),
+        recharge_rate_mw: None,
+    };
+    let mut sim = s.try_simulate(policy, 0).unwrap();
+    let rows: Vec<StepRecord> = (0..5).map(|_| sim.step(&mut ()).unwrap()).collect();
+    for row in &rows[..2] {
+        assert_flows(row, 30.0, 0.0, 60.0, 0.0);
+    }
+    for row in &rows[2..] {
+        assert_flows(row, 0.0, 0.0, 90.0, 0.0);
+    }
+    let e = sim.state().battery.energy.value();
+    assert!((e - 40.0).abs() < ENERGY_TOL_MWH, "{e} MWh left");
 }
