@@ -195,13 +195,29 @@ fn a_forged_fingerprint_with_another_number_of_processes_is_caught() {
         "units = 168",
         "units=168\nunit_failures = [{ model = \"markov\", mttf = \"8760h\", mttr = \"72h\" }, { model = \"markov\", mttf = \"20000h\", mttr = \"24h\" }]",
     ));
-    assert_mismatch(base().site(), forge(&two_failures, &base()), "snapshot.battery.units");
-    assert_mismatch(two_failures.site(), forge(&base(), &two_failures), "snapshot.battery.units");
+    assert_mismatch(
+        base().site(),
+        forge(&two_failures, &base()),
+        "snapshot.battery.units",
+    );
+    assert_mismatch(
+        two_failures.site(),
+        forge(&base(), &two_failures),
+        "snapshot.battery.units",
+    );
     // The feed with and without random outages.
     let calm = colossus((
         "[grid.random_outages]\npreset = \"distribution\"\nscale = 0.3\n",
         "",
     ));
-    assert_mismatch(calm.site(), forge(&base(), &calm), "snapshot.grid.random_outages");
-    assert_mismatch(base().site(), forge(&calm, &base()), "snapshot.grid.random_outages");
+    assert_mismatch(
+        calm.site(),
+        forge(&base(), &calm),
+        "snapshot.grid.random_outages",
+    );
+    assert_mismatch(
+        base().site(),
+        forge(&calm, &base()),
+        "snapshot.grid.random_outages",
+    );
 }

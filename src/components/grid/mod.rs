@@ -358,13 +358,24 @@ struct SupplyState {
 }
 
 /// The grid feed's evolving state: the next step expected, a cursor into the scheduled windows,
-/// the feed's random outage processes, and the supply units.
+/// the feed's random outage processes, the supply units, and the availability now with the
+/// time it may next change (so a segment that ends by then costs one comparison).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridState {
     next_step: u64,
     window: usize,
     feed: UnitSetState,
     units: SupplyState,
+    now: Level,
+}
+
+/// The availability from now until `next_change` (ms): `min(a_sched, a_rand)` and the supply
+/// units' factor `a_units` (the trace, per step, is applied on top).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Level {
+    level: f64,
+    units: f64,
+    next_change: u64,
 }
 
 impl GridState {
@@ -624,7 +635,10 @@ impl GridModel {
             None => {}
         }
         if s.units.sets.len() != self.supply.len() {
-            return Err((UNITS, "the snapshot has another number of supply unit entries"));
+            return Err((
+                UNITS,
+                "the snapshot has another number of supply unit entries",
+            ));
         }
         for (set, st) in self.supply.iter().zip(&s.units.sets) {
             set.set.check_state(st).map_err(|why| (UNITS, why))?;
@@ -644,7 +658,24 @@ impl GridModel {
             .sum();
         let tolerance = 1e-9 * capacity.abs().max(1.0);
         if s.units.next_event != next || (s.units.up_capacity - capacity).abs() > tolerance {
-            return Err((UNITS, "the capacity up or next event does not match the units"));
+            return Err((
+                UNITS,
+                "the capacity up or next event does not match the units",
+            ));
+        }
+        // An inactive feed never evaluates its sources: nothing to check.
+        if !self.active {
+            return Ok(());
+        }
+        let window_ok = match self.windows.get(s.window) {
+            Some(w) => w.end > s.next_step.saturating_mul(self.step_ms),
+            None => s.window == self.windows.len(),
+        };
+        if !window_ok || s.now != self.level_at(s, s.next_step.saturating_mul(self.step_ms)) {
+            return Err((
+                "snapshot.grid",
+                "the availability now does not match the grid's sources",
+            ));
         }
         Ok(())
     }
@@ -675,7 +706,7 @@ impl GridModel {
                 .sum(),
             sets,
         };
-        GridState {
+        let mut state = GridState {
             next_step: 0,
             window: 0,
             feed: self
@@ -684,7 +715,14 @@ impl GridModel {
                 .map(|f| f.initial_state(seed, clock))
                 .unwrap_or_default(),
             units,
-        }
+            now: Level {
+                level: 1.0,
+                units: 1.0,
+                next_change: u64::MAX,
+            },
+        };
+        state.now = self.level_at(&state, 0);
+        state
     }
 
     /// The fraction of the import limit available on average over step `k`, and advances `state`
@@ -692,37 +730,111 @@ impl GridModel {
     /// the end of the trace see no trace effect.
     #[inline]
     pub fn availability(&self, state: &mut GridState, k: u64) -> Fraction {
-        debug_assert_eq!(
-            k, state.next_step,
+        let t0 = k.saturating_mul(self.step_ms);
+        self.availability_over(state, k, t0, t0.saturating_add(self.step_ms))
+    }
+
+    /// The fraction of the import limit available on average over `[t0, t1)` (ms from the grid
+    /// start), a part of step `k`, and advances `state` to `t1`. The parts must follow one
+    /// another (`t0` is the previous part's `t1`; the first is step 0's start) and a step's
+    /// parts must cover it; the engine's segments do (checked in debug builds). Over a part
+    /// with no change inside it (one that ends at or before [`GridModel::next_change_ms`]) the
+    /// average is the instantaneous value, exactly: the step averages below are pro rata
+    /// over `t1 − t0`.
+    #[inline]
+    pub fn availability_over(&self, state: &mut GridState, k: u64, t0: u64, t1: u64) -> Fraction {
+        debug_assert!(
+            k == state.next_step || (k + 1 == state.next_step && t0 > k * self.step_ms),
             "grid availability evaluated out of order"
         );
+        debug_assert!(t0 < t1 && t1 <= (k + 1).saturating_mul(self.step_ms));
         state.next_step = k + 1;
         if !self.active {
             return Fraction::ONE;
         }
-        self.evaluate(state, k)
+        self.evaluate(state, k, t0, t1)
     }
 
-    /// The stages of [`GridModel::availability`] for an active feed: scheduled windows, trace,
-    /// random processes, then the minimum.
+    /// The earliest time after `t` (ms from the grid start; `state` advanced to `t`) at which
+    /// the available fraction may change: the next scheduled window boundary, the feed's next
+    /// random transition, the supply units' next event (`u64::MAX` for never). Conservative: a
+    /// time at which nothing changes in the end (a window that removes nothing, a unit that
+    /// fails while another covers the limit) only splits a segment in two equal halves. The
+    /// availability trace has the grid's own step and changes only at step boundaries, which
+    /// end every segment anyway.
     #[inline]
-    fn evaluate(&self, state: &mut GridState, k: u64) -> Fraction {
-        let t0 = k.saturating_mul(self.step_ms);
-        let t1 = t0.saturating_add(self.step_ms);
-        let mut a = self.scheduled(&mut state.window, t0, t1);
+    pub fn next_change_ms(&self, state: &GridState, t: u64) -> u64 {
+        if !self.active {
+            return u64::MAX;
+        }
+        debug_assert!(state.now.next_change > t, "the state is behind `t`");
+        state.now.next_change
+    }
+
+    /// The stages of [`GridModel::availability_over`] for an active feed: scheduled windows,
+    /// trace, random processes, then the minimum. A part that ends before the next change reads
+    /// the level the state keeps; one with changes inside it or at its end steps every source
+    /// and measures each exactly.
+    #[inline]
+    fn evaluate(&self, state: &mut GridState, k: u64, t0: u64, t1: u64) -> Fraction {
+        // Strictly before: a part that ends at a change steps the sources to it, so the
+        // state (units up, the feed) is always the state at the part's end.
+        let (mut a, units) = if t1 < state.now.next_change {
+            (state.now.level, state.now.units)
+        } else {
+            self.changes(state, t0, t1)
+        };
         if let Some(trace) = &self.trace {
             if let Some(&v) = trace.get(k as usize) {
                 a = a.min(v);
             }
         }
+        Fraction::ratio(a * units)
+    }
+
+    /// The slow path of [`GridModel::evaluate`]: every source stepped over `[t0, t1)` (the
+    /// average of the windows and the random processes, and the units' factor), then the level
+    /// from `t1` on.
+    #[inline(never)]
+    fn changes(&self, state: &mut GridState, t0: u64, t1: u64) -> (f64, f64) {
+        let mut a = self.scheduled(&mut state.window, t0, t1);
         if let Some(feed) = &self.feed {
             a = a.min(feed.step(&mut state.feed, &self.clock, t0, t1).up_mean);
         }
+        let mut units = 1.0;
         if !self.supply.is_empty() && self.import_limit.value() > 0.0 {
             let capacity = self.unit_capacity(&mut state.units, t0, t1);
-            a *= capacity.min(self.import_limit.value()) * self.inv_import_limit;
+            units = capacity.min(self.import_limit.value()) * self.inv_import_limit;
         }
-        Fraction::ratio(a)
+        state.now = self.level_at(state, t1);
+        (a, units)
+    }
+
+    /// The availability at `t` (every source stepped to `t`) and until when it holds: the
+    /// window that covers `t` (if any), the feed up or down, the supply units' capacity up.
+    fn level_at(&self, state: &GridState, t: u64) -> Level {
+        let (mut level, mut next_change) = match self.windows.get(state.window) {
+            Some(w) if w.start <= t => ((1.0 - w.loss).max(0.0), w.end),
+            Some(w) => (1.0, w.start),
+            None => (1.0, u64::MAX),
+        };
+        if self.feed.is_some() {
+            level = level.min(f64::from(state.feed.up()));
+            next_change = next_change.min(state.feed.next_transition_ms());
+        }
+        let mut units = 1.0;
+        if !self.supply.is_empty() {
+            next_change = next_change.min(state.units.next_event);
+            if self.import_limit.value() > 0.0 {
+                units =
+                    state.units.up_capacity.min(self.import_limit.value()) * self.inv_import_limit;
+            }
+        }
+        Level {
+            level,
+            units,
+            next_change,
+        }
     }
 
     /// The supply units' capacity (MW) averaged over `[t0, t1)`: O(1) unless a unit changes state
@@ -773,7 +885,7 @@ impl GridModel {
             i += 1;
         }
         *cursor = i;
-        (1.0 - lost / self.step_ms as f64).max(0.0)
+        (1.0 - lost / (t1 - t0) as f64).max(0.0)
     }
 }
 
