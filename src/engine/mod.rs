@@ -2,26 +2,41 @@
 //! (the changing [`SimState`] plus per-run constants).
 //!
 //! # One step
-//! [`Simulation::step`] runs these stages, in this order, for step `k`:
+//! [`Simulation::step`] runs these stages, in this order, for step `k` = `[t0, t1)`:
 //!
-//! 1. **availability**: the grid feed's available fraction over the step → available import;
-//! 2. **demand**: the facility's average load over the step plus the battery's auxiliary load;
-//! 3. **battery units and self-discharge**: battery units fail or return (their state during
-//!    step `k` is their state at its start); the fleet loses its per-step self-discharge fraction
-//!    (never below the window floor);
-//! 4. **policy**: the dispatch policy sees an [`Observation`] and asks for a battery power;
-//! 5. **clamp**: the request is cut to the fleet's power limits and SoC window, charging to the
-//!    grid headroom, discharging to the demand plus what may be exported;
+//! 1. **demand**: the facility's average load over the step plus the battery's auxiliary load;
+//! 2. **battery units and self-discharge**: battery units that failed or returned by `t0` lock
+//!    or release their energy; the fleet loses its per-step self-discharge fraction (never
+//!    below the window floor);
+//!
+//! then, per **segment** `[t, t')` (one for a step in which nothing changes):
+//!
+//! 3. **span**: `t'` is `t1` or the first change before it — a grid availability transition
+//!    (a random outage, a scheduled window's edge, a supply unit) or a battery unit failing or
+//!    returning — and the grid's available fraction over the span gives the available import;
+//! 4. **policy**: the dispatch policy sees an [`Observation`] (its `dt` the segment's length)
+//!    and asks for a battery power;
+//! 5. **clamp**: the request is cut to the fleet's power limits, charging to the grid headroom,
+//!    discharging to the demand plus what may be exported; if the battery would reach its
+//!    window floor (ceiling) before `t'` at that power, the segment ends at the last whole
+//!    millisecond before it does and the next one starts there;
 //! 6. **grid**: import covers what the battery does not, up to the available import; the rest is
 //!    unserved load;
-//! 7. **settle**: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained);
-//! 8. **record**: the balance `import + discharge + unserved = facility + aux + charge + export +
-//!    curtailment` is checked (to [`BALANCE_TOLERANCE`], in debug builds), the tally is updated
-//!    and the recorder sees the row.
+//! 7. **settle**: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained) over the
+//!    segment;
 //!
-//! Each stage is a private function named after it (`availability`, `demand`, `battery_units`,
-//! `policy`, `clamp`, `grid`, `settle`, `record`), called in this order by the step; each
-//! returns what the later stages read, so a new component adds a stage rather than editing one.
+//! and last:
+//!
+//! 8. **record**: the step's row (the energy-weighted average of its segments: powers = energy
+//!    ÷ step length, the availability averaged over time, the SoC at the end); the balance
+//!    `import + discharge + unserved = facility + aux + charge + export + curtailment` is
+//!    checked per segment and per step (to [`BALANCE_TOLERANCE`], in debug builds), the tally
+//!    is updated (events piece by piece, to the millisecond) and the recorder sees the row.
+//!
+//! Each stage is a private function named after it (`demand`, `battery_units`, `span`,
+//! `segment` with `policy`, `clamp`, `grid` and `settle`, `record`), called in this order by the
+//! step; each returns what the later stages read, so a new component adds a stage rather than
+//! editing one.
 //!
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.

@@ -1086,6 +1086,32 @@ mod tests {
     }
 
     #[test]
+    fn time_to_the_floor_and_the_ceiling_is_whole_milliseconds_rounded_down() {
+        // 40 MWh at η = 0.9 each way, window [0.2, 1]: 32 MWh above the floor.
+        let mut params = custom(10.0, 40.0, 0.81);
+        params.soc_min = Some(Fraction::ratio(0.2));
+        let f = Fleet::new(&params).unwrap();
+        let mut s = f.initial_state(0);
+        // 32 × 0.9 / 8 = 3.6 h.
+        assert_eq!(f.ms_to_floor(&s, Power::mw(8.0)), 12_960_000);
+        assert_eq!(f.ms_to_ceiling(&s, Power::mw(8.0)), 0, "full");
+        // Delivering that long drains what was above the floor, to rounding.
+        f.settle(&mut s, Power::mw(8.0), Power::ZERO, Hours::h(3.6));
+        assert!((s.energy - f.min_energy()).value().abs() < TOL);
+        assert_eq!(f.ms_to_floor(&s, Power::mw(8.0)), 0, "at the floor");
+        // 32 MWh of room at 5 MW × 0.9: 7.111… h, rounded down to the millisecond.
+        let ms = f.ms_to_ceiling(&s, Power::mw(5.0));
+        let exact = 32.0 / 4.5 * 3_600_000.0;
+        assert!(
+            ms as f64 <= exact && exact - (ms as f64) < 1.0 + 1e-6,
+            "{ms} vs {exact}"
+        );
+        // The power limits alone, without the window's energy limit.
+        assert_eq!(f.discharge_limit(&s), Power::mw(10.0));
+        assert_eq!(f.charge_limit(&s), Power::mw(10.0));
+    }
+
+    #[test]
     fn limits_respect_power_and_window() {
         let params = BatteryParams {
             soc_min: Some(Fraction::ratio(0.1)),

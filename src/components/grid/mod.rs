@@ -32,10 +32,12 @@
 //!    that is up, so a step without a transition costs one comparison. Process `p` of expanded
 //!    unit `j` (after `count`) draws from `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`.
 //!
-//! The availability of step `k` is `min(a_sched, a_trace, a_rand) × a_units`. With steps short compared with
-//! outages this is exact; at coarse steps the minimum of the per-step averages is an optimistic
-//! approximation of the average of the instantaneous minimum (two half-step outages at different
-//! times in the same step give 0.5, not 0).
+//! The availability of step `k` is `min(a_sched, a_trace, a_rand) × a_units`. Over a whole step
+//! with changes inside it ([`GridModel::availability`]) the minimum of the averages is an
+//! optimistic approximation of the average of the instantaneous minimum (two half-step outages
+//! at different times in the same step give 0.5, not 0). The engine never asks for that: it
+//! splits a step at [`GridModel::next_change_ms`] and asks [`GridModel::availability_over`] for
+//! each part, over which every source is constant and the formula is exact.
 //!
 //! Parameters ([`GridParams`]), the validated model ([`GridModel`]) and the evolving state
 //! ([`GridState`]) are separate types: the state is small and serialisable, so a run can be
@@ -996,6 +998,59 @@ mod tests {
         assert_eq!(a[239], 0.0, "last step");
         let reduced = a.iter().filter(|&&x| x < 1.0).count();
         assert_eq!(reduced, 3 + 2 + 2 + 1 + 1);
+    }
+
+    #[test]
+    fn segments_between_changes_see_the_instantaneous_availability() {
+        // A derate to 25 % over [1 h 30 min, 2 h 15 min): hourly steps split at its edges.
+        let g = hourly(1);
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.scheduled_outages = vec![window("1h30m", "45m", 0.25)];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(0);
+        let (h, min) = (MS_PER_HOUR, 60_000);
+        assert_eq!(m.next_change_ms(&s, 0), 90 * min);
+        assert_eq!(m.availability_over(&mut s, 0, 0, h).value(), 1.0);
+        assert_eq!(m.availability_over(&mut s, 1, h, 90 * min).value(), 1.0);
+        assert_eq!(m.next_change_ms(&s, 90 * min), 135 * min);
+        assert_eq!(
+            m.availability_over(&mut s, 1, 90 * min, 2 * h).value(),
+            0.25
+        );
+        assert_eq!(
+            m.availability_over(&mut s, 2, 2 * h, 135 * min).value(),
+            0.25
+        );
+        assert_eq!(m.next_change_ms(&s, 135 * min), u64::MAX);
+        assert_eq!(
+            m.availability_over(&mut s, 2, 135 * min, 3 * h).value(),
+            1.0
+        );
+        assert_eq!(s.next_step(), 3);
+
+        // A random process: the next change is the next outage's start, then its end.
+        let p = with_process(
+            DurationLaw::Exponential {
+                mean: Duration::from_hours(3),
+            },
+            200.0,
+        );
+        let g = hourly(365);
+        let m = GridModel::new(&p, &g).unwrap();
+        let (start, end) = outages(&m, 9, 0, g.horizon().as_millis())[0];
+        let mut s = m.initial_state(9);
+        assert_eq!(m.next_change_ms(&s, 0), start);
+        // Walk the steps up to the outage in segments that end at the changes.
+        let mut t = 0;
+        while t < end {
+            let k = t / h;
+            let t1 = ((k + 1) * h).min(m.next_change_ms(&s, t));
+            let a = m.availability_over(&mut s, k, t, t1).value();
+            let want = if t >= start { 0.0 } else { 1.0 };
+            assert_eq!(a, want, "[{t}, {t1})");
+            t = t1;
+        }
+        assert!(m.next_change_ms(&s, end) > end);
     }
 
     #[test]
