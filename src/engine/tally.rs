@@ -129,28 +129,26 @@ impl Tally {
         self.add_step(r, reserve);
         let impaired = r.availability < 1.0 - OUTAGE_EPSILON;
         let lost = r.unserved_mw > UNSERVED_EPSILON_MW;
-        if impaired || self.open_outage.is_some() {
-            let p = self.step_piece(r, soc_before);
-            self.track_outage(&p, impaired, lost, import_limit);
-        }
-        if lost || self.open_lol.is_some() {
-            let p = self.step_piece(r, soc_before);
-            self.track_loss_of_load(&p, lost);
-        }
-    }
-
-    /// The step `r` (one segment) as a piece of its events.
-    #[inline(always)]
-    fn step_piece(&self, r: &StepRecord, soc_before: f64) -> Piece {
-        let start_ms = self.step.as_millis() * r.step;
-        Piece {
-            step: r.step,
-            start_ms,
-            end_ms: start_ms + self.step.as_millis(),
-            availability: r.availability,
-            unserved_mw: r.unserved_mw,
-            soc_before,
-            soc_after: r.soc,
+        if impaired || self.open_outage.is_some() || lost || self.open_lol.is_some() {
+            let start_ms = self.step.as_millis() * r.step;
+            let end_ms = start_ms + self.step.as_millis();
+            if impaired || self.open_outage.is_some() {
+                self.track_outage(
+                    r.step,
+                    start_ms,
+                    end_ms,
+                    r.availability,
+                    r.unserved_mw,
+                    soc_before,
+                    r.soc,
+                    impaired,
+                    lost,
+                    import_limit,
+                );
+            }
+            if lost || self.open_lol.is_some() {
+                self.track_loss_of_load(r.step, start_ms, end_ms, r.unserved_mw, lost);
+            }
         }
     }
 
@@ -182,73 +180,105 @@ impl Tally {
         let impaired = p.impaired();
         let lost = p.lost();
         if impaired || self.open_outage.is_some() {
-            self.track_outage(p, impaired, lost, import_limit);
+            self.track_outage(
+                p.step,
+                p.start_ms,
+                p.end_ms,
+                p.availability,
+                p.unserved_mw,
+                p.soc_before,
+                p.soc_after,
+                impaired,
+                lost,
+                import_limit,
+            );
         }
         if lost || self.open_lol.is_some() {
-            self.track_loss_of_load(p, lost);
+            self.track_loss_of_load(p.step, p.start_ms, p.end_ms, p.unserved_mw, lost);
         }
     }
 
-    /// Opens, extends or closes the current grid outage event.
+    /// Opens, extends or closes the current grid outage event with the piece `[start_ms,
+    /// end_ms)` of step `step` (its fields as scalars, so the hot caller passes registers).
     #[cold]
-    fn track_outage(&mut self, p: &Piece, impaired: bool, lost: bool, import_limit: Power) {
+    fn track_outage(
+        &mut self,
+        step: u64,
+        start_ms: u64,
+        end_ms: u64,
+        availability: f64,
+        unserved_mw: f64,
+        soc_before: f64,
+        soc_after: f64,
+        impaired: bool,
+        lost: bool,
+        import_limit: Power,
+    ) {
         if !impaired {
             if let Some(ev) = self.open_outage.take() {
                 self.grid_outages.push(ev);
             }
             return;
         }
-        let len = Duration::from_millis(p.end_ms - p.start_ms);
+        let len = Duration::from_millis(end_ms - start_ms);
         self.sums.impaired_ms += len.as_millis();
-        let depth = (import_limit.value() * (1.0 - p.availability)).max(0.0);
+        let depth = (import_limit.value() * (1.0 - availability)).max(0.0);
         let ev = self.open_outage.get_or_insert(GridOutage {
-            start_step: p.step,
-            end_step: p.step,
-            start: Duration::from_millis(p.start_ms),
+            start_step: step,
+            end_step: step,
+            start: Duration::from_millis(start_ms),
             duration: Duration::ZERO,
             depth_mw: 0.0,
-            soc_at_start: p.soc_before,
-            min_soc: p.soc_before,
+            soc_at_start: soc_before,
+            min_soc: soc_before,
             unserved_mwh: 0.0,
             carried_through: true,
         });
-        ev.end_step = p.step + 1;
+        ev.end_step = step + 1;
         ev.duration = ev.duration + len;
         ev.depth_mw = ev.depth_mw.max(depth);
-        ev.min_soc = ev.min_soc.min(p.soc_after);
+        ev.min_soc = ev.min_soc.min(soc_after);
         if lost {
-            ev.unserved_mwh += p.unserved_mw * len.hours().value();
+            ev.unserved_mwh += unserved_mw * len.hours().value();
             ev.carried_through = false;
         }
     }
 
-    /// Opens, extends or closes the current loss-of-load event.
+    /// Opens, extends or closes the current loss-of-load event with the piece `[start_ms,
+    /// end_ms)` of step `step`.
     #[cold]
-    fn track_loss_of_load(&mut self, p: &Piece, lost: bool) {
+    fn track_loss_of_load(
+        &mut self,
+        step: u64,
+        start_ms: u64,
+        end_ms: u64,
+        unserved_mw: f64,
+        lost: bool,
+    ) {
         if !lost {
             if let Some(ev) = self.open_lol.take() {
                 self.loss_of_load.push(ev);
             }
             return;
         }
-        let len = Duration::from_millis(p.end_ms - p.start_ms);
+        let len = Duration::from_millis(end_ms - start_ms);
         self.sums.lol_ms += len.as_millis();
-        if self.lol_step_end <= p.step {
+        if self.lol_step_end <= step {
             self.sums.lol_steps += 1;
-            self.lol_step_end = p.step + 1;
+            self.lol_step_end = step + 1;
         }
         let ev = self.open_lol.get_or_insert(LossOfLoad {
-            start_step: p.step,
-            end_step: p.step,
-            start: Duration::from_millis(p.start_ms),
+            start_step: step,
+            end_step: step,
+            start: Duration::from_millis(start_ms),
             duration: Duration::ZERO,
             unserved_mwh: 0.0,
             peak_shortfall_mw: 0.0,
         });
-        ev.end_step = p.step + 1;
+        ev.end_step = step + 1;
         ev.duration = ev.duration + len;
-        ev.unserved_mwh += p.unserved_mw * len.hours().value();
-        ev.peak_shortfall_mw = ev.peak_shortfall_mw.max(p.unserved_mw);
+        ev.unserved_mwh += unserved_mw * len.hours().value();
+        ev.peak_shortfall_mw = ev.peak_shortfall_mw.max(unserved_mw);
     }
 
     /// Adds battery-internal losses for one step.

@@ -723,7 +723,10 @@ impl GridModel {
                 next_change: u64::MAX,
             },
         };
-        state.now = self.level_at(&state, 0);
+        // An inactive feed never changes (its windows remove nothing, nothing can fail).
+        if self.active {
+            state.now = self.level_at(&state, 0);
+        }
         state
     }
 
@@ -766,9 +769,7 @@ impl GridModel {
     /// end every segment anyway.
     #[inline]
     pub fn next_change_ms(&self, state: &GridState, t: u64) -> u64 {
-        if !self.active {
-            return u64::MAX;
-        }
+        // u64::MAX for an inactive feed (see `initial_state`).
         debug_assert!(state.now.next_change > t, "the state is behind `t`");
         state.now.next_change
     }
