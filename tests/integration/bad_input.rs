@@ -1041,7 +1041,7 @@ fn every_entry_point_checks_the_policy_against_the_site() {
         recharge_rate_mw: None,
     };
     let want = "policy.import_cap_mw";
-    let e = site.try_simulate(bad, 1).err().expect("try_simulate");
+    let e = site.try_simulate(bad, 1).expect_err("try_simulate");
     assert_eq!(field(&e), want);
     let e = montecarlo::run(site, &bad, &McConfig::new(4, 1), &|_| {}).unwrap_err();
     assert_eq!(field(&e), want);
