@@ -439,7 +439,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let demand = demand(site, k);
         let start = battery_units(site, &mut s.battery, clock, self.keep);
         let span = span(site, s, clock, k, t0, t1, forced, steps);
-        let seg = segment(site, s, k, t0, &span, &demand, steps);
+        let seg = segment(site, s, k, t0, span.dt, &span, &demand, steps);
         if seg.end == t1 {
             return record(site, s, recorder, k, &span.supply, &demand, &start, &seg);
         }
@@ -498,7 +498,13 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if t == span.end {
                 span = self::span(site, s, &self.clock, k, t, t1, forced, steps);
             }
-            seg = segment(site, s, k, t, &span, demand, steps);
+            // The rest of the span (all of it unless the battery emptied or filled inside it).
+            let dt = if t == span.start {
+                span.dt
+            } else {
+                steps.hours(span.end - t)
+            };
+            seg = segment(site, s, k, t, dt, &span, demand, steps);
         }
         let per_ms = 1.0 / steps.ms as f64;
         let avg = |x: f64| x * per_ms;
@@ -794,26 +800,21 @@ fn span<P>(
     }
 }
 
-/// Stage 3b, segment: from `t` inside `span`, the policy decides, the clamp cuts the request
-/// (and ends the segment where the battery empties or fills), the grid covers the rest and the
-/// battery settles over the segment's length. Sets the previous import the next segment's
-/// policy sees.
+/// Stage 3b, segment: from `t` inside `span` (`dt` is the time from `t` to the span's end), the
+/// policy decides, the clamp cuts the request (and ends the segment where the battery empties or
+/// fills), the grid covers the rest and the battery settles over the segment's length. Sets the
+/// previous import the next segment's policy sees.
 #[inline(always)]
 fn segment<P: Dispatch>(
     site: &Site,
     s: &mut SimState<P>,
     k: u64,
     t: u64,
+    dt: Hours,
     span: &Span,
     demand: &Demand,
     steps: Steps,
 ) -> Segment {
-    // The rest of the span (all of it but after the battery emptied or filled inside it).
-    let dt = if t == span.start {
-        span.dt
-    } else {
-        steps.hours(span.end - t)
-    };
     let decision = policy(site, s, k, dt, &span.supply, demand);
     let (flows, end) = clamp(
         site,
