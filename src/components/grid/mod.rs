@@ -825,13 +825,12 @@ impl GridModel {
             level = level.min(f64::from(state.feed.up()));
             next_change = next_change.min(state.feed.next_transition_ms());
         }
+        // Without an import limit the units cap nothing and are never stepped: their
+        // transitions change nothing.
         let mut units = 1.0;
-        if !self.supply.is_empty() {
+        if !self.supply.is_empty() && self.import_limit.value() > 0.0 {
             next_change = next_change.min(state.units.next_event);
-            if self.import_limit.value() > 0.0 {
-                units =
-                    state.units.up_capacity.min(self.import_limit.value()) * self.inv_import_limit;
-            }
+            units = state.units.up_capacity.min(self.import_limit.value()) * self.inv_import_limit;
         }
         Level {
             level,
@@ -1052,6 +1051,23 @@ mod tests {
             t = t1;
         }
         assert!(m.next_change_ms(&s, end) > end);
+    }
+
+    #[test]
+    fn units_behind_a_zero_import_limit_never_split_a_segment() {
+        // Found by the bad-input property test in a debug build: the units are not stepped
+        // when the limit is 0, so their next event must not count as a change either (it would
+        // stay behind and cut every step into 1 ms segments).
+        let g = hourly(30);
+        let mut p = GridParams::new(Power::ZERO);
+        p.supply_units = vec![unit(5.0, Some(3), vec![markov(30, 5)])];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(7);
+        for k in 0..g.steps() {
+            let t0 = k * MS_PER_HOUR;
+            assert!(m.next_change_ms(&s, t0) > t0 + MS_PER_HOUR, "step {k}");
+            assert_eq!(m.availability(&mut s, k).value(), 1.0);
+        }
     }
 
     #[test]
