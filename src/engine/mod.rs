@@ -2,26 +2,41 @@
 //! (the changing [`SimState`] plus per-run constants).
 //!
 //! # One step
-//! [`Simulation::step`] runs these stages, in this order, for step `k`:
+//! [`Simulation::step`] runs these stages, in this order, for step `k` = `[t0, t1)`:
 //!
-//! 1. **availability**: the grid feed's available fraction over the step → available import;
-//! 2. **demand**: the facility's average load over the step plus the battery's auxiliary load;
-//! 3. **battery units and self-discharge**: battery units fail or return (their state during
-//!    step `k` is their state at its start); the fleet loses its per-step self-discharge fraction
-//!    (never below the window floor);
-//! 4. **policy**: the dispatch policy sees an [`Observation`] and asks for a battery power;
-//! 5. **clamp**: the request is cut to the fleet's power limits and SoC window, charging to the
-//!    grid headroom, discharging to the demand plus what may be exported;
+//! 1. **demand**: the facility's average load over the step plus the battery's auxiliary load;
+//! 2. **battery units and self-discharge**: battery units that failed or returned by `t0` lock
+//!    or release their energy; the fleet loses its per-step self-discharge fraction (never
+//!    below the window floor);
+//!
+//! then, per **segment** `[t, t')` (one for a step in which nothing changes):
+//!
+//! 3. **span**: `t'` is `t1` or the first change before it — a grid availability transition
+//!    (a random outage, a scheduled window's edge, a supply unit) or a battery unit failing or
+//!    returning — and the grid's available fraction over the span gives the available import;
+//! 4. **policy**: the dispatch policy sees an [`Observation`] (its `dt` the segment's length)
+//!    and asks for a battery power;
+//! 5. **clamp**: the request is cut to the fleet's power limits, charging to the grid headroom,
+//!    discharging to the demand plus what may be exported; if the battery would reach its
+//!    window floor (ceiling) before `t'` at that power, the segment ends at the last whole
+//!    millisecond before it does and the next one starts there;
 //! 6. **grid**: import covers what the battery does not, up to the available import; the rest is
 //!    unserved load;
-//! 7. **settle**: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained);
-//! 8. **record**: the balance `import + discharge + unserved = facility + aux + charge + export +
-//!    curtailment` is checked (to [`BALANCE_TOLERANCE`], in debug builds), the tally is updated
-//!    and the recorder sees the row.
+//! 7. **settle**: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained) over the
+//!    segment;
 //!
-//! Each stage is a private function named after it (`availability`, `demand`, `battery_units`,
-//! `policy`, `clamp`, `grid`, `settle`, `record`), called in this order by the step; each
-//! returns what the later stages read, so a new component adds a stage rather than editing one.
+//! and last:
+//!
+//! 8. **record**: the step's row (the energy-weighted average of its segments: powers = energy
+//!    ÷ step length, the availability averaged over time, the SoC at the end); the balance
+//!    `import + discharge + unserved = facility + aux + charge + export + curtailment` is
+//!    checked per segment and per step (to [`BALANCE_TOLERANCE`], in debug builds), the tally
+//!    is updated (events piece by piece, to the millisecond) and the recorder sees the row.
+//!
+//! Each stage is a private function named after it (`demand`, `battery_units`, `span`,
+//! `segment` with `policy`, `clamp`, `grid` and `settle`, `record`), called in this order by the
+//! step; each returns what the later stages read, so a new component adds a stage rather than
+//! editing one.
 //!
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.
@@ -38,10 +53,11 @@ use crate::components::load::{LoadModel, LoadParams};
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
 use crate::engine::report::{Report, SiteSummary, StepRecord, UNSERVED_EPSILON_MW};
-use crate::engine::tally::Tally;
+use crate::engine::tally::{Piece, Tally};
 use crate::error::ConfigError;
+use crate::reliability::availability::Clock;
 use crate::time::TimeGrid;
-use crate::units::{Energy, Fraction, Hours, Power};
+use crate::units::{Duration, Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
 
 /// Relative tolerance of the per-step energy balance: the residual may not exceed
@@ -257,7 +273,8 @@ pub enum Stop {
 pub struct Simulation<'s, P> {
     site: &'s Site,
     state: SimState<P>,
-    dt: Hours,
+    steps: Steps,
+    clock: Clock,
     keep: f64,
     policy_name: &'static str,
 }
@@ -337,7 +354,11 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             site,
             keep: site.battery.self_discharge_keep(dt),
             policy_name: state.policy.name(),
-            dt,
+            steps: Steps {
+                ms: site.time.step().as_millis(),
+                dt,
+            },
+            clock: Clock::of(&site.time),
             state,
         }
     }
@@ -366,9 +387,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self.state.step >= self.site.time.steps()
     }
 
-    /// Runs one step — availability → demand → battery units → policy → clamp → grid → settle
-    /// → record (see the module docs) — and returns its record, or `None` if the horizon is
-    /// already done.
+    /// Runs one step — demand → battery units → (per segment: span → policy → clamp → grid →
+    /// settle) → record (see the module docs) — and returns its record, or `None` if the horizon
+    /// is already done.
     #[inline]
     pub fn step<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> Option<StepRecord> {
         if self.is_finished() {
@@ -377,22 +398,27 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         Some(self.advance(recorder, self.state.step, None))
     }
 
-    /// Runs step `k`: the stages of the module docs, one private function each, in this order:
+    /// Runs step `k` as one or more segments: the stages of the module docs, one private
+    /// function each, in this order:
     ///
-    /// 1. [`availability`] → [`Supply`];
-    /// 2. [`demand`] → [`Demand`];
-    /// 3. [`battery_units`] (unit failures and self-discharge) → [`BatteryStart`];
-    /// 4. [`policy()`] → [`Decision`];
-    /// 5. [`clamp`] → [`BatteryFlows`];
-    /// 6. [`grid`] → [`Exchange`];
-    /// 7. [`settle`] → [`StepLosses`];
-    /// 8. [`record`] → [`StepRecord`] (tally, state, recorder).
+    /// 1. [`demand`] → [`Demand`] (the step's average load, for every segment);
+    /// 2. [`battery_units`] (unit failures at the step's start and self-discharge) →
+    ///    [`BatteryStart`];
+    /// 3. per segment `[t, t')`: [`span`] (how far nothing changes: `t'`; the units and the
+    ///    grid's availability over it) → [`Span`], then [`segment`], which runs
+    ///    [`policy()`] → [`Decision`], [`clamp`] → [`BatteryFlows`] (and where the battery
+    ///    empties or fills, which may end the segment early), [`grid`] → [`Exchange`] and
+    ///    [`settle`] → [`StepLosses`];
+    /// 4. [`record`] → [`StepRecord`] (tally, state, recorder): the one segment's flows, or
+    ///    the step's energy-weighted average of several ([`Simulation::segments`]).
     ///
     /// Each stage reads what the earlier ones returned and nothing else of the step, so a new
     /// component (generators, say) is a new stage and a new field in the record, not an edit in
     /// the middle of a long function. With `forced` availability the grid feed's own processes
-    /// are neither consulted nor advanced (used by what-if sweeps, which may run steps out of
-    /// order on a copy of the state).
+    /// are neither consulted nor advanced and the step is not split at unit transitions
+    /// (used by what-if sweeps, which may run steps out of order on a copy of the state); the
+    /// battery reaching its floor or ceiling still splits it.
+    ///
     // Forced: this is the whole hot loop, and a call boundary here costs up to 2× in downstream
     // crates (the step record would be written to memory and read back). The stages are
     // `#[inline(always)]` for the same reason: they exist for reading, not for the call graph.
@@ -405,18 +431,115 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     ) -> StepRecord {
         let site = self.site;
         let s = &mut self.state;
-        let dt = self.dt;
+        let clock = &self.clock;
+        let steps = self.steps;
+        let t0 = k * steps.ms;
+        let t1 = t0 + steps.ms;
 
-        let supply = availability(site, &mut s.grid, k, forced);
         let demand = demand(site, k);
-        let start = battery_units(site, &mut s.battery, k, self.keep);
-        let decision = policy(site, s, k, dt, &supply, &demand);
-        let flows = clamp(decision.request, &decision.obs);
-        let exchange = grid(&supply, &demand, &flows);
-        let losses = settle(site, &mut s.battery, &flows, dt);
-        record(
-            site, s, recorder, k, &supply, &demand, &start, &flows, &exchange, &losses,
-        )
+        let start = battery_units(site, &mut s.battery, clock, self.keep);
+        let span = span(site, s, clock, k, t0, t1, forced, steps);
+        let seg = segment(site, s, k, t0, span.dt, &span, &demand, steps);
+        if seg.end == t1 {
+            return record(site, s, recorder, k, &span.supply, &demand, &start, &seg);
+        }
+        self.segments(recorder, k, forced, &demand, &start, span, seg)
+    }
+
+    /// The rest of [`Simulation::advance`] for a step that something splits: the segments
+    /// after the first, each tallied as an event piece, and the step's record as the
+    /// energy-weighted average of all of them (powers = energy ÷ step length, availability the
+    /// time average, SoC at the end).
+    #[inline(never)]
+    fn segments<R: Recorder + ?Sized>(
+        &mut self,
+        recorder: &mut R,
+        k: u64,
+        forced: Option<Fraction>,
+        demand: &Demand,
+        start: &BatteryStart,
+        mut span: Span,
+        mut seg: Segment,
+    ) -> StepRecord {
+        let site = self.site;
+        let fleet = &site.battery;
+        let s = &mut self.state;
+        let steps = self.steps;
+        let t0 = k * steps.ms;
+        let t1 = t0 + steps.ms;
+        let import_limit = site.grid.import_limit();
+        let mut sums = SegmentSums::default();
+        let mut t = t0;
+        let mut soc_before = start.soc_before;
+        let mut spans = 1;
+        loop {
+            let soc_after = fleet.soc(&s.battery).value();
+            let piece = Piece {
+                step: k,
+                start_ms: t,
+                end_ms: seg.end,
+                availability: span.supply.availability.value(),
+                unserved_mw: seg.exchange.unserved.value(),
+                soc_before,
+                soc_after,
+            };
+            debug_assert!(
+                seg.residual_mw(demand).abs() <= BALANCE_TOLERANCE * demand.total.value().max(1.0),
+                "energy balance does not close at step {k}, segment [{t}, {}) ms: residual {} MW",
+                seg.end,
+                seg.residual_mw(demand)
+            );
+            s.tally.piece(&piece, import_limit);
+            sums.add(&span.supply, &seg, seg.end - t);
+            t = seg.end;
+            soc_before = soc_after;
+            if t == t1 {
+                break;
+            }
+            if t == span.end {
+                spans += 1;
+                if spans < MAX_SPANS_PER_STEP {
+                    span = self::span(site, s, &self.clock, k, t, t1, forced, steps);
+                } else {
+                    span = averaged_span(site, s, &self.clock, k, t, t1, steps);
+                }
+            }
+            // The rest of the span (all of it unless the battery emptied or filled inside it).
+            let dt = if t == span.start {
+                span.dt
+            } else {
+                steps.hours(span.end - t)
+            };
+            seg = segment(site, s, k, t, dt, &span, demand, steps);
+        }
+        let per_ms = 1.0 / steps.ms as f64;
+        let avg = |x: f64| x * per_ms;
+        let row = StepRecord {
+            step: k,
+            time_s: site.time.offset(k).secs_f64(),
+            facility_mw: demand.facility.value(),
+            aux_mw: demand.aux.value(),
+            availability: avg(sums.availability),
+            available_import_mw: avg(sums.available),
+            import_mw: avg(sums.import),
+            export_mw: avg(sums.export),
+            discharge_mw: avg(sums.discharge),
+            charge_mw: avg(sums.charge),
+            unserved_mw: avg(sums.unserved),
+            curtailment_mw: 0.0,
+            soc: soc_before,
+        };
+        debug_assert!(
+            row.balance_residual_mw().abs() <= BALANCE_TOLERANCE * demand.total.value().max(1.0),
+            "energy balance does not close at step {k}: residual {} MW",
+            row.balance_residual_mw()
+        );
+        s.tally.add_step(&row, fleet.reserve_soc().value());
+        s.tally
+            .add_losses(sums.charge_loss, sums.discharge_loss, start.self_loss);
+        s.step = k + 1;
+        recorder.record(&row);
+        row
     }
 
     /// Runs to the end of the horizon.
@@ -472,20 +595,53 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     }
 }
 
-/// Stage 1's result: what the grid feed offers this step.
+/// The step's length in milliseconds and in hours (computed once per simulation).
+#[derive(Debug, Clone, Copy)]
+struct Steps {
+    ms: u64,
+    dt: Hours,
+}
+
+impl Steps {
+    /// `len` ms in hours (the step's own `dt` for a whole step, bit for bit).
+    #[inline(always)]
+    fn hours(self, len: u64) -> Hours {
+        if len == self.ms {
+            self.dt
+        } else {
+            Duration::from_millis(len).hours()
+        }
+    }
+}
+
+/// The span stage's result: how far nothing changes, and what the grid offers until then.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    /// The span's start (ms from the start).
+    start: u64,
+    /// The span's end (ms from the start): the step's end or the next change before it.
+    end: u64,
+    /// The span's length.
+    dt: Hours,
+    /// What the grid feed offers over the span.
+    supply: Supply,
+}
+
+/// What the grid feed offers over a span.
 #[derive(Debug, Clone, Copy)]
 struct Supply {
-    /// Average available fraction of the import limit over the step.
+    /// Available fraction of the import limit over the span (its average; constant when the
+    /// span has no change inside it).
     availability: Fraction,
     /// The feed's import limit when fully available.
     import_limit: Power,
-    /// Import available this step.
+    /// Import available.
     available: Power,
-    /// Export allowed this step.
+    /// Export allowed.
     export_allowed: Power,
 }
 
-/// Stage 2's result: what the site draws this step.
+/// Stage 1's result: what the site draws this step.
 #[derive(Debug, Clone, Copy)]
 struct Demand {
     /// Facility load (IT × PUE).
@@ -496,7 +652,7 @@ struct Demand {
     total: Power,
 }
 
-/// Stage 3's result: the battery at the start of the step.
+/// Stage 2's result: the battery at the start of the step.
 #[derive(Debug, Clone, Copy)]
 struct BatteryStart {
     /// SoC at the start of the step, before self-discharge.
@@ -505,21 +661,22 @@ struct BatteryStart {
     self_loss: Energy,
 }
 
-/// Stage 4's result: what the policy saw and what it asked for (positive discharges).
+/// The policy stage's result: what the policy saw and what it asked for (positive discharges).
 #[derive(Debug, Clone, Copy)]
 struct Decision {
     obs: Observation,
     request: Power,
 }
 
-/// Stage 5's result: the battery's flows after the physical limits (both ≥ 0, at most one > 0).
+/// The clamp stage's result: the battery's flows after the physical limits (both ≥ 0, at most
+/// one > 0).
 #[derive(Debug, Clone, Copy)]
 struct BatteryFlows {
     discharge: Power,
     charge: Power,
 }
 
-/// Stage 6's result: the grid exchange and the load nobody served.
+/// The grid stage's result: the grid exchange and the load nobody served.
 #[derive(Debug, Clone, Copy)]
 struct Exchange {
     import: Power,
@@ -527,24 +684,53 @@ struct Exchange {
     unserved: Power,
 }
 
-/// Stage 1, availability: the feed's available fraction over step `k` (or `forced`) and the
-/// import and export it allows.
-#[inline(always)]
-fn availability(site: &Site, grid: &mut GridState, k: u64, forced: Option<Fraction>) -> Supply {
-    let availability = match forced {
-        Some(a) => a,
-        None => site.grid.availability(grid, k),
-    };
-    let import_limit = site.grid.import_limit();
-    Supply {
-        availability,
-        import_limit,
-        available: import_limit * availability,
-        export_allowed: site.grid.export_limit() * availability,
+/// One settled segment `[t, end)`: its flows, exchange and battery losses.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    end: u64,
+    flows: BatteryFlows,
+    exchange: Exchange,
+    losses: StepLosses,
+}
+
+impl Segment {
+    /// The segment's balance residual (MW), as [`StepRecord::balance_residual_mw`].
+    fn residual_mw(&self, demand: &Demand) -> f64 {
+        let (f, x) = (&self.flows, &self.exchange);
+        (x.import + f.discharge + x.unserved - (demand.total + f.charge + x.export)).value()
     }
 }
 
-/// Stage 2, demand: the facility's average load over step `k` plus the battery's auxiliary load.
+/// Energy sums (MW·ms) of a split step's segments.
+#[derive(Debug, Clone, Copy, Default)]
+struct SegmentSums {
+    availability: f64,
+    available: f64,
+    import: f64,
+    export: f64,
+    discharge: f64,
+    charge: f64,
+    unserved: f64,
+    charge_loss: Energy,
+    discharge_loss: Energy,
+}
+
+impl SegmentSums {
+    fn add(&mut self, supply: &Supply, seg: &Segment, len: u64) {
+        let w = len as f64;
+        self.availability += supply.availability.value() * w;
+        self.available += supply.available.value() * w;
+        self.import += seg.exchange.import.value() * w;
+        self.export += seg.exchange.export.value() * w;
+        self.discharge += seg.flows.discharge.value() * w;
+        self.charge += seg.flows.charge.value() * w;
+        self.unserved += seg.exchange.unserved.value() * w;
+        self.charge_loss += seg.losses.charge;
+        self.discharge_loss += seg.losses.discharge;
+    }
+}
+
+/// Stage 1, demand: the facility's average load over step `k` plus the battery's auxiliary load.
 #[inline(always)]
 fn demand(site: &Site, k: u64) -> Demand {
     let facility = site.load.facility_power(k);
@@ -556,12 +742,18 @@ fn demand(site: &Site, k: u64) -> Demand {
     }
 }
 
-/// Stage 3, battery units and self-discharge: units fail or return at the start of step `k`,
-/// then the fleet keeps `keep` of its energy (never below the window floor).
+/// Stage 2, battery units and self-discharge: units that failed or returned by the step's start
+/// lock or release their energy, then the fleet keeps `keep` of its energy (never below the
+/// window floor).
 #[inline(always)]
-fn battery_units(site: &Site, battery: &mut BatteryState, k: u64, keep: f64) -> BatteryStart {
+fn battery_units(
+    site: &Site,
+    battery: &mut BatteryState,
+    clock: &Clock,
+    keep: f64,
+) -> BatteryStart {
     let fleet = &site.battery;
-    fleet.update_units(battery, k, &site.time);
+    fleet.units_at(battery, clock);
     let soc_before = fleet.soc(battery).value();
     let self_loss = fleet.apply_self_discharge(battery, keep);
     BatteryStart {
@@ -570,7 +762,131 @@ fn battery_units(site: &Site, battery: &mut BatteryState, k: u64, keep: f64) -> 
     }
 }
 
-/// Stage 4, policy: the policy sees the step's [`Observation`] and asks for a battery power.
+/// Stage 3a, span: from `t`, how far nothing changes (the step's end `t1`, or the first grid or
+/// battery unit transition before it; only `t1` with `forced` availability); battery units
+/// that changed at `t` lock or release their energy, the units are measured over the span, and
+/// the grid's availability over it (or `forced`) gives the import and export it allows.
+#[inline(always)]
+fn span<P>(
+    site: &Site,
+    s: &mut SimState<P>,
+    clock: &Clock,
+    k: u64,
+    t: u64,
+    t1: u64,
+    forced: Option<Fraction>,
+    steps: Steps,
+) -> Span {
+    let fleet = &site.battery;
+    let (end, availability) = match forced {
+        Some(a) => {
+            fleet.units_over(&mut s.battery, t, t1, clock);
+            (t1, a)
+        }
+        None => {
+            let next = site.grid.next_change_ms(&s.grid, t);
+            // Every change lies after `t`; the guard only keeps a span from being empty.
+            debug_assert!(next > t, "a grid change at or before the span's start");
+            let until = if next >= t1 { t1 } else { next.max(t + 1) };
+            let end = fleet.units_span(&mut s.battery, t, until, clock);
+            (end, site.grid.availability_over(&mut s.grid, k, t, end))
+        }
+    };
+    let import_limit = site.grid.import_limit();
+    Span {
+        start: t,
+        end,
+        dt: steps.hours(end - t),
+        supply: Supply {
+            availability,
+            import_limit,
+            available: import_limit * availability,
+            export_allowed: site.grid.export_limit() * availability,
+        },
+    }
+}
+
+/// The span stage's fallback for a step with [`MAX_SPANS_PER_STEP`] spans already: the rest of
+/// the step as one span, over which the grid's availability and the units up are averaged (as
+/// a step was settled before segments), so a step's cost stays bounded when thousands of units
+/// change state inside it (each span costs O(units) where a unit changes).
+#[cold]
+fn averaged_span<P>(
+    site: &Site,
+    s: &mut SimState<P>,
+    clock: &Clock,
+    k: u64,
+    t: u64,
+    t1: u64,
+    steps: Steps,
+) -> Span {
+    let fleet = &site.battery;
+    fleet.units_at(&mut s.battery, clock);
+    fleet.units_over(&mut s.battery, t, t1, clock);
+    let availability = site.grid.availability_over(&mut s.grid, k, t, t1);
+    let import_limit = site.grid.import_limit();
+    Span {
+        start: t,
+        end: t1,
+        dt: steps.hours(t1 - t),
+        supply: Supply {
+            availability,
+            import_limit,
+            available: import_limit * availability,
+            export_allowed: site.grid.export_limit() * availability,
+        },
+    }
+}
+
+/// The most spans a step is split into at grid and unit changes; the rest of a step with more
+/// changes is one span over which the grid and the units are averaged. A transition costs O(units) (the unit set
+/// looks for its next event among all units), so without a bound a set of N units changing
+/// N times a step would cost O(N²) a step (200,000 battery units failing once a day: hours of
+/// run time). 64 changes in one step is far beyond any realistic feed or fleet at the bundled
+/// steps; the battery emptying or filling still ends a segment exactly.
+pub const MAX_SPANS_PER_STEP: u32 = 64;
+
+/// Stage 3b, segment: from `t` inside `span` (`dt` is the time from `t` to the span's end), the
+/// policy decides, the clamp cuts the request (and ends the segment where the battery empties or
+/// fills), the grid covers the rest and the battery settles over the segment's length. Sets the
+/// previous import the next segment's policy sees.
+#[inline(always)]
+fn segment<P: Dispatch>(
+    site: &Site,
+    s: &mut SimState<P>,
+    k: u64,
+    t: u64,
+    dt: Hours,
+    span: &Span,
+    demand: &Demand,
+    steps: Steps,
+) -> Segment {
+    let decision = policy(site, s, k, dt, &span.supply, demand);
+    let (flows, end) = clamp(
+        site,
+        &s.battery,
+        decision.request,
+        &decision.obs,
+        t,
+        span.end,
+    );
+    let exchange = grid(&span.supply, demand, &flows);
+    let len_dt = if end == span.end {
+        dt
+    } else {
+        steps.hours(end - t)
+    };
+    let losses = settle(site, &mut s.battery, &flows, len_dt);
+    s.previous_import = exchange.import;
+    Segment {
+        end,
+        flows,
+        exchange,
+        losses,
+    }
+}
+
+/// Stage 4, policy: the policy sees the segment's [`Observation`] and asks for a battery power.
 #[inline(always)]
 fn policy<P: Dispatch>(
     site: &Site,
@@ -604,25 +920,77 @@ fn policy<P: Dispatch>(
     Decision { obs, request }
 }
 
-/// Stage 5, clamp: the request cut to the fleet's power limits and SoC window; charging only
-/// from grid headroom, discharging only into the demand plus what may be exported. A NaN
-/// request is treated as zero.
+/// Stage 5, clamp: the request cut to the fleet's power limits; charging only from grid
+/// headroom, discharging only into the demand plus what may be exported. A NaN request is
+/// treated as zero. Returns the flows and the segment's end: `end`, unless the battery would
+/// reach its window floor (ceiling) before it at this power, in which case the segment ends at
+/// the last whole millisecond before it empties (fills), and the next segment starts from
+/// there. A battery that would empty (fill) within a millisecond gives (takes) the constant
+/// power its window allows until `end` instead, as a whole step does.
 #[inline(always)]
-fn clamp(request: Power, obs: &Observation) -> BatteryFlows {
-    let (discharge, charge) = if request > Power::ZERO {
-        (
-            request
-                .min(obs.max_discharge)
-                .min(obs.demand + obs.export_allowed),
-            Power::ZERO,
-        )
+fn clamp(
+    site: &Site,
+    battery: &BatteryState,
+    request: Power,
+    obs: &Observation,
+    t: u64,
+    end: u64,
+) -> (BatteryFlows, u64) {
+    let fleet = &site.battery;
+    if request > Power::ZERO {
+        let p = request
+            .min(fleet.discharge_limit(battery))
+            .min(obs.demand + obs.export_allowed);
+        // The common case: enough energy for the whole segment at this power.
+        if p <= obs.max_discharge {
+            let flows = BatteryFlows {
+                discharge: p,
+                charge: Power::ZERO,
+            };
+            return (flows, end);
+        }
+        let (p, end) = until_empty(fleet.ms_to_floor(battery, p), p, obs.max_discharge, t, end);
+        let flows = BatteryFlows {
+            discharge: p,
+            charge: Power::ZERO,
+        };
+        (flows, end)
     } else if request < Power::ZERO {
         let headroom = (obs.available_import - obs.demand).max(Power::ZERO);
-        (Power::ZERO, (-request).min(obs.max_charge).min(headroom))
+        let c = (-request).min(fleet.charge_limit(battery)).min(headroom);
+        if c <= obs.max_charge {
+            let flows = BatteryFlows {
+                discharge: Power::ZERO,
+                charge: c,
+            };
+            return (flows, end);
+        }
+        let (c, end) = until_empty(fleet.ms_to_ceiling(battery, c), c, obs.max_charge, t, end);
+        let flows = BatteryFlows {
+            discharge: Power::ZERO,
+            charge: c,
+        };
+        (flows, end)
     } else {
-        (Power::ZERO, Power::ZERO)
-    };
-    BatteryFlows { discharge, charge }
+        let flows = BatteryFlows {
+            discharge: Power::ZERO,
+            charge: Power::ZERO,
+        };
+        (flows, end)
+    }
+}
+
+/// Where a flow `p` that the window cannot sustain over `[t, end)` stops: after `ms` whole
+/// milliseconds (the fleet's time to its floor or ceiling at `p`), or, if that is under a
+/// millisecond (or, by rounding, the whole segment), `whole` (the constant power the window
+/// allows until `end`) for the whole segment.
+#[cold]
+fn until_empty(ms: u64, p: Power, whole: Power, t: u64, end: u64) -> (Power, u64) {
+    if ms == 0 || ms >= end - t {
+        (whole, end)
+    } else {
+        (p, t + ms)
+    }
 }
 
 /// Stage 6, grid: import covers what the battery does not, up to the available import; a
@@ -646,15 +1014,17 @@ fn grid(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
     }
 }
 
-/// Stage 7, settle: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained).
+/// Stage 7, settle: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained) over the
+/// segment's length `dt`.
 #[inline(always)]
 fn settle(site: &Site, battery: &mut BatteryState, flows: &BatteryFlows, dt: Hours) -> StepLosses {
     site.battery
         .settle(battery, flows.discharge, flows.charge, dt)
 }
 
-/// Stage 8, record: the step's row, the balance check (debug builds), the tally, the state's
-/// step counter and previous import, and the recorder.
+/// Stage 8, record, for a step that is one segment: the step's row, the balance check (debug
+/// builds), the tally (the step is also the one piece of its events), the state's step counter,
+/// and the recorder.
 #[inline(always)]
 fn record<P, R: Recorder + ?Sized>(
     site: &Site,
@@ -664,11 +1034,10 @@ fn record<P, R: Recorder + ?Sized>(
     supply: &Supply,
     demand: &Demand,
     start: &BatteryStart,
-    flows: &BatteryFlows,
-    exchange: &Exchange,
-    losses: &StepLosses,
+    seg: &Segment,
 ) -> StepRecord {
     let fleet = &site.battery;
+    let (flows, exchange) = (&seg.flows, &seg.exchange);
     let row = StepRecord {
         step: k,
         time_s: site.time.offset(k).secs_f64(),
@@ -696,8 +1065,7 @@ fn record<P, R: Recorder + ?Sized>(
         supply.import_limit,
     );
     s.tally
-        .add_losses(losses.charge, losses.discharge, start.self_loss);
-    s.previous_import = exchange.import;
+        .add_losses(seg.losses.charge, seg.losses.discharge, start.self_loss);
     s.step = k + 1;
     recorder.record(&row);
     row

@@ -22,12 +22,14 @@ use crate::error::{check_positive, check_range, ConfigError};
 use crate::units::{Duration, Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
 
-/// What a policy can see at the start of a step.
+/// What a policy can see at the start of a segment: a step, or the part of it until something
+/// changes (an outage starts or ends, a unit fails or returns, the battery empties or fills;
+/// the engine consults the policy again from there). "This step" below means this segment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
-    /// Step index.
+    /// Step index (the same for every segment of a step).
     pub step: u64,
-    /// Step length.
+    /// The segment's length: the step's, unless something changes inside the step.
     pub dt: Hours,
     /// Site demand this step: facility load plus the battery's auxiliary load.
     pub demand: Power,
@@ -37,7 +39,7 @@ pub struct Observation {
     pub import_limit: Power,
     /// Power that may be exported this step.
     pub export_allowed: Power,
-    /// Grid import in the previous step (0 before the first step).
+    /// Grid import in the previous segment (0 before the first step).
     pub previous_import: Power,
     /// Stored energy.
     pub energy: Energy,
@@ -241,10 +243,13 @@ fn recharge(obs: &Observation, ceiling: Power, rate: Option<Power>) -> Power {
 }
 
 /// Battery power for a wanted grid import `target`: the shortfall below the available import may
-/// use the whole window; the rest only the energy above the reserve.
+/// use the whole window; the rest only the energy above the reserve. The shortfall is asked in
+/// full, not cut to what the window sustains for the whole segment: the engine delivers it
+/// until the battery empties and ends the segment there, which is what makes the ride-through
+/// time exact (the cut would spread the last energy thinly over the segment).
 #[inline]
 fn discharge_for(obs: &Observation, target: Power) -> Power {
-    let short = obs.shortfall().min(obs.max_discharge);
+    let short = obs.shortfall();
     let above = (obs.max_discharge_above_reserve - short).max(Power::ZERO);
     let extra = (obs.demand.min(obs.available_import) - target).max(Power::ZERO);
     short + extra.min(above)

@@ -16,7 +16,11 @@ pub const UNSERVED_EPSILON_MW: f64 = 1e-9;
 /// Availability below `1 − this` counts as a grid outage or derate.
 pub const OUTAGE_EPSILON: f64 = 1e-12;
 
-/// One step's flows, as handed to recorders. All powers are averages over the step, in MW.
+/// One step's flows, as handed to recorders. All powers are averages over the step, in MW: a
+/// step that something splits into segments (an outage starting inside it, the battery
+/// emptying) reports each flow's energy over the step ÷ the step's length, the availability
+/// averaged over time and the SoC at its end. Such a step can both discharge (in one segment)
+/// and charge (in a later one); within a segment at most one of the two is above zero.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// Step index.
@@ -60,20 +64,21 @@ impl StepRecord {
     }
 }
 
-/// A grid outage or derate: consecutive steps with availability below 1.
+/// A grid outage or derate: a continuous stretch of time with availability below 1, to the
+/// millisecond (the segments of the steps it covers).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GridOutage {
-    /// First step.
+    /// The step it starts in.
     pub start_step: u64,
-    /// One past the last step.
+    /// One past the step it ends in.
     pub end_step: u64,
-    /// Start, from the beginning of the run.
+    /// Start, from the beginning of the run, to the millisecond.
     pub start: Duration,
-    /// Length (whole steps).
+    /// Length, to the millisecond.
     pub duration: Duration,
     /// Largest import capacity lost, MW.
     pub depth_mw: f64,
-    /// SoC at the start of the first step.
+    /// SoC when it starts (at the start of its first step if that is not split).
     pub soc_at_start: f64,
     /// Lowest SoC during the event.
     pub min_soc: f64,
@@ -83,14 +88,17 @@ pub struct GridOutage {
     pub carried_through: bool,
 }
 
-/// A loss of load: consecutive steps with unserved load.
+/// A loss of load: a continuous stretch of time with unserved load, to the millisecond (the
+/// segments of the steps it covers).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LossOfLoad {
-    /// First step.
+    /// The step it starts in.
     pub start_step: u64,
-    /// Start, from the beginning of the run.
+    /// One past the step it ends in.
+    pub end_step: u64,
+    /// Start, from the beginning of the run, to the millisecond.
     pub start: Duration,
-    /// Length (whole steps).
+    /// Length, to the millisecond.
     pub duration: Duration,
     /// Unserved energy, MWh.
     pub unserved_mwh: f64,
@@ -125,9 +133,13 @@ pub struct Totals {
     pub unserved_mwh: f64,
     /// Curtailed generation.
     pub curtailment_mwh: f64,
-    /// Hours with unserved load (steps with loss of load × step length).
+    /// Hours with unserved load, to the millisecond (the segments with loss of load).
     pub loss_of_load_hours: f64,
-    /// Hours the grid feed was impaired (availability below 1).
+    /// Steps with unserved load in any part of them × the step length: the PRAS-style count of
+    /// loss-of-load steps (LOLE's per-sample value), at least
+    /// [`Totals::loss_of_load_hours`].
+    pub loss_of_load_step_hours: f64,
+    /// Hours the grid feed was impaired (availability below 1), to the millisecond.
     pub grid_impaired_hours: f64,
     /// Largest step balance residual seen, MW (rounding only).
     pub max_balance_residual_mw: f64,

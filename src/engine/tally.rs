@@ -1,9 +1,11 @@
 //! The hot-path tally: running sums, SoC statistics and open events, updated once per step.
 //!
 //! A [`Tally`] lives in the simulation's state (so a snapshot carries it) and is turned into a
-//! [`Report`](crate::engine::report::Report) on demand. It sums average powers and converts to
-//! MWh once, when asked for [`Tally::totals`]; event tracking runs out of line, only while an
-//! event is open.
+//! [`Report`](crate::engine::report::Report) on demand. It sums the steps' average powers and
+//! converts to MWh once, when asked for [`Tally::totals`]. Events are tracked piece by piece
+//! (a piece is a segment of a step in which nothing changed; an unsplit step is one piece), so
+//! grid outages and losses of load start and last to the millisecond; event tracking runs out
+//! of line, only while an event is open.
 
 use crate::engine::report::{
     GridOutage, LossOfLoad, SocStats, StepRecord, Totals, OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
@@ -27,8 +29,41 @@ struct Sums {
     discharge: f64,
     unserved: f64,
     curtailment: f64,
+    /// Steps with unserved load in any of their segments (the PRAS-style count).
     lol_steps: u64,
-    impaired_steps: u64,
+    /// Time with unserved load, ms (the sum of the segments').
+    lol_ms: u64,
+    /// Time with the grid impaired, ms.
+    impaired_ms: u64,
+}
+
+/// One segment `[start_ms, end_ms)` of step `step` in which nothing changed, as the tally's event
+/// tracking sees it (a step that is not split is one piece).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Piece {
+    pub(crate) step: u64,
+    pub(crate) start_ms: u64,
+    pub(crate) end_ms: u64,
+    /// The grid's available fraction over the piece.
+    pub(crate) availability: f64,
+    /// Unserved power over the piece, MW.
+    pub(crate) unserved_mw: f64,
+    /// SoC at the piece's start and end.
+    pub(crate) soc_before: f64,
+    pub(crate) soc_after: f64,
+}
+
+impl Piece {
+    /// Whether load went unserved in the piece.
+    #[inline(always)]
+    pub(crate) fn lost(&self) -> bool {
+        self.unserved_mw > UNSERVED_EPSILON_MW
+    }
+    /// Whether the grid was impaired in the piece.
+    #[inline(always)]
+    fn impaired(&self) -> bool {
+        self.availability < 1.0 - OUTAGE_EPSILON
+    }
 }
 
 /// The incremental record a simulation keeps; part of its snapshot.
@@ -46,6 +81,9 @@ pub struct Tally {
     soc_sum: f64,
     soc_last: f64,
     steps_below_reserve: u64,
+    /// One past the last step counted in `sums.lol_steps` (0: none yet), so a step with
+    /// several lost segments counts once.
+    lol_step_end: u64,
     grid_outages: Vec<GridOutage>,
     loss_of_load: Vec<LossOfLoad>,
     open_outage: Option<GridOutage>,
@@ -68,6 +106,7 @@ impl Tally {
             soc_sum: 0.0,
             soc_last: initial_soc.value(),
             steps_below_reserve: 0,
+            lol_step_end: 0,
             grid_outages: Vec::with_capacity(16),
             loss_of_load: Vec::with_capacity(16),
             open_outage: None,
@@ -75,7 +114,9 @@ impl Tally {
         }
     }
 
-    /// Adds one step. `soc_before` is the SoC at the start of the step; `r.soc` at its end.
+    /// Adds one step that is a single segment: its sums ([`Tally::add_step`]) and the step as
+    /// the one piece of its events ([`Tally::piece`]). `soc_before` is the SoC at the start of
+    /// the step; `r.soc` at its end.
     // Forced: runs every step inside the engine's hot loop (see `Simulation::advance`).
     #[inline(always)]
     pub(crate) fn add(
@@ -85,6 +126,35 @@ impl Tally {
         reserve: f64,
         import_limit: Power,
     ) {
+        self.add_step(r, reserve);
+        let impaired = r.availability < 1.0 - OUTAGE_EPSILON;
+        let lost = r.unserved_mw > UNSERVED_EPSILON_MW;
+        if impaired || self.open_outage.is_some() || lost || self.open_lol.is_some() {
+            let start_ms = self.step.as_millis() * r.step;
+            let end_ms = start_ms + self.step.as_millis();
+            if impaired || self.open_outage.is_some() {
+                self.track_outage(
+                    r.step,
+                    start_ms,
+                    end_ms,
+                    r.availability,
+                    r.unserved_mw,
+                    soc_before,
+                    r.soc,
+                    impaired,
+                    lost,
+                    import_limit,
+                );
+            }
+            if lost || self.open_lol.is_some() {
+                self.track_loss_of_load(r.step, start_ms, end_ms, r.unserved_mw, lost);
+            }
+        }
+    }
+
+    /// Adds one step's sums and SoC statistics (not its events: those come piece by piece).
+    #[inline(always)]
+    pub(crate) fn add_step(&mut self, r: &StepRecord, reserve: f64) {
         self.steps += 1;
         let m = &mut self.sums;
         m.facility += r.facility_mw;
@@ -100,25 +170,48 @@ impl Tally {
         self.soc_sum += r.soc;
         self.soc_last = r.soc;
         self.steps_below_reserve += u64::from(r.soc < reserve - RESERVE_EPSILON);
+    }
 
-        let impaired = r.availability < 1.0 - OUTAGE_EPSILON;
-        let lost = r.unserved_mw > UNSERVED_EPSILON_MW;
+    /// Adds one piece to the events: opens, extends or closes the grid outage and the loss of
+    /// load, and counts its time with unserved load and with the grid impaired. Pieces come in
+    /// order and cover the steps.
+    #[inline(always)]
+    pub(crate) fn piece(&mut self, p: &Piece, import_limit: Power) {
+        let impaired = p.impaired();
+        let lost = p.lost();
         if impaired || self.open_outage.is_some() {
-            self.track_outage(r, impaired, lost, soc_before, import_limit);
+            self.track_outage(
+                p.step,
+                p.start_ms,
+                p.end_ms,
+                p.availability,
+                p.unserved_mw,
+                p.soc_before,
+                p.soc_after,
+                impaired,
+                lost,
+                import_limit,
+            );
         }
         if lost || self.open_lol.is_some() {
-            self.track_loss_of_load(r, lost);
+            self.track_loss_of_load(p.step, p.start_ms, p.end_ms, p.unserved_mw, lost);
         }
     }
 
-    /// Opens, extends or closes the current grid outage event.
+    /// Opens, extends or closes the current grid outage event with the piece `[start_ms,
+    /// end_ms)` of step `step` (its fields as scalars, so the hot caller passes registers).
     #[cold]
     fn track_outage(
         &mut self,
-        r: &StepRecord,
+        step: u64,
+        start_ms: u64,
+        end_ms: u64,
+        availability: f64,
+        unserved_mw: f64,
+        soc_before: f64,
+        soc_after: f64,
         impaired: bool,
         lost: bool,
-        soc_before: f64,
         import_limit: Power,
     ) {
         if !impaired {
@@ -127,14 +220,13 @@ impl Tally {
             }
             return;
         }
-        let step = self.step;
-        let h = step.hours().value();
-        self.sums.impaired_steps += 1;
-        let depth = (import_limit.value() * (1.0 - r.availability)).max(0.0);
+        let len = Duration::from_millis(end_ms - start_ms);
+        self.sums.impaired_ms += len.as_millis();
+        let depth = (import_limit.value() * (1.0 - availability)).max(0.0);
         let ev = self.open_outage.get_or_insert(GridOutage {
-            start_step: r.step,
-            end_step: r.step,
-            start: step * r.step,
+            start_step: step,
+            end_step: step,
+            start: Duration::from_millis(start_ms),
             duration: Duration::ZERO,
             depth_mw: 0.0,
             soc_at_start: soc_before,
@@ -142,37 +234,51 @@ impl Tally {
             unserved_mwh: 0.0,
             carried_through: true,
         });
-        ev.end_step = r.step + 1;
-        ev.duration = ev.duration + step;
+        ev.end_step = step + 1;
+        ev.duration = ev.duration + len;
         ev.depth_mw = ev.depth_mw.max(depth);
-        ev.min_soc = ev.min_soc.min(r.soc);
+        ev.min_soc = ev.min_soc.min(soc_after);
         if lost {
-            ev.unserved_mwh += r.unserved_mw * h;
+            ev.unserved_mwh += unserved_mw * len.hours().value();
             ev.carried_through = false;
         }
     }
 
-    /// Opens, extends or closes the current loss-of-load event.
+    /// Opens, extends or closes the current loss-of-load event with the piece `[start_ms,
+    /// end_ms)` of step `step`.
     #[cold]
-    fn track_loss_of_load(&mut self, r: &StepRecord, lost: bool) {
+    fn track_loss_of_load(
+        &mut self,
+        step: u64,
+        start_ms: u64,
+        end_ms: u64,
+        unserved_mw: f64,
+        lost: bool,
+    ) {
         if !lost {
             if let Some(ev) = self.open_lol.take() {
                 self.loss_of_load.push(ev);
             }
             return;
         }
-        let step = self.step;
-        self.sums.lol_steps += 1;
+        let len = Duration::from_millis(end_ms - start_ms);
+        self.sums.lol_ms += len.as_millis();
+        if self.lol_step_end <= step {
+            self.sums.lol_steps += 1;
+            self.lol_step_end = step + 1;
+        }
         let ev = self.open_lol.get_or_insert(LossOfLoad {
-            start_step: r.step,
-            start: step * r.step,
+            start_step: step,
+            end_step: step,
+            start: Duration::from_millis(start_ms),
             duration: Duration::ZERO,
             unserved_mwh: 0.0,
             peak_shortfall_mw: 0.0,
         });
-        ev.duration = ev.duration + step;
-        ev.unserved_mwh += r.unserved_mw * step.hours().value();
-        ev.peak_shortfall_mw = ev.peak_shortfall_mw.max(r.unserved_mw);
+        ev.end_step = step + 1;
+        ev.duration = ev.duration + len;
+        ev.unserved_mwh += unserved_mw * len.hours().value();
+        ev.peak_shortfall_mw = ev.peak_shortfall_mw.max(unserved_mw);
     }
 
     /// Adds battery-internal losses for one step.
@@ -200,10 +306,30 @@ impl Tally {
             self_discharge_mwh: self.self_discharge_mwh,
             unserved_mwh: m.unserved * h,
             curtailment_mwh: m.curtailment * h,
-            loss_of_load_hours: m.lol_steps as f64 * h,
-            grid_impaired_hours: m.impaired_steps as f64 * h,
+            loss_of_load_hours: Duration::from_millis(m.lol_ms).hours().value(),
+            loss_of_load_step_hours: m.lol_steps as f64 * h,
+            grid_impaired_hours: Duration::from_millis(m.impaired_ms).hours().value(),
             max_balance_residual_mw: self.max_residual,
         }
+    }
+
+    /// Time with unserved load so far, ms.
+    pub(crate) fn loss_of_load_ms(&self) -> u64 {
+        self.sums.lol_ms
+    }
+
+    /// The first time at or after `t` (ms from the beginning of the run) with unserved load, if
+    /// any: the latest events are looked at, newest first, until one ended by `t`.
+    pub(crate) fn first_loss_since(&self, t: u64) -> Option<u64> {
+        let mut first = None;
+        for ev in self.loss_of_load.iter().chain(self.open_lol.iter()).rev() {
+            let (start, end) = (ev.start.as_millis(), (ev.start + ev.duration).as_millis());
+            if end <= t {
+                break;
+            }
+            first = Some(start.max(t));
+        }
+        first
     }
 
     /// Closed loss-of-load events plus the open one.

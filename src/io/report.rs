@@ -10,6 +10,7 @@ use crate::studies::montecarlo::Indices;
 use crate::studies::stats::Estimate;
 use crate::studies::survival::SurvivalCurve;
 use crate::time::TimeGrid;
+use crate::units::Duration;
 use std::fmt;
 
 impl fmt::Display for Report {
@@ -56,9 +57,10 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  loss of load   {} events, {:.3} h, {:.3} MWh unserved",
+            "  loss of load   {} events, {:.3} h ({:.3} h of steps), {:.3} MWh unserved",
             self.loss_of_load.len(),
             t.loss_of_load_hours,
+            t.loss_of_load_step_hours,
             t.unserved_mwh
         )?;
         writeln!(
@@ -83,7 +85,7 @@ impl fmt::Display for Report {
                 writeln!(
                     f,
                     "  {:>16} {:>10} {:>9.2} {:>8.1}% {:>8.1}% {:>7.3} MWh{}",
-                    when(&s.time, o.start_step),
+                    when(&s.time, o.start),
                     o.duration.to_string(),
                     o.depth_mw,
                     o.soc_at_start * 100.0,
@@ -99,7 +101,7 @@ impl fmt::Display for Report {
                 writeln!(
                     f,
                     "  at {:>16} for {:>10}: {:.3} MWh unserved, peak shortfall {:.3} MW",
-                    when(&s.time, e.start_step),
+                    when(&s.time, e.start),
                     e.duration.to_string(),
                     e.unserved_mwh,
                     e.peak_shortfall_mw
@@ -110,10 +112,15 @@ impl fmt::Display for Report {
     }
 }
 
-/// The calendar time of step `k` (`2025-05-01 13:20:00`; fractions of a second when the step has them).
-fn when(time: &TimeGrid, k: u64) -> String {
-    let t = time.datetime(k);
-    if time.step().as_millis() % 1_000 == 0 {
+/// The calendar time `at` after the grid's start (`2025-05-01 13:20:00`; with milliseconds
+/// when it has them: events start to the millisecond).
+fn when(time: &TimeGrid, at: Duration) -> String {
+    let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
+    let t = time
+        .start_or_default()
+        .checked_add(jiff::SignedDuration::from_millis(ms))
+        .unwrap_or(jiff::civil::DateTime::MAX);
+    if at.as_millis() % 1_000 == 0 {
         t.strftime("%Y-%m-%d %H:%M:%S").to_string()
     } else {
         t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string()
@@ -130,7 +137,18 @@ impl std::fmt::Display for Indices {
         let row = |f: &mut std::fmt::Formatter<'_>, name: &str, e: &Estimate, unit: &str| {
             writeln!(f, "  {name:<34} {:>12.4} ± {:<10.4} {unit}", e.mean, e.se)
         };
-        row(f, "LOLE", &self.lole_hours, "h per sample")?;
+        row(
+            f,
+            "LOLE (steps with loss of load)",
+            &self.lole_hours,
+            "h per sample",
+        )?;
+        row(
+            f,
+            "time with loss of load",
+            &self.loss_of_load_hours,
+            "h per sample",
+        )?;
         row(f, "EUE", &self.eue_mwh, "MWh per sample")?;
         row(f, "normalised EUE", &self.eue_ppm, "ppm of facility energy")?;
         row(f, "LOLF", &self.lolf, "events per sample")?;

@@ -34,6 +34,15 @@
 //! A sample is one scenario horizon (a year in the bundled scenarios, 8,736 h for IEEE RTS-79);
 //! LOLE, EUE and LOLF are per sample.
 //!
+//! # Two loss-of-load times
+//! [`Indices::lole_hours`] is the PRAS-style LOLE: the steps with unserved load in any part of
+//! them, × the step length. It is what the adequacy literature and PRAS compute for per-step
+//! (hourly) Markov chains, whose transitions lie on step boundaries, and it depends on the step.
+//! [`Indices::loss_of_load_hours`] is the time with unserved load itself, to the millisecond
+//! (the engine settles a step in segments at every outage start and end, unit transition and
+//! battery emptying inside it), so it does not depend on the step; it is at most LOLE, and equal
+//! when every loss of load begins and ends on step boundaries.
+//!
 //! ```
 //! use ridethrough::studies::montecarlo::{self, McConfig};
 //! use ridethrough::prelude::*;
@@ -161,8 +170,10 @@ pub struct SampleSummary {
     pub seed: u64,
     /// Unserved energy, MWh.
     pub unserved_mwh: f64,
-    /// Hours with loss of load.
+    /// Hours with unserved load, to the millisecond.
     pub loss_of_load_hours: f64,
+    /// Steps with unserved load × the step length (the PRAS-style count behind LOLE).
+    pub loss_of_load_step_hours: f64,
     /// Loss-of-load events.
     pub loss_of_load_events: u32,
     /// Grid outage events.
@@ -200,8 +211,12 @@ pub struct Indices {
     pub sample_hours: f64,
     /// The study seed.
     pub seed: u64,
-    /// Loss-of-load expectation: hours with unserved load per sample.
+    /// Loss-of-load expectation, PRAS-style: the steps with unserved load in any part of them ×
+    /// the step length, per sample (see the module docs, "Two loss-of-load times").
     pub lole_hours: Estimate,
+    /// Expected time with unserved load per sample, hours, to the millisecond (at most
+    /// [`Indices::lole_hours`]; see the module docs).
+    pub loss_of_load_hours: Estimate,
     /// Expected unserved energy per sample, MWh.
     pub eue_mwh: Estimate,
     /// EUE as parts per million of the facility energy (SE from EUE's; the facility energy is
@@ -214,7 +229,7 @@ pub struct Indices {
     /// Distribution of loss-of-load event durations.
     pub lol_duration_distribution: Vec<DurationBin>,
     /// Loss-of-load probability by hour of day (0..24): the share of that hour's steps with loss
-    /// of load.
+    /// of load (PRAS-style, as LOLE: a step counts once if load is lost in any part of it).
     pub lolp_by_hour: Vec<Estimate>,
     /// Loss-of-load probability by calendar month (January first).
     pub lolp_by_month: Vec<Estimate>,
@@ -244,7 +259,6 @@ pub struct Indices {
 #[derive(Debug, Clone)]
 struct Calendar {
     time: TimeGrid,
-    step_ms: u64,
     steps_by_hour: [u64; 24],
     /// First step of each month boundary within the horizon, with the month index (0..12).
     month_starts: Vec<(u64, u8)>,
@@ -301,7 +315,6 @@ impl Calendar {
             steps_by_month[m as usize] += end - k;
         }
         Calendar {
-            step_ms,
             time: *time,
             steps_by_hour,
             month_starts,
@@ -325,6 +338,7 @@ impl Calendar {
 #[derive(Debug, Clone, Default)]
 struct Acc {
     lol_hours: Moments,
+    lol_time: Moments,
     unserved: Moments,
     facility: Moments,
     lol_events: Moments,
@@ -352,23 +366,26 @@ fn bin_of(hours: f64) -> usize {
 impl Acc {
     fn push(&mut self, tally: &Tally, cal: &Calendar, index: u64, seed: u64, keep: bool) {
         let t = tally.totals();
-        self.lol_hours.push(t.loss_of_load_hours);
+        self.lol_hours.push(t.loss_of_load_step_hours);
+        self.lol_time.push(t.loss_of_load_hours);
         self.unserved.push(t.unserved_mwh);
         self.facility.push(t.facility_mwh);
         self.unserved_hist.push(t.unserved_mwh);
         let mut by_hour = [0u32; 24];
         let mut by_month = [0u32; 12];
         let mut n_lol = 0u32;
+        // Steps already counted: two events can share a step (one ends in it, the next starts).
+        let mut counted = 0u64;
         for ev in tally.loss_of_load_events() {
             n_lol += 1;
             let h = ev.duration.hours().value();
             self.lol_duration.push(h);
             self.lol_duration_bins[bin_of(h)] += 1;
-            let steps = ev.duration.as_millis() / cal.step_ms;
-            for k in ev.start_step..ev.start_step + steps {
+            for k in ev.start_step.max(counted)..ev.end_step {
                 by_hour[cal.hour(k)] += 1;
                 by_month[cal.month(k)] += 1;
             }
+            counted = counted.max(ev.end_step);
         }
         self.lol_events.push(f64::from(n_lol));
         for (m, c) in self.lol_by_hour.iter_mut().zip(by_hour) {
@@ -396,6 +413,7 @@ impl Acc {
                 seed,
                 unserved_mwh: t.unserved_mwh,
                 loss_of_load_hours: t.loss_of_load_hours,
+                loss_of_load_step_hours: t.loss_of_load_step_hours,
                 loss_of_load_events: n_lol,
                 grid_outages: n_out,
                 grid_outages_carried: n_carried,
@@ -406,6 +424,7 @@ impl Acc {
 
     fn merge(&mut self, o: &Acc) {
         self.lol_hours.merge(&o.lol_hours);
+        self.lol_time.merge(&o.lol_time);
         self.unserved.merge(&o.unserved);
         self.facility.merge(&o.facility);
         self.lol_events.merge(&o.lol_events);
@@ -463,6 +482,7 @@ impl Acc {
             sample_hours: cal.sample_hours,
             seed,
             lole_hours: self.lol_hours.estimate(),
+            loss_of_load_hours: self.lol_time.estimate(),
             eue_mwh: eue,
             eue_ppm: ppm,
             lolf: self.lol_events.estimate(),
@@ -641,7 +661,7 @@ pub struct Comparison {
     pub lole_difference_hours: Estimate,
     /// Samples where `b` lost more energy than `a`.
     pub samples_b_worse: u64,
-    /// Samples where `b` had more loss-of-load hours than `a`.
+    /// Samples where `b` had more loss-of-load steps (PRAS-style, as LOLE) than `a`.
     pub samples_b_more_lol_hours: u64,
 }
 
@@ -689,9 +709,10 @@ where
                 let tb = run_sample(b.0, b.1, s);
                 let (ua, ub) = (ta.totals(), tb.totals());
                 p.d_eue.push(ub.unserved_mwh - ua.unserved_mwh);
-                p.d_lole.push(ub.loss_of_load_hours - ua.loss_of_load_hours);
+                p.d_lole
+                    .push(ub.loss_of_load_step_hours - ua.loss_of_load_step_hours);
                 p.b_worse += u64::from(ub.unserved_mwh > ua.unserved_mwh);
-                p.b_more_lol += u64::from(ub.loss_of_load_hours > ua.loss_of_load_hours);
+                p.b_more_lol += u64::from(ub.loss_of_load_step_hours > ua.loss_of_load_step_hours);
                 p.a.push(&ta, &cal, i, s, false);
                 p.b.push(&tb, &cal, i, s, false);
             }

@@ -6,7 +6,9 @@
 //! window wraps around the end of the horizon (the load profile repeats, as in REopt). The
 //! result is deterministic for a given seed (the seed only shapes the normal run's outages).
 //!
-//! Hours survived are whole steps: a step in which any load goes unserved ends the survival.
+//! Hours survived are measured to the millisecond: from the outage's start (a step boundary) to
+//! the first millisecond with unserved load, which the engine finds inside its step (where the
+//! battery empties, or its power falls short).
 //!
 //! ```
 //! use ridethrough::prelude::*;
@@ -22,7 +24,6 @@
 //! ```
 
 use crate::engine::policy::Dispatch;
-use crate::engine::report::UNSERVED_EPSILON_MW;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
 use crate::units::{Duration, Fraction};
@@ -137,8 +138,8 @@ pub fn sweep<P: Dispatch + Clone>(
     }
     let steps = site.time.steps();
     let max_steps = cfg.max_duration.as_millis().div_ceil(step.as_millis());
-    let step_h = step.hours().value();
-    let max_hours = max_steps as f64 * step_h;
+    let step_ms = step.as_millis();
+    let max_hours = Duration::from_millis(max_steps * step_ms).hours().value();
 
     let mut normal = Simulation::new(site, policy.clone(), seed);
     let mut starts = Vec::with_capacity((steps / cfg.every + 1) as usize);
@@ -150,15 +151,22 @@ pub fn sweep<P: Dispatch + Clone>(
     for s in 0..steps {
         if s % cfg.every == 0 {
             outage.clone_from(&normal);
-            let mut survived = max_steps;
+            let mut survived_ms = max_steps * step_ms;
+            let mut lost_ms = outage.state().tally.loss_of_load_ms();
             for j in 0..max_steps {
-                let row = outage.advance(&mut (), (s + j) % steps, Some(Fraction::ZERO));
-                if row.unserved_mw > UNSERVED_EPSILON_MW {
-                    survived = j;
+                let k = (s + j) % steps;
+                outage.advance(&mut (), k, Some(Fraction::ZERO));
+                let tally = &outage.state().tally;
+                if tally.loss_of_load_ms() > lost_ms {
+                    // Load was lost in this step: from its first unserved millisecond on.
+                    let k0 = k * step_ms;
+                    let at = tally.first_loss_since(k0).unwrap_or(k0);
+                    survived_ms = j * step_ms + (at - k0);
                     break;
                 }
+                lost_ms = tally.loss_of_load_ms();
             }
-            let h = survived as f64 * step_h;
+            let h = Duration::from_millis(survived_ms).hours().value();
             starts.push(s);
             survived_hours.push(h);
             overall.push(h);

@@ -4,6 +4,7 @@ mod bad_input;
 mod closed_form;
 mod common;
 mod determinism;
+mod exact_events;
 mod golden;
 mod montecarlo;
 mod pins;

@@ -343,9 +343,10 @@ fn assert_exact(what: &str, e: ridethrough::studies::stats::Estimate, mean: f64,
 /// and for 6 h from day 5. No randomness: every Monte Carlo sample is the same.
 ///
 /// By hand: the 2 h outage takes 2 × 10 MWh (22.2 MWh drained): carried. The battery is full
-/// again after 22.2/5 h. The 6 h outage: 10 MW, 10 MW, then the 2.78 MWh left give 2.5 MW for
-/// the third hour, then nothing: 7.5 + 3 × 10 = 37.5 MWh unserved over 4 h (steps 122..=125,
-/// hours of day 2..=5), one loss-of-load event.
+/// again after 22.2/5 h. The 6 h outage: 10 MW for 2 h, then the 2.78 MWh left give 10 MW for
+/// another 15 minutes (2.78 × 0.9 / 10 h), then nothing: 37.5 MWh unserved over 3 h 45 min,
+/// from 2:15 to 6:00 on day 5, one loss-of-load event touching 4 steps (122..=125, hours of
+/// day 2..=5).
 fn deterministic_site() -> (Site, Policy) {
     let mut grid = GridParams::new(Power::mw(20.0));
     grid.scheduled_outages = vec![
@@ -374,16 +375,18 @@ fn every_index_of_a_deterministic_site_is_known_by_hand() {
     assert_eq!(ix.samples, n);
     assert_eq!(ix.sample_hours, 240.0);
     let eue = 7.5 + 30.0;
+    // PRAS-style: the 4 steps touched; the time itself: 3 h 45 min.
     assert_exact("LOLE", ix.lole_hours, 4.0, 0.0);
+    assert_exact("loss-of-load time", ix.loss_of_load_hours, 3.75, 0.0);
     assert_exact("EUE", ix.eue_mwh, eue, 0.0);
     // Facility energy 10 MW × 240 h.
     assert_exact("EUE ppm", ix.eue_ppm, eue / 2400.0 * 1e6, 0.0);
     assert_exact("LOLF", ix.lolf, 1.0, 0.0);
-    assert_exact("LOL duration", ix.lol_duration_mean_hours, 4.0, 0.0);
+    assert_exact("LOL duration", ix.lol_duration_mean_hours, 3.75, 0.0);
     assert_eq!(ix.lol_duration_mean_hours.n, n);
-    // One 4 h event per sample: all in [4, 8).
+    // One 3.75 h event per sample: all in [2, 4).
     for b in &ix.lol_duration_distribution {
-        let want = if b.from_hours == 4.0 { 1.0 } else { 0.0 };
+        let want = if b.from_hours == 2.0 { 1.0 } else { 0.0 };
         assert_eq!((b.share, b.se, b.n), (want, 0.0, n), "{b:?}");
     }
     // Hours of day 2..=5 lose load on one day of ten; January holds all 240 steps.
@@ -435,6 +438,14 @@ fn every_index_of_a_deterministic_site_is_known_by_hand() {
     }
     // Equivalent full cycles of one run: (20 + 22.5) MWh delivered at η_d 0.9 over 25 MWh.
     let report = site.simulate(policy, 7).run(&mut ()).report();
+    // The loss of load starts 2 h 15 min into the 6 h outage, to the millisecond.
+    let lol = report.loss_of_load[0];
+    assert_eq!(
+        lol.start,
+        Duration::from_days(5) + Duration::from_minutes(135)
+    );
+    assert_eq!(lol.duration, Duration::from_minutes(225));
+    assert_eq!((lol.start_step, lol.end_step), (122, 126));
     let efc = (20.0 + 22.5) / 0.9 / 25.0;
     assert!(
         (report.equivalent_full_cycles - efc).abs() < ENERGY_TOL_MWH,

@@ -576,52 +576,101 @@ impl Fleet {
 
     /// Advances the units over step `k` of `time` (call once per step, in order, before
     /// self-discharge): first moves energy for the units that failed or were repaired by the
-    /// step's start, then measures the time-average units up over the step, which scales the
-    /// power limits. A flag check when no failures are configured, one comparison when no unit
-    /// changes state.
+    /// step's start ([`Fleet::units_at`]), then measures the time-average units up over the
+    /// step, which scales the power limits ([`Fleet::units_over`]). The engine calls the two
+    /// per segment instead, so a unit's failure or return takes effect at its own millisecond.
     #[inline]
     pub fn update_units(&self, s: &mut BatteryState, k: u64, time: &TimeGrid) {
+        if s.units.is_none() {
+            return;
+        }
+        let clock = Clock::of(time);
+        self.units_at(s, &clock);
+        let t0 = time.offset(k).as_millis();
+        self.units_over(s, t0, time.offset(k + 1).as_millis(), &clock);
+    }
+
+    /// Moves energy for the units that failed or were repaired by now (the end of the last span
+    /// [`Fleet::units_over`] measured; the first call draws the units' first sojourns, at
+    /// `t = 0`): a failed unit's share of the pool is locked, a returned unit's locked energy
+    /// rejoins it. A flag check when no unit changed state.
+    #[inline]
+    pub fn units_at(&self, s: &mut BatteryState, clock: &Clock) {
         let Some(u) = s.units.as_deref_mut() else {
             return;
         };
-        let t1 = time.offset(k + 1).as_millis();
-        if !u.dirty && u.set.is_started() && u.set.next_transition_ms() > t1 {
+        if !u.dirty && u.set.is_started() {
+            return;
+        }
+        self.reconcile(&mut s.energy, u, clock);
+    }
+
+    /// Measures the units over `[t0, t1)` (which follows the last span measured): their
+    /// time-average number up scales the power limits. When no unit changes state inside the
+    /// span (it ends at or before [`Fleet::next_unit_change_ms`]) this is the number up, exactly;
+    /// one comparison then.
+    #[inline]
+    pub fn units_over(&self, s: &mut BatteryState, t0: u64, t1: u64, clock: &Clock) {
+        let Some(u) = s.units.as_deref_mut() else {
+            return;
+        };
+        if u.set.next_transition_ms() > t1 {
             u.mean_up = f64::from(u.set.up());
             return;
         }
-        let t0 = time.offset(k).as_millis();
-        self.unit_events(&mut s.energy, u, t0, t1, &Clock::of(time));
+        u.dirty = true;
+        u.mean_up = self.unit_set.step(&mut u.set, clock, t0, t1).up_mean;
     }
 
-    /// The slow path of [`Fleet::update_units`].
+    /// The span from `t` (which follows the last span measured) to `until` or to the first
+    /// unit transition before it, whichever is first: moves the energy of units that changed at
+    /// `t` ([`Fleet::units_at`]), measures the units over the span ([`Fleet::units_over`], the
+    /// number up, exactly) and returns its end. One check without unit failures.
+    #[inline]
+    pub fn units_span(&self, s: &mut BatteryState, t: u64, until: u64, clock: &Clock) -> u64 {
+        if s.units.is_none() {
+            return until;
+        }
+        self.units_at(s, clock);
+        let end = until.min(self.next_unit_change_ms(s)).max(t + 1);
+        self.units_over(s, t, end, clock);
+        end
+    }
+
+    /// The earliest time (ms from the grid start) at which a unit may fail or return
+    /// (`u64::MAX` without unit failures, or before [`Fleet::units_at`] first ran).
+    #[inline]
+    pub fn next_unit_change_ms(&self, s: &BatteryState) -> u64 {
+        s.units
+            .as_deref()
+            .map_or(u64::MAX, |u| u.set.next_transition_ms())
+    }
+
+    /// The slow path of [`Fleet::units_at`].
     #[cold]
-    fn unit_events(&self, pool: &mut Energy, u: &mut UnitsState, t0: u64, t1: u64, clock: &Clock) {
+    fn reconcile(&self, pool: &mut Energy, u: &mut UnitsState, clock: &Clock) {
         if !u.set.is_started() {
             self.unit_set.start(&mut u.set, clock);
-            u.dirty = true;
         }
-        if u.dirty {
-            for j in 0..u.held.len() {
-                let down = u.set.is_down(j) == Some(true);
-                if down && !u.held[j] {
-                    let share = *pool / f64::from(u.pooled);
-                    u.locked[j] = share;
-                    *pool -= share;
-                    u.pooled -= 1;
-                } else if !down && u.held[j] {
-                    *pool += u.locked[j];
-                    u.locked[j] = Energy::ZERO;
-                    u.pooled += 1;
-                }
-                if u.pooled == 0 {
-                    *pool = Energy::ZERO;
-                }
-                u.held[j] = down;
+        for j in 0..u.held.len() {
+            let down = u.set.is_down(j) == Some(true);
+            if down && !u.held[j] {
+                let share = *pool / f64::from(u.pooled);
+                u.locked[j] = share;
+                *pool -= share;
+                u.pooled -= 1;
+            } else if !down && u.held[j] {
+                *pool += u.locked[j];
+                u.locked[j] = Energy::ZERO;
+                u.pooled += 1;
             }
-            u.locked_total = u.locked.iter().copied().sum();
+            if u.pooled == 0 {
+                *pool = Energy::ZERO;
+            }
+            u.held[j] = down;
         }
-        u.dirty = u.set.next_transition_ms() <= t1;
-        u.mean_up = self.unit_set.step(&mut u.set, clock, t0, t1).up_mean;
+        u.locked_total = u.locked.iter().copied().sum();
+        u.dirty = false;
     }
 
     /// The fraction of units pooled (scales the energy window), when some are not (`None` when
@@ -850,6 +899,43 @@ impl Fleet {
             .max(Power::ZERO)
     }
 
+    /// The fleet's discharging power limit in state `s` (scaled by the units up over the
+    /// current span), without the window's energy limit that [`Fleet::max_discharge`] adds.
+    #[inline]
+    pub fn discharge_limit(&self, s: &BatteryState) -> Power {
+        self.power_fraction(s)
+            .map_or(self.max_discharge, |f| self.max_discharge * f)
+    }
+
+    /// The fleet's charging power limit in state `s` (scaled by the units up over the current
+    /// span), without the window's energy limit that [`Fleet::max_charge`] adds.
+    #[inline]
+    pub fn charge_limit(&self, s: &BatteryState) -> Power {
+        self.power_fraction(s)
+            .map_or(self.max_charge, |f| self.max_charge * f)
+    }
+
+    /// How long the fleet can deliver `p` (> 0) from state `s` before its energy reaches the
+    /// window floor, in whole milliseconds rounded down: `⌊(E − E_floor)·η_d / p⌋` (0 at the
+    /// floor). Delivering `p` for that long drains at most the energy above the floor.
+    #[inline]
+    pub fn ms_to_floor(&self, s: &BatteryState, p: Power) -> u64 {
+        let floor = self.up_fraction(s).map_or(self.e_min, |f| self.e_min * f);
+        let hours = (s.energy - floor).value() * self.unit.discharge_efficiency.value() / p.value();
+        whole_ms_below(hours)
+    }
+
+    /// How long the fleet can absorb `c` (> 0) from state `s` before its energy reaches the
+    /// window ceiling, in whole milliseconds rounded down: `⌊(E_ceiling − E) / (c·η_c)⌋` (0 at
+    /// the ceiling). Absorbing `c` for that long stores at most the room below the ceiling.
+    #[inline]
+    pub fn ms_to_ceiling(&self, s: &BatteryState, c: Power) -> u64 {
+        let ceiling = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
+        let hours =
+            (ceiling - s.energy).value() / (c.value() * self.unit.charge_efficiency.value());
+        whole_ms_below(hours)
+    }
+
     /// The fraction of stored energy kept over one step of `dt` (self-discharge), computed once
     /// per simulation.
     pub fn self_discharge_keep(&self, dt: Hours) -> f64 {
@@ -922,6 +1008,13 @@ impl Fleet {
     }
 }
 
+/// `hours` as whole milliseconds, rounded down (0 for a negative or NaN number; saturating).
+#[inline]
+fn whole_ms_below(hours: f64) -> u64 {
+    // `as` saturates: NaN and negatives give 0, huge values u64::MAX.
+    (hours * crate::units::MS_PER_HOUR as f64).floor() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -990,6 +1083,32 @@ mod tests {
         let l = f.settle(&mut s, Power::ZERO, Power::mw(10.0), dt);
         assert!((s.energy.value() - 39.0).abs() < TOL);
         assert!((l.charge.value() - 1.0).abs() < TOL);
+    }
+
+    #[test]
+    fn time_to_the_floor_and_the_ceiling_is_whole_milliseconds_rounded_down() {
+        // 40 MWh at η = 0.9 each way, window [0.2, 1]: 32 MWh above the floor.
+        let mut params = custom(10.0, 40.0, 0.81);
+        params.soc_min = Some(Fraction::ratio(0.2));
+        let f = Fleet::new(&params).unwrap();
+        let mut s = f.initial_state(0);
+        // 32 × 0.9 / 8 = 3.6 h.
+        assert_eq!(f.ms_to_floor(&s, Power::mw(8.0)), 12_960_000);
+        assert_eq!(f.ms_to_ceiling(&s, Power::mw(8.0)), 0, "full");
+        // Delivering that long drains what was above the floor, to rounding.
+        f.settle(&mut s, Power::mw(8.0), Power::ZERO, Hours::h(3.6));
+        assert!((s.energy - f.min_energy()).value().abs() < TOL);
+        assert_eq!(f.ms_to_floor(&s, Power::mw(8.0)), 0, "at the floor");
+        // 32 MWh of room at 5 MW × 0.9: 7.111… h, rounded down to the millisecond.
+        let ms = f.ms_to_ceiling(&s, Power::mw(5.0));
+        let exact = 32.0 / 4.5 * 3_600_000.0;
+        assert!(
+            ms as f64 <= exact && exact - (ms as f64) < 1.0 + 1e-6,
+            "{ms} vs {exact}"
+        );
+        // The power limits alone, without the window's energy limit.
+        assert_eq!(f.discharge_limit(&s), Power::mw(10.0));
+        assert_eq!(f.charge_limit(&s), Power::mw(10.0));
     }
 
     #[test]

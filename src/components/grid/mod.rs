@@ -32,10 +32,12 @@
 //!    that is up, so a step without a transition costs one comparison. Process `p` of expanded
 //!    unit `j` (after `count`) draws from `rng::stream(seed, rng::streams::SUPPLY_UNITS + 16·j + p)`.
 //!
-//! The availability of step `k` is `min(a_sched, a_trace, a_rand) × a_units`. With steps short compared with
-//! outages this is exact; at coarse steps the minimum of the per-step averages is an optimistic
-//! approximation of the average of the instantaneous minimum (two half-step outages at different
-//! times in the same step give 0.5, not 0).
+//! The availability of step `k` is `min(a_sched, a_trace, a_rand) × a_units`. Over a whole step
+//! with changes inside it ([`GridModel::availability`]) the minimum of the averages is an
+//! optimistic approximation of the average of the instantaneous minimum (two half-step outages
+//! at different times in the same step give 0.5, not 0). The engine never asks for that: it
+//! splits a step at [`GridModel::next_change_ms`] and asks [`GridModel::availability_over`] for
+//! each part, over which every source is constant and the formula is exact.
 //!
 //! Parameters ([`GridParams`]), the validated model ([`GridModel`]) and the evolving state
 //! ([`GridState`]) are separate types: the state is small and serialisable, so a run can be
@@ -358,13 +360,24 @@ struct SupplyState {
 }
 
 /// The grid feed's evolving state: the next step expected, a cursor into the scheduled windows,
-/// the feed's random outage processes, and the supply units.
+/// the feed's random outage processes, the supply units, and the availability now with the
+/// time it may next change (so a segment that ends by then costs one comparison).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridState {
     next_step: u64,
     window: usize,
     feed: UnitSetState,
     units: SupplyState,
+    now: Level,
+}
+
+/// The availability from now until `next_change` (ms): `min(a_sched, a_rand)` and the supply
+/// units' factor `a_units` (the trace, per step, is applied on top).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Level {
+    level: f64,
+    units: f64,
+    next_change: u64,
 }
 
 impl GridState {
@@ -652,6 +665,20 @@ impl GridModel {
                 "the capacity up or next event does not match the units",
             ));
         }
+        // An inactive feed never evaluates its sources: nothing to check.
+        if !self.active {
+            return Ok(());
+        }
+        let window_ok = match self.windows.get(s.window) {
+            Some(w) => w.end > s.next_step.saturating_mul(self.step_ms),
+            None => s.window == self.windows.len(),
+        };
+        if !window_ok || s.now != self.level_at(s, s.next_step.saturating_mul(self.step_ms)) {
+            return Err((
+                "snapshot.grid",
+                "the availability now does not match the grid's sources",
+            ));
+        }
         Ok(())
     }
 
@@ -681,7 +708,7 @@ impl GridModel {
                 .sum(),
             sets,
         };
-        GridState {
+        let mut state = GridState {
             next_step: 0,
             window: 0,
             feed: self
@@ -690,7 +717,17 @@ impl GridModel {
                 .map(|f| f.initial_state(seed, clock))
                 .unwrap_or_default(),
             units,
+            now: Level {
+                level: 1.0,
+                units: 1.0,
+                next_change: u64::MAX,
+            },
+        };
+        // An inactive feed never changes (its windows remove nothing, nothing can fail).
+        if self.active {
+            state.now = self.level_at(&state, 0);
         }
+        state
     }
 
     /// The fraction of the import limit available on average over step `k`, and advances `state`
@@ -698,37 +735,108 @@ impl GridModel {
     /// the end of the trace see no trace effect.
     #[inline]
     pub fn availability(&self, state: &mut GridState, k: u64) -> Fraction {
-        debug_assert_eq!(
-            k, state.next_step,
+        let t0 = k.saturating_mul(self.step_ms);
+        self.availability_over(state, k, t0, t0.saturating_add(self.step_ms))
+    }
+
+    /// The fraction of the import limit available on average over `[t0, t1)` (ms from the grid
+    /// start), a part of step `k`, and advances `state` to `t1`. The parts must follow one
+    /// another (`t0` is the previous part's `t1`; the first is step 0's start) and a step's
+    /// parts must cover it; the engine's segments do (checked in debug builds). Over a part
+    /// with no change inside it (one that ends at or before [`GridModel::next_change_ms`]) the
+    /// average is the instantaneous value, exactly: the step averages below are pro rata
+    /// over `t1 − t0`.
+    #[inline]
+    pub fn availability_over(&self, state: &mut GridState, k: u64, t0: u64, t1: u64) -> Fraction {
+        debug_assert!(
+            k == state.next_step || (k + 1 == state.next_step && t0 > k * self.step_ms),
             "grid availability evaluated out of order"
         );
+        debug_assert!(t0 < t1 && t1 <= (k + 1).saturating_mul(self.step_ms));
         state.next_step = k + 1;
         if !self.active {
             return Fraction::ONE;
         }
-        self.evaluate(state, k)
+        self.evaluate(state, k, t0, t1)
     }
 
-    /// The stages of [`GridModel::availability`] for an active feed: scheduled windows, trace,
-    /// random processes, then the minimum.
+    /// The earliest time after `t` (ms from the grid start; `state` advanced to `t`) at which
+    /// the available fraction may change: the next scheduled window boundary, the feed's next
+    /// random transition, the supply units' next event (`u64::MAX` for never). Conservative: a
+    /// time at which nothing changes in the end (a window that removes nothing, a unit that
+    /// fails while another covers the limit) only splits a segment in two equal halves. The
+    /// availability trace has the grid's own step and changes only at step boundaries, which
+    /// end every segment anyway.
     #[inline]
-    fn evaluate(&self, state: &mut GridState, k: u64) -> Fraction {
-        let t0 = k.saturating_mul(self.step_ms);
-        let t1 = t0.saturating_add(self.step_ms);
-        let mut a = self.scheduled(&mut state.window, t0, t1);
+    pub fn next_change_ms(&self, state: &GridState, t: u64) -> u64 {
+        // u64::MAX for an inactive feed (see `initial_state`).
+        debug_assert!(state.now.next_change > t, "the state is behind `t`");
+        state.now.next_change
+    }
+
+    /// The stages of [`GridModel::availability_over`] for an active feed: scheduled windows,
+    /// trace, random processes, then the minimum. A part that ends before the next change reads
+    /// the level the state keeps; one with changes inside it or at its end steps every source
+    /// and measures each exactly.
+    #[inline]
+    fn evaluate(&self, state: &mut GridState, k: u64, t0: u64, t1: u64) -> Fraction {
+        // Strictly before: a part that ends at a change steps the sources to it, so the
+        // state (units up, the feed) is always the state at the part's end.
+        let (mut a, units) = if t1 < state.now.next_change {
+            (state.now.level, state.now.units)
+        } else {
+            self.changes(state, t0, t1)
+        };
         if let Some(trace) = &self.trace {
             if let Some(&v) = trace.get(k as usize) {
                 a = a.min(v);
             }
         }
+        Fraction::ratio(a * units)
+    }
+
+    /// The slow path of [`GridModel::evaluate`]: every source stepped over `[t0, t1)` (the
+    /// average of the windows and the random processes, and the units' factor), then the level
+    /// from `t1` on.
+    #[inline(never)]
+    fn changes(&self, state: &mut GridState, t0: u64, t1: u64) -> (f64, f64) {
+        let mut a = self.scheduled(&mut state.window, t0, t1);
         if let Some(feed) = &self.feed {
             a = a.min(feed.step(&mut state.feed, &self.clock, t0, t1).up_mean);
         }
+        let mut units = 1.0;
         if !self.supply.is_empty() && self.import_limit.value() > 0.0 {
             let capacity = self.unit_capacity(&mut state.units, t0, t1);
-            a *= capacity.min(self.import_limit.value()) * self.inv_import_limit;
+            units = capacity.min(self.import_limit.value()) * self.inv_import_limit;
         }
-        Fraction::ratio(a)
+        state.now = self.level_at(state, t1);
+        (a, units)
+    }
+
+    /// The availability at `t` (every source stepped to `t`) and until when it holds: the
+    /// window that covers `t` (if any), the feed up or down, the supply units' capacity up.
+    fn level_at(&self, state: &GridState, t: u64) -> Level {
+        let (mut level, mut next_change) = match self.windows.get(state.window) {
+            Some(w) if w.start <= t => ((1.0 - w.loss).max(0.0), w.end),
+            Some(w) => (1.0, w.start),
+            None => (1.0, u64::MAX),
+        };
+        if self.feed.is_some() {
+            level = level.min(f64::from(state.feed.up()));
+            next_change = next_change.min(state.feed.next_transition_ms());
+        }
+        // Without an import limit the units cap nothing and are never stepped: their
+        // transitions change nothing.
+        let mut units = 1.0;
+        if !self.supply.is_empty() && self.import_limit.value() > 0.0 {
+            next_change = next_change.min(state.units.next_event);
+            units = state.units.up_capacity.min(self.import_limit.value()) * self.inv_import_limit;
+        }
+        Level {
+            level,
+            units,
+            next_change,
+        }
     }
 
     /// The supply units' capacity (MW) averaged over `[t0, t1)`: O(1) unless a unit changes state
@@ -779,7 +887,7 @@ impl GridModel {
             i += 1;
         }
         *cursor = i;
-        (1.0 - lost / self.step_ms as f64).max(0.0)
+        (1.0 - lost / (t1 - t0) as f64).max(0.0)
     }
 }
 
@@ -890,6 +998,76 @@ mod tests {
         assert_eq!(a[239], 0.0, "last step");
         let reduced = a.iter().filter(|&&x| x < 1.0).count();
         assert_eq!(reduced, 3 + 2 + 2 + 1 + 1);
+    }
+
+    #[test]
+    fn segments_between_changes_see_the_instantaneous_availability() {
+        // A derate to 25 % over [1 h 30 min, 2 h 15 min): hourly steps split at its edges.
+        let g = hourly(1);
+        let mut p = GridParams::new(Power::mw(5.0));
+        p.scheduled_outages = vec![window("1h30m", "45m", 0.25)];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(0);
+        let (h, min) = (MS_PER_HOUR, 60_000);
+        assert_eq!(m.next_change_ms(&s, 0), 90 * min);
+        assert_eq!(m.availability_over(&mut s, 0, 0, h).value(), 1.0);
+        assert_eq!(m.availability_over(&mut s, 1, h, 90 * min).value(), 1.0);
+        assert_eq!(m.next_change_ms(&s, 90 * min), 135 * min);
+        assert_eq!(
+            m.availability_over(&mut s, 1, 90 * min, 2 * h).value(),
+            0.25
+        );
+        assert_eq!(
+            m.availability_over(&mut s, 2, 2 * h, 135 * min).value(),
+            0.25
+        );
+        assert_eq!(m.next_change_ms(&s, 135 * min), u64::MAX);
+        assert_eq!(
+            m.availability_over(&mut s, 2, 135 * min, 3 * h).value(),
+            1.0
+        );
+        assert_eq!(s.next_step(), 3);
+
+        // A random process: the next change is the next outage's start, then its end.
+        let p = with_process(
+            DurationLaw::Exponential {
+                mean: Duration::from_hours(3),
+            },
+            200.0,
+        );
+        let g = hourly(365);
+        let m = GridModel::new(&p, &g).unwrap();
+        let (start, end) = outages(&m, 9, 0, g.horizon().as_millis())[0];
+        let mut s = m.initial_state(9);
+        assert_eq!(m.next_change_ms(&s, 0), start);
+        // Walk the steps up to the outage in segments that end at the changes.
+        let mut t = 0;
+        while t < end {
+            let k = t / h;
+            let t1 = ((k + 1) * h).min(m.next_change_ms(&s, t));
+            let a = m.availability_over(&mut s, k, t, t1).value();
+            let want = if t >= start { 0.0 } else { 1.0 };
+            assert_eq!(a, want, "[{t}, {t1})");
+            t = t1;
+        }
+        assert!(m.next_change_ms(&s, end) > end);
+    }
+
+    #[test]
+    fn units_behind_a_zero_import_limit_never_split_a_segment() {
+        // Found by the bad-input property test in a debug build: the units are not stepped
+        // when the limit is 0, so their next event must not count as a change either (it would
+        // stay behind and cut every step into 1 ms segments).
+        let g = hourly(30);
+        let mut p = GridParams::new(Power::ZERO);
+        p.supply_units = vec![unit(5.0, Some(3), vec![markov(30, 5)])];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(7);
+        for k in 0..g.steps() {
+            let t0 = k * MS_PER_HOUR;
+            assert!(m.next_change_ms(&s, t0) > t0 + MS_PER_HOUR, "step {k}");
+            assert_eq!(m.availability(&mut s, k).value(), 1.0);
+        }
     }
 
     #[test]
