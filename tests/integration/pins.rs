@@ -689,3 +689,43 @@ fn peak_shaving_stops_at_the_backup_reserve() {
     let e = sim.state().battery.energy.value();
     assert!((e - 40.0).abs() < ENERGY_TOL_MWH, "{e} MWh left");
 }
+
+#[test]
+fn with_units_down_the_floors_scale_with_the_units_pooled() {
+    // 20 units of 4 MWh (power far from binding), soc_min 10 %, reserve 30 %, η_d = 0.9; most
+    // units down after the first step (90 % unavailability). The energy above the reserve and
+    // above the window floor is that of the pooled units only: floor × pooled / units.
+    let mut b = simple_battery(1_000.0, 4.0, 0.9);
+    b.units = 20;
+    b.soc_min = Some(Fraction::ratio(0.1));
+    b.reserve_soc = Some(Fraction::ratio(0.3));
+    b.unit_failures = vec![AvailabilityProcess::Markov {
+        mttf: Duration::from_hours(1_000),
+        mttr: Duration::from_hours(9_000),
+    }];
+    let s = site(2, 100.0, &b, 10.0);
+    let fleet = &s.battery;
+    let dt = Hours::h(1.0);
+    for seed in 0..5 {
+        let mut sim = s.simulate(Ask(0.0), seed);
+        sim.step(&mut ());
+        let st = &sim.state().battery;
+        let f = f64::from(fleet.units_up(st)) / 20.0;
+        assert!(f < 1.0, "seed {seed}: no unit down");
+        let e = st.energy.value();
+        let above_reserve = (e - 0.3 * 80.0 * f) * 0.9;
+        let above_floor = (e - 0.1 * 80.0 * f) * 0.9;
+        let got = fleet
+            .max_discharge_above(st, fleet.reserve_energy(), dt)
+            .value();
+        assert!(
+            (got - above_reserve).abs() < POWER_TOL_MW,
+            "seed {seed}: {got} vs {above_reserve}"
+        );
+        let got = fleet.max_discharge(st, dt).value();
+        assert!(
+            (got - above_floor).abs() < POWER_TOL_MW,
+            "seed {seed}: {got} vs {above_floor}"
+        );
+    }
+}
