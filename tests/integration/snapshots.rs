@@ -247,6 +247,9 @@ fn the_fingerprint_is_fnv1a_of_the_parameters_json() {
     );
 }
 
+/// An edit of a snapshot's JSON.
+type Edit = dyn Fn(&mut serde_json::Value);
+
 /// `snap` with `edit` applied to its battery units' JSON (`snapshot.battery.units`).
 fn edited(snap: &SimState<Policy>, edit: impl Fn(&mut serde_json::Value)) -> SimState<Policy> {
     let mut v = serde_json::to_value(snap).unwrap();
@@ -271,7 +274,7 @@ fn a_snapshot_with_one_impossible_unit_field_is_refused() {
             u[key].as_array_mut().unwrap().pop();
         }
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let cases: Vec<(&str, Box<Edit>)> = vec![
         ("one flag fewer", Box::new(pop("held"))),
         ("one locked slot fewer", Box::new(pop("locked"))),
         (
