@@ -1,5 +1,6 @@
-//! Measures the Monte Carlo rate, on ONE thread, on the site of the reference kernels in
-//! `../shared/limit-kernel` (its README), written here in the crate's own API:
+//! Measures the Monte Carlo rate, on ONE thread, on the site of the hand-written reference
+//! kernels (kept in the development workspace, outside this repository; `scripts/` runs them
+//! when present), written here in the crate's own API:
 //!
 //! * a 100 MW mean load with a daily sine shape (±15 MW): the IT load is a daily shape whose hour
 //!   `h` is `100 + 15·sin(2π·h/24)` MW (the kernels' value at the start of each hour, held for the

@@ -627,6 +627,25 @@ struct Span {
     supply: Supply,
 }
 
+impl Span {
+    /// The span `[start, end)` over which the feed offers `availability` of its limits.
+    #[inline(always)]
+    fn new(site: &Site, start: u64, end: u64, steps: Steps, availability: Fraction) -> Span {
+        let import_limit = site.grid.import_limit();
+        Span {
+            start,
+            end,
+            dt: steps.hours(end - start),
+            supply: Supply {
+                availability,
+                import_limit,
+                available: import_limit * availability,
+                export_allowed: site.grid.export_limit() * availability,
+            },
+        }
+    }
+}
+
 /// What the grid feed offers over a span.
 #[derive(Debug, Clone, Copy)]
 struct Supply {
@@ -792,18 +811,7 @@ fn span<P>(
             (end, site.grid.availability_over(&mut s.grid, k, t, end))
         }
     };
-    let import_limit = site.grid.import_limit();
-    Span {
-        start: t,
-        end,
-        dt: steps.hours(end - t),
-        supply: Supply {
-            availability,
-            import_limit,
-            available: import_limit * availability,
-            export_allowed: site.grid.export_limit() * availability,
-        },
-    }
+    Span::new(site, t, end, steps, availability)
 }
 
 /// The span stage's fallback for a step with [`MAX_SPANS_PER_STEP`] spans already: the rest of
@@ -824,18 +832,7 @@ fn averaged_span<P>(
     fleet.units_at(&mut s.battery, clock);
     fleet.units_over(&mut s.battery, t, t1, clock);
     let availability = site.grid.availability_over(&mut s.grid, k, t, t1);
-    let import_limit = site.grid.import_limit();
-    Span {
-        start: t,
-        end: t1,
-        dt: steps.hours(t1 - t),
-        supply: Supply {
-            availability,
-            import_limit,
-            available: import_limit * availability,
-            export_allowed: site.grid.export_limit() * availability,
-        },
-    }
+    Span::new(site, t, t1, steps, availability)
 }
 
 /// The most spans a step is split into at grid and unit changes; the rest of a step with more
