@@ -6,6 +6,7 @@ mod common;
 mod determinism;
 mod exact_events;
 mod golden;
+mod grid_snapshots;
 mod montecarlo;
 mod pins;
 mod properties;
