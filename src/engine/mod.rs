@@ -41,6 +41,7 @@
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.
 
+pub mod fast_forward;
 pub mod policy;
 pub mod recorder;
 pub mod report;
@@ -50,15 +51,17 @@ pub mod tally;
 use crate::components::battery::{BatteryParams, BatteryState, Fleet, StepLosses};
 use crate::components::grid::{GridModel, GridParams, GridState};
 use crate::components::load::{LoadModel, LoadParams};
+use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
-use crate::engine::report::{Report, SiteSummary, StepRecord, UNSERVED_EPSILON_MW};
+use crate::engine::report::{Report, SiteSummary, StepRecord, OUTAGE_EPSILON, UNSERVED_EPSILON_MW};
 use crate::engine::tally::{Piece, Tally};
 use crate::error::ConfigError;
 use crate::reliability::availability::Clock;
 use crate::time::TimeGrid;
 use crate::units::{Duration, Energy, Fraction, Hours, Power};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// Relative tolerance of the per-step energy balance: the residual may not exceed
 /// `BALANCE_TOLERANCE × max(1 MW, demand)`.
@@ -82,6 +85,8 @@ pub struct Site {
     pub load: LoadModel,
     /// [`site_fingerprint`] of the parameters and time grid the site was built from.
     fingerprint: u64,
+    /// The load of every step, built on first use (see [`Site::step_table`]).
+    table: OnceLock<Option<StepTable>>,
 }
 
 impl Site {
@@ -101,7 +106,19 @@ impl Site {
             battery: Fleet::new(battery)?,
             load: LoadModel::new(load, &time)?,
             fingerprint: site_fingerprint(&time, grid, battery, load),
+            table: OnceLock::new(),
         })
+    }
+
+    /// The facility load of every step of the horizon with its prefix sums and block maxima
+    /// (the engine's load index and what fast-forward sums), built once, on first use, and
+    /// shared by every simulation of the site; `None` for a horizon of more than
+    /// [`fast_forward::MAX_TABLE_STEPS`] steps, which reads the load model instead and never
+    /// fast-forwards.
+    pub fn step_table(&self) -> Option<&StepTable> {
+        self.table
+            .get_or_init(|| StepTable::new(&self.load, self.time.steps()))
+            .as_ref()
     }
 
     /// A stable hash of the parameters and time grid the site was built from
@@ -277,6 +294,12 @@ pub struct Simulation<'s, P> {
     clock: Clock,
     keep: f64,
     policy_name: &'static str,
+    /// The site's [`StepTable`], if it has one.
+    table: Option<&'s StepTable>,
+    /// Whether [`Simulation::run`] may fast-forward (see [`Simulation::set_fast_forward`]).
+    fast_forward: bool,
+    /// Steps this simulation jumped over rather than stepped.
+    skipped: u64,
 }
 
 impl<'s, P: Dispatch> Simulation<'s, P> {
@@ -360,7 +383,25 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             },
             clock: Clock::of(&site.time),
             state,
+            table: site.step_table(),
+            fast_forward: true,
+            skipped: 0,
         }
+    }
+
+    /// Turns fast-forward on (the default) or off: with it on, [`Simulation::run`] with a
+    /// recorder that does not want every step (`()`) jumps over quiet stretches (see
+    /// [`fast_forward`]) instead of stepping them, with the same events and counts and the
+    /// same energies to rounding (1e-9 relative). Off, every step is run.
+    pub fn set_fast_forward(&mut self, on: bool) -> &mut Self {
+        self.fast_forward = on;
+        self
+    }
+
+    /// How many steps this simulation has fast-forwarded through (jumped over rather than run
+    /// one by one); they count in the report as any other step.
+    pub fn steps_skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// The site being simulated.
@@ -436,7 +477,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let t0 = k * steps.ms;
         let t1 = t0 + steps.ms;
 
-        let demand = demand(site, k);
+        let demand = demand(site, self.table, k);
         let start = battery_units(site, &mut s.battery, clock, self.keep);
         let span = span(site, s, clock, k, t0, t1, forced, steps);
         let seg = segment(site, s, k, t0, span.dt, &span, &demand, steps);
@@ -542,10 +583,89 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         row
     }
 
-    /// Runs to the end of the horizon.
+    /// Runs to the end of the horizon. With a recorder that does not want every step (`()`),
+    /// quiet stretches are jumped over unless [`Simulation::set_fast_forward`] turned that off.
     pub fn run<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> &mut Self {
-        while self.step(recorder).is_some() {}
+        if self.fast_forward && !recorder.wants_every_step() {
+            loop {
+                if let Some(to) = self.quiet_until() {
+                    self.skip_to(to);
+                }
+                if self.step(recorder).is_none() {
+                    break;
+                }
+            }
+        } else {
+            while self.step(recorder).is_some() {}
+        }
         self
+    }
+
+    /// The end of the quiet stretch from the next step `k` (see [`fast_forward`]), if it
+    /// holds more than step `k`... or `None`: the step after the last in which the grid offers
+    /// the same import, no battery unit changes, and the demand stays at or under what the policy
+    /// declares itself idle up to. Cheap checks first, so a step that cannot be skipped costs
+    /// a few comparisons.
+    #[inline]
+    fn quiet_until(&self) -> Option<u64> {
+        let site = self.site;
+        let s = &self.state;
+        let k = s.step;
+        if self.keep < 1.0 || s.tally.has_open_event() {
+            return None;
+        }
+        let table = self.table?;
+        let (mut end, availability) = site.grid.quiet_until(&s.grid, k, table.len())?;
+        if availability.value() < 1.0 - OUTAGE_EPSILON {
+            // An impaired grid extends the open outage event step by step.
+            return None;
+        }
+        let units = site.battery.units_rest_until_ms(&s.battery)?;
+        if units != u64::MAX {
+            end = end.min((units - 1) / self.steps.ms);
+        }
+        if end <= k + 1 {
+            return None;
+        }
+        let t0 = k * self.steps.ms;
+        let span = Span::new(site, t0, t0 + self.steps.ms, self.steps, availability);
+        let demand = demand(site, Some(table), k);
+        let obs = observation(site, s, k, self.steps.dt, &span.supply, &demand);
+        let idle = s.policy.idle_below(&obs)?;
+        if idle.value().is_nan() {
+            return None;
+        }
+        let aux = demand.aux;
+        let to = table.first_above(k, end, |f| Power::mw(f) + aux > idle);
+        (to > k).then_some(to)
+    }
+
+    /// Jumps from the next step to step `to`, the end of a quiet stretch from
+    /// [`Simulation::quiet_until`]: the totals of its steps (each imports its demand, nothing
+    /// else moves) from the load table's prefix sums, the grid's step counter, the import the
+    /// next step's policy sees. The battery, its units and the policy are as stepping would
+    /// leave them: unchanged.
+    #[inline]
+    fn skip_to(&mut self, to: u64) {
+        let site = self.site;
+        let Some(table) = self.table else {
+            return;
+        };
+        let s = &mut self.state;
+        let k = s.step;
+        let aux = site.battery.aux_load();
+        let soc = site.battery.soc(&s.battery).value();
+        s.tally.skip(
+            to - k,
+            table.sum(k, to),
+            aux.value(),
+            soc,
+            site.battery.reserve_soc().value(),
+        );
+        site.grid.skip_to(&mut s.grid, to);
+        s.previous_import = Power::mw(table.facility(to - 1)) + aux;
+        self.skipped += to - k;
+        s.step = to;
     }
 
     /// Runs until `stop` returns true for a step's record (that step included), or to the end.
@@ -749,10 +869,14 @@ impl SegmentSums {
     }
 }
 
-/// Stage 1, demand: the facility's average load over step `k` plus the battery's auxiliary load.
+/// Stage 1, demand: the facility's average load over step `k` (from the site's step table when
+/// it has one: one read, bit for bit the load model's value) plus the battery's auxiliary load.
 #[inline(always)]
-fn demand(site: &Site, k: u64) -> Demand {
-    let facility = site.load.facility_power(k);
+fn demand(site: &Site, table: Option<&StepTable>, k: u64) -> Demand {
+    let facility = match table {
+        Some(t) if k < t.len() => Power::mw(t.facility(k)),
+        _ => site.load.facility_power(k),
+    };
     let aux = site.battery.aux_load();
     Demand {
         facility,
@@ -893,9 +1017,24 @@ fn policy<P: Dispatch>(
     supply: &Supply,
     demand: &Demand,
 ) -> Decision {
+    let obs = observation(site, s, k, dt, supply, demand);
+    let request = s.policy.decide(&obs);
+    Decision { obs, request }
+}
+
+/// What the policy sees at the start of a segment of step `k` of length `dt`.
+#[inline(always)]
+fn observation<P>(
+    site: &Site,
+    s: &SimState<P>,
+    k: u64,
+    dt: Hours,
+    supply: &Supply,
+    demand: &Demand,
+) -> Observation {
     let fleet = &site.battery;
     let b = &s.battery;
-    let obs = Observation {
+    Observation {
         step: k,
         dt,
         demand: demand.total,
@@ -912,9 +1051,7 @@ fn policy<P: Dispatch>(
         max_discharge_above_reserve: fleet.max_discharge_above(b, fleet.reserve_energy(), dt),
         max_charge: fleet.max_charge(b, dt),
         charge_efficiency: fleet.charge_efficiency(),
-    };
-    let request = s.policy.decide(&obs);
-    Decision { obs, request }
+    }
 }
 
 /// Stage 5, clamp: the request cut to the fleet's power limits; charging only from grid

@@ -88,6 +88,27 @@ pub trait Dispatch {
         "custom"
     }
 
+    /// Fast-forward: whether the policy is idle in a quiet stretch, and up to which demand.
+    ///
+    /// `obs` is the observation of the first step of a stretch in which nothing else changes:
+    /// the grid offers the same import, the battery holds the same state, no unit fails. Return
+    /// `Some(d)` only if, for **every** observation equal to `obs` except for `step`,
+    /// `demand ≤ d` and `previous_import` (the previous step's demand), [`Dispatch::decide`]
+    /// would return zero (of either sign) and leave the policy's state unchanged. The engine
+    /// then skips the stretch's steps up to the first with a demand above `d` in O(1)
+    /// each, with the same totals and events as stepping them (up to rounding in the order of
+    /// the sums). The default, `None`, never skips, so a policy that does not declare itself
+    /// stays correct.
+    ///
+    /// The built-in policies declare themselves idle when the battery is at its ceiling
+    /// (`max_charge` is zero) and there is no shortfall: [`Policy::BackupOnly`] up to the
+    /// available import, [`Policy::PeakShaving`] up to its cap (or the available import if
+    /// lower); [`Policy::RampLimiting`] steers the SoC every step and never does.
+    fn idle_below(&self, obs: &Observation) -> Option<Power> {
+        let _ = obs;
+        None
+    }
+
     /// Checks the policy's own numbers against the `site` it will run on. The Monte Carlo and
     /// survival studies and [`Site::try_simulate`] call it before the first step; the default
     /// accepts every policy (the engine clamps whatever a policy asks, so a policy with nothing to
@@ -265,6 +286,27 @@ impl Dispatch for Policy {
             Policy::BackupOnly { .. } => "backup_only",
             Policy::PeakShaving { .. } => "peak_shaving",
             Policy::RampLimiting { .. } => "ramp_limiting",
+        }
+    }
+
+    #[inline]
+    fn idle_below(&self, obs: &Observation) -> Option<Power> {
+        // Recharging asks −min(headroom, rate, max_charge): zero at the ceiling, as long as the
+        // rate is a number ≥ 0 (an unchecked negative rate would discharge).
+        let rests = |rate: Option<Power>| {
+            obs.max_charge == Power::ZERO && rate.map_or(true, |r| r.value() >= 0.0)
+        };
+        match *self {
+            // No shortfall while demand ≤ available import.
+            Policy::BackupOnly { recharge_rate_mw } if rests(recharge_rate_mw) => {
+                Some(obs.available_import)
+            }
+            // No discharge while demand ≤ min(cap, available import).
+            Policy::PeakShaving {
+                import_cap_mw,
+                recharge_rate_mw,
+            } if rests(recharge_rate_mw) => Some(import_cap_mw.min(obs.available_import)),
+            _ => None,
         }
     }
 

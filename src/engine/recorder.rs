@@ -17,18 +17,33 @@ use std::io::Write;
 pub trait Recorder {
     /// Called once per step, after the step is settled.
     fn record(&mut self, row: &StepRecord);
+
+    /// Whether the recorder needs a row for every step (the default). A recorder that answers
+    /// `false` lets [`Simulation::run`](crate::engine::Simulation::run) fast-forward through
+    /// quiet stretches, whose steps it then never sees; only `()` does.
+    fn wants_every_step(&self) -> bool {
+        true
+    }
 }
 
 /// Records nothing.
 impl Recorder for () {
     #[inline]
     fn record(&mut self, _row: &StepRecord) {}
+    #[inline]
+    fn wants_every_step(&self) -> bool {
+        false
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for &mut R {
     #[inline]
     fn record(&mut self, row: &StepRecord) {
         (**self).record(row);
+    }
+    #[inline]
+    fn wants_every_step(&self) -> bool {
+        (**self).wants_every_step()
     }
 }
 

@@ -172,6 +172,33 @@ impl Tally {
         self.steps_below_reserve += u64::from(r.soc < reserve - RESERVE_EPSILON);
     }
 
+    /// Adds `n` quiet steps at once (fast-forward): no flows, every step's import its demand
+    /// (`facility_mw + n·aux_mw` in total, `facility_mw` the sum of the steps' facility loads),
+    /// the SoC constant at `soc`, no event open or opened. The same sums as `n` calls of
+    /// [`Tally::add`], up to the order of the additions.
+    #[inline]
+    pub(crate) fn skip(&mut self, n: u64, facility_mw: f64, aux_mw: f64, soc: f64, reserve: f64) {
+        debug_assert!(self.open_outage.is_none() && self.open_lol.is_none());
+        let total_aux = aux_mw * n as f64;
+        self.steps += n;
+        let m = &mut self.sums;
+        m.facility += facility_mw;
+        m.aux += total_aux;
+        m.import += facility_mw + total_aux;
+        self.soc_min = self.soc_min.min(soc);
+        self.soc_sum += soc * n as f64;
+        self.soc_last = soc;
+        if soc < reserve - RESERVE_EPSILON {
+            self.steps_below_reserve += n;
+        }
+    }
+
+    /// Whether a grid outage or a loss of load is open (the next piece may extend or close it).
+    #[inline]
+    pub(crate) fn has_open_event(&self) -> bool {
+        self.open_outage.is_some() || self.open_lol.is_some()
+    }
+
     /// Adds one piece to the events: opens, extends or closes the grid outage and the loss of
     /// load, and counts its time with unserved load and with the grid impaired. Pieces come in
     /// order and cover the steps.

@@ -40,3 +40,46 @@ pub fn outage(start: Duration, duration: Duration) -> ScheduledOutage {
         available_fraction: Fraction::ZERO,
     }
 }
+
+/// Relative tolerance between a fast-forwarded run and the same run stepped: the sums are the
+/// same numbers added in another order.
+pub const FAST_FORWARD_REL_TOL: f64 = 1e-9;
+
+/// Asserts that two reports of the same run agree as fast-forward promises: the same events,
+/// bit for bit, and every number to [`FAST_FORWARD_REL_TOL`] relative (absolute below 1).
+pub fn assert_reports_agree(a: &Report, b: &Report, what: &str) {
+    assert_eq!(a.grid_outages, b.grid_outages, "{what}: grid outages");
+    assert_eq!(a.loss_of_load, b.loss_of_load, "{what}: losses of load");
+    assert_eq!(a.steps_done, b.steps_done, "{what}: steps");
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, path: &str, what: &str) {
+        use serde_json::Value::*;
+        match (a, b) {
+            (Number(x), Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                let scale = x.abs().max(y.abs()).max(1.0);
+                assert!(
+                    (x - y).abs() <= FAST_FORWARD_REL_TOL * scale,
+                    "{what}: {path} {x} against {y}"
+                );
+            }
+            (Object(x), Object(y)) => {
+                assert_eq!(x.len(), y.len(), "{what}: {path}");
+                for (k, v) in x {
+                    walk(v, &y[k], &format!("{path}.{k}"), what);
+                }
+            }
+            (Array(x), Array(y)) => {
+                assert_eq!(x.len(), y.len(), "{what}: {path}");
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    walk(v, w, &format!("{path}[{i}]"), what);
+                }
+            }
+            _ => assert_eq!(a, b, "{what}: {path}"),
+        }
+    }
+    let (a, b) = (
+        serde_json::to_value(a).unwrap(),
+        serde_json::to_value(b).unwrap(),
+    );
+    walk(&a, &b, "report", what);
+}

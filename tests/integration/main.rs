@@ -5,6 +5,7 @@ mod closed_form;
 mod common;
 mod determinism;
 mod exact_events;
+mod fast_forward;
 mod golden;
 mod grid_snapshots;
 mod montecarlo;

@@ -646,6 +646,20 @@ impl Fleet {
             .map_or(u64::MAX, |u| u.set.next_transition_ms())
     }
 
+    /// Until when (ms from the grid start) the units leave `s` as it is: a span that ends before
+    /// this time moves no energy and measures the units up it already holds
+    /// ([`Fleet::units_span`] changes nothing). `u64::MAX` without unit failures; `None` while
+    /// the units still have to settle a change (or draw their first sojourns), i.e. when the
+    /// next span would change the state.
+    #[inline]
+    pub fn units_rest_until_ms(&self, s: &BatteryState) -> Option<u64> {
+        match s.units.as_deref() {
+            None => Some(u64::MAX),
+            Some(u) if u.dirty || !u.set.is_started() || u.mean_up != f64::from(u.set.up()) => None,
+            Some(u) => Some(u.set.next_transition_ms()),
+        }
+    }
+
     /// The slow path of [`Fleet::units_at`].
     #[cold]
     fn reconcile(&self, pool: &mut Energy, u: &mut UnitsState, clock: &Clock) {

@@ -774,6 +774,46 @@ impl GridModel {
         state.now.next_change
     }
 
+    /// A quiet stretch from step `k` (the next step `state` expects): `(k_end, a)` such that
+    /// every step `j` in `k..k_end` would see the available fraction `a`, exactly, and leave
+    /// the state as it is apart from the step counter (no source changes before
+    /// `k_end × step`; `k_end` is at most `steps`). `None` when step `k` itself is not quiet
+    /// or the availability trace covers it (a trace may change every step).
+    ///
+    /// [`GridModel::skip_to`] then moves the state to any step of the stretch in O(1), as
+    /// [`GridModel::availability`] called for each step in between would.
+    #[inline]
+    pub fn quiet_until(&self, state: &GridState, k: u64, steps: u64) -> Option<(u64, Fraction)> {
+        if state.next_step != k || k >= steps {
+            return None;
+        }
+        if !self.active {
+            return Some((steps, Fraction::ONE));
+        }
+        if self.trace.as_ref().is_some_and(|t| (k as usize) < t.len()) {
+            return None;
+        }
+        // Step j is quiet when its end lies strictly before the next change:
+        // (j + 1)·step < next_change for every j < k_end.
+        let k_end = ((state.now.next_change - 1) / self.step_ms).min(steps);
+        if k_end <= k {
+            return None;
+        }
+        Some((k_end, Fraction::ratio(state.now.level * state.now.units)))
+    }
+
+    /// Moves `state` to step `to` inside a quiet stretch from [`GridModel::quiet_until`], as
+    /// evaluating every step in between would.
+    #[inline]
+    pub fn skip_to(&self, state: &mut GridState, to: u64) {
+        debug_assert!(
+            to >= state.next_step
+                && (!self.active || to.saturating_mul(self.step_ms) < state.now.next_change),
+            "a skip past a change of the grid"
+        );
+        state.next_step = to;
+    }
+
     /// The stages of [`GridModel::availability_over`] for an active feed: scheduled windows,
     /// trace, random processes, then the minimum. A part that ends before the next change reads
     /// the level the state keeps; one with changes inside it or at its end steps every source

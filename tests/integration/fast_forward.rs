@@ -1,0 +1,245 @@
+//! Fast-forward: a run that jumps over quiet stretches gives the report of the same run stepped
+//! step by step (the same events, bit for bit; every number to rounding), over random sites,
+//! policies and seeds; it skips most of a backup-only year; a policy that does not declare
+//! itself idle is never skipped.
+
+use crate::common::*;
+use proptest::prelude::*;
+use ridethrough::prelude::*;
+use ridethrough::reliability::availability::AvailabilityProcess;
+
+#[derive(Debug, Clone)]
+struct Case {
+    step_ms: u64,
+    steps: u64,
+    import_mw: f64,
+    it_mw: f64,
+    swing: Option<(f64, f64)>,
+    daily: bool,
+    units: u32,
+    power_mw: f64,
+    energy_mwh: f64,
+    initial: f64,
+    self_discharge: bool,
+    aux_kw: f64,
+    policy: u8,
+    policy_x: f64,
+    window: Option<(f64, f64, f64)>,
+    random_rate: f64,
+    supply_units: bool,
+    failures: bool,
+    seed: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        (
+            prop::sample::select(vec![1_000u64, 60_000, 300_000, 900_000, 3_600_000]),
+            100u64..3_000,
+            0.0..40.0f64,
+            0.0..15.0f64,
+            prop::option::of((1.0..10.0f64, 0.0..1.0f64)),
+            any::<bool>(),
+        ),
+        (
+            0u32..4,
+            0.1..10.0f64,
+            0.1..30.0f64,
+            0.5..1.0f64,
+            prop::bool::weighted(0.1),
+            0.0..50.0f64,
+        ),
+        (
+            0u8..4,
+            0.0..1.0f64,
+            prop::option::of((0.0..1.0f64, 0.0..0.3f64, 0.0..1.0f64)),
+            prop::sample::select(vec![0.0, 20.0, 500.0]),
+            any::<bool>(),
+            any::<bool>(),
+            any::<u64>(),
+        ),
+    )
+        .prop_map(|(a, b, c)| Case {
+            step_ms: a.0,
+            steps: a.1,
+            import_mw: a.2,
+            it_mw: a.3,
+            swing: a.4,
+            daily: a.5,
+            units: b.0,
+            power_mw: b.1,
+            energy_mwh: b.2,
+            initial: b.3,
+            self_discharge: b.4,
+            aux_kw: b.5,
+            policy: c.0,
+            policy_x: c.1,
+            window: c.2,
+            random_rate: c.3,
+            supply_units: c.4,
+            failures: c.5,
+            seed: c.6,
+        })
+}
+
+fn build(c: &Case) -> (Site, Policy) {
+    let step = Duration::from_millis(c.step_ms);
+    let time = TimeGrid::with_steps(step, c.steps).unwrap();
+    let mut load = format!(
+        "pue = 1.2\n[[it]]\nkind = \"constant\"\nit_mw = {}\n",
+        c.it_mw
+    );
+    if let Some((high, low_frac)) = c.swing {
+        // A swing slower than the step, with checkpoints: the step averages vary.
+        let period_s = c.step_ms * 3 / 1000 + 1;
+        load += &format!(
+            "[[it]]\nkind = \"training_swing\"\nhigh_mw = {high}\nlow_mw = {}\nperiod = \"{period_s}s\"\nduty = 0.7\n",
+            high * low_frac
+        );
+    }
+    if c.daily {
+        let shape: Vec<String> = (0..24)
+            .map(|h| format!("{}", ((c.seed >> h) & 7) as f64 / 7.0))
+            .collect();
+        load += &format!(
+            "[[it]]\nkind = \"daily\"\npeak_mw = 4.0\nshape = [{}]\n",
+            shape.join(", ")
+        );
+    }
+    let load: LoadParams = toml::from_str(&load).unwrap();
+    let horizon_ms = (c.step_ms * c.steps) as f64;
+    let mut grid = format!("import_limit_mw = {}\n", c.import_mw);
+    if let Some((s, d, f)) = c.window {
+        grid += &format!(
+            "[[scheduled_outages]]\nstart = \"{}ms\"\nduration = \"{}ms\"\navailable_fraction = {f}\n",
+            (s * horizon_ms) as u64,
+            ((d * horizon_ms) as u64).max(1)
+        );
+    }
+    if c.random_rate > 0.0 {
+        grid += &format!(
+            "[random_outages]\n[[random_outages.processes]]\nfailures_per_year = {}\nduration = {{ law = \"exponential\", mean = \"{}ms\" }}\n",
+            c.random_rate,
+            (horizon_ms / 50.0).max(1.0) as u64
+        );
+    }
+    if c.supply_units {
+        grid += &format!(
+            "[[supply_units]]\ncapacity_mw = {}\ncount = 3\nprocesses = [{{ model = \"markov\", mttf = \"{}ms\", mttr = \"{}ms\" }}]\n",
+            c.import_mw / 2.0,
+            c.step_ms * 200,
+            c.step_ms * 10
+        );
+    }
+    let grid: GridParams = toml::from_str(&grid).unwrap();
+    let battery = BatteryParams {
+        units: c.units,
+        power_mw: Some(Power::mw(c.power_mw)),
+        energy_mwh: Some(Energy::mwh(c.energy_mwh)),
+        round_trip_efficiency: Some(Fraction::ratio(0.9)),
+        initial_soc: Some(Fraction::ratio(c.initial)),
+        reserve_soc: Some(Fraction::ratio(0.2)),
+        self_discharge_per_day: Some(Fraction::ratio(if c.self_discharge { 0.01 } else { 0.0 })),
+        aux_load_mw: Some(Power::kw(c.aux_kw)),
+        unit_failures: if c.failures {
+            vec![AvailabilityProcess::Markov {
+                mttf: Duration::from_millis(c.step_ms * 300),
+                mttr: Duration::from_millis(c.step_ms * 20),
+            }]
+        } else {
+            Vec::new()
+        },
+        ..BatteryParams::none()
+    };
+    let site = Site::new(time, &grid, &battery, &load).unwrap();
+    let policy = match c.policy {
+        0 => Policy::BackupOnly {
+            recharge_rate_mw: None,
+        },
+        1 => Policy::BackupOnly {
+            recharge_rate_mw: Some(Power::mw(0.1 + c.policy_x * 5.0)),
+        },
+        2 => Policy::PeakShaving {
+            import_cap_mw: Power::mw(c.policy_x * 25.0),
+            recharge_rate_mw: None,
+        },
+        _ => Policy::RampLimiting {
+            max_ramp_mw_per_s: RampRate::mw_per_s(0.001 + c.policy_x),
+            soc_target: Some(Fraction::ratio(0.5)),
+            recovery: None,
+        },
+    };
+    (site, policy)
+}
+
+/// The fast-forwarded and the stepped report of a case, and the steps skipped.
+fn both(site: &Site, policy: Policy, seed: u64) -> (Report, Report, u64) {
+    let mut fast = site.simulate(policy, seed);
+    fast.run(&mut ());
+    let stepped = site
+        .simulate(policy, seed)
+        .set_fast_forward(false)
+        .run(&mut ())
+        .report();
+    (fast.report(), stepped, fast.steps_skipped())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_forward_on_and_off_agree(c in case()) {
+        let (site, policy) = build(&c);
+        let (fast, stepped, skipped) = both(&site, policy, c.seed);
+        assert_reports_agree(&fast, &stepped, &format!("{c:?}"));
+        if c.self_discharge || matches!(policy, Policy::RampLimiting { .. }) {
+            prop_assert_eq!(skipped, 0, "nothing is quiet");
+        }
+    }
+}
+
+/// The embedded default (the Austin site, backup-only, a year at 1-minute steps) is quiet
+/// almost all year: fast-forward skips nearly every step and reports what stepping reports.
+#[test]
+fn a_backup_only_year_is_mostly_skipped() {
+    let study = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = study.site();
+    for seed in [1, 2, 3] {
+        let (fast, stepped, skipped) = both(site, *study.policy(), seed);
+        assert_reports_agree(&fast, &stepped, "the default scenario");
+        let share = skipped as f64 / site.time.steps() as f64;
+        assert!(share > 0.95, "seed {seed}: {share} of the steps skipped");
+        assert!(!fast.grid_outages.is_empty(), "the year has outages");
+    }
+}
+
+/// A policy that does not declare itself idle (the trait's default) is stepped every step, so
+/// its report is bit-identical with fast-forward on or off.
+#[test]
+fn a_policy_that_does_not_declare_itself_idle_is_never_skipped() {
+    #[derive(Clone)]
+    struct Custom(Policy);
+    impl Dispatch for Custom {
+        fn decide(&mut self, obs: &Observation) -> Power {
+            self.0.decide(obs)
+        }
+    }
+    let study = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = study.site();
+    let mut fast = site.simulate(Custom(*study.policy()), 4);
+    fast.run(&mut ());
+    assert_eq!(fast.steps_skipped(), 0);
+    let mut stepped = site.simulate(Custom(*study.policy()), 4);
+    stepped.set_fast_forward(false).run(&mut ());
+    assert_eq!(fast.report(), stepped.report());
+    // A recorder that wants every step sees every step.
+    let mut trace = TraceRecorder::default();
+    let mut recorded = site.simulate(*study.policy(), 4);
+    recorded.run(&mut trace);
+    assert_eq!(recorded.steps_skipped(), 0);
+    assert_eq!(trace.rows.len() as u64, site.time.steps());
+}
