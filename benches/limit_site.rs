@@ -11,7 +11,10 @@
 //!   auxiliary load or self-discharge; backup-only dispatch (discharge for what the grid cannot
 //!   carry, recharge from the grid's headroom at up to 50 MW).
 //!
-//! Two ways to write the feed's outages, timed as:
+//! Two ways to write the feed's outages, each timed with fast-forward on (the default: quiet
+//! hours are jumped over, so the rate is *effective* sample-steps, hours of horizon covered per
+//! second, comparable with the event kernel's) and off (`…_stepped`: every hour stepped,
+//! comparable with the step kernel's):
 //!
 //! * `limit_site/year/feed_exact`: the feed's random outage process (a renewal process with
 //!   exponential up-times at 8,760 / 2,000 failures a year and exponential 4-h outages: the
@@ -202,11 +205,17 @@ fn limit_site(c: &mut Criterion) {
         .measurement_time(StdDuration::from_secs(5))
         .sample_size(10);
     group.throughput(Throughput::Elements(SAMPLES * HOURS));
-    for (name, _, site) in &variants {
-        group.bench_function(BenchmarkId::new("year", name), |b| {
+    for ((name, _, site), fast_forward) in variants.iter().flat_map(|v| [(v, true), (v, false)]) {
+        let id = if fast_forward {
+            name.to_string()
+        } else {
+            format!("{name}_stepped")
+        };
+        group.bench_function(BenchmarkId::new("year", id), |b| {
             b.iter(|| {
                 let mut cfg = McConfig::new(SAMPLES, black_box(2000));
                 cfg.threads = 1;
+                cfg.fast_forward = fast_forward;
                 let r = montecarlo::run(site, &policy, &cfg, &|_| {}).expect("runs");
                 assert_eq!(r.indices.samples, SAMPLES);
                 assert!(r.indices.eue_mwh.mean > 0.0);

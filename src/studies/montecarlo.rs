@@ -110,6 +110,15 @@ pub struct McConfig {
     /// Keep a [`SampleSummary`] per sample (memory grows with n).
     #[serde(default)]
     pub keep_samples: bool,
+    /// Jump over quiet stretches (the default; see
+    /// [`fast_forward`](crate::engine::fast_forward)): the same events and counts as stepping
+    /// every step, energies to rounding. `false` steps every step (for measuring the step).
+    #[serde(default = "yes")]
+    pub fast_forward: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl McConfig {
@@ -122,6 +131,7 @@ impl McConfig {
             target_relative_se: None,
             min_samples: 0,
             keep_samples: false,
+            fast_forward: true,
         }
     }
 
@@ -557,9 +567,9 @@ pub struct McResult {
 }
 
 /// Runs one sample of `site` under `policy` and returns its final tally.
-fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64) -> Tally {
+fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64, ff: bool) -> Tally {
     let mut sim = Simulation::new(site, policy.clone(), sample);
-    sim.run(&mut ());
+    sim.set_fast_forward(ff).run(&mut ());
     sim.into_state().tally
 }
 
@@ -625,7 +635,7 @@ where
             let mut a = Acc::default();
             for i in range {
                 let s = sample_seed(cfg.seed, i);
-                let tally = run_sample(site, policy, s);
+                let tally = run_sample(site, policy, s, cfg.fast_forward);
                 a.push(&tally, &cal, i, s, cfg.keep_samples);
             }
             a
@@ -705,8 +715,8 @@ where
             let mut p = PairAcc::default();
             for i in range {
                 let s = sample_seed(cfg.seed, i);
-                let ta = run_sample(a.0, a.1, s);
-                let tb = run_sample(b.0, b.1, s);
+                let ta = run_sample(a.0, a.1, s, cfg.fast_forward);
+                let tb = run_sample(b.0, b.1, s, cfg.fast_forward);
                 let (ua, ub) = (ta.totals(), tb.totals());
                 p.d_eue.push(ub.unserved_mwh - ua.unserved_mwh);
                 p.d_lole
