@@ -41,6 +41,8 @@ pub struct StepTable {
     max1: Vec<f64>,
     /// Maximum over each block of [`SUPER`] steps.
     max2: Vec<f64>,
+    /// Maximum over all steps.
+    max: f64,
 }
 
 impl StepTable {
@@ -64,11 +66,13 @@ impl StepTable {
         };
         let max1 = maxima(&facility, BLOCK);
         let max2 = maxima(&facility, SUPER);
+        let max = max2.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         Some(StepTable {
             facility,
             prefix,
             max1,
             max2,
+            max,
         })
     }
 
@@ -101,6 +105,10 @@ impl StepTable {
     /// blocks be passed on their maximum.
     #[inline]
     pub fn first_above(&self, from: u64, to: u64, above: impl Fn(f64) -> bool) -> u64 {
+        if !above(self.max) {
+            // The common case: no step of the horizon is above the bound.
+            return to;
+        }
         let (mut j, to) = (from as usize, to as usize);
         while j < to {
             if j % SUPER == 0 && j + SUPER <= to && !above(self.max2[j / SUPER]) {

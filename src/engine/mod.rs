@@ -300,6 +300,8 @@ pub struct Simulation<'s, P> {
     fast_forward: bool,
     /// Steps this simulation jumped over rather than stepped.
     skipped: u64,
+    /// Whether the tally keeps only what a Monte Carlo sample reads (see [`Tally::add_lean`]).
+    lean: bool,
 }
 
 impl<'s, P: Dispatch> Simulation<'s, P> {
@@ -386,6 +388,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             table: site.step_table(),
             fast_forward: true,
             skipped: 0,
+            lean: false,
         }
     }
 
@@ -395,6 +398,15 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// same energies to rounding (1e-9 relative). Off, every step is run.
     pub fn set_fast_forward(&mut self, on: bool) -> &mut Self {
         self.fast_forward = on;
+        self
+    }
+
+    /// Keeps in the tally only what a Monte Carlo sample reads: the step count, the facility and
+    /// unserved energy, the loss-of-load and outage times and the events ([`Tally::add_lean`]);
+    /// the other totals, the SoC statistics and the battery's losses are not kept, so the
+    /// [`Simulation::report`] of a lean run is not to be shown.
+    pub(crate) fn set_lean(&mut self) -> &mut Self {
+        self.lean = true;
         self
     }
 
@@ -482,7 +494,17 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let span = span(site, s, clock, k, t0, t1, forced, steps);
         let seg = segment(site, s, k, t0, span.dt, &span, &demand, steps);
         if seg.end == t1 {
-            return record(site, s, recorder, k, &span.supply, &demand, &start, &seg);
+            return record(
+                site,
+                s,
+                recorder,
+                k,
+                &span.supply,
+                &demand,
+                &start,
+                &seg,
+                self.lean,
+            );
         }
         self.segments(recorder, k, forced, &demand, &start, span, seg)
     }
@@ -575,9 +597,13 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             "energy balance does not close at step {k}: residual {} MW",
             row.balance_residual_mw()
         );
-        s.tally.add_step(&row, fleet.reserve_soc().value());
-        s.tally
-            .add_losses(sums.charge_loss, sums.discharge_loss, start.self_loss);
+        if self.lean {
+            s.tally.add_lean(&row);
+        } else {
+            s.tally.add_step(&row, fleet.reserve_soc().value());
+            s.tally
+                .add_losses(sums.charge_loss, sums.discharge_loss, start.self_loss);
+        }
         s.step = k + 1;
         recorder.record(&row);
         row
@@ -1169,6 +1195,7 @@ fn record<P, R: Recorder + ?Sized>(
     demand: &Demand,
     start: &BatteryStart,
     seg: &Segment,
+    lean: bool,
 ) -> StepRecord {
     let fleet = &site.battery;
     let (flows, exchange) = (&seg.flows, &seg.exchange);
@@ -1197,9 +1224,12 @@ fn record<P, R: Recorder + ?Sized>(
         start.soc_before,
         fleet.reserve_soc().value(),
         supply.import_limit,
+        lean,
     );
-    s.tally
-        .add_losses(seg.losses.charge, seg.losses.discharge, start.self_loss);
+    if !lean {
+        s.tally
+            .add_losses(seg.losses.charge, seg.losses.discharge, start.self_loss);
+    }
     s.step = k + 1;
     recorder.record(&row);
     row

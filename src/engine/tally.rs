@@ -125,8 +125,13 @@ impl Tally {
         soc_before: f64,
         reserve: f64,
         import_limit: Power,
+        lean: bool,
     ) {
-        self.add_step(r, reserve);
+        if lean {
+            self.add_lean(r);
+        } else {
+            self.add_step(r, reserve);
+        }
         let impaired = r.availability < 1.0 - OUTAGE_EPSILON;
         let lost = r.unserved_mw > UNSERVED_EPSILON_MW;
         if impaired || self.open_outage.is_some() || lost || self.open_lol.is_some() {
@@ -150,6 +155,17 @@ impl Tally {
                 self.track_loss_of_load(r.step, start_ms, end_ms, r.unserved_mw, lost);
             }
         }
+    }
+
+    /// Adds what a Monte Carlo sample reads of one step: the step count and the facility and
+    /// unserved sums (its events come as for any step). The other sums, the SoC statistics and
+    /// the balance residual stay as they were: a lean tally's [`Tally::totals`] has only
+    /// `steps`, `facility_mwh`, `unserved_mwh` and the loss-of-load and outage times right.
+    #[inline(always)]
+    pub(crate) fn add_lean(&mut self, r: &StepRecord) {
+        self.steps += 1;
+        self.sums.facility += r.facility_mw;
+        self.sums.unserved += r.unserved_mw;
     }
 
     /// Adds one step's sums and SoC statistics (not its events: those come piece by piece).

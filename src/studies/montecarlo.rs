@@ -569,7 +569,7 @@ pub struct McResult {
 /// Runs one sample of `site` under `policy` and returns its final tally.
 fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64, ff: bool) -> Tally {
     let mut sim = Simulation::new(site, policy.clone(), sample);
-    sim.set_fast_forward(ff).run(&mut ());
+    sim.set_fast_forward(ff).set_lean().run(&mut ());
     sim.into_state().tally
 }
 
