@@ -109,6 +109,16 @@ pub trait Dispatch {
         None
     }
 
+    /// Whether the policy asks for at least the demand whenever the grid offers no import at all
+    /// (`available_import` zero): it then discharges `min(demand, power limit)` until the
+    /// battery empties, whatever else it would do. The outage survival sweep uses this to
+    /// compute each outage's ride-through in O(log n) from prefix sums of the load instead of
+    /// stepping it. The default, `false`, keeps a policy that does not declare it stepped.
+    /// The built-in policies all do: their discharge covers the shortfall first.
+    fn covers_islanded_demand(&self) -> bool {
+        false
+    }
+
     /// Checks the policy's own numbers against the `site` it will run on. The Monte Carlo and
     /// survival studies and [`Site::try_simulate`] call it before the first step; the default
     /// accepts every policy (the engine clamps whatever a policy asks, so a policy with nothing to
@@ -287,6 +297,12 @@ impl Dispatch for Policy {
             Policy::PeakShaving { .. } => "peak_shaving",
             Policy::RampLimiting { .. } => "ramp_limiting",
         }
+    }
+
+    fn covers_islanded_demand(&self) -> bool {
+        // BackupOnly asks the shortfall, which is the demand; PeakShaving and RampLimiting ask
+        // `discharge_for`, the shortfall plus a part ≥ 0 of the energy above the reserve.
+        true
     }
 
     #[inline]
