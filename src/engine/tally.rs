@@ -361,20 +361,6 @@ impl Tally {
         self.sums.lol_ms
     }
 
-    /// The first time at or after `t` (ms from the beginning of the run) with unserved load, if
-    /// any: the latest events are looked at, newest first, until one ended by `t`.
-    pub(crate) fn first_loss_since(&self, t: u64) -> Option<u64> {
-        let mut first = None;
-        for ev in self.loss_of_load.iter().chain(self.open_lol.iter()).rev() {
-            let (start, end) = (ev.start.as_millis(), (ev.start + ev.duration).as_millis());
-            if end <= t {
-                break;
-            }
-            first = Some(start.max(t));
-        }
-        first
-    }
-
     /// Closed loss-of-load events plus the open one.
     pub fn loss_of_load_events(&self) -> impl Iterator<Item = &LossOfLoad> {
         self.loss_of_load.iter().chain(self.open_lol.iter())
