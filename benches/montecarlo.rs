@@ -11,8 +11,14 @@
 //!   speed-up. This is the load that a barrier between waves of samples handles worst.
 //! * `mc/rts79_year/{1,2}threads`: 1,000 sample-years of IEEE RTS-79 (32 two-state Markov units,
 //!   hourly 8,736-h load, no storage).
+//! * `mc/default_year/minute/2threads`: 10,000 sample-years of the embedded default scenario as
+//!   it is, at 1-minute steps (525,600 steps a sample), on two threads, fast-forward on (one study
+//!   must take under [`MINUTE_STUDY_TARGET`], checked before measuring); its throughput is in
+//!   effective sample-steps (minutes of horizon covered).
 //! * `survival/year/hourly_96h`: an outage survival sweep from every hour of a year, up to 96 h
-//!   (one sweep must take under [`SURVIVAL_YEAR_TARGET`], checked before measuring).
+//!   (one sweep must take under [`SURVIVAL_YEAR_TARGET`], checked before measuring), and
+//!   `survival/year/minute_96h`, the same from every minute of the default 1-minute year (the
+//!   closed-form ride-through).
 //!
 //! Targets (issue 3, this 2-core machine): 10,000 sample-years of the default scenario at hourly
 //! steps under 2 s (≥ 44 M sample-steps/s on both cores), RTS-79 at ≥ 5,000 sample-years/s, a
@@ -38,6 +44,45 @@ const SAMPLES: u64 = 1_000;
 /// Target for one survival sweep of an hourly year with outages up to 96 h (release build, this
 /// 2-core machine): 1 s.
 const SURVIVAL_YEAR_TARGET: StdDuration = StdDuration::from_secs(1);
+
+/// Target for 10,000 sample-years of the default scenario at 1-minute steps on 2 cores (issue 8):
+/// 5 s.
+const MINUTE_STUDY_TARGET: StdDuration = StdDuration::from_secs(5);
+/// Sample-years in the 1-minute study.
+const MINUTE_SAMPLES: u64 = 10_000;
+
+fn minute_year(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mc");
+    group
+        .warm_up_time(StdDuration::from_secs(1))
+        .measurement_time(StdDuration::from_secs(8))
+        .sample_size(10);
+    let s = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .expect("valid scenario");
+    let site = s.site();
+    let run = || {
+        let mut cfg = McConfig::new(MINUTE_SAMPLES, s.seed());
+        cfg.threads = 2;
+        montecarlo::run(site, s.policy(), &cfg, &|_| {}).expect("runs")
+    };
+    let started = Instant::now();
+    let r = run();
+    let elapsed = started.elapsed();
+    println!(
+        "mc/default_year/minute: {MINUTE_SAMPLES} sample-years in {elapsed:?} (target {MINUTE_STUDY_TARGET:?}), EUE {}",
+        r.indices.eue_mwh
+    );
+    assert!(
+        elapsed < MINUTE_STUDY_TARGET,
+        "10,000 minute-step sample-years took {elapsed:?}, target {MINUTE_STUDY_TARGET:?}"
+    );
+    group.throughput(Throughput::Elements(MINUTE_SAMPLES * site.time.steps()));
+    group.bench_function(BenchmarkId::new("default_year/minute", "2threads"), |b| {
+        b.iter(|| black_box(run().indices.eue_mwh))
+    });
+    group.finish();
+}
 
 fn hourly_default() -> Study {
     let text =
@@ -304,8 +349,25 @@ fn survival_sweep(c: &mut Criterion) {
             black_box(curve.overall)
         })
     });
+    let minute = Scenario::default_scenario()
+        .and_then(Scenario::validate)
+        .expect("valid scenario");
+    group.bench_function("year/minute_96h", |b| {
+        b.iter(|| {
+            let cfg = SurvivalConfig::new(Duration::from_hours(96));
+            let curve = survival::sweep(
+                minute.site(),
+                minute.policy(),
+                black_box(minute.seed()),
+                &cfg,
+            )
+            .expect("sweeps");
+            assert_eq!(curve.starts.len(), 525_600);
+            black_box(curve.overall)
+        })
+    });
     group.finish();
 }
 
-criterion_group!(benches, mc, uneven, survival_sweep);
+criterion_group!(benches, mc, minute_year, uneven, survival_sweep);
 criterion_main!(benches);
