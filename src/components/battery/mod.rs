@@ -33,6 +33,7 @@
 //!   plus locked energy over nameplate). Self-discharge applies to the pool and to every locked
 //!   slot (each above its unit's share of the window floor).
 
+pub mod ageing;
 pub mod rainflow;
 
 use crate::components::limits::{
