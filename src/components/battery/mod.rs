@@ -35,6 +35,7 @@
 
 pub mod ageing;
 pub mod rainflow;
+pub mod thermal;
 
 use crate::components::limits::{
     MAX_BATTERY_UNITS, MAX_ENERGY_MWH, MAX_POWER_MW, MIN_ONE_WAY_EFFICIENCY,
