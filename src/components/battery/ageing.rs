@@ -721,12 +721,15 @@ mod tests {
         for (params, temp, soc) in cases {
             let model = params.validate().unwrap();
             let z = params.calendar_time_exponent.unwrap_or(0.5);
-            let ea = params.calendar_activation_energy_kj_per_mol.unwrap_or(17.126);
+            let ea = params
+                .calendar_activation_energy_kj_per_mol
+                .unwrap_or(17.126);
             let f_soc = match params.calendar_soc_stress.unwrap_or_default() {
                 SocStress::Exponential { coefficient } => (coefficient * (soc - 0.5)).exp(),
                 SocStress::Linear { slope } => 1.0 + slope * (soc - 0.5),
             };
-            let expected = 0.02 * arrhenius_by_hand(ea, temp) * f_soc * (horizon_h / 8760.0).powf(z);
+            let expected =
+                0.02 * arrhenius_by_hand(ea, temp) * f_soc * (horizon_h / 8760.0).powf(z);
             for step_min in [1u32, 60, 1440, 7200] {
                 let dt = Hours::h(f64::from(step_min) / 60.0);
                 let steps = (horizon_h * 60.0) as u32 / step_min;
@@ -922,14 +925,24 @@ mod tests {
         let mut hourly = model.initial_state(Fraction::ratio(soc[0]));
         let mut minute = model.initial_state(Fraction::ratio(soc[0]));
         for h in 0..hours {
-            model.step(&mut hourly, Hours::h(1.0), Fraction::ratio(soc[h + 1]), temp[h]);
+            model.step(
+                &mut hourly,
+                Hours::h(1.0),
+                Fraction::ratio(soc[h + 1]),
+                temp[h],
+            );
             for m in 1..=60 {
                 let s = if m == 60 {
                     soc[h + 1]
                 } else {
                     soc[h] + (soc[h + 1] - soc[h]) * f64::from(m) / 60.0
                 };
-                model.step(&mut minute, Hours::h(1.0 / 60.0), Fraction::ratio(s), temp[h]);
+                model.step(
+                    &mut minute,
+                    Hours::h(1.0 / 60.0),
+                    Fraction::ratio(s),
+                    temp[h],
+                );
             }
         }
         model.finish(&mut hourly);
@@ -987,7 +1000,10 @@ mod tests {
                     })
                     .sum::<f64>()
                     / n as f64;
-                assert!(rel(whole, pieces) < 1e-9, "{stress:?} {a}→{b}: {whole} vs {pieces}");
+                assert!(
+                    rel(whole, pieces) < 1e-9,
+                    "{stress:?} {a}→{b}: {whole} vs {pieces}"
+                );
             }
         }
     }
@@ -1186,6 +1202,9 @@ mod tests {
             p.calendar_soc_stress,
             Some(SocStress::Exponential { coefficient: 1.0 })
         );
-        assert_eq!(toml::from_str::<AgeingParams>("").unwrap(), AgeingParams::default());
+        assert_eq!(
+            toml::from_str::<AgeingParams>("").unwrap(),
+            AgeingParams::default()
+        );
     }
 }

@@ -614,10 +614,12 @@ fn monthly_knots(means: &[f64; 12]) -> [f64; 12] {
             .max_by(|&r, &s| a[r][col].abs().total_cmp(&a[s][col].abs()))
             .unwrap_or(col);
         a.swap(col, pivot);
-        for r in col + 1..12 {
-            let f = a[r][col] / a[col][col];
-            for c in col..13 {
-                a[r][c] -= f * a[col][c];
+        let (top, below) = a.split_at_mut(col + 1);
+        let pivot_row = &top[col];
+        for row in below.iter_mut() {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
             }
         }
     }
@@ -655,13 +657,19 @@ mod tests {
             (45.0, 10.0),
             (55.0, 10.0),
         ] {
-            assert!((aux.power_at(t).value() - kw / 1000.0).abs() < TOL, "{t} °C");
+            assert!(
+                (aux.power_at(t).value() - kw / 1000.0).abs() < TOL,
+                "{t} °C"
+            );
         }
         // Austin's synthetic year: the draw follows the afternoon heat.
         let austin = AmbientProfile::austin();
         let hottest = austin.hourly_c().iter().cloned().fold(f64::MIN, f64::max);
         let peak = aux.power_at(hottest).value() * 1000.0;
-        assert!((5.0..8.0).contains(&peak), "peak draw {peak} kW at {hottest} °C");
+        assert!(
+            (5.0..8.0).contains(&peak),
+            "peak draw {peak} kW at {hottest} °C"
+        );
     }
 
     #[test]
@@ -750,7 +758,10 @@ mod tests {
             assert!((p.efficiency - by_hand).abs() < TOL, "{z}");
         }
         assert!((shape[0].efficiency - 0.96).abs() < 5e-4);
-        assert!(shape[3].efficiency > 1.0, "the curve peaks between 50 and 75 %");
+        assert!(
+            shape[3].efficiency > 1.0,
+            "the curve peaks between 50 and 75 %"
+        );
     }
 
     #[test]
@@ -804,10 +815,7 @@ mod tests {
             field(EfficiencyCurve::new(&[p(0.5, 0.05)])),
             "battery.efficiency_curve[0].efficiency"
         );
-        assert_eq!(
-            field(EfficiencyCurve::new(&[])),
-            "battery.efficiency_curve"
-        );
+        assert_eq!(field(EfficiencyCurve::new(&[])), "battery.efficiency_curve");
         // A shape above its rated value cannot reach a lossless round trip.
         assert_eq!(
             field(EfficiencyCurve::calibrated(
@@ -868,8 +876,16 @@ mod tests {
         // base's drift within the day adds at most a few hundredths.
         let jan = day(15);
         let jul = day(196);
-        assert!((swing(&jan) - 15.1 * 5.0 / 9.0).abs() < 0.05, "{}", swing(&jan));
-        assert!((swing(&jul) - 21.0 * 5.0 / 9.0).abs() < 0.05, "{}", swing(&jul));
+        assert!(
+            (swing(&jan) - 15.1 * 5.0 / 9.0).abs() < 0.05,
+            "{}",
+            swing(&jan)
+        );
+        assert!(
+            (swing(&jul) - 21.0 * 5.0 / 9.0).abs() < 0.05,
+            "{}",
+            swing(&jul)
+        );
         for d in [15, 100, 196, 300] {
             let v = day(d);
             let hottest = (0..24).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
@@ -899,7 +915,10 @@ mod tests {
         };
         let profile = AmbientProfile::synthetic(&year).unwrap();
         for (m, mean) in profile.monthly_means_c().iter().enumerate() {
-            assert!((mean - year.monthly_mean_c[m]).abs() < MEANS_TOL_C, "month {m}");
+            assert!(
+                (mean - year.monthly_mean_c[m]).abs() < MEANS_TOL_C,
+                "month {m}"
+            );
         }
     }
 
@@ -921,7 +940,9 @@ mod tests {
         assert_eq!(field(y), "ambient.synthetic.peak_hour");
         // Alternating extremes overshoot between the knots: the year would leave −70…60 °C.
         let mut y = SyntheticYear::austin();
-        y.monthly_mean_c = [-60.0, 50.0, -60.0, 50.0, -60.0, 50.0, -60.0, 50.0, -60.0, 50.0, -60.0, 50.0];
+        y.monthly_mean_c = [
+            -60.0, 50.0, -60.0, 50.0, -60.0, 50.0, -60.0, 50.0, -60.0, 50.0, -60.0, 50.0,
+        ];
         assert_eq!(field(y), "ambient.synthetic.monthly_mean_c");
         assert!(toml::from_str::<SyntheticYear>(
             "monthly_mean_c = [1,2,3,4,5,6,7,8,9,10,11,12]\nwinter_swing_c = 5\nsummer_swing_c = 10\npeak_hour = 15\nwind = 3"
