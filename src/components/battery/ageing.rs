@@ -840,7 +840,7 @@ mod tests {
         (model.calendar_fade(&s).value(), s.cycle_fade().value())
     }
 
-    /// DOMAIN rule of thumb: grid LFP loses 20–30 % in its first decade. With one full cycle a
+    /// The rule of thumb: grid LFP loses 20–30 % in its first decade. With one full cycle a
     /// day at 25 °C (a symmetric 24-hour triangle 0 → 100 % → 0, mean SoC 50 %, C ≈ 0.083/h) the
     /// defaults give calendar 2 %·√10·1.07 (the SoC swing raises the mean √-stress) ≈ 6.8 %
     /// plus cycle 3650 × 0.006 % × e^(0.15·(0.083 − 0.25)) ≈ 21.4 %: ≈ 28 % in all.
