@@ -33,6 +33,10 @@
 //!   plus locked energy over nameplate). Self-discharge applies to the pool and to every locked
 //!   slot (each above its unit's share of the window floor).
 
+pub mod ageing;
+pub mod rainflow;
+pub mod thermal;
+
 use crate::components::limits::{
     MAX_BATTERY_UNITS, MAX_ENERGY_MWH, MAX_POWER_MW, MIN_ONE_WAY_EFFICIENCY,
     MIN_ROUND_TRIP_EFFICIENCY, MIN_UNIT_ENERGY_MWH,

@@ -1,0 +1,1210 @@
+//! Battery degradation: calendar and cycle capacity fade, and optional resistance growth.
+//!
+//! * [`AgeingParams`]: what a scenario says (every field optional, LFP defaults below),
+//!   validated once by [`AgeingParams::validate`].
+//! * [`AgeingModel`]: the validated, immutable model.
+//! * [`AgeingState`]: the fade so far and the rainflow counter's residue; `Clone + Serialize`,
+//!   so a run snapshots and resumes with it.
+//!
+//! # Model
+//! Capacity fade `q` (a fraction of nameplate) is the sum of a calendar part and a cycle part,
+//! as in SimSES and BLAST-Lite:
+//!
+//! * **Calendar fade** follows a power law of time, `q_cal = k · t^z`, with the stress
+//!   `k = q₁ · f_T(T) · f_SoC(SoC)` per year^z: `q₁` is the fade after one year at the reference
+//!   conditions (25 °C, 50 % SoC), `f_T` an Arrhenius factor
+//!   `exp(−E_a/R · (1/T − 1/T_ref))` (kelvin) and `f_SoC` a stress factor of the state of charge
+//!   equal to 1 at 50 % ([`SocStress`]).
+//! * **Cycle fade** accrues when the streaming [rainflow](super::rainflow) counter closes a cycle:
+//!   a cycle of depth `d` (the SoC range, a fraction) and weight `w` (1 full, ½ half) adds
+//!   `w · q_efc · d^β · s̄`. `q_efc` is the fade per equivalent full cycle at 100 % depth, `β` the
+//!   depth-of-discharge (Wöhler) exponent, and `s̄` the mean of the cycle stress
+//!   `s = f_T,cyc(T) · exp(k_C · (C − C_ref))` (its own Arrhenius factor and a C-rate factor,
+//!   `C = |ΔSoC| / Δt` in 1/h) weighted by the distance the SoC travelled between the cycle's two
+//!   reversals. With `β = 1` (the default) a full cycle of depth `d` costs `d` equivalent full
+//!   cycles' fade: fade is proportional to throughput, as the rule of thumb says.
+//! * **Capacity factor** `1 − q_cal − q_cyc`, never below [`MIN_CAPACITY_FACTOR`].
+//! * **Resistance growth** (optional, off by default): the cells' resistance grows by `g · q`,
+//!   so the resistive share `ℓ` of each one-way loss grows with it and every one-way efficiency
+//!   is multiplied by [`AgeingModel::efficiency_factor`] `= 1 − ℓ · g · q / (1 − ℓ)`.
+//!
+//! # No dependence on the time step
+//! The same history must age a battery by the same amount whether it is simulated in 1-minute
+//! or 1-hour steps (SAM users met exactly this bug). Two choices make it so:
+//!
+//! * **Calendar fade is stepped in equivalent time.** For the law `q = k · t^z`, with fade `q`
+//!   so far and the present stress `k`, the equivalent time is `t_eq = (q/k)^(1/z)` and a step
+//!   of length `Δt` moves the fade to `k · (t_eq + Δt)^z` — exact for a constant stress at any
+//!   step length. Written as `q^(1/z) = q₁^(1/z) · τ`, this is a sum: the state keeps `τ`, the
+//!   *equivalent hours at the reference conditions*, and a step adds
+//!   `Δτ = Δt · (f_T · f_SoC)^(1/z)` (the exact solution of `dq/dt` under varying stress). When
+//!   the SoC moves linearly across a step (constant power, as in the engine), the step adds the
+//!   exact average of `f_SoC^(1/z)` over the ramp ([`AgeingModel::advance_ramp`]), so a ramp
+//!   aged in one step or in sixty gives the same `τ`.
+//! * **Cycle fade is counted on cycles, not steps.** The rainflow counter sees only reversals;
+//!   the stress of a cycle is a path integral (stress × distance travelled), so sampling a
+//!   linear ramp more finely adds nothing.
+//!
+//! What cannot be step-independent is a history the coarse step does not contain: reversals or
+//! bursts of power *inside* an hour are invisible to an hourly simulation. The tests state this
+//! and check the rest.
+//!
+//! # Defaults (LFP) and their sources
+//! | parameter | default | source |
+//! |---|---|---|
+//! | `calendar_fade_first_year` | 2 % | rule of thumb for grid LFP at 25 °C and 50 % SoC (weak sources) |
+//! | `calendar_time_exponent` | 0.5 (√t) | Naumann et al., J. Energy Storage 17 (2018) 153–169 (√t fit of a commercial LFP/graphite cell) |
+//! | `calendar_activation_energy_kj_per_mol` | 17.126 | the same paper's fit |
+//! | `calendar_soc_stress` | exponential, 0.93 | fitted here to the same paper's fade rate at 100 % vs 50 % SoC (1.59×; their law is cubic in SoC) |
+//! | `cycle_fade_per_efc` | 0.006 % | rule of thumb for grid LFP (weak sources) |
+//! | `dod_exponent` | 1.0 | assumption: the rule of thumb is per equivalent full cycle, with no depth dependence |
+//! | `cycle_activation_energy_kj_per_mol` | 31.7 | Wang et al., J. Power Sources 196 (2011) 3942–3948 (LFP cycle life) |
+//! | `c_rate_stress_coefficient` | 0.15 per 1/h | the same paper: `E_a` falls by 370.3 J/mol per C, i.e. ×e^0.149 per C at 25 °C |
+//! | `reference_c_rate_per_h` | 0.25 | assumption: a 4-hour unit at rated power |
+//! | `resistance_growth_per_fade` | 0 (off) | — |
+//! | `resistive_loss_fraction` | 1 % | assumption: share of a one-way loss at rated power lost in cell resistance |
+//!
+//! The two rules of thumb (grid LFP keeps losing 20–30 % in its first decade; ≈2 %/yr calendar
+//! at 25 °C and 50 % SoC plus ≈0.006 % per equivalent full cycle) are weak sources. Read with the
+//! √t law as "2 % in the first year", a decade of one full cycle a day at 25 °C fades ≈28 %
+//! (6.8 % calendar + 21 % cycle): inside the 20–30 % range. Read as a steady 2 % every year,
+//! calendar fade alone would be 20 % after a decade and the total ≈42 %, outside it.
+//!
+//! ```
+//! use ridethrough::components::battery::ageing::AgeingParams;
+//! use ridethrough::units::{Fraction, Hours};
+//!
+//! let model = AgeingParams::default().validate()?;
+//! let mut state = model.initial_state(Fraction::ratio(0.5));
+//! // A year at rest, 25 °C, 50 % SoC, in hourly steps.
+//! for _ in 0..8760 {
+//!     model.step(&mut state, Hours::h(1.0), Fraction::ratio(0.5), 25.0);
+//! }
+//! model.finish(&mut state);
+//! assert!((model.total_fade(&state).value() - 0.02).abs() < 1e-9);
+//! assert!((model.capacity_factor(&state) - 0.98).abs() < 1e-9);
+//! # Ok::<(), ridethrough::ConfigError>(())
+//! ```
+
+use super::rainflow::{Cycle, RainflowCounter};
+use crate::error::{check_range, ConfigError};
+use crate::units::{Fraction, Hours};
+use serde::{Deserialize, Serialize};
+
+/// The molar gas constant, J/(mol·K) (exact in the 2019 SI).
+pub const GAS_CONSTANT: f64 = 8.314_462_618;
+
+/// Zero of the Celsius scale, K.
+const KELVIN_AT_0C: f64 = 273.15;
+
+/// The reference temperature of every default, °C (the datasheet's and the rules of thumb's).
+pub const REFERENCE_TEMPERATURE_C: f64 = 25.0;
+
+/// The reference state of charge of the calendar stress (the rules of thumb's 50 %).
+pub const REFERENCE_SOC: f64 = 0.5;
+
+/// Hours in the year of `calendar_fade_first_year` (365 days).
+pub const HOURS_PER_YEAR: f64 = 8760.0;
+
+/// The lowest capacity factor reported: 0.5. The fitted laws describe the first 20–30 % of fade
+/// (warranties end at 60–80 % retained, and LFP fades faster past a "knee" the laws do not
+/// model), so nothing they say below half the nameplate is meaningful; the floor keeps every
+/// derived capacity positive. [`AgeingModel::total_fade`] is not floored, so a report can flag
+/// a run that went past it.
+pub const MIN_CAPACITY_FACTOR: f64 = 0.5;
+
+/// The lowest cell temperature at which the Arrhenius factors are evaluated, °C: colder inputs
+/// are taken as this. LFP cells do not operate below it (Megapack 3's ambient range starts at
+/// −40 °C, with the enclosure heated), and the fits say nothing there.
+pub const MIN_CELL_TEMPERATURE_C: f64 = -40.0;
+
+/// The highest cell temperature at which the Arrhenius factors are evaluated, °C: hotter inputs
+/// are taken as this (accelerated-ageing tests stop near 60 °C; Megapack 3's ambient range ends
+/// at +60 °C).
+pub const MAX_CELL_TEMPERATURE_C: f64 = 70.0;
+
+/// The highest C-rate at which the C-rate stress is evaluated, 1/h: faster SoC changes (a jump
+/// within a zero-length step, say) are taken as this. A Megapack runs at 0.25–0.5 C; Wang et
+/// al.'s fit spans 0.5–10 C.
+pub const MAX_C_RATE_PER_H: f64 = 10.0;
+
+/// Default fade after one year at 25 °C and 50 % SoC: 2 % (grid-LFP rule of thumb, weak sources).
+pub const DEFAULT_CALENDAR_FADE_FIRST_YEAR: f64 = 0.02;
+/// Default calendar time exponent: 0.5, a √t law (Naumann et al. 2018).
+pub const DEFAULT_CALENDAR_TIME_EXPONENT: f64 = 0.5;
+/// Default calendar activation energy, kJ/mol (Naumann et al. 2018).
+pub const DEFAULT_CALENDAR_ACTIVATION_ENERGY_KJ_PER_MOL: f64 = 17.126;
+/// Default exponential SoC stress coefficient: `exp(0.93 · 0.5) = 1.59`, the ratio of Naumann et
+/// al.'s (2018) fitted calendar stress at 100 % SoC to that at 50 %
+/// (`(2.8575 · 0.5³ + 0.60225) / 0.60225`).
+pub const DEFAULT_SOC_STRESS_COEFFICIENT: f64 = 0.93;
+/// Default fade per equivalent full cycle at 100 % depth: 0.006 % (grid-LFP rule of thumb, weak
+/// sources).
+pub const DEFAULT_CYCLE_FADE_PER_EFC: f64 = 6e-5;
+/// Default depth-of-discharge exponent: 1, fade proportional to throughput (assumption: the rule
+/// of thumb is stated per equivalent full cycle).
+pub const DEFAULT_DOD_EXPONENT: f64 = 1.0;
+/// Default cycle activation energy, kJ/mol (Wang et al. 2011, LFP cycle-life fit).
+pub const DEFAULT_CYCLE_ACTIVATION_ENERGY_KJ_PER_MOL: f64 = 31.7;
+/// Default C-rate stress coefficient, per 1/h: Wang et al. (2011) lower the activation energy by
+/// 370.3 J/mol per C, i.e. a factor `exp(370.3 / (R · 298.15 K)) = e^0.149` per C at 25 °C.
+pub const DEFAULT_C_RATE_STRESS_COEFFICIENT: f64 = 0.15;
+/// Default reference C-rate, 1/h: 0.25, a 4-hour unit at rated power (assumption).
+pub const DEFAULT_REFERENCE_C_RATE_PER_H: f64 = 0.25;
+/// Default resistance growth per unit of fade: 0, resistance growth off.
+pub const DEFAULT_RESISTANCE_GROWTH_PER_FADE: f64 = 0.0;
+/// Default resistive share of a one-way loss at rated power: 1 % of the power (assumption).
+pub const DEFAULT_RESISTIVE_LOSS_FRACTION: f64 = 0.01;
+
+/// How the calendar stress depends on the state of charge: a factor equal to 1 at
+/// [`REFERENCE_SOC`], tagged by `kind`:
+/// `{ kind = "exponential", coefficient = 0.93 }` is `exp(coefficient · (SoC − 0.5))`;
+/// `{ kind = "linear", slope = 1.2 }` is `1 + slope · (SoC − 0.5)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SocStress {
+    /// `exp(coefficient · (SoC − 0.5))`.
+    Exponential {
+        /// Per unit of SoC, `0 ≤ x ≤ 5` (at 5 a full battery ages 12× faster than a half-full
+        /// one, beyond any published LFP fit; 0 removes the SoC dependence).
+        coefficient: f64,
+    },
+    /// `1 + slope · (SoC − 0.5)`.
+    Linear {
+        /// Per unit of SoC, `0 ≤ x ≤ 1.8` (the factor stays ≥ 0.1 at an empty battery).
+        slope: f64,
+    },
+}
+
+impl Default for SocStress {
+    fn default() -> SocStress {
+        SocStress::Exponential {
+            coefficient: DEFAULT_SOC_STRESS_COEFFICIENT,
+        }
+    }
+}
+
+impl SocStress {
+    /// The stress factor at `soc`.
+    pub fn factor(self, soc: f64) -> f64 {
+        match self {
+            SocStress::Exponential { coefficient } => (coefficient * (soc - REFERENCE_SOC)).exp(),
+            SocStress::Linear { slope } => 1.0 + slope * (soc - REFERENCE_SOC),
+        }
+    }
+
+    /// The exact mean of `factor(s)^p` while `s` moves linearly from `s0` to `s1`.
+    ///
+    /// Written with `expm1` and `ln_1p`, so it stays accurate for ramps as short as one ulp.
+    fn mean_power_over_ramp(self, s0: f64, s1: f64, p: f64) -> f64 {
+        match self {
+            SocStress::Exponential { coefficient } => {
+                // mean of exp(b·(s − 0.5)) = exp(b·(s0 − 0.5)) · (e^x − 1)/x, x = b·(s1 − s0).
+                let b = p * coefficient;
+                let x = b * (s1 - s0);
+                let start = (b * (s0 - REFERENCE_SOC)).exp();
+                if x == 0.0 {
+                    start
+                } else {
+                    start * x.exp_m1() / x
+                }
+            }
+            SocStress::Linear { slope } => {
+                // mean of u^p, u linear from u0 to u1: u0^p · ((1+r)^(p+1) − 1) / ((p+1)·r).
+                let u0 = 1.0 + slope * (s0 - REFERENCE_SOC);
+                let u1 = 1.0 + slope * (s1 - REFERENCE_SOC);
+                let r = (u1 - u0) / u0;
+                let start = u0.powf(p);
+                if r == 0.0 {
+                    start
+                } else {
+                    start * ((p + 1.0) * r.ln_1p()).exp_m1() / ((p + 1.0) * r)
+                }
+            }
+        }
+    }
+
+    /// Checks the coefficient; `field` is the table's path.
+    fn validate(self, field: &str) -> Result<SocStress, ConfigError> {
+        match self {
+            SocStress::Exponential { coefficient } => Ok(SocStress::Exponential {
+                coefficient: check_range(
+                    format!("{field}.coefficient"),
+                    coefficient,
+                    0.0,
+                    5.0,
+                    "0 ≤ x ≤ 5",
+                )?,
+            }),
+            SocStress::Linear { slope } => Ok(SocStress::Linear {
+                slope: check_range(format!("{field}.slope"), slope, 0.0, 1.8, "0 ≤ x ≤ 1.8")?,
+            }),
+        }
+    }
+}
+
+/// The `[battery.ageing]` table: every field optional, defaulting to the LFP figures in the
+/// [module docs](self).
+///
+/// ```
+/// use ridethrough::components::battery::ageing::AgeingParams;
+/// let params: AgeingParams = toml::from_str(
+///     r#"
+///     calendar_fade_first_year = 0.025
+///     calendar_soc_stress = { kind = "linear", slope = 1.0 }
+///     dod_exponent = 1.3
+///     "#,
+/// )?;
+/// let model = params.validate()?;
+/// # let _ = model;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeingParams {
+    /// Calendar fade after one year at 25 °C and 50 % SoC, `0 ≤ x ≤ 0.2` (default 0.02; 0 turns
+    /// calendar ageing off; 20 % in a year is beyond any Li-ion cell at 25 °C).
+    #[serde(default)]
+    pub calendar_fade_first_year: Option<Fraction>,
+    /// Exponent `z` of the calendar law `q = k · t^z`, `0.25 ≤ x ≤ 1` (default 0.5; published
+    /// fits lie between about 0.4 and 0.8, and 1 is linear in time).
+    #[serde(default)]
+    pub calendar_time_exponent: Option<f64>,
+    /// Activation energy of calendar fade, kJ/mol, `0 ≤ x ≤ 150` (default 17.126; published
+    /// Li-ion fits lie between about 15 and 80; 0 removes the temperature dependence).
+    #[serde(default)]
+    pub calendar_activation_energy_kj_per_mol: Option<f64>,
+    /// SoC stress of calendar fade (default exponential, coefficient 0.93).
+    #[serde(default)]
+    pub calendar_soc_stress: Option<SocStress>,
+    /// Fade per equivalent full cycle at 100 % depth, 25 °C and the reference C-rate,
+    /// `0 ≤ x ≤ 0.001` (default 6e-5 = 0.006 %; 0 turns cycle ageing off; at 0.1 % a cell would
+    /// lose 20 % in 200 cycles, worse than any Li-ion cell).
+    #[serde(default)]
+    pub cycle_fade_per_efc: Option<Fraction>,
+    /// Depth-of-discharge (Wöhler) exponent `β`: a full cycle of depth `d` costs
+    /// `d^β · cycle_fade_per_efc`, `0.5 ≤ x ≤ 3` (default 1, fade proportional to throughput;
+    /// above 1 shallow cycles cost less per equivalent full cycle).
+    #[serde(default)]
+    pub dod_exponent: Option<f64>,
+    /// Activation energy of cycle fade, kJ/mol, `0 ≤ x ≤ 150` (default 31.7).
+    #[serde(default)]
+    pub cycle_activation_energy_kj_per_mol: Option<f64>,
+    /// C-rate stress `k_C`: cycle fade is multiplied by `exp(k_C · (C − C_ref))`, per 1/h,
+    /// `0 ≤ x ≤ 5` (default 0.15; 0 removes the C-rate dependence).
+    #[serde(default)]
+    pub c_rate_stress_coefficient: Option<f64>,
+    /// Reference C-rate `C_ref` of `cycle_fade_per_efc`, 1/h, `0.01 ≤ x ≤ 10` (default 0.25).
+    #[serde(default)]
+    pub reference_c_rate_per_h: Option<f64>,
+    /// Relative resistance growth per unit of fade `g` (resistance × `(1 + g·q)`), `0 ≤ x ≤ 5`
+    /// (default 0: off; LFP cells at 20 % fade have typically gained 20–50 % resistance, i.e.
+    /// `g` ≈ 1–2.5).
+    #[serde(default)]
+    pub resistance_growth_per_fade: Option<f64>,
+    /// Share `ℓ` of the power lost in cell resistance at rated power when new, one way,
+    /// `0 ≤ x ≤ 0.1` (default 0.01; used only with `resistance_growth_per_fade`).
+    #[serde(default)]
+    pub resistive_loss_fraction: Option<Fraction>,
+}
+
+/// The field path of every error.
+const FIELD: &str = "battery.ageing";
+
+impl AgeingParams {
+    /// Checks every figure and fills in the defaults.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming `battery.ageing.<field>`, the value and the allowed
+    /// range.
+    pub fn validate(&self) -> Result<AgeingModel, ConfigError> {
+        let field = |name: &str| format!("{FIELD}.{name}");
+        let calendar_fade_first_year = check_range(
+            field("calendar_fade_first_year"),
+            self.calendar_fade_first_year
+                .map_or(DEFAULT_CALENDAR_FADE_FIRST_YEAR, Fraction::value),
+            0.0,
+            0.2,
+            "0 ≤ x ≤ 0.2",
+        )?;
+        let z = check_range(
+            field("calendar_time_exponent"),
+            self.calendar_time_exponent
+                .unwrap_or(DEFAULT_CALENDAR_TIME_EXPONENT),
+            0.25,
+            1.0,
+            "0.25 ≤ x ≤ 1",
+        )?;
+        let activation = |name: &str, value: Option<f64>, default: f64| {
+            check_range(
+                field(name),
+                value.unwrap_or(default),
+                0.0,
+                150.0,
+                "0 ≤ x ≤ 150 kJ/mol",
+            )
+            .map(|kj| kj * 1e3 / GAS_CONSTANT)
+        };
+        let calendar_ea_over_r = activation(
+            "calendar_activation_energy_kj_per_mol",
+            self.calendar_activation_energy_kj_per_mol,
+            DEFAULT_CALENDAR_ACTIVATION_ENERGY_KJ_PER_MOL,
+        )?;
+        let soc_stress = self
+            .calendar_soc_stress
+            .unwrap_or_default()
+            .validate(&field("calendar_soc_stress"))?;
+        let cycle_fade_per_efc = check_range(
+            field("cycle_fade_per_efc"),
+            self.cycle_fade_per_efc
+                .map_or(DEFAULT_CYCLE_FADE_PER_EFC, Fraction::value),
+            0.0,
+            1e-3,
+            "0 ≤ x ≤ 0.001",
+        )?;
+        let dod_exponent = check_range(
+            field("dod_exponent"),
+            self.dod_exponent.unwrap_or(DEFAULT_DOD_EXPONENT),
+            0.5,
+            3.0,
+            "0.5 ≤ x ≤ 3",
+        )?;
+        let cycle_ea_over_r = activation(
+            "cycle_activation_energy_kj_per_mol",
+            self.cycle_activation_energy_kj_per_mol,
+            DEFAULT_CYCLE_ACTIVATION_ENERGY_KJ_PER_MOL,
+        )?;
+        let c_rate_stress = check_range(
+            field("c_rate_stress_coefficient"),
+            self.c_rate_stress_coefficient
+                .unwrap_or(DEFAULT_C_RATE_STRESS_COEFFICIENT),
+            0.0,
+            5.0,
+            "0 ≤ x ≤ 5 per 1/h",
+        )?;
+        let reference_c_rate = check_range(
+            field("reference_c_rate_per_h"),
+            self.reference_c_rate_per_h
+                .unwrap_or(DEFAULT_REFERENCE_C_RATE_PER_H),
+            0.01,
+            10.0,
+            "0.01 ≤ x ≤ 10 per h",
+        )?;
+        let resistance_growth = check_range(
+            field("resistance_growth_per_fade"),
+            self.resistance_growth_per_fade
+                .unwrap_or(DEFAULT_RESISTANCE_GROWTH_PER_FADE),
+            0.0,
+            5.0,
+            "0 ≤ x ≤ 5",
+        )?;
+        let resistive_loss = check_range(
+            field("resistive_loss_fraction"),
+            self.resistive_loss_fraction
+                .map_or(DEFAULT_RESISTIVE_LOSS_FRACTION, Fraction::value),
+            0.0,
+            0.1,
+            "0 ≤ x ≤ 0.1",
+        )?;
+        Ok(AgeingModel {
+            calendar_fade_first_year,
+            z,
+            inv_z: 1.0 / z,
+            calendar_ea_over_r,
+            soc_stress,
+            cycle_fade_per_efc,
+            dod_exponent,
+            cycle_ea_over_r,
+            c_rate_stress,
+            reference_c_rate,
+            resistance_growth,
+            resistive_loss,
+        })
+    }
+}
+
+/// The validated degradation model. It serialises (for reports) but is only built by
+/// [`AgeingParams::validate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgeingModel {
+    /// `q₁`: calendar fade after a year at the reference conditions.
+    calendar_fade_first_year: f64,
+    /// The calendar time exponent `z`.
+    z: f64,
+    /// `1/z`.
+    inv_z: f64,
+    /// Calendar `E_a / R`, K.
+    calendar_ea_over_r: f64,
+    /// Calendar SoC stress.
+    soc_stress: SocStress,
+    /// `q_efc`.
+    cycle_fade_per_efc: f64,
+    /// `β`.
+    dod_exponent: f64,
+    /// Cycle `E_a / R`, K.
+    cycle_ea_over_r: f64,
+    /// `k_C`, per 1/h.
+    c_rate_stress: f64,
+    /// `C_ref`, 1/h.
+    reference_c_rate: f64,
+    /// `g`.
+    resistance_growth: f64,
+    /// `ℓ`.
+    resistive_loss: f64,
+}
+
+/// What ages, and what the rainflow counter remembers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeingState {
+    /// Calendar ageing so far as equivalent hours at the reference conditions, `τ`: the calendar
+    /// fade is `q₁ · (τ / 8760 h)^z` ([`AgeingModel::calendar_fade`]). Keeping `τ` rather than
+    /// the fade makes a step a sum (see the module docs).
+    calendar_reference_hours: f64,
+    /// Cycle fade so far (closed cycles only; the residue adds at [`AgeingModel::finish`]).
+    cycle_fade: f64,
+    /// Running integral of the cycle stress over the distance the SoC travelled, `∫ s |dSoC|`:
+    /// the rainflow tag.
+    cycle_stress_path: f64,
+    /// The SoC history's residue and latest sample.
+    rainflow: RainflowCounter,
+}
+
+impl AgeingState {
+    /// Equivalent full cycles so far: half the distance the SoC travelled (the throughput over
+    /// twice the capacity the SoC is measured against).
+    pub fn equivalent_full_cycles(&self) -> f64 {
+        0.5 * self.rainflow.total_variation()
+    }
+
+    /// Equivalent hours of storage at the reference conditions (25 °C, 50 % SoC) that give the
+    /// calendar fade so far.
+    pub fn calendar_reference_hours(&self) -> Hours {
+        Hours::h(self.calendar_reference_hours)
+    }
+
+    /// Cycle fade of the cycles closed so far.
+    pub fn cycle_fade(&self) -> Fraction {
+        Fraction::ratio(self.cycle_fade)
+    }
+
+    /// The rainflow counter of the SoC history.
+    pub fn rainflow(&self) -> &RainflowCounter {
+        &self.rainflow
+    }
+}
+
+/// The Arrhenius factor `exp(−(E_a/R) · (1/T − 1/T_ref))` for `E_a/R` in kelvin, at the cell
+/// temperature clamped to [`MIN_CELL_TEMPERATURE_C`, `MAX_CELL_TEMPERATURE_C`].
+#[inline]
+fn arrhenius(ea_over_r: f64, temp_c: f64) -> f64 {
+    let t = temp_c.clamp(MIN_CELL_TEMPERATURE_C, MAX_CELL_TEMPERATURE_C) + KELVIN_AT_0C;
+    (-ea_over_r * (1.0 / t - 1.0 / (REFERENCE_TEMPERATURE_C + KELVIN_AT_0C))).exp()
+}
+
+impl AgeingModel {
+    /// A new battery at `soc`: no fade, the SoC history starting at `soc`.
+    pub fn initial_state(&self, soc: Fraction) -> AgeingState {
+        let mut rainflow = RainflowCounter::new();
+        rainflow.push_tagged(soc.value(), 0.0, |_| {});
+        AgeingState {
+            calendar_reference_hours: 0.0,
+            cycle_fade: 0.0,
+            cycle_stress_path: 0.0,
+            rainflow,
+        }
+    }
+
+    /// The calendar stress `k / q₁ = f_T(T) · f_SoC(SoC)` relative to the reference conditions:
+    /// `q_cal = q₁ · stress · (t / 1 yr)^z` at a constant `temp_c` (cell, °C) and `soc`.
+    pub fn calendar_stress(&self, temp_c: f64, soc: f64) -> f64 {
+        arrhenius(self.calendar_ea_over_r, temp_c) * self.soc_stress.factor(soc.clamp(0.0, 1.0))
+    }
+
+    /// The cycle stress `s = f_T,cyc(T) · exp(k_C · (C − C_ref))` relative to the reference
+    /// conditions, at cell temperature `temp_c` (°C) and C-rate `c_rate` (1/h, at most
+    /// [`MAX_C_RATE_PER_H`]).
+    pub fn cycle_stress(&self, temp_c: f64, c_rate: f64) -> f64 {
+        let c = c_rate.abs().min(MAX_C_RATE_PER_H);
+        arrhenius(self.cycle_ea_over_r, temp_c)
+            * (self.c_rate_stress * (c - self.reference_c_rate)).exp()
+    }
+
+    /// The fade a counted cycle of the SoC adds: `w · q_efc · d^β · s̄`, with `s̄` the cycle's
+    /// tag change over its path (the mean stress between its reversals).
+    pub fn cycle_fade_of(&self, cycle: &Cycle) -> f64 {
+        if cycle.path <= 0.0 {
+            return 0.0;
+        }
+        let mean_stress = cycle.tag_change / cycle.path;
+        cycle.count.weight()
+            * self.cycle_fade_per_efc
+            * cycle.range.powf(self.dod_exponent)
+            * mean_stress
+    }
+
+    /// Calendar ageing over a step of length `dt` at a constant `soc` and cell temperature
+    /// `temp_c` (°C): exact for any step length (see the module docs).
+    #[inline]
+    pub fn advance(&self, state: &mut AgeingState, dt: Hours, soc: Fraction, temp_c: f64) {
+        self.advance_ramp(state, dt, soc, soc, temp_c);
+    }
+
+    /// Calendar ageing over a step of length `dt` in which the SoC moves linearly from
+    /// `soc_from` to `soc_to` (constant power) at a constant cell temperature `temp_c` (°C):
+    /// adds `Δτ = Δt · f_T^(1/z) · mean(f_SoC^(1/z))`, the mean exact over the ramp, so one
+    /// step over a ramp gives the same `τ` as many small steps along it.
+    pub fn advance_ramp(
+        &self,
+        state: &mut AgeingState,
+        dt: Hours,
+        soc_from: Fraction,
+        soc_to: Fraction,
+        temp_c: f64,
+    ) {
+        debug_assert!(dt.value() >= 0.0, "negative step {dt}");
+        if self.calendar_fade_first_year == 0.0 {
+            return;
+        }
+        let temperature = arrhenius(self.calendar_ea_over_r * self.inv_z, temp_c);
+        let soc = self.soc_stress.mean_power_over_ramp(
+            soc_from.value().clamp(0.0, 1.0),
+            soc_to.value().clamp(0.0, 1.0),
+            self.inv_z,
+        );
+        state.calendar_reference_hours += dt.value() * temperature * soc;
+    }
+
+    /// Feeds the SoC at the end of a step of length `dt` to the rainflow counter; the cycles it
+    /// closes add their fade. The cycle stress of the step is evaluated at cell temperature
+    /// `temp_c` (°C) and the step's C-rate `|ΔSoC| / dt` (capped at [`MAX_C_RATE_PER_H`]), and
+    /// weighted by the distance `|ΔSoC|`.
+    pub fn observe_soc(&self, state: &mut AgeingState, soc: Fraction, dt: Hours, temp_c: f64) {
+        let soc = soc.value();
+        let moved = state
+            .rainflow
+            .last_value()
+            .map_or(0.0, |last| (soc - last).abs());
+        if moved > 0.0 {
+            let c_rate = if dt.value() > 0.0 {
+                moved / dt.value()
+            } else {
+                MAX_C_RATE_PER_H
+            };
+            state.cycle_stress_path += self.cycle_stress(temp_c, c_rate) * moved;
+        }
+        let AgeingState {
+            rainflow,
+            cycle_fade,
+            cycle_stress_path,
+            ..
+        } = state;
+        rainflow.push_tagged(soc, *cycle_stress_path, |c| {
+            *cycle_fade += self.cycle_fade_of(&c);
+        });
+    }
+
+    /// One step of length `dt` in which the SoC moves linearly from the last observed SoC to
+    /// `soc` at cell temperature `temp_c` (°C): [`advance_ramp`](Self::advance_ramp) then
+    /// [`observe_soc`](Self::observe_soc).
+    pub fn step(&self, state: &mut AgeingState, dt: Hours, soc: Fraction, temp_c: f64) {
+        let from = state.rainflow.last_value().map_or(soc, Fraction::ratio);
+        self.advance_ramp(state, dt, from, soc, temp_c);
+        self.observe_soc(state, soc, dt, temp_c);
+    }
+
+    /// Ends a run: the rainflow residue is counted as half cycles and adds its fade. The counter
+    /// then starts afresh at the last SoC (see [`RainflowCounter::finish`]).
+    pub fn finish(&self, state: &mut AgeingState) {
+        let AgeingState {
+            rainflow,
+            cycle_fade,
+            ..
+        } = state;
+        rainflow.finish(|c| {
+            *cycle_fade += self.cycle_fade_of(&c);
+        });
+    }
+
+    /// Calendar fade so far: `q₁ · (τ / 8760 h)^z`.
+    pub fn calendar_fade(&self, state: &AgeingState) -> Fraction {
+        Fraction::ratio(
+            self.calendar_fade_first_year
+                * (state.calendar_reference_hours / HOURS_PER_YEAR).powf(self.z),
+        )
+    }
+
+    /// Cycle fade so far (cycles closed; the residue counts at [`finish`](Self::finish)).
+    pub fn cycle_fade(&self, state: &AgeingState) -> Fraction {
+        state.cycle_fade()
+    }
+
+    /// Total capacity fade so far, calendar plus cycle, not floored.
+    pub fn total_fade(&self, state: &AgeingState) -> Fraction {
+        Fraction::ratio(self.calendar_fade(state).value() + state.cycle_fade)
+    }
+
+    /// The fraction of nameplate capacity left: `1 − total fade`, never below
+    /// [`MIN_CAPACITY_FACTOR`].
+    pub fn capacity_factor(&self, state: &AgeingState) -> f64 {
+        (1.0 - self.total_fade(state).value()).max(MIN_CAPACITY_FACTOR)
+    }
+
+    /// The relative resistance growth `g · q` (`q` the total fade, at most
+    /// `1 − MIN_CAPACITY_FACTOR`).
+    pub fn resistance_growth(&self, state: &AgeingState) -> f64 {
+        let q = self
+            .total_fade(state)
+            .value()
+            .min(1.0 - MIN_CAPACITY_FACTOR);
+        self.resistance_growth * q
+    }
+
+    /// The factor multiplying each one-way efficiency: `1 − ℓ · g · q / (1 − ℓ)` (1 with
+    /// resistance growth off; at least `1 − 0.1 · 2.5 / 0.9 ≈ 0.72` at the parameters' bounds).
+    pub fn efficiency_factor(&self, state: &AgeingState) -> f64 {
+        1.0 - self.resistive_loss * self.resistance_growth(state) / (1.0 - self.resistive_loss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// Relative tolerance of a closed form against the stepped model: up to a million steps each
+    /// adding one rounding of ~1e-16 to a running sum.
+    const CLOSED_FORM_REL_TOL: f64 = 1e-9;
+
+    /// The issue's bound on the difference between 1-minute and 1-hour steps.
+    const STEP_INDEPENDENCE_REL_TOL: f64 = 0.01;
+
+    /// The tighter agreement a history the hourly step represents exactly must reach: the model
+    /// is exact there, so only rounding separates the two (sums of 525,600 vs 8,760 terms, and a
+    /// ramp's mean computed in one piece vs sixty).
+    const EXACT_HISTORY_REL_TOL: f64 = 1e-9;
+
+    fn rel(a: f64, b: f64) -> f64 {
+        (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
+    }
+
+    /// The Arrhenius factor, written out independently of the model.
+    fn arrhenius_by_hand(ea_kj_per_mol: f64, temp_c: f64) -> f64 {
+        (-(ea_kj_per_mol * 1e3 / 8.314_462_618) * (1.0 / (temp_c + 273.15) - 1.0 / 298.15)).exp()
+    }
+
+    fn defaults() -> AgeingModel {
+        AgeingParams::default().validate().unwrap()
+    }
+
+    #[test]
+    fn constant_storage_reproduces_the_closed_form_at_any_step() {
+        // q = q₁ · f_T · f_SoC · (t / 1 yr)^z, over two years, in steps of 1 min to 5 days.
+        let cases = [
+            (AgeingParams::default(), 25.0, 0.5),
+            (AgeingParams::default(), 40.0, 0.9),
+            (AgeingParams::default(), 5.0, 0.15),
+            (
+                AgeingParams {
+                    calendar_time_exponent: Some(0.7),
+                    calendar_soc_stress: Some(SocStress::Linear { slope: 1.2 }),
+                    calendar_activation_energy_kj_per_mol: Some(50.0),
+                    ..AgeingParams::default()
+                },
+                35.0,
+                0.8,
+            ),
+        ];
+        let horizon_h: f64 = 2.0 * 8760.0;
+        for (params, temp, soc) in cases {
+            let model = params.validate().unwrap();
+            let z = params.calendar_time_exponent.unwrap_or(0.5);
+            let ea = params
+                .calendar_activation_energy_kj_per_mol
+                .unwrap_or(17.126);
+            let f_soc = match params.calendar_soc_stress.unwrap_or_default() {
+                SocStress::Exponential { coefficient } => (coefficient * (soc - 0.5)).exp(),
+                SocStress::Linear { slope } => 1.0 + slope * (soc - 0.5),
+            };
+            let expected =
+                0.02 * arrhenius_by_hand(ea, temp) * f_soc * (horizon_h / 8760.0).powf(z);
+            for step_min in [1u32, 60, 1440, 7200] {
+                let dt = Hours::h(f64::from(step_min) / 60.0);
+                let steps = (horizon_h * 60.0) as u32 / step_min;
+                let mut s = model.initial_state(Fraction::ratio(soc));
+                for _ in 0..steps {
+                    model.step(&mut s, dt, Fraction::ratio(soc), temp);
+                }
+                model.finish(&mut s);
+                let q = model.total_fade(&s).value();
+                assert!(
+                    rel(q, expected) < CLOSED_FORM_REL_TOL,
+                    "T {temp}, SoC {soc}, step {step_min} min: {q} vs {expected}"
+                );
+                assert_eq!(s.cycle_fade(), Fraction::ZERO, "no cycles at rest");
+            }
+        }
+    }
+
+    /// A triangle wave `lo → hi → lo` of period `period_h`, `cycles` times, in steps of
+    /// `step_min` minutes (dividing the half period), starting and ending at `lo`.
+    fn triangle(
+        model: &AgeingModel,
+        lo: f64,
+        hi: f64,
+        period_h: f64,
+        cycles: u32,
+        step_min: u32,
+        temp: f64,
+    ) -> AgeingState {
+        let half_steps = (period_h * 30.0) as u32 / step_min;
+        let dt = Hours::h(f64::from(step_min) / 60.0);
+        let mut s = model.initial_state(Fraction::ratio(lo));
+        for _ in 0..cycles {
+            for (from, to) in [(lo, hi), (hi, lo)] {
+                for k in 1..=half_steps {
+                    let soc = if k == half_steps {
+                        to
+                    } else {
+                        from + (to - from) * f64::from(k) / f64::from(half_steps)
+                    };
+                    model.step(&mut s, dt, Fraction::ratio(soc), temp);
+                }
+            }
+        }
+        model.finish(&mut s);
+        s
+    }
+
+    #[test]
+    fn constant_cycling_reproduces_the_closed_form_at_any_step() {
+        // Per full cycle of depth d: q_efc · d^β · f_T,cyc(T) · exp(k_C (C − C_ref)),
+        // C = 2d / period; times the number of cycles.
+        let (lo, hi, period_h, cycles) = (0.2, 0.9, 10.0, 150);
+        let d: f64 = hi - lo;
+        for (beta, temp) in [(1.0, 25.0), (1.5, 35.0), (0.7, 10.0)] {
+            let params = AgeingParams {
+                calendar_fade_first_year: Some(Fraction::ZERO),
+                dod_exponent: Some(beta),
+                ..AgeingParams::default()
+            };
+            let model = params.validate().unwrap();
+            let c_rate = 2.0 * d / period_h;
+            let per_cycle = 6e-5
+                * d.powf(beta)
+                * arrhenius_by_hand(31.7, temp)
+                * (0.15 * (c_rate - 0.25)).exp();
+            let expected = per_cycle * f64::from(cycles);
+            for step_min in [1, 15, 60, 300] {
+                let s = triangle(&model, lo, hi, period_h, cycles, step_min, temp);
+                let q = model.total_fade(&s).value();
+                assert!(
+                    rel(q, expected) < CLOSED_FORM_REL_TOL,
+                    "β {beta}, T {temp}, step {step_min} min: {q} vs {expected}"
+                );
+                assert!(rel(s.equivalent_full_cycles(), f64::from(cycles) * d) < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn the_defaults_give_two_per_cent_in_a_year_at_rest() {
+        let model = defaults();
+        let mut s = model.initial_state(Fraction::ratio(0.5));
+        for _ in 0..8760 {
+            model.step(&mut s, Hours::h(1.0), Fraction::ratio(0.5), 25.0);
+        }
+        model.finish(&mut s);
+        let q = model.total_fade(&s).value();
+        assert!((q - 0.02).abs() <= 0.001, "first-year fade {q}");
+        // And √t afterwards: 2 % · √10 ≈ 6.3 % after a decade at rest.
+        for _ in 0..9 * 8760 {
+            model.step(&mut s, Hours::h(1.0), Fraction::ratio(0.5), 25.0);
+        }
+        assert!(rel(model.total_fade(&s).value(), 0.02 * 10f64.sqrt()) < CLOSED_FORM_REL_TOL);
+    }
+
+    /// Ten years of one full cycle a day at 25 °C, hourly steps; returns (calendar, cycle) fade.
+    fn decade_of_daily_cycles(day: &[f64]) -> (f64, f64) {
+        let model = defaults();
+        let mut s = model.initial_state(Fraction::ratio(day[23]));
+        for _ in 0..3650 {
+            for &soc in day {
+                model.step(&mut s, Hours::h(1.0), Fraction::ratio(soc), 25.0);
+            }
+        }
+        model.finish(&mut s);
+        assert!(rel(s.equivalent_full_cycles(), 3650.0) < 1e-9);
+        (model.calendar_fade(&s).value(), s.cycle_fade().value())
+    }
+
+    /// The rule of thumb: grid LFP loses 20–30 % in its first decade. With one full cycle a
+    /// day at 25 °C (a symmetric 24-hour triangle 0 → 100 % → 0, mean SoC 50 %, C ≈ 0.083/h) the
+    /// defaults give calendar 2 %·√10·1.07 (the SoC swing raises the mean √-stress) ≈ 6.8 %
+    /// plus cycle 3650 × 0.006 % × e^(0.15·(0.083 − 0.25)) ≈ 21.4 %: ≈ 28 % in all.
+    ///
+    /// The same cycles at a backup site that stands full between a 4-hour discharge and a
+    /// 4-hour recharge (C = 0.25/h) age faster at rest: ≈ 9.1 % + 21.9 % ≈ 31 %, just outside
+    /// the rule's range. That is reported, not tuned away: the rule of thumb does not say at
+    /// which SoC its batteries rest.
+    #[test]
+    fn a_decade_of_daily_full_cycles_fades_20_to_30_per_cent() {
+        let triangle: Vec<f64> = (1..=24)
+            .map(|h| {
+                let h = f64::from(h);
+                if h <= 12.0 {
+                    h / 12.0
+                } else {
+                    (24.0 - h) / 12.0
+                }
+            })
+            .collect();
+        let (cal, cyc) = decade_of_daily_cycles(&triangle);
+        eprintln!(
+            "daily triangle: calendar {:.2} %, cycle {:.2} %, total {:.2} %",
+            cal * 100.0,
+            cyc * 100.0,
+            (cal + cyc) * 100.0
+        );
+        assert!((0.20..=0.30).contains(&(cal + cyc)), "{}", cal + cyc);
+        // Stands full: hours 1–4 discharge to 0, 5–8 recharge, then rest full.
+        let standby: Vec<f64> = (1..=24)
+            .map(|h| match h {
+                1..=4 => 1.0 - f64::from(h) / 4.0,
+                5..=8 => f64::from(h - 4) / 4.0,
+                _ => 1.0,
+            })
+            .collect();
+        let (cal, cyc) = decade_of_daily_cycles(&standby);
+        eprintln!(
+            "daily cycle, standing full: calendar {:.2} %, cycle {:.2} %, total {:.2} %",
+            cal * 100.0,
+            cyc * 100.0,
+            (cal + cyc) * 100.0
+        );
+        assert!((0.25..=0.35).contains(&(cal + cyc)), "{}", cal + cyc);
+    }
+
+    /// Ages a history at 1-minute and 1-hour steps; returns the relative differences of
+    /// (calendar, cycle, total) fade.
+    ///
+    /// What step independence can honestly mean: the *same history* aged at two step lengths
+    /// gives the same fade. An hourly simulation's SoC moves linearly within each hour (constant
+    /// power per step) and its temperature is the hourly trace's value for the hour, so the
+    /// minute history that *is* the hourly one is the linear interpolation between the hourly
+    /// samples, at the hour's temperature: its reversals are the hourly samples' reversals. Any
+    /// structure inside an hour — a reversal at minute 30, a burst of power then rest — is a
+    /// different history that an hourly simulation cannot see, and its fade legitimately differs
+    /// (more cycles, higher C-rate, another SoC dwell); that is a question of resolving the
+    /// dispatch, not of the ageing model.
+    fn minute_vs_hour(seed: u64, hours: usize) -> (f64, f64, f64) {
+        let model = defaults();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        // Hourly SoC: a random walk with rests and full swings; hourly temperature: seasonal,
+        // daily and random parts.
+        let mut soc = vec![rng.random::<f64>()];
+        for _ in 0..hours {
+            let last = *soc.last().unwrap();
+            let next = match rng.random_range(0..10) {
+                0..=2 => last,
+                3 => f64::from(rng.random_range(0..=1)),
+                _ => (last + rng.random_range(-0.3..0.3)).clamp(0.0, 1.0),
+            };
+            soc.push(next);
+        }
+        let temp: Vec<f64> = (0..hours)
+            .map(|h| {
+                let day = h as f64 / 24.0;
+                20.0 + 8.0 * (2.0 * std::f64::consts::PI * (day - 15.0) / 365.0).sin()
+                    + 4.0 * (2.0 * std::f64::consts::PI * (h as f64 - 9.0) / 24.0).sin()
+                    + rng.random_range(-3.0..3.0)
+            })
+            .collect();
+        let mut hourly = model.initial_state(Fraction::ratio(soc[0]));
+        let mut minute = model.initial_state(Fraction::ratio(soc[0]));
+        for h in 0..hours {
+            model.step(
+                &mut hourly,
+                Hours::h(1.0),
+                Fraction::ratio(soc[h + 1]),
+                temp[h],
+            );
+            for m in 1..=60 {
+                let s = if m == 60 {
+                    soc[h + 1]
+                } else {
+                    soc[h] + (soc[h + 1] - soc[h]) * f64::from(m) / 60.0
+                };
+                model.step(
+                    &mut minute,
+                    Hours::h(1.0 / 60.0),
+                    Fraction::ratio(s),
+                    temp[h],
+                );
+            }
+        }
+        model.finish(&mut hourly);
+        model.finish(&mut minute);
+        (
+            rel(
+                model.calendar_fade(&minute).value(),
+                model.calendar_fade(&hourly).value(),
+            ),
+            rel(minute.cycle_fade().value(), hourly.cycle_fade().value()),
+            rel(
+                model.total_fade(&minute).value(),
+                model.total_fade(&hourly).value(),
+            ),
+        )
+    }
+
+    #[test]
+    fn a_year_at_one_minute_and_one_hour_steps_ages_alike() {
+        let (cal, cyc, total) = minute_vs_hour(2024, 8760);
+        eprintln!("a year, 1 min vs 1 h: calendar {cal:.1e}, cycle {cyc:.1e}, total {total:.1e}");
+        assert!(total < STEP_INDEPENDENCE_REL_TOL);
+        assert!(cal.max(cyc) < EXACT_HISTORY_REL_TOL);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+        /// Random SoC and temperature histories of a month: 1-minute and 1-hour steps agree
+        /// within the issue's 1 % (and, being the same history, to rounding).
+        #[test]
+        fn one_minute_and_one_hour_steps_agree(seed in any::<u64>()) {
+            let (cal, cyc, total) = minute_vs_hour(seed, 30 * 24);
+            prop_assert!(total < STEP_INDEPENDENCE_REL_TOL, "total {total}");
+            prop_assert!(cal < EXACT_HISTORY_REL_TOL, "calendar {cal}");
+            prop_assert!(cyc < EXACT_HISTORY_REL_TOL, "cycle {cyc}");
+        }
+    }
+
+    #[test]
+    fn a_ramp_in_one_step_equals_the_ramp_in_many() {
+        for stress in [
+            SocStress::default(),
+            SocStress::Linear { slope: 1.8 },
+            SocStress::Exponential { coefficient: 5.0 },
+        ] {
+            for (a, b) in [(0.0, 1.0), (1.0, 0.0), (0.3, 0.3 + 1e-12), (0.9, 0.2)] {
+                let whole = stress.mean_power_over_ramp(a, b, 2.0);
+                let n = 100_000;
+                // Midpoint rule on n pieces: error O(1/n²).
+                let pieces: f64 = (0..n)
+                    .map(|k| {
+                        let s = a + (b - a) * (k as f64 + 0.5) / n as f64;
+                        stress.factor(s).powi(2)
+                    })
+                    .sum::<f64>()
+                    / n as f64;
+                assert!(
+                    rel(whole, pieces) < 1e-9,
+                    "{stress:?} {a}→{b}: {whole} vs {pieces}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn heat_high_soc_and_fast_cycling_age_faster() {
+        let m = defaults();
+        // 45 °C vs 25 °C at the calendar activation energy of 17.1 kJ/mol: ×1.54.
+        assert!(rel(m.calendar_stress(45.0, 0.5), 1.543) < 1e-3);
+        assert!(m.calendar_stress(25.0, 1.0) > m.calendar_stress(25.0, 0.5));
+        assert!(rel(m.calendar_stress(25.0, 0.5), 1.0) < 1e-15);
+        assert!(m.cycle_stress(25.0, 1.0) > m.cycle_stress(25.0, 0.25));
+        assert!(rel(m.cycle_stress(25.0, 0.25), 1.0) < 1e-15);
+        // Out-of-range inputs are evaluated at the bounds.
+        assert_eq!(m.calendar_stress(500.0, 0.5), m.calendar_stress(70.0, 0.5));
+        assert_eq!(m.cycle_stress(25.0, 1e9), m.cycle_stress(25.0, 10.0));
+    }
+
+    #[test]
+    fn capacity_has_a_floor_and_resistance_growth_lowers_efficiency() {
+        let model = AgeingParams {
+            calendar_fade_first_year: Some(Fraction::ratio(0.2)),
+            calendar_time_exponent: Some(1.0),
+            resistance_growth_per_fade: Some(2.0),
+            resistive_loss_fraction: Some(Fraction::ratio(0.02)),
+            ..AgeingParams::default()
+        }
+        .validate()
+        .unwrap();
+        let mut s = model.initial_state(Fraction::ratio(0.5));
+        model.advance(&mut s, Hours::h(8760.0), Fraction::ratio(0.5), 25.0);
+        // 20 % fade: resistance +40 %, each one-way efficiency × (1 − 0.02·0.4/0.98).
+        assert!(rel(model.capacity_factor(&s), 0.8) < 1e-12);
+        assert!(rel(model.resistance_growth(&s), 0.4) < 1e-12);
+        assert!(rel(model.efficiency_factor(&s), 1.0 - 0.008 / 0.98) < 1e-12);
+        // Five years at 20 %/yr, linear: 100 % fade, floored at half the nameplate.
+        model.advance(&mut s, Hours::h(4.0 * 8760.0), Fraction::ratio(0.5), 25.0);
+        assert!(rel(model.total_fade(&s).value(), 1.0) < 1e-12);
+        assert_eq!(model.capacity_factor(&s), MIN_CAPACITY_FACTOR);
+        assert!(rel(model.resistance_growth(&s), 1.0) < 1e-12);
+        // With resistance growth off (the default) efficiency never changes.
+        let d = defaults();
+        let mut s = d.initial_state(Fraction::ratio(1.0));
+        d.advance(&mut s, Hours::h(87_600.0), Fraction::ratio(1.0), 45.0);
+        assert_eq!(d.efficiency_factor(&s), 1.0);
+    }
+
+    #[test]
+    fn a_run_snapshots_and_resumes_identically() {
+        let model = defaults();
+        let path: Vec<f64> = (0..500)
+            .map(|k| ((k * 7919) % 1000) as f64 / 1000.0)
+            .collect();
+        let run = |s: &mut AgeingState, part: &[f64]| {
+            for &soc in part {
+                model.step(s, Hours::h(0.5), Fraction::ratio(soc), 30.0);
+            }
+        };
+        let mut whole = model.initial_state(Fraction::ONE);
+        run(&mut whole, &path);
+        model.finish(&mut whole);
+        let mut first = model.initial_state(Fraction::ONE);
+        run(&mut first, &path[..213]);
+        let json = serde_json::to_string(&first).unwrap();
+        let mut resumed: AgeingState = serde_json::from_str(&json).unwrap();
+        assert_eq!(resumed, first);
+        run(&mut resumed, &path[213..]);
+        model.finish(&mut resumed);
+        assert_eq!(resumed, whole);
+    }
+
+    #[test]
+    fn bad_parameters_name_their_field() {
+        let cases: Vec<(AgeingParams, &str)> = vec![
+            (
+                AgeingParams {
+                    calendar_fade_first_year: Some(Fraction::ratio(0.3)),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.calendar_fade_first_year",
+            ),
+            (
+                AgeingParams {
+                    calendar_time_exponent: Some(0.0),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.calendar_time_exponent",
+            ),
+            (
+                AgeingParams {
+                    calendar_activation_energy_kj_per_mol: Some(f64::NAN),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.calendar_activation_energy_kj_per_mol",
+            ),
+            (
+                AgeingParams {
+                    calendar_soc_stress: Some(SocStress::Linear { slope: 2.0 }),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.calendar_soc_stress.slope",
+            ),
+            (
+                AgeingParams {
+                    calendar_soc_stress: Some(SocStress::Exponential { coefficient: -1.0 }),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.calendar_soc_stress.coefficient",
+            ),
+            (
+                AgeingParams {
+                    cycle_fade_per_efc: Some(Fraction::ratio(0.01)),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.cycle_fade_per_efc",
+            ),
+            (
+                AgeingParams {
+                    dod_exponent: Some(4.0),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.dod_exponent",
+            ),
+            (
+                AgeingParams {
+                    cycle_activation_energy_kj_per_mol: Some(-1.0),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.cycle_activation_energy_kj_per_mol",
+            ),
+            (
+                AgeingParams {
+                    c_rate_stress_coefficient: Some(f64::INFINITY),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.c_rate_stress_coefficient",
+            ),
+            (
+                AgeingParams {
+                    reference_c_rate_per_h: Some(0.0),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.reference_c_rate_per_h",
+            ),
+            (
+                AgeingParams {
+                    resistance_growth_per_fade: Some(6.0),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.resistance_growth_per_fade",
+            ),
+            (
+                AgeingParams {
+                    resistive_loss_fraction: Some(Fraction::ratio(0.5)),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.resistive_loss_fraction",
+            ),
+        ];
+        for (params, expected) in cases {
+            match params.validate() {
+                Err(ConfigError::OutOfRange { field, .. }) => assert_eq!(field, expected),
+                other => panic!("{expected}: {other:?}"),
+            }
+        }
+        let msg = AgeingParams {
+            dod_exponent: Some(4.0),
+            ..AgeingParams::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            msg,
+            "battery.ageing.dod_exponent = 4 is out of range: allowed 0.5 ≤ x ≤ 3"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_and_tables_parse() {
+        assert!(toml::from_str::<AgeingParams>("calendar_fade = 0.02").is_err());
+        assert!(toml::from_str::<AgeingParams>(
+            "calendar_soc_stress = { kind = \"linear\", slope = 1, extra = 2 }"
+        )
+        .is_err());
+        assert!(toml::from_str::<AgeingParams>(
+            "calendar_soc_stress = { kind = \"cubic\", slope = 1 }"
+        )
+        .is_err());
+        let p: AgeingParams = toml::from_str(
+            "cycle_fade_per_efc = 8e-5\ncalendar_soc_stress = { kind = \"exponential\", coefficient = 1.0 }",
+        )
+        .unwrap();
+        assert_eq!(p.cycle_fade_per_efc, Some(Fraction::ratio(8e-5)));
+        assert_eq!(
+            p.calendar_soc_stress,
+            Some(SocStress::Exponential { coefficient: 1.0 })
+        );
+        assert_eq!(
+            toml::from_str::<AgeingParams>("").unwrap(),
+            AgeingParams::default()
+        );
+    }
+}
