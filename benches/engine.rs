@@ -2,7 +2,10 @@
 //! a training-swing load integrated exactly over each step, a grid feed with the ERCOT-like
 //! random outage process and a maintenance window, 16 Megapacks, the backup-only policy).
 //!
-//! * `engine/year/hourly`, `engine/year/minute`, `engine/day/100ms`: summary only (no recorder);
+//! * `engine/year/hourly`, `engine/year/minute`, `engine/day/100ms`: summary only (no recorder),
+//!   every step stepped (fast-forward off: the step's own rate);
+//! * `engine/year/hourly_ff`, `engine/year/minute_ff`: the same with fast-forward on (the
+//!   default for `run(&mut ())`), in effective steps (steps of horizon covered) per second;
 //! * `engine/year/minute_trace`: the same minute year recording every step in memory, into a
 //!   buffer reused between runs; `engine/year/minute_trace_fresh` allocates it anew each run
 //!   (55 MB, so the OS's page faults dominate the difference).
@@ -52,18 +55,32 @@ fn engine(c: &mut Criterion) {
         let s = study(step, horizon);
         let site = s.site();
         group.throughput(Throughput::Elements(site.time.steps()));
-        group.bench_function(BenchmarkId::from_parameter(id), |b| {
-            b.iter(|| {
-                let mut sim = site.simulate(*s.policy(), black_box(s.seed()));
-                sim.run(&mut ());
-                let t = sim.state().tally.totals();
-                // A fast wrong answer must fail: every step ran and the load was served
-                // or counted.
-                assert_eq!(t.steps, site.time.steps());
-                assert!(t.facility_mwh > 0.0);
-                black_box(t)
-            })
-        });
+        let fast = [false, true]
+            .into_iter()
+            .filter(|&f| !f || horizon == "365d");
+        for (id, fast_forward) in fast.map(|f| {
+            (
+                if f {
+                    format!("{id}_ff")
+                } else {
+                    id.to_string()
+                },
+                f,
+            )
+        }) {
+            group.bench_function(BenchmarkId::from_parameter(id), |b| {
+                b.iter(|| {
+                    let mut sim = site.simulate(*s.policy(), black_box(s.seed()));
+                    sim.set_fast_forward(fast_forward).run(&mut ());
+                    let t = sim.state().tally.totals();
+                    // A fast wrong answer must fail: every step ran and the load was served
+                    // or counted.
+                    assert_eq!(t.steps, site.time.steps());
+                    assert!(t.facility_mwh > 0.0);
+                    black_box(t)
+                })
+            });
+        }
     }
     let s = study("1m", "365d");
     let site = s.site();
