@@ -43,6 +43,37 @@ fn results_are_bit_identical_with_one_or_two_threads() {
     );
 }
 
+#[test]
+fn fast_forward_on_and_off_give_the_same_study() {
+    // The same samples stepped every step and fast-forwarded: the same counts (LOLE in steps,
+    // events, outages) and every index to rounding.
+    let (site, policy) = hourly_site(12, 3.0);
+    let mut cfg = McConfig::new(300, 5);
+    cfg.keep_samples = true;
+    let fast = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    cfg.fast_forward = false;
+    let stepped = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    assert!(
+        fast.indices.eue_mwh.mean > 0.0,
+        "the test needs loss of load"
+    );
+    let (a, b) = (fast.samples.unwrap(), stepped.samples.unwrap());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.loss_of_load_events, y.loss_of_load_events);
+        assert_eq!(x.grid_outages, y.grid_outages);
+        assert_eq!(x.grid_outages_carried, y.grid_outages_carried);
+        assert_eq!(
+            x.loss_of_load_step_hours.to_bits(),
+            y.loss_of_load_step_hours.to_bits()
+        );
+        assert_eq!(
+            x.loss_of_load_hours.to_bits(),
+            y.loss_of_load_hours.to_bits()
+        );
+    }
+    crate::common::assert_json_agree(&fast.indices, &stepped.indices, "indices");
+}
+
 /// A month at hourly steps with frequent random outages and `units` Megapacks: cheap samples,
 /// loss of load in many of them.
 fn small_site(units: u32) -> (Site, Policy) {
