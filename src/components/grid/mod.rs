@@ -1108,6 +1108,14 @@ mod tests {
             assert!(m.next_change_ms(&s, t0) > t0 + MS_PER_HOUR, "step {k}");
             assert_eq!(m.availability(&mut s, k).value(), 1.0);
         }
+        // With a window, the sources are stepped at its edges: the units still cap nothing.
+        p.scheduled_outages = vec![window("3d", "6h", 0.5)];
+        let m = GridModel::new(&p, &g).unwrap();
+        let mut s = m.initial_state(7);
+        for k in 0..g.steps() {
+            let want = if (72..78).contains(&k) { 0.5 } else { 1.0 };
+            assert_eq!(m.availability(&mut s, k).value(), want, "step {k}");
+        }
     }
 
     #[test]
