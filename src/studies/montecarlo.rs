@@ -631,8 +631,10 @@ where
     let cal = Calendar::new(&site.time);
     let (acc, early) = drive(
         cfg,
+        // Boxed: an accumulator is ≈12 kB (mostly the histogram), moved from the worker to the
+        // board and on to the merge; a box moves a pointer.
         |range| {
-            let mut a = Acc::default();
+            let mut a = Box::<Acc>::default();
             for i in range {
                 let s = sample_seed(cfg.seed, i);
                 let tally = run_sample(site, policy, s, cfg.fast_forward);
@@ -640,8 +642,8 @@ where
             }
             a
         },
-        Acc::merge,
-        |acc: &Acc, done| {
+        |total, chunk| total.merge(chunk),
+        |acc, done| {
             let eue = acc.unserved.estimate();
             progress(&Progress {
                 done,
@@ -712,7 +714,7 @@ where
     let (acc, _) = drive(
         cfg,
         |range| {
-            let mut p = PairAcc::default();
+            let mut p = Box::<PairAcc>::default();
             for i in range {
                 let s = sample_seed(cfg.seed, i);
                 let ta = run_sample(a.0, a.1, s, cfg.fast_forward);
@@ -728,7 +730,7 @@ where
             }
             p
         },
-        |x: &mut PairAcc, y: &PairAcc| {
+        |x, y| {
             x.a.merge(&y.a);
             x.b.merge(&y.b);
             x.d_eue.merge(&y.d_eue);
@@ -736,7 +738,7 @@ where
             x.b_worse += y.b_worse;
             x.b_more_lol += y.b_more_lol;
         },
-        |acc: &PairAcc, done| {
+        |acc, done| {
             progress(&Progress {
                 done,
                 planned: cfg.samples,
