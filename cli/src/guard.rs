@@ -1,8 +1,16 @@
 //! The cost guard: before anything runs, the run's work is estimated in engine steps and the
 //! `--trace` file in bytes; either over its limit is refused ([`UsageError`]) unless `--force`.
+//!
+//! The first estimate counts every step of every sample. Fast-forward makes most of them free
+//! (a backup-only year steps only its outages and recharges), so a Monte Carlo study whose first
+//! estimate is over the limit is measured on a pilot of its own first [`PILOT_SAMPLES`] samples
+//! (when even stepping them all is cheap) and judged on the steps they really ran, with a
+//! margin. A survival sweep whose outages have a closed form is counted at its real cost.
 
 use crate::error::UsageError;
 use ridethrough::prelude::*;
+use ridethrough::rng;
+use ridethrough::studies::survival;
 use std::path::Path;
 
 /// Engine throughput assumed, steps per second (a step of one sample, or of one of the survival
@@ -21,6 +29,20 @@ pub const TRACE_ROW_BYTES: u64 = 110;
 /// 4-second steps; beyond what a spreadsheet or a quick pandas read handles).
 pub const MAX_TRACE_BYTES: u64 = 1_000_000_000;
 
+/// Samples of a pilot run (the study's own first samples, fast-forwarded).
+pub const PILOT_SAMPLES: u64 = 16;
+/// The most engine steps a pilot may take with every step stepped (≈10 s at
+/// [`STEPS_PER_SECOND`]): a study whose single samples are this costly is judged on the first
+/// estimate.
+pub const PILOT_MAX_STEPS: f64 = 2.0e8;
+/// The pilot's stepped steps per sample are multiplied by this: 16 samples can miss the rare
+/// long outage whose recharge dominates a study.
+pub const PILOT_MARGIN: f64 = 4.0;
+/// A sample's fixed cost (starting it, its accumulator), in steps: ≈2 µs at the assumed rate.
+pub const SAMPLE_STEPS: f64 = 40.0;
+/// A closed-form survival start's cost, in steps (a binary search and a block search).
+pub const CLOSED_FORM_START_STEPS: f64 = 40.0;
+
 /// What the command line asks to run on `site`.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan<'a> {
@@ -30,6 +52,10 @@ pub struct Plan<'a> {
     pub survival: Option<Duration>,
     /// The trace file of a single run.
     pub trace: Option<&'a Path>,
+    /// The policy the study runs.
+    pub policy: &'a Policy,
+    /// The study's seed.
+    pub seed: u64,
 }
 
 /// Engine steps `plan` takes at most: steps per horizon × samples (one run without samples),
@@ -39,12 +65,44 @@ pub struct Plan<'a> {
 pub fn steps(site: &Site, plan: &Plan<'_>) -> f64 {
     let steps = site.time.steps() as f64;
     let runs = plan.samples.unwrap_or(1) as f64 * steps;
-    let sweep = plan.survival.map_or(0.0, |max| {
-        let outage_steps = max.as_millis().div_ceil(site.time.step().as_millis()) as f64;
+    runs + sweep_steps(site, plan)
+}
+
+/// The survival sweep's steps: the normal run, each start's outage (stepped up to its longest
+/// length, or [`CLOSED_FORM_START_STEPS`] in closed form), and the table.
+fn sweep_steps(site: &Site, plan: &Plan<'_>) -> f64 {
+    let steps = site.time.steps() as f64;
+    plan.survival.map_or(0.0, |max| {
+        let outage_steps = if survival::closed_form_applies(site, plan.policy) {
+            CLOSED_FORM_START_STEPS
+        } else {
+            max.as_millis().div_ceil(site.time.step().as_millis()) as f64
+        };
         let table_hours = max.hours().value().floor();
         steps + steps * (outage_steps + table_hours)
-    });
-    runs + sweep
+    })
+}
+
+/// [`steps`], with a Monte Carlo study over the limit measured on a pilot (see the module docs):
+/// `samples × (PILOT_MARGIN × the pilot's stepped steps per sample + SAMPLE_STEPS)`.
+pub fn estimate(site: &Site, plan: &Plan<'_>) -> f64 {
+    let first = steps(site, plan);
+    let Some(samples) = plan.samples else {
+        return first;
+    };
+    let per_sample = site.time.steps() as f64;
+    let pilot = samples.min(PILOT_SAMPLES);
+    if first / STEPS_PER_SECOND <= MAX_SECONDS || pilot as f64 * per_sample > PILOT_MAX_STEPS {
+        return first;
+    }
+    let mut stepped = 0u64;
+    for i in 0..pilot {
+        let mut sim = site.simulate(*plan.policy, rng::sample_seed(plan.seed, i));
+        sim.run(&mut ());
+        stepped += site.time.steps() - sim.steps_skipped();
+    }
+    let mean = stepped as f64 / pilot as f64;
+    samples as f64 * (PILOT_MARGIN * mean + SAMPLE_STEPS) + sweep_steps(site, plan)
 }
 
 /// Refuses `plan` if its estimated time or trace file is over the limit.
@@ -52,7 +110,7 @@ pub fn steps(site: &Site, plan: &Plan<'_>) -> f64 {
 /// # Errors
 /// [`UsageError::TooCostly`], [`UsageError::TraceTooLarge`].
 pub fn check(site: &Site, plan: &Plan<'_>) -> Result<(), UsageError> {
-    let steps = steps(site, plan);
+    let steps = estimate(site, plan);
     let seconds = steps / STEPS_PER_SECOND;
     if seconds > MAX_SECONDS {
         return Err(UsageError::TooCostly {

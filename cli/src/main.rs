@@ -104,7 +104,9 @@ Limits:
   --step        at least 1ms, dividing the scenario's horizon
   --survival    whole hours, at least 1h, and a whole number of steps
   A run estimated at over {minutes:.0} minutes ({steps:.1e} engine steps at {rate:.0e} steps/s) or a
-  --trace file estimated at over {gb:.0} GB is refused unless --force.",
+  --trace file estimated at over {gb:.0} GB is refused unless --force. Monte Carlo studies
+  fast-forward through quiet time: one whose every step would pass the limit is judged on
+  the steps its first {pilot} samples really ran (×{margin:.0}).",
         max_samples = flags::MAX_SAMPLES,
         max_threads = flags::max_threads(),
         useful = MAX_USEFUL_THREADS,
@@ -112,6 +114,8 @@ Limits:
         steps = guard::MAX_SECONDS * guard::STEPS_PER_SECOND,
         rate = guard::STEPS_PER_SECOND,
         gb = guard::MAX_TRACE_BYTES as f64 / 1e9,
+        pilot = guard::PILOT_SAMPLES,
+        margin = guard::PILOT_MARGIN,
     )
 }
 
@@ -187,6 +191,8 @@ fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
             samples: args.samples,
             survival: args.survival,
             trace: args.trace.as_deref(),
+            policy: study.policy(),
+            seed,
         };
         guard::check(site, &plan)?;
     }

@@ -280,6 +280,18 @@ fn cost_guard_refuses_long_runs_and_names_force() {
 }
 
 #[test]
+fn the_cost_guard_judges_a_fast_forwarded_study_on_a_pilot() {
+    // 30,000 years at 1-minute steps: 1.6 × 10¹⁰ sample-steps if every step were stepped (over
+    // the limit), but a backup-only year steps only its outages and recharges.
+    let out = ridethrough(["--samples", "30000"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("30000 samples"), "{}", stdout(&out));
+    // A survival sweep in closed form is cheap at any length.
+    let out = ridethrough(["--step", "1h", "--survival", "70000h"]);
+    assert_ok(&out);
+}
+
+#[test]
 fn cost_guard_refuses_an_enormous_trace() {
     let dir = temp_dir("enormous_trace");
     let trace = dir.join("steps.csv");
@@ -298,7 +310,8 @@ fn cost_guard_refuses_an_enormous_trace() {
 fn force_runs_what_the_guard_refuses() {
     // Two days at 1-minute steps, swept for outages of up to 70 000 h: the estimate (every outage
     // running its full length) is over the limit, but the battery runs out within hours, so the
-    // sweep is quick. (The maintenance window moves from day 120 into the two days.)
+    // sweep is quick. (The maintenance window moves from day 120 into the two days; the battery
+    // self-discharges, so the sweep steps its outages instead of taking the closed form.)
     let path = edited_default(
         "force",
         "start = \"120d\"\nduration = \"4h\"",
@@ -306,7 +319,8 @@ fn force_runs_what_the_guard_refuses() {
     );
     let two_days = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("horizon = \"365d\"", "horizon = \"2d\"");
+        .replace("horizon = \"365d\"", "horizon = \"2d\"")
+        .replace("units = 16", "units = 16\nself_discharge_per_day = 0.001");
     std::fs::write(&path, two_days).unwrap();
     let refused = ridethrough([path.as_os_str(), "--survival".as_ref(), "70000h".as_ref()]);
     assert_usage_error(&refused, "--force");

@@ -125,6 +125,14 @@ pub fn sweep<P: Dispatch + Clone>(
     sweep_with(site, policy, seed, cfg, true)
 }
 
+/// Whether [`sweep`] finds each outage's ride-through in closed form on `site` under `policy`
+/// (O(log n) a start) rather than stepping it: the policy covers an islanded site's demand
+/// ([`Dispatch::covers_islanded_demand`]), the fleet's units never fail and it does not
+/// self-discharge, and the horizon has a [`Site::step_table`].
+pub fn closed_form_applies<P: Dispatch>(site: &Site, policy: &P) -> bool {
+    ClosedForm::new(site, policy).is_some()
+}
+
 /// [`sweep`], with the closed form of [`ClosedForm`] where it applies (`closed_form`) or every
 /// outage stepped.
 fn sweep_with<P: Dispatch + Clone>(
