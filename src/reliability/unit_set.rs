@@ -456,6 +456,33 @@ mod tests {
     }
 
     #[test]
+    fn each_unit_starts_from_its_own_processes() {
+        // Six units, each with a per-step chain down half the time in its steady state and a
+        // process that never fails: every unit starts down with probability 1/2, whichever its
+        // index (a unit that read its neighbours' processes would start down more often).
+        let clock = hourly_clock();
+        let half = AvailabilityProcess::MarkovPerStep {
+            failure_probability: 0.5,
+            repair_probability: 0.5,
+        };
+        let set = UnitSet::new("u", 6, &[half, fixed_renewal(0.0, 60)], 0).unwrap();
+        let n = 4_000;
+        let mut down = [0u32; 6];
+        for seed in 0..n {
+            let s = set.initial_state(seed, &clock);
+            for (j, d) in down.iter_mut().enumerate() {
+                *d += u32::from(s.is_down(j) == Some(true));
+            }
+        }
+        // 3 standard errors of a share of 1/2 over n draws.
+        let tol = 3.0 * (0.25 / n as f64).sqrt();
+        for (j, d) in down.iter().enumerate() {
+            let share = f64::from(*d) / n as f64;
+            assert!((share - 0.5).abs() < tol, "unit {j} starts down {share}");
+        }
+    }
+
+    #[test]
     fn process_p_of_unit_j_draws_from_stream_base_plus_16j_plus_p() {
         // The documented stream layout (common random numbers across site variants rely on it):
         // process p of unit j starts from exactly the generator of stream base + 16·j + p.

@@ -284,6 +284,12 @@ fn a_snapshot_with_one_impossible_unit_field_is_refused() {
             }),
         ),
         (
+            "one next transition fewer in the set",
+            Box::new(|u| {
+                u["set"]["next"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
             "a negative locked slot",
             Box::new(move |u| u["locked"][down] = (-1.0).into()),
         ),
