@@ -874,7 +874,10 @@ mod tests {
             .indices;
         assert_eq!(ix.lolp_by_month_hour.len(), 12);
         assert!(ix.lolp_by_month_hour.iter().all(|row| row.len() == 24));
-        assert!(ix.lolp_by_month.iter().any(|e| e.mean > 0.0), "no loss of load");
+        assert!(
+            ix.lolp_by_month.iter().any(|e| e.mean > 0.0),
+            "no loss of load"
+        );
         let close = |a: f64, b: f64| (a - b).abs() <= LOLP_SUM_REL_TOL * a.abs().max(b.abs());
         for m in 0..12 {
             let sum: f64 = (0..24)
