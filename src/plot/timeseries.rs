@@ -492,6 +492,9 @@ mod tests {
         assert_eq!(nice_ticks(3.0..3.0, 10), vec![3.0]);
     }
 
+    /// Tick positions are sums of a few hours and fractions of an hour (rounding only).
+    const TICK_TOL_H: f64 = 1e-9;
+
     #[test]
     fn calendar_ticks_of_a_year_are_months() {
         let start = jiff::civil::date(2025, 1, 1).at(0, 0, 0, 0);
@@ -504,7 +507,7 @@ mod tests {
         let (ticks, format) = calendar_ticks(start, 0.0..24.0);
         assert_eq!(format, "%m-%d %H:%M");
         assert!(
-            ticks.iter().all(|h| ((h + 6.5) % 3.0).abs() < 1e-9),
+            ticks.iter().all(|h| ((h + 6.5) % 3.0).abs() < TICK_TOL_H),
             "{ticks:?}"
         );
     }
