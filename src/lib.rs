@@ -50,6 +50,8 @@
 //! * [`studies`]: Monte Carlo reliability indices, survival curves, the analytic capacity outage
 //!   probability table.
 //! * [`io`]: TOML/JSON scenario files, CSV traces and the report as text.
+//! * `plot` (feature `plots`, on by default): SVG and PNG charts of a run's trace, an outage,
+//!   a survival curve and a Monte Carlo study.
 //!
 //! DESIGN.md explains the choices; README.md documents the scenario format.
 #![forbid(unsafe_code)]
@@ -58,6 +60,8 @@ pub mod components;
 pub mod engine;
 pub mod error;
 pub mod io;
+#[cfg(feature = "plots")]
+pub mod plot;
 pub mod reliability;
 pub mod rng;
 pub mod studies;

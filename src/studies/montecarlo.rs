@@ -243,6 +243,14 @@ pub struct Indices {
     pub lolp_by_hour: Vec<Estimate>,
     /// Loss-of-load probability by calendar month (January first).
     pub lolp_by_month: Vec<Estimate>,
+    /// Loss-of-load probability by calendar month and hour of day: 12 rows (January first) of
+    /// 24 hours (0..24), `lolp_by_month_hour[month][hour]`, each the share of that cell's steps
+    /// with loss of load, counted as in [`Indices::lolp_by_hour`]. Weighted by the cells' step
+    /// counts, a row sums to [`Indices::lolp_by_month`] and a column to
+    /// [`Indices::lolp_by_hour`]. A cell the horizon never reaches (a month outside a short
+    /// horizon) is 0 with the samples' n.
+    #[serde(default)]
+    pub lolp_by_month_hour: Vec<Vec<Estimate>>,
     /// Median unserved energy per sample, MWh (histogram resolution ≈2.3 %).
     pub unserved_p50_mwh: Estimate,
     /// 90th percentile of unserved energy per sample, MWh.
@@ -273,6 +281,8 @@ struct Calendar {
     /// First step of each month boundary within the horizon, with the month index (0..12).
     month_starts: Vec<(u64, u8)>,
     steps_by_month: [u64; 12],
+    /// Steps in each (month, hour of day) cell.
+    steps_by_month_hour: [[u64; 24]; 12],
     sample_hours: f64,
 }
 
@@ -320,15 +330,18 @@ impl Calendar {
             month_starts.push((k, first.month() as u8 - 1));
         }
         let mut steps_by_month = [0u64; 12];
+        let mut steps_by_month_hour = [[0u64; 24]; 12];
         for (i, &(k, m)) in month_starts.iter().enumerate() {
             let end = month_starts.get(i + 1).map_or(steps, |n| n.0);
             steps_by_month[m as usize] += end - k;
+            count_hours(time, k..end, &mut steps_by_month_hour[m as usize]);
         }
         Calendar {
             time: *time,
             steps_by_hour,
             month_starts,
             steps_by_month,
+            steps_by_month_hour,
             sample_hours: time.horizon().hours().value(),
         }
     }
@@ -344,6 +357,28 @@ impl Calendar {
     }
 }
 
+/// Adds the steps `range` of `time` to `by_hour` by their hour of day. When a day is a whole
+/// number of steps, each run of that many consecutive steps holds every hour's steps of one day,
+/// so only the remainder is walked step by step (a month at 100 ms steps is 26 M steps).
+fn count_hours(time: &TimeGrid, range: std::ops::Range<u64>, by_hour: &mut [u64; 24]) {
+    let step_ms = time.step().as_millis();
+    let day = 86_400_000u64;
+    let mut k = range.start;
+    if day % step_ms == 0 {
+        let per_day = day / step_ms;
+        let days = (range.end - range.start) / per_day;
+        if days > 0 {
+            for j in 0..per_day {
+                by_hour[usize::from(time.hour_of_day(j))] += days;
+            }
+            k += days * per_day;
+        }
+    }
+    for j in k..range.end {
+        by_hour[usize::from(time.hour_of_day(j))] += 1;
+    }
+}
+
 /// Streaming accumulator of one site's samples.
 #[derive(Debug, Clone, Default)]
 struct Acc {
@@ -356,6 +391,7 @@ struct Acc {
     lol_duration_bins: [u64; DURATION_EDGES_H.len()],
     lol_by_hour: [Moments; 24],
     lol_by_month: [Moments; 12],
+    lol_by_month_hour: [[Moments; 24]; 12],
     unserved_hist: LogHistogram,
     outages: Moments,
     outage_hours: Moments,
@@ -383,6 +419,7 @@ impl Acc {
         self.unserved_hist.push(t.unserved_mwh);
         let mut by_hour = [0u32; 24];
         let mut by_month = [0u32; 12];
+        let mut by_month_hour = [[0u32; 24]; 12];
         let mut n_lol = 0u32;
         // Steps already counted: two events can share a step (one ends in it, the next starts).
         let mut counted = 0u64;
@@ -392,8 +429,10 @@ impl Acc {
             self.lol_duration.push(h);
             self.lol_duration_bins[bin_of(h)] += 1;
             for k in ev.start_step.max(counted)..ev.end_step {
-                by_hour[cal.hour(k)] += 1;
-                by_month[cal.month(k)] += 1;
+                let (h, m) = (cal.hour(k), cal.month(k));
+                by_hour[h] += 1;
+                by_month[m] += 1;
+                by_month_hour[m][h] += 1;
             }
             counted = counted.max(ev.end_step);
         }
@@ -403,6 +442,11 @@ impl Acc {
         }
         for (m, c) in self.lol_by_month.iter_mut().zip(by_month) {
             m.push(f64::from(c));
+        }
+        for (row, counts) in self.lol_by_month_hour.iter_mut().zip(by_month_hour) {
+            for (m, c) in row.iter_mut().zip(counts) {
+                m.push(f64::from(c));
+            }
         }
         let (mut n_out, mut n_carried, mut out_h) = (0u32, 0u32, 0.0);
         for o in tally.grid_outage_events() {
@@ -447,6 +491,11 @@ impl Acc {
         }
         for (a, b) in self.lol_by_month.iter_mut().zip(&o.lol_by_month) {
             a.merge(b);
+        }
+        for (ra, rb) in self.lol_by_month_hour.iter_mut().zip(&o.lol_by_month_hour) {
+            for (a, b) in ra.iter_mut().zip(rb) {
+                a.merge(b);
+            }
         }
         self.unserved_hist.merge(&o.unserved_hist);
         self.outages.merge(&o.outages);
@@ -509,6 +558,12 @@ impl Acc {
                 .iter()
                 .zip(cal.steps_by_month)
                 .map(|(m, s)| lolp(m, s))
+                .collect(),
+            lolp_by_month_hour: self
+                .lol_by_month_hour
+                .iter()
+                .zip(&cal.steps_by_month_hour)
+                .map(|(row, steps)| row.iter().zip(steps).map(|(m, &s)| lolp(m, s)).collect())
                 .collect(),
             unserved_p50_mwh: self.unserved_hist.quantile_estimate(0.5),
             unserved_p90_mwh: self.unserved_hist.quantile_estimate(0.9),
@@ -779,6 +834,13 @@ mod tests {
                 time.steps(),
                 "{step} min"
             );
+            for (m, row) in cal.steps_by_month_hour.iter().enumerate() {
+                assert_eq!(row.iter().sum::<u64>(), cal.steps_by_month[m], "{step} min");
+            }
+            for h in 0..24 {
+                let column: u64 = cal.steps_by_month_hour.iter().map(|row| row[h]).sum();
+                assert_eq!(column, cal.steps_by_hour[h], "{step} min, hour {h}");
+            }
             for k in [0, time.steps() / 2, time.steps() - 1] {
                 assert_eq!(
                     cal.hour(k),
@@ -792,5 +854,76 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Relative tolerance of a sum of per-cell LOLPs, each weighted by its steps, against the
+    /// month's or hour's own LOLP: the same counts divided and multiplied back (rounding only).
+    const LOLP_SUM_REL_TOL: f64 = 1e-12;
+
+    #[test]
+    fn lolp_by_month_and_hour_sums_to_the_monthly_and_hourly_figures() {
+        // A quarter of the default fleet on hourly steps: loss of load in many cells.
+        let text = crate::io::scenario::DEFAULT_SCENARIO_TOML
+            .replace("step = \"1m\"", "step = \"1h\"")
+            .replace("units = 16", "units = 4");
+        let study = crate::io::scenario::Scenario::from_toml_str(&text)
+            .and_then(|s| s.validate())
+            .unwrap();
+        let site = study.site();
+        let cal = Calendar::new(&site.time);
+        let ix = run(site, study.policy(), &McConfig::new(64, 7), &|_| {})
+            .unwrap()
+            .indices;
+        assert_eq!(ix.lolp_by_month_hour.len(), 12);
+        assert!(ix.lolp_by_month_hour.iter().all(|row| row.len() == 24));
+        assert!(
+            ix.lolp_by_month.iter().any(|e| e.mean > 0.0),
+            "no loss of load"
+        );
+        let close = |a: f64, b: f64| (a - b).abs() <= LOLP_SUM_REL_TOL * a.abs().max(b.abs());
+        for m in 0..12 {
+            let sum: f64 = (0..24)
+                .map(|h| ix.lolp_by_month_hour[m][h].mean * cal.steps_by_month_hour[m][h] as f64)
+                .sum();
+            let month = ix.lolp_by_month[m].mean * cal.steps_by_month[m] as f64;
+            assert!(close(sum, month), "month {m}: {sum} vs {month}");
+        }
+        for h in 0..24 {
+            let sum: f64 = (0..12)
+                .map(|m| ix.lolp_by_month_hour[m][h].mean * cal.steps_by_month_hour[m][h] as f64)
+                .sum();
+            let hour = ix.lolp_by_hour[h].mean * cal.steps_by_hour[h] as f64;
+            assert!(close(sum, hour), "hour {h}: {sum} vs {hour}");
+        }
+        // The joint cells come from the same per-sample loop, so their n is the samples'.
+        assert!(ix.lolp_by_month_hour.iter().flatten().all(|e| e.n == 64));
+    }
+
+    #[test]
+    fn lolp_by_month_and_hour_does_not_depend_on_the_thread_count() {
+        let text = crate::io::scenario::DEFAULT_SCENARIO_TOML
+            .replace("step = \"1m\"", "step = \"1h\"")
+            .replace("units = 16", "units = 4");
+        let study = crate::io::scenario::Scenario::from_toml_str(&text)
+            .and_then(|s| s.validate())
+            .unwrap();
+        let go = |threads| {
+            let cfg = McConfig {
+                threads,
+                ..McConfig::new(48, 11)
+            };
+            run(study.site(), study.policy(), &cfg, &|_| {})
+                .unwrap()
+                .indices
+                .lolp_by_month_hour
+        };
+        let (one, two) = (go(1), go(2));
+        let bits = |v: &Vec<Vec<Estimate>>| -> Vec<(u64, u64)> {
+            v.iter()
+                .flatten()
+                .map(|e| (e.mean.to_bits(), e.se.to_bits()))
+                .collect()
+        };
+        assert_eq!(bits(&one), bits(&two));
     }
 }

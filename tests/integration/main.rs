@@ -10,6 +10,8 @@ mod golden;
 mod grid_snapshots;
 mod montecarlo;
 mod pins;
+#[cfg(feature = "plots")]
+mod plots;
 mod properties;
 mod rts79;
 mod scenarios;
