@@ -48,6 +48,11 @@ pub mod streams {
     pub const SUPPLY_UNITS: u64 = 0x2000;
     /// Battery unit failures (unit *j*'s process *p* uses `BATTERY_UNITS + 16·j + p`).
     pub const BATTERY_UNITS: u64 = 0x10_0000;
+    /// Diesel generator sets (set *j*'s draw kind *p* uses `GENERATORS + 16·j + p`: 0 start
+    /// attempts, 1 running failures, 2 repairs, 3 fuel deliveries of tank *j*). 2²⁴, above the
+    /// battery's last unit stream
+    /// (`BATTERY_UNITS + 16·100,000`), so no set ever shares a stream with another component.
+    pub const GENERATORS: u64 = 0x100_0000;
 }
 
 /// A generator for stream `stream` of seed `seed`.

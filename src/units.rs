@@ -1,6 +1,7 @@
 //! Physical quantities as newtypes: [`Power`] (MW), [`Energy`] (MWh), [`Hours`] (a real-valued
 //! span of time), [`Fraction`] (a dimensionless ratio) and [`Duration`] (an exact, integer number
-//! of milliseconds, used for the time grid).
+//! of milliseconds, used for the time grid); for generator fuel, [`Litres`], [`LitresPerHour`]
+//! and [`LitresPerMwh`].
 //!
 //! Only physically meaningful operations compile:
 //!
@@ -542,6 +543,125 @@ impl<'de> Deserialize<'de> for Duration {
         let s = String::deserialize(d)?;
         s.parse()
             .map_err(|e| serde::de::Error::custom(format_args!("invalid duration {s:?}: {e}")))
+    }
+}
+
+// ---- fuel -------------------------------------------------------------------------------------
+
+/// A volume of fuel in litres (L): a tank's capacity or level, the fuel burnt over a span.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Litres(f64);
+
+/// A fuel flow in litres per hour (L/h): a generator's burn rate.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LitresPerHour(f64);
+
+/// Fuel per unit of electrical energy, litres per MWh (L/MWh): the slope of a generator's
+/// fuel curve.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LitresPerMwh(f64);
+
+real_quantity!(Litres, "L");
+real_quantity!(LitresPerHour, "L/h");
+real_quantity!(LitresPerMwh, "L/MWh");
+
+impl Litres {
+    /// A volume of `v` litres.
+    #[inline]
+    pub const fn l(v: f64) -> Litres {
+        Litres(v)
+    }
+}
+
+impl LitresPerHour {
+    /// A flow of `v` litres per hour.
+    #[inline]
+    pub const fn l_per_h(v: f64) -> LitresPerHour {
+        LitresPerHour(v)
+    }
+}
+
+impl LitresPerMwh {
+    /// A fuel-curve slope of `v` litres per MWh.
+    #[inline]
+    pub const fn l_per_mwh(v: f64) -> LitresPerMwh {
+        LitresPerMwh(v)
+    }
+}
+
+impl Mul<Hours> for LitresPerHour {
+    type Output = Litres;
+    #[inline]
+    fn mul(self, h: Hours) -> Litres {
+        Litres(self.0 * h.0)
+    }
+}
+impl Mul<Duration> for LitresPerHour {
+    type Output = Litres;
+    #[inline]
+    fn mul(self, d: Duration) -> Litres {
+        Litres(self.0 * d.hours().0)
+    }
+}
+impl Div<LitresPerHour> for Litres {
+    type Output = Hours;
+    #[inline]
+    fn div(self, r: LitresPerHour) -> Hours {
+        Hours(self.0 / r.0)
+    }
+}
+impl Div for Litres {
+    type Output = Fraction;
+    #[inline]
+    fn div(self, o: Litres) -> Fraction {
+        Fraction(self.0 / o.0)
+    }
+}
+impl Mul<Power> for LitresPerMwh {
+    type Output = LitresPerHour;
+    #[inline]
+    fn mul(self, p: Power) -> LitresPerHour {
+        LitresPerHour(self.0 * p.0)
+    }
+}
+impl Mul<Energy> for LitresPerMwh {
+    type Output = Litres;
+    #[inline]
+    fn mul(self, e: Energy) -> Litres {
+        Litres(self.0 * e.0)
+    }
+}
+
+#[cfg(test)]
+mod fuel_unit_tests {
+    use super::*;
+
+    #[test]
+    fn fuel_flow_times_time_is_volume_and_volume_over_flow_is_time() {
+        assert_eq!(LitresPerHour::l_per_h(300.0) * Hours(2.0), Litres::l(600.0));
+        assert_eq!(
+            LitresPerHour::l_per_h(300.0) * Duration::from_minutes(30),
+            Litres::l(150.0)
+        );
+        assert_eq!(Litres::l(600.0) / LitresPerHour::l_per_h(300.0), Hours(2.0));
+        assert_eq!(Litres::l(1.0) / Litres::l(4.0), Fraction(0.25));
+    }
+
+    #[test]
+    fn fuel_curve_slope_times_power_is_flow_and_times_energy_is_volume() {
+        assert_eq!(
+            LitresPerMwh::l_per_mwh(250.0) * Power::mw(2.0),
+            LitresPerHour::l_per_h(500.0)
+        );
+        assert_eq!(
+            LitresPerMwh::l_per_mwh(250.0) * Energy::mwh(3.0),
+            Litres::l(750.0)
+        );
+        let total: Litres = [Litres::l(1.0), Litres::l(2.0)].into_iter().sum();
+        assert_eq!(total, Litres::l(3.0));
     }
 }
 

@@ -1,7 +1,9 @@
 //! Studies built on the engine: [`montecarlo`] reliability indices, [`survival`] curves, the
-//! analytic [`adequacy`] method (capacity outage probability table) and the [`stats`] they share.
+//! analytic [`adequacy`] method (capacity outage probability table), the exact
+//! [`markov_survival`] of generators and a battery, and the [`stats`] they share.
 
 pub mod adequacy;
+pub mod markov_survival;
 pub mod montecarlo;
 pub mod stats;
 pub mod survival;
