@@ -173,38 +173,13 @@ fn sweep_with<P: Dispatch + Clone>(
     let mut outage = normal.clone();
     for s in 0..steps {
         if s % cfg.every == 0 {
-            if let Some(cf) = &closed_form {
-                let energy = normal.state().battery.energy;
-                let h = Duration::from_millis(cf.ride_through_ms(energy, s, max_steps))
-                    .hours()
-                    .value();
-                starts.push(s);
-                survived_hours.push(h);
-                overall.push(h);
-                by_month[site.time.month(s) as usize - 1].push(h);
-                by_hour[site.time.hour_of_day(s) as usize].push(h);
-                normal.step(&mut ());
-                continue;
-            }
-            outage.clone_from(&normal);
-            let mut survived_ms = max_steps * step_ms;
-            let mut lost_ms = outage.state().tally.loss_of_load_ms();
-            for j in 0..max_steps {
-                let k = (s + j) % steps;
-                outage.advance(&mut (), k, Some(Fraction::ZERO));
-                let tally = &outage.state().tally;
-                if tally.loss_of_load_ms() > lost_ms {
-                    // Load was lost in this step: from its first unserved millisecond to the
-                    // step's end (with no import, an empty battery stays empty and a power
-                    // limit below the demand holds the whole step). The time lost this step
-                    // says where that is; the events cannot, as a window that wraps around
-                    // the horizon's end sets its times back.
-                    let lost = (tally.loss_of_load_ms() - lost_ms).min(step_ms);
-                    survived_ms = j * step_ms + (step_ms - lost);
-                    break;
+            let survived_ms = match &closed_form {
+                Some(cf) => cf.ride_through_ms(normal.state().battery.energy, s, max_steps),
+                None => {
+                    outage.clone_from(&normal);
+                    stepped_ride_through_ms(&mut outage, s, max_steps, steps, step_ms)
                 }
-                lost_ms = tally.loss_of_load_ms();
-            }
+            };
             let h = Duration::from_millis(survived_ms).hours().value();
             starts.push(s);
             survived_hours.push(h);
@@ -321,6 +296,33 @@ impl<'s> ClosedForm<'s> {
         }
         max_steps * self.step_ms
     }
+}
+
+/// How long (ms) `outage`, a copy of the normal run at step `s`, carries a total outage of at
+/// most `max_steps` steps, stepping it (the window wraps around the horizon's `steps`).
+fn stepped_ride_through_ms<P: Dispatch>(
+    outage: &mut Simulation<'_, P>,
+    s: u64,
+    max_steps: u64,
+    steps: u64,
+    step_ms: u64,
+) -> u64 {
+    let mut lost_ms = outage.state().tally.loss_of_load_ms();
+    for j in 0..max_steps {
+        let k = (s + j) % steps;
+        outage.advance(&mut (), k, Some(Fraction::ZERO));
+        let tally = &outage.state().tally;
+        if tally.loss_of_load_ms() > lost_ms {
+            // Load was lost in this step: from its first unserved millisecond to the step's end
+            // (with no import, an empty battery stays empty and a power limit below the demand
+            // holds the whole step). The time lost this step says where that is; the events
+            // cannot, as a window that wraps around the horizon's end sets its times back.
+            let lost = (tally.loss_of_load_ms() - lost_ms).min(step_ms);
+            return j * step_ms + (step_ms - lost);
+        }
+        lost_ms = tally.loss_of_load_ms();
+    }
+    max_steps * step_ms
 }
 
 #[cfg(test)]
