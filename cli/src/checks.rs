@@ -47,8 +47,9 @@ pub fn report(site: &Site, r: &Report) -> Result<(), CliError> {
         BALANCE_MW,
     )?;
     let scale = t.facility_mwh.max(1.0);
-    // Bus: import + discharge + unserved = facility + aux + charge + export + curtailment.
-    let bus = t.import_mwh + t.discharge_mwh + t.unserved_mwh
+    // Bus: import + discharge + generation + unserved = facility + aux + charge + export +
+    // curtailment.
+    let bus = t.import_mwh + t.discharge_mwh + t.generation_mwh + t.unserved_mwh
         - (t.facility_mwh + t.aux_mwh + t.charge_mwh + t.export_mwh + t.curtailment_mwh);
     ensure("bus energy balance over the run", bus, ENERGY_REL * scale)?;
     // Storage: what went in minus what came out equals the change in stored energy.

@@ -693,6 +693,19 @@ impl GeneratorFleet {
         }
     }
 
+    /// Gives every set of `s` fresh random streams from `seed` (as [`GeneratorFleet::initial_state`]
+    /// would), keeping the sets' statuses and the tally: an outage copied from a run and
+    /// replayed under another seed (the survival sweep draws each outage's starts and failures
+    /// afresh this way).
+    pub fn reseed(&self, s: &mut GeneratorState, seed: u64) {
+        for (j, set) in s.sets.iter_mut().enumerate() {
+            let base = rng::streams::GENERATORS + 16 * j as u64;
+            set.start_rng = rng::stream(seed, base + STREAM_START);
+            set.run_rng = rng::stream(seed, base + STREAM_RUN);
+            set.repair_rng = rng::stream(seed, base + STREAM_REPAIR);
+        }
+    }
+
     /// A start demand on set `j` at `t_ms` (see the module docs for the attempts and their times).
     /// Does nothing to a set that is not off ([`StartOutcome::NotOff`]), or to a set `j` that does
     /// not exist (also `NotOff`).

@@ -41,6 +41,7 @@
 //! Nothing in a step allocates (events are pushed to pre-reserved vectors when they close),
 //! formats or does I/O, unless the recorder the caller passes does.
 
+pub mod backup;
 pub mod fast_forward;
 pub mod policy;
 pub mod recorder;
@@ -49,8 +50,11 @@ pub mod study;
 pub mod tally;
 
 use crate::components::battery::{BatteryParams, BatteryState, Fleet, StepLosses};
+use crate::components::fuel::FuelParams;
+use crate::components::generators::GeneratorParams;
 use crate::components::grid::{GridModel, GridParams, GridState};
 use crate::components::load::{LoadModel, LoadParams};
+use crate::engine::backup::{Backup, BackupState, Generation};
 use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
@@ -83,6 +87,8 @@ pub struct Site {
     pub battery: Fleet,
     /// The datacenter load.
     pub load: LoadModel,
+    /// Standby generators and their fuel (`None`: no backup chain; see [`Site::with_backup`]).
+    pub backup: Option<Backup>,
     /// [`site_fingerprint`] of the parameters and time grid the site was built from.
     fingerprint: u64,
     /// The load of every step, built on first use (see [`Site::step_table`]).
@@ -105,8 +111,43 @@ impl Site {
             grid: GridModel::new(grid, &time)?,
             battery: Fleet::new(battery)?,
             load: LoadModel::new(load, &time)?,
+            backup: None,
             fingerprint: site_fingerprint(&time, grid, battery, load),
             table: OnceLock::new(),
+        })
+    }
+
+    /// The site with a backup chain: `generators` (none, or a fleet of no sets, for none) and
+    /// their `fuel` (none: unlimited), validated with errors under `generators.` and `fuel.`
+    /// (see [`backup`]). The fingerprint then covers them too, so a snapshot of the site with
+    /// other generators is refused.
+    ///
+    /// # Errors
+    /// As [`Backup::new`].
+    ///
+    /// ```
+    /// use ridethrough::prelude::*;
+    /// use ridethrough::components::generators::{GeneratorParams, GeneratorPreset};
+    /// let study = Scenario::default_scenario()?.validate()?;
+    /// let gens = GeneratorParams::preset(GeneratorPreset::Diesel2500Kw, 8);
+    /// let site = study.site().clone().with_backup(Some(&gens), None)?;
+    /// assert_eq!(site.backup.as_ref().map(|b| b.generators.count()), Some(8));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn with_backup(
+        self,
+        generators: Option<&GeneratorParams>,
+        fuel: Option<&FuelParams>,
+    ) -> Result<Site, ConfigError> {
+        let backup = Backup::new(generators, fuel)?;
+        let fingerprint = match &backup {
+            None => self.fingerprint,
+            Some(_) => backup_fingerprint(self.fingerprint, generators, fuel),
+        };
+        Ok(Site {
+            backup,
+            fingerprint,
+            ..self
         })
     }
 
@@ -202,6 +243,21 @@ impl std::io::Write for Fnv1a {
     }
 }
 
+/// A site fingerprint extended by the backup chain's parameters (FNV-1a over their JSON, from
+/// `base`).
+fn backup_fingerprint(
+    base: u64,
+    generators: Option<&GeneratorParams>,
+    fuel: Option<&FuelParams>,
+) -> u64 {
+    let mut h = Fnv1a(base ^ FNV_OFFSET_BASIS);
+    let parts = (generators, fuel);
+    if serde_json::to_writer(&mut h, &parts).is_err() {
+        h.bytes(format!("{parts:?}").as_bytes());
+    }
+    h.0
+}
+
 /// The fingerprint of a site: 64-bit FNV-1a over the JSON of `(time, grid, battery, load)`,
 /// then over the bits of every loaded trace value (which the parameters' JSON leaves out). It is
 /// stable across runs, platforms and Rust versions (unlike `DefaultHasher`), and changes with
@@ -259,6 +315,9 @@ pub struct SimState<P> {
     pub previous_import: Power,
     /// Totals, SoC statistics and events so far.
     pub tally: Tally,
+    /// The backup chain's state (generators, fuel, transfer drops), when the site has one.
+    #[serde(default)]
+    pub backup: Option<BackupState>,
 }
 
 /// Why [`Simulation::run_until`] returned.
@@ -318,6 +377,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             policy,
             previous_import: Power::ZERO,
             tally: Tally::new(soc, site.time.step()),
+            backup: site.backup.as_ref().map(|b| b.initial_state(seed)),
         };
         Simulation::from_state(site, state)
     }
@@ -364,6 +424,18 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if let Err((field, why)) = site.battery.check_state_shape(&state.battery) {
             return mismatch(field, why);
         }
+        match (&site.backup, &state.backup) {
+            (Some(b), Some(bs)) => {
+                if let Err((field, why)) = b.check_state(bs) {
+                    return mismatch(field, why);
+                }
+            }
+            (None, None) => {}
+            _ => return mismatch(
+                "snapshot.backup",
+                "the snapshot's site has a backup chain where this one has none, or the reverse",
+            ),
+        }
         if !site.battery.state_in_window(&state.battery) {
             return Err(ConfigError::Inconsistent {
                 field: "snapshot.battery.energy".into(),
@@ -408,6 +480,14 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     pub(crate) fn set_lean(&mut self) -> &mut Self {
         self.lean = true;
         self
+    }
+
+    /// Gives the generator sets fresh random streams from `seed`, keeping their statuses (for
+    /// replaying a copied outage under other draws); nothing without generators.
+    pub(crate) fn reseed_backup(&mut self, seed: u64) {
+        if let (Some(b), Some(bs)) = (&self.site.backup, &mut self.state.backup) {
+            b.generators.reseed(&mut bs.generators, seed);
+        }
     }
 
     /// How many steps this simulation has fast-forwarded through (jumped over rather than run
@@ -491,7 +571,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
 
         let demand = demand(site, self.table, k);
         let start = battery_units(site, &mut s.battery, clock, self.keep);
-        let span = span(site, s, clock, k, t0, t1, forced, steps);
+        let span = span(site, s, clock, k, t0, t1, forced, steps, &demand);
         let seg = segment(site, s, k, t0, span.dt, &span, &demand, steps);
         if seg.end == t1 {
             return record(
@@ -559,12 +639,12 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if t == t1 {
                 break;
             }
-            if t == span.end {
+            if t == span.end || seg.ends_span {
                 spans += 1;
                 if spans < MAX_SPANS_PER_STEP {
-                    span = self::span(site, s, &self.clock, k, t, t1, forced, steps);
+                    span = self::span(site, s, &self.clock, k, t, t1, forced, steps, demand);
                 } else {
-                    span = averaged_span(site, s, &self.clock, k, t, t1, steps);
+                    span = averaged_span(site, s, &self.clock, k, t, t1, steps, demand);
                 }
             }
             // The rest of the span (all of it unless the battery emptied or filled inside it).
@@ -588,8 +668,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             export_mw: avg(sums.export),
             discharge_mw: avg(sums.discharge),
             charge_mw: avg(sums.charge),
+            generation_mw: avg(sums.generation),
             unserved_mw: avg(sums.unserved),
-            curtailment_mw: 0.0,
+            curtailment_mw: avg(sums.curtailment),
             soc: soc_before,
         };
         debug_assert!(
@@ -640,6 +721,11 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if self.keep < 1.0 || s.tally.has_open_event() {
             return None;
         }
+        if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
+            if !b.at_rest(bs) {
+                return None;
+            }
+        }
         let table = self.table?;
         let (mut end, availability) = site.grid.quiet_until(&s.grid, k, table.len())?;
         if availability.value() < 1.0 - OUTAGE_EPSILON {
@@ -654,7 +740,14 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             return None;
         }
         let t0 = k * self.steps.ms;
-        let span = Span::new(site, t0, t0 + self.steps.ms, self.steps, availability);
+        let span = Span::new(
+            site,
+            t0,
+            t0 + self.steps.ms,
+            self.steps,
+            availability,
+            Generation::default(),
+        );
         let demand = demand(site, Some(table), k);
         let obs = observation(site, s, k, self.steps.dt, &span.supply, &demand);
         let idle = s.policy.idle_below(&obs)?;
@@ -737,6 +830,10 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             soc: tally.soc_stats(fleet.reserve_soc().value()),
             grid_outages: tally.grid_outage_events().copied().collect(),
             loss_of_load: tally.loss_of_load_events().copied().collect(),
+            backup: match (&site.backup, &self.state.backup) {
+                (Some(b), Some(bs)) => Some(b.report(bs, self.state.step * self.steps.ms)),
+                _ => None,
+            },
         }
     }
 }
@@ -776,7 +873,14 @@ struct Span {
 impl Span {
     /// The span `[start, end)` over which the feed offers `availability` of its limits.
     #[inline(always)]
-    fn new(site: &Site, start: u64, end: u64, steps: Steps, availability: Fraction) -> Span {
+    fn new(
+        site: &Site,
+        start: u64,
+        end: u64,
+        steps: Steps,
+        availability: Fraction,
+        generation: Generation,
+    ) -> Span {
         let import_limit = site.grid.import_limit();
         Span {
             start,
@@ -787,6 +891,7 @@ impl Span {
                 import_limit,
                 available: import_limit * availability,
                 export_allowed: site.grid.export_limit() * availability,
+                generation,
             },
         }
     }
@@ -804,6 +909,8 @@ struct Supply {
     available: Power,
     /// Export allowed.
     export_allowed: Power,
+    /// What the running generator sets offer (nothing without a backup chain).
+    generation: Generation,
 }
 
 /// Stage 1's result: what the site draws this step.
@@ -841,11 +948,16 @@ struct BatteryFlows {
     charge: Power,
 }
 
-/// The grid stage's result: the grid exchange and the load nobody served.
+/// The grid stage's result: the grid exchange, the generators' output and the load nobody
+/// served.
 #[derive(Debug, Clone, Copy)]
 struct Exchange {
     import: Power,
     export: Power,
+    /// Generator output (curtailed part included).
+    generation: Power,
+    /// Generator output nobody took (minimum loading).
+    curtailment: Power,
     unserved: Power,
 }
 
@@ -853,6 +965,9 @@ struct Exchange {
 #[derive(Debug, Clone, Copy)]
 struct Segment {
     end: u64,
+    /// Whether the span ends with the segment although `end` is before the span's end (a fuel
+    /// tank ran dry: the generators' state changes there).
+    ends_span: bool,
     flows: BatteryFlows,
     exchange: Exchange,
     losses: StepLosses,
@@ -862,7 +977,9 @@ impl Segment {
     /// The segment's balance residual (MW), as [`StepRecord::balance_residual_mw`].
     fn residual_mw(&self, demand: &Demand) -> f64 {
         let (f, x) = (&self.flows, &self.exchange);
-        (x.import + f.discharge + x.unserved - (demand.total + f.charge + x.export)).value()
+        (x.import + f.discharge + x.generation + x.unserved
+            - (demand.total + f.charge + x.export + x.curtailment))
+            .value()
     }
 }
 
@@ -875,6 +992,8 @@ struct SegmentSums {
     export: f64,
     discharge: f64,
     charge: f64,
+    generation: f64,
+    curtailment: f64,
     unserved: f64,
     charge_loss: Energy,
     discharge_loss: Energy,
@@ -889,6 +1008,8 @@ impl SegmentSums {
         self.export += seg.exchange.export.value() * w;
         self.discharge += seg.flows.discharge.value() * w;
         self.charge += seg.flows.charge.value() * w;
+        self.generation += seg.exchange.generation.value() * w;
+        self.curtailment += seg.exchange.curtailment.value() * w;
         self.unserved += seg.exchange.unserved.value() * w;
         self.charge_loss += seg.losses.charge;
         self.discharge_loss += seg.losses.discharge;
@@ -945,9 +1066,10 @@ fn span<P>(
     t1: u64,
     forced: Option<Fraction>,
     steps: Steps,
+    demand: &Demand,
 ) -> Span {
     let fleet = &site.battery;
-    let (end, availability) = match forced {
+    let (mut end, availability) = match forced {
         Some(a) => {
             fleet.units_over(&mut s.battery, t, t1, clock);
             (t1, a)
@@ -961,7 +1083,33 @@ fn span<P>(
             (end, site.grid.availability_over(&mut s.grid, k, t, end))
         }
     };
-    Span::new(site, t, end, steps, availability)
+    let generation = backup_span(site, s, t, availability, demand);
+    if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
+        // Every event of the chain lies after `t` once `span_start` applied those up to it.
+        end = end.min(b.next_event_ms(bs).max(t + 1));
+    }
+    Span::new(site, t, end, steps, availability, generation)
+}
+
+/// Stage 3a's part for the backup chain (see [`backup`]): the transfer switch and the
+/// generators' events at `t`, and what the running sets offer from there (nothing without a
+/// chain).
+#[inline(always)]
+fn backup_span<P>(
+    site: &Site,
+    s: &mut SimState<P>,
+    t: u64,
+    availability: Fraction,
+    demand: &Demand,
+) -> Generation {
+    match (&site.backup, &mut s.backup) {
+        (Some(b), Some(bs)) => {
+            let impaired = availability.value() < 1.0 - OUTAGE_EPSILON;
+            let available = site.grid.import_limit() * availability;
+            b.span_start(bs, t, impaired, available, demand.total)
+        }
+        _ => Generation::default(),
+    }
 }
 
 /// The span stage's fallback for a step with [`MAX_SPANS_PER_STEP`] spans already: the rest of
@@ -977,12 +1125,14 @@ fn averaged_span<P>(
     t: u64,
     t1: u64,
     steps: Steps,
+    demand: &Demand,
 ) -> Span {
     let fleet = &site.battery;
     fleet.units_at(&mut s.battery, clock);
     fleet.units_over(&mut s.battery, t, t1, clock);
     let availability = site.grid.availability_over(&mut s.grid, k, t, t1);
-    Span::new(site, t, t1, steps, availability)
+    let generation = backup_span(site, s, t, availability, demand);
+    Span::new(site, t, t1, steps, availability, generation)
 }
 
 /// The most spans a step is split into at grid and unit changes; the rest of a step with more
@@ -1009,24 +1159,51 @@ fn segment<P: Dispatch>(
     steps: Steps,
 ) -> Segment {
     let decision = policy(site, s, k, dt, &span.supply, demand);
-    let (flows, end) = clamp(
-        site,
-        &s.battery,
-        decision.request,
-        &decision.obs,
-        t,
-        span.end,
-    );
+    let gen = &span.supply.generation;
+    let mut request = decision.request;
+    // Not discharging (a NaN request counts as zero, as in the clamp).
+    let discharging = request > Power::ZERO;
+    if gen.running > 0 && !discharging {
+        // The sets deliver at least their minimum: what the site cannot take of it charges the
+        // battery (within the clamp's limits; the rest is curtailed).
+        let surplus = (gen.minimum - demand.total).max(Power::ZERO);
+        if surplus > Power::ZERO {
+            request = request.min(-surplus);
+        }
+    }
+    let (flows, mut end) = clamp(site, &s.battery, request, &decision.obs, t, span.end);
     let exchange = grid(&span.supply, demand, &flows);
+    let mut ends_span = false;
+    if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
+        if exchange.generation > Power::ZERO {
+            let dry = b.ms_to_dry(bs, gen, exchange.generation);
+            if dry < end - t {
+                end = t + dry.max(1);
+                ends_span = true;
+            }
+        }
+    }
     let len_dt = if end == span.end {
         dt
     } else {
         steps.hours(end - t)
     };
     let losses = settle(site, &mut s.battery, &flows, len_dt);
+    if let (Some(b), Some(bs)) = (&site.backup, &mut s.backup) {
+        b.settle(
+            bs,
+            gen,
+            exchange.generation,
+            exchange.curtailment,
+            exchange.unserved,
+            t,
+            end,
+        );
+    }
     s.previous_import = exchange.import;
     Segment {
         end,
+        ends_span,
         flows,
         exchange,
         losses,
@@ -1065,6 +1242,7 @@ fn observation<P>(
         dt,
         demand: demand.total,
         available_import: supply.available,
+        available_generation: supply.generation.capacity,
         import_limit: supply.import_limit,
         export_allowed: supply.export_allowed,
         previous_import: s.previous_import,
@@ -1116,7 +1294,8 @@ fn clamp(
         };
         (flows, end)
     } else if request < Power::ZERO {
-        let headroom = (obs.available_import - obs.demand).max(Power::ZERO);
+        let headroom =
+            (obs.available_import + obs.available_generation - obs.demand).max(Power::ZERO);
         let c = (-request).min(fleet.charge_limit(battery)).min(headroom);
         if c <= obs.max_charge {
             let flows = BatteryFlows {
@@ -1153,23 +1332,34 @@ fn until_empty(ms: u64, p: Power, whole: Power, t: u64, end: u64) -> (Power, u64
     }
 }
 
-/// Stage 6, grid: import covers what the battery does not, up to the available import; a
-/// surplus is exported; the rest of the demand is unserved.
+/// Stage 6, grid and generators: running generator sets cover what the available import
+/// cannot, delivering at least their minimum output (what nobody takes of it is curtailed);
+/// import covers the rest of what the battery does not, up to the available import; a
+/// battery surplus is exported; the rest of the demand is unserved.
 #[inline(always)]
 fn grid(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
     let need = demand.total - flows.discharge + flows.charge;
     let export = (-need).max(Power::ZERO);
-    let mut import = need.clamp_to(Power::ZERO, supply.available);
-    let mut unserved = (need - supply.available).max(Power::ZERO);
+    let gen = &supply.generation;
+    let (generation, curtailment, rest) = if gen.running == 0 {
+        (Power::ZERO, Power::ZERO, need)
+    } else {
+        let g = (need - supply.available).clamp_to(gen.minimum, gen.capacity);
+        (g, (g - need.max(Power::ZERO)).max(Power::ZERO), need - g)
+    };
+    let mut import = rest.clamp_to(Power::ZERO, supply.available);
+    let mut unserved = (rest - supply.available).max(Power::ZERO);
     if unserved.value() <= UNSERVED_EPSILON_MW {
         // A shortfall met to the last few ulps (e.g. demand − (demand − available)): the
         // rounding residue is import, not loss of load, so the balance stays exact.
-        import = need.max(Power::ZERO);
+        import = rest.max(Power::ZERO);
         unserved = Power::ZERO;
     }
     Exchange {
         import,
         export,
+        generation,
+        curtailment,
         unserved,
     }
 }
@@ -1210,8 +1400,9 @@ fn record<P, R: Recorder + ?Sized>(
         export_mw: exchange.export.value(),
         discharge_mw: flows.discharge.value(),
         charge_mw: flows.charge.value(),
+        generation_mw: exchange.generation.value(),
         unserved_mw: exchange.unserved.value(),
-        curtailment_mw: 0.0,
+        curtailment_mw: exchange.curtailment.value(),
         soc: fleet.soc(&s.battery).value(),
     };
     debug_assert!(

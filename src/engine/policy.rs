@@ -35,6 +35,9 @@ pub struct Observation {
     pub demand: Power,
     /// Grid import available this step (import limit × availability).
     pub available_import: Power,
+    /// Capacity of the generator sets carrying load this step (0 without generators, and while
+    /// they start): see [`crate::engine::backup`].
+    pub available_generation: Power,
     /// The feed's import limit when fully available.
     pub import_limit: Power,
     /// Power that may be exported this step.
@@ -62,10 +65,11 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// Load the grid cannot carry this step: `max(0, demand − available import)`.
+    /// Load neither the grid nor the running generators can carry this step:
+    /// `max(0, demand − available import − available generation)`.
     #[inline]
     pub fn shortfall(&self) -> Power {
-        (self.demand - self.available_import).max(Power::ZERO)
+        (self.demand - self.available_import - self.available_generation).max(Power::ZERO)
     }
     /// Whether the feed is below its import limit (an outage or derate).
     #[inline]

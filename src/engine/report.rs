@@ -6,6 +6,9 @@
 //! ([`Simulation::report`](crate::engine::Simulation::report)); a report serialises to JSON with
 //! serde and prints as a human-readable summary (`Display`, in [`crate::io::report`]).
 
+use crate::components::fuel::FuelTally;
+use crate::components::generators::GeneratorTally;
+use crate::engine::backup::TransferDrop;
 use crate::time::TimeGrid;
 use crate::units::Duration;
 use serde::{Deserialize, Serialize};
@@ -43,19 +46,22 @@ pub struct StepRecord {
     pub discharge_mw: f64,
     /// Battery charge (AC).
     pub charge_mw: f64,
+    /// Generator output (the curtailed part included; 0 without generators).
+    pub generation_mw: f64,
     /// Load not served.
     pub unserved_mw: f64,
-    /// Generation curtailed (always 0 until generators exist).
+    /// Generator output curtailed: the minimum loading that neither the site nor the battery
+    /// could take.
     pub curtailment_mw: f64,
     /// State of charge at the end of the step.
     pub soc: f64,
 }
 
 impl StepRecord {
-    /// `import + discharge + unserved − (facility + aux + charge + export + curtailment)`, MW:
-    /// zero to rounding when the step's energy balance closes.
+    /// `import + discharge + generation + unserved − (facility + aux + charge + export +
+    /// curtailment)`, MW: zero to rounding when the step's energy balance closes.
     pub fn balance_residual_mw(&self) -> f64 {
-        (self.import_mw + self.discharge_mw + self.unserved_mw)
+        (self.import_mw + self.discharge_mw + self.generation_mw + self.unserved_mw)
             - (self.facility_mw
                 + self.aux_mw
                 + self.charge_mw
@@ -129,6 +135,9 @@ pub struct Totals {
     pub discharge_loss_mwh: f64,
     /// Self-discharge losses.
     pub self_discharge_mwh: f64,
+    /// Generator output (curtailed part included).
+    #[serde(default)]
+    pub generation_mwh: f64,
     /// Unserved energy.
     pub unserved_mwh: f64,
     /// Curtailed generation.
@@ -204,6 +213,42 @@ pub struct Report {
     pub grid_outages: Vec<GridOutage>,
     /// Loss-of-load events, in order.
     pub loss_of_load: Vec<LossOfLoad>,
+    /// What the backup chain did (sites with generators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupReport>,
+}
+
+/// What the generators, their fuel and the transfer switch did in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupReport {
+    /// Generator sets.
+    pub sets: u32,
+    /// One set's rating, MW.
+    pub set_rating_mw: f64,
+    /// Generator outages (the transfer switch demanded the sets).
+    pub transfers: u64,
+    /// Generator outages that dropped load in transfer.
+    pub transfers_with_drop: u64,
+    /// Load dropped in transfer, MWh.
+    pub transfer_unserved_mwh: f64,
+    /// Time with load dropped in transfer, hours (to the millisecond).
+    pub transfer_drop_hours: f64,
+    /// Start demands on sets, failed start attempts, sets that failed to start (every attempt),
+    /// failures while running, repairs.
+    pub generators: GeneratorTally,
+    /// Hours run by all sets together.
+    pub run_hours: f64,
+    /// Energy generated (curtailed part included), MWh.
+    pub generation_mwh: f64,
+    /// Generated energy curtailed, MWh.
+    pub curtailed_mwh: f64,
+    /// Fuel burnt, litres.
+    pub fuel_burnt_l: f64,
+    /// Orders, deliveries, failed deliveries, fuel-outs and the lowest tank level (with a fuel
+    /// model).
+    pub fuel: Option<FuelTally>,
+    /// The transfer drops, in order.
+    pub transfer_drops: Vec<TransferDrop>,
 }
 
 impl Report {

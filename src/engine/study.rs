@@ -25,6 +25,8 @@
 //! ```
 
 use crate::components::battery::{BatteryParams, Fleet};
+use crate::components::fuel::FuelParams;
+use crate::components::generators::GeneratorParams;
 use crate::components::grid::GridParams;
 use crate::components::load::LoadParams;
 use crate::engine::policy::Policy;
@@ -45,6 +47,8 @@ pub struct Study {
     grid: GridParams,
     battery: BatteryParams,
     load: LoadParams,
+    generators: Option<GeneratorParams>,
+    fuel: Option<FuelParams>,
 }
 
 impl Study {
@@ -71,7 +75,39 @@ impl Study {
             grid,
             battery,
             load,
+            generators: None,
+            fuel: None,
         })
+    }
+
+    /// The same study with standby generators and their fuel (see
+    /// [`crate::engine::backup`]): the site gains the backup chain (`None`, or no sets, removes
+    /// it) and the policy is checked again.
+    ///
+    /// # Errors
+    /// As [`Site::with_backup`], then the policy's.
+    pub fn with_backup(
+        self,
+        generators: Option<GeneratorParams>,
+        fuel: Option<FuelParams>,
+    ) -> Result<Study, ConfigError> {
+        let site = self.site.with_backup(generators.as_ref(), fuel.as_ref())?;
+        self.policy.validate(&site)?;
+        Ok(Study {
+            site,
+            generators,
+            fuel,
+            ..self
+        })
+    }
+
+    /// The generator parameters the site's backup chain was built from.
+    pub fn generator_params(&self) -> Option<&GeneratorParams> {
+        self.generators.as_ref()
+    }
+    /// The fuel parameters of the backup chain.
+    pub fn fuel_params(&self) -> Option<&FuelParams> {
+        self.fuel.as_ref()
     }
 
     /// The study's name, for reports.
@@ -150,7 +186,8 @@ impl Study {
     /// # Errors
     /// As [`Study::new`].
     pub fn with_time(self, time: TimeGrid) -> Result<Study, ConfigError> {
-        let site = Site::new(time, &self.grid, &self.battery, &self.load)?;
+        let site = Site::new(time, &self.grid, &self.battery, &self.load)?
+            .with_backup(self.generators.as_ref(), self.fuel.as_ref())?;
         self.policy.validate(&site)?;
         Ok(Study { site, ..self })
     }
@@ -162,7 +199,8 @@ impl Study {
     pub fn with_battery(self, battery: BatteryParams) -> Result<Study, ConfigError> {
         let site = self
             .site
-            .with_fleet(Fleet::new(&battery)?, (&self.grid, &battery, &self.load));
+            .with_fleet(Fleet::new(&battery)?, (&self.grid, &battery, &self.load))
+            .with_backup(self.generators.as_ref(), self.fuel.as_ref())?;
         self.policy.validate(&site)?;
         Ok(Study {
             site,

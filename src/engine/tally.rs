@@ -27,6 +27,8 @@ struct Sums {
     export: f64,
     charge: f64,
     discharge: f64,
+    #[serde(default)]
+    generation: f64,
     unserved: f64,
     curtailment: f64,
     /// Steps with unserved load in any of their segments (the PRAS-style count).
@@ -179,6 +181,7 @@ impl Tally {
         m.export += r.export_mw;
         m.charge += r.charge_mw;
         m.discharge += r.discharge_mw;
+        m.generation += r.generation_mw;
         m.unserved += r.unserved_mw;
         m.curtailment += r.curtailment_mw;
         self.max_residual = self.max_residual.max(r.balance_residual_mw().abs());
@@ -347,6 +350,7 @@ impl Tally {
             charge_loss_mwh: self.charge_loss_mwh,
             discharge_loss_mwh: self.discharge_loss_mwh,
             self_discharge_mwh: self.self_discharge_mwh,
+            generation_mwh: m.generation * h,
             unserved_mwh: m.unserved * h,
             curtailment_mwh: m.curtailment * h,
             loss_of_load_hours: Duration::from_millis(m.lol_ms).hours().value(),

@@ -38,6 +38,15 @@ impl fmt::Display for Report {
             "  battery        {} units, {:.1} MW / {:.1} MWh ({:.1} MWh usable)",
             s.battery_units, s.battery_power_mw, s.battery_capacity_mwh, s.battery_usable_mwh
         )?;
+        if let Some(b) = &self.backup {
+            writeln!(
+                f,
+                "  generators     {} sets of {:.2} MW ({:.1} MW)",
+                b.sets,
+                b.set_rating_mw,
+                b.set_rating_mw * f64::from(b.sets)
+            )?;
+        }
         writeln!(f, "energy (MWh)")?;
         writeln!(f, "  facility load  {:>14.3}", t.facility_mwh)?;
         writeln!(f, "  battery aux    {:>14.3}", t.aux_mwh)?;
@@ -46,6 +55,10 @@ impl fmt::Display for Report {
         writeln!(f, "  bat. charge    {:>14.3}", t.charge_mwh)?;
         writeln!(f, "  bat. discharge {:>14.3}", t.discharge_mwh)?;
         writeln!(f, "  bat. losses    {:>14.3}", self.battery_losses_mwh)?;
+        if self.backup.is_some() {
+            writeln!(f, "  generation     {:>14.3}", t.generation_mwh)?;
+            writeln!(f, "  curtailed      {:>14.3}", t.curtailment_mwh)?;
+        }
         writeln!(f, "  unserved       {:>14.3}", t.unserved_mwh)?;
         writeln!(f, "reliability")?;
         writeln!(
@@ -73,6 +86,31 @@ impl fmt::Display for Report {
             self.soc.reserve * 100.0,
             self.equivalent_full_cycles
         )?;
+        if let Some(b) = &self.backup {
+            let g = &b.generators;
+            writeln!(
+                f,
+                "  backup chain   {} transfers to generators, {} with load dropped in transfer ({:.4} MWh over {:.1} s)",
+                b.transfers,
+                b.transfers_with_drop,
+                b.transfer_unserved_mwh,
+                b.transfer_drop_hours * 3600.0
+            )?;
+            writeln!(
+                f,
+                "  generator sets {} start demands, {} failed attempts, {} failed to start, {} failed running, {} repaired, {:.1} run hours",
+                g.demands, g.failed_attempts, g.failed_starts, g.running_failures, g.repairs, b.run_hours
+            )?;
+            write!(f, "  fuel           {:.0} L burnt", b.fuel_burnt_l)?;
+            if let Some(fuel) = &b.fuel {
+                write!(
+                    f,
+                    ", lowest tank {:.0} L, {} deliveries ({} failed), {} fuel-outs",
+                    fuel.lowest_l, fuel.deliveries, fuel.failed_deliveries, fuel.fuel_outs
+                )?;
+            }
+            writeln!(f)?;
+        }
         const SHOWN: usize = 10;
         if !self.grid_outages.is_empty() {
             writeln!(f, "grid outages (first {SHOWN})")?;
@@ -105,6 +143,23 @@ impl fmt::Display for Report {
                     e.duration.to_string(),
                     e.unserved_mwh,
                     e.peak_shortfall_mw
+                )?;
+            }
+        }
+        if let Some(b) = self
+            .backup
+            .as_ref()
+            .filter(|b| !b.transfer_drops.is_empty())
+        {
+            writeln!(f, "load dropped in transfer (first {SHOWN})")?;
+            for d in b.transfer_drops.iter().take(SHOWN) {
+                writeln!(
+                    f,
+                    "  at {:>16} for {:>10}: {:.4} MWh dropped, peak {:.3} MW",
+                    when(&s.time, d.start),
+                    d.duration.to_string(),
+                    d.unserved_mwh,
+                    d.peak_shortfall_mw
                 )?;
             }
         }

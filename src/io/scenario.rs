@@ -41,6 +41,8 @@
 //! ```
 
 use crate::components::battery::BatteryParams;
+use crate::components::fuel::FuelParams;
+use crate::components::generators::GeneratorParams;
 use crate::components::grid::GridParams;
 use crate::components::load::LoadParams;
 use crate::engine::policy::Policy;
@@ -123,6 +125,12 @@ pub struct Scenario {
     /// The dispatch policy (default: backup only).
     #[serde(default)]
     pub policy: Policy,
+    /// Standby generator sets (none by default; see [`crate::engine::backup`]).
+    #[serde(default)]
+    pub generators: Option<GeneratorParams>,
+    /// Their fuel (unlimited by default; needs `generators`).
+    #[serde(default)]
+    pub fuel: Option<FuelParams>,
 }
 
 impl Scenario {
@@ -211,6 +219,11 @@ impl Scenario {
             self.policy,
             self.seed,
         )?;
+        let study = if self.generators.is_some() || self.fuel.is_some() {
+            study.with_backup(self.generators, self.fuel)?
+        } else {
+            study
+        };
         let study = match self.name {
             Some(name) => study.with_name(name),
             None => study,

@@ -6,6 +6,12 @@
 //! window wraps around the end of the horizon (the load profile repeats, as in REopt). The
 //! result is deterministic for a given seed (the seed only shapes the normal run's outages).
 //!
+//! With standby generators ([`crate::engine::backup`]) each outage draws its sets' starts and
+//! running failures afresh (from `sample_seed(seed, start)`), so the curve is the probability of
+//! surviving over outage starts and generator draws together, as REopt's outage simulator
+//! reports it; the Markov chain of [`crate::studies::markov_survival`] is its analytic
+//! cross-check.
+//!
 //! Hours survived are measured to the millisecond: from the outage's start (a step boundary) to
 //! the first millisecond with unserved load, which the engine finds inside its step (where the
 //! battery empties, or its power falls short).
@@ -177,6 +183,7 @@ fn sweep_with<P: Dispatch + Clone>(
                 Some(cf) => cf.ride_through_ms(normal.state().battery.energy, s, max_steps),
                 None => {
                     outage.clone_from(&normal);
+                    outage.reseed_backup(crate::rng::sample_seed(seed, s));
                     stepped_ride_through_ms(&mut outage, s, max_steps, steps, step_ms)
                 }
             };
@@ -208,7 +215,8 @@ fn sweep_with<P: Dispatch + Clone>(
     })
 }
 
-/// An islanded battery's ride-through in closed form: with the grid offering nothing, a policy
+/// An islanded battery's ride-through in closed form: with the grid offering nothing, no
+/// generators, a policy
 /// that asks for at least the demand ([`Dispatch::covers_islanded_demand`]), a fleet whose units
 /// never fail and that does not self-discharge, the battery delivers each step's demand
 /// (`facility + aux`) until its energy above the floor is drained (`Σ d·Δt/η_d`), or until a
@@ -234,6 +242,7 @@ impl<'s> ClosedForm<'s> {
         let fleet = &site.battery;
         let dt = site.time.step_hours();
         let applies = policy.covers_islanded_demand()
+            && site.backup.is_none()
             && !fleet.has_unit_failures()
             && fleet.self_discharge_keep(dt) >= 1.0
             && fleet.discharge_efficiency() > 0.0;

@@ -95,6 +95,7 @@ fn scenario(file: &str) -> Study {
 fn golden_single_runs_of_the_bundled_scenarios() {
     for file in [
         "austin_10k_gpu.toml",
+        "austin_backup_chain.toml",
         "colossus_150mw.toml",
         "training_swing_100ms.toml",
     ] {

@@ -1,0 +1,468 @@
+//! The backup chain inside the engine: standby generator sets that an automatic transfer switch
+//! starts when the grid fails, the fuel they burn, and the **transfer gap** between the grid's
+//! loss and the first set carrying load.
+//!
+//! The components themselves ([`GeneratorFleet`], [`FuelModel`]) are event-driven models with
+//! times in integer milliseconds; this module is the engine's stage that drives them. At the
+//! start of every span (see [`crate::engine`]) [`Backup::span_start`]:
+//!
+//! 1. applies every generator and fuel event up to the span's start (a set ready, failing or
+//!    repaired; a delivery arriving);
+//! 2. runs the transfer switch: a **generator outage** begins when the grid cannot carry the
+//!    site — its available import is below the demand while the feed is impaired (or, in
+//!    [`GeneratorMode::PeakShaving`], whenever the available import is below the demand) — and
+//!    ends when the feed is whole again (in peak-shaving mode: when the import covers the
+//!    demand), stopping every set;
+//! 3. during a generator outage, stops a set whose tank is dry and demands a start of every set
+//!    that is off and has fuel (at the outage's start, after a repair or after a delivery);
+//! 4. returns what the running sets offer over the span: their capacity and their minimum
+//!    output ([`Generation`]).
+//!
+//! Every generator and fuel event, and the end of the transfer gap, ends a span
+//! ([`Backup::next_event_ms`]), so sets pick up, fail and are repaired at their own millisecond
+//! inside a step. A tank running dry ends its segment at the millisecond it does
+//! ([`Backup::ms_to_dry`]).
+//!
+//! # Dispatch
+//! The grid's available import is used first, the generators cover what it cannot (but deliver
+//! at least their minimum loading while they run), the battery covers what remains (the
+//! policy sees the generators' capacity in [`Observation::available_generation`], and
+//! [`Observation::shortfall`] counts it). Output the site cannot take at the minimum loading
+//! charges the battery (the engine asks the battery to absorb it, within its limits), and what
+//! the battery cannot take either is **curtailed** (a load bank), so the balance reads
+//! `import + discharge + generation + unserved = facility + aux + charge + export +
+//! curtailment`. Running sets share the output equally, and each burns fuel at
+//! [`GeneratorFleet::fuel_rate`] of its share.
+//!
+//! # The transfer gap
+//! From the grid's loss until the first set carries load — or, if none does, until the last
+//! start attempt has ended (`start_retries × retry_interval + start_delay` after the loss) —
+//! the site is **in transfer**: load unserved then (the battery's power limit, an empty or
+//! failed battery, sets that failed to start) is reported as **load dropped in transfer**, with
+//! its own events ([`TransferDrop`], to the millisecond), apart from the long-duration
+//! shortfall that follows.
+//!
+//! [`Observation::available_generation`]: crate::engine::policy::Observation::available_generation
+//! [`Observation::shortfall`]: crate::engine::policy::Observation::shortfall
+
+use crate::components::fuel::{FuelModel, FuelParams, FuelState, FuelTally};
+use crate::components::generators::{
+    GeneratorFleet, GeneratorMode, GeneratorParams, GeneratorState, GeneratorTally, SetStatus,
+};
+use crate::engine::report::{BackupReport, UNSERVED_EPSILON_MW};
+use crate::error::ConfigError;
+use crate::units::{Duration, Power, MS_PER_HOUR};
+use serde::{Deserialize, Serialize};
+
+/// The validated backup chain of a site: its generator fleet and, optionally, its fuel (without
+/// a fuel model the sets never run dry, as in REopt's outage simulator by default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backup {
+    /// The generator sets.
+    pub generators: GeneratorFleet,
+    /// Their fuel (`None`: unlimited).
+    pub fuel: Option<FuelModel>,
+}
+
+/// A stretch of load dropped in transfer: continuous time, inside a transfer gap, with
+/// unserved load, to the millisecond.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TransferDrop {
+    /// Start, from the beginning of the run.
+    pub start: Duration,
+    /// Length.
+    pub duration: Duration,
+    /// Load dropped, MWh.
+    pub unserved_mwh: f64,
+    /// Largest unserved power, MW.
+    pub peak_shortfall_mw: f64,
+}
+
+/// What the backup chain did in a run: the counts the report and the Monte Carlo indices read.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BackupTally {
+    /// Generator outages: times the transfer switch demanded the sets.
+    pub transfers: u64,
+    /// Generator outages with load dropped in transfer.
+    pub transfers_with_drop: u64,
+    /// Load dropped in transfer, MWh.
+    pub transfer_unserved_mwh: f64,
+    /// Time with load dropped in transfer, ms.
+    pub transfer_drop_ms: u64,
+    /// Energy the sets generated (curtailed output included), MWh.
+    pub generation_mwh: f64,
+    /// Generated energy curtailed (minimum loading the site and the battery could not take), MWh.
+    pub curtailed_mwh: f64,
+    /// Fuel burnt, litres (with or without a fuel model).
+    pub fuel_burnt_l: f64,
+    /// The transfer drops, in order (the open one last, while it lasts).
+    pub drops: Vec<TransferDrop>,
+}
+
+/// The backup chain's part of a run's state (`Clone + Serialize`, carried by snapshots).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupState {
+    /// The generator sets.
+    pub generators: GeneratorState,
+    /// The tanks (with a fuel model).
+    pub fuel: Option<FuelState>,
+    /// Whether a generator outage is on (the transfer switch is on the generators' side).
+    outage: bool,
+    /// The transfer gap's latest end (ms), while it is open.
+    transfer_until: Option<u64>,
+    /// Whether this generator outage has dropped load in transfer.
+    dropped: bool,
+    /// Whether the last drop is still open (extended by the next piece with a drop).
+    drop_open: bool,
+    tally: BackupTally,
+}
+
+/// What the generators offer over a span.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct Generation {
+    /// Capacity of the running sets.
+    pub capacity: Power,
+    /// Their minimum output (minimum loading × capacity).
+    pub minimum: Power,
+    /// Sets running.
+    pub running: u32,
+    /// Whether the span lies in a transfer gap.
+    pub transfer: bool,
+}
+
+impl Backup {
+    /// Validates a `[generators]` table and its `[fuel]` (errors name fields under
+    /// `generators.` and `fuel.`). `None` for a fleet of no sets; fuel without sets is refused.
+    ///
+    /// # Errors
+    /// The generator fleet's or the fuel model's [`ConfigError`]; `fuel` given with no sets.
+    pub fn new(
+        generators: Option<&GeneratorParams>,
+        fuel: Option<&FuelParams>,
+    ) -> Result<Option<Backup>, ConfigError> {
+        let sets = generators.map_or(0, |g| g.count);
+        if sets == 0 {
+            if fuel.is_some() {
+                return Err(ConfigError::Inconsistent {
+                    field: "fuel".into(),
+                    why: "a fuel table needs generator sets (`generators.count` ≥ 1)",
+                });
+            }
+            // Still check the figures of a table with no sets: a typo should not pass silently.
+            if let Some(g) = generators {
+                g.validate_at("generators")?;
+            }
+            return Ok(None);
+        }
+        let Some(params) = generators else {
+            return Ok(None);
+        };
+        let fleet = params.validate_at("generators")?;
+        let fuel = fuel
+            .map(|f| f.validate_at("fuel", fleet.count()))
+            .transpose()?;
+        Ok(Some(Backup {
+            generators: fleet,
+            fuel,
+        }))
+    }
+
+    /// The state of a run seeded with `seed`: every set off, every tank at its initial level.
+    pub fn initial_state(&self, seed: u64) -> BackupState {
+        BackupState {
+            generators: self.generators.initial_state(seed),
+            fuel: self.fuel.as_ref().map(|f| f.initial_state(seed)),
+            outage: false,
+            transfer_until: None,
+            dropped: false,
+            drop_open: false,
+            tally: BackupTally {
+                drops: Vec::with_capacity(4),
+                ..BackupTally::default()
+            },
+        }
+    }
+
+    /// Whether `s` could be a state of this chain. `Err` names the field and says why not.
+    pub fn check_state(&self, s: &BackupState) -> Result<(), (&'static str, &'static str)> {
+        self.generators
+            .check_state(&s.generators)
+            .map_err(|why| ("snapshot.backup.generators", why))?;
+        match (&self.fuel, &s.fuel) {
+            (Some(f), Some(fs)) => f
+                .check_state(fs)
+                .map_err(|why| ("snapshot.backup.fuel", why)),
+            (None, None) => Ok(()),
+            _ => Err((
+                "snapshot.backup.fuel",
+                "the snapshot's site has fuel tanks where this one has none, or the reverse",
+            )),
+        }
+    }
+
+    /// The tank set `j` draws from (the shared tank is tank 0).
+    #[inline]
+    fn tank(&self, j: usize) -> usize {
+        match &self.fuel {
+            Some(f) if f.tanks() > 1 => j,
+            _ => 0,
+        }
+    }
+
+    /// Whether set `j`'s tank is dry (never without a fuel model).
+    fn dry(&self, s: &BackupState, j: usize) -> bool {
+        match &s.fuel {
+            Some(fs) => fs.level(self.tank(j)).map_or(true, |l| l.value() <= 0.0),
+            None => false,
+        }
+    }
+
+    /// The span stage's part for the backup chain at `t` (see the module docs): applies the
+    /// events up to `t`, runs the transfer switch on what the grid offers (`impaired`: the
+    /// feed is below its limit; `available` import against `demand`), stops dry sets and
+    /// starts the others during a generator outage, and returns what the running sets offer.
+    pub(crate) fn span_start(
+        &self,
+        s: &mut BackupState,
+        t: u64,
+        impaired: bool,
+        available: Power,
+        demand: Power,
+    ) -> Generation {
+        let g = &self.generators;
+        g.advance_to(&mut s.generators, t);
+        if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
+            f.advance_to(fs, t);
+        }
+        let short = available < demand;
+        let (lost, back) = match g.mode() {
+            GeneratorMode::OutageOnly => (impaired && short, !impaired),
+            GeneratorMode::PeakShaving => (short, !short),
+        };
+        if !s.outage && lost {
+            s.outage = true;
+            s.dropped = false;
+            s.tally.transfers += 1;
+            let spec = g.spec();
+            let last_attempt_ends = u64::from(spec.start_retries)
+                .saturating_mul(spec.retry_interval.as_millis())
+                .saturating_add(spec.start_delay.as_millis());
+            s.transfer_until = Some(t.saturating_add(last_attempt_ends));
+            if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
+                f.begin_outage(fs, t);
+            }
+        } else if s.outage && back {
+            s.outage = false;
+            s.transfer_until = None;
+            s.drop_open = false;
+            g.stop_all(&mut s.generators, t);
+            if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
+                f.end_outage(fs);
+            }
+        }
+        if s.outage {
+            for j in 0..g.count() as usize {
+                if self.dry(s, j) {
+                    g.stop_set(&mut s.generators, j, t);
+                } else {
+                    g.start_set(&mut s.generators, j, t);
+                }
+            }
+            // A zero start delay carries load at once.
+            g.advance_to(&mut s.generators, t);
+        }
+        let running = g.running(&s.generators);
+        if let Some(until) = s.transfer_until {
+            if running > 0 || t >= until {
+                s.transfer_until = None;
+            }
+        }
+        let transfer = s.transfer_until.is_some();
+        if !transfer {
+            s.drop_open = false;
+        }
+        let capacity = g.rating() * f64::from(running);
+        Generation {
+            capacity,
+            minimum: capacity * g.spec().min_loading,
+            running,
+            transfer,
+        }
+    }
+
+    /// The next time after the last [`Backup::span_start`] at which the chain changes (a set
+    /// ready, failing or repaired, a delivery, the transfer gap's end): a span ends there.
+    /// `u64::MAX` for none.
+    #[inline]
+    pub(crate) fn next_event_ms(&self, s: &BackupState) -> u64 {
+        let mut next = self.generators.next_event_ms(&s.generators);
+        if let (Some(f), Some(fs)) = (&self.fuel, &s.fuel) {
+            next = next.min(f.next_event_ms(fs));
+        }
+        if let Some(until) = s.transfer_until {
+            next = next.min(until);
+        }
+        next
+    }
+
+    /// Whether nothing in the chain can change before the grid does: no generator outage, no
+    /// set starting, running or waiting for repair, no delivery on its way (fast-forward may
+    /// skip such a stretch).
+    #[inline]
+    pub(crate) fn at_rest(&self, s: &BackupState) -> bool {
+        !s.outage && self.next_event_ms(s) == u64::MAX
+    }
+
+    /// Fuel flow of one running set when the `running` sets deliver `output` together, L/h.
+    #[inline]
+    fn set_flow(&self, output: Power, running: u32) -> f64 {
+        self.generators
+            .fuel_rate(output / f64::from(running.max(1)))
+            .value()
+    }
+
+    /// Milliseconds from `t` until a tank feeding a running set runs dry at this output
+    /// (rounded up, so the segment that ends there empties it); `u64::MAX` without a fuel
+    /// model, with no set running or with no flow.
+    pub(crate) fn ms_to_dry(&self, s: &BackupState, gen: &Generation, output: Power) -> u64 {
+        let (Some(fuel), Some(fs)) = (&self.fuel, &s.fuel) else {
+            return u64::MAX;
+        };
+        if gen.running == 0 {
+            return u64::MAX;
+        }
+        let flow = self.set_flow(output, gen.running);
+        if flow <= 0.0 {
+            return u64::MAX;
+        }
+        let hour = MS_PER_HOUR as f64;
+        if fuel.tanks() == 1 {
+            let level = fs.level(0).map_or(0.0, |l| l.value());
+            return (level * hour / (flow * f64::from(gen.running))).ceil() as u64;
+        }
+        (0..self.generators.count() as usize)
+            .filter(|&j| is_running(&s.generators, j))
+            .map(|j| {
+                let level = fs.level(j).map_or(0.0, |l| l.value());
+                (level * hour / flow).ceil() as u64
+            })
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Settles the chain over the segment `[t, end)` in which the running sets delivered
+    /// `output` (of which `curtailed` went to the load bank) and `unserved` load went unserved:
+    /// fuel burnt (and deliveries, orders, dry tanks inside the segment), the energy totals and
+    /// the transfer drops.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn settle(
+        &self,
+        s: &mut BackupState,
+        gen: &Generation,
+        output: Power,
+        curtailed: Power,
+        unserved: Power,
+        t: u64,
+        end: u64,
+    ) {
+        let len = Duration::from_millis(end - t);
+        let h = len.hours().value();
+        if gen.running > 0 {
+            let flow = self.set_flow(output, gen.running);
+            let mut burnt = 0.0;
+            match (&self.fuel, &mut s.fuel) {
+                (Some(fuel), Some(fs)) if fuel.tanks() == 1 => {
+                    let total = crate::units::LitresPerHour::l_per_h(flow * f64::from(gen.running));
+                    burnt += fuel.burn(fs, 0, total, t, end).burnt.value();
+                }
+                (Some(fuel), Some(fs)) => {
+                    let rate = crate::units::LitresPerHour::l_per_h(flow);
+                    for j in 0..self.generators.count() as usize {
+                        if is_running(&s.generators, j) {
+                            burnt += fuel.burn(fs, j, rate, t, end).burnt.value();
+                        }
+                    }
+                }
+                _ => burnt += flow * f64::from(gen.running) * h,
+            }
+            s.tally.fuel_burnt_l += burnt;
+            s.tally.generation_mwh += output.value() * h;
+            s.tally.curtailed_mwh += curtailed.value() * h;
+        }
+        let dropped = gen.transfer && unserved.value() > UNSERVED_EPSILON_MW;
+        if !dropped {
+            s.drop_open = false;
+            return;
+        }
+        let tally = &mut s.tally;
+        tally.transfer_unserved_mwh += unserved.value() * h;
+        tally.transfer_drop_ms += end - t;
+        if !s.dropped {
+            s.dropped = true;
+            tally.transfers_with_drop += 1;
+        }
+        match tally.drops.last_mut() {
+            Some(d) if s.drop_open => {
+                d.duration = d.duration + len;
+                d.unserved_mwh += unserved.value() * h;
+                d.peak_shortfall_mw = d.peak_shortfall_mw.max(unserved.value());
+            }
+            _ => {
+                tally.drops.push(TransferDrop {
+                    start: Duration::from_millis(t),
+                    duration: len,
+                    unserved_mwh: unserved.value() * h,
+                    peak_shortfall_mw: unserved.value(),
+                });
+                s.drop_open = true;
+            }
+        }
+    }
+}
+
+/// Whether set `j` carries load in `s`.
+#[inline]
+fn is_running(s: &GeneratorState, j: usize) -> bool {
+    matches!(s.status(j), Some(SetStatus::Running { .. }))
+}
+
+impl Backup {
+    /// The report of the chain's state `s` at `t_ms` (the run's end so far).
+    pub(crate) fn report(&self, s: &BackupState, t_ms: u64) -> BackupReport {
+        let t = &s.tally;
+        BackupReport {
+            sets: self.generators.count(),
+            set_rating_mw: self.generators.rating().value(),
+            transfers: t.transfers,
+            transfers_with_drop: t.transfers_with_drop,
+            transfer_unserved_mwh: t.transfer_unserved_mwh,
+            transfer_drop_hours: Duration::from_millis(t.transfer_drop_ms).hours().value(),
+            generators: s.generators.tally(),
+            run_hours: self.generators.run_hours(&s.generators, t_ms).value(),
+            generation_mwh: t.generation_mwh,
+            curtailed_mwh: t.curtailed_mwh,
+            fuel_burnt_l: t.fuel_burnt_l,
+            fuel: s.fuel_tally(),
+            transfer_drops: t.drops.clone(),
+        }
+    }
+}
+
+impl BackupState {
+    /// The chain's counts so far.
+    pub fn tally(&self) -> &BackupTally {
+        &self.tally
+    }
+    /// The generator fleet's counts (starts, failures, repairs, run time).
+    pub fn generator_tally(&self) -> GeneratorTally {
+        self.generators.tally()
+    }
+    /// The tanks' counts (orders, deliveries, fuel-outs, lowest level), with a fuel model.
+    pub fn fuel_tally(&self) -> Option<FuelTally> {
+        self.fuel.as_ref().map(FuelState::tally)
+    }
+    /// Whether a generator outage is on.
+    pub fn in_outage(&self) -> bool {
+        self.outage
+    }
+}
