@@ -531,8 +531,8 @@ mod tests {
     /// (start hour, hours), a 30 MW import limit; a lossless custom unit of 3 MW and
     /// `unit_mwh` MWh, no auxiliary load; backup-only dispatch.
     fn site_toml(it_mw: f64, outages: &[(u32, u32)], unit_mwh: f64) -> String {
-        let mut text = format!(
-            "seed = 1\n[time]\nstep = \"1h\"\nhorizon = \"7d\"\n[grid]\nimport_limit_mw = 30.0\n"
+        let mut text = String::from(
+            "seed = 1\n[time]\nstep = \"1h\"\nhorizon = \"7d\"\n[grid]\nimport_limit_mw = 30.0\n",
         );
         for (start, hours) in outages {
             text += &format!(
