@@ -1,6 +1,8 @@
 //! The program's errors and exit codes: the library's typed configuration errors, usage errors
-//! (flags that do not fit the mode or the scenario, runs over the cost limits), output that
-//! cannot be written, and a failed self-check.
+//! (flags that do not fit the subcommand or the scenario, `--set` overrides the scenario
+//! refuses, runs over the cost limits), output that cannot be written, a chart that cannot be
+//! drawn, and a failed self-check. Exit codes: 0 done, 1 any error but a usage error, 2 a usage
+//! error (as clap's own, for a bad flag).
 
 use ridethrough::prelude::Duration;
 use ridethrough::ConfigError;
@@ -16,7 +18,7 @@ pub enum CliError {
     /// A bad scenario, override or study setting (the library's message as it is).
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// A command line that does not fit the mode or the scenario.
+    /// A command line that does not fit the subcommand or the scenario.
     #[error(transparent)]
     Usage(#[from] UsageError),
     /// An output file could not be created or written.
@@ -31,6 +33,9 @@ pub enum CliError {
     /// [`CliError::exit_code`]).
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    /// A chart could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] ridethrough::plot::PlotError),
     /// A physical fact the report should show does not hold (a bug in the engine).
     #[error("self-check failed: {check} (off by {residual:e})")]
     Check {
@@ -41,18 +46,53 @@ pub enum CliError {
     },
 }
 
-/// A command line that parses but does not fit the mode, the scenario or the cost limits.
+/// A command line that parses but does not fit the subcommand, the scenario or the cost limits.
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
-    /// A Monte Carlo flag without `--samples`.
-    #[error("{flag} needs --samples (it applies to a Monte Carlo study only)")]
-    NeedsSamples {
+    /// A flag of the earlier command line, now a subcommand's.
+    #[error("{flag} now belongs to a subcommand: {now} (see ridethrough --help)")]
+    Moved {
         /// The flag given.
         flag: &'static str,
+        /// Its new spelling.
+        now: &'static str,
     },
-    /// `--trace` with `--samples`.
-    #[error("--trace cannot be used with --samples (a study keeps no per-step trace; --per-sample writes a row per sample)")]
-    TraceWithSamples,
+    /// A flag that needs another.
+    #[error("{flag} needs {needs} ({why})")]
+    Needs {
+        /// The flag given.
+        flag: &'static str,
+        /// The flag it needs.
+        needs: &'static str,
+        /// Why.
+        why: &'static str,
+    },
+    /// A flag that does not apply with another.
+    #[error("{flag} cannot be used with {with} ({why})")]
+    DoesNotApply {
+        /// The flag given.
+        flag: &'static str,
+        /// The flag it does not go with.
+        with: &'static str,
+        /// Why.
+        why: &'static str,
+    },
+    /// A `--set` key whose path is not in the scenario document.
+    #[error("--set {set}: the scenario has no {missing} (keys are dotted paths such as battery.units or grid.scheduled_outages[0].duration)")]
+    SetNoSuchKey {
+        /// The override, as given.
+        set: String,
+        /// The part of the key not found.
+        missing: String,
+    },
+    /// A `--set` value the scenario refuses (the wrong type, an unknown key, or out of range).
+    #[error("--set {set} is refused: {source}")]
+    SetRefused {
+        /// The override(s), as given.
+        set: String,
+        /// The library's reason (boxed: it is large and rare).
+        source: Box<ConfigError>,
+    },
     /// A `--step` the scenario's horizon does not allow.
     #[error("--step = {step} does not fit the scenario: {source}")]
     Step {
@@ -61,9 +101,11 @@ pub enum UsageError {
         /// The library's reason (boxed: it is large and rare).
         source: Box<ConfigError>,
     },
-    /// A `--survival` that is not a whole number of steps (the sweep would round it up).
-    #[error("--survival = {survival} is out of range: allowed a whole number of steps of {step}")]
+    /// A longest outage that is not a whole number of steps (the sweep would round it up).
+    #[error("{flag} = {survival} is out of range: allowed a whole number of steps of {step}")]
     SurvivalSteps {
+        /// The flag (`--max`, `--survive`).
+        flag: &'static str,
         /// The longest outage asked for.
         survival: Duration,
         /// The time step.
@@ -82,8 +124,10 @@ pub enum UsageError {
         limit: f64,
     },
     /// A `--trace` file over the size limit.
-    #[error("--trace {} would be about {gigabytes:.1} GB ({rows} rows of ≈{row_bytes} bytes), over the {limit_gigabytes:.0} GB limit; coarsen --step, or pass --force to write it anyway", path.display())]
+    #[error("{what} {} would be about {gigabytes:.1} GB ({rows} rows of ≈{row_bytes} bytes), over the {limit_gigabytes:.0} GB limit; coarsen --step, or pass --force to write it anyway", path.display())]
     TraceTooLarge {
+        /// What the trace is for (`--trace`, or the time-series chart's trace, kept in memory).
+        what: &'static str,
         /// The trace file.
         path: PathBuf,
         /// Rows (steps).

@@ -5,8 +5,10 @@
 //! These flags take values that start with `-` (`allow_hyphen_values`), so `--samples -5` is
 //! reported as out of range, not as an unknown flag `-5` with clap's "use `-- -5`" hint.
 
+use crate::overrides::Override;
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
+use ridethrough::components::limits::MAX_BATTERY_UNITS;
 use ridethrough::prelude::Duration;
 use ridethrough::studies::montecarlo::MAX_USEFUL_THREADS;
 use ridethrough::units::{DurationParseError, MS_PER_HOUR};
@@ -108,6 +110,40 @@ pub fn survival(text: &str) -> Result<Duration, Refusal> {
         }
         d => Ok(d),
     }
+}
+
+/// `--replay-sample`: a sample index, 0 ≤ x < [`MAX_SAMPLES`].
+pub fn sample_index(text: &str) -> Result<u64, Refusal> {
+    whole(text, 0, MAX_SAMPLES - 1)
+}
+
+/// `--min-units`, `--max-units`: 0 ≤ x ≤ [`MAX_BATTERY_UNITS`].
+pub fn units(text: &str) -> Result<u32, Refusal> {
+    whole(text, 0, u64::from(MAX_BATTERY_UNITS)).map(|n| n as u32)
+}
+
+/// `--lole`, `--eue`: a finite number above 0.
+pub fn positive(text: &str) -> Result<f64, Refusal> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(_) => Err(Refusal::OutOfRange("a finite number > 0".into())),
+        Err(_) => Err(Refusal::Malformed("not a number".into())),
+    }
+}
+
+/// `--probability`: 0 < x ≤ 1.
+pub fn probability(text: &str) -> Result<f64, Refusal> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 1.0 => Ok(x),
+        Ok(_) => Err(Refusal::OutOfRange("0 < x ≤ 1".into())),
+        Err(_) => Err(Refusal::Malformed("not a number".into())),
+    }
+}
+
+/// `--set`: `KEY=VALUE` with a dotted key (see [`crate::overrides`]).
+pub fn set(text: &str) -> Result<Override, Refusal> {
+    text.parse::<Override>()
+        .map_err(|why| Refusal::Malformed(format!("not KEY=VALUE: {why}")))
 }
 
 /// A whole number in `lo..=hi`. Negative, too large and in-range fractional numbers are told

@@ -5,7 +5,10 @@
 //! (a backup-only year steps only its outages and recharges), so a Monte Carlo study whose first
 //! estimate is over the limit is measured on a pilot of its own first [`PILOT_SAMPLES`] samples
 //! (when even stepping them all is cheap) and judged on the steps they really ran, with a
-//! margin. A survival sweep whose outages have a closed form is counted at its real cost.
+//! margin. A survival sweep whose outages have a closed form is counted at its real cost. A
+//! sizing search is counted as its whole plan repeated for every size it may try, each judged on
+//! the scenario's own fleet (a smaller fleet may step more: the pilot's margin covers some of
+//! that).
 
 use crate::error::UsageError;
 use ridethrough::prelude::*;
@@ -50,8 +53,10 @@ pub struct Plan<'a> {
     pub samples: Option<u64>,
     /// The survival sweep's longest outage.
     pub survival: Option<Duration>,
-    /// The trace file of a single run.
-    pub trace: Option<&'a Path>,
+    /// The trace of a single run, and what it is for (`--trace`, a chart's).
+    pub trace: Option<(&'a Path, &'static str)>,
+    /// How many times the whole plan runs (the sizes a sizing search may try; 1 otherwise).
+    pub repeat: u64,
     /// The policy the study runs.
     pub policy: &'a Policy,
     /// The study's seed.
@@ -61,11 +66,11 @@ pub struct Plan<'a> {
 /// Engine steps `plan` takes at most: steps per horizon × samples (one run without samples),
 /// plus, for a survival sweep, the normal run, up to the longest outage from every step, and the
 /// `P(survive ≥ d h)` table, which looks at every start once per whole hour (each look counted
-/// as a step: cheaper, but it dominates at hourly steps).
+/// as a step: cheaper, but it dominates at hourly steps); all × `repeat`.
 pub fn steps(site: &Site, plan: &Plan<'_>) -> f64 {
     let steps = site.time.steps() as f64;
     let runs = plan.samples.unwrap_or(1) as f64 * steps;
-    runs + sweep_steps(site, plan)
+    plan.repeat as f64 * (runs + sweep_steps(site, plan))
 }
 
 /// The survival sweep's steps: the normal run, each start's outage (stepped up to its longest
@@ -102,7 +107,8 @@ pub fn estimate(site: &Site, plan: &Plan<'_>) -> f64 {
         stepped += site.time.steps() - sim.steps_skipped();
     }
     let mean = stepped as f64 / pilot as f64;
-    samples as f64 * (PILOT_MARGIN * mean + SAMPLE_STEPS) + sweep_steps(site, plan)
+    plan.repeat as f64
+        * (samples as f64 * (PILOT_MARGIN * mean + SAMPLE_STEPS) + sweep_steps(site, plan))
 }
 
 /// Refuses `plan` if its estimated time or trace file is over the limit.
@@ -120,11 +126,12 @@ pub fn check(site: &Site, plan: &Plan<'_>) -> Result<(), UsageError> {
             limit: MAX_SECONDS / 60.0,
         });
     }
-    if let Some(path) = plan.trace {
+    if let Some((path, what)) = plan.trace {
         let rows = site.time.steps();
         let bytes = rows.saturating_mul(TRACE_ROW_BYTES);
         if bytes > MAX_TRACE_BYTES {
             return Err(UsageError::TraceTooLarge {
+                what,
                 path: path.to_path_buf(),
                 rows,
                 row_bytes: TRACE_ROW_BYTES,

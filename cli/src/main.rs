@@ -1,115 +1,90 @@
-//! `ridethrough`: runs a datacenter site scenario and prints its report, or runs a Monte Carlo
-//! reliability study of it.
+//! `ridethrough`: simulates a datacenter site scenario (grid feed, Megapack fleet, AI-training
+//! load) and runs reliability studies of it, one subcommand each.
 //!
 //! ```text
-//! ridethrough                                         # the embedded default scenario
-//! ridethrough examples/scenarios/colossus_150mw.toml
-//! ridethrough SCENARIO.toml --json report.json --trace steps.csv
-//! ridethrough --samples 2000 --step 1h --survival 96h
+//! ridethrough                                   # = ridethrough run: the embedded default scenario
+//! ridethrough run examples/scenarios/colossus_150mw.toml --json report.json --trace steps.csv
+//! ridethrough mc --samples 2000 --step 1h --per-sample samples.csv
+//! ridethrough run --step 1h --replay-sample 17 --trace sample17.csv   # sample 17 of that study
+//! ridethrough survival --step 1h --max 96h
+//! ridethrough size --step 1h --lole 0.1 --samples 2000 --min-units 1 --max-units 400
+//! ridethrough compare A.toml B.toml --samples 2000 --step 1h
+//! ridethrough plot --step 1h --out plots --format png
+//! ridethrough --set battery.units=40 --set grid.import_limit_mw=80 mc --samples 500
 //! ```
 //!
-//! With no scenario it runs the embedded default (the 10,000-GPU Austin cluster with Megapacks,
-//! a year at 1-minute steps). `--json FILE` writes the report as JSON; `--trace FILE` streams the
-//! per-step CSV in bounded memory. Bad input exits non-zero with the library's typed error
-//! message on stderr (`error: …`).
+//! * [`single`] (`run`, and no subcommand): one horizon, its report, `--json`, `--trace`, and
+//!   `--replay-sample I`, which reruns Monte Carlo sample I with its trace.
+//! * [`monte_carlo`] (`mc`): N sampled horizons (`--threads`, `--target-se` for early stopping,
+//!   `--per-sample` rows each with the seed that replays it), indices ± standard errors.
+//! * [`survival`] (`survival`): an outage of up to `--max` from every step.
+//! * [`size`] (`size`): the smallest battery fleet meeting `--lole`, `--eue` or `--survive`
+//!   with `--probability`, by bisection over `--min-units..=--max-units`.
+//! * [`compare`] (`compare`): two scenarios on common random numbers, B − A ± SE.
+//! * [`plot`] (`plot`): every chart of `ridethrough::plot`, into `--out` as `--format`.
 //!
-//! `--samples N` switches to Monte Carlo ([`monte_carlo`]): N sampled horizons (`--threads`, a
-//! progress bar, `--target-se` for early stopping), printed as reliability indices with standard
-//! errors; `--json` then writes the indices, `--per-sample FILE` one CSV row per sample (each
-//! with the seed that replays it). `--survival D` adds an outage survival sweep ([`survival`]).
-//! `--step` overrides the scenario's time step (e.g. `1h` for fast Monte Carlo).
+//! Global flags ([`args::Global`]): `--quiet` (no progress bars or status lines: only results),
+//! `--set KEY=VALUE` (repeatable: overrides a scenario field by its dotted path before it is
+//! validated, [`overrides`]), `--force` (past the cost guard). Every subcommand on one scenario
+//! takes `--seed` and `--step` overrides.
 //!
 //! Before exiting, the program checks the physical facts the report shows ([`checks`]) and
-//! fails if one does not hold.
+//! fails if one does not hold. Bad input is refused before anything runs: flag values out of
+//! range ([`flags`]), overrides the scenario refuses, and runs estimated to take over ten
+//! minutes or to hold a trace over 1 GB ([`guard`]; `--force` runs them anyway).
 //!
-//! Bad input is refused before anything runs: flag values out of range ([`flags`]), flags that do
-//! not fit the mode, and runs estimated to take over ten minutes or to write a trace over 1 GB
-//! ([`guard`]; `--force` runs them anyway). Exit codes: 0 done (also when the reader of standard
-//! output goes away, as with `| head -1`), 1 a scenario, data, output-file or self-check error,
-//! 2 a usage error (clap's own code for a bad flag).
+//! Exit codes: 0 done (also when the reader of standard output goes away, as with `| head -1`),
+//! 1 a scenario, data, output-file, chart or self-check error, 2 a usage error (clap's own code
+//! for a bad flag; also a `--set` the scenario refuses, a flag that does not fit, a run over the
+//! limits).
 
+mod args;
 mod checks;
+mod compare;
 mod error;
 mod flags;
 mod guard;
 mod monte_carlo;
 mod output;
+mod overrides;
+mod plot;
+mod progress;
+mod scenario;
 mod single;
+mod size;
 mod survival;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use args::{Cli, Command, Global, Source};
+use clap::{CommandFactory, FromArgMatches};
 use error::{CliError, UsageError};
-use flags::Checked;
 use output::Stdout;
+use progress::Bars;
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::MAX_USEFUL_THREADS;
-use std::path::PathBuf;
+use ridethrough::studies::sizing::Target;
 use std::process::ExitCode;
-
-/// The command line.
-#[derive(Parser, Debug)]
-#[command(
-    name = "ridethrough",
-    version,
-    about = "Simulate a datacenter site with grid feed and Megapack fleet"
-)]
-struct Args {
-    /// Scenario file (.toml or .json); the embedded default when omitted.
-    scenario: Option<PathBuf>,
-    /// Write the report as JSON to this file.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Stream the per-step trace as CSV to this file (single runs only).
-    #[arg(long)]
-    trace: Option<PathBuf>,
-    /// Override the scenario's seed.
-    #[arg(long, value_parser = Checked(flags::seed), allow_hyphen_values = true)]
-    seed: Option<u64>,
-    /// Override the scenario's time step (e.g. 1h); it must divide the horizon.
-    #[arg(long, value_parser = Checked(flags::step), allow_hyphen_values = true)]
-    step: Option<Duration>,
-    /// Monte Carlo: run this many sampled horizons.
-    #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
-    samples: Option<u64>,
-    /// Monte Carlo worker threads (default: one per core).
-    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
-    threads: Option<usize>,
-    /// Monte Carlo: stop early once EUE's relative standard error is at most this.
-    #[arg(long, value_parser = Checked(flags::target_se), allow_hyphen_values = true)]
-    target_se: Option<f64>,
-    /// Monte Carlo: write one CSV row per sample (index, seed, unserved energy, LOL hours, …).
-    #[arg(long)]
-    per_sample: Option<PathBuf>,
-    /// Outage survival sweep: outages of up to this many whole hours from every step (e.g. 96h).
-    #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true)]
-    survival: Option<Duration>,
-    /// Run even if the run is estimated to take over the time limit or the trace file to exceed
-    /// the size limit.
-    #[arg(long)]
-    force: bool,
-}
 
 /// `--help`'s closing text: the exit codes and the limits, from the constants that enforce them.
 fn after_help() -> String {
     format!(
-        "Exit codes:
-  0  done (also when the reader of the output goes away, as with `| head -1`)
-  1  a bad scenario or data file, an output file that cannot be written, a failed self-check
-  2  a usage error: a bad flag value, a flag that does not fit the mode, a run over the limits
+        "{exit_codes}
 
 Limits:
   --samples     1 ≤ x ≤ {max_samples}
   --threads     1 ≤ x ≤ {max_threads} here (4 × cores, at most {useful})
   --target-se   0 < x < 1
   --step        at least 1ms, dividing the scenario's horizon
-  --survival    whole hours, at least 1h, and a whole number of steps
+  --max         whole hours, at least 1h, and a whole number of steps
+  --max-units   0 ≤ x ≤ {max_units}
   A run estimated at over {minutes:.0} minutes ({steps:.1e} engine steps at {rate:.0e} steps/s) or a
   --trace file estimated at over {gb:.0} GB is refused unless --force. Monte Carlo studies
   fast-forward through quiet time: one whose every step would pass the limit is judged on
   the steps its first {pilot} samples really ran (×{margin:.0}).",
+        exit_codes = args::EXIT_CODES,
         max_samples = flags::MAX_SAMPLES,
         max_threads = flags::max_threads(),
         useful = MAX_USEFUL_THREADS,
+        max_units = ridethrough::components::limits::MAX_BATTERY_UNITS,
         minutes = guard::MAX_SECONDS / 60.0,
         steps = guard::MAX_SECONDS * guard::STEPS_PER_SECOND,
         rate = guard::STEPS_PER_SECOND,
@@ -121,10 +96,10 @@ Limits:
 
 fn main() -> ExitCode {
     // A bad flag value exits here with clap's usage code 2 and our message (see `flags`).
-    let matches = Args::command().after_help(after_help()).get_matches();
-    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let mut out = Stdout::lock();
-    match run(&args, &mut out) {
+    let matches = Cli::command().after_help(after_help()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut out = Stdout::lock(cli.global.quiet);
+    match run(cli, &mut out).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe ends the program quietly, as a filter does.
         Err(e) if e.is_closed_pipe() => ExitCode::SUCCESS,
@@ -135,93 +110,250 @@ fn main() -> ExitCode {
     }
 }
 
-/// Refuses flags that do not apply to the mode: the Monte Carlo ones without `--samples`, and
-/// `--trace` with it. (`--json`, `--seed`, `--step` and `--survival` apply to both modes.)
-fn check_mode(args: &Args) -> Result<(), UsageError> {
-    if args.samples.is_some() {
-        return match args.trace {
-            Some(_) => Err(UsageError::TraceWithSamples),
-            None => Ok(()),
-        };
+/// The scenario of `source`, with the global overrides.
+fn load(source: &Source, global: &Global) -> Result<Study, CliError> {
+    scenario::load(
+        source.scenario.as_deref(),
+        &global.set,
+        source.step,
+        source.seed,
+    )
+}
+
+/// Checks `plan` against the cost limits unless `--force`.
+fn guard(global: &Global, site: &Site, plan: &guard::Plan<'_>) -> Result<(), UsageError> {
+    if global.force {
+        Ok(())
+    } else {
+        guard::check(site, plan)
     }
-    let monte_carlo_only = [
-        ("--threads", args.threads.is_some()),
-        ("--target-se", args.target_se.is_some()),
-        ("--per-sample", args.per_sample.is_some()),
-    ];
-    match monte_carlo_only.into_iter().find(|&(_, given)| given) {
-        Some((flag, _)) => Err(UsageError::NeedsSamples { flag }),
+}
+
+/// Prints the scenario's name, if it has one.
+fn name(study: &Study, out: &mut Stdout) -> Result<(), CliError> {
+    match study.name() {
+        Some(name) => writeln!(out, "scenario: {name}"),
         None => Ok(()),
     }
 }
 
-/// Loads the scenario, applies the overrides, checks the plan against the limits, and runs the
-/// mode the arguments ask for.
-fn run(args: &Args, out: &mut Stdout) -> Result<(), CliError> {
-    check_mode(args)?;
-    let mut scenario = match &args.scenario {
-        Some(path) => Scenario::load(path)?,
-        None => Scenario::default_scenario()?,
+/// Runs the subcommand (`run` when none is given).
+fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
+    let global = &cli.global;
+    let bars = Bars::new(global.quiet);
+    let command = match cli.command {
+        Some(command) => {
+            if let Some(flag) = cli.run.first_given() {
+                return Err(UsageError::DoesNotApply {
+                    flag,
+                    with: "a subcommand after it",
+                    why: "give it after the subcommand, e.g. ridethrough mc SCENARIO --json FILE",
+                }
+                .into());
+            }
+            command
+        }
+        None => {
+            if let Some((flag, now)) = cli.moved.first() {
+                return Err(UsageError::Moved { flag, now }.into());
+            }
+            Command::Run(cli.run)
+        }
     };
-    if let Some(step) = args.step {
-        // The override keeps the scenario's horizon (also when the file counts `steps`);
-        // validating the study below checks the components on the new grid.
-        let horizon = scenario.time.grid()?.horizon();
-        scenario.time.step = step;
-        scenario.time.horizon = Some(horizon);
-        scenario.time.steps = None;
-    }
-    let study = scenario.validate().map_err(|e| match (args.step, e) {
-        // The step override is what does not divide the horizon.
-        (Some(step), source @ ConfigError::HorizonNotMultiple { .. }) => {
-            CliError::from(UsageError::Step {
-                step,
-                source: Box::new(source),
-            })
-        }
-        (_, e) => e.into(),
-    })?;
-    let site = study.site();
-    let seed = args.seed.unwrap_or(study.seed());
-    if let Some(max) = args.survival {
-        survival::check(site, max)?;
-    }
-    if !args.force {
-        let plan = guard::Plan {
-            samples: args.samples,
-            survival: args.survival,
-            trace: args.trace.as_deref(),
-            policy: study.policy(),
-            seed,
-        };
-        guard::check(site, &plan)?;
-    }
-    if let Some(name) = study.name() {
-        writeln!(out, "scenario: {name}")?;
-    }
-    match args.samples {
-        Some(samples) => {
-            let opts = monte_carlo::Options {
-                samples,
-                seed,
-                threads: args.threads,
-                target_se: args.target_se,
-                json: args.json.as_deref(),
-                per_sample: args.per_sample.as_deref(),
+    let plan = |samples, survival, policy| guard::Plan {
+        samples,
+        survival,
+        trace: None,
+        policy,
+        seed: 0,
+        repeat: 1,
+    };
+    match command {
+        Command::Run(a) => {
+            let study = load(&a.source, global)?;
+            let seed = study.seed();
+            let run_seed = match a.replay_sample {
+                Some(i) => ridethrough::rng::sample_seed(seed, i),
+                None => seed,
             };
-            monte_carlo::run(site, study.policy(), &opts, out)?;
+            let p = guard::Plan {
+                trace: a.trace.as_deref().map(|p| (p, "--trace")),
+                seed: run_seed,
+                ..plan(None, None, study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            let opts = single::Options {
+                seed,
+                replay_sample: a.replay_sample,
+                trace: a.trace.as_deref(),
+                json: a.json.as_deref(),
+            };
+            single::run(study.site(), *study.policy(), &opts, bars, out)
         }
-        None => single::run(
-            site,
-            *study.policy(),
-            seed,
-            args.trace.as_deref(),
-            args.json.as_deref(),
-            out,
-        )?,
+        Command::Mc(a) => {
+            let study = load(&a.source, global)?;
+            let p = guard::Plan {
+                seed: study.seed(),
+                ..plan(Some(a.samples), None, study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            let opts = monte_carlo::Options {
+                samples: a.samples,
+                seed: study.seed(),
+                threads: a.threads,
+                target_se: a.target_se,
+                json: a.json.as_deref(),
+                per_sample: a.per_sample.as_deref(),
+            };
+            monte_carlo::run(study.site(), study.policy(), &opts, bars, out)
+        }
+        Command::Survival(a) => {
+            let study = load(&a.source, global)?;
+            survival::check(study.site(), "--max", a.max)?;
+            let p = guard::Plan {
+                seed: study.seed(),
+                ..plan(None, Some(a.max), study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            survival::run(
+                study.site(),
+                study.policy(),
+                study.seed(),
+                a.max,
+                a.json.as_deref(),
+                bars,
+                out,
+            )
+        }
+        Command::Size(a) => {
+            // clap requires one target, and --survive with --probability.
+            let target = match (a.lole, a.eue, a.survive, a.probability) {
+                (Some(max_hours), ..) => Target::Lole { max_hours },
+                (_, Some(max_mwh), ..) => Target::Eue { max_mwh },
+                (_, _, Some(outage), Some(min_probability)) => Target::Survival {
+                    outage,
+                    min_probability,
+                },
+                _ => {
+                    return Err(UsageError::Needs {
+                        flag: "size",
+                        needs: "--lole, --eue, or --survive with --probability",
+                        why: "the target to size for",
+                    }
+                    .into())
+                }
+            };
+            let flag = match target {
+                Target::Lole { .. } => "--lole",
+                Target::Eue { .. } => "--eue",
+                _ => "--survive",
+            };
+            let samples = match (&target, a.samples) {
+                (Target::Survival { .. }, Some(_)) => return Err(UsageError::DoesNotApply {
+                    flag: "--samples",
+                    with: "--survive",
+                    why: "the survival sweep starts an outage from every step, it samples nothing",
+                }
+                .into()),
+                (Target::Survival { .. }, None) => 1,
+                (_, Some(n)) => n,
+                (_, None) => {
+                    return Err(UsageError::Needs {
+                        flag,
+                        needs: "--samples",
+                        why: "the Monte Carlo study run at each size",
+                    }
+                    .into())
+                }
+            };
+            if a.min_units > a.max_units {
+                return Err(UsageError::DoesNotApply {
+                    flag: "--min-units",
+                    with: "a smaller --max-units",
+                    why: "the range of sizes would be empty",
+                }
+                .into());
+            }
+            let study = load(&a.source, global)?;
+            let survive = match target {
+                Target::Survival { outage, .. } => {
+                    survival::check(study.site(), "--survive", outage)?;
+                    Some(outage)
+                }
+                _ => None,
+            };
+            let p = guard::Plan {
+                seed: study.seed(),
+                repeat: size::most_evaluations(a.min_units, a.max_units),
+                ..plan(
+                    survive.is_none().then_some(samples),
+                    survive,
+                    study.policy(),
+                )
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            let opts = size::Options {
+                target,
+                samples,
+                seed: study.seed(),
+                min_units: a.min_units,
+                max_units: a.max_units,
+                threads: a.threads,
+                json: a.json.as_deref(),
+            };
+            size::run(&study, &opts, bars, out)
+        }
+        Command::Compare(a) => {
+            let sa = scenario::load(Some(&a.a), &global.set, a.step, a.seed)?;
+            let sb = scenario::load(Some(&a.b), &global.set, a.step, None)?;
+            let seed = sa.seed();
+            let p = guard::Plan {
+                seed,
+                ..plan(Some(2 * a.samples), None, sa.policy())
+            };
+            guard(global, sa.site(), &p)?;
+            writeln!(
+                out,
+                "A: {} ({})\nB: {} ({})",
+                a.a.display(),
+                sa.name().unwrap_or("unnamed"),
+                a.b.display(),
+                sb.name().unwrap_or("unnamed")
+            )?;
+            let opts = compare::Options {
+                samples: a.samples,
+                seed,
+                threads: a.threads,
+                json: a.json.as_deref(),
+            };
+            compare::run(&sa, &sb, &opts, bars, out)
+        }
+        Command::Plot(a) => {
+            let study = load(&a.source, global)?;
+            survival::check(study.site(), "--max", a.max)?;
+            let p = guard::Plan {
+                seed: study.seed(),
+                trace: Some((
+                    a.out.as_path(),
+                    "the time-series chart's trace (in memory) for",
+                )),
+                ..plan(Some(a.samples + 1), Some(a.max), study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            let opts = plot::Options {
+                dir: &a.out,
+                format: a.format,
+                samples: a.samples,
+                max: a.max,
+                seed: study.seed(),
+                threads: a.threads,
+            };
+            plot::run(&study, &opts, bars, out)
+        }
     }
-    if let Some(max) = args.survival {
-        survival::run(site, study.policy(), seed, max, out)?;
-    }
-    out.flush()
 }

@@ -1,10 +1,11 @@
-//! `--samples N`: a Monte Carlo reliability study of the scenario, with a progress bar, printed
-//! as indices with standard errors; optionally the result as JSON and one CSV row per sample.
+//! `ridethrough mc --samples N`: a Monte Carlo reliability study of the scenario, with a progress
+//! bar, printed as indices with standard errors; optionally the result as JSON and one CSV row
+//! per sample (each with its seed; `ridethrough run --replay-sample I` replays row I).
 
 use crate::checks;
 use crate::error::CliError;
 use crate::output::{write_csv, write_json, Stdout};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::progress::Bars;
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::{self, McConfig};
 use std::path::Path;
@@ -36,6 +37,7 @@ pub fn run(
     site: &Site,
     policy: &Policy,
     opts: &Options<'_>,
+    bars: Bars,
     out: &mut Stdout,
 ) -> Result<(), CliError> {
     let mut cfg = McConfig::new(opts.samples, opts.seed);
@@ -43,7 +45,7 @@ pub fn run(
     cfg.target_relative_se = opts.target_se;
     cfg.min_samples = opts.samples.min(MIN_SAMPLES_BEFORE_STOP);
     cfg.keep_samples = opts.per_sample.is_some();
-    let bar = progress_bar(opts.samples);
+    let bar = bars.samples(opts.samples);
     let started = Instant::now();
     let result = montecarlo::run(site, policy, &cfg, &|p| {
         bar.set_position(p.done);
@@ -57,8 +59,7 @@ pub fn run(
     let ix = &result.indices;
     let steps = site.time.steps();
     write!(out, "{ix}")?;
-    writeln!(
-        out,
+    out.note(format_args!(
         "{} samples × {steps} steps in {elapsed:.2} s ({:.1} M sample-steps/s){}",
         ix.samples,
         ix.samples as f64 * steps as f64 / elapsed / 1e6,
@@ -67,40 +68,22 @@ pub fn run(
         } else {
             ""
         }
-    )?;
+    ))?;
     if let Some(path) = opts.json {
         write_json(path, &result)?;
-        writeln!(out, "indices written to {}", path.display())?;
+        out.note(format_args!("indices written to {}", path.display()))?;
     }
     if let (Some(path), Some(rows)) = (opts.per_sample, &result.samples) {
         write_csv(path, rows)?;
-        writeln!(
-            out,
+        out.note(format_args!(
             "{} per-sample rows written to {}",
             rows.len(),
             path.display()
-        )?;
+        ))?;
         checks::samples(ix, rows)?;
     }
     checks::indices(site, ix)?;
-    writeln!(
-        out,
+    out.note(format_args!(
         "index checks passed: LOLP by hour adds up to LOLE, quantiles ordered"
-    )
-}
-
-/// A bar over `samples` with the running EUE estimate; hidden under CI (`CI` set) and, as
-/// indicatif does, when stderr is not a terminal.
-fn progress_bar(samples: u64) -> ProgressBar {
-    let bar = ProgressBar::new(samples);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} samples, {elapsed_precise} elapsed, ETA {eta} {msg}",
-        )
-        .expect("the progress template is valid"),
-    );
-    if std::env::var_os("CI").is_some() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar
+    ))
 }

@@ -1,5 +1,6 @@
 //! Output: standard output (through a writer whose errors are [`CliError::Stdout`], so a closed
-//! pipe ends the program instead of panicking as `println!` does), JSON documents and CSV tables.
+//! pipe ends the program instead of panicking as `println!` does; results with `write!`, status
+//! lines that `--quiet` drops with [`Stdout::note`]), JSON documents and CSV tables.
 
 use crate::error::CliError;
 use serde::Serialize;
@@ -8,22 +9,37 @@ use std::path::Path;
 
 /// Standard output, locked for the program's lifetime and line-buffered. `write!` and
 /// `writeln!` work on it and fail with [`CliError::Stdout`].
-pub struct Stdout(std::io::StdoutLock<'static>);
+pub struct Stdout {
+    out: std::io::StdoutLock<'static>,
+    quiet: bool,
+}
 
 impl Stdout {
-    /// Locks standard output.
-    pub fn lock() -> Stdout {
-        Stdout(std::io::stdout().lock())
+    /// Locks standard output; `quiet` drops the status lines ([`Stdout::note`]).
+    pub fn lock(quiet: bool) -> Stdout {
+        Stdout {
+            out: std::io::stdout().lock(),
+            quiet,
+        }
     }
 
-    /// Writes formatted text (what `write!` and `writeln!` call).
+    /// Writes formatted text (what `write!` and `writeln!` call): results.
     pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), CliError> {
-        self.0.write_fmt(args).map_err(CliError::Stdout)
+        self.out.write_fmt(args).map_err(CliError::Stdout)
+    }
+
+    /// Writes a status line (timing, files written, self-checks passed) unless quiet.
+    pub fn note(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+        if self.quiet {
+            return Ok(());
+        }
+        self.out.write_fmt(args).map_err(CliError::Stdout)?;
+        self.out.write_all(b"\n").map_err(CliError::Stdout)
     }
 
     /// Flushes what is buffered.
     pub fn flush(&mut self) -> Result<(), CliError> {
-        self.0.flush().map_err(CliError::Stdout)
+        self.out.flush().map_err(CliError::Stdout)
     }
 }
 

@@ -1,52 +1,80 @@
-//! One run of the scenario: the report, optionally its JSON and the per-step CSV trace.
+//! `ridethrough run`: one run of the scenario, its report, optionally its JSON and the per-step
+//! CSV trace. `--replay-sample I` runs Monte Carlo sample I of `ridethrough mc` instead: the
+//! seed is [`rng::sample_seed`]`(study seed, I)`, the function the study itself uses.
 
 use crate::checks;
 use crate::error::CliError;
 use crate::output::{write_json, Stdout};
+use crate::progress::{Bars, Ticking};
 use ridethrough::prelude::*;
+use ridethrough::rng;
 use std::path::Path;
 use std::time::Instant;
+
+/// What the command line asks of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The scenario's seed (the study's, when replaying a sample).
+    pub seed: u64,
+    /// Replay this Monte Carlo sample.
+    pub replay_sample: Option<u64>,
+    /// Stream the per-step trace here.
+    pub trace: Option<&'a Path>,
+    /// Write the report as JSON here.
+    pub json: Option<&'a Path>,
+}
 
 /// Runs the whole horizon of `site` under `policy`, prints the report and its speed, writes the
 /// trace and the JSON report if asked, and checks the report's physical facts.
 pub fn run(
     site: &Site,
     policy: Policy,
-    seed: u64,
-    trace: Option<&Path>,
-    json: Option<&Path>,
+    opts: &Options<'_>,
+    bars: Bars,
     out: &mut Stdout,
 ) -> Result<(), CliError> {
+    let seed = match opts.replay_sample {
+        Some(i) => {
+            let s = rng::sample_seed(opts.seed, i);
+            writeln!(
+                out,
+                "replaying Monte Carlo sample {i} of the study seeded {}: sample seed {s}",
+                opts.seed
+            )?;
+            s
+        }
+        None => opts.seed,
+    };
     let started = Instant::now();
+    let bar = bars.steps(site.time.steps());
     let mut sim = site.simulate(policy, seed);
-    match trace {
+    match opts.trace {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| CliError::write(path, e))?;
-            let mut csv = CsvRecorder::new(file);
+            let mut csv = Ticking::new(CsvRecorder::new(file), &bar);
             sim.run(&mut csv);
-            csv.finish().map_err(|e| CliError::write(path, e))?;
+            csv.inner.finish().map_err(|e| CliError::write(path, e))?;
         }
         None => {
-            sim.run(&mut ());
+            sim.run(&mut Ticking::new((), &bar));
         }
     }
+    bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     let report = sim.report();
     write!(out, "{report}")?;
-    writeln!(
-        out,
+    out.note(format_args!(
         "simulated {} steps in {elapsed:.3} s ({:.1} M steps/s)",
         report.steps_done,
         report.steps_done as f64 / elapsed / 1e6
-    )?;
-    if let Some(path) = json {
+    ))?;
+    if let Some(path) = opts.json {
         write_json(path, &report)?;
-        writeln!(out, "report written to {}", path.display())?;
+        out.note(format_args!("report written to {}", path.display()))?;
     }
     checks::report(site, &report)?;
-    writeln!(
-        out,
+    out.note(format_args!(
         "physics checks passed: balance closed every step (max residual {:.2e} MW), SoC within its window",
         report.totals.max_balance_residual_mw
-    )
+    ))
 }

@@ -1,5 +1,6 @@
-//! The `ridethrough` binary end to end: version, the default run, a bundled scenario, bad input,
-//! and Monte Carlo mode with its output files. (One integration-test binary.)
+//! The `ridethrough` binary end to end: version, the default run (with and without `run`), a
+//! bundled scenario, bad input, every subcommand on a tiny scenario, `--set`, `--quiet`, replay
+//! of a Monte Carlo sample, and exit codes. (One integration-test binary.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -78,18 +79,35 @@ fn version_prints_the_package_version() {
 }
 
 #[test]
-fn help_lists_the_flags() {
+fn help_lists_the_subcommands_and_flags() {
     let out = ridethrough(["--help"]);
     assert_ok(&out);
-    for flag in [
-        "--json",
-        "--trace",
-        "--seed",
-        "--step",
-        "--samples",
-        "--survival",
+    for needle in [
+        "run", "mc", "survival", "size", "compare", "plot", "--json", "--trace", "--seed",
+        "--step", "--set", "--quiet",
     ] {
-        assert!(stdout(&out).contains(flag), "--help lacks {flag}");
+        assert!(stdout(&out).contains(needle), "--help lacks {needle}");
+    }
+    for (sub, flags) in [
+        (
+            "mc",
+            &["--samples", "--threads", "--target-se", "--per-sample"][..],
+        ),
+        ("survival", &["--max"]),
+        (
+            "size",
+            &["--lole", "--eue", "--survive", "--min-units", "--max-units"],
+        ),
+        ("compare", &["--samples"]),
+        ("plot", &["--out", "--format"]),
+        ("run", &["--replay-sample", "--trace"]),
+    ] {
+        let out = ridethrough([sub, "--help"]);
+        assert_ok(&out);
+        assert!(stdout(&out).contains("Exit codes:"), "{sub} --help");
+        for flag in flags {
+            assert!(stdout(&out).contains(flag), "{sub} --help lacks {flag}");
+        }
     }
 }
 
@@ -142,6 +160,7 @@ fn monte_carlo_writes_indices_and_per_sample_rows() {
     let rows = dir.join("samples.csv");
     let samples = SAMPLES.to_string();
     let out = ridethrough([
+        "mc".as_ref(),
         "--samples".as_ref(),
         samples.as_ref(),
         "--step".as_ref(),
@@ -191,31 +210,54 @@ fn bad_flag_values_fail_naming_flag_value_and_range() {
     let target_se = "out of range: allowed 0 < x < 1";
     let step = "out of range: allowed at least 1ms";
     let survival = "out of range: allowed a whole number of hours, at least 1h";
-    for (flag, value, says) in [
-        ("--threads", "100000", threads),
-        ("--threads", "0", threads),
-        ("--threads", "-1", threads),
-        ("--samples", "0", samples),
-        ("--samples", "-5", samples),
-        ("--samples", "1000000000000", samples),
-        ("--samples", "2.5", "not a whole number"),
+    let positive = "out of range: allowed a finite number > 0";
+    for (sub, flag, value, says) in [
+        ("mc", "--threads", "100000", threads),
+        ("mc", "--threads", "0", threads),
+        ("mc", "--threads", "-1", threads),
+        ("mc", "--samples", "0", samples),
+        ("mc", "--samples", "-5", samples),
+        ("mc", "--samples", "1000000000000", samples),
+        ("mc", "--samples", "2.5", "not a whole number"),
         (
+            "run",
             "--seed",
             "-1",
             "out of range: allowed 0 ≤ x ≤ 18446744073709551615",
         ),
-        ("--target-se", "1", target_se),
-        ("--target-se", "0", target_se),
-        ("--target-se", "-0.1", target_se),
-        ("--target-se", "NaN", target_se),
-        ("--step", "0s", step),
-        ("--step", "-1h", step),
-        ("--step", "fortnight", "not a duration"),
-        ("--survival", "1ms", survival),
-        ("--survival", "90m", survival),
-        ("--survival", "-3h", survival),
+        ("mc", "--target-se", "1", target_se),
+        ("mc", "--target-se", "0", target_se),
+        ("mc", "--target-se", "-0.1", target_se),
+        ("mc", "--target-se", "NaN", target_se),
+        ("run", "--step", "0s", step),
+        ("run", "--step", "-1h", step),
+        ("run", "--step", "fortnight", "not a duration"),
+        ("survival", "--max", "1ms", survival),
+        ("survival", "--max", "90m", survival),
+        ("survival", "--max", "-3h", survival),
+        ("size", "--lole", "0", positive),
+        ("size", "--lole", "-1", positive),
+        ("size", "--eue", "inf", positive),
+        (
+            "size",
+            "--max-units",
+            "100001",
+            "out of range: allowed 0 ≤ x ≤ 100000",
+        ),
+        (
+            "size",
+            "--probability",
+            "1.5",
+            "out of range: allowed 0 < x ≤ 1",
+        ),
+        (
+            "run",
+            "--replay-sample",
+            "-1",
+            "out of range: allowed 0 ≤ x ≤ 99999999",
+        ),
     ] {
-        let out = ridethrough([flag, value]);
+        let out = ridethrough([sub, flag, value]);
         assert_usage_error(&out, &format!("{flag} = {value} is {says}"));
         // Negative numbers are values, not flags: no clap hint to write `-- -5`.
         assert!(!stderr(&out).contains("-- -"), "{}", stderr(&out));
@@ -231,33 +273,86 @@ fn values_that_do_not_fit_the_scenario_fail_naming_the_flag() {
     );
     // A 36 h sweep is not a whole number of 1-day steps (the sweep would round it to 48 h).
     assert_usage_error(
-        &ridethrough(["--step", "1d", "--survival", "36h"]),
-        "--survival = 36h is out of range: allowed a whole number of steps of 1d",
+        &ridethrough(["survival", "--step", "1d", "--max", "36h"]),
+        "--max = 36h is out of range: allowed a whole number of steps of 1d",
     );
 }
 
 #[test]
-fn flags_outside_their_mode_fail_naming_both_flags() {
+fn flags_outside_their_subcommand_fail_naming_the_flag() {
+    // The earlier top-level mode flags name the subcommand that replaces them.
     for (args, message) in [
-        (&["--threads", "2"][..], "--threads needs --samples"),
-        (&["--target-se", "0.1"], "--target-se needs --samples"),
         (
-            &["--per-sample", "rows.csv"],
-            "--per-sample needs --samples",
+            &["--samples", "10"][..],
+            "--samples now belongs to a subcommand: ridethrough mc",
         ),
         (
-            &["--samples", "10", "--trace", "steps.csv"],
-            "--trace cannot be used with --samples",
+            &["--threads", "2"],
+            "--threads now belongs to a subcommand: ridethrough mc",
+        ),
+        (
+            &["--target-se", "0.1"],
+            "--target-se now belongs to a subcommand",
+        ),
+        (
+            &["--per-sample", "rows.csv"],
+            "--per-sample now belongs to a subcommand",
+        ),
+        (
+            &["--survival", "96h"],
+            "--survival now belongs to a subcommand: ridethrough survival --max",
+        ),
+        // `run`'s flags before another subcommand.
+        (
+            &["--json", "x.json", "mc", "--samples", "3"],
+            "--json cannot be used with a subcommand after it",
+        ),
+        // Sizing flags that do not fit the target.
+        (&["size", "--lole", "0.1"], "--lole needs --samples"),
+        (
+            &[
+                "size",
+                "--survive",
+                "4h",
+                "--probability",
+                "0.9",
+                "--samples",
+                "10",
+            ],
+            "--samples cannot be used with --survive",
+        ),
+        (
+            &[
+                "size",
+                "--lole",
+                "1",
+                "--samples",
+                "5",
+                "--min-units",
+                "9",
+                "--max-units",
+                "3",
+            ],
+            "--min-units cannot be used with a smaller --max-units",
         ),
     ] {
         let out = ridethrough(args);
         assert_usage_error(&out, message);
     }
+    // clap's own: a Monte Carlo flag on `run`, a trace on `mc`, no target for `size`.
+    for args in [
+        &["run", "--samples", "10"][..],
+        &["mc", "--samples", "10", "--trace", "steps.csv"],
+        &["size", "--samples", "10"],
+    ] {
+        let out = ridethrough(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
 }
 
 #[test]
-fn survival_applies_without_samples() {
-    let out = ridethrough(["--step", "1h", "--survival", "24h"]);
+fn survival_sweeps_the_scenario() {
+    let out = ridethrough(["survival", "--step", "1h", "--max", "24h"]);
     assert_ok(&out);
     assert!(stdout(&out).contains("Outage survival (8760 start steps"));
 }
@@ -266,11 +361,13 @@ fn survival_applies_without_samples() {
 fn cost_guard_refuses_long_runs_and_names_force() {
     for args in [
         // 10⁸ samples of a year at 1-minute steps: 5 × 10¹³ sample-steps.
-        &["--samples", "100000000"][..],
+        &["mc", "--samples", "100000000"][..],
         // A year at 1 ms steps: 3 × 10¹⁰ steps.
         &["--step", "1ms"],
         // A 1000-year horizon at 100 ms steps is the same order as a year at 1 ms.
-        &["--step", "100ms", "--samples", "1000"],
+        &["mc", "--step", "100ms", "--samples", "1000"],
+        // A sizing search repeats its study at up to 11 sizes.
+        &["size", "--step", "1ms", "--lole", "1", "--samples", "2"],
     ] {
         let out = ridethrough(args);
         assert_usage_error(&out, "this run could take about");
@@ -283,11 +380,11 @@ fn cost_guard_refuses_long_runs_and_names_force() {
 fn the_cost_guard_judges_a_fast_forwarded_study_on_a_pilot() {
     // 30,000 years at 1-minute steps: 1.6 × 10¹⁰ sample-steps if every step were stepped (over
     // the limit), but a backup-only year steps only its outages and recharges.
-    let out = ridethrough(["--samples", "30000"]);
+    let out = ridethrough(["mc", "--samples", "30000"]);
     assert_ok(&out);
     assert!(stdout(&out).contains("30000 samples"), "{}", stdout(&out));
     // A survival sweep in closed form is cheap at any length.
-    let out = ridethrough(["--step", "1h", "--survival", "70000h"]);
+    let out = ridethrough(["survival", "--step", "1h", "--max", "70000h"]);
     assert_ok(&out);
 }
 
@@ -322,11 +419,17 @@ fn force_runs_what_the_guard_refuses() {
         .replace("horizon = \"365d\"", "horizon = \"2d\"")
         .replace("units = 16", "units = 16\nself_discharge_per_day = 0.001");
     std::fs::write(&path, two_days).unwrap();
-    let refused = ridethrough([path.as_os_str(), "--survival".as_ref(), "70000h".as_ref()]);
+    let refused = ridethrough([
+        "survival".as_ref(),
+        path.as_os_str(),
+        "--max".as_ref(),
+        "70000h".as_ref(),
+    ]);
     assert_usage_error(&refused, "--force");
     let forced = ridethrough([
+        "survival".as_ref(),
         path.as_os_str(),
-        "--survival".as_ref(),
+        "--max".as_ref(),
         "70000h".as_ref(),
         "--force".as_ref(),
     ]);
@@ -373,4 +476,325 @@ fn closed_pipe_after_the_first_line_ends_quietly() {
 #[test]
 fn closed_pipe_before_any_output_ends_quietly() {
     assert_quiet_end_on_closed_pipe(|_| {});
+}
+
+/// A tiny scenario for the subcommands: the default site over 28 days at hourly steps, its
+/// maintenance outage moved to day 3, and 4 Megapacks (so some sampled outages lose load),
+/// written as `name` in `test`'s temp folder (with `units` units).
+fn tiny(test: &str, name: &str, units: u32) -> PathBuf {
+    let default =
+        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
+    let text = default
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("horizon = \"365d\"", "horizon = \"28d\"")
+        .replace("start = \"120d\"", "start = \"3d\"")
+        .replace("units = 16", &format!("units = {units}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+    std::fs::create_dir_all(&dir).expect("create the test's temp folder");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the tiny scenario");
+    path
+}
+
+fn args<'a>(items: &'a [&'a str], path: &'a Path) -> Vec<&'a std::ffi::OsStr> {
+    items
+        .iter()
+        .map(|s| {
+            if *s == "SCENARIO" {
+                path.as_os_str()
+            } else {
+                s.as_ref()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn no_subcommand_is_run() {
+    let path = tiny("no_subcommand", "tiny.toml", 4);
+    let plain = ridethrough(args(&["SCENARIO", "--quiet"], &path));
+    let run = ridethrough(args(&["run", "SCENARIO", "--quiet"], &path));
+    assert_ok(&plain);
+    assert_ok(&run);
+    assert!(
+        stdout(&plain).contains("672 steps of 1h"),
+        "{}",
+        stdout(&plain)
+    );
+    assert_eq!(stdout(&plain), stdout(&run));
+}
+
+#[test]
+fn every_subcommand_runs_on_a_tiny_scenario() {
+    let path = tiny("subcommands", "tiny.toml", 4);
+    let dir = temp_dir("subcommands_out");
+    let out = ridethrough(args(&["mc", "SCENARIO", "--samples", "64"], &path));
+    assert_ok(&out);
+    assert!(stdout(&out).contains("Monte Carlo reliability: 64 samples"));
+    let out = ridethrough(args(&["survival", "SCENARIO", "--max", "12h"], &path));
+    assert_ok(&out);
+    assert!(stdout(&out).contains("Outage survival (672 start steps"));
+    let out = ridethrough(args(
+        &[
+            "size",
+            "SCENARIO",
+            "--survive",
+            "4h",
+            "--probability",
+            "0.9",
+            "--max-units",
+            "40",
+        ],
+        &path,
+    ));
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Battery sizing: P(ride through 4h) ≥ 0.9"),
+        "{text}"
+    );
+    // 4 hours of ≈12.4 MW from 3.92 MWh units: 13 hold ≈51 MWh, not enough with the
+    // auxiliary load and losses; 14 are (see the library's sizing tests for the closed form).
+    assert!(text.contains("answer: 14 units"), "{text}");
+    assert!(text.contains("13 units do not meet the target"), "{text}");
+    let out = ridethrough(args(
+        &[
+            "size",
+            "SCENARIO",
+            "--lole",
+            "5",
+            "--samples",
+            "32",
+            "--max-units",
+            "40",
+        ],
+        &path,
+    ));
+    assert_ok(&out);
+    assert!(stdout(&out).contains("answer: "), "{}", stdout(&out));
+    let b = tiny("subcommands", "tiny_b.toml", 16);
+    let json = dir.join("compare.json");
+    let out = ridethrough([
+        "compare".as_ref(),
+        path.as_os_str(),
+        b.as_os_str(),
+        "--samples".as_ref(),
+        "64".as_ref(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("EUE (MWh per sample)") && text.contains("(paired)"),
+        "{text}"
+    );
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("comparison written"))
+            .expect("comparison is JSON");
+    // More Megapacks never lose more on the same outages.
+    assert!(c["eue_difference_mwh"]["mean"].as_f64().unwrap() <= 0.0);
+    let plots = dir.join("plots");
+    let out = ridethrough([
+        "plot".as_ref(),
+        path.as_os_str(),
+        "--out".as_ref(),
+        plots.as_os_str(),
+        "--format".as_ref(),
+        "png".as_ref(),
+        "--samples".as_ref(),
+        "32".as_ref(),
+        "--max".as_ref(),
+        "12h".as_ref(),
+    ]);
+    assert_ok(&out);
+    for chart in [
+        "time_series",
+        "outage_zoom",
+        "survival",
+        "lolp_heatmap",
+        "unserved_distribution",
+    ] {
+        let file = plots.join(format!("{chart}.png"));
+        let bytes = std::fs::read(&file).unwrap_or_else(|_| panic!("{chart} drawn"));
+        assert!(bytes.starts_with(b"\x89PNG"), "{chart} is a PNG");
+    }
+}
+
+#[test]
+fn set_overrides_a_field_by_its_path() {
+    let path = tiny("set", "tiny.toml", 4);
+    let out = ridethrough(args(
+        &[
+            "run",
+            "SCENARIO",
+            "--set",
+            "time.horizon=4d",
+            "--set",
+            "battery.units=40",
+        ],
+        &path,
+    ));
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("96 steps of 1h"), "{text}");
+    assert!(text.contains("40 units"), "{text}");
+    // Global: before the subcommand, on the embedded default, into an array of tables.
+    let out = ridethrough([
+        "--set",
+        "grid.scheduled_outages[0].duration=6h",
+        "--set",
+        "time.step=1h",
+        "run",
+    ]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("8760 steps of 1h"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn bad_set_overrides_fail_naming_the_key() {
+    let path = tiny("bad_set", "tiny.toml", 4);
+    for (set, says) in [
+        (
+            "batery.units=4",
+            "--set batery.units=4: the scenario has no batery",
+        ),
+        (
+            "grid.scheduled_outages[5].duration=1h",
+            "the scenario has no grid.scheduled_outages[5]",
+        ),
+        ("battery.unitz=4", "--set battery.unitz=4 is refused"),
+        ("battery.units=lots", "--set battery.units=lots is refused"),
+        (
+            "battery.units=200000",
+            "--set battery.units=200000 is refused: battery.units = 200000 is out of range",
+        ),
+        (
+            "battery.initial_soc=1.5",
+            "--set battery.initial_soc=1.5 is refused: battery.initial_soc = 1.5 is out of range",
+        ),
+        ("battery.units", "--set = battery.units is not KEY=VALUE"),
+    ] {
+        let out = ridethrough(args(&["run", "SCENARIO", "--set", set], &path));
+        assert_usage_error(&out, says);
+    }
+    let out = ridethrough(args(
+        &["run", "SCENARIO", "--set", "battery.unitz=4"],
+        &path,
+    ));
+    assert!(stderr(&out).contains("unitz"), "{}", stderr(&out));
+}
+
+#[test]
+fn quiet_prints_only_results() {
+    let path = tiny("quiet", "tiny.toml", 4);
+    let loud = ridethrough(args(&["run", "SCENARIO"], &path));
+    let quiet = ridethrough(args(&["run", "SCENARIO", "--quiet"], &path));
+    assert_ok(&quiet);
+    assert!(stdout(&loud).contains("physics checks passed"));
+    assert!(stdout(&quiet).contains("ridethrough report"));
+    for line in ["simulated ", "physics checks passed"] {
+        assert!(!stdout(&quiet).contains(line), "{}", stdout(&quiet));
+    }
+    let quiet = ridethrough(args(&["-q", "mc", "SCENARIO", "--samples", "16"], &path));
+    assert_ok(&quiet);
+    assert!(stdout(&quiet).contains("Monte Carlo reliability"));
+    assert!(!stdout(&quiet).contains("index checks passed"));
+    assert!(
+        stderr(&quiet).is_empty(),
+        "no progress bar: {}",
+        stderr(&quiet)
+    );
+}
+
+/// Energy of a replayed sample against its Monte Carlo row: the study fast-forwards through
+/// quiet time and sums energies in another order (rounding only).
+const REPLAY_MWH: f64 = 1e-6;
+
+#[test]
+fn replay_reruns_a_monte_carlo_sample() {
+    let path = tiny("replay", "tiny.toml", 4);
+    let dir = temp_dir("replay_out");
+    let rows = dir.join("rows.csv");
+    let out = ridethrough([
+        "mc".as_ref(),
+        path.as_os_str(),
+        "--samples".as_ref(),
+        "64".as_ref(),
+        "--per-sample".as_ref(),
+        rows.as_os_str(),
+    ]);
+    assert_ok(&out);
+    let text = std::fs::read_to_string(&rows).expect("rows written");
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    // The sample that lost the most, so the replay has something to match.
+    let worst = rows
+        .iter()
+        .max_by(|a, b| {
+            a[2].parse::<f64>()
+                .unwrap()
+                .total_cmp(&b[2].parse().unwrap())
+        })
+        .unwrap();
+    let (index, seed, unserved, lol_steps) = (
+        &worst[0],
+        &worst[1],
+        worst[2].parse::<f64>().unwrap(),
+        worst[4].parse::<f64>().unwrap(),
+    );
+    assert!(unserved > 0.0, "no sample lost load");
+    let json = dir.join("replay.json");
+    let trace = dir.join("replay.csv");
+    let out = ridethrough([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--replay-sample".as_ref(),
+        index.as_ref(),
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--trace".as_ref(),
+        trace.as_os_str(),
+    ]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains(&format!("sample seed {seed}")),
+        "{}",
+        stdout(&out)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written")).unwrap();
+    let totals = &report["totals"];
+    assert!((totals["unserved_mwh"].as_f64().unwrap() - unserved).abs() <= REPLAY_MWH);
+    assert_eq!(
+        totals["loss_of_load_step_hours"].as_f64().unwrap(),
+        lol_steps
+    );
+    assert_eq!(
+        std::fs::read_to_string(&trace).unwrap().lines().count(),
+        673,
+        "a header and a row per step"
+    );
+}
+
+#[test]
+fn exit_codes_are_0_1_and_2() {
+    let path = tiny("exit_codes", "tiny.toml", 4);
+    assert_eq!(
+        ridethrough(args(&["SCENARIO", "-q"], &path)).status.code(),
+        Some(0)
+    );
+    assert_eq!(ridethrough(["run", "missing.toml"]).status.code(), Some(1));
+    assert_eq!(ridethrough(["mc", "--samples", "0"]).status.code(), Some(2));
+    assert_eq!(
+        ridethrough(["no-such-subcommand-or-file"]).status.code(),
+        Some(1)
+    );
 }

@@ -1,9 +1,11 @@
 //! Studies built on the engine: [`montecarlo`] reliability indices, [`survival`] curves, the
 //! analytic [`adequacy`] method (capacity outage probability table), the exact
-//! [`markov_survival`] of generators and a battery, and the [`stats`] they share.
+//! [`markov_survival`] of generators and a battery, battery [`sizing`] against a reliability
+//! target, and the [`stats`] they share.
 
 pub mod adequacy;
 pub mod markov_survival;
 pub mod montecarlo;
+pub mod sizing;
 pub mod stats;
 pub mod survival;

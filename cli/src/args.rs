@@ -1,0 +1,328 @@
+//! The command line, as clap derive types: the global flags, the subcommands and their flags.
+//! Numeric values are parsed and range-checked by [`crate::flags`].
+
+use crate::flags::{self, Checked};
+use crate::overrides::Override;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use ridethrough::prelude::Duration;
+use std::path::PathBuf;
+
+/// Exit codes, shown at the end of every `--help`.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  done (also when the reader of the output goes away, as with `| head -1`)
+  1  a bad scenario or data file, an output file that cannot be written, a failed self-check
+  2  a usage error: a bad flag value, a flag that does not fit the scenario, a run over the limits";
+
+/// The command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "ridethrough",
+    version,
+    about = "Simulate a datacenter site with grid feed and Megapack fleet",
+    long_about = "Simulate a datacenter site with grid feed and Megapack fleet.\n\n\
+        With no subcommand, `ridethrough [SCENARIO]` is `ridethrough run [SCENARIO]`: one \
+        horizon of the scenario (the embedded default when omitted).",
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// What to do (default: `run`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `run`'s arguments, when no subcommand is given.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The flags every subcommand takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// Flags of the earlier, flag-based command line (hidden; refused with the new spelling).
+    #[command(flatten)]
+    pub moved: Moved,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one horizon of the scenario and print its report (the default).
+    Run(RunArgs),
+    /// Monte Carlo reliability study: N sampled horizons, indices ± standard errors.
+    Mc(McArgs),
+    /// Outage survival sweep: a total grid outage of up to --max from every step.
+    Survival(SurvivalArgs),
+    /// Smallest number of battery units meeting a LOLE, EUE or survival target.
+    Size(SizeArgs),
+    /// Two scenarios on the same sampled outages (common random numbers): B − A ± SE.
+    Compare(CompareArgs),
+    /// Draw the charts of a scenario (time series, survival, LOLP heat map, unserved energy).
+    Plot(PlotArgs),
+}
+
+/// Flags that apply to every subcommand (and may come before or after it).
+#[derive(Args, Debug)]
+pub struct Global {
+    /// No progress bars and no timing or status lines: only the results.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Override a scenario field by its dotted path before it is validated, e.g.
+    /// `--set battery.units=40 --set grid.import_limit_mw=80` or
+    /// `--set grid.scheduled_outages[0].duration=6h` (repeatable; every scenario read).
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true, value_parser = Checked(flags::set))]
+    pub set: Vec<Override>,
+    /// Run even if the run is estimated to take over the time limit or its trace to exceed the
+    /// size limit.
+    #[arg(long, global = true)]
+    pub force: bool,
+}
+
+/// The scenario and the overrides of its seed and step (shared by the subcommands on one
+/// scenario).
+#[derive(Args, Debug, Clone)]
+pub struct Source {
+    /// Scenario file (.toml or .json); the embedded default when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long, value_parser = Checked(flags::seed), allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+    /// Override the scenario's time step (e.g. 1h); it must divide the horizon.
+    #[arg(long, value_parser = Checked(flags::step), allow_hyphen_values = true)]
+    pub step: Option<Duration>,
+}
+
+/// `run`: one horizon.
+#[derive(Args, Debug, Clone)]
+#[command(after_help = EXIT_CODES)]
+pub struct RunArgs {
+    /// The scenario, its seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// Write the report as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Stream the per-step trace as CSV to this file.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Replay Monte Carlo sample I of `ridethrough mc` (same scenario, --seed, --step and
+    /// --set) as a single run, e.g. with --trace; the sample's seed is derived as `mc` does.
+    #[arg(long, value_name = "I", value_parser = Checked(flags::sample_index), allow_hyphen_values = true)]
+    pub replay_sample: Option<u64>,
+}
+
+impl RunArgs {
+    /// The first of these arguments given (they belong after a subcommand, when there is one).
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            ("SCENARIO", self.source.scenario.is_some()),
+            ("--seed", self.source.seed.is_some()),
+            ("--step", self.source.step.is_some()),
+            ("--json", self.json.is_some()),
+            ("--trace", self.trace.is_some()),
+            ("--replay-sample", self.replay_sample.is_some()),
+        ]
+        .into_iter()
+        .find(|&(_, given)| given)
+        .map(|(flag, _)| flag)
+    }
+}
+
+/// `mc`: a Monte Carlo study.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct McArgs {
+    /// The scenario, the study's seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// Sampled horizons to run (the most, with --target-se).
+    #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+    /// Stop early once EUE's relative standard error is at most this.
+    #[arg(long, value_parser = Checked(flags::target_se), allow_hyphen_values = true)]
+    pub target_se: Option<f64>,
+    /// Write one CSV row per sample (index, seed, unserved energy, LOL hours, …).
+    #[arg(long)]
+    pub per_sample: Option<PathBuf>,
+    /// Write the indices as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `survival`: the outage survival sweep.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct SurvivalArgs {
+    /// The scenario, its seed (of the normal run) and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// The longest outage, in whole hours (e.g. 96h).
+    #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true)]
+    pub max: Duration,
+    /// Write the survival curve as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `size`: battery sizing.
+#[derive(Args, Debug)]
+#[command(
+    after_help = EXIT_CODES,
+    group(ArgGroup::new("target").required(true).args(["lole", "eue", "survive"]))
+)]
+pub struct SizeArgs {
+    /// The scenario (its fleet's unit model is sized), the study's seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// Target: LOLE at most this many hours per sample (e.g. 0.1).
+    #[arg(long, value_parser = Checked(flags::positive), allow_hyphen_values = true)]
+    pub lole: Option<f64>,
+    /// Target: EUE at most this many MWh per sample.
+    #[arg(long, value_parser = Checked(flags::positive), allow_hyphen_values = true)]
+    pub eue: Option<f64>,
+    /// Target: ride through an outage this long (whole hours) from at least --probability of
+    /// the steps (the survival sweep; --samples does not apply).
+    #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true, requires = "probability")]
+    pub survive: Option<Duration>,
+    /// The share of start steps that must ride through --survive (0 < p ≤ 1).
+    #[arg(long, value_parser = Checked(flags::probability), allow_hyphen_values = true, requires = "survive")]
+    pub probability: Option<f64>,
+    /// Samples of the Monte Carlo study at each size (needed with --lole and --eue).
+    #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: Option<u64>,
+    /// The smallest unit count tried.
+    #[arg(long, default_value = "1", value_parser = Checked(flags::units), allow_hyphen_values = true)]
+    pub min_units: u32,
+    /// The largest unit count tried.
+    #[arg(long, default_value = "400", value_parser = Checked(flags::units), allow_hyphen_values = true)]
+    pub max_units: u32,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+    /// Write the sizes tried and the answer as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `compare`: two scenarios under common random numbers.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct CompareArgs {
+    /// Scenario A (the base).
+    pub a: PathBuf,
+    /// Scenario B (the variant); it must have A's time grid.
+    pub b: PathBuf,
+    /// Samples, run on both scenarios with the same seeds.
+    #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// The study's seed (default: A's).
+    #[arg(long, value_parser = Checked(flags::seed), allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+    /// Override both scenarios' time step (e.g. 1h).
+    #[arg(long, value_parser = Checked(flags::step), allow_hyphen_values = true)]
+    pub step: Option<Duration>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+    /// Write the comparison as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// The image format of `plot`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// Scalable vector graphics.
+    Svg,
+    /// PNG bitmap.
+    Png,
+}
+
+impl ImageFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Svg => "svg",
+            ImageFormat::Png => "png",
+        }
+    }
+}
+
+/// `plot`: the charts.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct PlotArgs {
+    /// The scenario, its seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// The folder to write the charts to (created if missing).
+    #[arg(long, default_value = "plots")]
+    pub out: PathBuf,
+    /// The image format.
+    #[arg(long, value_enum, default_value_t = ImageFormat::Svg)]
+    pub format: ImageFormat,
+    /// Samples of the Monte Carlo study behind the heat map and the distribution.
+    #[arg(long, default_value = "400", value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// The longest outage of the survival curve, in whole hours.
+    #[arg(long, default_value = "24h", value_parser = Checked(flags::survival), allow_hyphen_values = true)]
+    pub max: Duration,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+}
+
+/// The earlier command line's mode flags at the top level: hidden, and refused with the
+/// subcommand that replaces them ([`crate::error::UsageError::Moved`]).
+#[derive(Args, Debug)]
+pub struct Moved {
+    /// Now `ridethrough mc --samples N`.
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub samples: Option<String>,
+    /// Now `ridethrough survival --max D`.
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub survival: Option<String>,
+    /// Now `ridethrough mc --threads N`.
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub threads: Option<String>,
+    /// Now `ridethrough mc --target-se X`.
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub target_se: Option<String>,
+    /// Now `ridethrough mc --per-sample FILE`.
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub per_sample: Option<String>,
+}
+
+impl Moved {
+    /// The first earlier flag given, with its new spelling.
+    pub fn first(&self) -> Option<(&'static str, &'static str)> {
+        [
+            (
+                "--samples",
+                "ridethrough mc --samples N",
+                self.samples.is_some(),
+            ),
+            (
+                "--survival",
+                "ridethrough survival --max D",
+                self.survival.is_some(),
+            ),
+            (
+                "--threads",
+                "ridethrough mc --threads N",
+                self.threads.is_some(),
+            ),
+            (
+                "--target-se",
+                "ridethrough mc --target-se X",
+                self.target_se.is_some(),
+            ),
+            (
+                "--per-sample",
+                "ridethrough mc --per-sample FILE",
+                self.per_sample.is_some(),
+            ),
+        ]
+        .into_iter()
+        .find(|&(_, _, given)| given)
+        .map(|(flag, now, _)| (flag, now))
+    }
+}
