@@ -129,7 +129,7 @@ impl Site {
     /// use ridethrough::prelude::*;
     /// use ridethrough::components::generators::{GeneratorParams, GeneratorPreset};
     /// let study = Scenario::default_scenario()?.validate()?;
-    /// let gens = GeneratorParams::preset(GeneratorPreset::Diesel2500Kw, 8);
+    /// let gens = GeneratorParams::preset(GeneratorPreset::Diesel2500kw, 8);
     /// let site = study.site().clone().with_backup(Some(&gens), None)?;
     /// assert_eq!(site.backup.as_ref().map(|b| b.generators.count()), Some(8));
     /// # Ok::<(), ConfigError>(())

@@ -247,6 +247,47 @@ impl std::fmt::Display for Indices {
             &self.ride_through_share,
             "share",
         )?;
+        if let Some(b) = &self.backup {
+            row(
+                f,
+                "transfers to generators",
+                &b.transfers_per_sample,
+                "per sample",
+            )?;
+            row(
+                f,
+                "P(load dropped in transfer)",
+                &b.transfer_drop_probability,
+                "per sample",
+            )?;
+            row(
+                f,
+                "load dropped in transfer",
+                &b.transfer_unserved_mwh,
+                "MWh per sample",
+            )?;
+            row(f, "generator starts", &b.starts_per_sample, "per sample")?;
+            row(
+                f,
+                "sets failing to start",
+                &b.failed_starts_per_sample,
+                "per sample",
+            )?;
+            row(
+                f,
+                "sets failing while running",
+                &b.running_failures_per_sample,
+                "per sample",
+            )?;
+            row(f, "generation", &b.generation_mwh, "MWh per sample")?;
+            row(f, "fuel burnt", &b.fuel_burnt_l, "L per sample")?;
+            row(
+                f,
+                "P(a tank runs dry)",
+                &b.fuel_out_probability,
+                "per sample",
+            )?;
+        }
         if self.lolf.mean > 0.0 {
             write!(f, "  loss-of-load event durations      ")?;
             for b in &self.lol_duration_distribution {

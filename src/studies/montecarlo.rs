@@ -57,6 +57,7 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
+use crate::engine::backup::BackupState;
 use crate::engine::policy::Dispatch;
 use crate::engine::tally::Tally;
 use crate::engine::{Simulation, Site};
@@ -64,6 +65,7 @@ use crate::error::ConfigError;
 use crate::rng::sample_seed;
 use crate::studies::stats::{Estimate, LogHistogram, Moments};
 use crate::time::TimeGrid;
+use crate::units::Duration;
 use schedule::Plan;
 use serde::{Deserialize, Serialize};
 
@@ -271,6 +273,9 @@ pub struct Indices {
     pub soc_at_outage_start: Estimate,
     /// Share of grid outages ridden through without loss of load (n = events).
     pub ride_through_share: Estimate,
+    /// The backup chain's indices (sites with generators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupIndices>,
 }
 
 /// Calendar facts of a time grid, computed once per study.
@@ -400,6 +405,109 @@ struct Acc {
     soc_at_start: Moments,
     carried: Moments,
     kept: Vec<SampleSummary>,
+    /// The backup chain's counts (sites with generators).
+    backup: Option<BackupAcc>,
+}
+
+/// Streaming accumulator of the backup chain's per-sample counts.
+#[derive(Debug, Clone, Default)]
+struct BackupAcc {
+    transfers: Moments,
+    any_drop: Moments,
+    transfer_unserved: Moments,
+    transfer_drop_hours: Moments,
+    demands: Moments,
+    failed_starts: Moments,
+    running_failures: Moments,
+    generation: Moments,
+    curtailed: Moments,
+    fuel_burnt: Moments,
+    fuel_outs: Moments,
+    any_fuel_out: Moments,
+}
+
+impl BackupAcc {
+    fn push(&mut self, b: &BackupState) {
+        let t = b.tally();
+        let g = b.generator_tally();
+        self.transfers.push(t.transfers as f64);
+        self.any_drop
+            .push(if t.transfers_with_drop > 0 { 1.0 } else { 0.0 });
+        self.transfer_unserved.push(t.transfer_unserved_mwh);
+        self.transfer_drop_hours
+            .push(Duration::from_millis(t.transfer_drop_ms).hours().value());
+        self.demands.push(g.demands as f64);
+        self.failed_starts.push(g.failed_starts as f64);
+        self.running_failures.push(g.running_failures as f64);
+        self.generation.push(t.generation_mwh);
+        self.curtailed.push(t.curtailed_mwh);
+        self.fuel_burnt.push(t.fuel_burnt_l);
+        let outs = b.fuel_tally().map_or(0, |f| f.fuel_outs);
+        self.fuel_outs.push(outs as f64);
+        self.any_fuel_out.push(if outs > 0 { 1.0 } else { 0.0 });
+    }
+
+    fn merge(&mut self, o: &BackupAcc) {
+        self.transfers.merge(&o.transfers);
+        self.any_drop.merge(&o.any_drop);
+        self.transfer_unserved.merge(&o.transfer_unserved);
+        self.transfer_drop_hours.merge(&o.transfer_drop_hours);
+        self.demands.merge(&o.demands);
+        self.failed_starts.merge(&o.failed_starts);
+        self.running_failures.merge(&o.running_failures);
+        self.generation.merge(&o.generation);
+        self.curtailed.merge(&o.curtailed);
+        self.fuel_burnt.merge(&o.fuel_burnt);
+        self.fuel_outs.merge(&o.fuel_outs);
+        self.any_fuel_out.merge(&o.any_fuel_out);
+    }
+
+    fn indices(&self) -> BackupIndices {
+        BackupIndices {
+            transfers_per_sample: self.transfers.estimate(),
+            transfer_drop_probability: self.any_drop.estimate(),
+            transfer_unserved_mwh: self.transfer_unserved.estimate(),
+            transfer_drop_hours: self.transfer_drop_hours.estimate(),
+            starts_per_sample: self.demands.estimate(),
+            failed_starts_per_sample: self.failed_starts.estimate(),
+            running_failures_per_sample: self.running_failures.estimate(),
+            generation_mwh: self.generation.estimate(),
+            curtailed_mwh: self.curtailed.estimate(),
+            fuel_burnt_l: self.fuel_burnt.estimate(),
+            fuel_outs_per_sample: self.fuel_outs.estimate(),
+            fuel_out_probability: self.any_fuel_out.estimate(),
+        }
+    }
+}
+
+/// The backup chain's indices, per sampled horizon, each ± its standard error (sites with
+/// generators; see [`crate::engine::backup`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupIndices {
+    /// Generator outages (transfers to the sets).
+    pub transfers_per_sample: Estimate,
+    /// Probability that a sampled horizon drops load in transfer at least once.
+    pub transfer_drop_probability: Estimate,
+    /// Load dropped in transfer, MWh.
+    pub transfer_unserved_mwh: Estimate,
+    /// Time with load dropped in transfer, hours.
+    pub transfer_drop_hours: Estimate,
+    /// Start demands on sets.
+    pub starts_per_sample: Estimate,
+    /// Sets that failed to start (every attempt failed).
+    pub failed_starts_per_sample: Estimate,
+    /// Sets that failed while running.
+    pub running_failures_per_sample: Estimate,
+    /// Energy generated, MWh.
+    pub generation_mwh: Estimate,
+    /// Generated energy curtailed, MWh.
+    pub curtailed_mwh: Estimate,
+    /// Fuel burnt, litres.
+    pub fuel_burnt_l: Estimate,
+    /// Times a tank ran dry.
+    pub fuel_outs_per_sample: Estimate,
+    /// Probability that a sampled horizon runs a tank dry.
+    pub fuel_out_probability: Estimate,
 }
 
 fn bin_of(hours: f64) -> usize {
@@ -410,7 +518,17 @@ fn bin_of(hours: f64) -> usize {
 }
 
 impl Acc {
-    fn push(&mut self, tally: &Tally, cal: &Calendar, index: u64, seed: u64, keep: bool) {
+    fn push(
+        &mut self,
+        (tally, backup): &(Tally, Option<BackupState>),
+        cal: &Calendar,
+        index: u64,
+        seed: u64,
+        keep: bool,
+    ) {
+        if let Some(b) = backup {
+            self.backup.get_or_insert_with(BackupAcc::default).push(b);
+        }
         let t = tally.totals();
         self.lol_hours.push(t.loss_of_load_step_hours);
         self.lol_time.push(t.loss_of_load_hours);
@@ -511,6 +629,9 @@ impl Acc {
         self.soc_at_start.merge(&o.soc_at_start);
         self.carried.merge(&o.carried);
         self.kept.extend_from_slice(&o.kept);
+        if let Some(ob) = &o.backup {
+            self.backup.get_or_insert_with(BackupAcc::default).merge(ob);
+        }
     }
 
     fn indices(&self, cal: &Calendar, seed: u64) -> Indices {
@@ -575,6 +696,7 @@ impl Acc {
             grid_outage_duration_distribution: distribution(&self.outage_duration_bins),
             soc_at_outage_start: self.soc_at_start.estimate(),
             ride_through_share: self.carried.estimate(),
+            backup: self.backup.as_ref().map(BackupAcc::indices),
         }
     }
 }
@@ -621,11 +743,17 @@ pub struct McResult {
     pub samples: Option<Vec<SampleSummary>>,
 }
 
-/// Runs one sample of `site` under `policy` and returns its final tally.
-fn run_sample<P: Dispatch + Clone>(site: &Site, policy: &P, sample: u64, ff: bool) -> Tally {
+/// Runs one sample of `site` under `policy` and returns its final tally and backup chain.
+fn run_sample<P: Dispatch + Clone>(
+    site: &Site,
+    policy: &P,
+    sample: u64,
+    ff: bool,
+) -> (Tally, Option<BackupState>) {
     let mut sim = Simulation::new(site, policy.clone(), sample);
     sim.set_fast_forward(ff).set_lean().run(&mut ());
-    sim.into_state().tally
+    let state = sim.into_state();
+    (state.tally, state.backup)
 }
 
 /// Drives `cfg.samples` samples in fixed chunks on `cfg.threads` threads (see [`schedule`]):
@@ -692,8 +820,8 @@ where
             let mut a = Box::<Acc>::default();
             for i in range {
                 let s = sample_seed(cfg.seed, i);
-                let tally = run_sample(site, policy, s, cfg.fast_forward);
-                a.push(&tally, &cal, i, s, cfg.keep_samples);
+                let sample = run_sample(site, policy, s, cfg.fast_forward);
+                a.push(&sample, &cal, i, s, cfg.keep_samples);
             }
             a
         },
@@ -774,7 +902,7 @@ where
                 let s = sample_seed(cfg.seed, i);
                 let ta = run_sample(a.0, a.1, s, cfg.fast_forward);
                 let tb = run_sample(b.0, b.1, s, cfg.fast_forward);
-                let (ua, ub) = (ta.totals(), tb.totals());
+                let (ua, ub) = (ta.0.totals(), tb.0.totals());
                 p.d_eue.push(ub.unserved_mwh - ua.unserved_mwh);
                 p.d_lole
                     .push(ub.loss_of_load_step_hours - ua.loss_of_load_step_hours);
