@@ -170,7 +170,7 @@ impl fmt::Display for Report {
 
 /// The calendar time `at` after the grid's start (`2025-05-01 13:20:00`; with milliseconds
 /// when it has them: events start to the millisecond).
-fn when(time: &TimeGrid, at: Duration) -> String {
+pub(crate) fn when(time: &TimeGrid, at: Duration) -> String {
     let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
     let t = time
         .start_or_default()
