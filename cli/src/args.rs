@@ -56,6 +56,12 @@ pub enum Command {
     Plot(PlotArgs),
     /// Write one self-contained HTML report: summary, single run, Monte Carlo indices, SLA
     /// figures, survival, charts and the scenario text.
+    ///
+    /// A single run (energy totals, outages, loss-of-load events), a Monte Carlo study of
+    /// --samples samples (indices ± standard errors; SLA figures: availability, nines, downtime
+    /// minutes per year, P(interruption), SAIFI, CAIDI), the outage survival curve up to
+    /// --survival-max, the charts as inline SVG and the scenario text, in one file that needs no
+    /// network and no JavaScript: mail it and open it in any browser.
     Report(ReportArgs),
 }
 
@@ -275,14 +281,7 @@ pub struct PlotArgs {
 
 /// `report`: the HTML report.
 #[derive(Args, Debug)]
-#[command(
-    after_help = EXIT_CODES,
-    long_about = "Write one self-contained HTML report of a scenario: a single run (energy \
-        totals, outages, loss-of-load events), a Monte Carlo study (indices ± standard errors, \
-        SLA figures: availability, nines, downtime minutes per year, P(interruption), SAIFI, \
-        CAIDI), the outage survival curve, the charts as inline SVG and the scenario text. The \
-        file needs no network and no JavaScript: mail it and open it in any browser."
-)]
+#[command(after_help = EXIT_CODES)]
 pub struct ReportArgs {
     /// The scenario, its seed and step.
     #[command(flatten)]
