@@ -54,6 +54,15 @@ pub enum Command {
     Compare(CompareArgs),
     /// Draw the charts of a scenario (time series, survival, LOLP heat map, unserved energy).
     Plot(PlotArgs),
+    /// Write one self-contained HTML report: summary, single run, Monte Carlo indices, SLA
+    /// figures, survival, charts and the scenario text.
+    ///
+    /// A single run (energy totals, outages, loss-of-load events), a Monte Carlo study of
+    /// --samples samples (indices ± standard errors; SLA figures: availability, nines, downtime
+    /// minutes per year, P(interruption), SAIFI, CAIDI), the outage survival curve up to
+    /// --survival-max, the charts as inline SVG and the scenario text, in one file that needs no
+    /// network and no JavaScript: mail it and open it in any browser.
+    Report(ReportArgs),
 }
 
 /// Flags that apply to every subcommand (and may come before or after it).
@@ -265,6 +274,27 @@ pub struct PlotArgs {
     /// The longest outage of the survival curve, in whole hours.
     #[arg(long, default_value = "24h", value_parser = Checked(flags::survival), allow_hyphen_values = true)]
     pub max: Duration,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+}
+
+/// `report`: the HTML report.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct ReportArgs {
+    /// The scenario, its seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// The HTML file to write.
+    #[arg(long, default_value = "report.html")]
+    pub out: PathBuf,
+    /// Samples of the Monte Carlo study (indices, SLA figures, heat map, distribution).
+    #[arg(long, default_value = "400", value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// The longest outage of the survival curve, in whole hours (e.g. 96h).
+    #[arg(long, default_value = "24h", value_parser = Checked(flags::survival), allow_hyphen_values = true)]
+    pub survival_max: Duration,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
     pub threads: Option<usize>,

@@ -10,6 +10,7 @@
 //! ridethrough size --step 1h --lole 0.1 --samples 2000 --min-units 1 --max-units 400
 //! ridethrough compare A.toml B.toml --samples 2000 --step 1h
 //! ridethrough plot --step 1h --out plots --format png
+//! ridethrough report --step 1h --samples 2000 --survival-max 96h --out report.html
 //! ridethrough --set battery.units=40 --set grid.import_limit_mw=80 mc --samples 500
 //! ```
 //!
@@ -22,6 +23,8 @@
 //!   with `--probability`, by bisection over `--min-units..=--max-units`.
 //! * [`compare`] (`compare`): two scenarios on common random numbers, B − A ± SE.
 //! * [`plot`] (`plot`): every chart of `ridethrough::plot`, into `--out` as `--format`.
+//! * [`report`] (`report`): one self-contained HTML page of the run, the study, its SLA
+//!   figures, the survival curve, the charts and the scenario text, into `--out`.
 //!
 //! Global flags ([`args::Global`]): `--quiet` (no progress bars or status lines: only results),
 //! `--set KEY=VALUE` (repeatable: overrides a scenario field by its dotted path before it is
@@ -49,6 +52,7 @@ mod output;
 mod overrides;
 mod plot;
 mod progress;
+mod report;
 mod scenario;
 mod single;
 mod size;
@@ -74,7 +78,8 @@ Limits:
   --threads     1 ≤ x ≤ {max_threads} here (4 × cores, at most {useful})
   --target-se   0 < x < 1
   --step        at least 1ms, dividing the scenario's horizon
-  --max         whole hours, at least 1h, and a whole number of steps
+  --max, --survival-max
+                whole hours, at least 1h, and a whole number of steps
   --max-units   0 ≤ x ≤ {max_units}
   A run estimated at over {minutes:.0} minutes ({steps:.1e} engine steps at {rate:.0e} steps/s) or a
   --trace file estimated at over {gb:.0} GB is refused unless --force. Monte Carlo studies
@@ -354,6 +359,29 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                 threads: a.threads,
             };
             plot::run(&study, &opts, bars, out)
+        }
+        Command::Report(a) => {
+            let study = load(&a.source, global)?;
+            survival::check(study.site(), "--survival-max", a.survival_max)?;
+            let p = guard::Plan {
+                seed: study.seed(),
+                trace: Some((
+                    a.out.as_path(),
+                    "the report's charts' trace (in memory) for",
+                )),
+                ..plan(Some(a.samples + 1), Some(a.survival_max), study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            let opts = report::Options {
+                out: &a.out,
+                source: &a.source,
+                sets: &global.set,
+                samples: a.samples,
+                max: a.survival_max,
+                threads: a.threads,
+            };
+            report::run(&study, &opts, bars, out)
         }
     }
 }

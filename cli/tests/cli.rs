@@ -798,3 +798,242 @@ fn exit_codes_are_0_1_and_2() {
         Some(1)
     );
 }
+
+/// The section ids of `ridethrough report`'s page (`ridethrough::io::html::SECTION_IDS`).
+const REPORT_SECTIONS: [&str; 7] = [
+    "summary",
+    "single-run",
+    "monte-carlo",
+    "sla",
+    "survival",
+    "charts",
+    "scenario",
+];
+
+/// A scenario name with markup in it, which the page must escape.
+const MARKUP_NAME: &str = "Tiny <b>site</b> & \"co\"";
+
+/// Writes the report of a tiny scenario (4 Megapacks, so samples lose load) whose name holds
+/// markup, and returns the page's path.
+fn tiny_report(test: &str) -> PathBuf {
+    let path = tiny(test, "tiny.toml", 4);
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "name = \"Austin 10k-GPU training cluster\"",
+        &format!("name = {MARKUP_NAME:?}"),
+    );
+    std::fs::write(&path, text).unwrap();
+    let html = path.with_file_name("report.html");
+    let out = ridethrough(
+        args(
+            &[
+                "report",
+                "SCENARIO",
+                "--samples",
+                "48",
+                "--survival-max",
+                "12h",
+                "--set",
+                "battery.reserve_soc=0.25",
+                "--out",
+            ],
+            &path,
+        )
+        .into_iter()
+        .chain([html.as_os_str()]),
+    );
+    assert_ok(&out);
+    let printed = stdout(&out);
+    assert!(printed.contains("nines"), "{printed}");
+    assert!(
+        printed.contains(&format!("wrote {}", html.display())),
+        "{printed}"
+    );
+    html
+}
+
+/// Elements and attributes that would make a page load something from elsewhere.
+const EXTERNAL: [&str; 10] = [
+    "<script",
+    "<link",
+    "<img",
+    "<iframe",
+    "<object",
+    "<embed",
+    " src=",
+    "@import",
+    "url(",
+    "href=\"http",
+];
+
+#[test]
+fn report_writes_one_self_contained_escaped_page() {
+    let html = tiny_report("report_page");
+    let page = std::fs::read_to_string(&html).expect("the page");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for id in REPORT_SECTIONS {
+        assert!(
+            page.contains(&format!("<section id=\"{id}\">")),
+            "section {id}"
+        );
+    }
+    for bad in EXTERNAL {
+        assert!(!page.contains(bad), "the page holds {bad:?}");
+    }
+    assert!(!page.contains("http://") && !page.contains("https://"));
+    // The name is escaped wherever it appears (title, heading, summary, scenario text).
+    assert!(!page.contains("<b>site</b>"));
+    assert!(page.contains("Tiny &lt;b&gt;site&lt;/b&gt; &amp; &quot;co&quot;"));
+    // The charts: the run, its outage, survival, heat map, distribution.
+    assert_eq!(page.matches("<svg").count(), 5);
+    for id in ["sla", "monte-carlo"] {
+        let from = page.find(&format!("<section id=\"{id}\">")).unwrap();
+        let section = &page[from..from + page[from..].find("</section>").unwrap()];
+        assert!(section.contains(" ± "), "{id} shows standard errors");
+    }
+    assert!(page.contains("--set battery.reserve_soc=0.25"));
+    assert!(page.contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn report_refuses_bad_flags_naming_them() {
+    let path = tiny("report_bad_flags", "tiny.toml", 4);
+    let out = ridethrough(args(
+        &["report", "SCENARIO", "--survival-max", "90m"],
+        &path,
+    ));
+    assert_fails_naming(&out, "--survival-max");
+    assert_eq!(out.status.code(), Some(2));
+    let out = ridethrough(args(&["report", "SCENARIO", "--samples", "0"], &path));
+    assert_fails_naming(&out, "--samples = 0 is out of range");
+    let missing = path.with_file_name("no-such-dir").join("report.html");
+    let out = ridethrough(
+        args(&["report", "SCENARIO", "--samples", "16", "--out"], &path)
+            .into_iter()
+            .chain([missing.as_os_str()]),
+    );
+    assert_fails_naming(&out, "cannot write");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// How long a headless browser may take to render the page.
+const BROWSER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The headless browser: `chromium` (Debian) or `chromium-browser` on the `PATH`.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// Runs `browser` with `args` and returns its output, killing it after [`BROWSER_TIMEOUT`].
+fn run_browser(browser: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    let mut child = Command::new(browser)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the browser starts");
+    // Read both pipes on threads so a full pipe cannot stall the browser.
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let read_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut so, &mut v).ok();
+        v
+    });
+    let read_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut se, &mut v).ok();
+        v
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the browser") {
+            break status;
+        }
+        if started.elapsed() > BROWSER_TIMEOUT {
+            let _ = child.kill();
+            panic!("the browser did not finish within {BROWSER_TIMEOUT:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: read_out.join().unwrap(),
+        stderr: read_err.join().unwrap(),
+    }
+}
+
+#[test]
+fn report_renders_in_a_headless_browser() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("RIDETHROUGH_SKIP_BROWSER").is_some_and(|v| v == "1") {
+            eprintln!("note: chromium not found, RIDETHROUGH_SKIP_BROWSER=1: browser test skipped");
+            return;
+        }
+        panic!(
+            "chromium is not installed: install it with `apt-get install -y chromium` (as root, \
+             or with sudo) on Debian, or set RIDETHROUGH_SKIP_BROWSER=1 to skip this test"
+        );
+    };
+    let html = tiny_report("report_browser");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let profile = html.with_file_name("chromium-profile");
+    let url = format!("file://{}", html.canonicalize().unwrap().display());
+    let profile_flag = format!("--user-data-dir={}", profile.display());
+    let flags = [
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--enable-logging=stderr",
+        "--v=0",
+        &profile_flag,
+        "--dump-dom",
+        &url,
+    ];
+    let flags: Vec<&std::ffi::OsStr> = flags.iter().map(|s| s.as_ref()).collect();
+    let out = run_browser(&browser, &flags);
+    let dom = stdout(&out);
+    let log = stderr(&out);
+    assert!(out.status.success(), "chromium failed: {log}");
+    // Every section, as the browser parsed it.
+    for id in REPORT_SECTIONS {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "section {id} not in the DOM: {log}"
+        );
+    }
+    // Every chart survived HTML parsing as a whole SVG element with text and drawing.
+    let svgs: Vec<&str> = dom.split("<svg").skip(1).collect();
+    assert_eq!(
+        svgs.len(),
+        page.matches("<svg").count(),
+        "charts in the DOM"
+    );
+    for (i, svg) in svgs.iter().enumerate() {
+        let body = &svg[..svg
+            .find("</svg>")
+            .unwrap_or_else(|| panic!("chart {i} not closed"))];
+        assert!(body.contains("<text"), "chart {i} has no text");
+        assert!(
+            ["<path", "<polyline", "<rect", "<line"]
+                .iter()
+                .any(|e| body.contains(e)),
+            "chart {i} draws nothing"
+        );
+    }
+    // No script ran into an error, and nothing was fetched from elsewhere.
+    for line in log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") || line.contains("Uncaught")),
+            "console error: {line}"
+        );
+    }
+    for bad in EXTERNAL {
+        assert!(!dom.contains(bad), "the DOM holds {bad:?}");
+    }
+    let _ = std::fs::remove_dir_all(&profile);
+}

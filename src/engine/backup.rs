@@ -4,7 +4,7 @@
 //!
 //! The components themselves ([`GeneratorFleet`], [`FuelModel`]) are event-driven models with
 //! times in integer milliseconds; this module is the engine's stage that drives them. At the
-//! start of every span (see [`crate::engine`]) [`Backup::span_start`]:
+//! start of every span (see [`crate::engine`]) `Backup::span_start`:
 //!
 //! 1. applies every generator and fuel event up to the span's start (a set ready, failing or
 //!    repaired; a delivery arriving);
@@ -16,12 +16,12 @@
 //! 3. during a generator outage, stops a set whose tank is dry and demands a start of every set
 //!    that is off and has fuel (at the outage's start, after a repair or after a delivery);
 //! 4. returns what the running sets offer over the span: their capacity and their minimum
-//!    output ([`Generation`]).
+//!    output (`Generation`).
 //!
 //! Every generator and fuel event, and the end of the transfer gap, ends a span
-//! ([`Backup::next_event_ms`]), so sets pick up, fail and are repaired at their own millisecond
+//! (`Backup::next_event_ms`), so sets pick up, fail and are repaired at their own millisecond
 //! inside a step. A tank running dry ends its segment at the millisecond it does
-//! ([`Backup::ms_to_dry`]).
+//! (`Backup::ms_to_dry`).
 //!
 //! # Dispatch
 //! The grid's available import is used first, the generators cover what it cannot (but deliver

@@ -1,7 +1,10 @@
 //! Input and output: [`scenario`] files, CSV [`trace`]s, the unit and load tables of a
-//! reliability test system ([`rts`]) and the text [`report`].
+//! reliability test system ([`rts`]), the text [`report`] and (feature `plots`) the
+//! self-contained [`html`] page of a study.
 
 mod csv_file;
+#[cfg(feature = "plots")]
+pub mod html;
 pub mod report;
 pub mod rts;
 pub mod scenario;

@@ -1,5 +1,5 @@
 //! How results read as text: the `Display` of a run's [`Report`], of Monte Carlo
-//! [`Indices`] and of a [`SurvivalCurve`].
+//! [`Indices`], of [`SlaMetrics`] and of a [`SurvivalCurve`].
 //!
 //! The result types live with the code that fills them ([`crate::engine::report`],
 //! [`crate::studies`]); how they read as text is an output format, like the CSV traces, and
@@ -7,6 +7,7 @@
 
 use crate::engine::report::Report;
 use crate::studies::montecarlo::Indices;
+use crate::studies::sla::{SlaFigure, SlaMetrics};
 use crate::studies::stats::Estimate;
 use crate::studies::survival::SurvivalCurve;
 use crate::time::TimeGrid;
@@ -169,7 +170,7 @@ impl fmt::Display for Report {
 
 /// The calendar time `at` after the grid's start (`2025-05-01 13:20:00`; with milliseconds
 /// when it has them: events start to the millisecond).
-fn when(time: &TimeGrid, at: Duration) -> String {
+pub(crate) fn when(time: &TimeGrid, at: Duration) -> String {
     let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
     let t = time
         .start_or_default()
@@ -352,5 +353,77 @@ impl std::fmt::Display for SurvivalCurve {
             write!(f, " {:>3} h {:>5.1} %", d, p * 100.0)?;
         }
         writeln!(f)
+    }
+}
+
+/// `mean ± se` with the formatter's precision (3 by default), `≥ bound (95 %)` or
+/// `≤ bound (95 %)`.
+impl fmt::Display for SlaFigure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = f.precision().unwrap_or(3);
+        match *self {
+            SlaFigure::Estimated(e) => write!(f, "{:.*} ± {:.*}", p, e.mean, p, e.se),
+            SlaFigure::AtLeast {
+                value, confidence, ..
+            } => write!(f, "≥ {:.*} ({:.0} %)", p, value, confidence * 100.0),
+            SlaFigure::AtMost {
+                value, confidence, ..
+            } => write!(f, "≤ {:.*} ({:.0} %)", p, value, confidence * 100.0),
+        }
+    }
+}
+
+impl fmt::Display for SlaMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Service levels: {} samples of {:.0} h, scaled to a year of 8760 h",
+            self.samples, self.sample_hours
+        )?;
+        let row = |f: &mut fmt::Formatter<'_>, name: &str, value: String, unit: &str| {
+            writeln!(f, "  {name:<34} {value:>26} {unit}")
+        };
+        let est = |e: &Estimate, p: usize| format!("{:.*} ± {:.*}", p, e.mean, p, e.se);
+        row(
+            f,
+            "availability",
+            format!(
+                "{:.4} ± {:.4}",
+                self.availability.mean * 100.0,
+                self.availability.se * 100.0
+            ),
+            "%",
+        )?;
+        row(f, "nines", format!("{:.2}", self.nines), "")?;
+        row(
+            f,
+            "downtime",
+            est(&self.downtime_minutes_per_year, 2),
+            "min per year",
+        )?;
+        for (name, e) in [
+            ("downtime P50", &self.downtime_p50_minutes_per_year),
+            ("downtime P90", &self.downtime_p90_minutes_per_year),
+            ("downtime P99", &self.downtime_p99_minutes_per_year),
+        ] {
+            row(f, name, est(e, 2), "min per year")?;
+        }
+        row(
+            f,
+            "P(at least one interruption)",
+            format!("{:.4}", self.interruption_probability_per_year),
+            "per year",
+        )?;
+        row(
+            f,
+            "interruptions (SAIFI)",
+            format!("{:.4}", self.interruptions_per_year),
+            "per year",
+        )?;
+        match &self.interruption_duration_minutes {
+            Some(e) => row(f, "mean interruption (CAIDI)", est(e, 2), "min")?,
+            None => row(f, "mean interruption (CAIDI)", "none".into(), "")?,
+        }
+        Ok(())
     }
 }

@@ -1,8 +1,8 @@
 //! The distribution of unserved energy per sample, with its tail marked.
 
 use super::{
-    render, trim, DrawResult, Figure, PlotError, BLUE, FAMILY, GREY, LABEL_PX, ORANGE, PURPLE, RED,
-    TICK_PX, TITLE_PX,
+    render, render_svg, trim, DrawResult, Figure, PlotError, BLUE, FAMILY, GREY, LABEL_PX, ORANGE,
+    PURPLE, RED, TICK_PX, TITLE_PX,
 };
 use crate::studies::montecarlo::McResult;
 use plotters::coord::Shift;
@@ -31,6 +31,20 @@ const BINS: usize = 40;
 pub fn unserved_distribution(result: &McResult, path: impl AsRef<Path>) -> Result<(), PlotError> {
     let path = path.as_ref();
     super::Format::from_path(path)?;
+    render(&figure(result)?, path)
+}
+
+/// [`unserved_distribution`] as SVG text in memory (errors name the chart
+/// `unserved_distribution.svg`).
+///
+/// # Errors
+/// As [`unserved_distribution`], without the file's.
+pub fn unserved_distribution_svg(result: &McResult) -> Result<String, PlotError> {
+    render_svg(&figure(result)?, Path::new("unserved_distribution.svg"))
+}
+
+/// The figure of [`unserved_distribution`].
+fn figure(result: &McResult) -> Result<Distribution, PlotError> {
     let samples = result.samples.as_ref().ok_or(PlotError::NoSamples)?;
     if samples.is_empty() {
         return Err(PlotError::Empty {
@@ -39,18 +53,15 @@ pub fn unserved_distribution(result: &McResult, path: impl AsRef<Path>) -> Resul
     }
     let ix = &result.indices;
     let values: Vec<f64> = samples.iter().map(|s| s.unserved_mwh).collect();
-    render(
-        &Distribution {
-            values,
-            markers: [
-                ("EUE (mean)", ix.eue_mwh.mean, GREY),
-                ("P90", ix.unserved_p90_mwh.mean, ORANGE),
-                ("P99", ix.unserved_p99_mwh.mean, RED),
-                ("CVaR 95 %", ix.unserved_cvar95_mwh.mean, PURPLE),
-            ],
-        },
-        path,
-    )
+    Ok(Distribution {
+        values,
+        markers: [
+            ("EUE (mean)", ix.eue_mwh.mean, GREY),
+            ("P90", ix.unserved_p90_mwh.mean, ORANGE),
+            ("P99", ix.unserved_p99_mwh.mean, RED),
+            ("CVaR 95 %", ix.unserved_cvar95_mwh.mean, PURPLE),
+        ],
+    })
 }
 
 struct Distribution {

@@ -1,7 +1,8 @@
 //! Loss-of-load probability by month × hour of day.
 
 use super::{
-    render, trim, DrawResult, Figure, PlotError, Ticked, FAMILY, LABEL_PX, TICK_PX, TITLE_PX,
+    render, render_svg, trim, DrawResult, Figure, PlotError, Ticked, FAMILY, LABEL_PX, TICK_PX,
+    TITLE_PX,
 };
 use crate::studies::montecarlo::Indices;
 use plotters::coord::Shift;
@@ -26,6 +27,19 @@ const MONTHS: [&str; 12] = [
 pub fn lolp_heatmap(indices: &Indices, path: impl AsRef<Path>) -> Result<(), PlotError> {
     let path = path.as_ref();
     super::Format::from_path(path)?;
+    render(&figure(indices)?, path)
+}
+
+/// [`lolp_heatmap`] as SVG text in memory (errors name the chart `lolp_heatmap.svg`).
+///
+/// # Errors
+/// As [`lolp_heatmap`], without the file's.
+pub fn lolp_heatmap_svg(indices: &Indices) -> Result<String, PlotError> {
+    render_svg(&figure(indices)?, Path::new("lolp_heatmap.svg"))
+}
+
+/// The figure of [`lolp_heatmap`].
+fn figure(indices: &Indices) -> Result<Heatmap, PlotError> {
     let table = &indices.lolp_by_month_hour;
     if table.len() != 12 || table.iter().any(|row| row.len() != 24) {
         return Err(PlotError::Empty {
@@ -36,13 +50,10 @@ pub fn lolp_heatmap(indices: &Indices, path: impl AsRef<Path>) -> Result<(), Plo
         .iter()
         .map(|row| std::array::from_fn(|h| 100.0 * row[h].mean))
         .collect();
-    render(
-        &Heatmap {
-            cells,
-            samples: indices.samples,
-        },
-        path,
-    )
+    Ok(Heatmap {
+        cells,
+        samples: indices.samples,
+    })
 }
 
 struct Heatmap {

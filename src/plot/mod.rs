@@ -11,6 +11,9 @@
 //! * [`unserved_distribution`]: the distribution of unserved energy per sample, with P90, P99 and
 //!   CVaR 95 % marked.
 //!
+//! Each chart also comes as SVG text in memory (`time_series_svg`, `outage_zoom_svg`, ...), to
+//! inline in an HTML page (as [`crate::io::html`] does).
+//!
 //! Every chart has a title, axes labelled with their units and a legend where it shows more than
 //! one series. Text is laid out and rasterised with DejaVu Sans, embedded in the crate (its
 //! licence is in `src/plot/fonts/`), so a PNG looks the same on any machine, with or without
@@ -52,10 +55,10 @@ mod heatmap;
 mod survival;
 mod timeseries;
 
-pub use distribution::unserved_distribution;
-pub use heatmap::lolp_heatmap;
-pub use survival::{survival, wilson_interval, Z_95};
-pub use timeseries::{outage_zoom, time_series};
+pub use distribution::{unserved_distribution, unserved_distribution_svg};
+pub use heatmap::{lolp_heatmap, lolp_heatmap_svg};
+pub use survival::{survival, survival_svg, wilson_interval, Z_95};
+pub use timeseries::{outage_zoom, outage_zoom_svg, time_series, time_series_svg};
 
 /// What can go wrong while drawing or writing a chart.
 #[derive(Debug, thiserror::Error)]
@@ -217,17 +220,7 @@ fn render(fig: &impl Figure, path: &Path) -> Result<(), PlotError> {
         source,
     };
     match format {
-        Format::Svg => {
-            let mut text = String::new();
-            {
-                let root = SVGBackend::with_string(&mut text, (w, h)).into_drawing_area();
-                root.fill(&plotters::style::WHITE)
-                    .map_err(|e| draw_err(e.into()))?;
-                fig.draw(&root).map_err(draw_err)?;
-                root.present().map_err(|e| draw_err(e.into()))?;
-            }
-            std::fs::write(path, text).map_err(io_err)
-        }
+        Format::Svg => std::fs::write(path, render_svg(fig, path)?).map_err(io_err),
         Format::Png => {
             let mut pixels = vec![0u8; w as usize * h as usize * 3];
             {
@@ -253,6 +246,26 @@ fn render(fig: &impl Figure, path: &Path) -> Result<(), PlotError> {
             writer.finish().map_err(encode_err)
         }
     }
+}
+
+/// Draws `fig` as SVG text in memory; `path` names the chart in errors (the file it is for, or
+/// the chart's name when it is kept in memory).
+fn render_svg(fig: &impl Figure, path: &Path) -> Result<String, PlotError> {
+    register_font()?;
+    let (w, h) = fig.size();
+    let draw_err = |source| PlotError::Draw {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (w, h)).into_drawing_area();
+        root.fill(&plotters::style::WHITE)
+            .map_err(|e| draw_err(e.into()))?;
+        fig.draw(&root).map_err(draw_err)?;
+        root.present().map_err(|e| draw_err(e.into()))?;
+    }
+    Ok(text)
 }
 
 /// A linear `f64` axis with tick marks (and grid lines) exactly at `ticks`: plotters' own

@@ -1,7 +1,8 @@
 //! Survival probability against outage duration, with Wilson score bands.
 
 use super::{
-    render, trim, DrawResult, Figure, PlotError, BLUE, FAMILY, LABEL_PX, TICK_PX, TITLE_PX,
+    render, render_svg, trim, DrawResult, Figure, PlotError, BLUE, FAMILY, LABEL_PX, TICK_PX,
+    TITLE_PX,
 };
 use crate::studies::survival::SurvivalCurve;
 use plotters::coord::Shift;
@@ -62,6 +63,19 @@ pub fn wilson_interval(p: f64, n: u64, z: f64) -> (f64, f64) {
 pub fn survival(curve: &SurvivalCurve, path: impl AsRef<Path>) -> Result<(), PlotError> {
     let path = path.as_ref();
     super::Format::from_path(path)?;
+    render(&figure(curve)?, path)
+}
+
+/// [`survival`] as SVG text in memory (errors name the chart `survival.svg`).
+///
+/// # Errors
+/// As [`survival`], without the file's.
+pub fn survival_svg(curve: &SurvivalCurve) -> Result<String, PlotError> {
+    render_svg(&figure(curve)?, Path::new("survival.svg"))
+}
+
+/// The figure of [`survival`].
+fn figure(curve: &SurvivalCurve) -> Result<SurvivalFigure, PlotError> {
     if curve.survived_hours.is_empty() {
         return Err(PlotError::Empty {
             what: "survival curve",
@@ -69,13 +83,10 @@ pub fn survival(curve: &SurvivalCurve, path: impl AsRef<Path>) -> Result<(), Plo
     }
     let mut sorted = curve.survived_hours.clone();
     sorted.sort_by(f64::total_cmp);
-    render(
-        &SurvivalFigure {
-            sorted,
-            max_hours: curve.max_hours.max(f64::MIN_POSITIVE),
-        },
-        path,
-    )
+    Ok(SurvivalFigure {
+        sorted,
+        max_hours: curve.max_hours.max(f64::MIN_POSITIVE),
+    })
 }
 
 struct SurvivalFigure {

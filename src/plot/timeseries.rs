@@ -3,8 +3,8 @@
 
 use super::decimate::{columns, points};
 use super::{
-    render, trim, DrawResult, Figure, PlotError, Ticked, BLUE, FAMILY, GREEN, GREY, LABEL_PX,
-    ORANGE, RED, TICK_PX, TITLE_PX,
+    render, render_svg, trim, DrawResult, Figure, PlotError, Ticked, BLUE, FAMILY, GREEN, GREY,
+    LABEL_PX, ORANGE, RED, TICK_PX, TITLE_PX,
 };
 use crate::engine::report::{GridOutage, StepRecord};
 use crate::time::TimeGrid;
@@ -38,6 +38,19 @@ pub fn time_series(
 ) -> Result<(), PlotError> {
     let path = path.as_ref();
     super::Format::from_path(path)?;
+    render(&whole_figure(rows, time)?, path)
+}
+
+/// [`time_series`] as SVG text in memory (errors name the chart `time_series.svg`).
+///
+/// # Errors
+/// As [`time_series`], without the file's.
+pub fn time_series_svg(rows: &[StepRecord], time: &TimeGrid) -> Result<String, PlotError> {
+    render_svg(&whole_figure(rows, time)?, Path::new("time_series.svg"))
+}
+
+/// The panels of [`time_series`].
+fn whole_figure<'a>(rows: &'a [StepRecord], time: &TimeGrid) -> Result<Panels<'a>, PlotError> {
     let (first, last) = match (rows.first(), rows.last()) {
         (Some(f), Some(l)) => (f, l),
         _ => return Err(PlotError::Empty { what: "trace" }),
@@ -54,16 +67,13 @@ pub fn time_series(
         }
     );
     let axis = TimeAxis::whole(time, first.time_s / 3600.0, span_h);
-    render(
-        &Panels {
-            rows,
-            step_h,
-            axis,
-            title,
-            shade: None,
-        },
-        path,
-    )
+    Ok(Panels {
+        rows,
+        step_h,
+        axis,
+        title,
+        shade: None,
+    })
 }
 
 /// Draws a single run's trace around one grid outage: the panels of [`time_series`], on a time
@@ -83,6 +93,30 @@ pub fn outage_zoom(
 ) -> Result<(), PlotError> {
     let path = path.as_ref();
     super::Format::from_path(path)?;
+    render(&zoom_figure(rows, time, outage)?, path)
+}
+
+/// [`outage_zoom`] as SVG text in memory (errors name the chart `outage_zoom.svg`).
+///
+/// # Errors
+/// As [`outage_zoom`], without the file's.
+pub fn outage_zoom_svg(
+    rows: &[StepRecord],
+    time: &TimeGrid,
+    outage: &GridOutage,
+) -> Result<String, PlotError> {
+    render_svg(
+        &zoom_figure(rows, time, outage)?,
+        Path::new("outage_zoom.svg"),
+    )
+}
+
+/// The panels of [`outage_zoom`].
+fn zoom_figure<'a>(
+    rows: &'a [StepRecord],
+    time: &TimeGrid,
+    outage: &GridOutage,
+) -> Result<Panels<'a>, PlotError> {
     let (first, last) = match (rows.first(), rows.last()) {
         (Some(f), Some(l)) => (f.step, l.step),
         _ => return Err(PlotError::Empty { what: "trace" }),
@@ -140,16 +174,13 @@ pub fn outage_zoom(
         desc: "time from the outage's start (h)".into(),
         calendar: None,
     };
-    render(
-        &Panels {
-            rows: window,
-            step_h: time.step_hours().value(),
-            axis,
-            title,
-            shade: Some(0.0..dur_h),
-        },
-        path,
-    )
+    Ok(Panels {
+        rows: window,
+        step_h: time.step_hours().value(),
+        axis,
+        title,
+        shade: Some(0.0..dur_h),
+    })
 }
 
 /// How hours from the start of the run map to the x axis and its labels.

@@ -1,11 +1,13 @@
 //! Studies built on the engine: [`montecarlo`] reliability indices, [`survival`] curves, the
 //! analytic [`adequacy`] method (capacity outage probability table), the exact
 //! [`markov_survival`] of generators and a battery, battery [`sizing`] against a reliability
-//! target, and the [`stats`] they share.
+//! target, [`sla`] figures (availability, nines, downtime per year) from a study's samples, and
+//! the [`stats`] they share.
 
 pub mod adequacy;
 pub mod markov_survival;
 pub mod montecarlo;
 pub mod sizing;
+pub mod sla;
 pub mod stats;
 pub mod survival;
