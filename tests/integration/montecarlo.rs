@@ -205,9 +205,24 @@ fn every_sample_can_be_replayed_from_its_seed() {
         assert_eq!(s.index, i as u64);
         assert_eq!(s.seed, ridethrough::rng::sample_seed(5, s.index));
         let replay = site.simulate(policy, s.seed).run(&mut ()).report();
+        // Every field of the summary is the replayed run's own figure.
         assert_eq!(replay.totals.unserved_mwh, s.unserved_mwh);
+        assert_eq!(replay.totals.facility_mwh, s.facility_mwh);
+        assert_eq!(replay.totals.loss_of_load_hours, s.loss_of_load_hours);
+        assert_eq!(
+            replay.totals.loss_of_load_step_hours,
+            s.loss_of_load_step_hours
+        );
+        assert_eq!(replay.loss_of_load.len() as u32, s.loss_of_load_events);
         assert_eq!(replay.grid_outages.len() as u32, s.grid_outages);
+        assert_eq!(replay.outages_carried() as u32, s.grid_outages_carried);
     }
+    assert!(
+        samples
+            .iter()
+            .any(|s| s.grid_outages_carried > 0 && s.grid_outages_carried < s.grid_outages),
+        "the test needs samples with outages both carried and not"
+    );
     let mean = samples.iter().map(|s| s.unserved_mwh).sum::<f64>() / 40.0;
     assert!((mean - r.indices.eue_mwh.mean).abs() < 1e-9 * mean.max(1.0));
 }
@@ -350,4 +365,33 @@ fn lolp_by_hour_and_month_are_consistent_with_lole() {
     assert_eq!(ix.ride_through_share.n, outages as u64);
     let shares: f64 = ix.lol_duration_distribution.iter().map(|b| b.share).sum();
     assert!(ix.lolf.mean == 0.0 || (shares - 1.0).abs() < 1e-9);
+}
+
+/// `McConfig`: a file that leaves `fast_forward` out gets the default (on), and a target
+/// relative error is refused unless it is a number in (0, 1]: zero, negative, above one, NaN
+/// and infinite targets each get the typed error naming the field.
+#[test]
+fn the_config_defaults_and_checks_its_target() {
+    let cfg: McConfig = serde_json::from_str(r#"{"samples": 10, "seed": 1}"#).unwrap();
+    assert!(
+        cfg.fast_forward,
+        "fast-forward is on unless the file says otherwise"
+    );
+    assert_eq!(cfg, McConfig::new(10, 1));
+    for bad in [0.0, -0.1, 1.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut c = McConfig::new(10, 1);
+        c.target_relative_se = Some(bad);
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("montecarlo.target_relative_se"),
+            "{bad}: {err}"
+        );
+    }
+    for good in [1e-9, 0.02, 1.0] {
+        let mut c = McConfig::new(10, 1);
+        c.target_relative_se = Some(good);
+        assert!(c.validate().is_ok(), "{good}");
+    }
+    let err = McConfig::new(0, 1).validate().unwrap_err().to_string();
+    assert!(err.contains("montecarlo.samples"), "{err}");
 }
