@@ -352,6 +352,15 @@ impl FuelModel {
         s
     }
 
+    /// Gives every tank of `s` a fresh delivery stream from `seed` (as
+    /// [`FuelModel::initial_state`] would), keeping levels, pending deliveries and the tally (the
+    /// survival sweep replays each copied outage under its own draws this way).
+    pub fn reseed(&self, s: &mut FuelState, seed: u64) {
+        for (j, tank) in s.tanks.iter_mut().enumerate() {
+            tank.rng = rng::stream(seed, rng::streams::GENERATORS + 16 * j as u64 + STREAM_FUEL);
+        }
+    }
+
     /// The grid outage began at `t_ms` (delivery failure probabilities count hours from here).
     pub fn begin_outage(&self, s: &mut FuelState, t_ms: u64) {
         s.outage_start_ms = Some(t_ms);

@@ -482,11 +482,15 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self
     }
 
-    /// Gives the generator sets fresh random streams from `seed`, keeping their statuses (for
-    /// replaying a copied outage under other draws); nothing without generators.
+    /// Gives the generator sets and the fuel tanks fresh random streams from `seed`, keeping
+    /// their states (for replaying a copied outage under other draws); nothing without
+    /// generators.
     pub(crate) fn reseed_backup(&mut self, seed: u64) {
         if let (Some(b), Some(bs)) = (&self.site.backup, &mut self.state.backup) {
             b.generators.reseed(&mut bs.generators, seed);
+            if let (Some(f), Some(fs)) = (&b.fuel, &mut bs.fuel) {
+                f.reseed(fs, seed);
+            }
         }
     }
 

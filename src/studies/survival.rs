@@ -6,8 +6,8 @@
 //! window wraps around the end of the horizon (the load profile repeats, as in REopt). The
 //! result is deterministic for a given seed (the seed only shapes the normal run's outages).
 //!
-//! With standby generators ([`crate::engine::backup`]) each outage draws its sets' starts and
-//! running failures afresh (from `sample_seed(seed, start)`), so the curve is the probability of
+//! With standby generators ([`crate::engine::backup`]) each outage draws its sets' starts,
+//! running failures and fuel deliveries afresh (from `sample_seed(seed, start)`), so the curve is the probability of
 //! surviving over outage starts and generator draws together, as REopt's outage simulator
 //! reports it; the Markov chain of [`crate::studies::markov_survival`] is its analytic
 //! cross-check.
