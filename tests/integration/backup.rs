@@ -646,3 +646,44 @@ fuel_l_per_mwh = 250.0
         "sweep {p_sweep:.4} ± {se:.4} vs Markov {p_markov:.4}"
     );
 }
+
+/// `mode = "peak_shaving"`: the sets also run while the grid is whole but its import limit is
+/// below the load (8 MW against 10 MW here). They start at once, run at no less than their
+/// minimum loading (30 % of 15 MW = 4.5 MW, above the 2 MW the feed cannot carry), and the
+/// feed takes the rest (5.5 MW); in the 10 s before they pick up, the 0.5 MW battery leaves
+/// 1.5 MW unserved, which is dropped in transfer.
+#[test]
+fn peak_shaving_sets_run_while_the_feed_cannot_carry_the_load() {
+    let mut g = gens(0.0, 0);
+    g.mode = ridethrough::components::generators::GeneratorMode::PeakShaving;
+    let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(24)).unwrap();
+    let site = Site::new(
+        time,
+        &GridParams::new(Power::mw(8.0)),
+        &simple_battery(0.5, 0.5, 1.0),
+        &constant_load(LOAD_MW),
+    )
+    .unwrap()
+    .with_backup(Some(&g), None)
+    .unwrap();
+    let r = site
+        .simulate(
+            Policy::BackupOnly {
+                recharge_rate_mw: Some(Power::ZERO),
+            },
+            1,
+        )
+        .run(&mut ())
+        .report();
+    let b = r.backup.as_ref().unwrap();
+    let on_h = 24.0 - DELAY_S / 3600.0;
+    assert_eq!(b.transfers, 1);
+    assert!(close(b.generation_mwh, 4.5 * on_h), "{}", b.generation_mwh);
+    assert!(close(b.transfer_unserved_mwh, 1.5 * DELAY_S / 3600.0));
+    assert!(close(r.totals.unserved_mwh, 1.5 * DELAY_S / 3600.0));
+    assert!(close(
+        r.totals.import_mwh,
+        8.0 * DELAY_S / 3600.0 + 5.5 * on_h
+    ));
+    assert_eq!(r.totals.curtailment_mwh, 0.0);
+}
