@@ -395,3 +395,21 @@ fn the_config_defaults_and_checks_its_target() {
     let err = McConfig::new(0, 1).validate().unwrap_err().to_string();
     assert!(err.contains("montecarlo.samples"), "{err}");
 }
+
+/// A site that draws nothing (an idle hall before its first racks) has no facility energy to
+/// normalise by: its normalised EUE is 0, not a division by zero.
+#[test]
+fn an_idle_site_has_a_normalised_eue_of_zero() {
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("high_mw = 10.6", "high_mw = 0.0")
+        .replace("low_mw = 5.3", "low_mw = 0.0");
+    let study = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let r = montecarlo::run(study.site(), study.policy(), &McConfig::new(32, 3), &|_| {}).unwrap();
+    let ix = r.indices;
+    assert_eq!(ix.eue_mwh.mean, 0.0);
+    assert_eq!((ix.eue_ppm.mean, ix.eue_ppm.se), (0.0, 0.0));
+    assert_eq!(ix.eue_ppm.n, 32);
+}
