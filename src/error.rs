@@ -162,6 +162,10 @@ pub enum ConfigError {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
+    /// Monte Carlo shards that cannot be run or merged (see
+    /// [`crate::studies::montecarlo::shard`]).
+    #[error(transparent)]
+    Shard(#[from] crate::studies::montecarlo::ShardError),
     /// A scenario file whose extension is neither `.toml` nor `.json`.
     #[error("{path:?}: unknown scenario format (use a .toml or .json file)")]
     UnknownFormat {

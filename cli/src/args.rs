@@ -5,12 +5,13 @@ use crate::flags::{self, Checked};
 use crate::overrides::Override;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use ridethrough::prelude::Duration;
+use ridethrough::studies::montecarlo::Shard;
 use std::path::PathBuf;
 
 /// Exit codes, shown at the end of every `--help`.
 pub const EXIT_CODES: &str = "Exit codes:
   0  done (also when the reader of the output goes away, as with `| head -1`)
-  1  a bad scenario or data file, an output file that cannot be written, a failed self-check
+  1  a bad scenario, data or shard file, an output file that cannot be written, a failed self-check
   2  a usage error: a bad flag value, a flag that does not fit the scenario, a run over the limits";
 
 /// The command line.
@@ -46,6 +47,9 @@ pub enum Command {
     Run(RunArgs),
     /// Monte Carlo reliability study: N sampled horizons, indices ± standard errors.
     Mc(McArgs),
+    /// Merge the shard files of `mc --shard` into the study's indices, bit for bit those of
+    /// the unsharded `mc`.
+    Merge(MergeArgs),
     /// Outage survival sweep: a total grid outage of up to --max from every step.
     Survival(SurvivalArgs),
     /// Smallest number of battery units meeting a LOLE, EUE or survival target.
@@ -152,6 +156,30 @@ pub struct McArgs {
     #[arg(long)]
     pub per_sample: Option<PathBuf>,
     /// Write the indices as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Run only shard I of K of the study (0-based: 0 ≤ I < K ≤ ⌈samples/16⌉, e.g. 0/4 … 3/4)
+    /// and write it to --out; `ridethrough merge` combines the K files.
+    #[arg(long, value_name = "I/K", value_parser = Checked(flags::shard), allow_hyphen_values = true, conflicts_with = "shard_from_env")]
+    pub shard: Option<Shard>,
+    /// Take --shard from a Slurm job array task: I = SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN,
+    /// K = SLURM_ARRAY_TASK_COUNT (or SLURM_ARRAY_TASK_MAX − SLURM_ARRAY_TASK_MIN + 1).
+    #[arg(long)]
+    pub shard_from_env: bool,
+    /// The shard file to write (JSON), with --shard or --shard-from-env.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `merge`: shard files into one study.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct MergeArgs {
+    /// The shard files of `ridethrough mc --shard I/K --out FILE`, every I of one study once,
+    /// in any order.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Write the study's result as JSON to this file (byte for byte `mc --json`'s).
     #[arg(long)]
     pub json: Option<PathBuf>,
 }

@@ -82,8 +82,7 @@ pub fn report(site: &Site, r: &Report) -> Result<(), CliError> {
 
 /// Monte Carlo indices: LOLP by hour of day adds up to LOLE (when the horizon is whole days of
 /// at most hourly steps), the quantiles are ordered, and the indices are not negative.
-pub fn indices(site: &Site, ix: &Indices) -> Result<(), CliError> {
-    let time = &site.time;
+pub fn indices(time: &TimeGrid, ix: &Indices) -> Result<(), CliError> {
     if time.horizon().as_millis() % 86_400_000 == 0 && time.step().as_millis() <= 3_600_000 {
         let by_hour = ix.lolp_by_hour.iter().map(|e| e.mean).sum::<f64>() * time.steps() as f64
             / 24.0

@@ -5,6 +5,7 @@
 //! error (as clap's own, for a bad flag).
 
 use ridethrough::prelude::Duration;
+use ridethrough::studies::montecarlo::ShardError;
 use ridethrough::ConfigError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,22 @@ pub enum CliError {
     /// A chart could not be drawn or written.
     #[error(transparent)]
     Plot(#[from] ridethrough::plot::PlotError),
+    /// A shard file that cannot be read or is not a shard file.
+    #[error("cannot read shard file {}: {source}", path.display())]
+    ShardFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O or JSON error (with its line and column).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Shard files that do not merge: the file the library's reason is about, and the reason.
+    #[error("shard file {}: {source}", path.display())]
+    Merge {
+        /// The file.
+        path: PathBuf,
+        /// The library's reason.
+        source: ShardError,
+    },
     /// A physical fact the report should show does not hold (a bug in the engine).
     #[error("self-check failed: {check} (off by {residual:e})")]
     Check {
@@ -92,6 +109,24 @@ pub enum UsageError {
         set: String,
         /// The library's reason (boxed: it is large and rare).
         source: Box<ConfigError>,
+    },
+    /// A shard that is not one of the study's (more shards than chunks of 16 samples).
+    #[error("{flag}: {source}")]
+    Shard {
+        /// The flag (`--shard` or `--shard-from-env`).
+        flag: &'static str,
+        /// The library's reason (boxed: it is large and rare).
+        source: Box<ConfigError>,
+    },
+    /// A Slurm array variable `--shard-from-env` cannot use.
+    #[error("--shard-from-env: {var} = {value:?} is out of range: allowed {allowed}")]
+    ShardEnv {
+        /// The environment variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it may be.
+        allowed: String,
     },
     /// A `--step` the scenario's horizon does not allow.
     #[error("--step = {step} does not fit the scenario: {source}")]

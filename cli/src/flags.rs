@@ -10,7 +10,7 @@ use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use ridethrough::components::limits::MAX_BATTERY_UNITS;
 use ridethrough::prelude::Duration;
-use ridethrough::studies::montecarlo::MAX_USEFUL_THREADS;
+use ridethrough::studies::montecarlo::{Shard, MAX_USEFUL_THREADS};
 use ridethrough::units::{DurationParseError, MS_PER_HOUR};
 use std::num::IntErrorKind;
 
@@ -138,6 +138,21 @@ pub fn probability(text: &str) -> Result<f64, Refusal> {
         Ok(_) => Err(Refusal::OutOfRange("0 < x ≤ 1".into())),
         Err(_) => Err(Refusal::Malformed("not a number".into())),
     }
+}
+
+/// `--shard`: `I/K`, two whole numbers with 0 ≤ I < K. (That K is at most the study's chunks
+/// of 16 samples is checked against `--samples` before the study runs.)
+pub fn shard(text: &str) -> Result<Shard, Refusal> {
+    let malformed = || Refusal::Malformed("not I/K (shard I of K, 0-based, e.g. 0/4)".into());
+    let (i, k) = text.trim().split_once('/').ok_or_else(malformed)?;
+    let whole = |t: &str| t.trim().parse::<u64>().map_err(|_| malformed());
+    let (index, count) = (whole(i)?, whole(k)?);
+    if count == 0 || index >= count {
+        return Err(Refusal::OutOfRange(
+            "0 ≤ I < K (shard I of K, 0-based)".into(),
+        ));
+    }
+    Ok(Shard { index, count })
 }
 
 /// `--set`: `KEY=VALUE` with a dotted key (see [`crate::overrides`]).

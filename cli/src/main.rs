@@ -18,6 +18,9 @@
 //!   `--replay-sample I`, which reruns Monte Carlo sample I with its trace.
 //! * [`monte_carlo`] (`mc`): N sampled horizons (`--threads`, `--target-se` for early stopping,
 //!   `--per-sample` rows each with the seed that replays it), indices ± standard errors.
+//! * [`shard`] (`mc --shard I/K --out FILE`, `mc --shard-from-env`, `merge`): one shard of a
+//!   study, e.g. a Slurm job array task, and the merge of every shard into the study's indices,
+//!   bit for bit the unsharded `mc`'s.
 //! * [`survival`] (`survival`): an outage of up to `--max` from every step.
 //! * [`size`] (`size`): the smallest battery fleet meeting `--lole`, `--eue` or `--survive`
 //!   with `--probability`, by bisection over `--min-units..=--max-units`.
@@ -54,6 +57,7 @@ mod plot;
 mod progress;
 mod report;
 mod scenario;
+mod shard;
 mod single;
 mod size;
 mod survival;
@@ -64,7 +68,7 @@ use error::{CliError, UsageError};
 use output::Stdout;
 use progress::Bars;
 use ridethrough::prelude::*;
-use ridethrough::studies::montecarlo::MAX_USEFUL_THREADS;
+use ridethrough::studies::montecarlo::{Shard, MAX_USEFUL_THREADS};
 use ridethrough::studies::sizing::Target;
 use std::process::ExitCode;
 
@@ -142,6 +146,54 @@ fn name(study: &Study, out: &mut Stdout) -> Result<(), CliError> {
     }
 }
 
+/// The shard `mc` is asked to run (`--shard` or `--shard-from-env`, with `--out`), or `None`
+/// for the whole study; flags that do not go with a shard are refused.
+fn mc_shard(a: &args::McArgs) -> Result<Option<(Shard, &std::path::Path)>, UsageError> {
+    let flag = if a.shard_from_env {
+        "--shard-from-env"
+    } else {
+        "--shard"
+    };
+    let shard = match (a.shard, a.shard_from_env) {
+        (Some(shard), _) => shard,
+        (None, true) => shard::from_env(|k| std::env::var(k).ok())?,
+        (None, false) => {
+            if a.out.is_some() {
+                return Err(UsageError::Needs {
+                    flag: "--out",
+                    needs: "--shard I/K or --shard-from-env",
+                    why: "--out is the shard's file; the whole study's result goes to --json",
+                });
+            }
+            return Ok(None);
+        }
+    };
+    let refuse = |with, why| Err(UsageError::DoesNotApply { flag, with, why });
+    if a.json.is_some() {
+        return refuse(
+            "--json",
+            "a shard's indices are partial: ridethrough merge writes the study's --json",
+        );
+    }
+    if a.per_sample.is_some() {
+        return refuse("--per-sample", "a shard writes its file with --out only");
+    }
+    if a.target_se.is_some() {
+        return refuse(
+            "--target-se",
+            "early stopping needs the merged prefix of the whole study",
+        );
+    }
+    let Some(out) = a.out.as_deref() else {
+        return Err(UsageError::Needs {
+            flag,
+            needs: "--out FILE",
+            why: "the shard's file, for ridethrough merge",
+        });
+    };
+    Ok(Some((shard, out)))
+}
+
 /// Runs the subcommand (`run` when none is given).
 fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
     let global = &cli.global;
@@ -197,13 +249,39 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
             single::run(study.site(), *study.policy(), &opts, bars, out)
         }
         Command::Mc(a) => {
+            let shard = mc_shard(&a)?;
             let study = load(&a.source, global)?;
+            // A shard runs its own samples only.
+            let samples = match &shard {
+                Some((s, _)) => {
+                    let range = s.samples(a.samples).map_err(|e| UsageError::Shard {
+                        flag: if a.shard_from_env {
+                            "--shard-from-env"
+                        } else {
+                            "--shard"
+                        },
+                        source: Box::new(e),
+                    })?;
+                    range.end - range.start
+                }
+                None => a.samples,
+            };
             let p = guard::Plan {
                 seed: study.seed(),
-                ..plan(Some(a.samples), None, study.policy())
+                ..plan(Some(samples), None, study.policy())
             };
             guard(global, study.site(), &p)?;
             name(&study, out)?;
+            if let Some((s, path)) = shard {
+                let opts = shard::Options {
+                    samples: a.samples,
+                    seed: study.seed(),
+                    threads: a.threads,
+                    shard: s,
+                    out: path,
+                };
+                return shard::run(&study, &opts, bars, out);
+            }
             let opts = monte_carlo::Options {
                 samples: a.samples,
                 seed: study.seed(),
@@ -213,6 +291,17 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                 per_sample: a.per_sample.as_deref(),
             };
             monte_carlo::run(study.site(), study.policy(), &opts, bars, out)
+        }
+        Command::Merge(a) => {
+            if !global.set.is_empty() {
+                return Err(UsageError::DoesNotApply {
+                    flag: "--set",
+                    with: "merge",
+                    why: "the shards ran their scenario already; give --set to mc --shard",
+                }
+                .into());
+            }
+            shard::merge(&a.shards, a.json.as_deref(), out)
         }
         Command::Survival(a) => {
             let study = load(&a.source, global)?;

@@ -82,7 +82,7 @@ pub fn run(
         ))?;
         checks::samples(ix, rows)?;
     }
-    checks::indices(site, ix)?;
+    checks::indices(&site.time, ix)?;
     out.note(format_args!(
         "index checks passed: LOLP by hour adds up to LOLE, quantiles ordered"
     ))

@@ -92,7 +92,7 @@ pub fn run(
     let mc = montecarlo::run(site, &policy, &cfg, &|p| bar.set_position(p.done));
     bar.finish_and_clear();
     let mc = mc?;
-    checks::indices(site, &mc.indices)?;
+    checks::indices(&site.time, &mc.indices)?;
     if let Some(rows) = &mc.samples {
         checks::samples(&mc.indices, rows)?;
     }

@@ -83,7 +83,7 @@ fn help_lists_the_subcommands_and_flags() {
     let out = ridethrough(["--help"]);
     assert_ok(&out);
     for needle in [
-        "run", "mc", "survival", "size", "compare", "plot", "--json", "--trace", "--seed",
+        "run", "mc", "merge", "survival", "size", "compare", "plot", "--json", "--trace", "--seed",
         "--step", "--set", "--quiet",
     ] {
         assert!(stdout(&out).contains(needle), "--help lacks {needle}");
@@ -91,8 +91,17 @@ fn help_lists_the_subcommands_and_flags() {
     for (sub, flags) in [
         (
             "mc",
-            &["--samples", "--threads", "--target-se", "--per-sample"][..],
+            &[
+                "--samples",
+                "--threads",
+                "--target-se",
+                "--per-sample",
+                "--shard",
+                "--shard-from-env",
+                "--out",
+            ][..],
         ),
+        ("merge", &["--json"]),
         ("survival", &["--max"]),
         (
             "size",
@@ -1036,4 +1045,177 @@ fn report_renders_in_a_headless_browser() {
         assert!(!dom.contains(bad), "the DOM holds {bad:?}");
     }
     let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// Runs `mc --shard i/count` of the tiny scenario at `path` for every i, writing
+/// `dir/shard-i.json`; returns the files in reverse order (merge must sort them).
+fn run_shards(path: &Path, dir: &Path, samples: &str, seed: &str, count: u64) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = (0..count)
+        .map(|i| {
+            let file = dir.join(format!("shard-{seed}-{i}.json"));
+            let shard = format!("{i}/{count}");
+            let out = ridethrough(
+                args(
+                    &[
+                        "--quiet",
+                        "mc",
+                        "SCENARIO",
+                        "--samples",
+                        samples,
+                        "--seed",
+                        seed,
+                        "--shard",
+                        &shard,
+                        "--out",
+                    ],
+                    path,
+                )
+                .into_iter()
+                .chain([file.as_os_str()]),
+            );
+            assert_ok(&out);
+            assert!(stdout(&out).contains(&format!("shard {shard}: samples")));
+            file
+        })
+        .collect();
+    files.reverse();
+    files
+}
+
+#[test]
+fn shards_merge_to_what_mc_prints_and_writes() {
+    let path = tiny("shard_merge", "tiny.toml", 3);
+    let dir = temp_dir("shard_merge_out");
+    let single_json = dir.join("single.json");
+    let single = ridethrough(
+        args(
+            &[
+                "--quiet",
+                "mc",
+                "SCENARIO",
+                "--samples",
+                "100",
+                "--seed",
+                "5",
+                "--json",
+            ],
+            &path,
+        )
+        .into_iter()
+        .chain([single_json.as_os_str()]),
+    );
+    assert_ok(&single);
+    // 100 samples: 7 chunks of 16 in 3 shards of 2, 2 and 3 chunks.
+    let files = run_shards(&path, &dir, "100", "5", 3);
+    let merged_json = dir.join("merged.json");
+    let merged = ridethrough(
+        ["--quiet", "merge"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .chain(files.iter().map(|f| f.as_os_str()))
+            .chain(["--json".as_ref(), merged_json.as_os_str()]),
+    );
+    assert_ok(&merged);
+    assert!(stdout(&single).contains("EUE"), "{}", stdout(&single));
+    assert_eq!(stdout(&merged), stdout(&single));
+    assert_eq!(
+        std::fs::read(&merged_json).unwrap(),
+        std::fs::read(&single_json).unwrap(),
+        "merge --json is byte for byte mc --json"
+    );
+    // The shard from the environment of a Slurm array task is the same shard.
+    let from_env = dir.join("from-env.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_ridethrough"))
+        .args(args(
+            &[
+                "--quiet",
+                "mc",
+                "SCENARIO",
+                "--samples",
+                "100",
+                "--seed",
+                "5",
+                "--shard-from-env",
+                "--out",
+            ],
+            &path,
+        ))
+        .arg(&from_env)
+        .env("CI", "1")
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .env("SLURM_ARRAY_TASK_MIN", "0")
+        .env("SLURM_ARRAY_TASK_MAX", "2")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read(&from_env).unwrap(),
+        std::fs::read(&files[1]).unwrap(),
+        "--shard-from-env with task 1 of 3 is --shard 1/3"
+    );
+}
+
+#[test]
+fn shard_files_of_another_study_or_missing_are_refused_naming_the_file() {
+    let path = tiny("shard_refuse", "tiny.toml", 3);
+    let dir = temp_dir("shard_refuse_out");
+    let five = run_shards(&path, &dir, "64", "5", 2);
+    let six = run_shards(&path, &dir, "64", "6", 2);
+    // five[1] is shard 0, six[0] is shard 1 of another seed.
+    let out = ridethrough([five[1].as_os_str(), six[0].as_os_str()].into_iter().fold(
+        vec![std::ffi::OsStr::new("merge")],
+        |mut v, f| {
+            v.push(f);
+            v
+        },
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let name = six[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert_fails_naming(&out, &name);
+    assert_fails_naming(&out, "belongs to another study: its seed is 6");
+    // A missing shard is named.
+    let out = ridethrough([std::ffi::OsStr::new("merge"), five[0].as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_fails_naming(&out, "shard 0/2 is missing");
+    // A file that is not a shard file.
+    let not_shard = dir.join("not-a-shard.json");
+    std::fs::write(&not_shard, "{\"indices\": {}}").unwrap();
+    let out = ridethrough([std::ffi::OsStr::new("merge"), not_shard.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_fails_naming(&out, "not-a-shard.json");
+    // Flags that do not go with a shard, and shards the study cannot have: usage errors.
+    for (flags, needle) in [
+        (&["--shard", "0/2"][..], "--shard needs --out"),
+        (&["--out", "x.json"], "--out needs --shard"),
+        (
+            &["--shard", "2/2", "--out", "x.json"],
+            "--shard = 2/2 is out of range",
+        ),
+        (
+            &["--shard", "1/x", "--out", "x.json"],
+            "--shard = 1/x is not I/K",
+        ),
+        (&["--shard", "0/5", "--out", "x.json"], "allowed 1 ≤ x ≤ 4"),
+        (
+            &["--shard", "0/2", "--out", "x.json", "--json", "y.json"],
+            "--json",
+        ),
+        (
+            &["--shard", "0/2", "--out", "x.json", "--target-se", "0.1"],
+            "--target-se",
+        ),
+        (
+            &["--shard-from-env", "--out", "x.json"],
+            "SLURM_ARRAY_TASK_ID",
+        ),
+    ] {
+        let out = ridethrough(
+            args(&["mc", "SCENARIO", "--samples", "64"], &path)
+                .into_iter()
+                .chain(flags.iter().map(std::ffi::OsStr::new)),
+        );
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert_fails_naming(&out, needle);
+    }
 }

@@ -243,6 +243,18 @@ impl std::io::Write for Fnv1a {
     }
 }
 
+/// 64-bit FNV-1a over the JSON of `value` (its `Debug` text if it cannot be written as JSON):
+/// stable across runs, platforms and Rust versions, like [`site_fingerprint`]. Monte Carlo
+/// shards use it to record the dispatch policy they ran.
+pub(crate) fn json_fingerprint<T: Serialize + std::fmt::Debug>(value: &T) -> u64 {
+    let mut h = Fnv1a(FNV_OFFSET_BASIS);
+    if serde_json::to_writer(&mut h, value).is_err() {
+        h = Fnv1a(FNV_OFFSET_BASIS);
+        h.bytes(format!("{value:?}").as_bytes());
+    }
+    h.0
+}
+
 /// A site fingerprint extended by the backup chain's parameters (FNV-1a over their JSON, from
 /// `base`).
 fn backup_fingerprint(

@@ -70,6 +70,9 @@ use schedule::Plan;
 use serde::{Deserialize, Serialize};
 
 mod schedule;
+pub mod shard;
+
+pub use shard::{merge_shards, run_shard, Shard, ShardError, ShardResult, StudyId};
 
 /// Samples per chunk: a chunk is accumulated sequentially by one thread, and chunks are merged in
 /// index order. Part of the results' definition (the order of floating-point merges): changing it
@@ -384,8 +387,10 @@ fn count_hours(time: &TimeGrid, range: std::ops::Range<u64>, by_hour: &mut [u64;
     }
 }
 
-/// Streaming accumulator of one site's samples.
-#[derive(Debug, Clone, Default)]
+/// Streaming accumulator of one site's samples. Serializable so that a shard of a study can
+/// hand its chunks' accumulators to the merge ([`shard`]); JSON keeps every `f64` exactly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Acc {
     lol_hours: Moments,
     lol_time: Moments,
@@ -410,7 +415,8 @@ struct Acc {
 }
 
 /// Streaming accumulator of the backup chain's per-sample counts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct BackupAcc {
     transfers: Moments,
     any_drop: Moments,
@@ -756,6 +762,25 @@ fn run_sample<P: Dispatch + Clone>(
     (state.tally, state.backup)
 }
 
+/// Runs the samples `range` (one chunk) sequentially into a fresh accumulator. Boxed: an
+/// accumulator is ≈12 kB (mostly the histogram), moved from the worker to the board and on to
+/// the merge; a box moves a pointer.
+fn run_chunk<P: Dispatch + Clone>(
+    site: &Site,
+    policy: &P,
+    cfg: &McConfig,
+    cal: &Calendar,
+    range: std::ops::Range<u64>,
+) -> Box<Acc> {
+    let mut a = Box::<Acc>::default();
+    for i in range {
+        let s = sample_seed(cfg.seed, i);
+        let sample = run_sample(site, policy, s, cfg.fast_forward);
+        a.push(&sample, cal, i, s, cfg.keep_samples);
+    }
+    a
+}
+
 /// Drives `cfg.samples` samples in fixed chunks on `cfg.threads` threads (see [`schedule`]):
 /// `chunk(range) -> A` runs a chunk sequentially; chunks are merged in index order on the
 /// calling thread; `checkpoint(&total, done)` is asked every [`CHECKPOINT`] merged samples and at
@@ -814,17 +839,7 @@ where
     let cal = Calendar::new(&site.time);
     let (acc, early) = drive(
         cfg,
-        // Boxed: an accumulator is ≈12 kB (mostly the histogram), moved from the worker to the
-        // board and on to the merge; a box moves a pointer.
-        |range| {
-            let mut a = Box::<Acc>::default();
-            for i in range {
-                let s = sample_seed(cfg.seed, i);
-                let sample = run_sample(site, policy, s, cfg.fast_forward);
-                a.push(&sample, &cal, i, s, cfg.keep_samples);
-            }
-            a
-        },
+        |range| run_chunk(site, policy, cfg, &cal, range),
         |total, chunk| total.merge(chunk),
         |acc, done| {
             let eue = acc.unserved.estimate();

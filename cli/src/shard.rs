@@ -1,0 +1,280 @@
+//! `ridethrough mc --shard I/K --out FILE` and `ridethrough merge FILE…`: a Monte Carlo study
+//! cut into K shards that run anywhere (a Slurm job array: `--shard-from-env`), and their merge
+//! into the study's indices, bit for bit those of the unsharded `mc`
+//! (see `ridethrough::studies::montecarlo::shard`).
+//!
+//! A shard file is JSON: the scenario's name (so `merge` prints what `mc` prints) and the
+//! library's `ShardResult`.
+
+use crate::checks;
+use crate::error::{CliError, UsageError};
+use crate::output::{write_json, Stdout};
+use crate::progress::Bars;
+use ridethrough::prelude::*;
+use ridethrough::studies::montecarlo::{self, McConfig, Shard, ShardResult};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a shard file holds.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShardFile {
+    /// The scenario's name, if it has one.
+    scenario: Option<String>,
+    /// The shard.
+    result: ShardResult,
+}
+
+/// The shard of a Slurm job array task, from `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`
+/// (0 when unset) and `SLURM_ARRAY_TASK_COUNT` (or `SLURM_ARRAY_TASK_MAX`): the array must be
+/// one contiguous range with step 1 (`--array=0-7`, `--array=1-8`).
+pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Shard, UsageError> {
+    let number = |name: &'static str| -> Result<Option<u64>, UsageError> {
+        match var(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| UsageError::ShardEnv {
+                    var: name,
+                    value: v,
+                    allowed: "a whole number ≥ 0".into(),
+                }),
+        }
+    };
+    let Some(id) = number("SLURM_ARRAY_TASK_ID")? else {
+        return Err(UsageError::Needs {
+            flag: "--shard-from-env",
+            needs: "SLURM_ARRAY_TASK_ID in the environment",
+            why: "Slurm sets it in every task of a job array, sbatch --array=0-K",
+        });
+    };
+    let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+    if let Some(step) = number("SLURM_ARRAY_TASK_STEP")? {
+        if step != 1 {
+            return Err(UsageError::ShardEnv {
+                var: "SLURM_ARRAY_TASK_STEP",
+                value: step.to_string(),
+                allowed: "1 (one contiguous array, e.g. --array=0-7)".into(),
+            });
+        }
+    }
+    let span = number("SLURM_ARRAY_TASK_MAX")?
+        .map(|max| {
+            max.checked_sub(min)
+                .map(|d| d + 1)
+                .ok_or_else(|| UsageError::ShardEnv {
+                    var: "SLURM_ARRAY_TASK_MAX",
+                    value: max.to_string(),
+                    allowed: format!("at least SLURM_ARRAY_TASK_MIN = {min}"),
+                })
+        })
+        .transpose()?;
+    let count = match (number("SLURM_ARRAY_TASK_COUNT")?, span) {
+        (Some(count), Some(span)) if count != span => {
+            return Err(UsageError::ShardEnv {
+                var: "SLURM_ARRAY_TASK_COUNT",
+                value: count.to_string(),
+                allowed: format!(
+                    "SLURM_ARRAY_TASK_MAX − SLURM_ARRAY_TASK_MIN + 1 = {span} (one contiguous array, e.g. --array=0-7)"
+                ),
+            })
+        }
+        (Some(count), _) | (None, Some(count)) => count,
+        (None, None) => {
+            return Err(UsageError::Needs {
+                flag: "--shard-from-env",
+                needs: "SLURM_ARRAY_TASK_COUNT or SLURM_ARRAY_TASK_MAX in the environment",
+                why: "the number of shards is the array's size",
+            })
+        }
+    };
+    if id < min || id - min >= count {
+        return Err(UsageError::ShardEnv {
+            var: "SLURM_ARRAY_TASK_ID",
+            value: id.to_string(),
+            allowed: format!("{min} ≤ x < {}", u128::from(min) + u128::from(count)),
+        });
+    }
+    Ok(Shard {
+        index: id - min,
+        count,
+    })
+}
+
+/// What the command line asks of a shard.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Samples of the whole study.
+    pub samples: u64,
+    /// The study's seed.
+    pub seed: u64,
+    /// Worker threads (`None`: one per core).
+    pub threads: Option<usize>,
+    /// The shard.
+    pub shard: Shard,
+    /// The shard file.
+    pub out: &'a Path,
+}
+
+/// Runs one shard of the study and writes its file.
+pub fn run(
+    study: &Study,
+    opts: &Options<'_>,
+    bars: Bars,
+    out: &mut Stdout,
+) -> Result<(), CliError> {
+    let mut cfg = McConfig::new(opts.samples, opts.seed);
+    cfg.threads = opts.threads.unwrap_or(0);
+    let range = opts.shard.samples(opts.samples)?;
+    let bar = bars.samples(range.end - range.start);
+    let started = Instant::now();
+    let result = montecarlo::run_shard(study.site(), study.policy(), &cfg, opts.shard, &|p| {
+        bar.set_position(p.done);
+    })?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let file = ShardFile {
+        scenario: study.name().map(str::to_owned),
+        result,
+    };
+    write_compact(opts.out, &file)?;
+    writeln!(
+        out,
+        "shard {}: samples {}..{} of {} written to {}",
+        opts.shard,
+        range.start,
+        range.end,
+        opts.samples,
+        opts.out.display()
+    )?;
+    out.note(format_args!(
+        "{} samples in {elapsed:.2} s; merge every shard with ridethrough merge",
+        range.end - range.start
+    ))
+}
+
+/// Writes `value` as compact JSON (shard files hold a few kB per chunk of 16 samples).
+fn write_compact(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
+    let file = std::fs::File::create(path).map_err(|e| CliError::write(path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    serde_json::to_writer(&mut w, value).map_err(|e| CliError::write(path, e))?;
+    w.flush().map_err(|e| CliError::write(path, e))
+}
+
+/// Reads one shard file.
+fn read(path: &Path) -> Result<ShardFile, CliError> {
+    let bad = |source: Box<dyn std::error::Error + Send + Sync>| CliError::ShardFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(|e| bad(e.into()))?;
+    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| bad(e.into()))
+}
+
+/// Reads the shard files, merges them and prints the indices as `mc` does; writes `json` if
+/// asked.
+pub fn merge(paths: &[PathBuf], json: Option<&Path>, out: &mut Stdout) -> Result<(), CliError> {
+    let started = Instant::now();
+    let mut name = None;
+    let mut shards = Vec::with_capacity(paths.len());
+    for path in paths {
+        let file = read(path)?;
+        name = name.or(file.scenario);
+        shards.push(file.result);
+    }
+    let result = montecarlo::merge_shards(&shards).map_err(|e| match e {
+        ConfigError::Shard(source) => match source.position().and_then(|i| paths.get(i)) {
+            Some(path) => CliError::Merge {
+                path: path.clone(),
+                source,
+            },
+            None => CliError::Config(ConfigError::Shard(source)),
+        },
+        e => CliError::Config(e),
+    })?;
+    if let Some(name) = name {
+        writeln!(out, "scenario: {name}")?;
+    }
+    let ix = &result.indices;
+    write!(out, "{ix}")?;
+    out.note(format_args!(
+        "{} shards of {} samples merged in {:.2} s",
+        shards.len(),
+        ix.samples,
+        started.elapsed().as_secs_f64()
+    ))?;
+    if let Some(path) = json {
+        write_json(path, &result)?;
+        out.note(format_args!("indices written to {}", path.display()))?;
+    }
+    checks::indices(&shards[0].study().time, ix)?;
+    out.note(format_args!(
+        "index checks passed: LOLP by hour adds up to LOLE, quantiles ordered"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> Result<Shard, UsageError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        from_env(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn slurm_array_variables_give_the_shard() {
+        let s = env(&[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "3"),
+        ]);
+        assert_eq!(s.unwrap(), Shard { index: 2, count: 4 });
+        // 1-based arrays, and the maximum alone.
+        let s = env(&[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "8"),
+        ]);
+        assert_eq!(s.unwrap(), Shard { index: 0, count: 8 });
+    }
+
+    #[test]
+    fn bad_slurm_array_variables_are_refused_naming_them() {
+        let msg = |vars: &[(&str, &str)]| env(vars).unwrap_err().to_string();
+        assert!(msg(&[]).contains("SLURM_ARRAY_TASK_ID"));
+        assert!(msg(&[("SLURM_ARRAY_TASK_ID", "3")]).contains("SLURM_ARRAY_TASK_COUNT"));
+        let m = msg(&[
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(m.contains("SLURM_ARRAY_TASK_ID = \"x\""), "{m}");
+        let m = msg(&[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(m.contains("allowed 0 ≤ x < 4"), "{m}");
+        // --array=0,2,5: three tasks over 0..=5.
+        let m = msg(&[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MAX", "5"),
+        ]);
+        assert!(m.contains("SLURM_ARRAY_TASK_COUNT = \"3\""), "{m}");
+        let m = msg(&[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+        ]);
+        assert!(m.contains("SLURM_ARRAY_TASK_STEP"), "{m}");
+    }
+}
