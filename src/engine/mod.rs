@@ -66,7 +66,9 @@ use crate::engine::backup::{Backup, BackupState, Generation};
 use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
-use crate::engine::report::{Report, SiteSummary, StepRecord, OUTAGE_EPSILON, UNSERVED_EPSILON_MW};
+use crate::engine::report::{
+    LifetimeReport, Report, SiteSummary, StepRecord, OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
+};
 use crate::engine::tally::{Piece, Tally};
 use crate::error::ConfigError;
 use crate::reliability::availability::Clock;
@@ -847,7 +849,40 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 (Some(b), Some(bs)) => Some(b.report(bs, self.state.step * self.steps.ms)),
                 _ => None,
             },
+            lifetime: self.lifetime_report(totals.aux_mwh),
         }
+    }
+
+    /// The report's lifetime part: the fade as it stands, with the rainflow residue counted as
+    /// half cycles (on a copy: the run's own counter goes on), when the fleet has lifetime
+    /// models.
+    fn lifetime_report(&self, aux_mwh: f64) -> Option<LifetimeReport> {
+        let fleet = &self.site.battery;
+        let life = fleet.lifetime()?;
+        let state = fleet.life_state(&self.state.battery)?;
+        let (cf, calendar, cycle, efc) = match (life.ageing(), &state.ageing) {
+            (Some(model), Some(a)) => {
+                let mut a = a.clone();
+                model.finish(&mut a);
+                (
+                    model.capacity_factor(&a),
+                    model.calendar_fade(&a).value(),
+                    model.cycle_fade(&a).value(),
+                    a.equivalent_full_cycles(),
+                )
+            }
+            _ => (1.0, 0.0, 0.0, 0.0),
+        };
+        Some(LifetimeReport {
+            capacity_factor: cf,
+            usable_mwh_end: fleet.usable_energy().value() * cf,
+            calendar_fade: calendar,
+            cycle_fade: cycle,
+            equivalent_full_cycles: efc,
+            mean_ambient_c: state.mean_ambient_c(),
+            aux_mwh,
+            fade_loss_mwh: state.fade_loss.value(),
+        })
     }
 }
 

@@ -216,6 +216,35 @@ pub struct Report {
     /// What the backup chain did (sites with generators only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupReport>,
+    /// What ageing, temperature and the efficiency curve did (fleets with lifetime models
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeReport>,
+}
+
+/// The battery's life over a run: its fade, cycles, ambient and the losses they caused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifetimeReport {
+    /// Fraction of nameplate capacity left at the end (1 without ageing; the rainflow residue
+    /// counted as half cycles, floored at
+    /// [`MIN_CAPACITY_FACTOR`](crate::components::battery::ageing::MIN_CAPACITY_FACTOR)).
+    pub capacity_factor: f64,
+    /// Energy between the window's floor and ceiling at the end, MWh.
+    pub usable_mwh_end: f64,
+    /// Calendar fade, a fraction of nameplate.
+    pub calendar_fade: f64,
+    /// Cycle fade, the rainflow residue counted as half cycles.
+    pub cycle_fade: f64,
+    /// Equivalent full cycles: half the distance the throughput SoC (stored energy plus fade
+    /// loss, over nameplate) travelled
+    /// (0 without ageing).
+    pub equivalent_full_cycles: f64,
+    /// Mean ambient temperature over the run, °C.
+    pub mean_ambient_c: f64,
+    /// Auxiliary energy, MWh (as `totals.aux_mwh`).
+    pub aux_mwh: f64,
+    /// Stored energy removed because the window's ceiling shrank below it, MWh.
+    pub fade_loss_mwh: f64,
 }
 
 /// What the generators, their fuel and the transfer switch did in a run.

@@ -61,6 +61,27 @@ impl fmt::Display for Report {
             writeln!(f, "  curtailed      {:>14.3}", t.curtailment_mwh)?;
         }
         writeln!(f, "  unserved       {:>14.3}", t.unserved_mwh)?;
+        if let Some(l) = &self.lifetime {
+            writeln!(f, "battery life")?;
+            writeln!(
+                f,
+                "  capacity left  {:.2} % of nameplate, {:.1} MWh usable at the end",
+                l.capacity_factor * 100.0,
+                l.usable_mwh_end
+            )?;
+            writeln!(
+                f,
+                "  fade           {:.3} % calendar + {:.3} % cycle, {:.1} equivalent full cycles",
+                l.calendar_fade * 100.0,
+                l.cycle_fade * 100.0,
+                l.equivalent_full_cycles
+            )?;
+            writeln!(
+                f,
+                "  ambient        {:.1} °C mean, {:.3} MWh aux, {:.3} MWh lost to the shrinking window",
+                l.mean_ambient_c, l.aux_mwh, l.fade_loss_mwh
+            )?;
+        }
         writeln!(f, "reliability")?;
         writeln!(
             f,

@@ -107,7 +107,10 @@ pub enum NamedEfficiencyCurve {
 enum Ambient {
     Constant(f64),
     /// An hourly year (repeating) and the hour of it at which the run starts.
-    Hourly { values: Vec<f64>, offset_h: u64 },
+    Hourly {
+        values: Vec<f64>,
+        offset_h: u64,
+    },
 }
 
 impl Ambient {
@@ -242,6 +245,7 @@ impl Lifetime {
     pub fn initial_state(&self, soc: Fraction) -> LifeState {
         LifeState {
             ageing: self.ageing.as_ref().map(|m| m.initial_state(soc)),
+            last_soc: soc.value(),
             capacity_factor: 1.0,
             inv_capacity_factor: 1.0,
             efficiency_factor: 1.0,
@@ -251,12 +255,27 @@ impl Lifetime {
         }
     }
 
-    /// Ages the battery over the segment `[t0, t1)` ms (length `dt`), in which the SoC moved
-    /// linearly to `soc` (constant power): calendar fade over each hour of the segment at that
-    /// hour's temperature (the ramp split in proportion), then the segment-end SoC to the
-    /// rainflow counter at the segment's mean temperature; the capacity and efficiency factors
-    /// follow. The ambient's time integral is kept for the report.
-    pub fn age(&self, life: &mut LifeState, t0: u64, t1: u64, dt: Hours, soc: Fraction) {
+    /// Ages the battery over the segment `[t0, t1)` ms (length `dt`), in which the cells' SoC
+    /// (stored energy over the aged capacity) moved linearly to `soc` (constant power): calendar
+    /// fade over each hour of the segment at that hour's temperature along the ramp (split in
+    /// proportion), then `throughput_soc` to the rainflow counter at the segment's mean
+    /// temperature; the capacity and efficiency factors follow. The ambient's time integral is
+    /// kept for the report.
+    ///
+    /// `throughput_soc` is the stored energy plus the fade loss so far, over nameplate: it moves
+    /// only with charge, discharge and self-discharge, never because the capacity shrank (the
+    /// aged SoC of a battery at rest creeps as its capacity fades, and a full one's stored
+    /// energy falls with its ceiling: neither is a cycle). Cycle depths and C-rates are thus in
+    /// nameplate terms, as equivalent full cycles are.
+    pub fn age(
+        &self,
+        life: &mut LifeState,
+        t0: u64,
+        t1: u64,
+        dt: Hours,
+        soc: Fraction,
+        throughput_soc: Fraction,
+    ) {
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1.max(t0 + 1) - 1) / MS_PER_HOUR);
         let mean_temp = if h0 == h1 {
             self.ambient.at_hour(h0)
@@ -274,7 +293,8 @@ impl Lifetime {
         let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
             return;
         };
-        let from = state.rainflow().last_value().unwrap_or(soc.value());
+        let from = life.last_soc;
+        life.last_soc = soc.value();
         if h0 == h1 {
             model.advance_ramp(state, dt, Fraction::ratio(from), soc, mean_temp);
         } else {
@@ -293,7 +313,7 @@ impl Lifetime {
                 );
             }
         }
-        model.observe_soc(state, soc, dt, mean_temp);
+        model.observe_soc(state, throughput_soc, dt, mean_temp);
         life.capacity_factor = model.capacity_factor(state);
         life.inv_capacity_factor = 1.0 / life.capacity_factor;
         life.efficiency_factor = model.efficiency_factor(state);
@@ -355,6 +375,8 @@ fn ambient_of(source: Option<&AmbientSource>) -> Result<Ambient, ConfigError> {
 pub struct LifeState {
     /// The degradation state (with `[battery.ageing]`).
     pub ageing: Option<AgeingState>,
+    /// The cells' SoC (of the aged capacity) at the end of the last segment aged.
+    pub last_soc: f64,
     /// The fraction of nameplate capacity left (scales the SoC window).
     pub capacity_factor: f64,
     /// `1 / capacity_factor`.

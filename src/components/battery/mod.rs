@@ -826,12 +826,10 @@ impl Fleet {
                     ));
                 }
             }
-            _ => {
-                return Err((
-                    "snapshot.battery.life",
-                    "the snapshot's fleet has lifetime models where this one has none, or the reverse",
-                ))
-            }
+            _ => return Err((
+                "snapshot.battery.life",
+                "the snapshot's fleet has lifetime models where this one has none, or the reverse",
+            )),
         }
         let u = match (&s.units, self.has_unit_failures()) {
             (None, false) => return Ok(()),
@@ -1055,10 +1053,12 @@ impl Fleet {
             return Energy::ZERO;
         };
         let soc = self.soc(s);
+        let stored = s.energy + self.locked_energy(s);
         let Some(l) = s.life.as_deref_mut() else {
             return Energy::ZERO;
         };
-        life.age(l, t0, t1, dt, soc);
+        let throughput = (stored + l.fade_loss).value() * self.inv_capacity + self.soc_if_empty;
+        life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
         self.clamp_to_faded_window(s)
     }
 
