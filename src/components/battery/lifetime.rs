@@ -166,7 +166,7 @@ impl Lifetime {
             None => (None, Ambient::Constant(REFERENCE_TEMPERATURE_C)),
             Some(t) => {
                 let aux = match &t.aux_curve {
-                    Some(points) => AuxCurve::new(points).map_err(|e| rename_aux(e))?,
+                    Some(points) => AuxCurve::new(points).map_err(rename_aux)?,
                     None => AuxCurve::default(),
                 };
                 (Some(aux), ambient_of(t.ambient.as_ref())?)
