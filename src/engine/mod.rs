@@ -294,6 +294,9 @@ pub fn site_fingerprint(
     if let Some(trace) = &grid.availability_trace {
         values(&mut trace.values.iter().flatten().copied());
     }
+    if let Some(ambient) = battery.ambient_trace_values() {
+        values(&mut ambient.iter().copied());
+    }
     for profile in &load.it {
         if let ItProfile::Trace(t) = profile {
             if let Some(data) = &t.data {

@@ -496,3 +496,71 @@ fn the_efficiency_curve_costs_more_at_part_load() {
     eprintln!("losses per MWh delivered: constant {constant:.5}, curve {curve:.5}");
     assert!(curve > constant, "{curve} vs {constant}");
 }
+
+#[test]
+fn an_hourly_ambient_trace_drives_the_aux_draw_and_is_checked() {
+    let dir = std::env::temp_dir().join(format!("ridethrough-ageing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 20 °C and 40 °C in alternate hours, 48 rows (repeated over the week's run).
+    let rows: String = (0..48)
+        .map(|h| format!("{},{}\n", h * 3600, if h % 2 == 0 { 20.0 } else { 40.0 }))
+        .collect();
+    std::fs::write(dir.join("ambient.csv"), format!("t_s,temp_c\n{rows}")).unwrap();
+    let rows: String = (0..4).map(|h| format!("{},25\n", h * 7200)).collect();
+    std::fs::write(dir.join("two_hourly.csv"), format!("t_s,temp_c\n{rows}")).unwrap();
+    let scenario = |file: &str| {
+        let text = format!(
+            r#"
+            seed = 1
+            [time]
+            step = "30m"
+            horizon = "7d"
+            [grid]
+            import_limit_mw = 10.0
+            [battery]
+            preset = "megapack2xl_4h"
+            units = 3
+            [battery.thermal]
+            ambient = {{ trace = "{file}", column = "temp_c" }}
+            [load]
+            [[load.it]]
+            kind = "constant"
+            it_mw = 1.0
+            "#
+        );
+        let path = dir.join(format!("{file}.toml"));
+        std::fs::write(&path, text).unwrap();
+        Scenario::load(&path).and_then(Scenario::validate)
+    };
+    let study = scenario("ambient.csv").unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    let l = report.lifetime.unwrap();
+    assert!(
+        (l.mean_ambient_c - 30.0).abs() < 1e-9,
+        "{}",
+        l.mean_ambient_c
+    );
+    // Half the hours at 2 kW, half at 8 kW (40 °C is three quarters of the way from 25 to
+    // 45 °C), three units, 168 h.
+    let want = 0.5 * (0.002 + 0.008) * 3.0 * 168.0;
+    assert!(
+        (l.aux_mwh - want).abs() < ENERGY_TOL_MWH,
+        "{} vs {want}",
+        l.aux_mwh
+    );
+    match scenario("two_hourly.csv") {
+        Err(ConfigError::Inconsistent { field, .. }) => {
+            assert_eq!(field, "battery.thermal.ambient.trace")
+        }
+        other => panic!("expected an error, got {:?}", other.map(|_| ())),
+    }
+    // Without a file read, validation names the trace.
+    let text = std::fs::read_to_string(dir.join("ambient.csv.toml")).unwrap();
+    match Scenario::from_toml_str(&text).and_then(Scenario::validate) {
+        Err(ConfigError::Missing { field, .. }) => {
+            assert_eq!(field, "battery.thermal.ambient.trace")
+        }
+        other => panic!("expected an error, got {:?}", other.map(|_| ())),
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -58,8 +58,8 @@ pub struct ThermalParams {
     pub aux_curve: Option<Vec<AuxPoint>>,
 }
 
-/// Where the ambient temperature comes from: a constant (°C), a named year, or a synthetic
-/// year's parameters.
+/// Where the ambient temperature comes from: a constant (°C), a named year, a synthetic year's
+/// parameters, or an hourly CSV trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AmbientSource {
@@ -68,10 +68,69 @@ pub enum AmbientSource {
     /// A bundled year.
     Named(NamedAmbient),
     /// A synthetic year: `{ synthetic = { monthly_mean_c = [...], … } }`.
-    Synthetic {
-        /// The year's parameters.
-        synthetic: SyntheticYear,
-    },
+    Synthetic(SyntheticAmbient),
+    /// An hourly trace: `{ trace = "austin_2023.csv", column = "temp_c" }`.
+    Trace(AmbientTrace),
+}
+
+/// `ambient = { synthetic = { … } }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticAmbient {
+    /// The year's parameters.
+    pub synthetic: SyntheticYear,
+}
+
+/// `ambient = { trace = "file.csv", column = "temp_c" }`: hourly ambient temperatures, °C,
+/// read by [`BatteryParams::load_files`](super::BatteryParams::load_files) (the CSV format of
+/// [`crate::io::trace`]; with a time column its step must be one hour, without one each row is
+/// an hour). Row 0 holds over the run's first hour (the calendar start is not applied), and
+/// the trace repeats after its last row, so a year of 8,760 rows serves a multi-year run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmbientTrace {
+    /// The CSV file, relative to the scenario's folder.
+    pub trace: std::path::PathBuf,
+    /// The value column (default: the first after the time column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The hourly values, once read.
+    #[serde(skip)]
+    pub data: Option<Vec<f64>>,
+}
+
+/// The field path of ambient-trace errors.
+const TRACE_FIELD: &str = "battery.thermal.ambient.trace";
+
+impl AmbientTrace {
+    /// Reads the trace relative to `base_dir` into `data` (a trace whose data is already there
+    /// is left as it is).
+    ///
+    /// # Errors
+    /// Those of [`crate::io::trace::read_csv`]; [`ConfigError::Inconsistent`] naming
+    /// `battery.thermal.ambient.trace` for a time column whose step is not one hour.
+    pub fn load(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
+        if self.data.is_some() {
+            return Ok(());
+        }
+        let path = if self.trace.is_absolute() {
+            self.trace.clone()
+        } else {
+            base_dir.join(&self.trace)
+        };
+        let series = crate::io::trace::read_csv(&path, TRACE_FIELD, self.column.as_deref())?;
+        if series
+            .step
+            .is_some_and(|s| s != crate::units::Duration::from_hours(1))
+        {
+            return Err(ConfigError::Inconsistent {
+                field: TRACE_FIELD.into(),
+                why: "an ambient trace must be hourly (its time column's step is not 1 h)",
+            });
+        }
+        self.data = Some(series.values);
+        Ok(())
+    }
 }
 
 /// The bundled ambient years.
@@ -111,6 +170,8 @@ enum Ambient {
         values: Vec<f64>,
         offset_h: u64,
     },
+    /// An hourly trace from the run's start (repeating).
+    Trace(Vec<f64>),
 }
 
 impl Ambient {
@@ -122,6 +183,7 @@ impl Ambient {
             Ambient::Hourly { values, offset_h } => {
                 values[((hour + offset_h) % values.len() as u64) as usize]
             }
+            Ambient::Trace(values) => values[(hour % values.len() as u64) as usize],
         }
     }
 }
@@ -361,10 +423,34 @@ fn ambient_of(source: Option<&AmbientSource>) -> Result<Ambient, ConfigError> {
             values: AmbientProfile::austin().hourly_c().to_vec(),
             offset_h: 0,
         },
-        Some(AmbientSource::Synthetic { synthetic }) => Ambient::Hourly {
-            values: AmbientProfile::synthetic(synthetic)?.hourly_c().to_vec(),
+        Some(AmbientSource::Synthetic(s)) => Ambient::Hourly {
+            values: AmbientProfile::synthetic(&s.synthetic)?.hourly_c().to_vec(),
             offset_h: 0,
         },
+        Some(AmbientSource::Trace(t)) => {
+            let values = t.data.clone().ok_or_else(|| ConfigError::Missing {
+                field: TRACE_FIELD.into(),
+                why: "the trace was not read (load the scenario with Scenario::load, or call \
+                      BatteryParams::load_files)",
+            })?;
+            if values.is_empty() {
+                return Err(ConfigError::Missing {
+                    field: TRACE_FIELD.into(),
+                    why: "the ambient trace has no rows",
+                });
+            }
+            for (i, &v) in values.iter().enumerate() {
+                check_range(
+                    format!("{TRACE_FIELD}[{i}]"),
+                    v,
+                    MIN_AMBIENT_C,
+                    MAX_AMBIENT_C,
+                    "−70 ≤ x ≤ 60 °C",
+                )?;
+            }
+            // Row 0 is the run's first hour: no calendar offset (see `AmbientTrace`).
+            Ambient::Trace(values)
+        }
     })
 }
 

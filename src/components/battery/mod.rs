@@ -210,6 +210,28 @@ pub struct BatteryParams {
 }
 
 impl BatteryParams {
+    /// Reads the CSV files the battery names (an hourly ambient trace,
+    /// [`lifetime::AmbientTrace`]), relative to `base_dir`.
+    ///
+    /// # Errors
+    /// As [`lifetime::AmbientTrace::load`].
+    pub fn load_files(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
+        if let Some(lifetime::AmbientSource::Trace(t)) =
+            self.thermal.as_mut().and_then(|t| t.ambient.as_mut())
+        {
+            t.load(base_dir)?;
+        }
+        Ok(())
+    }
+
+    /// The hourly ambient trace's values, once read (for the site fingerprint).
+    pub(crate) fn ambient_trace_values(&self) -> Option<&[f64]> {
+        match self.thermal.as_ref().and_then(|t| t.ambient.as_ref()) {
+            Some(lifetime::AmbientSource::Trace(t)) => t.data.as_deref(),
+            _ => None,
+        }
+    }
+
     /// `units` units of a preset, all other figures at their defaults.
     pub fn preset(preset: Preset, units: u32) -> BatteryParams {
         BatteryParams {
