@@ -67,7 +67,8 @@ use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
 use crate::engine::report::{
-    LifetimeReport, Report, SiteSummary, StepRecord, OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
+    LifetimeReport, Report, SiteSummary, StepRecord, YearMark, YearOfLife, HOURS_PER_LIFE_YEAR,
+    OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
 };
 use crate::engine::tally::{Piece, Tally};
 use crate::error::ConfigError;
@@ -331,6 +332,9 @@ pub struct SimState<P> {
     /// The backup chain's state (generators, fuel, transfer drops), when the site has one.
     #[serde(default)]
     pub backup: Option<BackupState>,
+    /// The battery's life sums at the end of each year so far (with ageing only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<YearMark>,
 }
 
 /// Why [`Simulation::run_until`] returned.
@@ -391,6 +395,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             previous_import: Power::ZERO,
             tally: Tally::new(soc, site.time.step()),
             backup: site.backup.as_ref().map(|b| b.initial_state(seed)),
+            years: Vec::new(),
         };
         Simulation::from_state(site, state)
     }
@@ -458,8 +463,17 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         Ok(Simulation::from_state(site, state))
     }
 
-    fn from_state(site: &'s Site, state: SimState<P>) -> Simulation<'s, P> {
+    fn from_state(site: &'s Site, mut state: SimState<P>) -> Simulation<'s, P> {
         let dt = site.time.step_hours();
+        if site
+            .battery
+            .lifetime()
+            .is_some_and(|l| l.ageing().is_some())
+        {
+            // A mark per year to come, so the run never allocates for one.
+            let years = (site.time.horizon().as_millis() / YEAR_MS + 1) as usize;
+            state.years.reserve(years.saturating_sub(state.years.len()));
+        }
         Simulation {
             site,
             keep: site.battery.self_discharge_keep(dt),
@@ -541,7 +555,49 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if self.is_finished() {
             return None;
         }
-        Some(self.advance(recorder, self.state.step, None))
+        let k = self.state.step;
+        let row = self.advance(recorder, k, None);
+        self.year_end(k);
+        Some(row)
+    }
+
+    /// After step `k`, with ageing: if a year of life (8,760 h from the start) ended inside or
+    /// at the end of the step, the life sums at the step's end are marked (into space reserved
+    /// at the start). A comparison otherwise.
+    #[inline]
+    fn year_end(&mut self, k: u64) {
+        let ms = self.steps.ms;
+        let (t0, t1) = (k * ms, (k + 1) * ms);
+        if t1 / YEAR_MS == t0 / YEAR_MS {
+            return;
+        }
+        if let Some(mark) = self.life_mark(t1, false) {
+            self.state.years.push(mark);
+        }
+    }
+
+    /// The life sums now (`end_ms`), with the rainflow residue counted as half cycles on a copy
+    /// if `finish`; `None` without ageing.
+    fn life_mark(&self, end_ms: u64, finish: bool) -> Option<YearMark> {
+        let fleet = &self.site.battery;
+        let model = fleet.lifetime()?.ageing()?;
+        let life = fleet.life_state(&self.state.battery)?;
+        let mut ageing = life.ageing.clone()?;
+        if finish {
+            model.finish(&mut ageing);
+        }
+        let t = self.state.tally.totals();
+        Some(YearMark {
+            end_ms,
+            capacity_factor: model.capacity_factor(&ageing),
+            calendar_fade: model.calendar_fade(&ageing).value(),
+            cycle_fade: model.cycle_fade(&ageing).value(),
+            equivalent_full_cycles: ageing.equivalent_full_cycles(),
+            battery_losses_mwh: t.charge_loss_mwh + t.discharge_loss_mwh + t.self_discharge_mwh,
+            fade_loss_mwh: life.fade_loss.value(),
+            aux_mwh: t.aux_mwh,
+            unserved_mwh: t.unserved_mwh,
+        })
     }
 
     /// Runs step `k` as one or more segments: the stages of the module docs, one private
@@ -863,6 +919,27 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let fleet = &self.site.battery;
         let life = fleet.lifetime()?;
         let state = fleet.life_state(&self.state.battery)?;
+        let now = self.state.step * self.steps.ms;
+        let usable = fleet.usable_energy().value();
+        let mut years = Vec::new();
+        if let Some(last) = self.life_mark(now, true) {
+            let marks = &self.state.years;
+            let mut from = YearMark::start();
+            for (i, mark) in marks.iter().enumerate() {
+                // A mark at the run's end: the finished sums (residue counted) stand for it.
+                let to = if i + 1 == marks.len() && mark.end_ms == now {
+                    &last
+                } else {
+                    mark
+                };
+                years.push(YearOfLife::between(i as u32 + 1, &from, to, usable));
+                from = *mark;
+            }
+            if now > from.end_ms {
+                let year = years.len() as u32 + 1;
+                years.push(YearOfLife::between(year, &from, &last, usable));
+            }
+        }
         let (cf, calendar, cycle, efc) = match (life.ageing(), &state.ageing) {
             (Some(model), Some(a)) => {
                 let mut a = a.clone();
@@ -885,9 +962,13 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             mean_ambient_c: state.mean_ambient_c(),
             aux_mwh,
             fade_loss_mwh: state.fade_loss.value(),
+            years,
         })
     }
 }
+
+/// A year of life in milliseconds ([`HOURS_PER_LIFE_YEAR`]).
+const YEAR_MS: u64 = HOURS_PER_LIFE_YEAR * crate::units::MS_PER_HOUR;
 
 /// The step's length in milliseconds and in hours (computed once per simulation).
 #[derive(Debug, Clone, Copy)]

@@ -564,3 +564,59 @@ fn an_hourly_ambient_trace_drives_the_aux_draw_and_is_checked() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn twenty_years_of_peak_shaving_carry_the_fade_year_by_year() {
+    let text = r#"
+        seed = 5
+        [time]
+        step = "1h"
+        horizon = "7300d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 12
+        reserve_soc = 0.1
+        efficiency_curve = "calibrated"
+        [battery.ageing]
+        [battery.thermal]
+        ambient = "austin_synthetic"
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = 10.0
+        shape = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 1.0, 1.0, 1.0, 1.0,
+                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = 7.5
+        recharge_rate_mw = 3.0
+        "#;
+    let study = Scenario::from_toml_str(text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    let l = report.lifetime.as_ref().unwrap();
+    eprintln!("{report}");
+    assert_eq!(l.years.len(), 20);
+    let sum = |f: fn(&ridethrough::engine::report::YearOfLife) -> f64| -> f64 {
+        l.years.iter().map(f).sum()
+    };
+    assert!((sum(|y| y.equivalent_full_cycles) - l.equivalent_full_cycles).abs() < 1e-6);
+    assert!((sum(|y| y.calendar_fade) - l.calendar_fade).abs() < 1e-12);
+    assert!((sum(|y| y.cycle_fade) - l.cycle_fade).abs() < 1e-12);
+    assert!((sum(|y| y.aux_mwh) - report.totals.aux_mwh).abs() < ENERGY_TOL_MWH);
+    assert!((sum(|y| y.hours) - 7300.0 * 24.0).abs() < 1e-6);
+    assert_eq!(l.years[19].capacity_factor_end, l.capacity_factor);
+    // The capacity falls every year, and the √t calendar law fades less each year.
+    for w in l.years.windows(2) {
+        assert!(w[1].capacity_factor_end < w[0].capacity_factor_end);
+        assert!(w[1].calendar_fade < w[0].calendar_fade);
+    }
+    // By the last years the shrunk window no longer holds a whole day's shaving (30 MWh): the
+    // battery cycles less, and the grid imports the rest above the cap (nothing is unserved).
+    assert!(l.years[19].equivalent_full_cycles < l.years[1].equivalent_full_cycles - 10.0);
+    assert_eq!(report.totals.unserved_mwh, 0.0);
+}
