@@ -289,6 +289,7 @@ struct Case {
     ambient: u8,
     outage_h: Option<(u32, u32)>,
     seed: u64,
+    failures: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -300,6 +301,7 @@ fn case() -> impl Strategy<Value = Case> {
             1.0..16.0f64,
             0.0..0.3f64,
             0.7..1.0f64,
+            any::<bool>(),
         ),
         (
             0.3..1.0f64,
@@ -313,7 +315,7 @@ fn case() -> impl Strategy<Value = Case> {
     )
         .prop_map(
             |(
-                (step, units, power_mw, energy_mwh, soc_lo, soc_hi),
+                (step, units, power_mw, energy_mwh, soc_lo, soc_hi, failures),
                 (cap_frac, self_discharge, growth, curve, ambient, outage_h, seed),
             )| Case {
                 step,
@@ -329,6 +331,7 @@ fn case() -> impl Strategy<Value = Case> {
                 ambient,
                 outage_h,
                 seed,
+                failures,
             },
         )
 }
@@ -364,6 +367,7 @@ fn site_of(c: &Case) -> Study {
         reserve_soc = {lo}
         self_discharge_per_day = {sd}
         {curve}
+        {failures}
         [battery.ageing]
         calendar_fade_first_year = 0.2
         cycle_fade_per_efc = 0.001
@@ -397,6 +401,11 @@ fn site_of(c: &Case) -> Study {
             ""
         },
         growth = c.growth,
+        failures = if c.failures {
+            "unit_failures = [{ model = \"markov\", mttf = \"150h\", mttr = \"20h\" }]"
+        } else {
+            ""
+        },
         cap = peak * c.cap_frac,
     );
     Scenario::from_toml_str(&text)
@@ -408,7 +417,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     /// Balance per step, the aged SoC window, and the storage balance over the run, with fade,
-    /// temperature and the efficiency curve on.
+    /// temperature, the efficiency curve and (in half the cases) unit failures on.
     #[test]
     fn balance_and_window_hold_with_fade_temperature_and_the_curve(c in case()) {
         let study = site_of(&c);
@@ -416,7 +425,10 @@ proptest! {
         let fleet = &site.battery;
         let (lo, hi) = fleet.soc_window();
         let mut sim = study.simulate();
-        let stored0 = sim.state().battery.energy.value();
+        let stored = |s: &SimState<Policy>| {
+            (s.battery.energy + fleet.locked_energy(&s.battery)).value()
+        };
+        let stored0 = stored(sim.state());
         while let Some(row) = sim.step(&mut ()) {
             let scale = (row.facility_mw + row.aux_mw).max(1.0);
             prop_assert!(
@@ -430,7 +442,7 @@ proptest! {
         let t = &report.totals;
         let l = report.lifetime.as_ref().unwrap();
         prop_assert!(l.capacity_factor < 1.0 && l.capacity_factor >= 0.5);
-        let stored1 = sim.state().battery.energy.value();
+        let stored1 = stored(sim.state());
         let flows = (t.charge_mwh - t.charge_loss_mwh)
             - (t.discharge_mwh + t.discharge_loss_mwh)
             - t.self_discharge_mwh
