@@ -9,6 +9,11 @@
 //! exceeds `d` and adds its totals at once: the sum of the facility load over the stretch from
 //! prefix sums of a per-step table ([`StepTable`]), found in O(log n) through block maxima.
 //!
+//! A fleet with ageing (`[battery.ageing]`) or a temperature-driven auxiliary draw
+//! (`[battery.thermal]`) never fast-forwards: the battery ages and its draw changes while it
+//! rests, so such runs step every step (a part-load efficiency curve alone does not stop it:
+//! nothing converts at rest).
+//!
 //! The equivalence with stepping is exact for everything but the order of floating-point sums
 //! (tested as a property over random sites, policies and seeds: identical events and counts,
 //! energies to 1e-9 relative).

@@ -4,7 +4,8 @@
 //! # One step
 //! [`Simulation::step`] runs these stages, in this order, for step `k` = `[t0, t1)`:
 //!
-//! 1. **demand**: the facility's average load over the step plus the battery's auxiliary load;
+//! 1. **demand**: the facility's average load over the step plus the battery's auxiliary load
+//!    (with `[battery.thermal]`, each unit's draw at the ambient temperature of the step's hours);
 //! 2. **battery units and self-discharge**: battery units that failed or returned by `t0` lock
 //!    or release their energy; the fleet loses its per-step self-discharge fraction (never
 //!    below the window floor);
@@ -23,7 +24,13 @@
 //! 6. **grid**: import covers what the battery does not, up to the available import; the rest is
 //!    unserved load;
 //! 7. **settle**: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained) over the
-//!    segment;
+//!    segment, at the constant one-way efficiencies or, with `battery.efficiency_curve`, at the
+//!    curve's value for the segment's loading (the clamp's energy limits use the same value);
+//!    then, with `[battery.ageing]` or `[battery.thermal]`, **age**: calendar fade along the
+//!    segment's SoC ramp at each hour's ambient temperature, the segment-end SoC to the
+//!    streaming rainflow counter, and the SoC window scaled by the capacity factor left (the
+//!    stored energy above the shrunk ceiling is removed and counted as a degradation loss, so
+//!    `charge − discharge − losses − fade loss = Δstored` still closes);
 //!
 //! and last:
 //!
@@ -49,6 +56,7 @@ pub mod report;
 pub mod study;
 pub mod tally;
 
+use crate::components::battery::lifetime::Efficiency;
 use crate::components::battery::{BatteryParams, BatteryState, Fleet, StepLosses};
 use crate::components::fuel::FuelParams;
 use crate::components::generators::GeneratorParams;
@@ -58,7 +66,10 @@ use crate::engine::backup::{Backup, BackupState, Generation};
 use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, Observation};
 use crate::engine::recorder::Recorder;
-use crate::engine::report::{Report, SiteSummary, StepRecord, OUTAGE_EPSILON, UNSERVED_EPSILON_MW};
+use crate::engine::report::{
+    LifetimeReport, Report, SiteSummary, StepRecord, YearMark, YearOfLife, HOURS_PER_LIFE_YEAR,
+    OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
+};
 use crate::engine::tally::{Piece, Tally};
 use crate::error::ConfigError;
 use crate::reliability::availability::Clock;
@@ -109,7 +120,7 @@ impl Site {
         Ok(Site {
             time,
             grid: GridModel::new(grid, &time)?,
-            battery: Fleet::new(battery)?,
+            battery: Fleet::new(battery)?.start_at(&time),
             load: LoadModel::new(load, &time)?,
             backup: None,
             fingerprint: site_fingerprint(&time, grid, battery, load),
@@ -178,7 +189,7 @@ impl Site {
         let (grid, params, load) = fingerprint_of;
         Site {
             fingerprint: site_fingerprint(&self.time, grid, params, load),
-            battery,
+            battery: battery.start_at(&self.time),
             ..self
         }
     }
@@ -296,6 +307,9 @@ pub fn site_fingerprint(
     if let Some(trace) = &grid.availability_trace {
         values(&mut trace.values.iter().flatten().copied());
     }
+    if let Some(ambient) = battery.ambient_trace_values() {
+        values(&mut ambient.iter().copied());
+    }
     for profile in &load.it {
         if let ItProfile::Trace(t) = profile {
             if let Some(data) = &t.data {
@@ -330,6 +344,9 @@ pub struct SimState<P> {
     /// The backup chain's state (generators, fuel, transfer drops), when the site has one.
     #[serde(default)]
     pub backup: Option<BackupState>,
+    /// The battery's life sums at the end of each year so far (with ageing only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<YearMark>,
 }
 
 /// Why [`Simulation::run_until`] returned.
@@ -390,6 +407,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             previous_import: Power::ZERO,
             tally: Tally::new(soc, site.time.step()),
             backup: site.backup.as_ref().map(|b| b.initial_state(seed)),
+            years: Vec::new(),
         };
         Simulation::from_state(site, state)
     }
@@ -457,8 +475,17 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         Ok(Simulation::from_state(site, state))
     }
 
-    fn from_state(site: &'s Site, state: SimState<P>) -> Simulation<'s, P> {
+    fn from_state(site: &'s Site, mut state: SimState<P>) -> Simulation<'s, P> {
         let dt = site.time.step_hours();
+        if site
+            .battery
+            .lifetime()
+            .is_some_and(|l| l.ageing().is_some())
+        {
+            // A mark per year to come, so the run never allocates for one.
+            let years = (site.time.horizon().as_millis() / YEAR_MS + 1) as usize;
+            state.years.reserve(years.saturating_sub(state.years.len()));
+        }
         Simulation {
             site,
             keep: site.battery.self_discharge_keep(dt),
@@ -544,7 +571,49 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if self.is_finished() {
             return None;
         }
-        Some(self.advance(recorder, self.state.step, None))
+        let k = self.state.step;
+        let row = self.advance(recorder, k, None);
+        self.year_end(k);
+        Some(row)
+    }
+
+    /// After step `k`, with ageing: if a year of life (8,760 h from the start) ended inside or
+    /// at the end of the step, the life sums at the step's end are marked (into space reserved
+    /// at the start). A comparison otherwise.
+    #[inline]
+    fn year_end(&mut self, k: u64) {
+        let ms = self.steps.ms;
+        let (t0, t1) = (k * ms, (k + 1) * ms);
+        if t1 / YEAR_MS == t0 / YEAR_MS {
+            return;
+        }
+        if let Some(mark) = self.life_mark(t1, false) {
+            self.state.years.push(mark);
+        }
+    }
+
+    /// The life sums now (`end_ms`), with the rainflow residue counted as half cycles on a copy
+    /// if `finish`; `None` without ageing.
+    fn life_mark(&self, end_ms: u64, finish: bool) -> Option<YearMark> {
+        let fleet = &self.site.battery;
+        let model = fleet.lifetime()?.ageing()?;
+        let life = fleet.life_state(&self.state.battery)?;
+        let mut ageing = life.ageing.clone()?;
+        if finish {
+            model.finish(&mut ageing);
+        }
+        let t = self.state.tally.totals();
+        Some(YearMark {
+            end_ms,
+            capacity_factor: model.capacity_factor(&ageing),
+            calendar_fade: model.calendar_fade(&ageing).value(),
+            cycle_fade: model.cycle_fade(&ageing).value(),
+            equivalent_full_cycles: ageing.equivalent_full_cycles(),
+            battery_losses_mwh: t.charge_loss_mwh + t.discharge_loss_mwh + t.self_discharge_mwh,
+            fade_loss_mwh: life.fade_loss.value(),
+            aux_mwh: t.aux_mwh,
+            unserved_mwh: t.unserved_mwh,
+        })
     }
 
     /// Runs step `k` as one or more segments: the stages of the module docs, one private
@@ -737,6 +806,11 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if self.keep < 1.0 || s.tally.has_open_event() {
             return None;
         }
+        if site.battery.lifetime().is_some_and(|l| l.varies_at_rest()) {
+            // Ageing and a temperature-driven auxiliary draw change while the battery rests:
+            // such runs step every step (see the fast-forward module docs).
+            return None;
+        }
         if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
             if !b.at_rest(bs) {
                 return None;
@@ -850,9 +924,67 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 (Some(b), Some(bs)) => Some(b.report(bs, self.state.step * self.steps.ms)),
                 _ => None,
             },
+            lifetime: self.lifetime_report(totals.aux_mwh),
         }
     }
+
+    /// The report's lifetime part: the fade as it stands, with the rainflow residue counted as
+    /// half cycles (on a copy: the run's own counter goes on), when the fleet has lifetime
+    /// models.
+    fn lifetime_report(&self, aux_mwh: f64) -> Option<LifetimeReport> {
+        let fleet = &self.site.battery;
+        let life = fleet.lifetime()?;
+        let state = fleet.life_state(&self.state.battery)?;
+        let now = self.state.step * self.steps.ms;
+        let usable = fleet.usable_energy().value();
+        let mut years = Vec::new();
+        if let Some(last) = self.life_mark(now, true) {
+            let marks = &self.state.years;
+            let mut from = YearMark::start();
+            for (i, mark) in marks.iter().enumerate() {
+                // A mark at the run's end: the finished sums (residue counted) stand for it.
+                let to = if i + 1 == marks.len() && mark.end_ms == now {
+                    &last
+                } else {
+                    mark
+                };
+                years.push(YearOfLife::between(i as u32 + 1, &from, to, usable));
+                from = *mark;
+            }
+            if now > from.end_ms {
+                let year = years.len() as u32 + 1;
+                years.push(YearOfLife::between(year, &from, &last, usable));
+            }
+        }
+        let (cf, calendar, cycle, efc) = match (life.ageing(), &state.ageing) {
+            (Some(model), Some(a)) => {
+                let mut a = a.clone();
+                model.finish(&mut a);
+                (
+                    model.capacity_factor(&a),
+                    model.calendar_fade(&a).value(),
+                    model.cycle_fade(&a).value(),
+                    a.equivalent_full_cycles(),
+                )
+            }
+            _ => (1.0, 0.0, 0.0, 0.0),
+        };
+        Some(LifetimeReport {
+            capacity_factor: cf,
+            usable_mwh_end: fleet.usable_energy().value() * cf,
+            calendar_fade: calendar,
+            cycle_fade: cycle,
+            equivalent_full_cycles: efc,
+            mean_ambient_c: state.mean_ambient_c(),
+            aux_mwh,
+            fade_loss_mwh: state.fade_loss.value(),
+            years,
+        })
+    }
 }
+
+/// A year of life in milliseconds ([`HOURS_PER_LIFE_YEAR`]).
+const YEAR_MS: u64 = HOURS_PER_LIFE_YEAR * crate::units::MS_PER_HOUR;
 
 /// The step's length in milliseconds and in hours (computed once per simulation).
 #[derive(Debug, Clone, Copy)]
@@ -962,6 +1094,8 @@ struct Decision {
 struct BatteryFlows {
     discharge: Power,
     charge: Power,
+    /// The segment's one-way efficiencies.
+    eta: Efficiency,
 }
 
 /// The grid stage's result: the grid exchange, the generators' output and the load nobody
@@ -1033,14 +1167,16 @@ impl SegmentSums {
 }
 
 /// Stage 1, demand: the facility's average load over step `k` (from the site's step table when
-/// it has one: one read, bit for bit the load model's value) plus the battery's auxiliary load.
+/// it has one: one read, bit for bit the load model's value) plus the battery's auxiliary load
+/// (constant, or with `[battery.thermal]` following the ambient temperature over the step).
 #[inline(always)]
 fn demand(site: &Site, table: Option<&StepTable>, k: u64) -> Demand {
     let facility = match table {
         Some(t) if k < t.len() => Power::mw(t.facility(k)),
         _ => site.load.facility_power(k),
     };
-    let aux = site.battery.aux_load();
+    let ms = site.time.step().as_millis();
+    let aux = site.battery.aux_load_over(k * ms, (k + 1) * ms);
     Demand {
         facility,
         aux,
@@ -1205,6 +1341,7 @@ fn segment<P: Dispatch>(
         steps.hours(end - t)
     };
     let losses = settle(site, &mut s.battery, &flows, len_dt);
+    age(site, &mut s.battery, t, end, len_dt);
     if let (Some(b), Some(bs)) = (&site.backup, &mut s.backup) {
         b.settle(
             bs,
@@ -1295,44 +1432,90 @@ fn clamp(
         let p = request
             .min(fleet.discharge_limit(battery))
             .min(obs.demand + obs.export_allowed);
+        let (eta, max) = conversion(fleet, battery, obs, p, Power::ZERO);
         // The common case: enough energy for the whole segment at this power.
-        if p <= obs.max_discharge {
+        if p <= max.discharge {
             let flows = BatteryFlows {
                 discharge: p,
                 charge: Power::ZERO,
+                eta,
             };
             return (flows, end);
         }
-        let (p, end) = until_empty(fleet.ms_to_floor(battery, p), p, obs.max_discharge, t, end);
+        let ms = fleet.ms_to_floor_at(battery, p, eta.discharge);
+        let (p, end) = until_empty(ms, p, max.discharge, t, end);
         let flows = BatteryFlows {
             discharge: p,
             charge: Power::ZERO,
+            eta,
         };
         (flows, end)
     } else if request < Power::ZERO {
         let headroom =
             (obs.available_import + obs.available_generation - obs.demand).max(Power::ZERO);
         let c = (-request).min(fleet.charge_limit(battery)).min(headroom);
-        if c <= obs.max_charge {
+        let (eta, max) = conversion(fleet, battery, obs, Power::ZERO, c);
+        if c <= max.charge {
             let flows = BatteryFlows {
                 discharge: Power::ZERO,
                 charge: c,
+                eta,
             };
             return (flows, end);
         }
-        let (c, end) = until_empty(fleet.ms_to_ceiling(battery, c), c, obs.max_charge, t, end);
+        let ms = fleet.ms_to_ceiling_at(battery, c, eta.charge);
+        let (c, end) = until_empty(ms, c, max.charge, t, end);
         let flows = BatteryFlows {
             discharge: Power::ZERO,
             charge: c,
+            eta,
         };
         (flows, end)
     } else {
         let flows = BatteryFlows {
             discharge: Power::ZERO,
             charge: Power::ZERO,
+            eta: fleet.rated_efficiency(battery),
         };
         (flows, end)
     }
+}
+
+/// The clamp's part for conversion: the one-way efficiencies of a segment that discharges `p`
+/// or charges `c`, and the largest powers the window allows over the segment at them. Without
+/// lifetime models, the unit's constant efficiencies and the observation's limits (bit for bit
+/// what the clamp used before); with an efficiency curve, the curve at this loading, so the
+/// segment's energy limits, its end where the battery empties or fills and its settling all
+/// use the one efficiency. (In the rare case the window cuts the power for the whole segment,
+/// the efficiency stays the one at the loading asked for.)
+#[inline(always)]
+fn conversion(
+    fleet: &Fleet,
+    battery: &BatteryState,
+    obs: &Observation,
+    p: Power,
+    c: Power,
+) -> (Efficiency, BatteryFlowLimits) {
+    if fleet.lifetime().is_none() {
+        let limits = BatteryFlowLimits {
+            discharge: obs.max_discharge,
+            charge: obs.max_charge,
+        };
+        return (fleet.rated_efficiency(battery), limits);
+    }
+    let eta = fleet.efficiency_at(battery, p, c);
+    let limits = BatteryFlowLimits {
+        discharge: fleet.max_discharge_at(battery, obs.dt, eta.discharge),
+        charge: fleet.max_charge_at(battery, obs.dt, eta.charge),
+    };
+    (eta, limits)
+}
+
+/// The largest powers the window allows over a segment (see [`conversion`]).
+#[derive(Debug, Clone, Copy)]
+struct BatteryFlowLimits {
+    discharge: Power,
+    charge: Power,
 }
 
 /// Where a flow `p` that the window cannot sustain over `[t, end)` stops: after `ms` whole
@@ -1380,12 +1563,24 @@ fn grid(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
     }
 }
 
-/// Stage 7, settle: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained) over the
-/// segment's length `dt`.
+/// Stage 7, settle: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained, at the
+/// segment's efficiencies) over the segment's length `dt`.
 #[inline(always)]
 fn settle(site: &Site, battery: &mut BatteryState, flows: &BatteryFlows, dt: Hours) -> StepLosses {
     site.battery
-        .settle(battery, flows.discharge, flows.charge, dt)
+        .settle_at(battery, flows.discharge, flows.charge, dt, flows.eta)
+}
+
+/// Stage 7b, age (only with lifetime models): the battery ages over the settled segment
+/// `[t, end)` of length `dt` — calendar fade at the hours' ambient temperatures along the
+/// segment's SoC ramp, the segment-end SoC to the streaming rainflow counter — and the stored
+/// energy above the window's shrunk ceiling is removed as a degradation loss (summed in the
+/// battery's life state, `fade_loss`, so the storage balance still closes).
+#[inline(always)]
+fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours) {
+    if site.battery.lifetime().is_some() {
+        site.battery.age(battery, t, end, dt);
+    }
 }
 
 /// Stage 8, record, for a step that is one segment: the step's row, the balance check (debug

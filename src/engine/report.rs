@@ -216,6 +216,130 @@ pub struct Report {
     /// What the backup chain did (sites with generators only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupReport>,
+    /// What ageing, temperature and the efficiency curve did (fleets with lifetime models
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeReport>,
+}
+
+/// The battery's life over a run: its fade, cycles, ambient and the losses they caused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifetimeReport {
+    /// Fraction of nameplate capacity left at the end (1 without ageing; the rainflow residue
+    /// counted as half cycles, floored at
+    /// [`MIN_CAPACITY_FACTOR`](crate::components::battery::ageing::MIN_CAPACITY_FACTOR)).
+    pub capacity_factor: f64,
+    /// Energy between the window's floor and ceiling at the end, MWh.
+    pub usable_mwh_end: f64,
+    /// Calendar fade, a fraction of nameplate.
+    pub calendar_fade: f64,
+    /// Cycle fade, the rainflow residue counted as half cycles.
+    pub cycle_fade: f64,
+    /// Equivalent full cycles: half the distance the throughput SoC (stored energy plus fade
+    /// loss, over nameplate) travelled
+    /// (0 without ageing).
+    pub equivalent_full_cycles: f64,
+    /// Mean ambient temperature over the run, °C.
+    pub mean_ambient_c: f64,
+    /// Auxiliary energy, MWh (as `totals.aux_mwh`).
+    pub aux_mwh: f64,
+    /// Stored energy removed because the window's ceiling shrank below it, MWh.
+    pub fade_loss_mwh: f64,
+    /// Year by year (with ageing): one row per 8,760 h from the start, the last one partial
+    /// if the horizon is not a whole number of years.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<YearOfLife>,
+}
+
+/// The hours of one year of life: 8,760 (365 days, as the calendar-fade law's year).
+pub const HOURS_PER_LIFE_YEAR: u64 = 8760;
+
+/// The battery's life sums at the end of a year, as the run's state keeps them (the report's
+/// per-year rows are the differences of consecutive marks).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct YearMark {
+    /// When, ms from the start.
+    pub end_ms: u64,
+    /// Capacity factor (closed cycles only).
+    pub capacity_factor: f64,
+    /// Calendar fade so far.
+    pub calendar_fade: f64,
+    /// Cycle fade so far (closed cycles).
+    pub cycle_fade: f64,
+    /// Equivalent full cycles so far.
+    pub equivalent_full_cycles: f64,
+    /// Charge, discharge and self-discharge losses so far, MWh.
+    pub battery_losses_mwh: f64,
+    /// Fade loss so far, MWh.
+    pub fade_loss_mwh: f64,
+    /// Auxiliary energy so far, MWh.
+    pub aux_mwh: f64,
+    /// Unserved energy so far, MWh.
+    pub unserved_mwh: f64,
+}
+
+/// One year of a battery's life.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct YearOfLife {
+    /// The year, from 1.
+    pub year: u32,
+    /// Its length, hours (8,760 but for a last partial year).
+    pub hours: f64,
+    /// Capacity factor at its end (the last year's with the rainflow residue as half cycles).
+    pub capacity_factor_end: f64,
+    /// Usable energy at its end, MWh.
+    pub usable_mwh_end: f64,
+    /// Calendar fade in the year.
+    pub calendar_fade: f64,
+    /// Cycle fade in the year (cycles closed in it).
+    pub cycle_fade: f64,
+    /// Equivalent full cycles in the year.
+    pub equivalent_full_cycles: f64,
+    /// Charge, discharge and self-discharge losses in the year, MWh.
+    pub battery_losses_mwh: f64,
+    /// Fade loss in the year, MWh.
+    pub fade_loss_mwh: f64,
+    /// Auxiliary energy in the year, MWh.
+    pub aux_mwh: f64,
+    /// Unserved energy in the year, MWh.
+    pub unserved_mwh: f64,
+}
+
+impl YearOfLife {
+    /// The row for the year `year` between the marks `from` (the start: all zero, capacity
+    /// factor 1) and `to`, with `usable_mwh` of usable energy when new.
+    pub fn between(year: u32, from: &YearMark, to: &YearMark, usable_mwh: f64) -> YearOfLife {
+        YearOfLife {
+            year,
+            hours: (to.end_ms - from.end_ms) as f64 / crate::units::MS_PER_HOUR as f64,
+            capacity_factor_end: to.capacity_factor,
+            usable_mwh_end: usable_mwh * to.capacity_factor,
+            calendar_fade: to.calendar_fade - from.calendar_fade,
+            cycle_fade: to.cycle_fade - from.cycle_fade,
+            equivalent_full_cycles: to.equivalent_full_cycles - from.equivalent_full_cycles,
+            battery_losses_mwh: to.battery_losses_mwh - from.battery_losses_mwh,
+            fade_loss_mwh: to.fade_loss_mwh - from.fade_loss_mwh,
+            aux_mwh: to.aux_mwh - from.aux_mwh,
+            unserved_mwh: to.unserved_mwh - from.unserved_mwh,
+        }
+    }
+}
+
+impl YearMark {
+    /// The mark at the start of a run: nothing yet, capacity factor 1.
+    pub fn start() -> YearMark {
+        YearMark {
+            end_ms: 0,
+            capacity_factor: 1.0,
+            calendar_fade: 0.0,
+            cycle_fade: 0.0,
+            equivalent_full_cycles: 0.0,
+            battery_losses_mwh: 0.0,
+            fade_loss_mwh: 0.0,
+            aux_mwh: 0.0,
+            unserved_mwh: 0.0,
+        }
+    }
 }
 
 /// What the generators, their fuel and the transfer switch did in a run.

@@ -61,6 +61,48 @@ impl fmt::Display for Report {
             writeln!(f, "  curtailed      {:>14.3}", t.curtailment_mwh)?;
         }
         writeln!(f, "  unserved       {:>14.3}", t.unserved_mwh)?;
+        if let Some(l) = &self.lifetime {
+            writeln!(f, "battery life")?;
+            writeln!(
+                f,
+                "  capacity left  {:.2} % of nameplate, {:.1} MWh usable at the end",
+                l.capacity_factor * 100.0,
+                l.usable_mwh_end
+            )?;
+            writeln!(
+                f,
+                "  fade           {:.3} % calendar + {:.3} % cycle, {:.1} equivalent full cycles",
+                l.calendar_fade * 100.0,
+                l.cycle_fade * 100.0,
+                l.equivalent_full_cycles
+            )?;
+            writeln!(
+                f,
+                "  ambient        {:.1} °C mean, {:.3} MWh aux, {:.3} MWh lost to the shrinking window",
+                l.mean_ambient_c, l.aux_mwh, l.fade_loss_mwh
+            )?;
+            if l.years.len() > 1 {
+                writeln!(
+                    f,
+                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss  unserved"
+                )?;
+                for y in &l.years {
+                    writeln!(
+                        f,
+                        "  {:>4}  {:>7.2} %  {:>10.1}  {:>7.3} %  {:>7.3} %  {:>5.1}  {:>10.2}  {:>9.3}  {:>8.3}",
+                        y.year,
+                        y.capacity_factor_end * 100.0,
+                        y.usable_mwh_end,
+                        y.calendar_fade * 100.0,
+                        y.cycle_fade * 100.0,
+                        y.equivalent_full_cycles,
+                        y.battery_losses_mwh,
+                        y.fade_loss_mwh,
+                        y.unserved_mwh
+                    )?;
+                }
+            }
+        }
         writeln!(f, "reliability")?;
         writeln!(
             f,

@@ -192,6 +192,7 @@ impl Scenario {
     /// Trace I/O and format errors.
     pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
         self.grid.load_files(base_dir)?;
+        self.battery.load_files(base_dir)?;
         self.load.load_files(base_dir)
     }
 

@@ -1,5 +1,6 @@
 //! Integration tests, one binary (link time matters on 2 cores).
 
+mod ageing;
 mod backup;
 mod bad_input;
 mod closed_form;

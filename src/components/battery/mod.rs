@@ -34,9 +34,12 @@
 //!   slot (each above its unit's share of the window floor).
 
 pub mod ageing;
+pub mod lifetime;
 pub mod rainflow;
 pub mod thermal;
 
+use self::ageing::AgeingParams;
+use self::lifetime::{Efficiency, EfficiencyCurveSpec, LifeState, Lifetime, ThermalParams};
 use crate::components::limits::{
     MAX_BATTERY_UNITS, MAX_ENERGY_MWH, MAX_POWER_MW, MIN_ONE_WAY_EFFICIENCY,
     MIN_ROUND_TRIP_EFFICIENCY, MIN_UNIT_ENERGY_MWH,
@@ -193,9 +196,42 @@ pub struct BatteryParams {
     /// fail), e.g. `unit_failures = [{ model = "markov", mttf = "8760h", mttr = "72h" }]`.
     #[serde(default)]
     pub unit_failures: Vec<AvailabilityProcess>,
+    /// Degradation (`[battery.ageing]`, see [`ageing`]); absent: the fleet never ages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ageing: Option<AgeingParams>,
+    /// Ambient temperature and the auxiliary draw it drives (`[battery.thermal]`, see
+    /// [`lifetime`]); absent: 25 °C and the constant `aux_load_mw`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thermal: Option<ThermalParams>,
+    /// Part-load efficiency curve in place of the constant one-way efficiencies
+    /// (`"calibrated"` or points, see [`lifetime::EfficiencyCurveSpec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency_curve: Option<EfficiencyCurveSpec>,
 }
 
 impl BatteryParams {
+    /// Reads the CSV files the battery names (an hourly ambient trace,
+    /// [`lifetime::AmbientTrace`]), relative to `base_dir`.
+    ///
+    /// # Errors
+    /// As [`lifetime::AmbientTrace::load`].
+    pub fn load_files(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
+        if let Some(lifetime::AmbientSource::Trace(t)) =
+            self.thermal.as_mut().and_then(|t| t.ambient.as_mut())
+        {
+            t.load(base_dir)?;
+        }
+        Ok(())
+    }
+
+    /// The hourly ambient trace's values, once read (for the site fingerprint).
+    pub(crate) fn ambient_trace_values(&self) -> Option<&[f64]> {
+        match self.thermal.as_ref().and_then(|t| t.ambient.as_ref()) {
+            Some(lifetime::AmbientSource::Trace(t)) => t.data.as_deref(),
+            _ => None,
+        }
+    }
+
     /// `units` units of a preset, all other figures at their defaults.
     pub fn preset(preset: Preset, units: u32) -> BatteryParams {
         BatteryParams {
@@ -224,6 +260,9 @@ impl BatteryParams {
             initial_soc: None,
             reserve_soc: None,
             unit_failures: Vec::new(),
+            ageing: None,
+            thermal: None,
+            efficiency_curve: None,
         }
     }
 
@@ -372,6 +411,10 @@ pub struct Fleet {
     max_charge: Power,
     max_discharge: Power,
     aux: Power,
+    /// Ageing, temperature and the efficiency curve, when configured (not serialised: the
+    /// report states what they did).
+    #[serde(skip)]
+    life: Option<Box<Lifetime>>,
     /// The units and their failure processes; serialised as the processes.
     #[serde(
         rename = "unit_failures",
@@ -397,6 +440,10 @@ pub struct BatteryState {
     /// Unit availability, present only when unit failures are configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     units: Option<Box<UnitsState>>,
+    /// The fade so far and what it implies, present only with ageing, temperature or an
+    /// efficiency curve configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    life: Option<Box<LifeState>>,
 }
 
 /// The units' availability and the energy locked in units that are down.
@@ -519,6 +566,19 @@ impl Fleet {
                 ));
             }
         }
+        if params.thermal.is_some() && params.aux_load_mw.is_some() {
+            return Err(ConfigError::Inconsistent {
+                field: "battery.aux_load_mw".into(),
+                why: "give either aux_load_mw or [battery.thermal] (whose aux_curve replaces it)",
+            });
+        }
+        let life = Lifetime::new(
+            params.ageing.as_ref(),
+            params.thermal.as_ref(),
+            params.efficiency_curve.as_ref(),
+            unit.charge_efficiency * unit.discharge_efficiency,
+        )?
+        .map(Box::new);
         let capacity = unit.energy * n;
         Ok(Fleet {
             unit,
@@ -543,6 +603,7 @@ impl Fleet {
             max_charge: unit.charge_power * n,
             max_discharge: unit.discharge_power * n,
             aux: unit.aux_load * n,
+            life,
             unit_set,
         })
     }
@@ -552,10 +613,15 @@ impl Fleet {
     /// `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)` for process `p` of unit `j`).
     pub fn initial_state(&self, seed: u64) -> BatteryState {
         let energy = self.capacity * self.initial_soc;
+        let life = self
+            .life
+            .as_ref()
+            .map(|l| Box::new(l.initial_state(Fraction::ratio(self.initial_soc))));
         if !self.has_unit_failures() {
             return BatteryState {
                 energy,
                 units: None,
+                life,
             };
         }
         let n = self.units as usize;
@@ -570,6 +636,7 @@ impl Fleet {
                 locked_total: Energy::ZERO,
                 dirty: false,
             })),
+            life,
         }
     }
 
@@ -691,14 +758,26 @@ impl Fleet {
         u.dirty = false;
     }
 
-    /// The fraction of units pooled (scales the energy window), when some are not (`None` when
-    /// all are).
+    /// The fraction of the nameplate window in use — the fraction of units pooled times the
+    /// capacity factor left by ageing — when below the whole (`None` for all units pooled and
+    /// no ageing configured).
     #[inline]
     fn up_fraction(&self, s: &BatteryState) -> Option<f64> {
-        match &s.units {
+        let pooled = match &s.units {
             Some(u) if u.pooled < self.units => Some(f64::from(u.pooled) / f64::from(self.units)),
             _ => None,
+        };
+        match (&s.life, pooled) {
+            (None, f) => f,
+            (Some(l), None) => Some(l.capacity_factor),
+            (Some(l), Some(f)) => Some(f * l.capacity_factor),
         }
+    }
+
+    /// The capacity factor left by ageing (1 without ageing).
+    #[inline]
+    fn capacity_factor_of(&self, s: &BatteryState) -> f64 {
+        s.life.as_ref().map_or(1.0, |l| l.capacity_factor)
     }
 
     /// The time-average fraction of units up over the current step (scales the power limits),
@@ -755,6 +834,25 @@ impl Fleet {
     /// indexes into it).
     pub fn check_state_shape(&self, s: &BatteryState) -> Result<(), (&'static str, &'static str)> {
         const FIELD: &str = "snapshot.battery.units";
+        match (&s.life, &self.life) {
+            (None, None) => {}
+            (Some(l), Some(_)) => {
+                let cf_ok = (ageing::MIN_CAPACITY_FACTOR..=1.0).contains(&l.capacity_factor)
+                    && l.efficiency_factor.is_finite()
+                    && l.efficiency_factor > 0.0
+                    && l.efficiency_factor <= 1.0;
+                if !cf_ok {
+                    return Err((
+                        "snapshot.battery.life",
+                        "the capacity or efficiency factor is impossible",
+                    ));
+                }
+            }
+            _ => return Err((
+                "snapshot.battery.life",
+                "the snapshot's fleet has lifetime models where this one has none, or the reverse",
+            )),
+        }
         let u = match (&s.units, self.has_unit_failures()) {
             (None, false) => return Ok(()),
             (Some(u), true) => u,
@@ -797,11 +895,12 @@ impl Fleet {
     pub fn state_in_window(&self, s: &BatteryState) -> bool {
         let slack = self.capacity * SNAPSHOT_WINDOW_TOLERANCE;
         let within = |e: Energy, lo: Energy, hi: Energy| e >= lo - slack && e <= hi + slack;
+        let cf = self.capacity_factor_of(s);
         let Some(u) = &s.units else {
-            return within(s.energy, self.e_min, self.e_max);
+            return within(s.energy, self.e_min * cf, self.e_max * cf);
         };
-        let f = f64::from(u.pooled) / f64::from(self.units.max(1));
-        let per_unit = 1.0 / f64::from(self.units.max(1));
+        let f = f64::from(u.pooled) / f64::from(self.units.max(1)) * cf;
+        let per_unit = cf / f64::from(self.units.max(1));
         let slots = u
             .locked
             .iter()
@@ -877,7 +976,142 @@ impl Fleet {
             None => s.energy,
             Some(u) => s.energy + u.locked_total,
         };
-        Fraction::ratio(stored.value() * self.inv_capacity + self.soc_if_empty)
+        let x = stored.value() * self.inv_capacity;
+        let x = match &s.life {
+            None => x,
+            Some(l) => x * l.inv_capacity_factor,
+        };
+        Fraction::ratio(x + self.soc_if_empty)
+    }
+
+    /// The one-way efficiencies at rated power in state `s`: the unit's, times the ageing's
+    /// [`efficiency_factor`](ageing::AgeingModel::efficiency_factor) (resistance growth).
+    #[inline]
+    pub fn rated_efficiency(&self, s: &BatteryState) -> Efficiency {
+        let (c, d) = (self.unit.charge_efficiency, self.unit.discharge_efficiency);
+        match &s.life {
+            None => Efficiency {
+                charge: c,
+                discharge: d,
+            },
+            Some(l) => Efficiency {
+                charge: Fraction::ratio(c.value() * l.efficiency_factor),
+                discharge: Fraction::ratio(d.value() * l.efficiency_factor),
+            },
+        }
+    }
+
+    /// The one-way efficiencies of a segment that discharges `discharge` or charges `charge`
+    /// (at most one above zero) in state `s`: with an efficiency curve, the curve at that
+    /// loading (the power over the power limit of the units up) times the ageing's efficiency
+    /// factor; otherwise [`Fleet::rated_efficiency`].
+    #[inline]
+    pub fn efficiency_at(&self, s: &BatteryState, discharge: Power, charge: Power) -> Efficiency {
+        let (Some(life), Some(l)) = (&self.life, &s.life) else {
+            return self.rated_efficiency(s);
+        };
+        let limit = |p: Power, lim: Power| {
+            if lim > Power::ZERO {
+                (p / lim).value()
+            } else {
+                1.0
+            }
+        };
+        let at = |loading: f64, rated: Fraction| {
+            life.efficiency_at(loading)
+                .map_or(rated, |e| Fraction::ratio(e.value() * l.efficiency_factor))
+        };
+        let rated = self.rated_efficiency(s);
+        // The direction idle takes the rated value (nothing flows through it).
+        Efficiency {
+            charge: if charge > Power::ZERO {
+                at(limit(charge, self.charge_limit(s)), rated.charge)
+            } else {
+                rated.charge
+            },
+            discharge: if discharge > Power::ZERO {
+                at(limit(discharge, self.discharge_limit(s)), rated.discharge)
+            } else {
+                rated.discharge
+            },
+        }
+    }
+
+    /// The lifetime models (ageing, temperature, efficiency curve), when configured.
+    pub fn lifetime(&self) -> Option<&Lifetime> {
+        self.life.as_deref()
+    }
+
+    /// The lifetime models with the ambient year aligned to `time`'s calendar start.
+    pub(crate) fn start_at(mut self, time: &TimeGrid) -> Fleet {
+        if let Some(l) = self.life.as_deref_mut() {
+            l.start_at(time);
+        }
+        self
+    }
+
+    /// The life state of `s` (fade, factors, lifetime sums), when the fleet has lifetime models.
+    pub fn life_state<'a>(&self, s: &'a BatteryState) -> Option<&'a LifeState> {
+        s.life.as_deref()
+    }
+
+    /// The auxiliary load over `[t0, t1)` ms: the fleet's constant draw, or with
+    /// `[battery.thermal]` every unit's draw at the ambient temperature of those hours.
+    #[inline]
+    pub fn aux_load_over(&self, t0: u64, t1: u64) -> Power {
+        match &self.life {
+            None => self.aux,
+            Some(l) => l.aux_over(self.units, t0, t1).unwrap_or(self.aux),
+        }
+    }
+
+    /// Ages the fleet over the segment `[t0, t1)` ms of length `dt` that has just settled (see
+    /// [`Lifetime::age`]), then removes the stored energy that lies above the shrunk window's
+    /// ceiling and returns it (a degradation loss, also summed in the life state). Nothing
+    /// without lifetime models.
+    #[inline]
+    pub fn age(&self, s: &mut BatteryState, t0: u64, t1: u64, dt: Hours) -> Energy {
+        let Some(life) = &self.life else {
+            return Energy::ZERO;
+        };
+        let soc = self.soc(s);
+        let stored = s.energy + self.locked_energy(s);
+        let Some(l) = s.life.as_deref_mut() else {
+            return Energy::ZERO;
+        };
+        let throughput = (stored + l.fade_loss).value() * self.inv_capacity + self.soc_if_empty;
+        life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
+        self.clamp_to_faded_window(s)
+    }
+
+    /// Cuts the pool and every locked slot to the ceiling the capacity factor leaves; returns
+    /// the energy removed (added to the life state's `fade_loss`).
+    fn clamp_to_faded_window(&self, s: &mut BatteryState) -> Energy {
+        let mut lost = Energy::ZERO;
+        let ceiling = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
+        if s.energy > ceiling {
+            lost += s.energy - ceiling;
+            s.energy = ceiling;
+        }
+        let cf = self.capacity_factor_of(s);
+        if let Some(u) = s.units.as_deref_mut() {
+            let unit_ceiling = self.e_max / f64::from(self.units.max(1)) * cf;
+            let mut changed = false;
+            for (e, &held) in u.locked.iter_mut().zip(&u.held) {
+                if held && *e > unit_ceiling {
+                    lost += *e - unit_ceiling;
+                    *e = unit_ceiling;
+                    changed = true;
+                }
+            }
+            if changed {
+                u.locked_total = u.locked.iter().copied().sum();
+            }
+        }
+        if let Some(l) = s.life.as_deref_mut() {
+            l.fade_loss += lost;
+        }
+        lost
     }
 
     /// The largest constant power the fleet can deliver for a whole step of `dt` from state `s`,
@@ -894,7 +1128,7 @@ impl Fleet {
             .power_fraction(s)
             .map_or(self.max_discharge, |f| self.max_discharge * f);
         let above = s.energy - floor.max(e_min);
-        (above * self.unit.discharge_efficiency / dt)
+        (above * self.rated_efficiency(s).discharge / dt)
             .min(limit)
             .max(Power::ZERO)
     }
@@ -905,14 +1139,31 @@ impl Fleet {
         self.max_discharge_above(s, self.e_min, dt)
     }
 
+    /// The largest constant power the fleet can deliver for a whole step of `dt` at the
+    /// one-way efficiency `eta` (a segment's, from [`Fleet::efficiency_at`]).
+    #[inline]
+    pub fn max_discharge_at(&self, s: &BatteryState, dt: Hours, eta: Fraction) -> Power {
+        let e_min = self.up_fraction(s).map_or(self.e_min, |f| self.e_min * f);
+        ((s.energy - e_min) * eta / dt)
+            .min(self.discharge_limit(s))
+            .max(Power::ZERO)
+    }
+
     /// The largest constant power the fleet can absorb for a whole step of `dt`.
     #[inline]
     pub fn max_charge(&self, s: &BatteryState, dt: Hours) -> Power {
+        self.max_charge_at(s, dt, self.rated_efficiency(s).charge)
+    }
+
+    /// The largest constant power the fleet can absorb for a whole step of `dt` at the one-way
+    /// efficiency `eta`.
+    #[inline]
+    pub fn max_charge_at(&self, s: &BatteryState, dt: Hours, eta: Fraction) -> Power {
         let e_max = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
         let limit = self
             .power_fraction(s)
             .map_or(self.max_charge, |f| self.max_charge * f);
-        ((e_max - s.energy) / (dt * self.unit.charge_efficiency))
+        ((e_max - s.energy) / (dt * eta))
             .min(limit)
             .max(Power::ZERO)
     }
@@ -938,8 +1189,14 @@ impl Fleet {
     /// floor). Delivering `p` for that long drains at most the energy above the floor.
     #[inline]
     pub fn ms_to_floor(&self, s: &BatteryState, p: Power) -> u64 {
+        self.ms_to_floor_at(s, p, self.rated_efficiency(s).discharge)
+    }
+
+    /// [`Fleet::ms_to_floor`] at the one-way efficiency `eta`.
+    #[inline]
+    pub fn ms_to_floor_at(&self, s: &BatteryState, p: Power, eta: Fraction) -> u64 {
         let floor = self.up_fraction(s).map_or(self.e_min, |f| self.e_min * f);
-        let hours = (s.energy - floor).value() * self.unit.discharge_efficiency.value() / p.value();
+        let hours = (s.energy - floor).value() * eta.value() / p.value();
         whole_ms_below(hours)
     }
 
@@ -948,9 +1205,14 @@ impl Fleet {
     /// the ceiling). Absorbing `c` for that long stores at most the room below the ceiling.
     #[inline]
     pub fn ms_to_ceiling(&self, s: &BatteryState, c: Power) -> u64 {
+        self.ms_to_ceiling_at(s, c, self.rated_efficiency(s).charge)
+    }
+
+    /// [`Fleet::ms_to_ceiling`] at the one-way efficiency `eta`.
+    #[inline]
+    pub fn ms_to_ceiling_at(&self, s: &BatteryState, c: Power, eta: Fraction) -> u64 {
         let ceiling = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
-        let hours =
-            (ceiling - s.energy).value() / (c.value() * self.unit.charge_efficiency.value());
+        let hours = (ceiling - s.energy).value() / (c.value() * eta.value());
         whole_ms_below(hours)
     }
 
@@ -981,8 +1243,9 @@ impl Fleet {
         let decay = |e: Energy, floor: Energy| (e * (1.0 - keep)).min(e - floor).max(Energy::ZERO);
         let mut lost = decay(s.energy, self.e_min * f);
         s.energy -= lost;
+        let cf = self.capacity_factor_of(s);
         if let Some(u) = s.units.as_deref_mut() {
-            let unit_floor = self.e_min / f64::from(self.units);
+            let unit_floor = self.e_min / f64::from(self.units) * cf;
             for (e, &held) in u.locked.iter_mut().zip(&u.held) {
                 if held {
                     let l = decay(*e, unit_floor);
@@ -1007,8 +1270,23 @@ impl Fleet {
         charge: Power,
         dt: Hours,
     ) -> StepLosses {
-        let stored = charge * dt * self.unit.charge_efficiency;
-        let drained = discharge * dt / self.unit.discharge_efficiency.value();
+        let eta = self.rated_efficiency(s);
+        self.settle_at(s, discharge, charge, dt, eta)
+    }
+
+    /// [`Fleet::settle`] at the one-way efficiencies `eta` (a segment's, from
+    /// [`Fleet::efficiency_at`]).
+    #[inline]
+    pub fn settle_at(
+        &self,
+        s: &mut BatteryState,
+        discharge: Power,
+        charge: Power,
+        dt: Hours,
+        eta: Efficiency,
+    ) -> StepLosses {
+        let stored = charge * dt * eta.charge;
+        let drained = discharge * dt / eta.discharge.value();
         let (lo, hi) = match self.up_fraction(s) {
             None => (self.e_min, self.e_max),
             // Never clamp a pool that a unit's return or failure left a few ulps outside the

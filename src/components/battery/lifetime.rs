@@ -1,0 +1,490 @@
+//! The battery over its life, as the engine runs it: degradation ([`ageing`](super::ageing)),
+//! the ambient temperature and the auxiliary draw it drives, and the part-load conversion
+//! efficiency ([`thermal`](super::thermal)).
+//!
+//! * [`ThermalParams`] (`[battery.thermal]`), [`EfficiencyCurveSpec`]
+//!   (`battery.efficiency_curve`) and [`AgeingParams`] (`[battery.ageing]`): what a scenario
+//!   says; each optional, and a fleet with none of them runs exactly as before (bit for bit).
+//! * [`Lifetime`]: the validated models, held by the [`Fleet`](super::Fleet).
+//! * [`LifeState`]: the fade so far, the capacity and efficiency factors it implies, and the
+//!   lifetime sums of the report; part of the [`BatteryState`](super::BatteryState).
+//!
+//! # Ambient temperature
+//! `ambient` is a constant (`ambient = 30.0`, °C), `"austin_synthetic"` (the representative
+//! year of [`AmbientProfile::austin`]) or a synthetic year (`ambient = { synthetic = { … } }`,
+//! see [`SyntheticYear`]). An hourly year holds its value for each whole hour and repeats; hour 0
+//! is 1 January 00:00, and the run's calendar start (`time.start`, default 1 January) picks the
+//! hour the run begins at. Without `ambient`, the temperature is the models' reference, 25 °C.
+//! **The cells are taken to stand at the ambient temperature** (no enclosure model): an
+//! assumption on the hot side, since the HVAC that the auxiliary curve pays for cools them.
+
+use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
+use super::thermal::{
+    AmbientProfile, AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear,
+    MAX_AMBIENT_C, MIN_AMBIENT_C,
+};
+use crate::error::{check_range, ConfigError};
+use crate::time::TimeGrid;
+use crate::units::{Energy, Fraction, Hours, Power, MS_PER_HOUR};
+use serde::{Deserialize, Serialize};
+
+/// The `[battery.thermal]` table: the ambient temperature and the auxiliary draw it drives.
+///
+/// ```
+/// use ridethrough::components::battery::BatteryParams;
+/// let p: BatteryParams = toml::from_str(r#"
+///     units = 4
+///     preset = "megapack2xl_4h"
+///     efficiency_curve = "calibrated"
+///     [thermal]
+///     ambient = "austin_synthetic"
+///     aux_curve = [{ temperature_c = 25, power_mw = 0.002 }, { temperature_c = 45, power_mw = 0.010 }]
+///     [ageing]
+///     calendar_fade_first_year = 0.02
+/// "#)?;
+/// assert!(p.thermal.is_some() && p.ageing.is_some());
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThermalParams {
+    /// The ambient temperature (default: 25 °C, the reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ambient: Option<AmbientSource>,
+    /// Auxiliary draw of one unit against ambient temperature (default
+    /// [`AuxCurve::default_points`]: 2 kW at 25 °C to 10 kW at 45 °C, an assumption). Replaces
+    /// `battery.aux_load_mw`, which may then not be given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_curve: Option<Vec<AuxPoint>>,
+}
+
+/// Where the ambient temperature comes from: a constant (°C), a named year, a synthetic year's
+/// parameters, or an hourly CSV trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AmbientSource {
+    /// A constant temperature, °C, in `[−70, 60]`.
+    Constant(f64),
+    /// A bundled year.
+    Named(NamedAmbient),
+    /// A synthetic year: `{ synthetic = { monthly_mean_c = [...], … } }`.
+    Synthetic(SyntheticAmbient),
+    /// An hourly trace: `{ trace = "austin_2023.csv", column = "temp_c" }`.
+    Trace(AmbientTrace),
+}
+
+/// `ambient = { synthetic = { … } }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticAmbient {
+    /// The year's parameters.
+    pub synthetic: SyntheticYear,
+}
+
+/// `ambient = { trace = "file.csv", column = "temp_c" }`: hourly ambient temperatures, °C,
+/// read by [`BatteryParams::load_files`](super::BatteryParams::load_files) (the CSV format of
+/// [`crate::io::trace`]; with a time column its step must be one hour, without one each row is
+/// an hour). Row 0 holds over the run's first hour (the calendar start is not applied), and
+/// the trace repeats after its last row, so a year of 8,760 rows serves a multi-year run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmbientTrace {
+    /// The CSV file, relative to the scenario's folder.
+    pub trace: std::path::PathBuf,
+    /// The value column (default: the first after the time column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The hourly values, once read.
+    #[serde(skip)]
+    pub data: Option<Vec<f64>>,
+}
+
+/// The field path of ambient-trace errors.
+const TRACE_FIELD: &str = "battery.thermal.ambient.trace";
+
+impl AmbientTrace {
+    /// Reads the trace relative to `base_dir` into `data` (a trace whose data is already there
+    /// is left as it is).
+    ///
+    /// # Errors
+    /// Those of [`crate::io::trace::read_csv`]; [`ConfigError::Inconsistent`] naming
+    /// `battery.thermal.ambient.trace` for a time column whose step is not one hour.
+    pub fn load(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
+        if self.data.is_some() {
+            return Ok(());
+        }
+        let path = if self.trace.is_absolute() {
+            self.trace.clone()
+        } else {
+            base_dir.join(&self.trace)
+        };
+        let series = crate::io::trace::read_csv(&path, TRACE_FIELD, self.column.as_deref())?;
+        if series
+            .step
+            .is_some_and(|s| s != crate::units::Duration::from_hours(1))
+        {
+            return Err(ConfigError::Inconsistent {
+                field: TRACE_FIELD.into(),
+                why: "an ambient trace must be hourly (its time column's step is not 1 h)",
+            });
+        }
+        self.data = Some(series.values);
+        Ok(())
+    }
+}
+
+/// The bundled ambient years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NamedAmbient {
+    /// [`AmbientProfile::austin`]: Austin, Texas, from monthly normals.
+    AustinSynthetic,
+}
+
+/// `battery.efficiency_curve`: `"calibrated"` (the PVWatts part-load shape scaled so that the
+/// round trip at rated power is the unit's, [`EfficiencyCurve::pvwatts_shape`]) or a list of
+/// absolute one-way efficiencies `[{ loading = 0.1, efficiency = 0.93 }, …]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EfficiencyCurveSpec {
+    /// A named curve.
+    Named(NamedEfficiencyCurve),
+    /// Absolute one-way efficiencies at strictly increasing loadings.
+    Points(Vec<EfficiencyPoint>),
+}
+
+/// The named efficiency curves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NamedEfficiencyCurve {
+    /// The PVWatts shape calibrated to the unit's round trip at rated power.
+    Calibrated,
+}
+
+/// The ambient temperature of a run, validated.
+#[derive(Debug, Clone, PartialEq)]
+enum Ambient {
+    Constant(f64),
+    /// An hourly year (repeating) and the hour of it at which the run starts.
+    Hourly {
+        values: Vec<f64>,
+        offset_h: u64,
+    },
+    /// An hourly trace from the run's start (repeating).
+    Trace(Vec<f64>),
+}
+
+impl Ambient {
+    /// The temperature over the whole hour `hour` (from the run's start), °C.
+    #[inline]
+    fn at_hour(&self, hour: u64) -> f64 {
+        match self {
+            Ambient::Constant(t) => *t,
+            Ambient::Hourly { values, offset_h } => {
+                values[((hour + offset_h) % values.len() as u64) as usize]
+            }
+            Ambient::Trace(values) => values[(hour % values.len() as u64) as usize],
+        }
+    }
+}
+
+/// The validated lifetime models of a fleet (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lifetime {
+    ageing: Option<AgeingModel>,
+    /// The auxiliary draw of one unit (with `[battery.thermal]` only).
+    aux: Option<AuxCurve>,
+    ambient: Ambient,
+    efficiency: Option<EfficiencyCurve>,
+}
+
+/// The one-way efficiencies of a segment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Efficiency {
+    /// Fraction of the charging energy stored.
+    pub charge: Fraction,
+    /// Fraction of the drained energy delivered.
+    pub discharge: Fraction,
+}
+
+impl Lifetime {
+    /// Validates the three optional parts; `None` when all are absent. `round_trip` is the
+    /// unit's round-trip efficiency at rated power (the calibration point of `"calibrated"`).
+    ///
+    /// # Errors
+    /// The parts' [`ConfigError`]s, under `battery.ageing.`, `battery.thermal.` and
+    /// `battery.efficiency_curve`.
+    pub fn new(
+        ageing: Option<&AgeingParams>,
+        thermal: Option<&ThermalParams>,
+        efficiency: Option<&EfficiencyCurveSpec>,
+        round_trip: Fraction,
+    ) -> Result<Option<Lifetime>, ConfigError> {
+        if ageing.is_none() && thermal.is_none() && efficiency.is_none() {
+            return Ok(None);
+        }
+        let ageing = ageing.map(AgeingParams::validate).transpose()?;
+        let (aux, ambient) = match thermal {
+            None => (None, Ambient::Constant(REFERENCE_TEMPERATURE_C)),
+            Some(t) => {
+                let aux = match &t.aux_curve {
+                    Some(points) => AuxCurve::new(points).map_err(rename_aux)?,
+                    None => AuxCurve::default(),
+                };
+                (Some(aux), ambient_of(t.ambient.as_ref())?)
+            }
+        };
+        let efficiency = match efficiency {
+            None => None,
+            Some(EfficiencyCurveSpec::Named(NamedEfficiencyCurve::Calibrated)) => Some(
+                EfficiencyCurve::calibrated(&EfficiencyCurve::pvwatts_shape(), round_trip)?,
+            ),
+            Some(EfficiencyCurveSpec::Points(points)) => Some(EfficiencyCurve::new(points)?),
+        };
+        Ok(Some(Lifetime {
+            ageing,
+            aux,
+            ambient,
+            efficiency,
+        }))
+    }
+
+    /// Sets the hour of an hourly ambient year at which a run on `time` starts (its calendar
+    /// start's hour of the year, 1 January 00:00 being 0; 29 February counts as 28 February).
+    pub(crate) fn start_at(&mut self, time: &TimeGrid) {
+        if let Ambient::Hourly { offset_h, .. } = &mut self.ambient {
+            let start = time.start_or_default();
+            let day = u64::from(start.day_of_year_no_leap().unwrap_or(59).unsigned_abs()) - 1;
+            *offset_h = day * 24 + u64::from(start.hour().unsigned_abs());
+        }
+    }
+
+    /// The degradation model, if any.
+    pub fn ageing(&self) -> Option<&AgeingModel> {
+        self.ageing.as_ref()
+    }
+
+    /// Whether anything changes while the battery rests (ageing, or an auxiliary draw that
+    /// follows the temperature): fast-forward must then step.
+    pub fn varies_at_rest(&self) -> bool {
+        self.ageing.is_some() || self.aux.is_some()
+    }
+
+    /// The ambient temperature at `t_ms` from the run's start, °C.
+    #[inline]
+    pub fn ambient_at_ms(&self, t_ms: u64) -> f64 {
+        self.ambient.at_hour(t_ms / MS_PER_HOUR)
+    }
+
+    /// The auxiliary draw of `units` units averaged over `[t0, t1)` ms, or `None` without
+    /// `[battery.thermal]` (the constant `aux_load_mw` then holds). The ambient is hourly, so
+    /// the average is over the whole or partial hours the span covers (one lookup for a span
+    /// inside an hour).
+    #[inline]
+    pub fn aux_over(&self, units: u32, t0: u64, t1: u64) -> Option<Power> {
+        let aux = self.aux.as_ref()?;
+        let n = f64::from(units);
+        let (h0, h1) = (t0 / MS_PER_HOUR, (t1 - 1) / MS_PER_HOUR);
+        if h0 == h1 {
+            return Some(aux.power_at(self.ambient.at_hour(h0)) * n);
+        }
+        let mut sum = 0.0;
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            sum += aux.power_at(self.ambient.at_hour(h)).value() * (b - a) as f64;
+        }
+        Some(Power::mw(sum / (t1 - t0) as f64 * n))
+    }
+
+    /// The one-way efficiency at `loading` (power over the power limit), if a curve is given.
+    #[inline]
+    pub fn efficiency_at(&self, loading: f64) -> Option<Fraction> {
+        self.efficiency.as_ref().map(|c| c.at(loading))
+    }
+
+    /// A new battery's life state at `soc`.
+    pub fn initial_state(&self, soc: Fraction) -> LifeState {
+        LifeState {
+            ageing: self.ageing.as_ref().map(|m| m.initial_state(soc)),
+            last_soc: soc.value(),
+            capacity_factor: 1.0,
+            inv_capacity_factor: 1.0,
+            efficiency_factor: 1.0,
+            fade_loss: Energy::ZERO,
+            ambient_degree_hours: 0.0,
+            hours: 0.0,
+        }
+    }
+
+    /// Ages the battery over the segment `[t0, t1)` ms (length `dt`), in which the cells' SoC
+    /// (stored energy over the aged capacity) moved linearly to `soc` (constant power): calendar
+    /// fade over each hour of the segment at that hour's temperature along the ramp (split in
+    /// proportion), then `throughput_soc` to the rainflow counter at the segment's mean
+    /// temperature; the capacity and efficiency factors follow. The ambient's time integral is
+    /// kept for the report.
+    ///
+    /// `throughput_soc` is the stored energy plus the fade loss so far, over nameplate: it moves
+    /// only with charge, discharge and self-discharge, never because the capacity shrank (the
+    /// aged SoC of a battery at rest creeps as its capacity fades, and a full one's stored
+    /// energy falls with its ceiling: neither is a cycle). Cycle depths and C-rates are thus in
+    /// nameplate terms, as equivalent full cycles are.
+    pub fn age(
+        &self,
+        life: &mut LifeState,
+        t0: u64,
+        t1: u64,
+        dt: Hours,
+        soc: Fraction,
+        throughput_soc: Fraction,
+    ) {
+        let (h0, h1) = (t0 / MS_PER_HOUR, (t1.max(t0 + 1) - 1) / MS_PER_HOUR);
+        let mean_temp = if h0 == h1 {
+            self.ambient.at_hour(h0)
+        } else {
+            let mut sum = 0.0;
+            for h in h0..=h1 {
+                let a = (h * MS_PER_HOUR).max(t0);
+                let b = ((h + 1) * MS_PER_HOUR).min(t1);
+                sum += self.ambient.at_hour(h) * (b - a) as f64;
+            }
+            sum / (t1 - t0) as f64
+        };
+        life.ambient_degree_hours += mean_temp * dt.value();
+        life.hours += dt.value();
+        let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
+            return;
+        };
+        let from = life.last_soc;
+        life.last_soc = soc.value();
+        if h0 == h1 {
+            model.advance_ramp(state, dt, Fraction::ratio(from), soc, mean_temp);
+        } else {
+            let len = (t1 - t0) as f64;
+            let to = soc.value();
+            for h in h0..=h1 {
+                let a = (h * MS_PER_HOUR).max(t0);
+                let b = ((h + 1) * MS_PER_HOUR).min(t1);
+                let (wa, wb) = ((a - t0) as f64 / len, (b - t0) as f64 / len);
+                model.advance_ramp(
+                    state,
+                    Hours::h(dt.value() * (wb - wa)),
+                    Fraction::ratio(from + (to - from) * wa),
+                    Fraction::ratio(from + (to - from) * wb),
+                    self.ambient.at_hour(h),
+                );
+            }
+        }
+        model.observe_soc(state, throughput_soc, dt, mean_temp);
+        life.capacity_factor = model.capacity_factor(state);
+        life.inv_capacity_factor = 1.0 / life.capacity_factor;
+        life.efficiency_factor = model.efficiency_factor(state);
+    }
+}
+
+/// An aux-curve error under `battery.thermal.aux_curve` (the curve names its fields
+/// `battery.aux_curve`).
+fn rename_aux(e: ConfigError) -> ConfigError {
+    let fix = |f: String| f.replacen("battery.aux_curve", "battery.thermal.aux_curve", 1);
+    match e {
+        ConfigError::OutOfRange {
+            field,
+            value,
+            allowed,
+        } => ConfigError::OutOfRange {
+            field: fix(field),
+            value,
+            allowed,
+        },
+        ConfigError::Missing { field, why } => ConfigError::Missing {
+            field: fix(field),
+            why,
+        },
+        ConfigError::Inconsistent { field, why } => ConfigError::Inconsistent {
+            field: fix(field),
+            why,
+        },
+        other => other,
+    }
+}
+
+/// The validated ambient of `[battery.thermal]`.
+fn ambient_of(source: Option<&AmbientSource>) -> Result<Ambient, ConfigError> {
+    Ok(match source {
+        None => Ambient::Constant(REFERENCE_TEMPERATURE_C),
+        Some(AmbientSource::Constant(t)) => Ambient::Constant(check_range(
+            "battery.thermal.ambient",
+            *t,
+            MIN_AMBIENT_C,
+            MAX_AMBIENT_C,
+            "−70 ≤ x ≤ 60 °C",
+        )?),
+        Some(AmbientSource::Named(NamedAmbient::AustinSynthetic)) => Ambient::Hourly {
+            values: AmbientProfile::austin().hourly_c().to_vec(),
+            offset_h: 0,
+        },
+        Some(AmbientSource::Synthetic(s)) => Ambient::Hourly {
+            values: AmbientProfile::synthetic(&s.synthetic)?.hourly_c().to_vec(),
+            offset_h: 0,
+        },
+        Some(AmbientSource::Trace(t)) => {
+            let values = t.data.clone().ok_or_else(|| ConfigError::Missing {
+                field: TRACE_FIELD.into(),
+                why: "the trace was not read (load the scenario with Scenario::load, or call \
+                      BatteryParams::load_files)",
+            })?;
+            if values.is_empty() {
+                return Err(ConfigError::Missing {
+                    field: TRACE_FIELD.into(),
+                    why: "the ambient trace has no rows",
+                });
+            }
+            for (i, &v) in values.iter().enumerate() {
+                check_range(
+                    format!("{TRACE_FIELD}[{i}]"),
+                    v,
+                    MIN_AMBIENT_C,
+                    MAX_AMBIENT_C,
+                    "−70 ≤ x ≤ 60 °C",
+                )?;
+            }
+            // Row 0 is the run's first hour: no calendar offset (see `AmbientTrace`).
+            Ambient::Trace(values)
+        }
+    })
+}
+
+/// What the battery's life has done so far: the fade (its ageing state), the factors it
+/// implies, and the sums the report shows. `Clone + Serialize` with the rest of the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifeState {
+    /// The degradation state (with `[battery.ageing]`).
+    pub ageing: Option<AgeingState>,
+    /// The cells' SoC (of the aged capacity) at the end of the last segment aged.
+    pub last_soc: f64,
+    /// The fraction of nameplate capacity left (scales the SoC window).
+    pub capacity_factor: f64,
+    /// `1 / capacity_factor`.
+    pub inv_capacity_factor: f64,
+    /// The factor on each one-way efficiency (resistance growth).
+    pub efficiency_factor: f64,
+    /// Stored energy removed because it lay above the shrinking window's ceiling, MWh: a loss
+    /// to degradation, counted like the other battery losses.
+    pub fade_loss: Energy,
+    /// `∫ ambient dt`, °C·h.
+    pub ambient_degree_hours: f64,
+    /// Hours aged.
+    pub hours: f64,
+}
+
+impl LifeState {
+    /// The mean ambient temperature so far, °C (the reference before any time has passed).
+    pub fn mean_ambient_c(&self) -> f64 {
+        if self.hours > 0.0 {
+            self.ambient_degree_hours / self.hours
+        } else {
+            REFERENCE_TEMPERATURE_C
+        }
+    }
+}

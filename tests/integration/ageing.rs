@@ -1,0 +1,634 @@
+//! Battery lifetime in the engine (issue 10): ageing, the temperature-driven auxiliary draw and
+//! the part-load efficiency curve, run by the engine step by step.
+//!
+//! * the fade does not depend on the step: a year of daily peak shaving at 1-minute and 1-hour
+//!   steps fades by the same amount, to 1 %;
+//! * constant storage reproduces the calendar law's closed form, and the energy the shrinking
+//!   window removes is exactly the fade times the stored energy;
+//! * with fade, temperature and the efficiency curve on, every step's balance closes, the SoC
+//!   stays in its (aged) window and the storage balance `charge − discharge − losses − fade
+//!   loss = Δstored` closes over the run (a property over random sites);
+//! * a scenario without the new tables has no lifetime report and the same fingerprint (the
+//!   golden files pin the rest);
+//! * bad tables are typed errors naming the field.
+
+use crate::common::*;
+use proptest::prelude::*;
+use ridethrough::prelude::*;
+
+/// The issue's bound on the fade at 1-minute against 1-hour steps.
+const STEP_INDEPENDENCE_REL_TOL: f64 = 0.01;
+
+/// A closed form against a year of stepped sums (8,760 to 525,600 terms of one rounding each).
+const CLOSED_FORM_REL_TOL: f64 = 1e-9;
+
+/// Cycle fade at rest: the throughput SoC (stored + fade loss, over nameplate) moves only by
+/// the rounding of that sum, ulps of a unit SoC, whose rainflow ranges cost ~1e-20 of fade.
+const REST_CYCLE_FADE_TOL: f64 = 1e-15;
+
+/// The storage balance over a run, relative to the energy that moved (sums of up to ~10⁵
+/// segment energies, each exact to a few ulps).
+const STORAGE_BALANCE_REL_TOL: f64 = 1e-9;
+
+/// An hourly-constant daily load (so 1-minute and 1-hour steps see the same history): 4 MW at
+/// night, 10 MW from 08:00 to 20:00; peak shaving at 6 MW empties the battery by day and
+/// refills it by night, one deep cycle a day.
+fn peak_shaving_year(step: &str, thermal: &str, extra_battery: &str) -> Study {
+    let text = format!(
+        r#"
+        seed = 3
+        [time]
+        step = "{step}"
+        horizon = "365d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 12
+        reserve_soc = 0.1
+        {extra_battery}
+        [battery.ageing]
+        {thermal}
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = 10.0
+        shape = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 1.0, 1.0, 1.0, 1.0,
+                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = 7.5
+        recharge_rate_mw = 3.0
+        "#
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+fn lifetime(study: &Study) -> LifetimeSummary {
+    let report = study.simulate().run(&mut ()).report();
+    let l = report.lifetime.expect("a lifetime report");
+    LifetimeSummary {
+        fade: l.calendar_fade + l.cycle_fade,
+        calendar: l.calendar_fade,
+        cycle: l.cycle_fade,
+        efc: l.equivalent_full_cycles,
+    }
+}
+
+#[derive(Debug)]
+struct LifetimeSummary {
+    fade: f64,
+    calendar: f64,
+    cycle: f64,
+    efc: f64,
+}
+
+#[test]
+fn a_year_fades_the_same_at_one_minute_and_one_hour_steps() {
+    for (what, thermal, extra) in [
+        ("25 °C", "", ""),
+        (
+            "Austin, curve",
+            "[battery.thermal]\nambient = \"austin_synthetic\"",
+            "efficiency_curve = \"calibrated\"",
+        ),
+    ] {
+        let hourly = lifetime(&peak_shaving_year("1h", thermal, extra));
+        let minute = lifetime(&peak_shaving_year("1m", thermal, extra));
+        eprintln!("{what}: 1 h {hourly:?}\n{what}: 1 min {minute:?}");
+        assert!(
+            hourly.efc > 200.0,
+            "{what}: a deep cycle most days: {hourly:?}"
+        );
+        assert!(hourly.cycle > 0.0 && hourly.calendar > 0.0);
+        let rel = (minute.fade - hourly.fade).abs() / hourly.fade;
+        assert!(
+            rel < STEP_INDEPENDENCE_REL_TOL,
+            "{what}: fade {} (1 min) vs {} (1 h): {:.4} %",
+            minute.fade,
+            hourly.fade,
+            rel * 100.0
+        );
+    }
+}
+
+/// A site that never moves its battery: no outage, backup only (which keeps it at its
+/// ceiling), full to a ceiling of `soc_max`, at a constant 35 °C.
+fn resting_year(step: &str, soc_max: f64) -> Study {
+    let text = format!(
+        r#"
+        seed = 1
+        [time]
+        step = "{step}"
+        horizon = "365d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 10
+        soc_max = {soc_max}
+        initial_soc = {soc_max}
+        reserve_soc = 0.1
+        [battery.ageing]
+        [battery.thermal]
+        ambient = 35.0
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "constant"
+        it_mw = 5.0
+        [policy]
+        kind = "backup_only"
+        "#
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+/// `q₁ · f_T(T) · f_SoC · (t / 1 yr)^z` with the defaults, written out.
+fn calendar_closed_form(temp_c: f64, soc: f64, years: f64) -> f64 {
+    let arrhenius = (-(17.126e3 / 8.314_462_618) * (1.0 / (temp_c + 273.15) - 1.0 / 298.15)).exp();
+    let soc_factor = (0.93 * (soc - 0.5)).exp();
+    0.02 * arrhenius * soc_factor * years.powf(0.5)
+}
+
+#[test]
+fn constant_storage_reproduces_the_calendar_closed_form() {
+    // The battery rests at its ceiling, which comes down with the fade: its SoC (of the aged
+    // capacity) stays exactly at the ceiling, and what lay above the shrinking ceiling is the
+    // fade loss.
+    for soc_max in [1.0, 0.5] {
+        for step in ["1h", "15m"] {
+            let study = resting_year(step, soc_max);
+            let site = study.site();
+            let mut sim = study.simulate();
+            sim.run(&mut ());
+            assert_eq!(sim.steps_skipped(), 0, "ageing turns fast-forward off");
+            let report = sim.report();
+            let l = report.lifetime.as_ref().unwrap();
+            let want = calendar_closed_form(35.0, soc_max, 1.0);
+            eprintln!(
+                "SoC {soc_max}, {step}: calendar fade {} (closed form {want})",
+                l.calendar_fade
+            );
+            assert!(
+                (l.calendar_fade - want).abs() <= CLOSED_FORM_REL_TOL * want,
+                "SoC {soc_max}, {step}: {} vs {want}",
+                l.calendar_fade
+            );
+            assert!(
+                l.cycle_fade <= REST_CYCLE_FADE_TOL,
+                "no cycles at rest: {}",
+                l.cycle_fade
+            );
+            assert!((l.mean_ambient_c - 35.0).abs() < 1e-12);
+            // 6 kW per unit at 35 °C, 10 units, 8,760 h.
+            assert!((l.aux_mwh - 0.006 * 10.0 * 8760.0).abs() < ENERGY_TOL_MWH);
+            assert!((l.capacity_factor - (1.0 - want)).abs() <= CLOSED_FORM_REL_TOL);
+            let capacity = site.battery.capacity().value();
+            let stored = sim.state().battery.energy.value();
+            let expected = capacity * soc_max * want;
+            assert!(
+                (l.fade_loss_mwh - expected).abs() < CLOSED_FORM_REL_TOL * capacity,
+                "fade loss {} vs {expected}",
+                l.fade_loss_mwh
+            );
+            assert!(
+                (stored - capacity * soc_max * (1.0 - want)).abs() < CLOSED_FORM_REL_TOL * capacity
+            );
+            assert!((report.soc.last - soc_max).abs() < SOC_TOL);
+        }
+    }
+}
+
+#[test]
+fn without_the_new_tables_nothing_changes() {
+    let study = Scenario::default_scenario().unwrap().validate().unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    assert!(report.lifetime.is_none());
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(!json.contains("lifetime"));
+    let params = serde_json::to_string(&study.battery_params()).unwrap();
+    for key in ["ageing", "thermal", "efficiency_curve"] {
+        assert!(!params.contains(key), "{key} in {params}");
+    }
+}
+
+#[test]
+fn bad_lifetime_tables_are_typed_errors_naming_the_field() {
+    let base = |battery_extra: &str| {
+        format!(
+            r#"
+            seed = 1
+            [time]
+            step = "1h"
+            horizon = "1d"
+            [grid]
+            import_limit_mw = 10.0
+            [battery]
+            preset = "megapack2xl_4h"
+            units = 2
+            {battery_extra}
+            [load]
+            [[load.it]]
+            kind = "constant"
+            it_mw = 1.0
+            "#
+        )
+    };
+    let field_of = |extra: &str| -> String {
+        match Scenario::from_toml_str(&base(extra)).and_then(Scenario::validate) {
+            Err(ConfigError::OutOfRange { field, .. })
+            | Err(ConfigError::Inconsistent { field, .. })
+            | Err(ConfigError::Missing { field, .. }) => field,
+            other => panic!("{extra}: expected a field error, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        field_of("[battery.thermal]\nambient = 99.0"),
+        "battery.thermal.ambient"
+    );
+    assert_eq!(
+        field_of("aux_load_mw = 0.002\n[battery.thermal]\nambient = 20.0"),
+        "battery.aux_load_mw"
+    );
+    assert_eq!(
+        field_of("[battery.thermal]\naux_curve = [{ temperature_c = 30, power_mw = 0.1 }, { temperature_c = 20, power_mw = 0.2 }]"),
+        "battery.thermal.aux_curve[1].temperature_c"
+    );
+    assert_eq!(
+        field_of("[battery.ageing]\ncalendar_fade_first_year = 0.5"),
+        "battery.ageing.calendar_fade_first_year"
+    );
+    assert_eq!(
+        field_of("efficiency_curve = [{ loading = 0.5, efficiency = 1.5 }]"),
+        "battery.efficiency_curve[0].efficiency"
+    );
+    // Unknown keys and unknown names do not parse.
+    assert!(Scenario::from_toml_str(&base("[battery.ageing]\ncalendar_fade = 0.1")).is_err());
+    assert!(Scenario::from_toml_str(&base("efficiency_curve = \"pvwatts\"")).is_err());
+    assert!(Scenario::from_toml_str(&base("[battery.thermal]\nambient = \"mars\"")).is_err());
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    step: &'static str,
+    units: u32,
+    power_mw: f64,
+    energy_mwh: f64,
+    soc_lo: f64,
+    soc_hi: f64,
+    cap_frac: f64,
+    self_discharge: f64,
+    growth: f64,
+    curve: bool,
+    ambient: u8,
+    outage_h: Option<(u32, u32)>,
+    seed: u64,
+    failures: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        (
+            prop::sample::select(vec!["5m", "15m", "1h", "3h"]),
+            1u32..6,
+            0.5..4.0f64,
+            1.0..16.0f64,
+            0.0..0.3f64,
+            0.7..1.0f64,
+            any::<bool>(),
+        ),
+        (
+            0.3..1.0f64,
+            0.0..0.05f64,
+            0.0..5.0f64,
+            any::<bool>(),
+            0u8..3,
+            prop::option::of((1u32..600, 1u32..12)),
+            any::<u32>().prop_map(u64::from),
+        ),
+    )
+        .prop_map(
+            |(
+                (step, units, power_mw, energy_mwh, soc_lo, soc_hi, failures),
+                (cap_frac, self_discharge, growth, curve, ambient, outage_h, seed),
+            )| Case {
+                step,
+                units,
+                power_mw,
+                energy_mwh,
+                soc_lo,
+                soc_hi,
+                cap_frac,
+                self_discharge,
+                growth,
+                curve,
+                ambient,
+                outage_h,
+                seed,
+                failures,
+            },
+        )
+}
+
+/// A 30-day site with a daily load, peak shaving below its peak, fast (accelerated) ageing so
+/// the window shrinks visibly, and the case's temperature and efficiency curve.
+fn site_of(c: &Case) -> Study {
+    let peak = f64::from(c.units) * c.power_mw;
+    let ambient = match c.ambient {
+        0 => "ambient = \"austin_synthetic\"".to_string(),
+        1 => "ambient = 45.0".to_string(),
+        _ => String::new(),
+    };
+    let outage = c.outage_h.map_or(String::new(), |(at, len)| {
+        format!("[[grid.scheduled_outages]]\nstart = \"{at}h\"\nduration = \"{len}h\"\n")
+    });
+    let text = format!(
+        r#"
+        seed = {seed}
+        [time]
+        step = "{step}"
+        horizon = "30d"
+        [grid]
+        import_limit_mw = {import}
+        {outage}
+        [battery]
+        units = {units}
+        power_mw = {power}
+        energy_mwh = {energy}
+        round_trip_efficiency = 0.9
+        soc_min = {lo}
+        soc_max = {hi}
+        reserve_soc = {lo}
+        self_discharge_per_day = {sd}
+        {curve}
+        {failures}
+        [battery.ageing]
+        calendar_fade_first_year = 0.2
+        cycle_fade_per_efc = 0.001
+        resistance_growth_per_fade = {growth}
+        resistive_loss_fraction = 0.05
+        [battery.thermal]
+        {ambient}
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = {peak}
+        shape = [0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8,
+                 0.8, 0.9, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = {cap}
+        "#,
+        seed = c.seed,
+        step = c.step,
+        import = peak * 2.0,
+        units = c.units,
+        power = c.power_mw,
+        energy = c.energy_mwh,
+        lo = c.soc_lo,
+        hi = c.soc_hi,
+        sd = c.self_discharge,
+        curve = if c.curve {
+            "efficiency_curve = \"calibrated\""
+        } else {
+            ""
+        },
+        growth = c.growth,
+        failures = if c.failures {
+            "unit_failures = [{ model = \"markov\", mttf = \"150h\", mttr = \"20h\" }]"
+        } else {
+            ""
+        },
+        cap = peak * c.cap_frac,
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Balance per step, the aged SoC window, and the storage balance over the run, with fade,
+    /// temperature, the efficiency curve and (in half the cases) unit failures on.
+    #[test]
+    fn balance_and_window_hold_with_fade_temperature_and_the_curve(c in case()) {
+        let study = site_of(&c);
+        let site = study.site();
+        let fleet = &site.battery;
+        let (lo, hi) = fleet.soc_window();
+        let mut sim = study.simulate();
+        let stored = |s: &SimState<Policy>| {
+            (s.battery.energy + fleet.locked_energy(&s.battery)).value()
+        };
+        let stored0 = stored(sim.state());
+        while let Some(row) = sim.step(&mut ()) {
+            let scale = (row.facility_mw + row.aux_mw).max(1.0);
+            prop_assert!(
+                row.balance_residual_mw().abs() <= BALANCE_TOL_MW * scale,
+                "step {}: residual {}", row.step, row.balance_residual_mw()
+            );
+            prop_assert!(row.soc >= lo.value() - SOC_TOL && row.soc <= hi.value() + SOC_TOL,
+                "step {}: SoC {} outside [{lo}, {hi}]", row.step, row.soc);
+        }
+        let report = sim.report();
+        let t = &report.totals;
+        let l = report.lifetime.as_ref().unwrap();
+        prop_assert!(l.capacity_factor < 1.0 && l.capacity_factor >= 0.5);
+        let stored1 = stored(sim.state());
+        let flows = (t.charge_mwh - t.charge_loss_mwh)
+            - (t.discharge_mwh + t.discharge_loss_mwh)
+            - t.self_discharge_mwh
+            - l.fade_loss_mwh;
+        let moved = t.charge_mwh + t.discharge_mwh + stored0 + 1.0;
+        prop_assert!(
+            (stored1 - stored0 - flows).abs() <= STORAGE_BALANCE_REL_TOL * moved,
+            "storage balance: Δstored {} vs flows {}", stored1 - stored0, flows
+        );
+        // The window at the end is the aged one.
+        let cap = fleet.capacity().value() * fleet.life_state(&sim.state().battery).unwrap().capacity_factor;
+        prop_assert!(stored1 <= cap * hi.value() * (1.0 + 1e-12) + 1e-12);
+        prop_assert!(stored1 >= cap * lo.value() * (1.0 - 1e-12) - 1e-12);
+    }
+}
+
+#[test]
+fn a_snapshot_of_an_ageing_run_resumes_bit_identically() {
+    let study = peak_shaving_year(
+        "1h",
+        "[battery.thermal]\nambient = \"austin_synthetic\"",
+        "efficiency_curve = \"calibrated\"\nunit_failures = [{ model = \"markov\", mttf = \"2000h\", mttr = \"48h\" }]",
+    );
+    let site = study.site();
+    let whole = study.simulate().run(&mut ()).report();
+    let mut sim = study.simulate();
+    for _ in 0..4321 {
+        sim.step(&mut ());
+    }
+    let json = serde_json::to_string(&sim.snapshot()).unwrap();
+    assert!(
+        json.contains("capacity_factor"),
+        "the life state is in the snapshot"
+    );
+    let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
+    let mut resumed = Simulation::resume(site, state).unwrap();
+    assert_eq!(resumed.run(&mut ()).report(), whole);
+    // A snapshot of the same site without lifetime models is refused, not a panic.
+    let plain = peak_shaving_year("1h", "", "").with_battery(BatteryParams {
+        ageing: None,
+        ..study.battery_params().clone()
+    });
+    let plain = plain.unwrap();
+    let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
+    assert!(Simulation::resume(plain.site(), state).is_err());
+}
+
+#[test]
+fn the_efficiency_curve_costs_more_at_part_load() {
+    // The same year of peak shaving with the constant efficiencies and with the calibrated
+    // curve: the curve matches the datasheet at rated power, and this site works its units at
+    // a fraction of it, so it loses more.
+    let run = |extra: &str| {
+        let r = peak_shaving_year("1h", "", extra)
+            .simulate()
+            .run(&mut ())
+            .report();
+        let t = r.totals;
+        (t.charge_loss_mwh + t.discharge_loss_mwh) / t.discharge_mwh
+    };
+    let constant = run("");
+    let curve = run("efficiency_curve = \"calibrated\"");
+    eprintln!("losses per MWh delivered: constant {constant:.5}, curve {curve:.5}");
+    assert!(curve > constant, "{curve} vs {constant}");
+}
+
+#[test]
+fn an_hourly_ambient_trace_drives_the_aux_draw_and_is_checked() {
+    let dir = std::env::temp_dir().join(format!("ridethrough-ageing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 20 °C and 40 °C in alternate hours, 48 rows (repeated over the week's run).
+    let rows: String = (0..48)
+        .map(|h| format!("{},{}\n", h * 3600, if h % 2 == 0 { 20.0 } else { 40.0 }))
+        .collect();
+    std::fs::write(dir.join("ambient.csv"), format!("t_s,temp_c\n{rows}")).unwrap();
+    let rows: String = (0..4).map(|h| format!("{},25\n", h * 7200)).collect();
+    std::fs::write(dir.join("two_hourly.csv"), format!("t_s,temp_c\n{rows}")).unwrap();
+    let scenario = |file: &str| {
+        let text = format!(
+            r#"
+            seed = 1
+            [time]
+            step = "30m"
+            horizon = "7d"
+            [grid]
+            import_limit_mw = 10.0
+            [battery]
+            preset = "megapack2xl_4h"
+            units = 3
+            [battery.thermal]
+            ambient = {{ trace = "{file}", column = "temp_c" }}
+            [load]
+            [[load.it]]
+            kind = "constant"
+            it_mw = 1.0
+            "#
+        );
+        let path = dir.join(format!("{file}.toml"));
+        std::fs::write(&path, text).unwrap();
+        Scenario::load(&path).and_then(Scenario::validate)
+    };
+    let study = scenario("ambient.csv").unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    let l = report.lifetime.unwrap();
+    assert!(
+        (l.mean_ambient_c - 30.0).abs() < 1e-9,
+        "{}",
+        l.mean_ambient_c
+    );
+    // Half the hours at 2 kW, half at 8 kW (40 °C is three quarters of the way from 25 to
+    // 45 °C), three units, 168 h.
+    let want = 0.5 * (0.002 + 0.008) * 3.0 * 168.0;
+    assert!(
+        (l.aux_mwh - want).abs() < ENERGY_TOL_MWH,
+        "{} vs {want}",
+        l.aux_mwh
+    );
+    match scenario("two_hourly.csv") {
+        Err(ConfigError::Inconsistent { field, .. }) => {
+            assert_eq!(field, "battery.thermal.ambient.trace")
+        }
+        other => panic!("expected an error, got {:?}", other.map(|_| ())),
+    }
+    // Without a file read, validation names the trace.
+    let text = std::fs::read_to_string(dir.join("ambient.csv.toml")).unwrap();
+    match Scenario::from_toml_str(&text).and_then(Scenario::validate) {
+        Err(ConfigError::Missing { field, .. }) => {
+            assert_eq!(field, "battery.thermal.ambient.trace")
+        }
+        other => panic!("expected an error, got {:?}", other.map(|_| ())),
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn twenty_years_of_peak_shaving_carry_the_fade_year_by_year() {
+    let text = r#"
+        seed = 5
+        [time]
+        step = "1h"
+        horizon = "7300d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 12
+        reserve_soc = 0.1
+        efficiency_curve = "calibrated"
+        [battery.ageing]
+        [battery.thermal]
+        ambient = "austin_synthetic"
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = 10.0
+        shape = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 1.0, 1.0, 1.0, 1.0,
+                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = 7.5
+        recharge_rate_mw = 3.0
+        "#;
+    let study = Scenario::from_toml_str(text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    let l = report.lifetime.as_ref().unwrap();
+    eprintln!("{report}");
+    assert_eq!(l.years.len(), 20);
+    let sum = |f: fn(&ridethrough::engine::report::YearOfLife) -> f64| -> f64 {
+        l.years.iter().map(f).sum()
+    };
+    assert!((sum(|y| y.equivalent_full_cycles) - l.equivalent_full_cycles).abs() < 1e-6);
+    assert!((sum(|y| y.calendar_fade) - l.calendar_fade).abs() < 1e-12);
+    assert!((sum(|y| y.cycle_fade) - l.cycle_fade).abs() < 1e-12);
+    assert!((sum(|y| y.aux_mwh) - report.totals.aux_mwh).abs() < ENERGY_TOL_MWH);
+    assert!((sum(|y| y.hours) - 7300.0 * 24.0).abs() < 1e-6);
+    assert_eq!(l.years[19].capacity_factor_end, l.capacity_factor);
+    // The capacity falls every year, and the √t calendar law fades less each year.
+    for w in l.years.windows(2) {
+        assert!(w[1].capacity_factor_end < w[0].capacity_factor_end);
+        assert!(w[1].calendar_fade < w[0].calendar_fade);
+    }
+    // By the last years the shrunk window no longer holds a whole day's shaving (30 MWh): the
+    // battery cycles less, and the grid imports the rest above the cap (nothing is unserved).
+    assert!(l.years[19].equivalent_full_cycles < l.years[1].equivalent_full_cycles - 10.0);
+    assert_eq!(report.totals.unserved_mwh, 0.0);
+}
