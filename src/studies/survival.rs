@@ -218,7 +218,8 @@ fn sweep_with<P: Dispatch + Clone>(
 /// An islanded battery's ride-through in closed form: with the grid offering nothing, no
 /// generators, a policy
 /// that asks for at least the demand ([`Dispatch::covers_islanded_demand`]), a fleet whose units
-/// never fail and that does not self-discharge, the battery delivers each step's demand
+/// never fail, that does not self-discharge and has no lifetime models (ageing, thermal,
+/// efficiency curve), the battery delivers each step's demand
 /// (`facility + aux`) until its energy above the floor is drained (`Σ d·Δt/η_d`), or until a
 /// step's demand exceeds its power limit. Both are found from the load table: the power limit
 /// by its block maxima, the drain by binary search on its prefix sums; the last partial step to
@@ -244,6 +245,8 @@ impl<'s> ClosedForm<'s> {
         let applies = policy.covers_islanded_demand()
             && site.backup.is_none()
             && !fleet.has_unit_failures()
+            // Ageing, a temperature-driven aux draw and a part-load curve vary along the way.
+            && fleet.lifetime().is_none()
             && fleet.self_discharge_keep(dt) >= 1.0
             && fleet.discharge_efficiency() > 0.0;
         if !applies {
