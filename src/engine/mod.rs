@@ -978,6 +978,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             mean_ambient_c: state.mean_ambient_c(),
             aux_mwh,
             fade_loss_mwh: state.fade_loss.value(),
+            soc_capacity_factor: 1.0 / state.inv_capacity_factor,
             years,
         })
     }

@@ -245,6 +245,11 @@ pub struct LifetimeReport {
     pub aux_mwh: f64,
     /// Stored energy removed because the window's ceiling shrank below it, MWh.
     pub fade_loss_mwh: f64,
+    /// The capacity factor the report's SoC figures are relative to: the fade so far, before
+    /// the rainflow residue's half cycles that [`LifetimeReport::capacity_factor`] adds (stored
+    /// energy = SoC × nameplate × this).
+    #[serde(default = "one")]
+    pub soc_capacity_factor: f64,
     /// Year by year (with ageing): one row per 8,760 h from the start, the last one partial
     /// if the horizon is not a whole number of years.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -383,4 +388,8 @@ impl Report {
             .filter(|o| o.carried_through)
             .count()
     }
+}
+
+fn one() -> f64 {
+    1.0
 }
