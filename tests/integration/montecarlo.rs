@@ -413,3 +413,62 @@ fn an_idle_site_has_a_normalised_eue_of_zero() {
     assert_eq!((ix.eue_ppm.mean, ix.eue_ppm.se), (0.0, 0.0));
     assert_eq!(ix.eue_ppm.n, 32);
 }
+
+/// The comparison's counts of samples where `b` did worse are the per-sample counts of the two
+/// studies run alone on the same seeds (common random numbers: sample i of each is the same
+/// year), counted here from their kept summaries.
+#[test]
+fn comparison_counts_match_the_paired_samples() {
+    let (large, p) = hourly_site(24, 3.0);
+    let (small, q) = hourly_site(8, 3.0);
+    let mut cfg = McConfig::new(300, 8);
+    let c = montecarlo::compare((&large, &p), (&small, &q), &cfg, &|_| {}).unwrap();
+    cfg.keep_samples = true;
+    let a = montecarlo::run(&large, &p, &cfg, &|_| {})
+        .unwrap()
+        .samples
+        .unwrap();
+    let b = montecarlo::run(&small, &q, &cfg, &|_| {})
+        .unwrap()
+        .samples
+        .unwrap();
+    let worse = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| y.unserved_mwh > x.unserved_mwh)
+        .count() as u64;
+    let more = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| y.loss_of_load_step_hours > x.loss_of_load_step_hours)
+        .count() as u64;
+    assert!(
+        worse > 0 && more > 0,
+        "the test needs samples where the small fleet did worse"
+    );
+    assert_eq!(c.samples_b_worse, worse);
+    assert_eq!(c.samples_b_more_lol_hours, more);
+}
+
+/// Early stopping needs a positive EUE and at least `min_samples` (and 2) samples: a site that
+/// never loses load runs every sample, and a target met early still waits for `min_samples`.
+#[test]
+fn early_stopping_waits_for_loss_and_for_min_samples() {
+    let (site, policy) = hourly_site(16, 0.0);
+    let mut cfg = McConfig::new(600, 4);
+    cfg.target_relative_se = Some(0.5);
+    let r = montecarlo::run(&site, &policy, &cfg, &|_| {}).unwrap();
+    assert_eq!(
+        r.indices.eue_mwh.mean, 0.0,
+        "the test needs a site without loss"
+    );
+    assert!(!r.stopped_early);
+    assert_eq!(r.indices.samples, 600);
+    let (lossy, policy) = hourly_site(4, 5.0);
+    cfg.target_relative_se = Some(0.9);
+    let quick = montecarlo::run(&lossy, &policy, &cfg, &|_| {}).unwrap();
+    assert!(quick.stopped_early, "a loose target stops early");
+    cfg.min_samples = 590;
+    let late = montecarlo::run(&lossy, &policy, &cfg, &|_| {}).unwrap();
+    assert!(late.indices.samples >= 590, "{}", late.indices.samples);
+}
