@@ -397,29 +397,7 @@ fuel_l_per_mwh = 250.0
     let p_mc = survived / N as f64;
     let se = (p_mc * (1.0 - p_mc) / N as f64).sqrt();
 
-    // 2 MWh in 240 bins of 1/120 MWh: a 1 MW deficit for a minute drains exactly two bins.
-    let params = MarkovSurvivalParams {
-        generators: 0,
-        rating: Power::mw(1.0),
-        fail_to_start: Fraction::ZERO,
-        failures_per_running_hour: 0.0,
-        min_loading: Fraction::ZERO,
-        energy: Energy::mwh(2.0),
-        initial_energy: Energy::mwh(2.0),
-        charge_power: Power::mw(10.0),
-        discharge_power: Power::mw(10.0),
-        charge_efficiency: Fraction::ONE,
-        discharge_efficiency: Fraction::ONE,
-        step: Duration::from_secs(60),
-        bins: 240,
-    }
-    .with_fleet(&site.backup.as_ref().unwrap().generators);
-    let chain = MarkovSurvival::new(&params).unwrap();
-    let p_markov = *chain
-        .survival(&vec![Power::mw(7.0); hours as usize * 60])
-        .unwrap()
-        .last()
-        .unwrap();
+    let p_markov = markov_survival_24h(&site);
     assert!(
         (p_mc - p_markov).abs() <= 3.0 * se,
         "sampled {p_mc:.4} ± {se:.4} vs Markov {p_markov:.4}"
@@ -619,28 +597,7 @@ fuel_l_per_mwh = 250.0
     assert_eq!(d, 24.0);
     let n = curve.starts.len() as f64;
     let se = (p_sweep * (1.0 - p_sweep) / n).sqrt();
-    let params = MarkovSurvivalParams {
-        generators: 0,
-        rating: Power::mw(1.0),
-        fail_to_start: Fraction::ZERO,
-        failures_per_running_hour: 0.0,
-        min_loading: Fraction::ZERO,
-        energy: Energy::mwh(2.0),
-        initial_energy: Energy::mwh(2.0),
-        charge_power: Power::mw(10.0),
-        discharge_power: Power::mw(10.0),
-        charge_efficiency: Fraction::ONE,
-        discharge_efficiency: Fraction::ONE,
-        step: Duration::from_secs(60),
-        bins: 240,
-    }
-    .with_fleet(&site.backup.as_ref().unwrap().generators);
-    let p_markov = *MarkovSurvival::new(&params)
-        .unwrap()
-        .survival(&vec![Power::mw(7.0); 24 * 60])
-        .unwrap()
-        .last()
-        .unwrap();
+    let p_markov = markov_survival_24h(&site);
     assert!(
         (p_sweep - p_markov).abs() <= 3.0 * se,
         "sweep {p_sweep:.4} ± {se:.4} vs Markov {p_markov:.4}"
@@ -686,4 +643,33 @@ fn peak_shaving_sets_run_while_the_feed_cannot_carry_the_load() {
         8.0 * DELAY_S / 3600.0 + 5.5 * on_h
     ));
     assert_eq!(r.totals.curtailment_mwh, 0.0);
+}
+
+/// The Markov chain's probability that the islanded 7 MW site of the two survival tests (its
+/// generator fleet, a 2 MWh lossless battery starting full) carries its load for 24 h: 1-minute
+/// steps, 2 MWh in 240 bins of 1/120 MWh, so a 1 MW deficit for a minute drains exactly two
+/// bins (no rounding bias).
+fn markov_survival_24h(site: &Site) -> f64 {
+    let params = MarkovSurvivalParams {
+        generators: 0,
+        rating: Power::mw(1.0),
+        fail_to_start: Fraction::ZERO,
+        failures_per_running_hour: 0.0,
+        min_loading: Fraction::ZERO,
+        energy: Energy::mwh(2.0),
+        initial_energy: Energy::mwh(2.0),
+        charge_power: Power::mw(10.0),
+        discharge_power: Power::mw(10.0),
+        charge_efficiency: Fraction::ONE,
+        discharge_efficiency: Fraction::ONE,
+        step: Duration::from_secs(60),
+        bins: 240,
+    }
+    .with_fleet(&site.backup.as_ref().unwrap().generators);
+    *MarkovSurvival::new(&params)
+        .unwrap()
+        .survival(&vec![Power::mw(7.0); 24 * 60])
+        .unwrap()
+        .last()
+        .unwrap()
 }
