@@ -358,18 +358,7 @@ lead_time = { law = "fixed", duration = "40m" }
 fn sampled_survival_agrees_with_the_markov_chain() {
     const N: u64 = 4_000;
     let hours = 24;
-    let gens: GeneratorParams = toml::from_str(
-        r#"
-count = 4
-rating_mw = 3.0
-fail_to_start = 0.05
-start_delay = "0s"
-failures_per_running_hour = 0.01
-min_loading = 0.0
-fuel_l_per_mwh = 250.0
-"#,
-    )
-    .unwrap();
+    let gens = islanded_gens();
     let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(hours)).unwrap();
     let grid = GridParams {
         scheduled_outages: vec![outage(Duration::ZERO, Duration::from_hours(hours))],
@@ -564,18 +553,7 @@ processes = [{{ failures_per_year = {rate}, duration = {{ law = "fixed", duratio
 #[test]
 fn the_survival_sweep_with_generators_agrees_with_the_markov_chain() {
     use ridethrough::studies::survival::{self, SurvivalConfig};
-    let gens: GeneratorParams = toml::from_str(
-        r#"
-count = 4
-rating_mw = 3.0
-fail_to_start = 0.05
-start_delay = "0s"
-failures_per_running_hour = 0.01
-min_loading = 0.0
-fuel_l_per_mwh = 250.0
-"#,
-    )
-    .unwrap();
+    let gens = islanded_gens();
     let time = TimeGrid::new(Duration::from_hours(1), Duration::from_hours(8760)).unwrap();
     let site = Site::new(
         time,
@@ -672,4 +650,21 @@ fn markov_survival_24h(site: &Site) -> f64 {
         .unwrap()
         .last()
         .unwrap()
+}
+
+/// The generator fleet of the two survival cross-checks: 4 sets of 3 MW that start at once,
+/// fail to start with probability 0.05, fail at 0.01 per running hour and are never repaired.
+fn islanded_gens() -> GeneratorParams {
+    toml::from_str(
+        r#"
+count = 4
+rating_mw = 3.0
+fail_to_start = 0.05
+start_delay = "0s"
+failures_per_running_hour = 0.01
+min_loading = 0.0
+fuel_l_per_mwh = 250.0
+"#,
+    )
+    .unwrap()
 }
