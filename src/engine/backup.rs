@@ -128,6 +128,8 @@ pub(crate) struct Generation {
     pub running: u32,
     /// Whether the span lies in a transfer gap.
     pub transfer: bool,
+    /// Explicit padding, zeroed with the rest.
+    _pad: [u8; 3],
 }
 
 impl Backup {
@@ -287,6 +289,7 @@ impl Backup {
             minimum: capacity * g.spec().min_loading,
             running,
             transfer,
+            _pad: [0; 3],
         }
     }
 

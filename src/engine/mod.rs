@@ -57,7 +57,7 @@ pub mod study;
 pub mod tally;
 
 use crate::components::battery::lifetime::Efficiency;
-use crate::components::battery::{BatteryParams, BatteryState, Fleet, StepLosses};
+use crate::components::battery::{BatteryParams, BatteryState, Fleet, Scale, StepLosses};
 use crate::components::fuel::FuelParams;
 use crate::components::generators::GeneratorParams;
 use crate::components::grid::{GridModel, GridParams, GridState};
@@ -390,6 +390,12 @@ pub struct Simulation<'s, P> {
     skipped: u64,
     /// Whether the tally keeps only what a Monte Carlo sample reads (see [`Tally::add_lean`]).
     lean: bool,
+    /// Whether the site has no backup chain, no battery unit failures and no lifetime models:
+    /// its steps run the stages compiled without them (`FULL` false; see [`Simulation::step`]).
+    plain: bool,
+    /// With ageing, the end (ms) of the year of life the next step lies in, where
+    /// [`Simulation::year_end`] marks it; `u64::MAX` without ageing.
+    next_year_ms: u64,
 }
 
 impl<'s, P: Dispatch> Simulation<'s, P> {
@@ -477,6 +483,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
 
     fn from_state(site: &'s Site, mut state: SimState<P>) -> Simulation<'s, P> {
         let dt = site.time.step_hours();
+        let ms = site.time.step().as_millis();
+        let mut next_year_ms = u64::MAX;
         if site
             .battery
             .lifetime()
@@ -485,15 +493,16 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             // A mark per year to come, so the run never allocates for one.
             let years = (site.time.horizon().as_millis() / YEAR_MS + 1) as usize;
             state.years.reserve(years.saturating_sub(state.years.len()));
+            // The first year's end after the start of the next step.
+            next_year_ms = (state.step * ms / YEAR_MS + 1) * YEAR_MS;
         }
         Simulation {
+            next_year_ms,
+            plain: site.backup.is_none() && site.battery.is_plain(),
             site,
             keep: site.battery.self_discharge_keep(dt),
             policy_name: state.policy.name(),
-            steps: Steps {
-                ms: site.time.step().as_millis(),
-                dt,
-            },
+            steps: Steps { ms, dt },
             clock: Clock::of(&site.time),
             state,
             table: site.step_table(),
@@ -566,27 +575,39 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// Runs one step — demand → battery units → (per segment: span → policy → clamp → grid →
     /// settle) → record (see the module docs) — and returns its record, or `None` if the horizon
     /// is already done.
-    #[inline]
+    #[inline(always)]
     pub fn step<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> Option<StepRecord> {
         if self.is_finished() {
             return None;
         }
         let k = self.state.step;
-        let row = self.advance(recorder, k, None);
+        // A plain site runs a step compiled without what it lacks.
+        let row = if self.plain {
+            self.advance::<R, false>(recorder, k, None)
+        } else {
+            self.advance::<R, true>(recorder, k, None)
+        };
         self.year_end(k);
         Some(row)
     }
 
     /// After step `k`, with ageing: if a year of life (8,760 h from the start) ended inside or
     /// at the end of the step, the life sums at the step's end are marked (into space reserved
-    /// at the start). A comparison otherwise.
-    #[inline]
+    /// at the start). One comparison otherwise (`next_year_ms` is `u64::MAX` without ageing).
+    #[inline(always)]
     fn year_end(&mut self, k: u64) {
-        let ms = self.steps.ms;
-        let (t0, t1) = (k * ms, (k + 1) * ms);
-        if t1 / YEAR_MS == t0 / YEAR_MS {
+        let t1 = (k + 1) * self.steps.ms;
+        if t1 < self.next_year_ms {
             return;
         }
+        self.mark_year(t1);
+    }
+
+    /// [`Simulation::year_end`]'s rare part: the mark at `t1`, and the next year's end.
+    #[cold]
+    #[inline(never)]
+    fn mark_year(&mut self, t1: u64) {
+        self.next_year_ms = (t1 / YEAR_MS + 1) * YEAR_MS;
         if let Some(mark) = self.life_mark(t1, false) {
             self.state.years.push(mark);
         }
@@ -641,7 +662,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     // crates (the step record would be written to memory and read back). The stages are
     // `#[inline(always)]` for the same reason: they exist for reading, not for the call graph.
     #[inline(always)]
-    pub(crate) fn advance<R: Recorder + ?Sized>(
+    pub(crate) fn advance<R: Recorder + ?Sized, const FULL: bool>(
         &mut self,
         recorder: &mut R,
         k: u64,
@@ -654,12 +675,12 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let t0 = k * steps.ms;
         let t1 = t0 + steps.ms;
 
-        let demand = demand(site, self.table, k);
-        let start = battery_units(site, &mut s.battery, clock, self.keep);
-        let span = span(site, s, clock, k, t0, t1, forced, steps, &demand);
-        let seg = segment(site, s, k, t0, span.dt, &span, &demand, steps);
+        let demand = demand::<FULL>(site, self.table, k);
+        let start = battery_units::<FULL>(site, &mut s.battery, clock, self.keep);
+        let span = span::<P, FULL>(site, s, clock, k, t0, t1, forced, steps, &demand);
+        let seg = segment::<P, FULL>(site, s, k, t0, span.dt, &span, &demand, steps);
         if seg.end == t1 {
-            return record(
+            return record::<P, R, FULL>(
                 site,
                 s,
                 recorder,
@@ -727,7 +748,17 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if t == span.end || seg.ends_span {
                 spans += 1;
                 if spans < MAX_SPANS_PER_STEP {
-                    span = self::span(site, s, &self.clock, k, t, t1, forced, steps, demand);
+                    span = self::span::<P, true>(
+                        site,
+                        s,
+                        &self.clock,
+                        k,
+                        t,
+                        t1,
+                        forced,
+                        steps,
+                        demand,
+                    );
                 } else {
                     span = averaged_span(site, s, &self.clock, k, t, t1, steps, demand);
                 }
@@ -738,7 +769,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             } else {
                 steps.hours(span.end - t)
             };
-            seg = segment(site, s, k, t, dt, &span, demand, steps);
+            seg = segment::<P, true>(site, s, k, t, dt, &span, demand, steps);
         }
         let per_ms = 1.0 / steps.ms as f64;
         let avg = |x: f64| x * per_ms;
@@ -838,8 +869,16 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             availability,
             Generation::default(),
         );
-        let demand = demand(site, Some(table), k);
-        let obs = observation(site, s, k, self.steps.dt, &span.supply, &demand);
+        let demand = demand::<true>(site, Some(table), k);
+        let obs = observation(
+            site,
+            s,
+            &site.battery.scale(&s.battery),
+            k,
+            self.steps.dt,
+            &span.supply,
+            &demand,
+        );
         let idle = s.policy.idle_below(&obs)?;
         if idle.value().is_nan() {
             return None;
@@ -1171,13 +1210,17 @@ impl SegmentSums {
 /// it has one: one read, bit for bit the load model's value) plus the battery's auxiliary load
 /// (constant, or with `[battery.thermal]` following the ambient temperature over the step).
 #[inline(always)]
-fn demand(site: &Site, table: Option<&StepTable>, k: u64) -> Demand {
+fn demand<const FULL: bool>(site: &Site, table: Option<&StepTable>, k: u64) -> Demand {
     let facility = match table {
         Some(t) if k < t.len() => Power::mw(t.facility(k)),
         _ => site.load.facility_power(k),
     };
-    let ms = site.time.step().as_millis();
-    let aux = site.battery.aux_load_over(k * ms, (k + 1) * ms);
+    let aux = if FULL {
+        let ms = site.time.step().as_millis();
+        site.battery.aux_load_over(k * ms, (k + 1) * ms)
+    } else {
+        site.battery.aux_load()
+    };
     Demand {
         facility,
         aux,
@@ -1189,15 +1232,19 @@ fn demand(site: &Site, table: Option<&StepTable>, k: u64) -> Demand {
 /// lock or release their energy, then the fleet keeps `keep` of its energy (never below the
 /// window floor).
 #[inline(always)]
-fn battery_units(
+fn battery_units<const FULL: bool>(
     site: &Site,
     battery: &mut BatteryState,
     clock: &Clock,
     keep: f64,
 ) -> BatteryStart {
     let fleet = &site.battery;
-    fleet.units_at(battery, clock);
-    let soc_before = fleet.soc(battery).value();
+    if FULL {
+        fleet.units_at(battery, clock);
+    }
+    let soc_before = fleet
+        .soc_in(battery, &scale::<FULL>(fleet, battery))
+        .value();
     let self_loss = fleet.apply_self_discharge(battery, keep);
     BatteryStart {
         soc_before,
@@ -1210,7 +1257,7 @@ fn battery_units(
 /// that changed at `t` lock or release their energy, the units are measured over the span, and
 /// the grid's availability over it (or `forced`) gives the import and export it allows.
 #[inline(always)]
-fn span<P>(
+fn span<P, const FULL: bool>(
     site: &Site,
     s: &mut SimState<P>,
     clock: &Clock,
@@ -1224,7 +1271,9 @@ fn span<P>(
     let fleet = &site.battery;
     let (mut end, availability) = match forced {
         Some(a) => {
-            fleet.units_over(&mut s.battery, t, t1, clock);
+            if FULL {
+                fleet.units_over(&mut s.battery, t, t1, clock);
+            }
             (t1, a)
         }
         None => {
@@ -1232,12 +1281,16 @@ fn span<P>(
             // Every change lies after `t`; the guard only keeps a span from being empty.
             debug_assert!(next > t, "a grid change at or before the span's start");
             let until = if next >= t1 { t1 } else { next.max(t + 1) };
-            let end = fleet.units_span(&mut s.battery, t, until, clock);
+            let end = if FULL {
+                fleet.units_span(&mut s.battery, t, until, clock)
+            } else {
+                until
+            };
             (end, site.grid.availability_over(&mut s.grid, k, t, end))
         }
     };
-    let generation = backup_span(site, s, t, availability, demand);
-    if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
+    let generation = backup_span::<P, FULL>(site, s, t, availability, demand);
+    if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &s.backup) {
         // Every event of the chain lies after `t` once `span_start` applied those up to it.
         end = end.min(b.next_event_ms(bs).max(t + 1));
     }
@@ -1246,15 +1299,18 @@ fn span<P>(
 
 /// Stage 3a's part for the backup chain (see [`backup`]): the transfer switch and the
 /// generators' events at `t`, and what the running sets offer from there (nothing without a
-/// chain).
+/// chain, or when compiled without one: `FULL` false).
 #[inline(always)]
-fn backup_span<P>(
+fn backup_span<P, const FULL: bool>(
     site: &Site,
     s: &mut SimState<P>,
     t: u64,
     availability: Fraction,
     demand: &Demand,
 ) -> Generation {
+    if !FULL {
+        return Generation::default();
+    }
     match (&site.backup, &mut s.backup) {
         (Some(b), Some(bs)) => {
             let impaired = availability.value() < 1.0 - OUTAGE_EPSILON;
@@ -1284,7 +1340,7 @@ fn averaged_span<P>(
     fleet.units_at(&mut s.battery, clock);
     fleet.units_over(&mut s.battery, t, t1, clock);
     let availability = site.grid.availability_over(&mut s.grid, k, t, t1);
-    let generation = backup_span(site, s, t, availability, demand);
+    let generation = backup_span::<P, true>(site, s, t, availability, demand);
     Span::new(site, t, t1, steps, availability, generation)
 }
 
@@ -1301,7 +1357,7 @@ pub const MAX_SPANS_PER_STEP: u32 = 64;
 /// fills), the grid covers the rest and the battery settles over the segment's length. Sets the
 /// previous import the next segment's policy sees.
 #[inline(always)]
-fn segment<P: Dispatch>(
+fn segment<P: Dispatch, const FULL: bool>(
     site: &Site,
     s: &mut SimState<P>,
     k: u64,
@@ -1311,12 +1367,14 @@ fn segment<P: Dispatch>(
     demand: &Demand,
     steps: Steps,
 ) -> Segment {
-    let decision = policy(site, s, k, dt, &span.supply, demand);
+    let fleet = &site.battery;
+    let sc = scale::<FULL>(fleet, &s.battery);
+    let decision = policy(site, s, &sc, k, dt, &span.supply, demand);
     let gen = &span.supply.generation;
     let mut request = decision.request;
     // Not discharging (a NaN request counts as zero, as in the clamp).
     let discharging = request > Power::ZERO;
-    if gen.running > 0 && !discharging {
+    if FULL && gen.running > 0 && !discharging {
         // The sets deliver at least their minimum: what the site cannot take of it charges the
         // battery (within the clamp's limits; the rest is curtailed).
         let surplus = (gen.minimum - demand.total).max(Power::ZERO);
@@ -1324,10 +1382,10 @@ fn segment<P: Dispatch>(
             request = request.min(-surplus);
         }
     }
-    let (flows, mut end) = clamp(site, &s.battery, request, &decision.obs, t, span.end);
-    let exchange = grid(&span.supply, demand, &flows);
+    let (flows, mut end) = clamp(site, &s.battery, &sc, request, &decision.obs, t, span.end);
+    let exchange = grid::<FULL>(&span.supply, demand, &flows);
     let mut ends_span = false;
-    if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
+    if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &s.backup) {
         if exchange.generation > Power::ZERO {
             let dry = b.ms_to_dry(bs, gen, exchange.generation);
             if dry < end - t {
@@ -1341,9 +1399,11 @@ fn segment<P: Dispatch>(
     } else {
         steps.hours(end - t)
     };
-    let losses = settle(site, &mut s.battery, &flows, len_dt);
-    age(site, &mut s.battery, t, end, len_dt);
-    if let (Some(b), Some(bs)) = (&site.backup, &mut s.backup) {
+    let losses = settle(site, &mut s.battery, &sc, &flows, len_dt);
+    if FULL {
+        age(site, &mut s.battery, t, end, len_dt);
+    }
+    if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &mut s.backup) {
         b.settle(
             bs,
             gen,
@@ -1369,12 +1429,13 @@ fn segment<P: Dispatch>(
 fn policy<P: Dispatch>(
     site: &Site,
     s: &mut SimState<P>,
+    sc: &Scale,
     k: u64,
     dt: Hours,
     supply: &Supply,
     demand: &Demand,
 ) -> Decision {
-    let obs = observation(site, s, k, dt, supply, demand);
+    let obs = observation(site, s, sc, k, dt, supply, demand);
     let request = s.policy.decide(&obs);
     Decision { obs, request }
 }
@@ -1384,6 +1445,7 @@ fn policy<P: Dispatch>(
 fn observation<P>(
     site: &Site,
     s: &SimState<P>,
+    sc: &Scale,
     k: u64,
     dt: Hours,
     supply: &Supply,
@@ -1401,13 +1463,18 @@ fn observation<P>(
         export_allowed: supply.export_allowed,
         previous_import: s.previous_import,
         energy: b.energy,
-        soc: fleet.soc(b),
-        reserve_energy: fleet.reserve_energy_up(b),
-        max_energy: fleet.max_energy_up(b),
-        capacity: fleet.capacity_up(b),
-        max_discharge: fleet.max_discharge(b, dt),
-        max_discharge_above_reserve: fleet.max_discharge_above(b, fleet.reserve_energy(), dt),
-        max_charge: fleet.max_charge(b, dt),
+        soc: fleet.soc_in(b, sc),
+        reserve_energy: fleet.reserve_energy_in(sc),
+        max_energy: fleet.max_energy_in(sc),
+        capacity: fleet.capacity_in(sc),
+        max_discharge: fleet.max_discharge_above_in(b, sc, fleet.min_energy(), dt),
+        max_discharge_above_reserve: fleet.max_discharge_above_in(
+            b,
+            sc,
+            fleet.reserve_energy(),
+            dt,
+        ),
+        max_charge: fleet.max_charge_in(b, sc, dt, sc.eta().charge),
         charge_efficiency: fleet.charge_efficiency(),
     }
 }
@@ -1423,6 +1490,7 @@ fn observation<P>(
 fn clamp(
     site: &Site,
     battery: &BatteryState,
+    sc: &Scale,
     request: Power,
     obs: &Observation,
     t: u64,
@@ -1431,9 +1499,9 @@ fn clamp(
     let fleet = &site.battery;
     if request > Power::ZERO {
         let p = request
-            .min(fleet.discharge_limit(battery))
+            .min(fleet.discharge_limit_in(sc))
             .min(obs.demand + obs.export_allowed);
-        let (eta, max) = conversion(fleet, battery, obs, p, Power::ZERO);
+        let (eta, max) = conversion(fleet, battery, sc, obs, p, Power::ZERO);
         // The common case: enough energy for the whole segment at this power.
         if p <= max.discharge {
             let flows = BatteryFlows {
@@ -1443,7 +1511,7 @@ fn clamp(
             };
             return (flows, end);
         }
-        let ms = fleet.ms_to_floor_at(battery, p, eta.discharge);
+        let ms = fleet.ms_to_floor_in(battery, sc, p, eta.discharge);
         let (p, end) = until_empty(ms, p, max.discharge, t, end);
         let flows = BatteryFlows {
             discharge: p,
@@ -1454,8 +1522,8 @@ fn clamp(
     } else if request < Power::ZERO {
         let headroom =
             (obs.available_import + obs.available_generation - obs.demand).max(Power::ZERO);
-        let c = (-request).min(fleet.charge_limit(battery)).min(headroom);
-        let (eta, max) = conversion(fleet, battery, obs, Power::ZERO, c);
+        let c = (-request).min(fleet.charge_limit_in(sc)).min(headroom);
+        let (eta, max) = conversion(fleet, battery, sc, obs, Power::ZERO, c);
         if c <= max.charge {
             let flows = BatteryFlows {
                 discharge: Power::ZERO,
@@ -1464,7 +1532,7 @@ fn clamp(
             };
             return (flows, end);
         }
-        let ms = fleet.ms_to_ceiling_at(battery, c, eta.charge);
+        let ms = fleet.ms_to_ceiling_in(battery, sc, c, eta.charge);
         let (c, end) = until_empty(ms, c, max.charge, t, end);
         let flows = BatteryFlows {
             discharge: Power::ZERO,
@@ -1476,7 +1544,7 @@ fn clamp(
         let flows = BatteryFlows {
             discharge: Power::ZERO,
             charge: Power::ZERO,
-            eta: fleet.rated_efficiency(battery),
+            eta: sc.eta(),
         };
         (flows, end)
     }
@@ -1493,6 +1561,7 @@ fn clamp(
 fn conversion(
     fleet: &Fleet,
     battery: &BatteryState,
+    sc: &Scale,
     obs: &Observation,
     p: Power,
     c: Power,
@@ -1502,12 +1571,12 @@ fn conversion(
             discharge: obs.max_discharge,
             charge: obs.max_charge,
         };
-        return (fleet.rated_efficiency(battery), limits);
+        return (sc.eta(), limits);
     }
-    let eta = fleet.efficiency_at(battery, p, c);
+    let eta = fleet.efficiency_in(battery, sc, p, c);
     let limits = BatteryFlowLimits {
-        discharge: fleet.max_discharge_at(battery, obs.dt, eta.discharge),
-        charge: fleet.max_charge_at(battery, obs.dt, eta.charge),
+        discharge: fleet.max_discharge_in(battery, sc, obs.dt, eta.discharge),
+        charge: fleet.max_charge_in(battery, sc, obs.dt, eta.charge),
     };
     (eta, limits)
 }
@@ -1537,11 +1606,11 @@ fn until_empty(ms: u64, p: Power, whole: Power, t: u64, end: u64) -> (Power, u64
 /// import covers the rest of what the battery does not, up to the available import; a
 /// battery surplus is exported; the rest of the demand is unserved.
 #[inline(always)]
-fn grid(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
+fn grid<const FULL: bool>(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
     let need = demand.total - flows.discharge + flows.charge;
     let export = (-need).max(Power::ZERO);
     let gen = &supply.generation;
-    let (generation, curtailment, rest) = if gen.running == 0 {
+    let (generation, curtailment, rest) = if !FULL || gen.running == 0 {
         (Power::ZERO, Power::ZERO, need)
     } else {
         let g = (need - supply.available).clamp_to(gen.minimum, gen.capacity);
@@ -1567,9 +1636,26 @@ fn grid(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
 /// Stage 7, settle: the battery's energy moves (`P·Δt·η_c` stored, `P·Δt/η_d` drained, at the
 /// segment's efficiencies) over the segment's length `dt`.
 #[inline(always)]
-fn settle(site: &Site, battery: &mut BatteryState, flows: &BatteryFlows, dt: Hours) -> StepLosses {
+fn settle(
+    site: &Site,
+    battery: &mut BatteryState,
+    sc: &Scale,
+    flows: &BatteryFlows,
+    dt: Hours,
+) -> StepLosses {
     site.battery
-        .settle_at(battery, flows.discharge, flows.charge, dt, flows.eta)
+        .settle_in(battery, sc, flows.discharge, flows.charge, dt, flows.eta)
+}
+
+/// The battery's [`Scale`] now: read from its state, or on a plain site (`FULL` false) the one
+/// scale every state of its fleet has.
+#[inline(always)]
+fn scale<const FULL: bool>(fleet: &Fleet, battery: &BatteryState) -> Scale {
+    if FULL {
+        fleet.scale(battery)
+    } else {
+        fleet.plain_scale()
+    }
 }
 
 /// Stage 7b, age (only with lifetime models): the battery ages over the settled segment
@@ -1588,7 +1674,7 @@ fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours) {
 /// builds), the tally (the step is also the one piece of its events), the state's step counter,
 /// and the recorder.
 #[inline(always)]
-fn record<P, R: Recorder + ?Sized>(
+fn record<P, R: Recorder + ?Sized, const FULL: bool>(
     site: &Site,
     s: &mut SimState<P>,
     recorder: &mut R,
@@ -1615,7 +1701,9 @@ fn record<P, R: Recorder + ?Sized>(
         generation_mw: exchange.generation.value(),
         unserved_mw: exchange.unserved.value(),
         curtailment_mw: exchange.curtailment.value(),
-        soc: fleet.soc(&s.battery).value(),
+        soc: fleet
+            .soc_in(&s.battery, &scale::<FULL>(fleet, &s.battery))
+            .value(),
     };
     debug_assert!(
         row.balance_residual_mw().abs() <= BALANCE_TOLERANCE * demand.total.value().max(1.0),

@@ -1,7 +1,9 @@
 //! Fast-forward: a run that jumps over quiet stretches gives the report of the same run stepped
 //! step by step (the same events, bit for bit; every number to rounding), over random sites,
 //! policies and seeds; it skips most of a backup-only year; a policy that does not declare
-//! itself idle is never skipped.
+//! itself idle is never skipped. A plain site (no unit failures, lifetime models or backup
+//! chain), whose steps run a leaner compiled path, reports bit for bit what the general path
+//! reports for the same site with unit failures that never happen.
 
 use crate::common::*;
 use proptest::prelude::*;
@@ -83,6 +85,12 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn build(c: &Case) -> (Site, Policy) {
+    let (time, grid, battery, load, policy) = parts(c);
+    (Site::new(time, &grid, &battery, &load).unwrap(), policy)
+}
+
+/// A case's site, as its parameters, and its policy.
+fn parts(c: &Case) -> (TimeGrid, GridParams, BatteryParams, LoadParams, Policy) {
     let step = Duration::from_millis(c.step_ms);
     let time = TimeGrid::with_steps(step, c.steps).unwrap();
     let mut load = format!(
@@ -151,7 +159,6 @@ fn build(c: &Case) -> (Site, Policy) {
         },
         ..BatteryParams::none()
     };
-    let site = Site::new(time, &grid, &battery, &load).unwrap();
     let policy = match c.policy {
         0 => Policy::BackupOnly {
             recharge_rate_mw: None,
@@ -169,7 +176,7 @@ fn build(c: &Case) -> (Site, Policy) {
             recovery: None,
         },
     };
-    (site, policy)
+    (time, grid, battery, load, policy)
 }
 
 /// The fast-forwarded and the stepped report of a case, and the steps skipped.
@@ -194,6 +201,33 @@ proptest! {
         assert_reports_agree(&fast, &stepped, &format!("{c:?}"));
         if c.self_discharge || matches!(policy, Policy::RampLimiting { .. }) {
             prop_assert_eq!(skipped, 0, "nothing is quiet");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The engine runs a plain site's steps through stages compiled without unit failures,
+    /// lifetime models and generators. Giving the same site a unit failure process that never
+    /// fires sends every step through the general stages: the reports must be equal, bit for
+    /// bit, stepped and fast-forwarded.
+    #[test]
+    fn the_plain_and_the_general_step_agree(c in case()) {
+        // At least one unit, for a failure process to apply to.
+        let c = Case { failures: false, units: c.units.max(1), ..c };
+        let (time, grid, mut battery, load, policy) = parts(&c);
+        let plain = Site::new(time, &grid, &battery, &load).unwrap();
+        battery.unit_failures = vec![AvailabilityProcess::MarkovPerStep {
+            failure_probability: 0.0,
+            repair_probability: 0.0,
+        }];
+        let general = Site::new(time, &grid, &battery, &load).unwrap();
+        prop_assert!(plain.battery.is_plain() && !general.battery.is_plain());
+        for ff in [false, true] {
+            let a = plain.simulate(policy, c.seed).set_fast_forward(ff).run(&mut ()).report();
+            let b = general.simulate(policy, c.seed).set_fast_forward(ff).run(&mut ()).report();
+            prop_assert_eq!(&a, &b, "fast-forward {}", ff);
         }
     }
 }

@@ -446,6 +446,36 @@ pub struct BatteryState {
     life: Option<Box<LifeState>>,
 }
 
+/// What a state's failed units and ageing make of the fleet's limits, read from the state once
+/// ([`Fleet::scale`]) where a segment needs several limits: every limit is written once, over a
+/// scale ([`Fleet::soc_in`], [`Fleet::max_discharge_above_in`], …), and the one-state methods
+/// ([`Fleet::soc`], [`Fleet::max_discharge`], …) read the scale of their state. A fleet with no
+/// unit failures and no lifetime models has one scale for every state ([`Fleet::plain_scale`]),
+/// which the engine uses without reading the state at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    /// The fraction of the nameplate window in use (units pooled × the capacity factor left by
+    /// ageing), when below the whole.
+    window: Option<f64>,
+    /// The time-average fraction of units up over the current span (scales the power limits),
+    /// when below 1.
+    power: Option<f64>,
+    /// The one-way efficiencies at rated power (with ageing's resistance growth).
+    eta: Efficiency,
+    /// Energy locked in units that are down (with unit failures).
+    locked: Option<Energy>,
+    /// `1 / capacity factor` (with lifetime models).
+    inv_capacity_factor: Option<f64>,
+}
+
+impl Scale {
+    /// The one-way efficiencies at rated power.
+    #[inline]
+    pub fn eta(&self) -> Efficiency {
+        self.eta
+    }
+}
+
 /// The units' availability and the energy locked in units that are down.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UnitsState {
@@ -645,6 +675,53 @@ impl Fleet {
         !self.unit_set.processes().is_empty() && self.units > 0
     }
 
+    /// Whether every state of this fleet has [`Fleet::plain_scale`]: no unit can fail and no
+    /// lifetime model is configured.
+    pub fn is_plain(&self) -> bool {
+        !self.has_unit_failures() && self.life.is_none()
+    }
+
+    /// The [`Scale`] of state `s`.
+    #[inline]
+    pub fn scale(&self, s: &BatteryState) -> Scale {
+        if s.units.is_none() && s.life.is_none() {
+            return self.plain_scale();
+        }
+        let (c, d) = (self.unit.charge_efficiency, self.unit.discharge_efficiency);
+        Scale {
+            window: self.up_fraction(s),
+            power: self.power_fraction(s),
+            eta: match &s.life {
+                None => Efficiency {
+                    charge: c,
+                    discharge: d,
+                },
+                Some(l) => Efficiency {
+                    charge: Fraction::ratio(c.value() * l.efficiency_factor),
+                    discharge: Fraction::ratio(d.value() * l.efficiency_factor),
+                },
+            },
+            locked: s.units.as_ref().map(|u| u.locked_total),
+            inv_capacity_factor: s.life.as_ref().map(|l| l.inv_capacity_factor),
+        }
+    }
+
+    /// The [`Scale`] of every state of a fleet that [`Fleet::is_plain`]: the whole window, all
+    /// units up, the unit's efficiencies.
+    #[inline]
+    pub fn plain_scale(&self) -> Scale {
+        Scale {
+            window: None,
+            power: None,
+            eta: Efficiency {
+                charge: self.unit.charge_efficiency,
+                discharge: self.unit.discharge_efficiency,
+            },
+            locked: None,
+            inv_capacity_factor: None,
+        }
+    }
+
     /// Advances the units over step `k` of `time` (call once per step, in order, before
     /// self-discharge): first moves energy for the units that failed or were repaired by the
     /// step's start ([`Fleet::units_at`]), then measures the time-average units up over the
@@ -811,21 +888,38 @@ impl Fleet {
     /// The backup reserve of the units that are up ([`Fleet::reserve_energy`] scaled).
     #[inline]
     pub fn reserve_energy_up(&self, s: &BatteryState) -> Energy {
+        self.reserve_energy_in(&self.scale(s))
+    }
+
+    /// [`Fleet::reserve_energy_up`] at scale `sc`.
+    #[inline]
+    pub fn reserve_energy_in(&self, sc: &Scale) -> Energy {
         let e = self.reserve_energy();
-        self.up_fraction(s).map_or(e, |f| e * f)
+        sc.window.map_or(e, |f| e * f)
     }
 
     /// The window ceiling of the units that are up.
     #[inline]
     pub fn max_energy_up(&self, s: &BatteryState) -> Energy {
-        self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f)
+        self.max_energy_in(&self.scale(s))
+    }
+
+    /// [`Fleet::max_energy_up`] at scale `sc`.
+    #[inline]
+    pub fn max_energy_in(&self, sc: &Scale) -> Energy {
+        sc.window.map_or(self.e_max, |f| self.e_max * f)
     }
 
     /// The nameplate energy of the units that are up.
     #[inline]
     pub fn capacity_up(&self, s: &BatteryState) -> Energy {
-        self.up_fraction(s)
-            .map_or(self.capacity, |f| self.capacity * f)
+        self.capacity_in(&self.scale(s))
+    }
+
+    /// [`Fleet::capacity_up`] at scale `sc`.
+    #[inline]
+    pub fn capacity_in(&self, sc: &Scale) -> Energy {
+        sc.window.map_or(self.capacity, |f| self.capacity * f)
     }
 
     /// Whether `s` has this fleet's shape: unit state present exactly when units can fail, one
@@ -972,14 +1066,20 @@ impl Fleet {
     /// of 0 MWh) holds its initial SoC, so the SoC stays inside the window it was given.
     #[inline]
     pub fn soc(&self, s: &BatteryState) -> Fraction {
-        let stored = match &s.units {
+        self.soc_in(s, &self.scale(s))
+    }
+
+    /// [`Fleet::soc`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn soc_in(&self, s: &BatteryState, sc: &Scale) -> Fraction {
+        let stored = match sc.locked {
             None => s.energy,
-            Some(u) => s.energy + u.locked_total,
+            Some(locked) => s.energy + locked,
         };
         let x = stored.value() * self.inv_capacity;
-        let x = match &s.life {
+        let x = match sc.inv_capacity_factor {
             None => x,
-            Some(l) => x * l.inv_capacity_factor,
+            Some(inv) => x * inv,
         };
         Fraction::ratio(x + self.soc_if_empty)
     }
@@ -988,17 +1088,7 @@ impl Fleet {
     /// [`efficiency_factor`](ageing::AgeingModel::efficiency_factor) (resistance growth).
     #[inline]
     pub fn rated_efficiency(&self, s: &BatteryState) -> Efficiency {
-        let (c, d) = (self.unit.charge_efficiency, self.unit.discharge_efficiency);
-        match &s.life {
-            None => Efficiency {
-                charge: c,
-                discharge: d,
-            },
-            Some(l) => Efficiency {
-                charge: Fraction::ratio(c.value() * l.efficiency_factor),
-                discharge: Fraction::ratio(d.value() * l.efficiency_factor),
-            },
-        }
+        self.scale(s).eta
     }
 
     /// The one-way efficiencies of a segment that discharges `discharge` or charges `charge`
@@ -1007,8 +1097,20 @@ impl Fleet {
     /// factor; otherwise [`Fleet::rated_efficiency`].
     #[inline]
     pub fn efficiency_at(&self, s: &BatteryState, discharge: Power, charge: Power) -> Efficiency {
+        self.efficiency_in(s, &self.scale(s), discharge, charge)
+    }
+
+    /// [`Fleet::efficiency_at`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn efficiency_in(
+        &self,
+        s: &BatteryState,
+        sc: &Scale,
+        discharge: Power,
+        charge: Power,
+    ) -> Efficiency {
         let (Some(life), Some(l)) = (&self.life, &s.life) else {
-            return self.rated_efficiency(s);
+            return sc.eta;
         };
         let limit = |p: Power, lim: Power| {
             if lim > Power::ZERO {
@@ -1021,16 +1123,19 @@ impl Fleet {
             life.efficiency_at(loading)
                 .map_or(rated, |e| Fraction::ratio(e.value() * l.efficiency_factor))
         };
-        let rated = self.rated_efficiency(s);
+        let rated = sc.eta;
         // The direction idle takes the rated value (nothing flows through it).
         Efficiency {
             charge: if charge > Power::ZERO {
-                at(limit(charge, self.charge_limit(s)), rated.charge)
+                at(limit(charge, self.charge_limit_in(sc)), rated.charge)
             } else {
                 rated.charge
             },
             discharge: if discharge > Power::ZERO {
-                at(limit(discharge, self.discharge_limit(s)), rated.discharge)
+                at(
+                    limit(discharge, self.discharge_limit_in(sc)),
+                    rated.discharge,
+                )
             } else {
                 rated.discharge
             },
@@ -1120,16 +1225,25 @@ impl Fleet {
     /// fraction of units pooled, and the power limit with the time-average fraction of units up.
     #[inline]
     pub fn max_discharge_above(&self, s: &BatteryState, floor: Energy, dt: Hours) -> Power {
-        let (floor, e_min) = match self.up_fraction(s) {
+        self.max_discharge_above_in(s, &self.scale(s), floor, dt)
+    }
+
+    /// [`Fleet::max_discharge_above`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn max_discharge_above_in(
+        &self,
+        s: &BatteryState,
+        sc: &Scale,
+        floor: Energy,
+        dt: Hours,
+    ) -> Power {
+        let (floor, e_min) = match sc.window {
             None => (floor, self.e_min),
             Some(f) => (floor * f, self.e_min * f),
         };
-        let limit = self
-            .power_fraction(s)
-            .map_or(self.max_discharge, |f| self.max_discharge * f);
         let above = s.energy - floor.max(e_min);
-        (above * self.rated_efficiency(s).discharge / dt)
-            .min(limit)
+        (above * sc.eta.discharge / dt)
+            .min(self.discharge_limit_in(sc))
             .max(Power::ZERO)
     }
 
@@ -1143,28 +1257,43 @@ impl Fleet {
     /// one-way efficiency `eta` (a segment's, from [`Fleet::efficiency_at`]).
     #[inline]
     pub fn max_discharge_at(&self, s: &BatteryState, dt: Hours, eta: Fraction) -> Power {
-        let e_min = self.up_fraction(s).map_or(self.e_min, |f| self.e_min * f);
+        self.max_discharge_in(s, &self.scale(s), dt, eta)
+    }
+
+    /// [`Fleet::max_discharge_at`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn max_discharge_in(
+        &self,
+        s: &BatteryState,
+        sc: &Scale,
+        dt: Hours,
+        eta: Fraction,
+    ) -> Power {
+        let e_min = sc.window.map_or(self.e_min, |f| self.e_min * f);
         ((s.energy - e_min) * eta / dt)
-            .min(self.discharge_limit(s))
+            .min(self.discharge_limit_in(sc))
             .max(Power::ZERO)
     }
 
     /// The largest constant power the fleet can absorb for a whole step of `dt`.
     #[inline]
     pub fn max_charge(&self, s: &BatteryState, dt: Hours) -> Power {
-        self.max_charge_at(s, dt, self.rated_efficiency(s).charge)
+        let sc = self.scale(s);
+        self.max_charge_in(s, &sc, dt, sc.eta.charge)
     }
 
     /// The largest constant power the fleet can absorb for a whole step of `dt` at the one-way
     /// efficiency `eta`.
     #[inline]
     pub fn max_charge_at(&self, s: &BatteryState, dt: Hours, eta: Fraction) -> Power {
-        let e_max = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
-        let limit = self
-            .power_fraction(s)
-            .map_or(self.max_charge, |f| self.max_charge * f);
-        ((e_max - s.energy) / (dt * eta))
-            .min(limit)
+        self.max_charge_in(s, &self.scale(s), dt, eta)
+    }
+
+    /// [`Fleet::max_charge_at`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn max_charge_in(&self, s: &BatteryState, sc: &Scale, dt: Hours, eta: Fraction) -> Power {
+        ((self.max_energy_in(sc) - s.energy) / (dt * eta))
+            .min(self.charge_limit_in(sc))
             .max(Power::ZERO)
     }
 
@@ -1172,7 +1301,13 @@ impl Fleet {
     /// current span), without the window's energy limit that [`Fleet::max_discharge`] adds.
     #[inline]
     pub fn discharge_limit(&self, s: &BatteryState) -> Power {
-        self.power_fraction(s)
+        self.discharge_limit_in(&self.scale(s))
+    }
+
+    /// [`Fleet::discharge_limit`] at scale `sc`.
+    #[inline]
+    pub fn discharge_limit_in(&self, sc: &Scale) -> Power {
+        sc.power
             .map_or(self.max_discharge, |f| self.max_discharge * f)
     }
 
@@ -1180,8 +1315,13 @@ impl Fleet {
     /// span), without the window's energy limit that [`Fleet::max_charge`] adds.
     #[inline]
     pub fn charge_limit(&self, s: &BatteryState) -> Power {
-        self.power_fraction(s)
-            .map_or(self.max_charge, |f| self.max_charge * f)
+        self.charge_limit_in(&self.scale(s))
+    }
+
+    /// [`Fleet::charge_limit`] at scale `sc`.
+    #[inline]
+    pub fn charge_limit_in(&self, sc: &Scale) -> Power {
+        sc.power.map_or(self.max_charge, |f| self.max_charge * f)
     }
 
     /// How long the fleet can deliver `p` (> 0) from state `s` before its energy reaches the
@@ -1195,7 +1335,13 @@ impl Fleet {
     /// [`Fleet::ms_to_floor`] at the one-way efficiency `eta`.
     #[inline]
     pub fn ms_to_floor_at(&self, s: &BatteryState, p: Power, eta: Fraction) -> u64 {
-        let floor = self.up_fraction(s).map_or(self.e_min, |f| self.e_min * f);
+        self.ms_to_floor_in(s, &self.scale(s), p, eta)
+    }
+
+    /// [`Fleet::ms_to_floor_at`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn ms_to_floor_in(&self, s: &BatteryState, sc: &Scale, p: Power, eta: Fraction) -> u64 {
+        let floor = sc.window.map_or(self.e_min, |f| self.e_min * f);
         let hours = (s.energy - floor).value() * eta.value() / p.value();
         whole_ms_below(hours)
     }
@@ -1211,7 +1357,13 @@ impl Fleet {
     /// [`Fleet::ms_to_ceiling`] at the one-way efficiency `eta`.
     #[inline]
     pub fn ms_to_ceiling_at(&self, s: &BatteryState, c: Power, eta: Fraction) -> u64 {
-        let ceiling = self.up_fraction(s).map_or(self.e_max, |f| self.e_max * f);
+        self.ms_to_ceiling_in(s, &self.scale(s), c, eta)
+    }
+
+    /// [`Fleet::ms_to_ceiling_at`] at scale `sc` (`s`'s).
+    #[inline]
+    pub fn ms_to_ceiling_in(&self, s: &BatteryState, sc: &Scale, c: Power, eta: Fraction) -> u64 {
+        let ceiling = self.max_energy_in(sc);
         let hours = (ceiling - s.energy).value() / (c.value() * eta.value());
         whole_ms_below(hours)
     }
@@ -1285,9 +1437,24 @@ impl Fleet {
         dt: Hours,
         eta: Efficiency,
     ) -> StepLosses {
+        let sc = self.scale(s);
+        self.settle_in(s, &sc, discharge, charge, dt, eta)
+    }
+
+    /// [`Fleet::settle_at`] at scale `sc` (`s`'s before settling).
+    #[inline]
+    pub fn settle_in(
+        &self,
+        s: &mut BatteryState,
+        sc: &Scale,
+        discharge: Power,
+        charge: Power,
+        dt: Hours,
+        eta: Efficiency,
+    ) -> StepLosses {
         let stored = charge * dt * eta.charge;
         let drained = discharge * dt / eta.discharge.value();
-        let (lo, hi) = match self.up_fraction(s) {
+        let (lo, hi) = match sc.window {
             None => (self.e_min, self.e_max),
             // Never clamp a pool that a unit's return or failure left a few ulps outside the
             // scaled window back into it (that would create or destroy energy).
