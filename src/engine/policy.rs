@@ -330,7 +330,9 @@ impl Dispatch for Policy {
         }
     }
 
-    #[inline]
+    // Forced: inlined into the step, the observation's fields a policy does not read are
+    // never computed (a call boundary costs the stepped engine up to a third of its speed).
+    #[inline(always)]
     fn decide(&mut self, obs: &Observation) -> Power {
         match *self {
             Policy::BackupOnly { recharge_rate_mw } => {
