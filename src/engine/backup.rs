@@ -15,8 +15,9 @@
 //!    demand), stopping every set;
 //! 3. during a generator outage, stops a set whose tank is dry and demands a start of every set
 //!    that is off and has fuel (at the outage's start, after a repair or after a delivery);
-//! 4. returns what the running sets offer over the span: their capacity and their minimum
-//!    output (`Generation`).
+//! 4. returns what the running sets offer over the span: the load they accept (their rating,
+//!    or with a block-load limit one block more every `block_interval` since each picked up)
+//!    and their minimum output (`Generation`).
 //!
 //! Every generator and fuel event, and the end of the transfer gap, ends a span
 //! (`Backup::next_event_ms`), so sets pick up, fail and are repaired at their own millisecond
@@ -37,6 +38,7 @@
 //! # The transfer gap
 //! From the grid's loss until the first set carries load — or, if none does, until the last
 //! start attempt has ended (`start_retries × retry_interval + start_delay` after the loss) —
+//! (with a block-load limit: until the sets that picked up accept their rating)
 //! the site is **in transfer**: load unserved then (the battery's power limit, an empty or
 //! failed battery, sets that failed to start) is reported as **load dropped in transfer**, with
 //! its own events ([`TransferDrop`], to the millisecond), apart from the long-duration
@@ -114,7 +116,16 @@ pub struct BackupState {
     dropped: bool,
     /// Whether the last drop is still open (extended by the next piece with a drop).
     drop_open: bool,
+    /// When the running sets next accept another block of load (`u64::MAX`: none is
+    /// block-loading).
+    #[serde(default = "never")]
+    block_next: u64,
     tally: BackupTally,
+}
+
+/// `u64::MAX`, for states serialised before `block_next` existed.
+fn never() -> u64 {
+    u64::MAX
 }
 
 /// What the generators offer over a span.
@@ -178,6 +189,7 @@ impl Backup {
             transfer_until: None,
             dropped: false,
             drop_open: false,
+            block_next: u64::MAX,
             tally: BackupTally {
                 drops: Vec::with_capacity(4),
                 ..BackupTally::default()
@@ -257,6 +269,7 @@ impl Backup {
             s.outage = false;
             s.transfer_until = None;
             s.drop_open = false;
+            s.block_next = u64::MAX;
             g.stop_all(&mut s.generators, t);
             if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
                 f.end_outage(fs);
@@ -274,8 +287,14 @@ impl Backup {
             g.advance_to(&mut s.generators, t);
         }
         let running = g.running(&s.generators);
+        let (capacity, block_next) = g.accepted(&s.generators, t);
+        s.block_next = block_next;
         if let Some(until) = s.transfer_until {
-            if running > 0 || t >= until {
+            if running > 0 && block_next != u64::MAX {
+                // Picked up, still accepting its load block by block: the gap lasts until the
+                // sets accept their rating.
+                s.transfer_until = Some(block_next);
+            } else if running > 0 || t >= until {
                 s.transfer_until = None;
             }
         }
@@ -283,10 +302,10 @@ impl Backup {
         if !transfer {
             s.drop_open = false;
         }
-        let capacity = g.rating() * f64::from(running);
+        let rated = g.rating() * f64::from(running);
         Generation {
             capacity,
-            minimum: capacity * g.spec().min_loading,
+            minimum: (rated * g.spec().min_loading).min(capacity),
             running,
             transfer,
             _pad: [0; 3],
@@ -305,7 +324,7 @@ impl Backup {
         if let Some(until) = s.transfer_until {
             next = next.min(until);
         }
-        next
+        next.min(s.block_next)
     }
 
     /// Whether nothing in the chain can change before the grid does: no generator outage, no

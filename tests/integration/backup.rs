@@ -174,6 +174,50 @@ fn sets_that_fail_to_start_leave_the_battery_alone() {
     }
 }
 
+/// Block loading (a load-acceptance sequence as ISO 8528-5 describes it): five 3 MW sets that
+/// accept 0.8 MW each when they pick up and one more 0.8 MW block every 5 s. Against 10 MW
+/// with a 1 MW battery:
+///
+/// * 0–10 s (the start delay): 10 − 1 = 9 MW dropped;
+/// * 10–15 s: the sets accept 5 × 0.8 = 4 MW, so 10 − 4 − 1 = 5 MW is dropped;
+/// * 15–20 s: 5 × 1.6 = 8 MW, 1 MW dropped;
+/// * 20–25 s: 5 × 2.4 = 12 MW ≥ 10, nothing; from 25 s each set accepts its 3 MW.
+///
+/// The transfer gap lasts until the sets accept their rating (25 s); the drop is one stretch of
+/// 20 s and 9 × 10 + 5 × 5 + 1 × 5 = 120 MW·s. A block as large as the rating is no limit: the
+/// report is bit for bit the one without a block-load limit. The same at 1 h, 7 min and 13 s.
+#[test]
+fn block_loading_leaves_the_battery_to_carry_what_the_sets_do_not_yet_accept() {
+    let mut blocks = gens(0.0, 0);
+    blocks.block_load_mw = Some(Power::mw(0.8));
+    blocks.block_interval = Some(Duration::from_secs(5));
+    let dropped_mwh = (9.0 * 10.0 + 5.0 * 5.0 + 1.0 * 5.0) / 3600.0;
+    let mut whole = gens(0.0, 0);
+    whole.block_load_mw = Some(Power::mw(RATING_MW));
+    for step in steps() {
+        let r = run(&site(step, 1.0, 25.0, &blocks, None));
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.transfers_with_drop, 1, "{step}");
+        assert!(close(b.transfer_unserved_mwh, dropped_mwh), "{step}: {b:?}");
+        assert!(close(r.totals.unserved_mwh, dropped_mwh), "{step}");
+        assert_eq!(b.transfer_drops.len(), 1, "{step}");
+        let d = b.transfer_drops[0];
+        assert_eq!(d.start, outage_start(), "{step}");
+        assert_eq!(d.duration, Duration::from_secs(20), "{step}");
+        assert!(close(d.peak_shortfall_mw, 9.0), "{step}");
+        assert!(r.totals.max_balance_residual_mw <= BALANCE_TOL_MW * LOAD_MW);
+        assert_eq!(
+            run(&site(step, 1.0, 25.0, &whole, None)),
+            run(&site(step, 1.0, 25.0, &gens(0.0, 0), None)),
+            "{step}"
+        );
+    }
+    // A battery that covers the 6 MW the sets do not accept at pickup bridges it all.
+    let r = run(&site(Duration::from_secs(13), 10.0, 25.0, &blocks, None));
+    assert_eq!(r.totals.unserved_mwh, 0.0);
+    assert_eq!(r.backup.unwrap().transfers_with_drop, 0);
+}
+
 /// A shared tank of 1.5 h of fuel at the sets' flow runs dry 1.5 h after they pick up; the
 /// 5 MWh battery (less what it gave in the gap) then carries the load for E·η/L and the rest
 /// of the outage is lost:
@@ -287,11 +331,20 @@ fn bad_backup_tables_are_refused_with_the_field_named() {
     assert!(err.to_string().contains("generators.count"), "{err}");
     let mut g = gens(0.0, 0);
     g.fail_to_start = Some(Fraction::ratio(1.5));
-    let err = base.with_backup(Some(&g), None).unwrap_err();
+    let err = base.clone().with_backup(Some(&g), None).unwrap_err();
     assert!(
         err.to_string().contains("generators.fail_to_start"),
         "{err}"
     );
+    for bad in ["0s", "11m"] {
+        let mut g = gens(0.0, 0);
+        g.block_interval = Some(bad.parse().unwrap());
+        let err = base.clone().with_backup(Some(&g), None).unwrap_err();
+        assert!(
+            err.to_string().contains("generators.block_interval"),
+            "{err}"
+        );
+    }
     // In a scenario file: `[fuel]` without `[generators]`.
     let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.to_string()
         + "\n[fuel]\ncapacity_l = 1000.0\n";
@@ -398,7 +451,8 @@ fn sampled_survival_agrees_with_the_markov_chain() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// Over random sites with generators, fuel, resupply and random grid outages: every step's
+    /// Over random sites with generators (with or without block loading), fuel, resupply and
+    /// random grid outages: every step's
     /// balance closes (generation included), the SoC stays in its window, generation never
     /// exceeds the sets' rating, the run's totals close, and fast-forward changes nothing but
     /// rounding.
@@ -415,7 +469,7 @@ proptest! {
         power in 0.1f64..20.0,
         energy in 0.1f64..40.0,
         soc0 in 0.0f64..1.0,
-        mtbf_h in 50.0f64..2000.0,
+        (mtbf_h, block) in (50.0f64..2000.0, prop::option::of((0.1f64..1.0, 1u64..30))),
     ) {
         let hours = if step_s == 1 { 24 } else { 24 * 30 };
         let time = TimeGrid::new(Duration::from_secs(step_s), Duration::from_hours(hours)).unwrap();
@@ -442,6 +496,11 @@ fuel_l_per_h_idle = 40.0
 fuel_l_per_mwh = 260.0
 "#
         )).unwrap();
+        let mut gens = gens;
+        if let Some((fraction, interval_s)) = block {
+            gens.block_load_mw = Some(Power::mw(fraction * rating));
+            gens.block_interval = Some(Duration::from_secs(interval_s));
+        }
         let capacity = f64::from(sets) * (40.0 + 260.0 * rating) * tank_h;
         let fuel: FuelParams = toml::from_str(&format!(
             r#"
