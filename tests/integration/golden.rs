@@ -96,7 +96,9 @@ fn golden_single_runs_of_the_bundled_scenarios() {
     for file in [
         "austin_10k_gpu.toml",
         "austin_backup_chain.toml",
+        "austin_megapacks_only.toml",
         "colossus_150mw.toml",
+        "colossus_one_set_short.toml",
         "training_swing_100ms.toml",
     ] {
         let s = scenario(file);
