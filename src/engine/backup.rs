@@ -327,12 +327,13 @@ impl Backup {
         next.min(s.block_next)
     }
 
-    /// Whether nothing in the chain can change before the grid does: no generator outage, no
-    /// set starting, running or waiting for repair, no delivery on its way (fast-forward may
-    /// skip such a stretch).
+    /// Until when (ms) the chain rests while the grid carries the site: `None` during a
+    /// generator outage (sets start, run and burn fuel only then); otherwise its next event — a
+    /// failed set's repair, a delivery on its way — which changes no power flow but must be
+    /// applied at its time, so a fast-forward steps the step it falls in (`u64::MAX`: none).
     #[inline]
-    pub(crate) fn at_rest(&self, s: &BackupState) -> bool {
-        !s.outage && self.next_event_ms(s) == u64::MAX
+    pub(crate) fn rest_until_ms(&self, s: &BackupState) -> Option<u64> {
+        (!s.outage).then(|| self.next_event_ms(s))
     }
 
     /// Fuel flow of one running set when the `running` sets deliver `output` together, L/h.

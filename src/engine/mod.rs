@@ -842,11 +842,10 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             // such runs step every step (see the fast-forward module docs).
             return None;
         }
-        if let (Some(b), Some(bs)) = (&site.backup, &s.backup) {
-            if !b.at_rest(bs) {
-                return None;
-            }
-        }
+        let chain = match (&site.backup, &s.backup) {
+            (Some(b), Some(bs)) => b.rest_until_ms(bs)?,
+            _ => u64::MAX,
+        };
         let table = self.table?;
         let (mut end, availability) = site.grid.quiet_until(&s.grid, k, table.len())?;
         if availability.value() < 1.0 - OUTAGE_EPSILON {
@@ -854,8 +853,11 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             return None;
         }
         let units = site.battery.units_rest_until_ms(&s.battery)?;
-        if units != u64::MAX {
-            end = end.min((units - 1) / self.steps.ms);
+        // A unit's change, a repair or a delivery is applied in the step it falls in.
+        for next in [units, chain] {
+            if next != u64::MAX {
+                end = end.min(next.saturating_sub(1) / self.steps.ms);
+            }
         }
         if end <= k + 1 {
             return None;
