@@ -120,6 +120,14 @@ pub struct BackupState {
     /// block-loading).
     #[serde(default = "never")]
     block_next: u64,
+    /// The chain's next event (ms) as of the last span start and settle: until then, a span
+    /// start that does not switch the transfer switch changes nothing and returns `offer`
+    /// (0 after a snapshot or a reseed: recomputed at the next span start).
+    #[serde(skip)]
+    next: u64,
+    /// What the running sets offered at the last span start that looked.
+    #[serde(skip)]
+    offer: Generation,
     tally: BackupTally,
 }
 
@@ -190,6 +198,9 @@ impl Backup {
             dropped: false,
             drop_open: false,
             block_next: u64::MAX,
+            // Every set off, nothing on its way.
+            next: u64::MAX,
+            offer: Generation::default(),
             tally: BackupTally {
                 drops: Vec::with_capacity(4),
                 ..BackupTally::default()
@@ -244,15 +255,20 @@ impl Backup {
         demand: Power,
     ) -> Generation {
         let g = &self.generators;
-        g.advance_to(&mut s.generators, t);
-        if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
-            f.advance_to(fs, t);
-        }
         let short = available < demand;
         let (lost, back) = match g.mode() {
             GeneratorMode::OutageOnly => (impaired && short, !impaired),
             GeneratorMode::PeakShaving => (short, !short),
         };
+        let switching = if s.outage { back } else { lost };
+        if !switching && t < s.next {
+            // No event since the last look and no switching: the same offer.
+            return s.offer;
+        }
+        g.advance_to(&mut s.generators, t);
+        if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
+            f.advance_to(fs, t);
+        }
         if !s.outage && lost {
             s.outage = true;
             s.dropped = false;
@@ -303,13 +319,15 @@ impl Backup {
             s.drop_open = false;
         }
         let rated = g.rating() * f64::from(running);
-        Generation {
+        s.offer = Generation {
             capacity,
             minimum: (rated * g.spec().min_loading).min(capacity),
             running,
             transfer,
             _pad: [0; 3],
-        }
+        };
+        s.next = self.compute_next_event(s);
+        s.offer
     }
 
     /// The next time after the last [`Backup::span_start`] at which the chain changes (a set
@@ -317,6 +335,11 @@ impl Backup {
     /// `u64::MAX` for none.
     #[inline]
     pub(crate) fn next_event_ms(&self, s: &BackupState) -> u64 {
+        s.next
+    }
+
+    /// [`Backup::next_event_ms`] from the components' states.
+    fn compute_next_event(&self, s: &BackupState) -> u64 {
         let mut next = self.generators.next_event_ms(&s.generators);
         if let (Some(f), Some(fs)) = (&self.fuel, &s.fuel) {
             next = next.min(f.next_event_ms(fs));
@@ -396,13 +419,17 @@ impl Backup {
             match (&self.fuel, &mut s.fuel) {
                 (Some(fuel), Some(fs)) if fuel.tanks() == 1 => {
                     let total = crate::units::LitresPerHour::l_per_h(flow * f64::from(gen.running));
-                    burnt += fuel.burn(fs, 0, total, t, end).burnt.value();
+                    let b = fuel.burn(fs, 0, total, t, end);
+                    burnt += b.burnt.value();
+                    s.next = s.next.min(settled_next(fuel, fs, b.empty_at_ms));
                 }
                 (Some(fuel), Some(fs)) => {
                     let rate = crate::units::LitresPerHour::l_per_h(flow);
                     for j in 0..self.generators.count() as usize {
                         if is_running(&s.generators, j) {
-                            burnt += fuel.burn(fs, j, rate, t, end).burnt.value();
+                            let b = fuel.burn(fs, j, rate, t, end);
+                            burnt += b.burnt.value();
+                            s.next = s.next.min(settled_next(fuel, fs, b.empty_at_ms));
                         }
                     }
                 }
@@ -443,6 +470,13 @@ impl Backup {
     }
 }
 
+/// After a burn: the tanks' next delivery (an order the burn placed) or the time a tank ran dry
+/// (its set stops at the next span start), whichever is first.
+#[inline]
+fn settled_next(fuel: &FuelModel, fs: &FuelState, empty_at: Option<u64>) -> u64 {
+    fuel.next_event_ms(fs).min(empty_at.unwrap_or(u64::MAX))
+}
+
 /// Whether set `j` carries load in `s`.
 #[inline]
 fn is_running(s: &GeneratorState, j: usize) -> bool {
@@ -472,6 +506,12 @@ impl Backup {
 }
 
 impl BackupState {
+    /// Makes the next span start look at the components again (after their streams or states
+    /// were changed from outside the engine).
+    pub(crate) fn refresh(&mut self) {
+        self.next = 0;
+    }
+
     /// The chain's counts so far.
     pub fn tally(&self) -> &BackupTally {
         &self.tally

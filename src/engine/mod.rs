@@ -539,6 +539,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if let (Some(f), Some(fs)) = (&b.fuel, &mut bs.fuel) {
                 f.reseed(fs, seed);
             }
+            bs.refresh();
         }
     }
 
