@@ -15,6 +15,10 @@
 //!   it is, at 1-minute steps (525,600 steps a sample), on two threads, fast-forward on (one study
 //!   must take under [`MINUTE_STUDY_TARGET`], checked before measuring); its throughput is in
 //!   effective sample-steps (minutes of horizon covered).
+//! * `mc/chain_year/hourly/{with,without}_generators`: 2,000 sample-years at hourly steps, one
+//!   thread, of the bundled `austin_backup_chain.toml` (six diesel sets, fuel with a resupply
+//!   contract) and of `austin_megapacks_only.toml` (the same site without them). Issue 9's
+//!   target: the site with generators runs at least half as fast (time ratio ≤ 2).
 //! * `survival/year/hourly_96h`: an outage survival sweep from every hour of a year, up to 96 h
 //!   (one sweep must take under [`SURVIVAL_YEAR_TARGET`], checked before measuring), and
 //!   `survival/year/minute_96h`, the same from every minute of the default 1-minute year (the
@@ -50,6 +54,51 @@ const SURVIVAL_YEAR_TARGET: StdDuration = StdDuration::from_secs(1);
 const MINUTE_STUDY_TARGET: StdDuration = StdDuration::from_secs(5);
 /// Sample-years in the 1-minute study.
 const MINUTE_SAMPLES: u64 = 10_000;
+
+/// 2,000 sample-years of a bundled scenario at hourly steps.
+fn chain_year(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mc");
+    group
+        .warm_up_time(StdDuration::from_secs(1))
+        .measurement_time(StdDuration::from_secs(6))
+        .sample_size(10);
+    const CHAIN_SAMPLES: u64 = 2_000;
+    for (id, file) in [
+        (
+            "chain_year/hourly/with_generators",
+            "austin_backup_chain.toml",
+        ),
+        (
+            "chain_year/hourly/without_generators",
+            "austin_megapacks_only.toml",
+        ),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/scenarios")
+            .join(file);
+        let text = std::fs::read_to_string(path).expect("a bundled scenario");
+        let s = Scenario::from_toml_str(&text)
+            .and_then(Scenario::validate)
+            .and_then(|s| {
+                s.with_time(TimeGrid::new(
+                    Duration::from_hours(1),
+                    Duration::from_hours(8_760),
+                )?)
+            })
+            .expect("a valid scenario");
+        group.throughput(Throughput::Elements(CHAIN_SAMPLES * 8_760));
+        group.bench_function(BenchmarkId::from_parameter(id), |b| {
+            b.iter(|| {
+                let mut cfg = McConfig::new(CHAIN_SAMPLES, black_box(s.seed()));
+                cfg.threads = 1;
+                let r = montecarlo::run(s.site(), s.policy(), &cfg, &|_| {}).expect("runs");
+                assert_eq!(r.indices.samples, CHAIN_SAMPLES);
+                black_box(r.indices.eue_mwh)
+            })
+        });
+    }
+    group.finish();
+}
 
 fn minute_year(c: &mut Criterion) {
     let mut group = c.benchmark_group("mc");
@@ -369,5 +418,5 @@ fn survival_sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mc, minute_year, uneven, survival_sweep);
+criterion_group!(benches, mc, minute_year, chain_year, uneven, survival_sweep);
 criterion_main!(benches);
