@@ -368,9 +368,16 @@ impl Backup {
     }
 
     /// Milliseconds from `t` until a tank feeding a running set runs dry at this output
-    /// (rounded up, so the segment that ends there empties it); `u64::MAX` without a fuel
-    /// model, with no set running or with no flow.
-    pub(crate) fn ms_to_dry(&self, s: &BackupState, gen: &Generation, output: Power) -> u64 {
+    /// (rounded up, so the segment that ends there empties it), if that is before `within` ms;
+    /// `u64::MAX` otherwise, without a fuel model, with no set running or with no flow. (The
+    /// common case, a tank that lasts the segment, costs a multiplication, not a division.)
+    pub(crate) fn ms_to_dry(
+        &self,
+        s: &BackupState,
+        gen: &Generation,
+        output: Power,
+        within: u64,
+    ) -> u64 {
         let (Some(fuel), Some(fs)) = (&self.fuel, &s.fuel) else {
             return u64::MAX;
         };
@@ -382,16 +389,23 @@ impl Backup {
             return u64::MAX;
         }
         let hour = MS_PER_HOUR as f64;
+        let within = within as f64;
+        // `level·hour ≥ flow·within` gives `⌈level·hour / flow⌉ ≥ within` in floating point too
+        // (the quotient is then at least `within·(1 − 2⁻⁵²)`, above `within − 1`).
+        let dry = |level: f64, flow: f64| {
+            if level * hour >= flow * within {
+                u64::MAX
+            } else {
+                (level * hour / flow).ceil() as u64
+            }
+        };
         if fuel.tanks() == 1 {
             let level = fs.level(0).map_or(0.0, |l| l.value());
-            return (level * hour / (flow * f64::from(gen.running))).ceil() as u64;
+            return dry(level, flow * f64::from(gen.running));
         }
         (0..self.generators.count() as usize)
             .filter(|&j| is_running(&s.generators, j))
-            .map(|j| {
-                let level = fs.level(j).map_or(0.0, |l| l.value());
-                (level * hour / flow).ceil() as u64
-            })
+            .map(|j| dry(fs.level(j).map_or(0.0, |l| l.value()), flow))
             .min()
             .unwrap_or(u64::MAX)
     }

@@ -1390,7 +1390,7 @@ fn segment<P: Dispatch, const FULL: bool>(
     let mut ends_span = false;
     if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &s.backup) {
         if exchange.generation > Power::ZERO {
-            let dry = b.ms_to_dry(bs, gen, exchange.generation);
+            let dry = b.ms_to_dry(bs, gen, exchange.generation, end - t);
             if dry < end - t {
                 end = t + dry.max(1);
                 ends_span = true;
