@@ -96,6 +96,7 @@ fn golden_single_runs_of_the_bundled_scenarios() {
     for file in [
         "austin_10k_gpu.toml",
         "austin_backup_chain.toml",
+        "austin_20yr.toml",
         "colossus_150mw.toml",
         "training_swing_100ms.toml",
     ] {
