@@ -618,7 +618,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// ageing or without (then with capacity factor 1 and no fade), so a study reads per-year
     /// sums as differences of consecutive marks (`studies::life_reliability`). With ageing the
     /// run marks its years already; nothing changes. The space for the marks is reserved here,
-    /// so the run still never allocates for one.
+    /// so the run still never allocates for one. In a lean run ([`Simulation::set_lean`]) only
+    /// the marks' unserved energy, loss-of-load sums and fade are kept.
     pub(crate) fn mark_years(&mut self) {
         if self.next_year_ms != u64::MAX {
             return;

@@ -40,6 +40,12 @@
 //! `None` means never (over the horizon). A year between the two is within noise of the bound:
 //! more samples decide it.
 //!
+//! # Cost
+//! Every step of every life is stepped: the study stops each year at a drawn instant, and runs
+//! with ageing do not fast-forward anyway. A study of a site without ageing therefore costs what
+//! a Monte Carlo study without fast-forward does. The forced outages add D steps per year of
+//! each life, and a copy of the run's state.
+//!
 //! # Reproducibility
 //! Samples run in the chunks of the Monte Carlo study and are merged in index order, so the
 //! result is bit-identical for any thread count (tested).

@@ -176,6 +176,22 @@ fn a_target_is_missed_in_the_year_the_indices_say() {
 }
 
 #[test]
+fn a_horizon_of_a_year_and_a_bit_has_a_partial_second_year() {
+    // 400 days: a year of 8,760 h and one of 35 days, whose indices are over its 840 h.
+    let r = life(
+        &austin(400, 4, ""),
+        &LifeConfig {
+            survive: Some(Duration::from_hours(2)),
+            ..LifeConfig::new(16, 2)
+        },
+    );
+    let hours: Vec<f64> = r.years.iter().map(|y| y.hours).collect();
+    assert_eq!(hours, [8760.0, 35.0 * 24.0]);
+    assert!(r.years.iter().all(|y| y.eue_mwh.n == 16));
+    assert_eq!(r.years[1].survival.map(|p| p.n), Some(16));
+}
+
+#[test]
 fn bad_settings_are_typed_errors_naming_the_field() {
     let study = austin(365, 4, "");
     let err = |cfg: LifeConfig| {
