@@ -53,6 +53,10 @@ pub mod streams {
     /// battery's last unit stream
     /// (`BATTERY_UNITS + 16·100,000`), so no set ever shares a stream with another component.
     pub const GENERATORS: u64 = 0x100_0000;
+    /// The instants and generator reseeds of the outages that
+    /// [`life_reliability`](crate::studies::life_reliability) forces on copies of a sampled life:
+    /// 2³², above every component's streams.
+    pub const LIFE_OUTAGES: u64 = 0x1_0000_0000;
 }
 
 /// A generator for stream `stream` of seed `seed`.

@@ -54,6 +54,10 @@ pub enum Command {
     Survival(SurvivalArgs),
     /// Smallest number of battery units meeting a LOLE, EUE or survival target.
     Size(SizeArgs),
+    /// Reliability by year of life: N sampled multi-year lives (ageing with
+    /// `[battery.ageing]`), LOLE, EUE and P(survive --survive) ± SE for each year, and the
+    /// first year a target is missed.
+    Life(LifeArgs),
     /// Two scenarios on the same sampled outages (common random numbers): B − A ± SE.
     Compare(CompareArgs),
     /// Draw the charts of a scenario (time series, survival, LOLP heat map, unserved energy).
@@ -235,6 +239,40 @@ pub struct SizeArgs {
     #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Write the sizes tried and the answer as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `life`: reliability by year of life.
+#[derive(Args, Debug)]
+#[command(
+    after_help = EXIT_CODES,
+    group(ArgGroup::new("life_target").args(["lole", "eue", "probability"]))
+)]
+pub struct LifeArgs {
+    /// The scenario (a horizon of several years), the study's seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// Sampled lives to run.
+    #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+    /// Estimate P(ride through a total grid outage this long, whole hours) for each year, from
+    /// one instant drawn in every year of every life.
+    #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true)]
+    pub survive: Option<Duration>,
+    /// Target: LOLE at most this many hours per year.
+    #[arg(long, value_parser = Checked(flags::positive), allow_hyphen_values = true)]
+    pub lole: Option<f64>,
+    /// Target: EUE at most this many MWh per year.
+    #[arg(long, value_parser = Checked(flags::positive), allow_hyphen_values = true)]
+    pub eue: Option<f64>,
+    /// Target: P(ride through --survive) at least this (0 < p ≤ 1).
+    #[arg(long, value_parser = Checked(flags::probability), allow_hyphen_values = true, requires = "survive")]
+    pub probability: Option<f64>,
+    /// Write the per-year table and the target's outcome as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }

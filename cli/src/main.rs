@@ -9,6 +9,7 @@
 //! ridethrough survival --step 1h --max 96h
 //! ridethrough size --step 1h --lole 0.1 --samples 2000 --min-units 1 --max-units 400
 //! ridethrough compare A.toml B.toml --samples 2000 --step 1h
+//! ridethrough life examples/scenarios/austin_20yr.toml --samples 1000 --survive 4h --eue 1
 //! ridethrough plot --step 1h --out plots --format png
 //! ridethrough report --step 1h --samples 2000 --survival-max 96h --out report.html
 //! ridethrough --set battery.units=40 --set grid.import_limit_mw=80 mc --samples 500
@@ -25,6 +26,8 @@
 //! * [`size`] (`size`): the smallest battery fleet meeting `--lole`, `--eue` or `--survive`
 //!   with `--probability`, by bisection over `--min-units..=--max-units`.
 //! * [`compare`] (`compare`): two scenarios on common random numbers, B − A ± SE.
+//! * [`life`] (`life`): reliability by year of a multi-year life, and the first year a
+//!   `--lole`, `--eue` or `--probability` target is missed.
 //! * [`plot`] (`plot`): every chart of `ridethrough::plot`, into `--out` as `--format`.
 //! * [`report`] (`report`): one self-contained HTML page of the run, the study, its SLA
 //!   figures, the survival curve, the charts and the scenario text, into `--out`.
@@ -50,6 +53,7 @@ mod compare;
 mod error;
 mod flags;
 mod guard;
+mod life;
 mod monte_carlo;
 mod output;
 mod overrides;
@@ -400,6 +404,19 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                 json: a.json.as_deref(),
             };
             size::run(&study, &opts, bars, out)
+        }
+        Command::Life(a) => {
+            let study = load(&a.source, global)?;
+            if let Some(d) = a.survive {
+                survival::check(study.site(), "--survive", d)?;
+            }
+            let p = guard::Plan {
+                seed: study.seed(),
+                ..plan(Some(a.samples), None, study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            life::run(&study, &life::Options::of(&a, study.seed()), bars, out)
         }
         Command::Compare(a) => {
             let sa = scenario::load(Some(&a.a), &global.set, a.step, a.seed)?;

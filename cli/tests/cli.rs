@@ -83,8 +83,8 @@ fn help_lists_the_subcommands_and_flags() {
     let out = ridethrough(["--help"]);
     assert_ok(&out);
     for needle in [
-        "run", "mc", "merge", "survival", "size", "compare", "plot", "--json", "--trace", "--seed",
-        "--step", "--set", "--quiet",
+        "run", "mc", "merge", "survival", "size", "life", "compare", "plot", "--json", "--trace",
+        "--seed", "--step", "--set", "--quiet",
     ] {
         assert!(stdout(&out).contains(needle), "--help lacks {needle}");
     }
@@ -106,6 +106,10 @@ fn help_lists_the_subcommands_and_flags() {
         (
             "size",
             &["--lole", "--eue", "--survive", "--min-units", "--max-units"],
+        ),
+        (
+            "life",
+            &["--samples", "--survive", "--lole", "--eue", "--probability"],
         ),
         ("compare", &["--samples"]),
         ("plot", &["--out", "--format"]),
@@ -1217,5 +1221,76 @@ fn shard_files_of_another_study_or_missing_are_refused_naming_the_file() {
         );
         assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
         assert_fails_naming(&out, needle);
+    }
+}
+
+#[test]
+fn life_prints_each_year_of_a_tiny_two_year_life() {
+    // The default site over two years at hourly steps, ageing, with 4 Megapacks.
+    let dir = temp_dir("life");
+    let default =
+        std::fs::read_to_string(scenarios().join("austin_10k_gpu.toml")).expect("default scenario");
+    let text = default
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("horizon = \"365d\"", "horizon = \"730d\"")
+        .replace("units = 16", "units = 4")
+        + "\n[battery.ageing]\n";
+    let path = dir.join("life.toml");
+    std::fs::write(&path, text).expect("write the scenario");
+    let json = dir.join("life.json");
+    let out = ridethrough([
+        "life".as_ref(),
+        path.as_os_str(),
+        "--samples".as_ref(),
+        "32".as_ref(),
+        "--survive".as_ref(),
+        "2h".as_ref(),
+        "--eue".as_ref(),
+        "1e6".as_ref(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Reliability by year of life: 32 sampled lives"),
+        "{text}"
+    );
+    assert!(text.contains("P(survive 2 h)"), "{text}");
+    // 1e6 MWh a year is never missed.
+    assert!(
+        text.contains("target EUE ≤ 1000000 MWh/yr: first missed at 95 % confidence"),
+        "{text}"
+    );
+    assert!(text.contains("): never; first not met"), "{text}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("life table written"))
+            .expect("life table is JSON");
+    let years = r["years"].as_array().expect("a per-year table");
+    assert_eq!(years.len(), 2);
+    for y in years {
+        assert_eq!(y["eue_mwh"]["n"], 32);
+        let p = y["survival"]["mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{p}");
+    }
+    // The capacity fades from the first year to the second.
+    let cf = |i: usize| years[i]["capacity_factor_end"]["mean"].as_f64().unwrap();
+    assert!(cf(1) < cf(0) && cf(0) < 1.0);
+    // One target at a time, --probability only with --survive, whole hours.
+    for (bad, needle) in [
+        (&["--lole", "1", "--eue", "1"][..], "--eue"),
+        (&["--probability", "0.9"][..], "--survive"),
+        (&["--survive", "90m"][..], "--survive"),
+    ] {
+        let mut a: Vec<&std::ffi::OsStr> = vec![
+            "life".as_ref(),
+            path.as_os_str(),
+            "--samples".as_ref(),
+            "4".as_ref(),
+        ];
+        a.extend(bad.iter().map(std::ffi::OsStr::new));
+        let out = ridethrough(a);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{bad:?}: {}", stderr(&out));
     }
 }

@@ -609,8 +609,48 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     #[inline(never)]
     fn mark_year(&mut self, t1: u64) {
         self.next_year_ms = (t1 / YEAR_MS + 1) * YEAR_MS;
-        if let Some(mark) = self.life_mark(t1, false) {
-            self.state.years.push(mark);
+        let mark = self
+            .life_mark(t1, false)
+            .unwrap_or_else(|| self.tally_mark(t1));
+        self.state.years.push(mark);
+    }
+
+    /// Marks the end of every year of life in [`SimState::years`] from the next step on, with
+    /// ageing or without (then with capacity factor 1 and no fade), so a study reads per-year
+    /// sums as differences of consecutive marks (`studies::life_reliability`). With ageing the
+    /// run marks its years already; nothing changes. The space for the marks is reserved here,
+    /// so the run still never allocates for one. In a lean run ([`Simulation::set_lean`]) only
+    /// the marks' unserved energy, loss-of-load sums and fade are kept.
+    pub(crate) fn mark_years(&mut self) {
+        if self.next_year_ms != u64::MAX {
+            return;
+        }
+        let years = (self.site.time.horizon().as_millis() / YEAR_MS + 1) as usize;
+        let have = self.state.years.len();
+        self.state.years.reserve(years.saturating_sub(have));
+        self.next_year_ms = (self.state.step * self.steps.ms / YEAR_MS + 1) * YEAR_MS;
+    }
+
+    /// The sums now (`end_ms`) as a year mark: the run's life sums ([`Simulation::life_mark`],
+    /// without counting the rainflow residue) with ageing, the tally's sums with capacity
+    /// factor 1 and no fade without.
+    pub(crate) fn year_mark_now(&self) -> YearMark {
+        let now = self.state.step * self.steps.ms;
+        self.life_mark(now, false)
+            .unwrap_or_else(|| self.tally_mark(now))
+    }
+
+    /// The tally's sums now as a year mark at `end_ms`: capacity factor 1, no fade or cycles.
+    fn tally_mark(&self, end_ms: u64) -> YearMark {
+        let t = self.state.tally.totals();
+        YearMark {
+            end_ms,
+            battery_losses_mwh: t.charge_loss_mwh + t.discharge_loss_mwh + t.self_discharge_mwh,
+            aux_mwh: t.aux_mwh,
+            unserved_mwh: t.unserved_mwh,
+            loss_of_load_hours: t.loss_of_load_hours,
+            loss_of_load_step_hours: t.loss_of_load_step_hours,
+            ..YearMark::start()
         }
     }
 
@@ -624,17 +664,13 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if finish {
             model.finish(&mut ageing);
         }
-        let t = self.state.tally.totals();
         Some(YearMark {
-            end_ms,
             capacity_factor: model.capacity_factor(&ageing),
             calendar_fade: model.calendar_fade(&ageing).value(),
             cycle_fade: model.cycle_fade(&ageing).value(),
             equivalent_full_cycles: ageing.equivalent_full_cycles(),
-            battery_losses_mwh: t.charge_loss_mwh + t.discharge_loss_mwh + t.self_discharge_mwh,
             fade_loss_mwh: life.fade_loss.value(),
-            aux_mwh: t.aux_mwh,
-            unserved_mwh: t.unserved_mwh,
+            ..self.tally_mark(end_ms)
         })
     }
 

@@ -281,6 +281,14 @@ pub struct YearMark {
     pub aux_mwh: f64,
     /// Unserved energy so far, MWh.
     pub unserved_mwh: f64,
+    /// Time with unserved load so far, hours, to the millisecond
+    /// ([`Totals::loss_of_load_hours`]).
+    #[serde(default)]
+    pub loss_of_load_hours: f64,
+    /// Steps with unserved load so far × the step length, hours: the PRAS-style count behind
+    /// LOLE ([`Totals::loss_of_load_step_hours`]).
+    #[serde(default)]
+    pub loss_of_load_step_hours: f64,
 }
 
 /// One year of a battery's life.
@@ -308,6 +316,13 @@ pub struct YearOfLife {
     pub aux_mwh: f64,
     /// Unserved energy in the year, MWh.
     pub unserved_mwh: f64,
+    /// Time with unserved load in the year, hours, to the millisecond.
+    #[serde(default)]
+    pub loss_of_load_hours: f64,
+    /// Steps with unserved load in the year × the step length, hours (the PRAS-style LOLE
+    /// count).
+    #[serde(default)]
+    pub loss_of_load_step_hours: f64,
 }
 
 impl YearOfLife {
@@ -326,6 +341,8 @@ impl YearOfLife {
             fade_loss_mwh: to.fade_loss_mwh - from.fade_loss_mwh,
             aux_mwh: to.aux_mwh - from.aux_mwh,
             unserved_mwh: to.unserved_mwh - from.unserved_mwh,
+            loss_of_load_hours: to.loss_of_load_hours - from.loss_of_load_hours,
+            loss_of_load_step_hours: to.loss_of_load_step_hours - from.loss_of_load_step_hours,
         }
     }
 }
@@ -343,6 +360,8 @@ impl YearMark {
             fade_loss_mwh: 0.0,
             aux_mwh: 0.0,
             unserved_mwh: 0.0,
+            loss_of_load_hours: 0.0,
+            loss_of_load_step_hours: 0.0,
         }
     }
 }

@@ -785,7 +785,7 @@ fn run_chunk<P: Dispatch + Clone>(
 /// `chunk(range) -> A` runs a chunk sequentially; chunks are merged in index order on the
 /// calling thread; `checkpoint(&total, done)` is asked every [`CHECKPOINT`] merged samples and at
 /// the end, and `true` stops the study there.
-fn drive<A, C, M, S>(
+pub(crate) fn drive<A, C, M, S>(
     cfg: &McConfig,
     chunk: C,
     merge: M,

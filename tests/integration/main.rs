@@ -10,6 +10,7 @@ mod exact_events;
 mod fast_forward;
 mod golden;
 mod grid_snapshots;
+mod life;
 mod montecarlo;
 mod pins;
 #[cfg(feature = "plots")]

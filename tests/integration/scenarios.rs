@@ -92,6 +92,32 @@ fn colossus_rides_through_4_hours_from_a_full_fleet_but_not_6() {
     assert!(six.unserved_mwh > 0.0);
 }
 
+/// The calendar fade after twenty years against √20 × the first year's: the law is exact for a
+/// stress that repeats every year (the ambient year does, and the fleet is held full), up to the
+/// few hours a year the outages hold it below full (a lower stress, ≈0.1 % of the time).
+const CALENDAR_SQRT_T_REL_TOL: f64 = 0.01;
+
+#[test]
+fn twenty_years_in_austin_fade_as_the_square_root_of_time() {
+    let s = load("austin_20yr.toml").validate().unwrap();
+    assert_eq!(s.site().time.steps(), 20 * 8760);
+    let r = s.simulate().run(&mut ()).report();
+    let l = r.lifetime.as_ref().expect("a lifetime report");
+    assert_eq!(l.years.len(), 20);
+    for w in l.years.windows(2) {
+        assert!(w[1].capacity_factor_end < w[0].capacity_factor_end);
+    }
+    let first = l.years[0].calendar_fade;
+    let expected = first * 20f64.sqrt();
+    assert!(
+        (l.calendar_fade / expected - 1.0).abs() < CALENDAR_SQRT_T_REL_TOL,
+        "{} after 20 years, √20 × {first} = {expected}",
+        l.calendar_fade
+    );
+    // Held full, the fleet hardly cycles: calendar fade is nearly all of it.
+    assert!(l.cycle_fade < 0.01 * l.calendar_fade, "{l:?}");
+}
+
 #[test]
 fn swing_smoothing_limits_the_grid_ramp() {
     let s = load("training_swing_100ms.toml").validate().unwrap();

@@ -628,10 +628,16 @@ impl AgeingModel {
 
     /// Calendar fade so far: `q₁ · (τ / 8760 h)^z`.
     pub fn calendar_fade(&self, state: &AgeingState) -> Fraction {
-        Fraction::ratio(
-            self.calendar_fade_first_year
-                * (state.calendar_reference_hours / HOURS_PER_YEAR).powf(self.z),
-        )
+        let years = state.calendar_reference_hours / HOURS_PER_YEAR;
+        // The default √t law as `sqrt` (correctly rounded, a few cycles) rather than `powf`
+        // (within an ulp of it, ≈20 ns): the engine asks for the fade every step, and `powf`
+        // was a quarter of an ageing run's time.
+        let t_z = if self.z == 0.5 {
+            years.sqrt()
+        } else {
+            years.powf(self.z)
+        };
+        Fraction::ratio(self.calendar_fade_first_year * t_z)
     }
 
     /// Cycle fade so far (cycles closed; the residue counts at [`finish`](Self::finish)).
