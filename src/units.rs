@@ -532,6 +532,49 @@ impl fmt::Display for Duration {
     }
 }
 
+impl Duration {
+    /// The duration as a person reads it, every unit from days down:
+    /// `"1h29m58.056s"`, `"2d19h5m33.625s"`, `"4h"`, `"250ms"` (and it parses back to the same
+    /// duration). [`Duration`]'s `Display` gives the largest single unit instead (`"5398056ms"`),
+    /// the form scenario files and JSON use.
+    ///
+    /// ```
+    /// use ridethrough::units::Duration;
+    /// let d = Duration::from_millis(5_398_056);
+    /// assert_eq!(d.to_string(), "5398056ms");
+    /// assert_eq!(d.compound().to_string(), "1h29m58.056s");
+    /// assert_eq!(d.compound().to_string().parse::<Duration>().unwrap(), d);
+    /// ```
+    pub fn compound(self) -> Compound {
+        Compound(self)
+    }
+}
+
+/// [`Duration::compound`]'s display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compound(Duration);
+
+impl fmt::Display for Compound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1_000 {
+            return write!(f, "{ms}ms");
+        }
+        let (d, h, m) = (ms / 86_400_000, ms / 3_600_000 % 24, ms / 60_000 % 60);
+        let (s, milli) = (ms / 1_000 % 60, ms % 1_000);
+        for (v, unit) in [(d, "d"), (h, "h"), (m, "m")] {
+            if v > 0 {
+                write!(f, "{v}{unit}")?;
+            }
+        }
+        match (s, milli) {
+            (0, 0) => Ok(()),
+            (s, 0) => write!(f, "{s}s"),
+            (s, milli) => write!(f, "{s}.{milli:03}s"),
+        }
+    }
+}
+
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -668,6 +711,28 @@ mod fuel_unit_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compound_duration_reads_and_parses_back() {
+        for (ms, text) in [
+            (0, "0ms"),
+            (999, "999ms"),
+            (1_000, "1s"),
+            (60_050, "1m0.050s"),
+            (4 * 3_600_000, "4h"),
+            (5_398_056, "1h29m58.056s"),
+            (241_533_625, "2d19h5m33.625s"),
+            (3 * 86_400_000 + 1, "3d0.001s"),
+        ] {
+            let d = Duration::from_millis(ms);
+            assert_eq!(d.compound().to_string(), text);
+            assert_eq!(text.parse::<Duration>().unwrap(), d, "{text}");
+        }
+        for ms in (0..200).map(|i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % (1u64 << 45)) {
+            let d = Duration::from_millis(ms);
+            assert_eq!(d.compound().to_string().parse::<Duration>().unwrap(), d);
+        }
+    }
 
     #[test]
     fn power_times_time_is_energy() {
