@@ -15,6 +15,7 @@ mod pins;
 #[cfg(feature = "plots")]
 mod plots;
 mod properties;
+mod ramps;
 mod rts79;
 mod scenarios;
 mod snapshots;
