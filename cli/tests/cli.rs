@@ -1219,3 +1219,56 @@ fn shard_files_of_another_study_or_missing_are_refused_naming_the_file() {
         assert_fails_naming(&out, needle);
     }
 }
+
+#[test]
+fn run_traces_have_timestamps_when_the_scenario_has_a_start() {
+    // The tiny scenario starts 2025-01-01T00:00:00 and runs 28 days of hours.
+    let path = tiny("trace_timestamps", "tiny.toml", 4);
+    let trace = path.with_file_name("steps.csv");
+    let run = |scenario: &Path| {
+        let out = ridethrough([
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "-q".as_ref(),
+            "--trace".as_ref(),
+            trace.as_os_str(),
+        ]);
+        assert_ok(&out);
+        std::fs::read_to_string(&trace).expect("trace written")
+    };
+    let csv = run(&path);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 673, "a header and a row per step");
+    assert!(
+        lines[0].starts_with("step,time_s,timestamp,"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("0,0.0,2025-01-01T00:00:00Z,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[25].starts_with("24,86400.0,2025-01-02T00:00:00Z,"),
+        "{}",
+        lines[25]
+    );
+    assert!(
+        lines[672].starts_with("671,2415600.0,2025-01-28T23:00:00Z,"),
+        "{}",
+        lines[672]
+    );
+    // Without a calendar start, no timestamp column.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("start = \"2025-01-01T00:00:00\"\n", "");
+    let no_start = path.with_file_name("no_start.toml");
+    std::fs::write(&no_start, text).unwrap();
+    let csv = run(&no_start);
+    assert!(
+        csv.starts_with("step,time_s,facility_mw,"),
+        "{}",
+        &csv[..80]
+    );
+}

@@ -20,3 +20,4 @@ mod rts79;
 mod scenarios;
 mod snapshots;
 mod survival;
+mod timestamps;
