@@ -167,7 +167,8 @@ pub struct McArgs {
     #[arg(long, value_name = "I/K", value_parser = Checked(flags::shard), allow_hyphen_values = true, conflicts_with = "shard_from_env")]
     pub shard: Option<Shard>,
     /// Take --shard from a Slurm job array task: I = SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN,
-    /// K = SLURM_ARRAY_TASK_COUNT (or SLURM_ARRAY_TASK_MAX − SLURM_ARRAY_TASK_MIN + 1).
+    /// K = SLURM_ARRAY_TASK_COUNT (or SLURM_ARRAY_TASK_MAX − SLURM_ARRAY_TASK_MIN + 1); or from a
+    /// Kubernetes Indexed Job's pod: I = JOB_COMPLETION_INDEX, K = RIDETHROUGH_SHARDS.
     #[arg(long)]
     pub shard_from_env: bool,
     /// The shard file to write (JSON), with --shard or --shard-from-env.

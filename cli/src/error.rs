@@ -118,7 +118,7 @@ pub enum UsageError {
         /// The library's reason (boxed: it is large and rare).
         source: Box<ConfigError>,
     },
-    /// A Slurm array variable `--shard-from-env` cannot use.
+    /// A Slurm array or Kubernetes Indexed Job variable `--shard-from-env` cannot use.
     #[error("--shard-from-env: {var} = {value:?} is out of range: allowed {allowed}")]
     ShardEnv {
         /// The environment variable.

@@ -1,5 +1,6 @@
 //! `ridethrough mc --shard I/K --out FILE` and `ridethrough merge FILE…`: a Monte Carlo study
-//! cut into K shards that run anywhere (a Slurm job array: `--shard-from-env`), and their merge
+//! cut into K shards that run anywhere (a Slurm job array or a Kubernetes Indexed Job:
+//! `--shard-from-env`), and their merge
 //! into the study's indices, bit for bit those of the unsharded `mc`
 //! (see `ridethrough::studies::montecarlo::shard`).
 //!
@@ -27,11 +28,65 @@ struct ShardFile {
     result: ShardResult,
 }
 
-/// The shard of a Slurm job array task, from `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`
-/// (0 when unset) and `SLURM_ARRAY_TASK_COUNT` (or `SLURM_ARRAY_TASK_MAX`): the array must be
-/// one contiguous range with step 1 (`--array=0-7`, `--array=1-8`).
+/// The variable holding the number of shards of a Kubernetes Indexed Job (the Job's
+/// `completions`), which Kubernetes does not pass to its pods.
+pub const SHARDS_VAR: &str = "RIDETHROUGH_SHARDS";
+
+/// The shard of a Slurm job array task or of a Kubernetes Indexed Job's pod.
+///
+/// * Slurm: from `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN` (0 when unset) and
+///   `SLURM_ARRAY_TASK_COUNT` (or `SLURM_ARRAY_TASK_MAX`): the array must be one contiguous
+///   range with step 1 (`--array=0-7`, `--array=1-8`).
+/// * Kubernetes: I = `JOB_COMPLETION_INDEX` (0-based, set in every pod of a Job with
+///   `completionMode: Indexed`) and K = [`SHARDS_VAR`] (`RIDETHROUGH_SHARDS`, set in the
+///   manifest to the Job's `completions`), I < K.
+///
+/// Both schedulers' variables at once are refused, as are missing or inconsistent ones,
+/// naming the variable.
 pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Shard, UsageError> {
-    let number = |name: &'static str| -> Result<Option<u64>, UsageError> {
+    let number = number_of(&var);
+    match (var("JOB_COMPLETION_INDEX"), var("SLURM_ARRAY_TASK_ID")) {
+        (Some(index), Some(_)) => Err(UsageError::ShardEnv {
+            var: "JOB_COMPLETION_INDEX",
+            value: index,
+            allowed: "unset when SLURM_ARRAY_TASK_ID is set (the variables of one scheduler)"
+                .into(),
+        }),
+        (Some(_), None) => {
+            let index = number("JOB_COMPLETION_INDEX")?.unwrap_or(0);
+            let Some(count) = number(SHARDS_VAR)? else {
+                return Err(UsageError::Needs {
+                    flag: "--shard-from-env",
+                    needs: "RIDETHROUGH_SHARDS in the environment with JOB_COMPLETION_INDEX",
+                    why: "set it to the Indexed Job's completions: Kubernetes does not pass them",
+                });
+            };
+            if count == 0 {
+                return Err(UsageError::ShardEnv {
+                    var: SHARDS_VAR,
+                    value: count.to_string(),
+                    allowed: "a whole number ≥ 1 (the Job's completions)".into(),
+                });
+            }
+            if index >= count {
+                return Err(UsageError::ShardEnv {
+                    var: "JOB_COMPLETION_INDEX",
+                    value: index.to_string(),
+                    allowed: format!("0 ≤ x < RIDETHROUGH_SHARDS = {count}"),
+                });
+            }
+            Ok(Shard { index, count })
+        }
+        (None, _) => from_slurm_env(&number),
+    }
+}
+
+/// A variable of the environment as a whole number (`None` when unset), or a typed error
+/// naming it.
+fn number_of<'a>(
+    var: &'a impl Fn(&str) -> Option<String>,
+) -> impl Fn(&'static str) -> Result<Option<u64>, UsageError> + 'a {
+    move |name: &'static str| -> Result<Option<u64>, UsageError> {
         match var(name) {
             None => Ok(None),
             Some(v) => v
@@ -44,12 +99,18 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Shard, UsageErro
                     allowed: "a whole number ≥ 0".into(),
                 }),
         }
-    };
+    }
+}
+
+/// [`from_env`] for a Slurm job array task.
+fn from_slurm_env(
+    number: &impl Fn(&'static str) -> Result<Option<u64>, UsageError>,
+) -> Result<Shard, UsageError> {
     let Some(id) = number("SLURM_ARRAY_TASK_ID")? else {
         return Err(UsageError::Needs {
             flag: "--shard-from-env",
-            needs: "SLURM_ARRAY_TASK_ID in the environment",
-            why: "Slurm sets it in every task of a job array, sbatch --array=0-K",
+            needs: "SLURM_ARRAY_TASK_ID (Slurm) or JOB_COMPLETION_INDEX (Kubernetes) in the environment",
+            why: "Slurm sets the first in every task of a job array, sbatch --array=0-K; Kubernetes the second in every pod of an Indexed Job",
         });
     };
     let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
@@ -246,6 +307,49 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "8"),
         ]);
         assert_eq!(s.unwrap(), Shard { index: 0, count: 8 });
+    }
+
+    #[test]
+    fn kubernetes_indexed_job_variables_give_the_shard() {
+        let s = env(&[("JOB_COMPLETION_INDEX", "3"), ("RIDETHROUGH_SHARDS", "8")]);
+        assert_eq!(s.unwrap(), Shard { index: 3, count: 8 });
+        let s = env(&[("JOB_COMPLETION_INDEX", "0"), ("RIDETHROUGH_SHARDS", "1")]);
+        assert_eq!(s.unwrap(), Shard { index: 0, count: 1 });
+    }
+
+    #[test]
+    fn bad_kubernetes_variables_are_refused_naming_them() {
+        let msg = |vars: &[(&str, &str)]| env(vars).unwrap_err().to_string();
+        let m = msg(&[]);
+        assert!(m.contains("JOB_COMPLETION_INDEX"), "{m}");
+        let m = msg(&[("JOB_COMPLETION_INDEX", "1")]);
+        assert!(m.contains("RIDETHROUGH_SHARDS"), "{m}");
+        let m = msg(&[("JOB_COMPLETION_INDEX", "4"), ("RIDETHROUGH_SHARDS", "4")]);
+        assert!(
+            m.contains("JOB_COMPLETION_INDEX = \"4\"")
+                && m.contains("0 ≤ x < RIDETHROUGH_SHARDS = 4"),
+            "{m}"
+        );
+        let m = msg(&[("JOB_COMPLETION_INDEX", "0"), ("RIDETHROUGH_SHARDS", "0")]);
+        assert!(m.contains("RIDETHROUGH_SHARDS = \"0\""), "{m}");
+        let m = msg(&[("JOB_COMPLETION_INDEX", "-1"), ("RIDETHROUGH_SHARDS", "4")]);
+        assert!(m.contains("JOB_COMPLETION_INDEX = \"-1\""), "{m}");
+        let m = msg(&[
+            ("JOB_COMPLETION_INDEX", "1"),
+            ("RIDETHROUGH_SHARDS", "four"),
+        ]);
+        assert!(m.contains("RIDETHROUGH_SHARDS = \"four\""), "{m}");
+        // Both schedulers' variables: which one is meant is not clear.
+        let m = msg(&[
+            ("JOB_COMPLETION_INDEX", "1"),
+            ("RIDETHROUGH_SHARDS", "4"),
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(
+            m.contains("JOB_COMPLETION_INDEX") && m.contains("SLURM_ARRAY_TASK_ID"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub fn run(
     match opts.trace {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| CliError::write(path, e))?;
-            let mut csv = Ticking::new(CsvRecorder::new(file), &bar);
+            let csv = CsvRecorder::new(file).with_timestamps(&site.time);
+            let mut csv = Ticking::new(csv, &bar);
             sim.run(&mut csv);
             csv.inner.finish().map_err(|e| CliError::write(path, e))?;
         }

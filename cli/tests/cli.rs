@@ -1158,6 +1158,134 @@ fn shards_merge_to_what_mc_prints_and_writes() {
         std::fs::read(&files[1]).unwrap(),
         "--shard-from-env with task 1 of 3 is --shard 1/3"
     );
+    // And from the environment of pod 1 of a Kubernetes Indexed Job of 3 completions.
+    let from_k8s = dir.join("from-k8s.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_ridethrough"))
+        .args(args(
+            &[
+                "--quiet",
+                "mc",
+                "SCENARIO",
+                "--samples",
+                "100",
+                "--seed",
+                "5",
+                "--shard-from-env",
+                "--out",
+            ],
+            &path,
+        ))
+        .arg(&from_k8s)
+        .env("CI", "1")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env("JOB_COMPLETION_INDEX", "1")
+        .env("RIDETHROUGH_SHARDS", "3")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read(&from_k8s).unwrap(),
+        std::fs::read(&files[1]).unwrap(),
+        "--shard-from-env in pod 1 of an Indexed Job of 3 is --shard 1/3"
+    );
+    // Without the number of shards: a usage error naming the variable.
+    let out = Command::new(env!("CARGO_BIN_EXE_ridethrough"))
+        .args(args(
+            &[
+                "mc",
+                "SCENARIO",
+                "--samples",
+                "100",
+                "--shard-from-env",
+                "--out",
+            ],
+            &path,
+        ))
+        .arg(dir.join("never.json"))
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("RIDETHROUGH_SHARDS")
+        .env("JOB_COMPLETION_INDEX", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_fails_naming(&out, "RIDETHROUGH_SHARDS");
+}
+
+/// The Kubernetes manifest, checked for its structure without a YAML parser (the project
+/// keeps no YAML dependency): the Job's kind and mode, a shard count that is the Job's
+/// completions, and the command that writes each shard to the shared volume.
+#[test]
+fn the_kubernetes_indexed_job_runs_one_shard_per_completion() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/k8s-indexed-job.yaml");
+    let text = std::fs::read_to_string(path).expect("the manifest");
+    // The first document (the merge Job after it is commented out).
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert!(
+        lines.iter().all(|l| !l.contains('\t')),
+        "YAML indents with spaces"
+    );
+    assert!(!lines.contains(&"---"), "one document to apply");
+    let value = |key: &str| -> &str {
+        let hits: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.trim().strip_prefix(key))
+            .map(str::trim)
+            .collect();
+        assert_eq!(hits.len(), 1, "one `{key}` in the manifest: {hits:?}");
+        hits[0]
+    };
+    assert_eq!(value("apiVersion:"), "batch/v1");
+    assert_eq!(value("kind:"), "Job");
+    assert_eq!(value("completionMode:"), "Indexed");
+    assert_eq!(value("restartPolicy:"), "Never");
+    let completions: u64 = value("completions:").parse().expect("a whole number");
+    let parallelism: u64 = value("parallelism:").parse().expect("a whole number");
+    assert!((1..=completions).contains(&parallelism));
+    // RIDETHROUGH_SHARDS is the Job's completions.
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "- name: RIDETHROUGH_SHARDS")
+        .expect("RIDETHROUGH_SHARDS in the container's env");
+    assert_eq!(
+        lines[at + 1].trim(),
+        format!("value: \"{completions}\""),
+        "RIDETHROUGH_SHARDS = completions"
+    );
+    // The command: one shard from the pod's index, written to the shared volume.
+    let command = text.split("args:").nth(1).expect("the container's args");
+    let command: String = command
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with("env:"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for part in [
+        "exec ridethrough",
+        " mc ",
+        "--samples",
+        "--shard-from-env",
+        "--out /shards/shard-${JOB_COMPLETION_INDEX}.json",
+    ] {
+        assert!(command.contains(part), "{part:?} in {command:?}");
+    }
+    assert_eq!(
+        value("mountPath: /shards").len(),
+        0,
+        "the shared volume is mounted"
+    );
+    assert!(value("claimName:").starts_with("ridethrough-shards"));
+    // The samples make at least one chunk of 16 per shard.
+    let samples: u64 = command
+        .split("--samples ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("--samples N");
+    assert!(samples >= 16 * completions);
 }
 
 #[test]
@@ -1293,4 +1421,57 @@ fn life_prints_each_year_of_a_tiny_two_year_life() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(needle), "{bad:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn run_traces_have_timestamps_when_the_scenario_has_a_start() {
+    // The tiny scenario starts 2025-01-01T00:00:00 and runs 28 days of hours.
+    let path = tiny("trace_timestamps", "tiny.toml", 4);
+    let trace = path.with_file_name("steps.csv");
+    let run = |scenario: &Path| {
+        let out = ridethrough([
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "-q".as_ref(),
+            "--trace".as_ref(),
+            trace.as_os_str(),
+        ]);
+        assert_ok(&out);
+        std::fs::read_to_string(&trace).expect("trace written")
+    };
+    let csv = run(&path);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 673, "a header and a row per step");
+    assert!(
+        lines[0].starts_with("step,time_s,timestamp,"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("0,0.0,2025-01-01T00:00:00Z,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[25].starts_with("24,86400.0,2025-01-02T00:00:00Z,"),
+        "{}",
+        lines[25]
+    );
+    assert!(
+        lines[672].starts_with("671,2415600.0,2025-01-28T23:00:00Z,"),
+        "{}",
+        lines[672]
+    );
+    // Without a calendar start, no timestamp column.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("start = \"2025-01-01T00:00:00\"\n", "");
+    let no_start = path.with_file_name("no_start.toml");
+    std::fs::write(&no_start, text).unwrap();
+    let csv = run(&no_start);
+    assert!(
+        csv.starts_with("step,time_s,facility_mw,"),
+        "{}",
+        &csv[..80]
+    );
 }

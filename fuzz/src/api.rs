@@ -62,6 +62,7 @@ impl FuzzPolicy {
                 max_ramp_mw_per_s: RampRate::mw_per_s(ramp.0),
                 soc_target: target.map(|t| Fraction::ratio(t.0)),
                 recovery: recovery_ms.map(Duration::from_millis),
+                initial_import_mw: None,
             },
         }
     }

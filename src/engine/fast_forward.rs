@@ -23,6 +23,7 @@
 //! [`Dispatch::idle_below`]: crate::engine::policy::Dispatch::idle_below
 
 use crate::components::load::LoadModel;
+use std::sync::OnceLock;
 
 /// The most steps a [`StepTable`] covers (4 Mi steps: 64 MiB of tables, eight years at
 /// 1-minute steps, 480 years hourly). Longer runs step every step.
@@ -48,6 +49,37 @@ pub struct StepTable {
     max2: Vec<f64>,
     /// Maximum over all steps.
     max: f64,
+    /// Block extrema of the load's step-to-step changes, built on first use (a run that keeps
+    /// its grid ramps and fast-forwards; Monte Carlo samples never ask).
+    changes: OnceLock<ChangeBlocks>,
+}
+
+/// Block maxima and minima of `facility(j + 1) − facility(j)`, by blocks of [`BLOCK`] and
+/// [`SUPER`] changes (change `j` is the one from step `j` to step `j + 1`).
+#[derive(Debug, Clone)]
+struct ChangeBlocks {
+    max1: Vec<f64>,
+    min1: Vec<f64>,
+    max2: Vec<f64>,
+    min2: Vec<f64>,
+}
+
+impl ChangeBlocks {
+    fn new(facility: &[f64]) -> ChangeBlocks {
+        let changes: Vec<f64> = facility.windows(2).map(|w| w[1] - w[0]).collect();
+        let fold = |n: usize, init: f64, f: fn(f64, f64) -> f64| -> Vec<f64> {
+            changes
+                .chunks(n)
+                .map(|c| c.iter().copied().fold(init, f))
+                .collect()
+        };
+        ChangeBlocks {
+            max1: fold(BLOCK, f64::NEG_INFINITY, f64::max),
+            min1: fold(BLOCK, f64::INFINITY, f64::min),
+            max2: fold(SUPER, f64::NEG_INFINITY, f64::max),
+            min2: fold(SUPER, f64::INFINITY, f64::min),
+        }
+    }
 }
 
 impl StepTable {
@@ -78,6 +110,7 @@ impl StepTable {
             max1,
             max2,
             max,
+            changes: OnceLock::new(),
         })
     }
 
@@ -103,6 +136,46 @@ impl StepTable {
     #[inline]
     pub fn sum(&self, from: u64, to: u64) -> f64 {
         self.prefix[to as usize] - self.prefix[from as usize]
+    }
+
+    /// The largest rise and the largest fall (most negative change) of the facility load
+    /// between consecutive steps of `from..to`: the extrema of `facility(j + 1) − facility(j)`
+    /// for `j` in `from..to − 1`, in O(n / 4096 + 128) (block extrema built on first use);
+    /// `(−∞, +∞)` for fewer than two steps.
+    pub fn change_extrema(&self, from: u64, to: u64) -> (f64, f64) {
+        let blocks = self
+            .changes
+            .get_or_init(|| ChangeBlocks::new(&self.facility));
+        let f = &self.facility;
+        let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
+        let (mut j, end) = (from as usize, (to as usize).saturating_sub(1));
+        while j < end {
+            if j % SUPER == 0 && j + SUPER <= end {
+                hi = hi.max(blocks.max2[j / SUPER]);
+                lo = lo.min(blocks.min2[j / SUPER]);
+                j += SUPER;
+            } else if j % BLOCK == 0 && j + BLOCK <= end {
+                hi = hi.max(blocks.max1[j / BLOCK]);
+                lo = lo.min(blocks.min1[j / BLOCK]);
+                j += BLOCK;
+            } else {
+                let d = f[j + 1] - f[j];
+                hi = hi.max(d);
+                lo = lo.min(d);
+                j += 1;
+            }
+        }
+        (hi, lo)
+    }
+
+    /// How many changes between consecutive steps of `from..to` exceed `limit` in magnitude
+    /// (a linear scan: for the rare stretch whose [`StepTable::change_extrema`] exceed it).
+    pub fn changes_over(&self, from: u64, to: u64, limit: f64) -> u64 {
+        let end = (to as usize).saturating_sub(1);
+        let f = &self.facility;
+        (from as usize..end)
+            .filter(|&j| (f[j + 1] - f[j]).abs() > limit)
+            .count() as u64
     }
 
     /// The first step `j` in `from..to` with `above(facility(j))`, or `to` if none; `above`
@@ -180,6 +253,25 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The block extrema of the load's changes are a linear scan's, and the count over a
+        /// bound is the scan's count.
+        #[test]
+        fn change_extrema_are_a_linear_scan(from in 0u64..20_000, len in 0u64..20_000, bound in 0.0f64..3.0) {
+            let (load, steps) = swing_load(20_000);
+            let t = StepTable::new(&load, steps).unwrap();
+            let to = (from + len).min(steps);
+            let changes: Vec<f64> = (from..to.saturating_sub(1).max(from))
+                .map(|j| t.facility(j + 1) - t.facility(j))
+                .collect();
+            let hi = changes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lo = changes.iter().copied().fold(f64::INFINITY, f64::min);
+            let (h, l) = t.change_extrema(from, to);
+            prop_assert_eq!(h.to_bits(), hi.to_bits());
+            prop_assert_eq!(l.to_bits(), lo.to_bits());
+            let over = changes.iter().filter(|d| d.abs() > bound).count() as u64;
+            prop_assert_eq!(t.changes_over(from, to, bound), over);
+        }
 
         /// The block search finds what a linear scan finds.
         #[test]

@@ -400,18 +400,37 @@ pub struct Simulation<'s, P> {
 
 impl<'s, P: Dispatch> Simulation<'s, P> {
     /// A fresh run from the start of the horizon.
+    ///
+    /// The grid imports [`Dispatch::initial_import`] before the first step, by default the
+    /// steady state: the first step's demand (facility and battery auxiliary load), capped by
+    /// the import the grid offers at the start. The first step's policy sees it as the previous
+    /// import, and the report's grid ramps start from it.
     pub fn new(site: &'s Site, policy: P, seed: u64) -> Simulation<'s, P> {
         let battery = site.battery.initial_state(seed);
         let soc = site.battery.soc(&battery);
+        let grid = site.grid.initial_state(seed);
+        let availability = site.grid.availability_now(&grid);
+        let initial_import = policy.initial_import().unwrap_or_else(|| {
+            let first = demand::<true>(site, site.step_table(), 0).total;
+            first.min(site.grid.import_limit() * availability)
+        });
+        let whole = availability.value() >= 1.0 - OUTAGE_EPSILON;
+        let tally = Tally::new(
+            soc,
+            site.time.step(),
+            initial_import,
+            whole,
+            policy.ramp_limit(),
+        );
         let state = SimState {
             step: 0,
             seed,
             site_fingerprint: site.fingerprint,
-            grid: site.grid.initial_state(seed),
+            grid,
             battery,
             policy,
-            previous_import: Power::ZERO,
-            tally: Tally::new(soc, site.time.step()),
+            previous_import: initial_import,
+            tally,
             backup: site.backup.as_ref().map(|b| b.initial_state(seed)),
             years: Vec::new(),
         };
@@ -949,6 +968,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             soc,
             site.battery.reserve_soc().value(),
         );
+        if !self.lean {
+            s.tally.skip_ramps(table, k, to - k, aux.value());
+        }
         site.grid.skip_to(&mut s.grid, to);
         s.previous_import = Power::mw(table.facility(to - 1)) + aux;
         self.skipped += to - k;
@@ -998,6 +1020,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             soc: tally.soc_stats(fleet.reserve_soc().value()),
             grid_outages: tally.grid_outage_events().copied().collect(),
             loss_of_load: tally.loss_of_load_events().copied().collect(),
+            grid_ramps: tally.grid_ramps(self.state.policy.ramp_limit()),
             backup: match (&site.backup, &self.state.backup) {
                 (Some(b), Some(bs)) => Some(b.report(bs, self.state.step * self.steps.ms)),
                 _ => None,

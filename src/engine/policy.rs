@@ -42,7 +42,9 @@ pub struct Observation {
     pub import_limit: Power,
     /// Power that may be exported this step.
     pub export_allowed: Power,
-    /// Grid import in the previous segment (0 before the first step).
+    /// Grid import in the previous segment; before the first step, the run's initial import
+    /// ([`Dispatch::initial_import`], by default the first step's demand capped by the import
+    /// available at the start: the site in steady state).
     pub previous_import: Power,
     /// Stored energy.
     pub energy: Energy,
@@ -123,6 +125,22 @@ pub trait Dispatch {
         false
     }
 
+    /// The grid import before the first step (what the first step's
+    /// [`Observation::previous_import`] is), or `None` (the default) for the steady state: the
+    /// first step's demand, capped by the import available at the start. The built-in
+    /// [`Policy::RampLimiting`] returns its `initial_import_mw`.
+    fn initial_import(&self) -> Option<Power> {
+        None
+    }
+
+    /// The largest rate of change of grid import the policy means to keep, if it has one: the
+    /// run's report counts the steps whose import changed faster
+    /// ([`GridRamps`](crate::engine::report::GridRamps)). The default, `None`, counts nothing;
+    /// [`Policy::RampLimiting`] returns its `max_ramp_mw_per_s`.
+    fn ramp_limit(&self) -> Option<RampRate> {
+        None
+    }
+
     /// Checks the policy's own numbers against the `site` it will run on. The Monte Carlo and
     /// survival studies and [`Site::try_simulate`] call it before the first step; the default
     /// accepts every policy (the engine clamps whatever a policy asks, so a policy with nothing to
@@ -198,6 +216,12 @@ pub enum Policy {
         /// Time constant of the SoC steering (default [`DEFAULT_RECOVERY`]).
         #[serde(default)]
         recovery: Option<Duration>,
+        /// Grid import before the first step, `0 ≤ x ≤ grid.import_limit_mw` (default: the
+        /// steady state, the first step's demand capped by the import available at the start).
+        /// `Some(0)` starts from nothing: the battery carries the load while the import ramps
+        /// up.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        initial_import_mw: Option<Power>,
     },
 }
 
@@ -217,7 +241,8 @@ pub const DEFAULT_RECOVERY: Duration = Duration::from_minutes(15);
 impl Policy {
     /// Checks every number against its range and against the `site` the policy will run on:
     /// caps, rates and ramps finite and not negative (rates and ramps above zero), the SoC target
-    /// inside the battery's SoC window, a recovery time above zero.
+    /// inside the battery's SoC window, a recovery time above zero, an initial import between 0
+    /// and the grid's import limit.
     ///
     /// # Errors
     /// [`ConfigError::OutOfRange`] naming the field (`policy.import_cap_mw`, …), the value and
@@ -242,7 +267,17 @@ impl Policy {
                 max_ramp_mw_per_s,
                 soc_target,
                 recovery,
+                initial_import_mw,
             } => {
+                if let Some(p) = initial_import_mw {
+                    check_range(
+                        "policy.initial_import_mw",
+                        p.value(),
+                        0.0,
+                        site.grid.import_limit().value(),
+                        "0 ≤ x ≤ grid.import_limit_mw",
+                    )?;
+                }
                 // A ramp is at most the largest site power per second: faster is no limit at all.
                 check_positive("policy.max_ramp_mw_per_s", max_ramp_mw_per_s.value())
                     .and_then(|v| check_power("policy.max_ramp_mw_per_s", v))?;
@@ -303,6 +338,24 @@ impl Dispatch for Policy {
         }
     }
 
+    fn initial_import(&self) -> Option<Power> {
+        match *self {
+            Policy::RampLimiting {
+                initial_import_mw, ..
+            } => initial_import_mw,
+            _ => None,
+        }
+    }
+
+    fn ramp_limit(&self) -> Option<RampRate> {
+        match *self {
+            Policy::RampLimiting {
+                max_ramp_mw_per_s, ..
+            } => Some(max_ramp_mw_per_s),
+            _ => None,
+        }
+    }
+
     fn covers_islanded_demand(&self) -> bool {
         // BackupOnly asks the shortfall, which is the demand; PeakShaving and RampLimiting ask
         // `discharge_for`, the shortfall plus a part ≥ 0 of the energy above the reserve.
@@ -357,6 +410,7 @@ impl Dispatch for Policy {
                 max_ramp_mw_per_s,
                 soc_target,
                 recovery,
+                ..
             } => {
                 let target_e = obs.capacity * soc_target.unwrap_or(DEFAULT_SOC_TARGET);
                 let tau = recovery.unwrap_or(DEFAULT_RECOVERY).hours();
@@ -405,6 +459,7 @@ mod tests {
                 max_ramp_mw_per_s: RampRate::mw_per_s(0.05),
                 soc_target: None,
                 recovery: None,
+                initial_import_mw: None,
             }
         );
         assert_eq!(

@@ -19,6 +19,13 @@ pub const UNSERVED_EPSILON_MW: f64 = 1e-9;
 /// Availability below `1 − this` counts as a grid outage or derate.
 pub const OUTAGE_EPSILON: f64 = 1e-12;
 
+/// A step's change of grid import counts as over a ramp limit only when it exceeds the limit's
+/// allowance over the step by more than this (MW, one watt). The ramp-limiting policy clamps
+/// the import to exactly the allowance, and the step's import is a sum of MW-scale terms a few
+/// ulps (≈1e-13 MW at hundreds of MW) from it; a watt is far above that rounding and far below
+/// any ramp a grid operator would notice.
+pub const RAMP_TOLERANCE_MW: f64 = 1e-6;
+
 /// One step's flows, as handed to recorders. All powers are averages over the step, in MW: a
 /// step that something splits into segments (an outage starting inside it, the battery
 /// emptying) reports each flow's energy over the step ÷ the step's length, the availability
@@ -171,6 +178,31 @@ pub struct SocStats {
     pub hours_below_reserve: f64,
 }
 
+/// How fast the grid import changed: step-average import to the next step's, over the steps in
+/// which the grid was whole (availability 1) in both, so the falls and returns of grid outages
+/// (the grid's doing, not the site's) are not counted. The first step's change is from the
+/// run's initial import (what the policy saw as the previous import; see
+/// [`Dispatch::initial_import`](crate::engine::policy::Dispatch::initial_import)).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GridRamps {
+    /// The step the changes are measured over, s.
+    pub step_s: f64,
+    /// Largest rise of the import from one step to the next, MW/s (0 when it never rose).
+    pub max_up_mw_per_s: f64,
+    /// Largest fall of the import from one step to the next, MW/s, as a positive number (0
+    /// when it never fell).
+    pub max_down_mw_per_s: f64,
+    /// The policy's ramp limit, MW/s (ramp-limiting policies only; see
+    /// [`Dispatch::ramp_limit`](crate::engine::policy::Dispatch::ramp_limit)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_mw_per_s: Option<f64>,
+    /// Steps whose import rose or fell by more than the limit allows over a step (by more
+    /// than [`RAMP_TOLERANCE_MW`]); 0 without a limit.
+    pub steps_over_limit: u64,
+    /// Those steps × the step length, hours.
+    pub hours_over_limit: f64,
+}
+
 /// Facts about the site the report is for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SiteSummary {
@@ -213,6 +245,9 @@ pub struct Report {
     pub grid_outages: Vec<GridOutage>,
     /// Loss-of-load events, in order.
     pub loss_of_load: Vec<LossOfLoad>,
+    /// How fast the grid import changed, and how often faster than the policy's ramp limit.
+    #[serde(default)]
+    pub grid_ramps: GridRamps,
     /// What the backup chain did (sites with generators only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupReport>,

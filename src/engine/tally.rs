@@ -7,8 +7,11 @@
 //! grid outages and losses of load start and last to the millisecond; event tracking runs out
 //! of line, only while an event is open.
 
+use crate::engine::fast_forward::StepTable;
+use crate::engine::policy::RampRate;
 use crate::engine::report::{
-    GridOutage, LossOfLoad, SocStats, StepRecord, Totals, OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
+    GridOutage, GridRamps, LossOfLoad, SocStats, StepRecord, Totals, OUTAGE_EPSILON,
+    RAMP_TOLERANCE_MW, UNSERVED_EPSILON_MW,
 };
 use crate::units::{Duration, Energy, Fraction, Power};
 use serde::{Deserialize, Serialize};
@@ -37,6 +40,67 @@ struct Sums {
     lol_ms: u64,
     /// Time with the grid impaired, ms.
     impaired_ms: u64,
+}
+
+/// The grid import's step-to-step changes (the full tally only: Monte Carlo samples never
+/// read them), in MW per step; [`GridRamps`] divides by the step's length. A change counts only
+/// between two steps in which the grid was whole.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Ramps {
+    /// The previous step's average import, MW (the run's initial import before step 0).
+    last_import: f64,
+    /// Whether the grid was whole in the previous step (at the start, before step 0).
+    last_whole: bool,
+    /// Largest rise (≥ 0) and fall (≤ 0), MW per step.
+    up: f64,
+    down: f64,
+    /// The ramp limit's allowance over a step plus [`RAMP_TOLERANCE_MW`], MW (`f64::MAX`:
+    /// none; finite, so a snapshot's JSON keeps it).
+    limit: f64,
+    /// Changes beyond `limit`.
+    over: u64,
+}
+
+impl Default for Ramps {
+    /// A tally from before ramps were kept (an older snapshot): nothing counted until the next
+    /// step has a previous one.
+    fn default() -> Ramps {
+        Ramps {
+            last_import: 0.0,
+            last_whole: false,
+            up: 0.0,
+            down: 0.0,
+            limit: f64::MAX,
+            over: 0,
+        }
+    }
+}
+
+impl Ramps {
+    /// One step's import `import` (MW), the grid whole in it or not. The common step (a
+    /// change inside the extremes so far and the limit, the grid whole now and before) costs a
+    /// subtraction, a store and three predictable comparisons; the rest is out of line.
+    #[inline(always)]
+    fn add(&mut self, import: f64, whole: bool) {
+        let d = import - self.last_import;
+        self.last_import = import;
+        if d > self.up || d < self.down || d.abs() > self.limit || !(whole && self.last_whole) {
+            self.edge(d, whole);
+        }
+    }
+
+    /// [`Ramps::add`]'s rare part: a new extreme, a change over the limit, or the grid
+    /// impaired now or in the step before (the change is not counted).
+    #[cold]
+    #[inline(never)]
+    fn edge(&mut self, d: f64, whole: bool) {
+        if whole && self.last_whole {
+            self.up = self.up.max(d);
+            self.down = self.down.min(d);
+            self.over += u64::from(d.abs() > self.limit);
+        }
+        self.last_whole = whole;
+    }
 }
 
 /// One segment `[start_ms, end_ms)` of step `step` in which nothing changed, as the tally's event
@@ -90,11 +154,26 @@ pub struct Tally {
     loss_of_load: Vec<LossOfLoad>,
     open_outage: Option<GridOutage>,
     open_lol: Option<LossOfLoad>,
+    /// The grid import's changes (full tally only).
+    #[serde(default)]
+    ramps: Ramps,
 }
 
 impl Tally {
-    /// An empty tally for a run of steps of `step` starting at `initial_soc`.
-    pub(crate) fn new(initial_soc: Fraction, step: Duration) -> Tally {
+    /// An empty tally for a run of steps of `step` starting at `initial_soc`, with the grid
+    /// importing `initial_import` before the first step (`whole`: the grid whole then) and the
+    /// policy's `ramp_limit`, if it has one.
+    pub(crate) fn new(
+        initial_soc: Fraction,
+        step: Duration,
+        initial_import: Power,
+        whole: bool,
+        ramp_limit: Option<RampRate>,
+    ) -> Tally {
+        let limit = match ramp_limit {
+            Some(r) => r.over(step.hours()).value() + RAMP_TOLERANCE_MW,
+            None => f64::MAX,
+        };
         Tally {
             step,
             steps: 0,
@@ -113,6 +192,12 @@ impl Tally {
             loss_of_load: Vec::with_capacity(16),
             open_outage: None,
             open_lol: None,
+            ramps: Ramps {
+                last_import: initial_import.value(),
+                last_whole: whole,
+                limit,
+                ..Ramps::default()
+            },
         }
     }
 
@@ -189,6 +274,8 @@ impl Tally {
         self.soc_sum += r.soc;
         self.soc_last = r.soc;
         self.steps_below_reserve += u64::from(r.soc < reserve - RESERVE_EPSILON);
+        self.ramps
+            .add(r.import_mw, r.availability >= 1.0 - OUTAGE_EPSILON);
     }
 
     /// Adds `n` quiet steps at once (fast-forward): no flows, every step's import its demand
@@ -209,6 +296,40 @@ impl Tally {
         self.soc_last = soc;
         if soc < reserve - RESERVE_EPSILON {
             self.steps_below_reserve += n;
+        }
+    }
+
+    /// The grid ramps of `n` quiet steps from `k` added by [`Tally::skip`] (not for a lean
+    /// tally): each step imported its demand, `table.facility(j) + aux_mw`, with the grid whole,
+    /// so the changes are the load's, found from the table's block extrema; the steps over a
+    /// ramp limit are counted one by one only when the extrema exceed it.
+    #[inline]
+    pub(crate) fn skip_ramps(&mut self, table: &StepTable, k: u64, n: u64, aux_mw: f64) {
+        let to = k + n;
+        let r = &mut self.ramps;
+        r.add(table.facility(k) + aux_mw, true);
+        if n > 1 {
+            let (hi, lo) = table.change_extrema(k, to);
+            r.up = r.up.max(hi);
+            r.down = r.down.min(lo);
+            if hi > r.limit || -lo > r.limit {
+                r.over += table.changes_over(k, to, r.limit);
+            }
+            r.last_import = table.facility(to - 1) + aux_mw;
+        }
+    }
+
+    /// The grid ramps so far.
+    pub fn grid_ramps(&self, ramp_limit: Option<RampRate>) -> GridRamps {
+        let s = self.step.secs_f64();
+        let r = &self.ramps;
+        GridRamps {
+            step_s: s,
+            max_up_mw_per_s: r.up.max(0.0) / s,
+            max_down_mw_per_s: (-r.down).max(0.0) / s,
+            limit_mw_per_s: ramp_limit.map(RampRate::value),
+            steps_over_limit: r.over,
+            hours_over_limit: r.over as f64 * self.step.hours().value(),
         }
     }
 

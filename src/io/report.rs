@@ -129,6 +129,20 @@ impl fmt::Display for Report {
             self.soc.reserve * 100.0,
             self.equivalent_full_cycles
         )?;
+        let r = &self.grid_ramps;
+        write!(
+            f,
+            "  grid ramps     largest rise {:.4} MW/s, fall {:.4} MW/s (step to step over {} s, grid whole)",
+            r.max_up_mw_per_s, r.max_down_mw_per_s, r.step_s
+        )?;
+        if let Some(limit) = r.limit_mw_per_s {
+            write!(
+                f,
+                ", {} steps ({:.3} h) over the {} MW/s limit",
+                r.steps_over_limit, r.hours_over_limit, limit
+            )?;
+        }
+        writeln!(f)?;
         if let Some(b) = &self.backup {
             let g = &b.generators;
             writeln!(

@@ -391,6 +391,7 @@ mod tests {
                     max_ramp_mw_per_s: crate::engine::policy::RampRate::mw_per_s(0.01),
                     soc_target: None,
                     recovery: None,
+                    initial_import_mw: None,
                 },
             };
             let cfg = SurvivalConfig { max_duration: Duration::from_hours(30), every: 7 };

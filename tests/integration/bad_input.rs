@@ -412,6 +412,7 @@ fn a_study_revalidates_every_change() {
             max_ramp_mw_per_s: RampRate::mw_per_s(f64::NAN),
             soc_target: None,
             recovery: None,
+            initial_import_mw: None,
         }),
         "policy.max_ramp_mw_per_s",
         "NaN",
@@ -423,6 +424,7 @@ fn a_study_revalidates_every_change() {
             max_ramp_mw_per_s: RampRate::mw_per_s(0.05),
             soc_target: Some(Fraction::ratio(0.95)),
             recovery: None,
+            initial_import_mw: None,
         })
         .unwrap();
     let narrow = BatteryParams {
@@ -438,6 +440,7 @@ fn a_study_revalidates_every_change() {
             max_ramp_mw_per_s: RampRate::mw_per_s(0.05),
             soc_target: None,
             recovery: None,
+            initial_import_mw: None,
         })
         .unwrap();
     let high = BatteryParams {

@@ -174,6 +174,7 @@ fn parts(c: &Case) -> (TimeGrid, GridParams, BatteryParams, LoadParams, Policy) 
             max_ramp_mw_per_s: RampRate::mw_per_s(0.001 + c.policy_x),
             soc_target: Some(Fraction::ratio(0.5)),
             recovery: None,
+            initial_import_mw: None,
         },
     };
     (time, grid, battery, load, policy)

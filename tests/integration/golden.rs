@@ -124,3 +124,34 @@ fn golden_monte_carlo_of_the_default_site() {
         &serde_json::to_value(&r.indices).unwrap(),
     );
 }
+
+/// The ramp-limiting scenario told to start its import from 0 MW (`initial_import_mw = 0`)
+/// runs as every release did before the steady-state start: this file is the scenario's golden
+/// report of the release before (without the later `grid_ramps` field, left out here).
+#[test]
+fn golden_ramp_limiting_from_zero_import_is_the_release_before() {
+    let s = scenario("training_swing_100ms.toml");
+    let policy = match *s.policy() {
+        Policy::RampLimiting {
+            max_ramp_mw_per_s,
+            soc_target,
+            recovery,
+            ..
+        } => Policy::RampLimiting {
+            max_ramp_mw_per_s,
+            soc_target,
+            recovery,
+            initial_import_mw: Some(Power::ZERO),
+        },
+        _ => unreachable!("the scenario limits ramps"),
+    };
+    let s = s.with_policy(policy).unwrap();
+    let report = s
+        .site()
+        .simulate(*s.policy(), s.seed())
+        .run(&mut ())
+        .report();
+    let mut now = serde_json::to_value(&report).unwrap();
+    now.as_object_mut().unwrap().remove("grid_ramps");
+    check("training_swing_100ms.from_zero.report.json", &now);
+}

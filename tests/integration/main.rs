@@ -16,7 +16,9 @@ mod pins;
 #[cfg(feature = "plots")]
 mod plots;
 mod properties;
+mod ramps;
 mod rts79;
 mod scenarios;
 mod snapshots;
 mod survival;
+mod timestamps;

@@ -182,6 +182,7 @@ fn build(c: &Case) -> (Site, Policy) {
             max_ramp_mw_per_s: RampRate::mw_per_s(0.001 + c.policy_x),
             soc_target: Some(Fraction::ratio(0.5)),
             recovery: None,
+            initial_import_mw: None,
         },
     };
     (site, policy)

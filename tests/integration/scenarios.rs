@@ -146,6 +146,19 @@ fn swing_smoothing_limits_the_grid_ramp() {
         worst_grid <= ramp + 1e-9,
         "grid ramp {worst_grid} MW/s > {ramp}"
     );
+    // The report says so too, from the first step on (the run starts in steady state).
+    let g = &r.grid_ramps;
+    assert_eq!(g.limit_mw_per_s, Some(ramp));
+    assert_eq!(g.steps_over_limit, 0, "{g:?}");
+    assert!(
+        g.max_up_mw_per_s.max(g.max_down_mw_per_s) <= ramp + 1e-9,
+        "{g:?}"
+    );
+    let first = (trace.rows[0].import_mw - trace.rows[0].facility_mw - trace.rows[0].aux_mw).abs();
+    assert!(
+        first <= ramp * dt_s + 1e-9,
+        "first step {first} MW from steady state"
+    );
 }
 
 #[test]

@@ -730,6 +730,24 @@ impl GridModel {
         state
     }
 
+    /// The fraction of the import limit available at the instant `state` stands at (the start
+    /// of step `state.next_step()`), with that step's availability trace value, if any: what
+    /// the grid offers before a run's first step. Reads the state; advances nothing.
+    pub fn availability_now(&self, state: &GridState) -> Fraction {
+        if !self.active {
+            return Fraction::ONE;
+        }
+        let mut a = state.now.level;
+        if let Some(&v) = self
+            .trace
+            .as_ref()
+            .and_then(|t| t.get(state.next_step as usize))
+        {
+            a = a.min(v);
+        }
+        Fraction::ratio(a * state.now.units)
+    }
+
     /// The fraction of the import limit available on average over step `k`, and advances `state`
     /// past it. Must be called for `k = 0, 1, 2, …` in order (checked in debug builds). Steps past
     /// the end of the trace see no trace effect.
