@@ -173,15 +173,15 @@ impl fmt::Display for Report {
             writeln!(f, "grid outages (first {SHOWN})")?;
             writeln!(
                 f,
-                "  {:>16} {:>10} {:>9} {:>9} {:>9} {:>11}",
+                "  {:>23} {:>14} {:>9} {:>9} {:>9} {:>11}",
                 "start", "duration", "depth MW", "SoC start", "SoC min", "unserved"
             )?;
             for o in self.grid_outages.iter().take(SHOWN) {
                 writeln!(
                     f,
-                    "  {:>16} {:>10} {:>9.2} {:>8.1}% {:>8.1}% {:>7.3} MWh{}",
+                    "  {:>23} {:>14} {:>9.2} {:>8.1}% {:>8.1}% {:>7.3} MWh{}",
                     when(&s.time, o.start),
-                    o.duration.to_string(),
+                    o.duration.compound().to_string(),
                     o.depth_mw,
                     o.soc_at_start * 100.0,
                     o.min_soc * 100.0,
@@ -197,7 +197,7 @@ impl fmt::Display for Report {
                     f,
                     "  at {:>16} for {:>10}: {:.3} MWh unserved, peak shortfall {:.3} MW",
                     when(&s.time, e.start),
-                    e.duration.to_string(),
+                    e.duration.compound().to_string(),
                     e.unserved_mwh,
                     e.peak_shortfall_mw
                 )?;
@@ -214,7 +214,7 @@ impl fmt::Display for Report {
                     f,
                     "  at {:>16} for {:>10}: {:.4} MWh dropped, peak {:.3} MW",
                     when(&s.time, d.start),
-                    d.duration.to_string(),
+                    d.duration.compound().to_string(),
                     d.unserved_mwh,
                     d.peak_shortfall_mw
                 )?;
