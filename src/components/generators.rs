@@ -502,10 +502,11 @@ impl GeneratorParams {
                 return Err(out_of_range(f, 0.0, "1e-6 ≤ x ≤ rating_mw"));
             }
             if b > rating {
-                return Err(ConfigError::Inconsistent {
-                    field: f,
-                    why: "a set cannot accept a block of load above its rating",
-                });
+                return Err(out_of_range(
+                    f,
+                    b.value(),
+                    "1e-6 ≤ x ≤ rating_mw (a set cannot accept a block above its rating)",
+                ));
             }
         }
         let block_interval = self
