@@ -1127,10 +1127,11 @@ fn shards_merge_to_what_mc_prints_and_writes() {
         std::fs::read(&single_json).unwrap(),
         "merge --json is byte for byte mc --json"
     );
-    // The shard from the environment of a Slurm array task is the same shard.
-    let from_env = dir.join("from-env.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_ridethrough"))
-        .args(args(
+    // `mc --shard-from-env --out OUT` of the same study in an environment with `set` (the
+    // variables of the other scheduler removed).
+    let shard_from_env = |out_file: &Path, set: &[(&str, &str)], removed: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ridethrough"));
+        cmd.args(args(
             &[
                 "--quiet",
                 "mc",
@@ -1144,14 +1145,25 @@ fn shards_merge_to_what_mc_prints_and_writes() {
             ],
             &path,
         ))
-        .arg(&from_env)
-        .env("CI", "1")
-        .env("SLURM_ARRAY_TASK_ID", "1")
-        .env("SLURM_ARRAY_TASK_COUNT", "3")
-        .env("SLURM_ARRAY_TASK_MIN", "0")
-        .env("SLURM_ARRAY_TASK_MAX", "2")
-        .output()
-        .unwrap();
+        .arg(out_file)
+        .env("CI", "1");
+        for name in removed {
+            cmd.env_remove(name);
+        }
+        for (name, value) in set {
+            cmd.env(name, value);
+        }
+        cmd.output().unwrap()
+    };
+    // The shard from the environment of a Slurm array task is the same shard.
+    let from_env = dir.join("from-env.json");
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "0"),
+        ("SLURM_ARRAY_TASK_MAX", "2"),
+    ];
+    let out = shard_from_env(&from_env, &slurm, &["JOB_COMPLETION_INDEX"]);
     assert_ok(&out);
     assert_eq!(
         std::fs::read(&from_env).unwrap(),
@@ -1160,28 +1172,8 @@ fn shards_merge_to_what_mc_prints_and_writes() {
     );
     // And from the environment of pod 1 of a Kubernetes Indexed Job of 3 completions.
     let from_k8s = dir.join("from-k8s.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_ridethrough"))
-        .args(args(
-            &[
-                "--quiet",
-                "mc",
-                "SCENARIO",
-                "--samples",
-                "100",
-                "--seed",
-                "5",
-                "--shard-from-env",
-                "--out",
-            ],
-            &path,
-        ))
-        .arg(&from_k8s)
-        .env("CI", "1")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env("JOB_COMPLETION_INDEX", "1")
-        .env("RIDETHROUGH_SHARDS", "3")
-        .output()
-        .unwrap();
+    let k8s = [("JOB_COMPLETION_INDEX", "1"), ("RIDETHROUGH_SHARDS", "3")];
+    let out = shard_from_env(&from_k8s, &k8s, &["SLURM_ARRAY_TASK_ID"]);
     assert_ok(&out);
     assert_eq!(
         std::fs::read(&from_k8s).unwrap(),
