@@ -70,6 +70,17 @@ fn trace_ramps(rows: &[StepRecord], initial: f64, step_s: f64, limit: f64) -> (f
     (up, down, over)
 }
 
+/// The report and the every-step trace of `policy` on `site` (seed 1).
+fn traced(site: &Site, policy: Policy) -> (Report, TraceRecorder) {
+    let mut trace = TraceRecorder::default();
+    let r = site
+        .try_simulate(policy, 1)
+        .unwrap()
+        .run(&mut trace)
+        .report();
+    (r, trace)
+}
+
 #[test]
 fn a_load_step_of_x_mw_over_t_seconds_is_a_ramp_of_x_over_t() {
     // Backup-only with a full battery: the import is the load, which jumps 30 MW between two
@@ -151,8 +162,7 @@ fn ramp_limiting_with_a_battery_that_can_follow_stays_within_its_limit() {
         &grid(),
     );
     let policy = ramp_limiting(0.1, None);
-    let mut trace = TraceRecorder::default();
-    let r = s.try_simulate(policy, 1).unwrap().run(&mut trace).report();
+    let (r, trace) = traced(&s, policy);
     assert_eq!(r.totals.unserved_mwh, 0.0);
     let g = &r.grid_ramps;
     assert_eq!(g.limit_mw_per_s, Some(0.1));
@@ -179,12 +189,7 @@ fn ramp_limiting_with_a_battery_too_small_reports_the_steps_over_its_limit() {
         &fleet(2.0, 0.5, 0.6),
         &grid(),
     );
-    let mut trace = TraceRecorder::default();
-    let r = s
-        .try_simulate(ramp_limiting(0.1, None), 1)
-        .unwrap()
-        .run(&mut trace)
-        .report();
+    let (r, trace) = traced(&s, ramp_limiting(0.1, None));
     let g = &r.grid_ramps;
     let (up, down, over) = trace_ramps(&trace.rows, 40.0, 60.0, 0.1);
     assert!(over > 0);
@@ -210,12 +215,7 @@ fn ramp_limiting_starts_in_steady_state_unless_told_otherwise() {
         &grid(),
     );
     // Default: the first step's import is within 6 MW (0.1 MW/s × 60 s) of its demand, 40 MW.
-    let mut trace = TraceRecorder::default();
-    let r = s
-        .try_simulate(ramp_limiting(0.1, None), 1)
-        .unwrap()
-        .run(&mut trace)
-        .report();
+    let (r, trace) = traced(&s, ramp_limiting(0.1, None));
     let first = trace.rows[0];
     assert!(
         (first.import_mw - 40.0).abs() <= 6.0 + BALANCE_TOL_MW,
@@ -224,10 +224,7 @@ fn ramp_limiting_starts_in_steady_state_unless_told_otherwise() {
     assert_eq!(r.grid_ramps.steps_over_limit, 0);
     // `initial_import_mw = 0`, the behaviour before: the import ramps from nothing, 6 MW in the
     // first step, and the battery carries the rest of the 40 MW.
-    let mut trace = TraceRecorder::default();
-    s.try_simulate(ramp_limiting(0.1, Some(0.0)), 1)
-        .unwrap()
-        .run(&mut trace);
+    let (_, trace) = traced(&s, ramp_limiting(0.1, Some(0.0)));
     let first = trace.rows[0];
     assert!((first.import_mw - 6.0).abs() <= 1e-9, "{first:?}");
     assert!((first.discharge_mw - 34.0).abs() <= 1e-9, "{first:?}");
