@@ -1,15 +1,38 @@
 //! `ridethrough run`: one run of the scenario, its report, optionally its JSON and the per-step
-//! CSV trace. `--replay-sample I` runs Monte Carlo sample I of `ridethrough mc` instead: the
+//! trace (CSV, or Apache Parquet for a file named `*.parquet` or `*.pq`: [`TraceFormat`]). `--replay-sample I` runs Monte Carlo sample I of `ridethrough mc` instead: the
 //! seed is [`rng::sample_seed`]`(study seed, I)`, the function the study itself uses.
 
 use crate::checks;
 use crate::error::CliError;
 use crate::output::{write_json, Stdout};
 use crate::progress::{Bars, Ticking};
+use ridethrough::io::parquet::ParquetRecorder;
 use ridethrough::prelude::*;
 use ridethrough::rng;
 use std::path::Path;
 use std::time::Instant;
+
+/// The format of a `--trace` file, from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// Comma-separated text with a header row.
+    Csv,
+    /// Apache Parquet: columnar, typed, Snappy-compressed
+    /// ([`ridethrough::io::parquet::ParquetRecorder`]).
+    Parquet,
+}
+
+impl TraceFormat {
+    /// Parquet for a name ending in `.parquet` or `.pq` (any case), CSV otherwise.
+    pub fn of(path: &Path) -> TraceFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq") => {
+                TraceFormat::Parquet
+            }
+            _ => TraceFormat::Csv,
+        }
+    }
+}
 
 /// What the command line asks of a run.
 #[derive(Debug, Clone, Copy)]
@@ -50,11 +73,25 @@ pub fn run(
     let mut sim = site.simulate(policy, seed);
     match opts.trace {
         Some(path) => {
+            // Both recorders buffer their writes.
             let file = std::fs::File::create(path).map_err(|e| CliError::write(path, e))?;
-            let csv = CsvRecorder::new(file).with_timestamps(&site.time);
-            let mut csv = Ticking::new(csv, &bar);
-            sim.run(&mut csv);
-            csv.inner.finish().map_err(|e| CliError::write(path, e))?;
+            match TraceFormat::of(path) {
+                TraceFormat::Csv => {
+                    let csv = CsvRecorder::new(file).with_timestamps(&site.time);
+                    let mut csv = Ticking::new(csv, &bar);
+                    sim.run(&mut csv);
+                    csv.inner.finish().map_err(|e| CliError::write(path, e))?;
+                }
+                TraceFormat::Parquet => {
+                    let pq = ParquetRecorder::new(file, &site.time)
+                        .map_err(|e| CliError::write(path, std::io::Error::other(e)))?;
+                    let mut pq = Ticking::new(pq, &bar);
+                    sim.run(&mut pq);
+                    pq.inner
+                        .finish()
+                        .map_err(|e| CliError::write(path, std::io::Error::other(e)))?;
+                }
+            }
         }
         None => {
             sim.run(&mut Ticking::new((), &bar));
