@@ -133,6 +133,14 @@ fn default_scenario_runs_and_prints_the_report() {
     assert!(text.contains("ridethrough report"));
     assert!(text.contains("525600 steps of 1m"));
     assert!(text.contains("physics checks passed"));
+    // The reserve is named for what it is: the window serves an outage, the reserve's 20 % of
+    // 62.7 MWh is held back from everything else.
+    assert!(text.contains("62.7 MWh usable in an outage (the whole SoC window)"));
+    assert!(text.contains(
+        "backup reserve SoC 20 % (12.5 MWh stored): held back from peak shaving and smoothing, \
+         used only in outages"
+    ));
+    assert!(text.contains("0.25 h inside the backup reserve (SoC < 20 %)"));
 }
 
 #[test]
