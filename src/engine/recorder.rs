@@ -15,7 +15,6 @@ use crate::engine::report::StepRecord;
 use crate::time::TimeGrid;
 use jiff::civil::DateTime;
 use jiff::SignedDuration;
-use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -84,6 +83,9 @@ pub struct CsvRecorder<W: Write> {
     writer: csv::Writer<W>,
     error: Option<csv::Error>,
     calendar: Option<Calendar>,
+    /// Whether the header is still to be written (rows with a timestamp are tuples, which carry
+    /// no field names).
+    header_due: bool,
 }
 
 /// What the `timestamp` column needs: the grid's start and step, and a buffer reused for every
@@ -125,66 +127,6 @@ impl Calendar {
     }
 }
 
-/// A [`StepRecord`] with the step's timestamp after its seconds (the CSV columns of a trace
-/// with a calendar).
-#[derive(Serialize)]
-struct TimedRow<'a> {
-    step: u64,
-    time_s: f64,
-    timestamp: &'a str,
-    facility_mw: f64,
-    aux_mw: f64,
-    availability: f64,
-    available_import_mw: f64,
-    import_mw: f64,
-    export_mw: f64,
-    discharge_mw: f64,
-    charge_mw: f64,
-    generation_mw: f64,
-    unserved_mw: f64,
-    curtailment_mw: f64,
-    soc: f64,
-}
-
-impl<'a> TimedRow<'a> {
-    fn new(r: &StepRecord, timestamp: &'a str) -> TimedRow<'a> {
-        // Destructured, so a new field of `StepRecord` fails to compile here until it is added.
-        let StepRecord {
-            step,
-            time_s,
-            facility_mw,
-            aux_mw,
-            availability,
-            available_import_mw,
-            import_mw,
-            export_mw,
-            discharge_mw,
-            charge_mw,
-            generation_mw,
-            unserved_mw,
-            curtailment_mw,
-            soc,
-        } = *r;
-        TimedRow {
-            step,
-            time_s,
-            timestamp,
-            facility_mw,
-            aux_mw,
-            availability,
-            available_import_mw,
-            import_mw,
-            export_mw,
-            discharge_mw,
-            charge_mw,
-            generation_mw,
-            unserved_mw,
-            curtailment_mw,
-            soc,
-        }
-    }
-}
-
 impl<W: Write> CsvRecorder<W> {
     /// A recorder writing to `w` (buffered internally), without timestamps.
     pub fn new(w: W) -> CsvRecorder<W> {
@@ -194,6 +136,7 @@ impl<W: Write> CsvRecorder<W> {
                 .from_writer(w),
             error: None,
             calendar: None,
+            header_due: false,
         }
     }
 
@@ -213,6 +156,7 @@ impl<W: Write> CsvRecorder<W> {
                 buf: String::with_capacity(32),
             }
         });
+        self.header_due = self.calendar.is_some();
         self
     }
 
@@ -235,9 +179,20 @@ impl<W: Write> Recorder for CsvRecorder<W> {
         if self.error.is_none() {
             let written = match &mut self.calendar {
                 None => self.writer.serialize(row),
-                Some(c) => self
-                    .writer
-                    .serialize(TimedRow::new(row, c.format(row.step))),
+                Some(c) => {
+                    if std::mem::take(&mut self.header_due) {
+                        let header = ["step", "time_s", "timestamp"]
+                            .into_iter()
+                            .chain(StepRecord::VALUE_COLUMNS);
+                        if let Err(e) = self.writer.write_record(header) {
+                            self.error = Some(e);
+                            return;
+                        }
+                    }
+                    // The step's columns with its timestamp after its seconds.
+                    self.writer
+                        .serialize((row.step, row.time_s, c.format(row.step), row.values()))
+                }
             };
             if let Err(e) = written {
                 self.error = Some(e);

@@ -65,6 +65,58 @@ pub struct StepRecord {
 }
 
 impl StepRecord {
+    /// The names of the fields after `step` and `time_s`, in their order: the value columns of
+    /// a trace (CSV and Parquet).
+    pub const VALUE_COLUMNS: [&'static str; 12] = [
+        "facility_mw",
+        "aux_mw",
+        "availability",
+        "available_import_mw",
+        "import_mw",
+        "export_mw",
+        "discharge_mw",
+        "charge_mw",
+        "generation_mw",
+        "unserved_mw",
+        "curtailment_mw",
+        "soc",
+    ];
+
+    /// The values of [`StepRecord::VALUE_COLUMNS`], in that order.
+    pub fn values(&self) -> [f64; Self::VALUE_COLUMNS.len()] {
+        // Destructured, so a new field fails to compile here until it is added.
+        let StepRecord {
+            step: _,
+            time_s: _,
+            facility_mw,
+            aux_mw,
+            availability,
+            available_import_mw,
+            import_mw,
+            export_mw,
+            discharge_mw,
+            charge_mw,
+            generation_mw,
+            unserved_mw,
+            curtailment_mw,
+            soc,
+        } = *self;
+        [
+            facility_mw,
+            aux_mw,
+            availability,
+            available_import_mw,
+            import_mw,
+            export_mw,
+            discharge_mw,
+            charge_mw,
+            generation_mw,
+            unserved_mw,
+            curtailment_mw,
+            soc,
+        ]
+    }
+
     /// `import + discharge + generation + unserved − (facility + aux + charge + export +
     /// curtailment)`, MW: zero to rounding when the step's energy balance closes.
     pub fn balance_residual_mw(&self) -> f64 {

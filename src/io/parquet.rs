@@ -64,55 +64,7 @@ pub const ROWS_PER_GROUP: usize = 1 << 17;
 
 /// The `DOUBLE` columns after `step`, `time_s` and the optional `timestamp`: the fields of
 /// [`StepRecord`] in the CSV trace's order.
-pub const VALUE_COLUMNS: [&str; 12] = [
-    "facility_mw",
-    "aux_mw",
-    "availability",
-    "available_import_mw",
-    "import_mw",
-    "export_mw",
-    "discharge_mw",
-    "charge_mw",
-    "generation_mw",
-    "unserved_mw",
-    "curtailment_mw",
-    "soc",
-];
-
-/// The values of [`VALUE_COLUMNS`] of one row, in that order.
-fn values(r: &StepRecord) -> [f64; VALUE_COLUMNS.len()] {
-    // Destructured, so a new field of `StepRecord` fails to compile here until it is added.
-    let StepRecord {
-        step: _,
-        time_s: _,
-        facility_mw,
-        aux_mw,
-        availability,
-        available_import_mw,
-        import_mw,
-        export_mw,
-        discharge_mw,
-        charge_mw,
-        generation_mw,
-        unserved_mw,
-        curtailment_mw,
-        soc,
-    } = *r;
-    [
-        facility_mw,
-        aux_mw,
-        availability,
-        available_import_mw,
-        import_mw,
-        export_mw,
-        discharge_mw,
-        charge_mw,
-        generation_mw,
-        unserved_mw,
-        curtailment_mw,
-        soc,
-    ]
-}
+pub const VALUE_COLUMNS: [&str; 12] = StepRecord::VALUE_COLUMNS;
 
 /// Step `k`'s start as milliseconds since the Unix epoch: `origin_ms + k · step_ms`.
 #[derive(Debug, Clone, Copy)]
@@ -289,7 +241,7 @@ impl<W: Write + Send> Recorder for ParquetRecorder<W> {
             self.timestamp
                 .push(c.origin_ms.saturating_add(c.step_ms.saturating_mul(k)));
         }
-        for (col, v) in self.values.iter_mut().zip(values(row)) {
+        for (col, v) in self.values.iter_mut().zip(row.values()) {
             col.push(v);
         }
         if self.step.len() == ROWS_PER_GROUP {

@@ -59,6 +59,15 @@ fn csv_header(site: &Site) -> Vec<String> {
         .collect()
 }
 
+/// The file's column names, in order.
+fn column_names(schema: &parquet::schema::types::SchemaDescriptor) -> Vec<String> {
+    schema
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect()
+}
+
 #[test]
 fn a_parquet_trace_holds_every_row_bit_for_bit_across_row_groups() {
     // Two days at 1-second steps: 172,800 rows, one full row group and part of another.
@@ -82,11 +91,7 @@ fn a_parquet_trace_holds_every_row_bit_for_bit_across_row_groups() {
 
     // The columns are the CSV trace's, in its order, with their Parquet types.
     let schema = meta.file_metadata().schema_descr();
-    let names: Vec<String> = schema
-        .columns()
-        .iter()
-        .map(|c| c.name().to_owned())
-        .collect();
+    let names = column_names(schema);
     assert_eq!(names, csv_header(&site));
     assert_eq!(names.len(), 3 + VALUE_COLUMNS.len());
     assert_eq!(schema.column(0).physical_type(), Physical::INT64);
@@ -152,11 +157,7 @@ fn without_a_calendar_start_there_is_no_timestamp_column() {
     let (path, rows) = write(&site, "nostart");
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let schema = reader.metadata().file_metadata().schema_descr();
-    let names: Vec<String> = schema
-        .columns()
-        .iter()
-        .map(|c| c.name().to_owned())
-        .collect();
+    let names = column_names(schema);
     assert_eq!(names, csv_header(&site));
     assert!(!names.iter().any(|n| n == "timestamp"));
     assert_eq!(
