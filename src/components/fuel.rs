@@ -557,6 +557,11 @@ impl FuelModel {
 }
 
 impl FuelState {
+    /// The fuel in all tanks together, litres.
+    pub fn total_level_l(&self) -> f64 {
+        self.tanks.iter().map(|t| t.level_l).sum()
+    }
+
     /// Tank `j`'s level (`None` if there is no tank `j`).
     pub fn level(&self, j: usize) -> Option<Litres> {
         self.tanks.get(j).map(|t| Litres::l(t.level_l))

@@ -82,6 +82,59 @@ pub struct TransferDrop {
     pub peak_shortfall_mw: f64,
 }
 
+/// One generator outage (the transfer switch on the generators' side, from the grid's loss until
+/// it is whole again): what the sets generated and burnt, and the fuel in the tanks through it,
+/// all tanks together. The autonomy figures read "how long this fuel lasts at the outage's mean
+/// burn rate while sets ran".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorOutage {
+    /// Start, from the beginning of the run.
+    pub start: Duration,
+    /// Length (so far, for an outage still on at the end of the run).
+    pub duration: Duration,
+    /// Hours with at least one set carrying load.
+    pub carried_hours: f64,
+    /// Energy the sets generated, MWh (curtailed output included).
+    pub generation_mwh: f64,
+    /// Fuel burnt, litres.
+    pub fuel_burnt_l: f64,
+    /// Fuel in the tanks at the start, litres (`None` without a fuel model: unlimited).
+    pub fuel_start_l: Option<f64>,
+    /// The least fuel in the tanks during the outage, litres.
+    pub fuel_lowest_l: Option<f64>,
+    /// Fuel in the tanks at the end (so far), litres.
+    pub fuel_end_l: Option<f64>,
+}
+
+impl GeneratorOutage {
+    /// The mean burn rate while sets carried load, L/h (0 when none did).
+    pub fn mean_burn_l_per_h(&self) -> f64 {
+        if self.carried_hours > 0.0 {
+            self.fuel_burnt_l / self.carried_hours
+        } else {
+            0.0
+        }
+    }
+
+    /// Hours of autonomy `litres` give at the outage's mean burn rate (`None` without a fuel
+    /// model or without burning).
+    fn autonomy(&self, litres: Option<f64>) -> Option<f64> {
+        let rate = self.mean_burn_l_per_h();
+        litres.filter(|_| rate > 0.0).map(|l| l / rate)
+    }
+
+    /// Hours the fuel at the start would have lasted at the outage's mean burn rate.
+    pub fn autonomy_at_start_h(&self) -> Option<f64> {
+        self.autonomy(self.fuel_start_l)
+    }
+
+    /// Hours of autonomy left at the outage's lowest tank level, at its mean burn rate: the
+    /// margin the fuel (and its deliveries) kept.
+    pub fn autonomy_at_lowest_h(&self) -> Option<f64> {
+        self.autonomy(self.fuel_lowest_l)
+    }
+}
+
 /// What the backup chain did in a run: the counts the report and the Monte Carlo indices read.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BackupTally {
@@ -101,6 +154,10 @@ pub struct BackupTally {
     pub fuel_burnt_l: f64,
     /// The transfer drops, in order (the open one last, while it lasts).
     pub drops: Vec<TransferDrop>,
+    /// The generator outages, in order (the open one last, its duration and end level as of
+    /// its last segment).
+    #[serde(default)]
+    pub outages: Vec<GeneratorOutage>,
 }
 
 /// The backup chain's part of a run's state (`Clone + Serialize`, carried by snapshots).
@@ -205,6 +262,7 @@ impl Backup {
             offer: Generation::default(),
             tally: BackupTally {
                 drops: Vec::with_capacity(4),
+                outages: Vec::with_capacity(4),
                 ..BackupTally::default()
             },
         }
@@ -283,6 +341,17 @@ impl Backup {
             if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
                 f.begin_outage(fs, t);
             }
+            let fuel = s.fuel.as_ref().map(FuelState::total_level_l);
+            s.tally.outages.push(GeneratorOutage {
+                start: Duration::from_millis(t),
+                duration: Duration::ZERO,
+                carried_hours: 0.0,
+                generation_mwh: 0.0,
+                fuel_burnt_l: 0.0,
+                fuel_start_l: fuel,
+                fuel_lowest_l: fuel,
+                fuel_end_l: fuel,
+            });
         } else if s.outage && back {
             s.outage = false;
             s.transfer_until = None;
@@ -460,6 +529,11 @@ impl Backup {
             s.tally.fuel_burnt_l += burnt;
             s.tally.generation_mwh += output.value() * h;
             s.tally.curtailed_mwh += curtailed.value() * h;
+            if let Some(o) = s.tally.outages.last_mut() {
+                o.fuel_burnt_l += burnt;
+                o.generation_mwh += output.value() * h;
+                o.carried_hours += h;
+            }
             if self.generators.block_loading() {
                 // Sets that carried less than their ceiling stood still: their next block counts
                 // from here, so the next span start must look again.
@@ -467,6 +541,16 @@ impl Backup {
                 self.generators
                     .anchor_running(&mut s.generators, share, t, end);
                 s.next = s.next.min(end);
+            }
+        }
+        if s.outage {
+            if let Some(o) = s.tally.outages.last_mut() {
+                o.duration = Duration::from_millis(end.saturating_sub(o.start.as_millis()));
+                if let Some(fs) = &s.fuel {
+                    let level = fs.total_level_l();
+                    o.fuel_end_l = Some(level);
+                    o.fuel_lowest_l = o.fuel_lowest_l.map(|l| l.min(level));
+                }
             }
         }
         let dropped = gen.transfer && unserved.value() > UNSERVED_EPSILON_MW;
@@ -531,6 +615,7 @@ impl Backup {
             fuel_burnt_l: t.fuel_burnt_l,
             fuel: s.fuel_tally(),
             transfer_drops: t.drops.clone(),
+            outages: t.outages.clone(),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::components::fuel::FuelTally;
 use crate::components::generators::GeneratorTally;
-use crate::engine::backup::TransferDrop;
+use crate::engine::backup::{GeneratorOutage, TransferDrop};
 use crate::time::TimeGrid;
 use crate::units::Duration;
 use serde::{Deserialize, Serialize};
@@ -488,6 +488,9 @@ pub struct BackupReport {
     pub fuel: Option<FuelTally>,
     /// The transfer drops, in order.
     pub transfer_drops: Vec<TransferDrop>,
+    /// The generator outages with their generation, fuel and autonomy.
+    #[serde(default)]
+    pub outages: Vec<GeneratorOutage>,
 }
 
 impl Report {

@@ -197,6 +197,31 @@ impl fmt::Display for Report {
                 )?;
             }
         }
+        if let Some(b) = self.backup.as_ref().filter(|b| !b.outages.is_empty()) {
+            writeln!(f, "generator outages (first {SHOWN}; fuel in all tanks, autonomy at the outage's burn rate)")?;
+            writeln!(
+                f,
+                "  {:>23} {:>14} {:>10} {:>10} {:>19} {:>19}",
+                "start", "duration", "gen. MWh", "burnt L", "fuel at start", "lowest fuel"
+            )?;
+            let fuel = |l: Option<f64>, h: Option<f64>| match (l, h) {
+                (Some(l), Some(h)) => format!("{l:.0} L {h:.1} h"),
+                (Some(l), None) => format!("{l:.0} L"),
+                _ => "unlimited".to_owned(),
+            };
+            for o in b.outages.iter().take(SHOWN) {
+                writeln!(
+                    f,
+                    "  {:>23} {:>14} {:>10.3} {:>10.0} {:>19} {:>19}",
+                    when(&s.time, o.start),
+                    o.duration.compound().to_string(),
+                    o.generation_mwh,
+                    o.fuel_burnt_l,
+                    fuel(o.fuel_start_l, o.autonomy_at_start_h()),
+                    fuel(o.fuel_lowest_l, o.autonomy_at_lowest_h())
+                )?;
+            }
+        }
         if !self.loss_of_load.is_empty() {
             writeln!(f, "loss-of-load events (first {SHOWN})")?;
             for e in self.loss_of_load.iter().take(SHOWN) {

@@ -851,3 +851,46 @@ fn a_load_step_on_running_sets_is_accepted_block_by_block() {
         assert!(close(mws(r.totals.unserved_mwh), 46.0), "{step}");
     }
 }
+
+/// The generator outage's record of `a_tank_runs_dry_to_the_millisecond`'s site: the sets carry
+/// the 10 MW load from 10 s after the grid's loss until the 1.5 h tank is dry, so the record
+/// holds 1.5 h carried, 15 MWh, the whole tank burnt, 1.5 h of autonomy at the start (the tank
+/// over the burn rate while the sets ran) and none at the lowest level.
+#[test]
+fn a_generator_outage_records_its_fuel_and_autonomy() {
+    let flow = f64::from(SETS) * (IDLE_L_PER_H + L_PER_MWH * LOAD_MW / f64::from(SETS));
+    let fuel: FuelParams = toml::from_str(&format!("capacity_l = {}", 1.5 * flow)).unwrap();
+    // The dry time is rounded up to a whole millisecond.
+    let ms_h = 1.0 / 3.6e6;
+    for step in steps() {
+        let r = run(&site(step, 20.0, 5.0, &gens(0.0, 0), Some(&fuel)));
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.outages.len(), 1, "{step}");
+        let o = b.outages[0];
+        assert_eq!(o.start, outage_start(), "{step}");
+        assert_eq!(o.duration, Duration::from_hours(3), "{step}");
+        assert!((o.carried_hours - 1.5).abs() <= ms_h, "{step}: {o:?}");
+        assert!(close(o.fuel_burnt_l, 1.5 * flow), "{step}");
+        assert!((o.generation_mwh - 15.0).abs() <= LOAD_MW * ms_h, "{step}");
+        assert_eq!(o.fuel_start_l, Some(1.5 * flow));
+        assert_eq!(
+            (o.fuel_lowest_l, o.fuel_end_l),
+            (Some(0.0), Some(0.0)),
+            "{step}"
+        );
+        let start_h = o.autonomy_at_start_h().unwrap();
+        assert!((start_h - 1.5).abs() <= 2.0 * ms_h, "{step}: {start_h}");
+        assert_eq!(o.autonomy_at_lowest_h(), Some(0.0));
+    }
+    // Without a fuel model the fuel is unlimited: no levels, no autonomy.
+    let r = run(&site(
+        Duration::from_hours(1),
+        20.0,
+        5.0,
+        &gens(0.0, 0),
+        None,
+    ));
+    let o = r.backup.unwrap().outages[0];
+    assert_eq!((o.fuel_start_l, o.autonomy_at_start_h()), (None, None));
+    assert!(close(o.carried_hours, OUTAGE_H - DELAY_S / 3600.0));
+}
