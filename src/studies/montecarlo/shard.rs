@@ -27,7 +27,7 @@
 //! Early stopping ([`McConfig::target_relative_se`]): the decision needs the merged prefix of
 //! the whole study, which no shard has. [`run_shard`] refuses it.
 
-use super::{drive, run_chunk, Acc, Calendar, McConfig, McResult, Progress, CHUNK};
+use super::{drive, run_chunk, Acc, Calendar, McConfig, McResult, Progress, SampleSummary, CHUNK};
 use crate::engine::json_fingerprint;
 use crate::engine::policy::Dispatch;
 use crate::engine::Site;
@@ -38,7 +38,11 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// The layout version of [`ShardResult`]'s serialized form; a file of another layout is refused.
-pub const SHARD_FORMAT: u32 = 1;
+///
+/// * 1: the first layout.
+/// * 2: each chunk's accumulator carries the SLA figures' sums
+///   ([`SlaAccumulator`](crate::studies::sla::SlaAccumulator)).
+pub const SHARD_FORMAT: u32 = 2;
 
 /// Which share of a study to run: shard `index` of `count` (0-based: `0 ≤ index < count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +196,17 @@ impl ShardResult {
     pub fn samples(&self) -> Range<u64> {
         self.first_sample..self.end_sample
     }
+
+    /// Its per-sample summaries in index order, when it ran with
+    /// [`McConfig::keep_samples`]: the rows of [`McResult::samples`] for its samples.
+    pub fn kept_samples(&self) -> Option<Vec<SampleSummary>> {
+        self.study.keep_samples.then(|| {
+            self.chunks
+                .iter()
+                .flat_map(|c| c.kept.iter().copied())
+                .collect()
+        })
+    }
 }
 
 /// Shards that cannot be run or merged: each variant names the shard (by its position in the
@@ -288,6 +303,14 @@ pub enum ShardError {
         /// The position of its second copy.
         second: usize,
     },
+    /// Per-sample rows asked of shards that ran without keeping them.
+    #[error("shard {shard} (list position {position}) kept no per-sample rows (its study's keep_samples is false): run every shard with them (ridethrough mc --shard I/K --per-sample FILE)")]
+    NoSamples {
+        /// Its position in the list.
+        position: usize,
+        /// The shard.
+        shard: Shard,
+    },
     /// A shard of the study that is not given (the first one missing, in index order).
     #[error("shard {shard} is missing (samples {first_sample}..{end_sample}); {given} of {count} shards given")]
     Missing {
@@ -312,7 +335,8 @@ impl ShardError {
             ShardError::Format { position, .. }
             | ShardError::OtherStudy { position, .. }
             | ShardError::OtherCount { position, .. }
-            | ShardError::Damaged { position, .. } => Some(*position),
+            | ShardError::Damaged { position, .. }
+            | ShardError::NoSamples { position, .. } => Some(*position),
             ShardError::Duplicate { second, .. } => Some(*second),
             _ => None,
         }
@@ -476,11 +500,7 @@ pub fn merge_shards(shards: &[ShardResult]) -> Result<McResult, ConfigError> {
         }
     }
     let cal = Calendar::new(&study.time);
-    Ok(McResult {
-        indices: total.indices(&cal, study.seed),
-        stopped_early: false,
-        samples: study.keep_samples.then(|| total.kept.clone()),
-    })
+    total.result(&cal, study.seed, false, study.keep_samples)
 }
 
 /// Checks shard `s` (at `position`) against the first shard `head`: format, study, count, its
