@@ -1,5 +1,6 @@
 //! Sequential Monte Carlo reliability: many sampled horizons of one site, summarised as
-//! reliability indices, each an [`Estimate`] (mean ± standard error, with n).
+//! reliability indices, each an [`Estimate`] (mean ± standard error, with n), and as the
+//! service-level figures of [`crate::studies::sla`] ([`McResult::sla`]), accumulated alongside.
 //!
 //! # Reproducibility
 //! Sample *i* runs with its own seed `rng::sample_seed(seed, i)`, from which every component

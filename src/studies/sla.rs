@@ -37,8 +37,9 @@
 //!   SE = k (1 − p)ᵏ⁻¹ · SE(p). For a year-long horizon (k = 1) P = p exactly.
 //! * **CAIDI.** R = Σdᵢ / Σeᵢ is a ratio of two sample means, d̄ / ē. Its SE is the ratio
 //!   estimator's (first-order Taylor, the delta method for a ratio):
-//!   SE(R) = √(Σ(dᵢ − R eᵢ)² / (n (n − 1))) / ē. It is undefined (`None`) when no sample had an
-//!   interruption.
+//!   SE(R) = √(Σ(dᵢ − R eᵢ)² / (n (n − 1))) / ē, with the sum taken from the moments as
+//!   M2(d) − 2R·C(d, e) + R²·M2(e) (C the co-moment), so without the samples. It is undefined
+//!   (`None`) when no sample had an interruption.
 //! * **Quantiles** of the per-sample downtime come from a [`LogHistogram`] of dᵢ (100 bins a
 //!   decade from 10⁻⁶ h = 3.6 ms, an exact zero bin): the bin of the ⌈p·n⌉-th smallest value,
 //!   interpolated geometrically inside it, so within 2.3 % of that order statistic (the
@@ -47,7 +48,9 @@
 //!   the unserved-energy quantiles' rules ([`Indices::unserved_p50_mwh`]).
 //! * **Exactness.** Every other figure is a function of mergeable moments (counts, means, sums
 //!   of squared deviations, the co-moment of dᵢ and eᵢ), so it equals the two-pass formula on
-//!   the per-sample values to rounding, whatever the chunking.
+//!   the per-sample values to rounding, whatever the chunking. (CAIDI's SE is a difference of
+//!   such sums: when the residuals dᵢ − R eᵢ are nearly 0, its rounding is relative to M2(d),
+//!   not to the residuals.)
 //!
 //! # When no sample lost load: the rule of three
 //! A study in which nothing went wrong cannot report infinite nines or a zero probability: it

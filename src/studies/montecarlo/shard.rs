@@ -14,9 +14,12 @@
 //! chunks 0..8 into a shard total and that total into the study's gives other bits than merging
 //! chunks 0, 1, …, 8 one by one into the study's total, which is what [`run`](super::run) defines the result
 //! as. A shard therefore hands over its chunks' accumulators unmerged; the merge replays the
-//! single-machine merge order exactly. The price is size: a chunk is a few kB of JSON (most of
-//! it the 288 month × hour moments and the 1,500-bin histogram), so shard files take about
-//! 1 kB per sample in all (≈10 MB for 10,000 samples, ≈1 GB for a million).
+//! single-machine merge order exactly, for the indices and the SLA figures alike. The price is
+//! size: a chunk is ≈18 kB of JSON (most of it the 288 month × hour moments and the two
+//! 1,500-bin histograms, unserved energy and downtime), so shard files take about 1.1 kB per
+//! sample in all (≈11 MB for 10,000 samples, ≈1.1 GB for a million), and ≈0.2 kB more per
+//! sample with the per-sample summaries ([`McConfig::keep_samples`], which
+//! [`ShardResult::kept_samples`] gives back).
 //!
 //! # Exactness of the files
 //! Shard results go through JSON; `serde_json` (with its `float_roundtrip` feature, which this
