@@ -567,6 +567,14 @@ fn check_one(position: usize, s: &ShardResult, head: &ShardResult) -> Result<(),
             format!("{sizes:?}"),
         ));
     }
+    let sla: Vec<u64> = s.chunks.iter().map(|c| c.sla.samples()).collect();
+    if sla != sizes {
+        return Err(damaged(
+            "its chunks' SLA sample counts",
+            format!("{sla:?}"),
+            format!("{sizes:?}"),
+        ));
+    }
     Ok(())
 }
 
@@ -860,6 +868,21 @@ mod tests {
         let e = err(merge_shards(&[three[0].clone(), edited, three[2].clone()]).unwrap_err());
         assert!(
             matches!(e, ShardError::Damaged { position: 1, .. }),
+            "{e:?}"
+        );
+        // A shard whose SLA sums hold one sample too many.
+        let mut edited = three[1].clone();
+        edited.chunks[0].sla.push(1.0, 1);
+        let e = err(merge_shards(&[three[0].clone(), edited, three[2].clone()]).unwrap_err());
+        assert!(
+            matches!(
+                e,
+                ShardError::Damaged {
+                    position: 1,
+                    field: "its chunks' SLA sample counts",
+                    ..
+                }
+            ),
             "{e:?}"
         );
         // A shard from another layout.
