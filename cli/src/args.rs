@@ -157,7 +157,8 @@ pub struct McArgs {
     /// Stop early once EUE's relative standard error is at most this.
     #[arg(long, value_parser = Checked(flags::target_se), allow_hyphen_values = true)]
     pub target_se: Option<f64>,
-    /// Write one CSV row per sample (index, seed, unserved energy, LOL hours, …).
+    /// Write one CSV row per sample (index, seed, unserved energy, LOL hours, …); with --shard,
+    /// the shard's rows, which its file then keeps for `merge --per-sample`.
     #[arg(long)]
     pub per_sample: Option<PathBuf>,
     /// Write the indices as JSON to this file.
@@ -188,6 +189,10 @@ pub struct MergeArgs {
     /// Write the study's result as JSON to this file (byte for byte `mc --json`'s).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write the study's per-sample rows as CSV to this file, byte for byte `mc --per-sample`'s
+    /// (the shards must have run with --per-sample).
+    #[arg(long, value_name = "FILE")]
+    pub per_sample: Option<PathBuf>,
 }
 
 /// `survival`: the outage survival sweep.

@@ -181,9 +181,6 @@ fn mc_shard(a: &args::McArgs) -> Result<Option<(Shard, &std::path::Path)>, Usage
             "a shard's indices are partial: ridethrough merge writes the study's --json",
         );
     }
-    if a.per_sample.is_some() {
-        return refuse("--per-sample", "a shard writes its file with --out only");
-    }
     if a.target_se.is_some() {
         return refuse(
             "--target-se",
@@ -285,6 +282,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                     threads: a.threads,
                     shard: s,
                     out: path,
+                    per_sample: a.per_sample.as_deref(),
                 };
                 return shard::run(&study, &opts, bars, out);
             }
@@ -307,7 +305,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                 }
                 .into());
             }
-            shard::merge(&a.shards, a.json.as_deref(), out)
+            shard::merge(&a.shards, a.json.as_deref(), a.per_sample.as_deref(), out)
         }
         Command::Survival(a) => {
             let study = load(&a.source, global)?;

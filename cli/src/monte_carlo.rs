@@ -1,6 +1,7 @@
 //! `ridethrough mc --samples N`: a Monte Carlo reliability study of the scenario, with a progress
-//! bar, printed as indices with standard errors; optionally the result as JSON and one CSV row
-//! per sample (each with its seed; `ridethrough run --replay-sample I` replays row I).
+//! bar, printed as indices with standard errors and the service-level (SLA) figures; optionally
+//! the result as JSON and one CSV row per sample (each with its seed; `ridethrough run
+//! --replay-sample I` replays row I).
 
 use crate::checks;
 use crate::error::CliError;
@@ -31,6 +32,11 @@ pub struct Options<'a> {
     pub per_sample: Option<&'a Path>,
 }
 
+/// Prints a study's result: the indices, then the SLA figures (what `merge` prints too).
+pub fn print(result: &montecarlo::McResult, out: &mut Stdout) -> Result<(), CliError> {
+    write!(out, "{}{}", result.indices, result.sla)
+}
+
 /// Runs the study, prints the indices and its speed, writes the files asked for, and checks the
 /// indices' consistency.
 pub fn run(
@@ -58,7 +64,7 @@ pub fn run(
     let elapsed = started.elapsed().as_secs_f64();
     let ix = &result.indices;
     let steps = site.time.steps();
-    write!(out, "{ix}")?;
+    print(&result, out)?;
     out.note(format_args!(
         "{} samples × {steps} steps in {elapsed:.2} s ({:.1} M sample-steps/s){}",
         ix.samples,

@@ -18,7 +18,6 @@ use ridethrough::io::html::{self, PageInputs};
 use ridethrough::io::scenario::DEFAULT_SCENARIO_TOML;
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::{self, McConfig};
-use ridethrough::studies::sla;
 use std::path::Path;
 
 /// What the command line asks for.
@@ -96,7 +95,6 @@ pub fn run(
     if let Some(rows) = &mc.samples {
         checks::samples(&mc.indices, rows)?;
     }
-    let sla = sla::metrics(&mc)?;
 
     let page = html::page(&PageInputs {
         study,
@@ -106,10 +104,9 @@ pub fn run(
         run: &report,
         trace: &trace.inner.rows,
         monte_carlo: &mc,
-        sla: &sla,
         survival: &curve,
     })?;
     std::fs::write(opts.out, page).map_err(|e| CliError::write(opts.out, e))?;
-    write!(out, "{sla}")?;
+    write!(out, "{}", mc.sla)?;
     writeln!(out, "wrote {}", opts.out.display())
 }

@@ -5,14 +5,22 @@
 //! (see `ridethrough::studies::montecarlo::shard`).
 //!
 //! A shard file is JSON: the scenario's name (so `merge` prints what `mc` prints) and the
-//! library's `ShardResult`.
+//! library's `ShardResult`, whose `format` is read first, so a file of another layout is refused
+//! naming it rather than with the first field serde misses.
+//!
+//! `mc --shard I/K --per-sample FILE` also writes the shard's per-sample rows (the columns of
+//! `mc --per-sample`), and its shard file keeps them; `merge --per-sample OUT` writes the
+//! study's rows from the shard files, byte for byte the unsharded `mc --per-sample`'s.
 
 use crate::checks;
 use crate::error::{CliError, UsageError};
-use crate::output::{write_json, Stdout};
+use crate::monte_carlo;
+use crate::output::{write_csv, write_json, Stdout};
 use crate::progress::Bars;
 use ridethrough::prelude::*;
-use ridethrough::studies::montecarlo::{self, McConfig, Shard, ShardResult};
+use ridethrough::studies::montecarlo::{
+    self, shard::SHARD_FORMAT, McConfig, Shard, ShardError, ShardResult,
+};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -179,6 +187,8 @@ pub struct Options<'a> {
     pub shard: Shard,
     /// The shard file.
     pub out: &'a Path,
+    /// Write the shard's per-sample rows as CSV here (the shard file then keeps them too).
+    pub per_sample: Option<&'a Path>,
 }
 
 /// Runs one shard of the study and writes its file.
@@ -190,6 +200,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     let mut cfg = McConfig::new(opts.samples, opts.seed);
     cfg.threads = opts.threads.unwrap_or(0);
+    cfg.keep_samples = opts.per_sample.is_some();
     let range = opts.shard.samples(opts.samples)?;
     let bar = bars.samples(range.end - range.start);
     let started = Instant::now();
@@ -198,6 +209,7 @@ pub fn run(
     })?;
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
+    let rows = result.kept_samples();
     let file = ShardFile {
         scenario: study.name().map(str::to_owned),
         result,
@@ -215,7 +227,16 @@ pub fn run(
     out.note(format_args!(
         "{} samples in {elapsed:.2} s; merge every shard with ridethrough merge",
         range.end - range.start
-    ))
+    ))?;
+    if let (Some(path), Some(rows)) = (opts.per_sample, rows) {
+        write_csv(path, &rows)?;
+        out.note(format_args!(
+            "{} per-sample rows written to {}",
+            rows.len(),
+            path.display()
+        ))?;
+    }
+    Ok(())
 }
 
 /// Writes `value` as compact JSON (shard files hold a few kB per chunk of 16 samples).
@@ -226,28 +247,60 @@ fn write_compact(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
     w.flush().map_err(|e| CliError::write(path, e))
 }
 
-/// Reads one shard file.
-fn read(path: &Path) -> Result<ShardFile, CliError> {
+/// The one field of a shard file read before the rest: `result.format`.
+#[derive(Deserialize)]
+struct Probe {
+    result: ProbeResult,
+}
+
+/// See [`Probe`].
+#[derive(Deserialize)]
+struct ProbeResult {
+    format: u32,
+}
+
+/// Reads one shard file, the one at `position` in the merge's list. A file whose
+/// `result.format` is not [`SHARD_FORMAT`] is refused as such ([`ShardError::Format`], naming
+/// the file), before its other fields are read; one that has none is not a shard file.
+fn read(path: &Path, position: usize) -> Result<ShardFile, CliError> {
     let bad = |source: Box<dyn std::error::Error + Send + Sync>| CliError::ShardFile {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(|e| bad(e.into()))?;
-    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| bad(e.into()))
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.into()))?;
+    if let Ok(probe) = serde_json::from_str::<Probe>(&text) {
+        if probe.result.format != SHARD_FORMAT {
+            return Err(CliError::Merge {
+                path: path.to_path_buf(),
+                source: ShardError::Format {
+                    position,
+                    found: probe.result.format,
+                    expected: SHARD_FORMAT,
+                },
+            });
+        }
+    }
+    serde_json::from_str(&text).map_err(|e| bad(e.into()))
 }
 
-/// Reads the shard files, merges them and prints the indices as `mc` does; writes `json` if
-/// asked.
-pub fn merge(paths: &[PathBuf], json: Option<&Path>, out: &mut Stdout) -> Result<(), CliError> {
+/// Reads the shard files, merges them and prints the indices and SLA figures as `mc` does;
+/// writes `json` and the `per_sample` rows if asked, byte for byte what `mc` writes with the
+/// same flags (the JSON holds the rows only with `per_sample`, as `mc`'s does).
+pub fn merge(
+    paths: &[PathBuf],
+    json: Option<&Path>,
+    per_sample: Option<&Path>,
+    out: &mut Stdout,
+) -> Result<(), CliError> {
     let started = Instant::now();
     let mut name = None;
     let mut shards = Vec::with_capacity(paths.len());
-    for path in paths {
-        let file = read(path)?;
+    for (position, path) in paths.iter().enumerate() {
+        let file = read(path, position)?;
         name = name.or(file.scenario);
         shards.push(file.result);
     }
-    let result = montecarlo::merge_shards(&shards).map_err(|e| match e {
+    let mut result = montecarlo::merge_shards(&shards).map_err(|e| match e {
         ConfigError::Shard(source) => match source.position().and_then(|i| paths.get(i)) {
             Some(path) => CliError::Merge {
                 path: path.clone(),
@@ -257,11 +310,24 @@ pub fn merge(paths: &[PathBuf], json: Option<&Path>, out: &mut Stdout) -> Result
         },
         e => CliError::Config(e),
     })?;
+    match (per_sample, &result.samples) {
+        (Some(_), None) => {
+            return Err(CliError::Merge {
+                path: paths[0].clone(),
+                source: ShardError::NoSamples {
+                    position: 0,
+                    shard: shards[0].shard(),
+                },
+            })
+        }
+        (None, Some(_)) => result.samples = None,
+        _ => {}
+    }
     if let Some(name) = name {
         writeln!(out, "scenario: {name}")?;
     }
     let ix = &result.indices;
-    write!(out, "{ix}")?;
+    monte_carlo::print(&result, out)?;
     out.note(format_args!(
         "{} shards of {} samples merged in {:.2} s",
         shards.len(),
@@ -271,6 +337,15 @@ pub fn merge(paths: &[PathBuf], json: Option<&Path>, out: &mut Stdout) -> Result
     if let Some(path) = json {
         write_json(path, &result)?;
         out.note(format_args!("indices written to {}", path.display()))?;
+    }
+    if let (Some(path), Some(rows)) = (per_sample, &result.samples) {
+        write_csv(path, rows)?;
+        out.note(format_args!(
+            "{} per-sample rows written to {}",
+            rows.len(),
+            path.display()
+        ))?;
+        checks::samples(ix, rows)?;
     }
     checks::indices(&shards[0].study().time, ix)?;
     out.note(format_args!(

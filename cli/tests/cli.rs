@@ -1570,3 +1570,248 @@ fn the_cost_guard_refuses_an_enormous_parquet_trace() {
     assert!(stderr(&out).contains("2 GB limit"), "{}", stderr(&out));
     assert!(!trace.exists(), "no trace file was started");
 }
+
+/// `mc --shard i/count --out TAG-i.json` for every i of `count`, with `--per-sample TAG-i.csv`
+/// when `per_sample`; returns the shard files (in reverse order: merge must sort them) and the
+/// per-sample files (in shard order).
+fn shards_with(
+    path: &Path,
+    dir: &Path,
+    tag: &str,
+    samples: &str,
+    count: u64,
+    per_sample: bool,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut files = Vec::new();
+    let mut rows = Vec::new();
+    for i in 0..count {
+        let file = dir.join(format!("{tag}-{i}.json"));
+        let csv = dir.join(format!("{tag}-{i}.csv"));
+        let shard = format!("{i}/{count}");
+        let flags = [
+            "--quiet",
+            "mc",
+            "SCENARIO",
+            "--samples",
+            samples,
+            "--seed",
+            "5",
+            "--shard",
+            &shard,
+            "--out",
+        ];
+        let mut cmd = args(&flags, path);
+        cmd.push(file.as_os_str());
+        if per_sample {
+            cmd.extend([std::ffi::OsStr::new("--per-sample"), csv.as_os_str()]);
+        }
+        let out = ridethrough(cmd);
+        assert_ok(&out);
+        files.push(file);
+        rows.push(csv);
+    }
+    files.reverse();
+    (files, rows)
+}
+
+/// `merge FILES… FLAGS…`.
+fn merge_files(files: &[PathBuf], flags: &[&std::ffi::OsStr]) -> Output {
+    ridethrough(
+        ["--quiet", "merge"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .chain(files.iter().map(|f| f.as_os_str()))
+            .chain(flags.iter().copied()),
+    )
+}
+
+#[test]
+fn shards_1_2_and_7_merge_to_mc_with_its_sla_figures_and_per_sample_rows() {
+    let path = tiny("shard_sla", "tiny.toml", 3);
+    let dir = temp_dir("shard_sla_out");
+    let (json, csv, plain) = (
+        dir.join("single.json"),
+        dir.join("single.csv"),
+        dir.join("plain.json"),
+    );
+    let mc = |flags: &[&std::ffi::OsStr]| {
+        let mut cmd = args(
+            &[
+                "--quiet",
+                "mc",
+                "SCENARIO",
+                "--samples",
+                "112",
+                "--seed",
+                "5",
+            ],
+            &path,
+        );
+        cmd.extend(flags);
+        let out = ridethrough(cmd);
+        assert_ok(&out);
+        out
+    };
+    let single = mc(&[
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--per-sample".as_ref(),
+        csv.as_os_str(),
+    ]);
+    let single_plain = mc(&["--json".as_ref(), plain.as_os_str()]);
+    let text = stdout(&single);
+    assert_eq!(text, stdout(&single_plain));
+    for line in [
+        "Service levels: 112 samples of 672 h",
+        "nines",
+        "downtime P99",
+        "interruptions (SAIFI)",
+        "mean interruption (CAIDI)",
+    ] {
+        assert!(text.contains(line), "{line} not in:\n{text}");
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    assert!(value["sla"]["downtime_p90_minutes_per_year"]["mean"].is_number());
+    assert!(value["samples"].is_null());
+    let single_rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(single_rows.lines().count(), 113, "a header and 112 rows");
+    // 112 samples are 7 chunks of 16: 1, 2 and 7 shards.
+    for count in [1, 2, 7] {
+        let tag = format!("k{count}");
+        let (files, rows) = shards_with(&path, &dir, &tag, "112", count, true);
+        // Each shard's rows are the single run's, in order, under the same header.
+        let header = single_rows.lines().next().unwrap();
+        let mut joined = format!("{header}\n");
+        for f in &rows {
+            let part = std::fs::read_to_string(f).unwrap();
+            let (first, rest) = part.split_once('\n').unwrap();
+            assert_eq!(first, header, "{}", f.display());
+            joined.push_str(rest);
+        }
+        assert_eq!(joined, single_rows, "{count} shards' rows");
+        let (m_json, m_csv) = (
+            dir.join(format!("{tag}.json")),
+            dir.join(format!("{tag}.csv")),
+        );
+        let merged = merge_files(
+            &files,
+            &[
+                "--json".as_ref(),
+                m_json.as_os_str(),
+                "--per-sample".as_ref(),
+                m_csv.as_os_str(),
+            ],
+        );
+        assert_ok(&merged);
+        assert_eq!(stdout(&merged), text, "{count} shards print what mc prints");
+        assert_eq!(
+            std::fs::read(&m_json).unwrap(),
+            std::fs::read(&json).unwrap(),
+            "{count} shards: merge --json --per-sample is mc --json --per-sample"
+        );
+        assert_eq!(
+            std::fs::read(&m_csv).unwrap(),
+            single_rows.as_bytes(),
+            "{count} shards: merge --per-sample is mc --per-sample, byte for byte"
+        );
+        // Without --per-sample, the JSON is that of mc without it.
+        let m_plain = dir.join(format!("{tag}-plain.json"));
+        let merged = merge_files(&files, &["--json".as_ref(), m_plain.as_os_str()]);
+        assert_ok(&merged);
+        assert_eq!(
+            std::fs::read(&m_plain).unwrap(),
+            std::fs::read(&plain).unwrap(),
+            "{count} shards: merge --json is mc --json"
+        );
+    }
+}
+
+#[test]
+fn merging_per_sample_rows_refuses_gaps_duplicates_other_studies_and_old_files() {
+    let path = tiny("shard_rows_refuse", "tiny.toml", 3);
+    let dir = temp_dir("shard_rows_refuse_out");
+    let rows_out = dir.join("rows.csv");
+    let with_rows = ["--per-sample".as_ref(), rows_out.as_os_str()];
+    // 64 samples, 3 shards (files in reverse: [2, 1, 0]), with and without their rows.
+    let (kept, _) = shards_with(&path, &dir, "kept", "64", 3, true);
+    let (plain, _) = shards_with(&path, &dir, "plain", "64", 3, false);
+    let name = |f: &PathBuf| f.file_name().unwrap().to_string_lossy().into_owned();
+    // A gap: shard 1 missing.
+    let out = merge_files(&[kept[0].clone(), kept[2].clone()], &with_rows);
+    assert_config_error(&out, "shard 1/3 is missing (samples 16..32)");
+    // Shard 0 twice.
+    let out = merge_files(
+        &[
+            kept[2].clone(),
+            kept[1].clone(),
+            kept[0].clone(),
+            kept[2].clone(),
+        ],
+        &with_rows,
+    );
+    assert_config_error(&out, "shard 0/3 is given twice");
+    // Shards that kept no rows: refused naming the first file.
+    let out = merge_files(&plain, &with_rows);
+    assert_config_error(&out, &name(&plain[0]));
+    assert_config_error(&out, "kept no per-sample rows");
+    // Shards with and without rows are not one study.
+    let out = merge_files(
+        &[kept[0].clone(), plain[1].clone(), kept[2].clone()],
+        &with_rows,
+    );
+    assert_config_error(&out, &name(&plain[1]));
+    assert_config_error(&out, "its keep_samples is false");
+    // Another seed.
+    let other = dir.join("other-seed.json");
+    let out = ridethrough(
+        args(
+            &[
+                "--quiet",
+                "mc",
+                "SCENARIO",
+                "--samples",
+                "64",
+                "--seed",
+                "6",
+                "--shard",
+                "1/3",
+                "--out",
+            ],
+            &path,
+        )
+        .into_iter()
+        .chain([
+            other.as_os_str(),
+            "--per-sample".as_ref(),
+            dir.join("o.csv").as_os_str(),
+        ]),
+    );
+    assert_ok(&out);
+    let out = merge_files(
+        &[kept[0].clone(), other.clone(), kept[2].clone()],
+        &with_rows,
+    );
+    assert_config_error(&out, "other-seed.json");
+    assert_config_error(&out, "its seed is 6");
+    assert!(!rows_out.exists(), "no rows written by a refused merge");
+    // A shard file of an earlier layout: refused naming the file and its format.
+    let text = std::fs::read_to_string(&kept[1]).unwrap();
+    let old = dir.join("old-layout.json");
+    let current = format!(
+        "\"format\":{}",
+        ridethrough::studies::montecarlo::shard::SHARD_FORMAT
+    );
+    assert!(text.contains(&current));
+    std::fs::write(&old, text.replacen(&current, "\"format\":1", 1)).unwrap();
+    let out = merge_files(&[kept[0].clone(), old, kept[2].clone()], &[]);
+    assert_config_error(&out, "old-layout.json");
+    assert_config_error(&out, "format = 1, this program reads format");
+    // And all three in any order merge.
+    let out = merge_files(&kept, &with_rows);
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read_to_string(&rows_out).unwrap().lines().count(),
+        65
+    );
+}

@@ -2,7 +2,8 @@
 //! open it anywhere, offline.
 //!
 //! [`page`] lays out what a study produced ([`PageInputs`]: a single run with its trace, a
-//! Monte Carlo result with its per-sample summaries, its [`SlaMetrics`] and a survival curve)
+//! Monte Carlo result with its per-sample summaries and its [`SlaMetrics`], and a survival
+//! curve)
 //! as sections, each with an `id` ([`SECTION_IDS`]):
 //!
 //! * `summary`: the site (grid, battery, generators if any, load, policy, horizon, seed);
@@ -28,7 +29,7 @@
 //! use ridethrough::io::html::{self, PageInputs};
 //! use ridethrough::prelude::*;
 //! use ridethrough::studies::montecarlo::{self, McConfig};
-//! use ridethrough::studies::{sla, survival};
+//! use ridethrough::studies::survival;
 //! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
 //!     .replace("step = \"1m\"", "step = \"1h\"")
 //!     .replace("horizon = \"365d\"", "horizon = \"14d\"")
@@ -38,7 +39,6 @@
 //! let run = study.simulate().run(&mut trace).report();
 //! let cfg = McConfig { keep_samples: true, ..McConfig::new(32, study.seed()) };
 //! let mc = montecarlo::run(study.site(), study.policy(), &cfg, &|_| {})?;
-//! let sla = sla::metrics(&mc)?;
 //! let curve = survival::sweep(
 //!     study.site(),
 //!     study.policy(),
@@ -53,7 +53,6 @@
 //!     run: &run,
 //!     trace: &trace.rows,
 //!     monte_carlo: &mc,
-//!     sla: &sla,
 //!     survival: &curve,
 //! })?;
 //! assert!(page.starts_with("<!DOCTYPE html>"));
@@ -118,10 +117,9 @@ pub struct PageInputs<'a> {
     pub run: &'a Report,
     /// The single run's trace (every step; the charts decimate it).
     pub trace: &'a [StepRecord],
-    /// The Monte Carlo study, run with `keep_samples` (the distribution chart needs them).
+    /// The Monte Carlo study, run with `keep_samples` (the distribution chart needs them); the
+    /// page's SLA section shows its [`McResult::sla`].
     pub monte_carlo: &'a McResult,
-    /// The study's SLA figures ([`crate::studies::sla::metrics`]).
-    pub sla: &'a SlaMetrics,
     /// The outage survival sweep.
     pub survival: &'a SurvivalCurve,
 }
@@ -188,7 +186,7 @@ pub fn page(p: &PageInputs<'_>) -> Result<String, PlotError> {
     summary(&mut h, p);
     single_run(&mut h, p.run);
     monte_carlo(&mut h, p.monte_carlo);
-    sla(&mut h, p.sla);
+    sla(&mut h, &p.monte_carlo.sla);
     survival(&mut h, p.survival);
     h.push_str(&charts);
     scenario(&mut h, p);

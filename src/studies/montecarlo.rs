@@ -1,5 +1,6 @@
 //! Sequential Monte Carlo reliability: many sampled horizons of one site, summarised as
-//! reliability indices, each an [`Estimate`] (mean ± standard error, with n).
+//! reliability indices, each an [`Estimate`] (mean ± standard error, with n), and as the
+//! service-level figures of [`crate::studies::sla`] ([`McResult::sla`]), accumulated alongside.
 //!
 //! # Reproducibility
 //! Sample *i* runs with its own seed `rng::sample_seed(seed, i)`, from which every component
@@ -63,6 +64,7 @@ use crate::engine::tally::Tally;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
 use crate::rng::sample_seed;
+use crate::studies::sla::{SlaAccumulator, SlaMetrics};
 use crate::studies::stats::{Estimate, LogHistogram, Moments};
 use crate::time::TimeGrid;
 use crate::units::Duration;
@@ -393,10 +395,10 @@ fn count_hours(time: &TimeGrid, range: std::ops::Range<u64>, by_hour: &mut [u64;
 #[serde(deny_unknown_fields)]
 struct Acc {
     lol_hours: Moments,
-    lol_time: Moments,
+    /// Loss-of-load time and events per sample, with what the SLA figures need of them.
+    sla: SlaAccumulator,
     unserved: Moments,
     facility: Moments,
-    lol_events: Moments,
     lol_duration: Moments,
     lol_duration_bins: [u64; DURATION_EDGES_H.len()],
     lol_by_hour: [Moments; 24],
@@ -537,7 +539,6 @@ impl Acc {
         }
         let t = tally.totals();
         self.lol_hours.push(t.loss_of_load_step_hours);
-        self.lol_time.push(t.loss_of_load_hours);
         self.unserved.push(t.unserved_mwh);
         self.facility.push(t.facility_mwh);
         self.unserved_hist.push(t.unserved_mwh);
@@ -560,7 +561,7 @@ impl Acc {
             }
             counted = counted.max(ev.end_step);
         }
-        self.lol_events.push(f64::from(n_lol));
+        self.sla.push(t.loss_of_load_hours, n_lol);
         for (m, c) in self.lol_by_hour.iter_mut().zip(by_hour) {
             m.push(f64::from(c));
         }
@@ -602,10 +603,9 @@ impl Acc {
 
     fn merge(&mut self, o: &Acc) {
         self.lol_hours.merge(&o.lol_hours);
-        self.lol_time.merge(&o.lol_time);
+        self.sla.merge(&o.sla);
         self.unserved.merge(&o.unserved);
         self.facility.merge(&o.facility);
-        self.lol_events.merge(&o.lol_events);
         self.lol_duration.merge(&o.lol_duration);
         for (a, b) in self.lol_duration_bins.iter_mut().zip(&o.lol_duration_bins) {
             *a += b;
@@ -640,6 +640,23 @@ impl Acc {
         }
     }
 
+    /// The study's result: its indices, its SLA figures and, when `keep`, its per-sample
+    /// summaries.
+    fn result(
+        &self,
+        cal: &Calendar,
+        seed: u64,
+        stopped_early: bool,
+        keep: bool,
+    ) -> Result<McResult, ConfigError> {
+        Ok(McResult {
+            indices: self.indices(cal, seed),
+            sla: self.sla.metrics(cal.sample_hours)?,
+            stopped_early,
+            samples: keep.then(|| self.kept.clone()),
+        })
+    }
+
     fn indices(&self, cal: &Calendar, seed: u64) -> Indices {
         let eue = self.unserved.estimate();
         let f = self.facility.estimate().mean;
@@ -668,10 +685,10 @@ impl Acc {
             sample_hours: cal.sample_hours,
             seed,
             lole_hours: self.lol_hours.estimate(),
-            loss_of_load_hours: self.lol_time.estimate(),
+            loss_of_load_hours: self.sla.downtime_hours().estimate(),
             eue_mwh: eue,
             eue_ppm: ppm,
-            lolf: self.lol_events.estimate(),
+            lolf: self.sla.interruptions_per_sample().estimate(),
             lol_duration_mean_hours: self.lol_duration.estimate(),
             lol_duration_distribution: distribution(&self.lol_duration_bins),
             lolp_by_hour: self
@@ -743,6 +760,9 @@ fn distribution(bins: &[u64; DURATION_EDGES_H.len()]) -> Vec<DurationBin> {
 pub struct McResult {
     /// The indices.
     pub indices: Indices,
+    /// The service-level figures ([`crate::studies::sla`]): availability, nines, downtime
+    /// minutes per year, P(≥ 1 interruption per year), SAIFI and CAIDI, from the same samples.
+    pub sla: SlaMetrics,
     /// Whether the target relative standard error stopped the study before `samples`.
     pub stopped_early: bool,
     /// Per-sample summaries, in index order, when [`McConfig::keep_samples`] is set.
@@ -851,11 +871,7 @@ where
             reached(cfg, &eue)
         },
     )?;
-    Ok(McResult {
-        indices: acc.indices(&cal, cfg.seed),
-        stopped_early: early,
-        samples: cfg.keep_samples.then(|| acc.kept.clone()),
-    })
+    acc.result(&cal, cfg.seed, early, cfg.keep_samples)
 }
 
 /// Two variants of a site run on the same samples (common random numbers).

@@ -111,6 +111,75 @@ impl Moments {
     }
 }
 
+/// Two variables observed together: the [`Moments`] of each and their co-moment
+/// `Σ(xᵢ − x̄)(yᵢ − ȳ)`, updated one pair at a time (Welford) and merged exactly as Chan et
+/// al.'s pairwise algorithm. Each variable's moments are those a [`Moments`] fed the same values
+/// would hold, bit for bit; merging in a fixed order gives bit-identical results.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoMoments {
+    x: Moments,
+    y: Moments,
+    cxy: f64,
+}
+
+impl CoMoments {
+    /// Adds one pair: `C ← C + (x − x̄ₙ₋₁)(y − ȳₙ)`.
+    #[inline]
+    pub fn push(&mut self, x: f64, y: f64) {
+        let dx = x - self.x.mean;
+        self.x.push(x);
+        self.y.push(y);
+        self.cxy += dx * (y - self.y.mean);
+    }
+
+    /// Adds all pairs of `o`: `C = C_a + C_b + (x̄_b − x̄_a)(ȳ_b − ȳ_a)·n_a n_b / n`.
+    pub fn merge(&mut self, o: &CoMoments) {
+        if o.x.n == 0 {
+            return;
+        }
+        if self.x.n == 0 {
+            *self = *o;
+            return;
+        }
+        let (na, nb) = (self.x.n as f64, o.x.n as f64);
+        let (dx, dy) = (o.x.mean - self.x.mean, o.y.mean - self.y.mean);
+        self.cxy += o.cxy + dx * dy * (na * nb / (na + nb));
+        self.x.merge(&o.x);
+        self.y.merge(&o.y);
+    }
+
+    /// The first variable's moments.
+    pub fn x(&self) -> &Moments {
+        &self.x
+    }
+
+    /// The second variable's moments.
+    pub fn y(&self) -> &Moments {
+        &self.y
+    }
+
+    /// Number of pairs.
+    pub fn count(&self) -> u64 {
+        self.x.n
+    }
+
+    /// The co-moment `Σ(xᵢ − x̄)(yᵢ − ȳ)` (0 for no pairs).
+    pub fn comoment(&self) -> f64 {
+        self.cxy
+    }
+
+    /// The sum of squared deviations `Σ(xᵢ − x̄)²` of the first variable.
+    pub fn m2_x(&self) -> f64 {
+        self.x.m2
+    }
+
+    /// The sum of squared deviations `Σ(yᵢ − ȳ)²` of the second variable.
+    pub fn m2_y(&self) -> f64 {
+        self.y.m2
+    }
+}
+
 /// Bins per decade of [`LogHistogram`]: a relative resolution of `10^(1/100) − 1 ≈ 2.3 %`.
 pub const BINS_PER_DECADE: usize = 100;
 /// Smallest positive value binned (smaller positive values go to the first bin).
@@ -260,6 +329,9 @@ mod tests {
     use super::*;
 
     const TOL: f64 = 1e-12;
+    /// Relative tolerance of the same sums of a few hundred values in another order (one-pass
+    /// against two-pass, merged parts against one pass): rounding only.
+    const ORDER_TOL: f64 = 1e-9;
 
     #[test]
     fn moments_match_two_pass_formulas_and_merge_exactly() {
@@ -280,6 +352,57 @@ mod tests {
         assert_eq!(a.count(), 1000);
         let se = (var / 1000.0).sqrt();
         assert!((all.estimate().se - se).abs() < 1e-9);
+    }
+
+    #[test]
+    fn co_moments_match_two_pass_formulas_and_merge_exactly() {
+        let xs: Vec<(f64, f64)> = (0..777)
+            .map(|i| {
+                (
+                    ((i * 37) % 101) as f64 * 0.5,
+                    ((i * 13) % 7) as f64 + 0.25 * i as f64,
+                )
+            })
+            .collect();
+        let n = xs.len() as f64;
+        let mx = xs.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = xs.iter().map(|p| p.1).sum::<f64>() / n;
+        let c: f64 = xs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let m2x: f64 = xs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let mut all = CoMoments::default();
+        let mut x_alone = Moments::default();
+        for &(x, y) in &xs {
+            all.push(x, y);
+            x_alone.push(x);
+        }
+        // Each variable's moments are a plain `Moments`' bit for bit.
+        assert_eq!(*all.x(), x_alone);
+        let close = |a: f64, b: f64| (a - b).abs() <= ORDER_TOL * a.abs().max(b.abs()).max(1.0);
+        assert!(close(all.comoment(), c), "{} vs {c}", all.comoment());
+        assert!(close(all.m2_x(), m2x));
+        // Merged in three unequal parts (and an empty one) in order: the same to rounding, and
+        // each variable's moments are those of merged `Moments`.
+        let mut parts = [CoMoments::default(); 4];
+        for (i, &(x, y)) in xs.iter().enumerate() {
+            parts[if i < 100 {
+                0
+            } else if i < 500 {
+                2
+            } else {
+                3
+            }]
+            .push(x, y);
+        }
+        let mut merged = CoMoments::default();
+        let mut xm = Moments::default();
+        for p in &parts {
+            merged.merge(p);
+            xm.merge(p.x());
+        }
+        assert_eq!(*merged.x(), xm);
+        assert_eq!(merged.count(), 777);
+        assert!(close(merged.comoment(), c), "{} vs {c}", merged.comoment());
+        assert!(close(merged.m2_y(), all.m2_y()));
     }
 
     #[test]

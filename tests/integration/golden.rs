@@ -123,6 +123,10 @@ fn golden_monte_carlo_of_the_default_site() {
         "austin_10k_gpu.mc512.json",
         &serde_json::to_value(&r.indices).unwrap(),
     );
+    check(
+        "austin_10k_gpu.mc512.sla.json",
+        &serde_json::to_value(&r.sla).unwrap(),
+    );
 }
 
 /// The ramp-limiting scenario told to start its import from 0 MW (`initial_import_mw = 0`)

@@ -21,6 +21,7 @@ mod properties;
 mod ramps;
 mod rts79;
 mod scenarios;
+mod sla;
 mod snapshots;
 mod survival;
 mod timestamps;

@@ -14,9 +14,12 @@
 //! chunks 0..8 into a shard total and that total into the study's gives other bits than merging
 //! chunks 0, 1, …, 8 one by one into the study's total, which is what [`run`](super::run) defines the result
 //! as. A shard therefore hands over its chunks' accumulators unmerged; the merge replays the
-//! single-machine merge order exactly. The price is size: a chunk is a few kB of JSON (most of
-//! it the 288 month × hour moments and the 1,500-bin histogram), so shard files take about
-//! 1 kB per sample in all (≈10 MB for 10,000 samples, ≈1 GB for a million).
+//! single-machine merge order exactly, for the indices and the SLA figures alike. The price is
+//! size: a chunk is ≈18 kB of JSON (most of it the 288 month × hour moments and the two
+//! 1,500-bin histograms, unserved energy and downtime), so shard files take about 1.1 kB per
+//! sample in all (≈11 MB for 10,000 samples, ≈1.1 GB for a million), and ≈0.2 kB more per
+//! sample with the per-sample summaries ([`McConfig::keep_samples`], which
+//! [`ShardResult::kept_samples`] gives back).
 //!
 //! # Exactness of the files
 //! Shard results go through JSON; `serde_json` (with its `float_roundtrip` feature, which this
@@ -27,7 +30,7 @@
 //! Early stopping ([`McConfig::target_relative_se`]): the decision needs the merged prefix of
 //! the whole study, which no shard has. [`run_shard`] refuses it.
 
-use super::{drive, run_chunk, Acc, Calendar, McConfig, McResult, Progress, CHUNK};
+use super::{drive, run_chunk, Acc, Calendar, McConfig, McResult, Progress, SampleSummary, CHUNK};
 use crate::engine::json_fingerprint;
 use crate::engine::policy::Dispatch;
 use crate::engine::Site;
@@ -38,7 +41,11 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// The layout version of [`ShardResult`]'s serialized form; a file of another layout is refused.
-pub const SHARD_FORMAT: u32 = 1;
+///
+/// * 1: the first layout.
+/// * 2: each chunk's accumulator carries the SLA figures' sums
+///   ([`SlaAccumulator`](crate::studies::sla::SlaAccumulator)).
+pub const SHARD_FORMAT: u32 = 2;
 
 /// Which share of a study to run: shard `index` of `count` (0-based: `0 ≤ index < count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +199,17 @@ impl ShardResult {
     pub fn samples(&self) -> Range<u64> {
         self.first_sample..self.end_sample
     }
+
+    /// Its per-sample summaries in index order, when it ran with
+    /// [`McConfig::keep_samples`]: the rows of [`McResult::samples`] for its samples.
+    pub fn kept_samples(&self) -> Option<Vec<SampleSummary>> {
+        self.study.keep_samples.then(|| {
+            self.chunks
+                .iter()
+                .flat_map(|c| c.kept.iter().copied())
+                .collect()
+        })
+    }
 }
 
 /// Shards that cannot be run or merged: each variant names the shard (by its position in the
@@ -288,6 +306,14 @@ pub enum ShardError {
         /// The position of its second copy.
         second: usize,
     },
+    /// Per-sample rows asked of shards that ran without keeping them.
+    #[error("shard {shard} (list position {position}) kept no per-sample rows (its study's keep_samples is false): run every shard with them (ridethrough mc --shard I/K --per-sample FILE)")]
+    NoSamples {
+        /// Its position in the list.
+        position: usize,
+        /// The shard.
+        shard: Shard,
+    },
     /// A shard of the study that is not given (the first one missing, in index order).
     #[error("shard {shard} is missing (samples {first_sample}..{end_sample}); {given} of {count} shards given")]
     Missing {
@@ -312,7 +338,8 @@ impl ShardError {
             ShardError::Format { position, .. }
             | ShardError::OtherStudy { position, .. }
             | ShardError::OtherCount { position, .. }
-            | ShardError::Damaged { position, .. } => Some(*position),
+            | ShardError::Damaged { position, .. }
+            | ShardError::NoSamples { position, .. } => Some(*position),
             ShardError::Duplicate { second, .. } => Some(*second),
             _ => None,
         }
@@ -476,11 +503,7 @@ pub fn merge_shards(shards: &[ShardResult]) -> Result<McResult, ConfigError> {
         }
     }
     let cal = Calendar::new(&study.time);
-    Ok(McResult {
-        indices: total.indices(&cal, study.seed),
-        stopped_early: false,
-        samples: study.keep_samples.then(|| total.kept.clone()),
-    })
+    total.result(&cal, study.seed, false, study.keep_samples)
 }
 
 /// Checks shard `s` (at `position`) against the first shard `head`: format, study, count, its
@@ -541,6 +564,14 @@ fn check_one(position: usize, s: &ShardResult, head: &ShardResult) -> Result<(),
         return Err(damaged(
             "its chunks' sample counts",
             format!("{found:?}"),
+            format!("{sizes:?}"),
+        ));
+    }
+    let sla: Vec<u64> = s.chunks.iter().map(|c| c.sla.samples()).collect();
+    if sla != sizes {
+        return Err(damaged(
+            "its chunks' SLA sample counts",
+            format!("{sla:?}"),
             format!("{sizes:?}"),
         ));
     }
@@ -837,6 +868,21 @@ mod tests {
         let e = err(merge_shards(&[three[0].clone(), edited, three[2].clone()]).unwrap_err());
         assert!(
             matches!(e, ShardError::Damaged { position: 1, .. }),
+            "{e:?}"
+        );
+        // A shard whose SLA sums hold one sample too many.
+        let mut edited = three[1].clone();
+        edited.chunks[0].sla.push(1.0, 1);
+        let e = err(merge_shards(&[three[0].clone(), edited, three[2].clone()]).unwrap_err());
+        assert!(
+            matches!(
+                e,
+                ShardError::Damaged {
+                    position: 1,
+                    field: "its chunks' SLA sample counts",
+                    ..
+                }
+            ),
             "{e:?}"
         );
         // A shard from another layout.
