@@ -52,7 +52,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Outage survival sweep: a total grid outage of up to --max from every step.
     Survival(SurvivalArgs),
-    /// Smallest number of battery units meeting a LOLE, EUE or survival target.
+    /// Smallest number of battery units (or generator sets) meeting a LOLE, EUE, survival,
+    /// transfer-drop or fuel-out target; with --generators A:B, a table of the battery units
+    /// each generator count needs.
     Size(SizeArgs),
     /// Reliability by year of life: N sampled multi-year lives (ageing with
     /// `[battery.ageing]`), LOLE, EUE and P(survive --survive) ± SE for each year, and the
@@ -210,11 +212,20 @@ pub struct SurvivalArgs {
     pub json: Option<PathBuf>,
 }
 
-/// `size`: battery sizing.
+/// What `size` sizes.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeOver {
+    /// Battery units of the scenario's unit model (--min-units..=--max-units).
+    Units,
+    /// Generator sets of the scenario's [generators] set model (--min-sets..=--max-sets).
+    Generators,
+}
+
+/// `size`: battery (or generator) sizing.
 #[derive(Args, Debug)]
 #[command(
     after_help = EXIT_CODES,
-    group(ArgGroup::new("target").required(true).args(["lole", "eue", "survive"]))
+    group(ArgGroup::new("target").required(true).args(["lole", "eue", "survive", "transfer_drop", "fuel_outs"]))
 )]
 pub struct SizeArgs {
     /// The scenario (its fleet's unit model is sized), the study's seed and step.
@@ -233,21 +244,52 @@ pub struct SizeArgs {
     /// The share of start steps that must ride through --survive (0 < p ≤ 1).
     #[arg(long, value_parser = Checked(flags::probability), allow_hyphen_values = true, requires = "survive")]
     pub probability: Option<f64>,
-    /// Samples of the Monte Carlo study at each size (needed with --lole and --eue).
+    /// Target: the probability that a sample (a year) drops load in transfer at least once at
+    /// most this (0 < q < 1; the scenario needs generator sets).
+    #[arg(long, value_parser = Checked(crate::size::open_probability), allow_hyphen_values = true)]
+    pub transfer_drop: Option<f64>,
+    /// Target: fuel-outs (a tank running dry) per sample at most this (the scenario needs
+    /// generator sets and a [fuel] table).
+    #[arg(long, value_parser = Checked(flags::positive), allow_hyphen_values = true)]
+    pub fuel_outs: Option<f64>,
+    /// Samples of the Monte Carlo study at each size (needed with every target but --survive).
     #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
     pub samples: Option<u64>,
-    /// The smallest unit count tried.
-    #[arg(long, default_value = "1", value_parser = Checked(flags::units), allow_hyphen_values = true)]
-    pub min_units: u32,
-    /// The largest unit count tried.
-    #[arg(long, default_value = "400", value_parser = Checked(flags::units), allow_hyphen_values = true)]
-    pub max_units: u32,
+    /// What to size: battery units, or generator sets (copies of the scenario's [generators]
+    /// set model, the battery fixed).
+    #[arg(long, value_enum, default_value_t = SizeOver::Units)]
+    pub over: SizeOver,
+    /// The smallest unit count tried (default 1).
+    #[arg(long, value_parser = Checked(flags::units), allow_hyphen_values = true)]
+    pub min_units: Option<u32>,
+    /// The largest unit count tried (default 400).
+    #[arg(long, value_parser = Checked(flags::units), allow_hyphen_values = true)]
+    pub max_units: Option<u32>,
+    /// With --over generators: the smallest set count tried (default 0; 1 with
+    /// --transfer-drop or --fuel-outs).
+    #[arg(long, value_parser = Checked(crate::size::sets), allow_hyphen_values = true)]
+    pub min_sets: Option<u32>,
+    /// With --over generators: the largest set count tried (default 100).
+    #[arg(long, value_parser = Checked(crate::size::sets), allow_hyphen_values = true)]
+    pub max_sets: Option<u32>,
+    /// A table: for each generator count from A to B (e.g. 0:4), the fewest battery units that
+    /// meet the target.
+    #[arg(long, value_name = "A:B", value_parser = Checked(crate::size::set_range), allow_hyphen_values = true)]
+    pub generators: Option<(u32, u32)>,
+    /// Evaluate every size in the range, in order, instead of bisecting (every breach of
+    /// monotonicity is then seen; the answer is the first size that meets the target).
+    #[arg(long)]
+    pub scan: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Write the sizes tried and the answer as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Draw the index against the size, with 95 % error bars, the target and the answer (with
+    /// --generators: one line per generator count) to this .svg or .png file.
+    #[arg(long, value_name = "FILE", value_parser = Checked(crate::size::plot_file))]
+    pub plot: Option<PathBuf>,
 }
 
 /// `life`: reliability by year of life.

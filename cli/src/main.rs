@@ -73,7 +73,6 @@ use output::Stdout;
 use progress::Bars;
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::{Shard, MAX_USEFUL_THREADS};
-use ridethrough::studies::sizing::Target;
 use std::process::ExitCode;
 
 /// `--help`'s closing text: the exit codes and the limits, from the constants that enforce them.
@@ -326,85 +325,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                 out,
             )
         }
-        Command::Size(a) => {
-            // clap requires one target, and --survive with --probability.
-            let target = match (a.lole, a.eue, a.survive, a.probability) {
-                (Some(max_hours), ..) => Target::Lole { max_hours },
-                (_, Some(max_mwh), ..) => Target::Eue { max_mwh },
-                (_, _, Some(outage), Some(min_probability)) => Target::Survival {
-                    outage,
-                    min_probability,
-                },
-                _ => {
-                    return Err(UsageError::Needs {
-                        flag: "size",
-                        needs: "--lole, --eue, or --survive with --probability",
-                        why: "the target to size for",
-                    }
-                    .into())
-                }
-            };
-            let flag = match target {
-                Target::Lole { .. } => "--lole",
-                Target::Eue { .. } => "--eue",
-                _ => "--survive",
-            };
-            let samples = match (&target, a.samples) {
-                (Target::Survival { .. }, Some(_)) => return Err(UsageError::DoesNotApply {
-                    flag: "--samples",
-                    with: "--survive",
-                    why: "the survival sweep starts an outage from every step, it samples nothing",
-                }
-                .into()),
-                (Target::Survival { .. }, None) => 1,
-                (_, Some(n)) => n,
-                (_, None) => {
-                    return Err(UsageError::Needs {
-                        flag,
-                        needs: "--samples",
-                        why: "the Monte Carlo study run at each size",
-                    }
-                    .into())
-                }
-            };
-            if a.min_units > a.max_units {
-                return Err(UsageError::DoesNotApply {
-                    flag: "--min-units",
-                    with: "a smaller --max-units",
-                    why: "the range of sizes would be empty",
-                }
-                .into());
-            }
-            let study = load(&a.source, global)?;
-            let survive = match target {
-                Target::Survival { outage, .. } => {
-                    survival::check(study.site(), "--survive", outage)?;
-                    Some(outage)
-                }
-                _ => None,
-            };
-            let p = guard::Plan {
-                seed: study.seed(),
-                repeat: size::most_evaluations(a.min_units, a.max_units),
-                ..plan(
-                    survive.is_none().then_some(samples),
-                    survive,
-                    study.policy(),
-                )
-            };
-            guard(global, study.site(), &p)?;
-            name(&study, out)?;
-            let opts = size::Options {
-                target,
-                samples,
-                seed: study.seed(),
-                min_units: a.min_units,
-                max_units: a.max_units,
-                threads: a.threads,
-                json: a.json.as_deref(),
-            };
-            size::run(&study, &opts, bars, out)
-        }
+        Command::Size(a) => size::command(&a, global, bars, out),
         Command::Life(a) => {
             let study = load(&a.source, global)?;
             if let Some(d) = a.survive {

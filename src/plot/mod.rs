@@ -9,7 +9,10 @@
 //!   Wilson score bands;
 //! * [`lolp_heatmap`]: loss-of-load probability by month × hour of day from a Monte Carlo study;
 //! * [`unserved_distribution`]: the distribution of unserved energy per sample, with P90, P99 and
-//!   CVaR 95 % marked.
+//!   CVaR 95 % marked;
+//! * [`sizing`](fn@sizing): a sizing search's index against the size (battery units or generator
+//!   sets) with 95 % error bars, the target and the answer; [`sizing_table`]: the battery units
+//!   each generator count needs, one line per count.
 //!
 //! Each chart also comes as SVG text in memory (`time_series_svg`, `outage_zoom_svg`, ...), to
 //! inline in an HTML page (as [`crate::io::html`] does).
@@ -52,11 +55,13 @@ use std::sync::OnceLock;
 pub mod decimate;
 mod distribution;
 mod heatmap;
+mod sizing;
 mod survival;
 mod timeseries;
 
 pub use distribution::{unserved_distribution, unserved_distribution_svg};
 pub use heatmap::{lolp_heatmap, lolp_heatmap_svg};
+pub use sizing::{sizing, sizing_svg, sizing_table, sizing_table_svg};
 pub use survival::{survival, survival_svg, wilson_interval, Z_95};
 pub use timeseries::{outage_zoom, outage_zoom_svg, time_series, time_series_svg};
 

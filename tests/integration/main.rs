@@ -21,6 +21,8 @@ mod properties;
 mod ramps;
 mod rts79;
 mod scenarios;
+#[cfg(feature = "plots")]
+mod sizing;
 mod sla;
 mod snapshots;
 mod survival;
