@@ -21,7 +21,6 @@ mod properties;
 mod ramps;
 mod rts79;
 mod scenarios;
-#[cfg(feature = "plots")]
 mod sizing;
 mod sla;
 mod snapshots;

@@ -1,7 +1,8 @@
 //! Sizing with the backup chain (issue 11): generator sets against closed forms (⌈L/R⌉ sets that
 //! never fail; the binomial tail of sets that fail to start), the transfer-drop target against
 //! the battery's power, fuel-outs against the tank, the two-dimensional table against the
-//! one-dimensional search, and the charts of a search and a table as SVG and PNG.
+//! one-dimensional search, and the charts of a search and a table as SVG and PNG (feature
+//! `plots`).
 
 use ridethrough::prelude::*;
 use ridethrough::studies::montecarlo::McConfig;
@@ -293,6 +294,7 @@ fn drawn() -> (Sizing, Sizing, sizing::SizingTable) {
     (bisection, scan, table)
 }
 
+#[cfg(feature = "plots")]
 fn out_dir(test: &str) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("sizing")
@@ -302,6 +304,7 @@ fn out_dir(test: &str) -> std::path::PathBuf {
     dir
 }
 
+#[cfg(feature = "plots")]
 /// The text nodes of an SVG file, parsed as XML.
 fn svg_text(path: &std::path::Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
@@ -315,9 +318,11 @@ fn svg_text(path: &std::path::Path) -> String {
         .join("\n")
 }
 
+#[cfg(feature = "plots")]
 /// A pixel this dark is text or an axis.
 const DARK: u8 = 64;
 
+#[cfg(feature = "plots")]
 /// Checks a PNG: 1200 × 800 RGB, many colours, a title drawn in its top 50 rows.
 fn check_png(path: &std::path::Path) {
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
@@ -339,6 +344,7 @@ fn check_png(path: &std::path::Path) {
     assert!(dark > 200, "no title drawn ({dark} dark pixels)");
 }
 
+#[cfg(feature = "plots")]
 #[test]
 fn the_charts_render_to_svg_and_png_with_title_axes_and_legend() {
     let (bisection, scan, table) = drawn();
@@ -411,6 +417,7 @@ fn the_charts_render_to_svg_and_png_with_title_axes_and_legend() {
     assert!(roxmltree::Document::parse(&svg).is_ok());
 }
 
+#[cfg(feature = "plots")]
 #[test]
 fn charts_of_nothing_and_bad_paths_are_typed_errors() {
     let (mut bisection, _, mut table) = drawn();
