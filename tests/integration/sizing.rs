@@ -460,3 +460,42 @@ fn a_scan_and_a_bisection_agree_where_both_evaluated() {
         assert_eq!(at, e);
     }
 }
+
+/// Common random numbers across fleet sizes: set j's start attempts, running failures and
+/// repairs come from its own streams, so sets 0..3 of a 7-set fleet live exactly the lives of a
+/// 3-set fleet's sets through demands, failures, repairs and restarts.
+#[test]
+fn a_larger_fleet_holds_the_smaller_ones_sets_with_the_same_histories() {
+    use ridethrough::components::generators::GeneratorParams;
+    let fleet = |count| {
+        let params: GeneratorParams = toml::from_str(&format!(
+            "count = {count}\nrating_mw = 2.0\nfail_to_start = 0.3\nstart_retries = 1\n\
+             failures_per_running_hour = 0.5\nfuel_l_per_mwh = 250.0\n\
+             repair = {{ law = \"exponential\", mean = \"3h\" }}\n"
+        ))
+        .unwrap();
+        params.validate().unwrap()
+    };
+    let (small, large) = (fleet(3), fleet(7));
+    for seed in [1, 2, 3, 2023] {
+        let (mut s, mut l) = (small.initial_state(seed), large.initial_state(seed));
+        let hour = Duration::from_hours(1).as_millis();
+        small.start_all(&mut s, 0);
+        large.start_all(&mut l, 0);
+        for h in 1..=48 {
+            let t = h * hour;
+            small.advance_to(&mut s, t);
+            large.advance_to(&mut l, t);
+            for j in 0..3 {
+                assert_eq!(s.status(j), l.status(j), "seed {seed}, set {j}, hour {h}");
+            }
+            // Every 6 hours the outage ends and a new one demands every set that is off.
+            if h % 6 == 0 {
+                small.stop_all(&mut s, t);
+                large.stop_all(&mut l, t);
+                small.start_all(&mut s, t);
+                large.start_all(&mut l, t);
+            }
+        }
+    }
+}
