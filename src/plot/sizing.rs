@@ -265,7 +265,8 @@ fn legend_only() -> std::iter::Empty<PathElement<(f64, f64)>> {
     std::iter::empty()
 }
 
-/// Half the width of an error bar's caps and of the limit's dash, pixels.
+/// Half the width of an error bar's caps, pixels, where the sizes are far apart (the limit's
+/// dash is 3 px wider).
 const CAP_PX: i32 = 6;
 /// Radius of a size's marker, pixels.
 const POINT_PX: i32 = 5;
@@ -332,6 +333,12 @@ impl Figure for SizingFigure {
             .label_style((FAMILY, TICK_PX))
             .axis_desc_style((FAMILY, LABEL_PX))
             .draw()?;
+        // Caps and dashes narrow when many sizes share the width (a long --scan).
+        let px_per_size =
+            f64::from(chart.plotting_area().dim_in_pixel().0) / (x_range.end - x_range.start);
+        let dash_px = ((px_per_size * 0.3) as i32).clamp(2, CAP_PX + 3);
+        let cap_px = dash_px.min(CAP_PX);
+        let point_px = ((px_per_size * 0.35) as i32).clamp(2, POINT_PX);
         for line in &self.lines {
             let colour = line.colour;
             let width = if self.single { 1 } else { 2 };
@@ -353,16 +360,13 @@ impl Figure for SizingFigure {
             for end in [|b: (f64, f64, f64)| b.0, |b: (f64, f64, f64)| b.2] {
                 chart.draw_series(line.points.iter().map(|e| {
                     EmptyElement::at((f64::from(e.units), end(bar(e))))
-                        + PathElement::new(vec![(-CAP_PX, 0), (CAP_PX, 0)], colour.stroke_width(1))
+                        + PathElement::new(vec![(-cap_px, 0), (cap_px, 0)], colour.stroke_width(1))
                 }))?;
             }
             if self.single {
                 chart.draw_series(line.points.iter().map(|e| {
                     EmptyElement::at((f64::from(e.units), limit(e)))
-                        + PathElement::new(
-                            vec![(-CAP_PX - 3, 0), (CAP_PX + 3, 0)],
-                            BLACK.stroke_width(3),
-                        )
+                        + PathElement::new(vec![(-dash_px, 0), (dash_px, 0)], BLACK.stroke_width(3))
                 }))?;
             }
             let point_colour = |e: &Evaluation| match (self.single, e.met) {
@@ -374,7 +378,7 @@ impl Figure for SizingFigure {
                 let c = point_colour(e);
                 let style = if e.met { c.filled() } else { c.stroke_width(2) };
                 EmptyElement::at((f64::from(e.units), bar(e).1))
-                    + Circle::new((0, 0), POINT_PX, style)
+                    + Circle::new((0, 0), point_px, style)
             }))?;
             if !self.single {
                 if let Some(e) = line
@@ -383,7 +387,7 @@ impl Figure for SizingFigure {
                 {
                     chart.draw_series(std::iter::once(
                         EmptyElement::at((f64::from(e.units), bar(e).1))
-                            + Circle::new((0, 0), 2 * POINT_PX + 2, colour.stroke_width(3)),
+                            + Circle::new((0, 0), 2 * point_px + 2, colour.stroke_width(3)),
                     ))?;
                 }
             }
