@@ -23,8 +23,10 @@
 //!   study, e.g. a Slurm job array task, and the merge of every shard into the study's indices,
 //!   bit for bit the unsharded `mc`'s.
 //! * [`survival`] (`survival`): an outage of up to `--max` from every step.
-//! * [`size`] (`size`): the smallest battery fleet meeting `--lole`, `--eue` or `--survive`
-//!   with `--probability`, by bisection over `--min-units..=--max-units`.
+//! * [`size`] (`size`): the smallest battery fleet (or, `--over generators`, generator fleet)
+//!   meeting `--lole`, `--eue`, `--survive` with `--probability`, `--transfer-drop` or
+//!   `--fuel-outs`, by bisection (or `--scan`); `--generators A:B` tables the battery units
+//!   each generator count needs; `--plot` draws the index against the size.
 //! * [`compare`] (`compare`): two scenarios on common random numbers, B − A ± SE.
 //! * [`life`] (`life`): reliability by year of a multi-year life, and the first year a
 //!   `--lole`, `--eue` or `--probability` target is missed.
