@@ -48,21 +48,42 @@ pub fn run(
     let started = Instant::now();
     let bar = bars.steps(site.time.steps());
     let mut sim = site.simulate(policy, seed);
-    match opts.trace {
-        Some(path) => {
+    // With a tariff, the run is billed by its meter beside the trace (every step, then: a meter
+    // reads each one).
+    let mut meter = site.tariff.as_ref().map(|t| t.meter());
+    match (opts.trace, &mut meter) {
+        (Some(path), meter) => {
             let file = std::fs::File::create(path).map_err(|e| CliError::write(path, e))?;
             let csv = CsvRecorder::new(file).with_timestamps(&site.time);
-            let mut csv = Ticking::new(csv, &bar);
-            sim.run(&mut csv);
-            csv.inner.finish().map_err(|e| CliError::write(path, e))?;
+            match meter {
+                Some(m) => {
+                    let mut both = Ticking::new((csv, m), &bar);
+                    sim.run(&mut both);
+                    both.inner
+                        .0
+                        .finish()
+                        .map_err(|e| CliError::write(path, e))?;
+                }
+                None => {
+                    let mut csv = Ticking::new(csv, &bar);
+                    sim.run(&mut csv);
+                    csv.inner.finish().map_err(|e| CliError::write(path, e))?;
+                }
+            }
         }
-        None => {
+        (None, Some(m)) => {
+            sim.run(&mut Ticking::new(m, &bar));
+        }
+        (None, None) => {
             sim.run(&mut Ticking::new((), &bar));
         }
     }
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    let report = sim.report();
+    let report = match meter {
+        Some(m) => sim.report().with_costs(m.finish()),
+        None => sim.report(),
+    };
     write!(out, "{report}")?;
     out.note(format_args!(
         "simulated {} steps in {elapsed:.3} s ({:.1} M steps/s)",

@@ -9,7 +9,9 @@
 //!   Wilson score bands;
 //! * [`lolp_heatmap`]: loss-of-load probability by month × hour of day from a Monte Carlo study;
 //! * [`unserved_distribution`]: the distribution of unserved energy per sample, with P90, P99 and
-//!   CVaR 95 % marked.
+//!   CVaR 95 % marked;
+//! * [`frontier`]: the reserve-versus-value frontier, survival (or EUE) against $/yr, one point
+//!   per SoC reserve with 95 % error bars.
 //!
 //! Each chart also comes as SVG text in memory (`time_series_svg`, `outage_zoom_svg`, ...), to
 //! inline in an HTML page (as [`crate::io::html`] does).
@@ -51,11 +53,13 @@ use std::sync::OnceLock;
 
 pub mod decimate;
 mod distribution;
+mod frontier;
 mod heatmap;
 mod survival;
 mod timeseries;
 
 pub use distribution::{unserved_distribution, unserved_distribution_svg};
+pub use frontier::{frontier, frontier_svg};
 pub use heatmap::{lolp_heatmap, lolp_heatmap_svg};
 pub use survival::{survival, survival_svg, wilson_interval, Z_95};
 pub use timeseries::{outage_zoom, outage_zoom_svg, time_series, time_series_svg};
