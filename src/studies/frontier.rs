@@ -53,6 +53,7 @@
 //! let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
 //!     .replace("step = \"1m\"", "step = \"1h\"")
 //!     .replace("horizon = \"365d\"", "horizon = \"28d\"")
+//!     .replace("start = \"120d\"", "start = \"3d\"")
 //!     .replace("kind = \"backup_only\"", "kind = \"peak_shaving\"\nimport_cap_mw = 12.0")
 //!     + "\n[tariff]\ndemand_charge_usd_per_kw_month = 10.0\nenergy_price_usd_per_mwh = 40.0\n";
 //! let study = Scenario::from_toml_str(&text)?.validate()?;
