@@ -745,6 +745,30 @@ mod tests {
     }
 
     #[test]
+    fn a_step_counts_in_the_month_it_starts_in() {
+        // 10-minute steps from 2025-01-31 23:00, 30-minute intervals: the last January step
+        // (23:50) is a 9 MW spike; intervals restart at February's start, so January bills
+        // (3 + 3 + 9)/3 = 5 MW over its last interval (23:30–24:00) and February 3 MW.
+        let g = grid("10m", "1d").starting_at(jiff::civil::date(2025, 1, 31).at(23, 0, 0, 0));
+        let mut p = flat(1.0, 0.0);
+        p.demand_interval = Some("30m".parse().unwrap());
+        let t = Tariff::new(&p, &g).unwrap();
+        assert_eq!(t.months().len(), 2);
+        assert_eq!(t.months()[0].end_step, 6);
+        let bill = t.bill((0..g.steps()).map(|k| row(k, if k == 5 { 9.0 } else { 3.0 })));
+        assert_eq!(bill.months.len(), 2);
+        assert!((bill.months[0].peak_import_mw - 5.0).abs() < 1e-12);
+        assert!((bill.months[1].peak_import_mw - 3.0).abs() < 1e-12);
+        // January is covered 1 h of 744, February 23 h of 672.
+        let want = 1_000.0 * (5.0 / 744.0 + 3.0 * 23.0 / 672.0);
+        assert!((bill.demand_charges_usd - want).abs() < USD_TOLERANCE);
+        // A meter that starts later bills only what it saw.
+        let late = t.bill((8..g.steps()).map(|k| row(k, 2.0)));
+        assert_eq!(late.months.len(), 1);
+        assert_eq!((late.months[0].year, late.months[0].month), (2025, 2));
+    }
+
+    #[test]
     fn a_price_trace_is_resampled_as_a_load_trace() {
         // Hourly prices 0, 1, 2, …; at 30-minute steps each is held, at 2-hour steps averaged.
         let values: Vec<f64> = (0..48).map(f64::from).collect();

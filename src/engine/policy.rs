@@ -570,6 +570,67 @@ mod tests {
         assert!((r.over(Hours::h(1.0 / 60.0)).value() - 3.0).abs() < RAMP_TOLERANCE_MW);
     }
 
+    /// An observation of a grid-connected 10 MW site with a battery holding 50 of 100 MWh,
+    /// reserve 20 MWh, 5 MW each way, one-hour segments, at price `p`.
+    fn obs(p: f64) -> Observation {
+        Observation {
+            step: 0,
+            dt: Hours::h(1.0),
+            demand: Power::mw(10.0),
+            available_import: Power::mw(20.0),
+            available_generation: Power::ZERO,
+            import_limit: Power::mw(20.0),
+            export_allowed: Power::ZERO,
+            previous_import: Power::mw(10.0),
+            energy: Energy::mwh(50.0),
+            soc: Fraction::ratio(0.5),
+            reserve_energy: Energy::mwh(20.0),
+            max_energy: Energy::mwh(100.0),
+            capacity: Energy::mwh(100.0),
+            max_discharge: Power::mw(5.0),
+            max_discharge_above_reserve: Power::mw(5.0),
+            max_charge: Power::mw(5.0),
+            charge_efficiency: 0.9,
+            price: Price::usd_per_mwh(p),
+        }
+    }
+
+    #[test]
+    fn value_stacking_follows_its_rules_in_order() {
+        let mut policy = Policy::ValueStacking {
+            import_cap_mw: Power::mw(12.0),
+            charge_below_usd_per_mwh: Price::usd_per_mwh(30.0),
+            discharge_above_usd_per_mwh: Price::usd_per_mwh(60.0),
+            recharge_rate_mw: Some(Power::mw(4.0)),
+        };
+        let mut decide = |o: Observation| policy.decide(&o).value();
+        // Expensive: everything above the reserve the power allows.
+        assert_eq!(decide(obs(60.0)), 5.0);
+        // Cheap: charge under the cap (12 − 10 = 2 MW of headroom, below the 4 MW rate).
+        assert_eq!(decide(obs(30.0)), -2.0);
+        // In between: idle.
+        assert_eq!(decide(obs(45.0)), 0.0);
+        // A peak above the cap: shaved to it, whatever the price.
+        let mut o = obs(45.0);
+        o.demand = Power::mw(14.5);
+        assert_eq!(decide(o), 2.5);
+        // Below the reserve, at a middling price: back to the reserve only (2 MWh missing,
+        // 2/0.9 MW over the hour), not beyond (at an 8 MW demand: 4 MW under the cap).
+        let mut o = obs(45.0);
+        o.demand = Power::mw(8.0);
+        o.energy = Energy::mwh(18.0);
+        o.max_discharge_above_reserve = Power::ZERO;
+        assert!((decide(o) + 2.0 / 0.9).abs() < 1e-12);
+        // An outage: the shortfall from the whole window, and at a high price the rest above
+        // the reserve too (the engine cuts it to the demand).
+        let mut o = obs(45.0);
+        o.available_import = Power::ZERO;
+        o.max_discharge = Power::mw(12.0);
+        assert_eq!(decide(o), 10.0);
+        o.price = Price::usd_per_mwh(90.0);
+        assert_eq!(decide(o), 10.0);
+    }
+
     #[test]
     fn a_ramp_serialises_as_a_plain_number() {
         let p: Policy =
