@@ -118,7 +118,8 @@ pub struct RunArgs {
     /// Write the report as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Stream the per-step trace as CSV to this file.
+    /// Stream the per-step trace to this file: Apache Parquet when its name ends in `.parquet`
+    /// or `.pq`, CSV otherwise.
     #[arg(long)]
     pub trace: Option<PathBuf>,
     /// Replay Monte Carlo sample I of `ridethrough mc` (same scenario, --seed, --step and

@@ -11,6 +11,7 @@
 //! that).
 
 use crate::error::UsageError;
+use crate::single::TraceFormat;
 use ridethrough::prelude::*;
 use ridethrough::rng;
 use ridethrough::studies::survival;
@@ -28,7 +29,15 @@ pub const MAX_SECONDS: f64 = 600.0;
 /// Bytes a `--trace` row takes: 109 measured (57.3 MB for the default scenario's 525 600 rows
 /// of 13 fields), rounded up.
 pub const TRACE_ROW_BYTES: u64 = 110;
-/// Largest `--trace` file written without `--force`, bytes (1 GB: 9 million rows, a year at
+/// Bytes a Parquet `--trace` row takes: 7 measured for the default scenario's year at 1 minute
+/// (3.6 MB), 33 for `training_swing_100ms.toml` (2.4 MB for 72 000 rows of a swinging load),
+/// rounded up with room for less compressible traces.
+pub const PARQUET_ROW_BYTES: u64 = 48;
+/// Largest Parquet `--trace` file written without `--force`, bytes (2 GB: ≈ 42 million rows at
+/// [`PARQUET_ROW_BYTES`], so a year at 1-second steps fits; pandas, Polars or DuckDB read one
+/// column of it at a time).
+pub const MAX_PARQUET_BYTES: u64 = 2_000_000_000;
+/// Largest CSV `--trace` file written without `--force`, bytes (1 GB: 9 million rows, a year at
 /// 4-second steps; beyond what a spreadsheet or a quick pandas read handles).
 pub const MAX_TRACE_BYTES: u64 = 1_000_000_000;
 
@@ -128,17 +137,61 @@ pub fn check(site: &Site, plan: &Plan<'_>) -> Result<(), UsageError> {
     }
     if let Some((path, what)) = plan.trace {
         let rows = site.time.steps();
-        let bytes = rows.saturating_mul(TRACE_ROW_BYTES);
-        if bytes > MAX_TRACE_BYTES {
+        let (row_bytes, limit) = match TraceFormat::of(path) {
+            TraceFormat::Csv => (TRACE_ROW_BYTES, MAX_TRACE_BYTES),
+            TraceFormat::Parquet => (PARQUET_ROW_BYTES, MAX_PARQUET_BYTES),
+        };
+        let bytes = rows.saturating_mul(row_bytes);
+        if bytes > limit {
             return Err(UsageError::TraceTooLarge {
                 what,
                 path: path.to_path_buf(),
                 rows,
-                row_bytes: TRACE_ROW_BYTES,
+                row_bytes,
                 gigabytes: bytes as f64 / 1e9,
-                limit_gigabytes: MAX_TRACE_BYTES as f64 / 1e9,
+                limit_gigabytes: limit as f64 / 1e9,
             });
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 200 days at 1-second steps: 17.3 M rows, ≈ 1.9 GB as CSV and ≈ 0.83 GB as Parquet.
+    fn site() -> Site {
+        let time = TimeGrid::new(Duration::from_secs(1), Duration::from_days(200)).unwrap();
+        let load: LoadParams =
+            toml::from_str("pue = 1.0\n[[it]]\nkind = \"constant\"\nit_mw = 5.0\n").unwrap();
+        let battery = BatteryParams::preset(Preset::Megapack2Xl4h, 4);
+        Site::new(time, &GridParams::new(Power::mw(10.0)), &battery, &load).unwrap()
+    }
+
+    #[test]
+    fn each_trace_format_is_judged_on_its_own_row_size_and_limit() {
+        let site = site();
+        let policy = Policy::default();
+        let plan = |path: &'static str| Plan {
+            samples: None,
+            survival: None,
+            trace: Some((Path::new(path), "--trace")),
+            repeat: 1,
+            policy: &policy,
+            seed: 0,
+        };
+        match check(&site, &plan("year.csv")) {
+            Err(UsageError::TraceTooLarge {
+                rows, row_bytes, ..
+            }) => {
+                assert_eq!(rows, 17_280_000);
+                assert_eq!(row_bytes, TRACE_ROW_BYTES);
+            }
+            other => panic!("a 1.9 GB CSV trace must be refused: {other:?}"),
+        }
+        for name in ["year.parquet", "YEAR.PQ"] {
+            assert!(check(&site, &plan(name)).is_ok(), "{name}");
+        }
+    }
 }

@@ -44,7 +44,7 @@
 //! Before exiting, the program checks the physical facts the report shows ([`checks`]) and
 //! fails if one does not hold. Bad input is refused before anything runs: flag values out of
 //! range ([`flags`]), overrides the scenario refuses, and runs estimated to take over ten
-//! minutes or to hold a trace over 1 GB ([`guard`]; `--force` runs them anyway).
+//! minutes or to hold a trace over 1 GB as CSV (2 GB as Parquet) ([`guard`]; `--force` runs them anyway).
 //!
 //! Exit codes: 0 done (also when the reader of standard output goes away, as with `| head -1`),
 //! 1 a scenario, data, output-file, chart or self-check error, 2 a usage error (clap's own code
@@ -95,7 +95,8 @@ Limits:
                 whole hours, at least 1h, and a whole number of steps
   --max-units   0 ≤ x ≤ {max_units}
   A run estimated at over {minutes:.0} minutes ({steps:.1e} engine steps at {rate:.0e} steps/s) or a
-  --trace file estimated at over {gb:.0} GB is refused unless --force. Monte Carlo studies
+  --trace file estimated at over {gb:.0} GB as CSV ({pq_gb:.0} GB as Parquet) is refused unless
+  --force. Monte Carlo studies
   fast-forward through quiet time: one whose every step would pass the limit is judged on
   the steps its first {pilot} samples really ran (×{margin:.0}).",
         exit_codes = args::EXIT_CODES,
@@ -107,6 +108,7 @@ Limits:
         steps = guard::MAX_SECONDS * guard::STEPS_PER_SECOND,
         rate = guard::STEPS_PER_SECOND,
         gb = guard::MAX_TRACE_BYTES as f64 / 1e9,
+        pq_gb = guard::MAX_PARQUET_BYTES as f64 / 1e9,
         pilot = guard::PILOT_SAMPLES,
         margin = guard::PILOT_MARGIN,
     )

@@ -100,6 +100,10 @@ pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(30);
 /// G3 3 s). It only matters with `block_load_mw`.
 pub const DEFAULT_BLOCK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How far below its block-loading ceiling a set must carry to count as standing still, MW
+/// (1 W: rounding, not load).
+const BLOCK_EPSILON_MW: f64 = 1e-6;
+
 /// The longest interval between load blocks: 10 minutes (a set that needs longer to recover
 /// from a load step is not a standby set).
 pub const MAX_BLOCK_INTERVAL: Duration = Duration::from_secs(600);
@@ -298,8 +302,10 @@ pub struct GeneratorParams {
     pub min_loading: Option<Fraction>,
     /// Largest step of load one set accepts at once, MW (`1e-6 ≤ x ≤ rating_mw`; none: the
     /// rating). A set that picks up accepts one block, then one more every `block_interval`
-    /// until it accepts its rating; the battery (or nothing) carries the rest meanwhile, and
-    /// the transfer gap lasts until the sets that picked up accept their rating.
+    /// until it accepts its rating, and a running set accepts one block above the load it last
+    /// stood still at (a load step is taken block by block too); the battery (or nothing)
+    /// carries the rest meanwhile, and the transfer gap lasts until the sets that picked up
+    /// accept the load the grid leaves them.
     #[serde(default)]
     pub block_load_mw: Option<Power>,
     /// From accepting one block of load to accepting the next (default
@@ -652,13 +658,24 @@ pub struct GeneratorTally {
     pub run_ms: u64,
 }
 
-/// One set's state: its status and its three random streams.
+/// One set's state: its status, its three random streams and its block-load anchor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct SetState {
     status: SetStatus,
     start_rng: Rng,
     run_rng: Rng,
     repair_rng: Rng,
+    /// The load the set carried when it last stood still and when (see
+    /// [`GeneratorFleet::accepted`]); older than the set's run: none yet.
+    #[serde(default)]
+    anchor: Anchor,
+}
+
+/// Where a running set's block loading counts from: the load it carried, `mw`, at `at_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+struct Anchor {
+    mw: f64,
+    at_ms: u64,
 }
 
 /// The evolving state of a [`GeneratorFleet`]: each set's status and random streams, and the
@@ -725,6 +742,7 @@ impl GeneratorFleet {
                     start_rng: rng::stream(seed, base + STREAM_START),
                     run_rng: rng::stream(seed, base + STREAM_RUN),
                     repair_rng: rng::stream(seed, base + STREAM_REPAIR),
+                    anchor: Anchor::default(),
                 }
             })
             .collect();
@@ -909,33 +927,83 @@ impl GeneratorFleet {
             .count() as u32
     }
 
+    /// Whether the sets accept load in blocks (a block-load limit below the rating).
+    #[inline]
+    pub fn block_loading(&self) -> bool {
+        self.spec.block_load.is_some_and(|b| b < self.spec.rating)
+    }
+
+    /// Set `set`'s block-loading ceiling at `t_ms` and when it next grows (`u64::MAX`: it
+    /// accepts its rating), for a set running since `since_ms` under blocks of `block`.
+    #[inline]
+    fn ceiling(&self, set: &SetState, since_ms: u64, block: Power, t_ms: u64) -> (Power, u64) {
+        let rating = self.spec.rating;
+        let interval = self.spec.block_interval.as_millis().max(1);
+        // An anchor older than this run is a previous run's: the set picked up from nothing.
+        let (from, at) = if set.anchor.at_ms >= since_ms {
+            (Power::mw(set.anchor.mw), set.anchor.at_ms)
+        } else {
+            (Power::ZERO, since_ms)
+        };
+        let blocks = t_ms.saturating_sub(at) / interval;
+        let ceiling = from + block * (blocks as f64 + 1.0);
+        if ceiling < rating {
+            (
+                ceiling,
+                at.saturating_add((blocks + 1).saturating_mul(interval)),
+            )
+        } else {
+            (rating, u64::MAX)
+        }
+    }
+
     /// The load the running sets in `s` accept at `t_ms` under the block-load limit, and when
-    /// that next grows (`u64::MAX`: every running set accepts its rating). A set running since
-    /// `since` accepts `min(rating, block × (1 + ⌊(t − since) / block_interval⌋))`; without a
-    /// block-load limit, its rating from the moment it picks up. Call
+    /// that next grows (`u64::MAX`: every running set accepts its rating). Without a limit, each
+    /// running set accepts its rating from the moment it picks up. With one (ISO 8528-5 load
+    /// acceptance), a set accepts one block at once above the load it last stood still at, and
+    /// one more every `block_interval`:
+    /// `min(rating, anchor + block × (1 + ⌊(t − anchored) / block_interval⌋))`. A set that
+    /// picks up is anchored at 0 at its pickup; [`GeneratorFleet::anchor_running`] moves the
+    /// anchor to the load a set carries whenever it carries less than its ceiling, so a load
+    /// step on running sets (a training swing on diesel) is accepted block by block too. Call
     /// [`GeneratorFleet::advance_to`] first.
     pub fn accepted(&self, s: &GeneratorState, t_ms: u64) -> (Power, u64) {
-        let rating = self.spec.rating;
-        let Some(block) = self.spec.block_load.filter(|b| *b < rating) else {
+        let Some(block) = self.spec.block_load.filter(|b| *b < self.spec.rating) else {
             return (self.capacity(s), u64::MAX);
         };
-        let interval = self.spec.block_interval.as_millis().max(1);
         let mut total = Power::ZERO;
         let mut next = u64::MAX;
         for set in &s.sets {
             let SetStatus::Running { since_ms, .. } = set.status else {
                 continue;
             };
-            let blocks = t_ms.saturating_sub(since_ms) / interval;
-            let accepted = block * (blocks as f64 + 1.0);
-            if accepted < rating {
-                total += accepted;
-                next = next.min(since_ms.saturating_add((blocks + 1).saturating_mul(interval)));
-            } else {
-                total += rating;
-            }
+            let (ceiling, grows) = self.ceiling(set, since_ms, block, t_ms);
+            total += ceiling;
+            next = next.min(grows);
         }
         (total, next)
+    }
+
+    /// After a segment `[t_ms, end_ms)` in which each running set carried `share`: a set that
+    /// carried less than its ceiling stood still, so its next block counts from `share` at
+    /// `end_ms`; a set held at its ceiling keeps counting blocks from its anchor. Nothing
+    /// without block loading.
+    pub fn anchor_running(&self, s: &mut GeneratorState, share: Power, t_ms: u64, end_ms: u64) {
+        let Some(block) = self.spec.block_load.filter(|b| *b < self.spec.rating) else {
+            return;
+        };
+        for j in 0..s.sets.len() {
+            let SetStatus::Running { since_ms, .. } = s.sets[j].status else {
+                continue;
+            };
+            let (ceiling, _) = self.ceiling(&s.sets[j], since_ms, block, t_ms);
+            if share.value() < ceiling.value() - BLOCK_EPSILON_MW {
+                s.sets[j].anchor = Anchor {
+                    mw: share.value(),
+                    at_ms: end_ms,
+                };
+            }
+        }
     }
 
     /// The capacity of the running sets in `s` (see [`GeneratorFleet::running`]).

@@ -16,8 +16,10 @@
 //! 3. during a generator outage, stops a set whose tank is dry and demands a start of every set
 //!    that is off and has fuel (at the outage's start, after a repair or after a delivery);
 //! 4. returns what the running sets offer over the span: the load they accept (their rating,
-//!    or with a block-load limit one block more every `block_interval` since each picked up)
-//!    and their minimum output (`Generation`).
+//!    or with a block-load limit one block above the load each last stood still at — 0 when it
+//!    picks up — and one more every `block_interval`, so a load step on running sets is taken
+//!    block by block too: [`GeneratorFleet::accepted`]) and their minimum output
+//!    (`Generation`).
 //!
 //! Every generator and fuel event, and the end of the transfer gap, ends a span
 //! (`Backup::next_event_ms`), so sets pick up, fail and are repaired at their own millisecond
@@ -38,7 +40,7 @@
 //! # The transfer gap
 //! From the grid's loss until the first set carries load — or, if none does, until the last
 //! start attempt has ended (`start_retries × retry_interval + start_delay` after the loss) —
-//! (with a block-load limit: until the sets that picked up accept their rating)
+//! (with a block-load limit: until the sets that picked up accept the load the grid leaves them)
 //! the site is **in transfer**: load unserved then (the battery's power limit, an empty or
 //! failed battery, sets that failed to start) is reported as **load dropped in transfer**, with
 //! its own events ([`TransferDrop`], to the millisecond), apart from the long-duration
@@ -303,12 +305,18 @@ impl Backup {
             g.advance_to(&mut s.generators, t);
         }
         let running = g.running(&s.generators);
-        let (capacity, block_next) = g.accepted(&s.generators, t);
+        let (capacity, mut block_next) = g.accepted(&s.generators, t);
+        // What the grid leaves to the sets: while they accept all of it, a growing ceiling
+        // changes nothing in this span (the next span start looks again).
+        let need = (demand - available).max(Power::ZERO);
+        if need.value() <= capacity.value() + UNSERVED_EPSILON_MW {
+            block_next = u64::MAX;
+        }
         s.block_next = block_next;
         if let Some(until) = s.transfer_until {
             if running > 0 && block_next != u64::MAX {
-                // Picked up, still accepting its load block by block: the gap lasts until the
-                // sets accept their rating.
+                // Picked up, still accepting the load block by block: the gap lasts until the
+                // sets accept what the grid leaves them.
                 s.transfer_until = Some(block_next);
             } else if running > 0 || t >= until {
                 s.transfer_until = None;
@@ -452,6 +460,14 @@ impl Backup {
             s.tally.fuel_burnt_l += burnt;
             s.tally.generation_mwh += output.value() * h;
             s.tally.curtailed_mwh += curtailed.value() * h;
+            if self.generators.block_loading() {
+                // Sets that carried less than their ceiling stood still: their next block counts
+                // from here, so the next span start must look again.
+                let share = output / f64::from(gen.running);
+                self.generators
+                    .anchor_running(&mut s.generators, share, t, end);
+                s.next = s.next.min(end);
+            }
         }
         let dropped = gen.transfer && unserved.value() > UNSERVED_EPSILON_MW;
         if !dropped {

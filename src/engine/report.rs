@@ -173,9 +173,12 @@ pub struct SocStats {
     pub mean: f64,
     /// SoC at the end of the run.
     pub last: f64,
-    /// The backup reserve.
+    /// The backup reserve, SoC: the energy below it is held back from peak shaving and smoothing
+    /// (the policies never discharge into it outside outages) and used only in outages, when the
+    /// whole SoC window serves the load.
     pub reserve: f64,
-    /// Hours ending below the reserve.
+    /// Hours ending inside the backup reserve (SoC below [`SocStats::reserve`]): in outages, or
+    /// recharging after one (the built-in policies never discharge into it otherwise).
     pub hours_below_reserve: f64,
 }
 
@@ -221,7 +224,8 @@ pub struct SiteSummary {
     pub battery_capacity_mwh: f64,
     /// Battery discharge power limit, MW.
     pub battery_power_mw: f64,
-    /// Energy between the SoC window's floor and ceiling, MWh.
+    /// Energy between the SoC window's floor and ceiling, MWh: all of it serves an outage; the
+    /// part below the backup reserve ([`SocStats::reserve`]) serves nothing else.
     pub battery_usable_mwh: f64,
     /// Upper bound of the facility load, MW.
     pub peak_facility_mw: f64,

@@ -356,8 +356,9 @@ fn single_run(h: &mut String, r: &Report) {
     let soc = &r.soc;
     let _ = writeln!(
         h,
-        "<p>Battery state of charge: min {:.1} %, mean {:.1} %, last {:.1} %; {} h below the \
-         {:.0} % reserve; {} equivalent full cycles.</p>",
+        "<p>Battery state of charge: min {:.1} %, mean {:.1} %, last {:.1} %; {} h inside the \
+         backup reserve (SoC under {:.0} %: energy held back from peak shaving and smoothing, used \
+         only in outages); {} equivalent full cycles.</p>",
         soc.min * 100.0,
         soc.mean * 100.0,
         soc.last * 100.0,

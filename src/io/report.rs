@@ -38,8 +38,15 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  battery        {} units, {:.1} MW / {:.1} MWh ({:.1} MWh usable)",
+            "  battery        {} units, {:.1} MW / {:.1} MWh, {:.1} MWh usable in an outage (the whole SoC window)",
             s.battery_units, s.battery_power_mw, s.battery_capacity_mwh, s.battery_usable_mwh
+        )?;
+        // The reserve's energy at the nameplate (a faded fleet holds less: see `battery life`).
+        writeln!(
+            f,
+            "  backup reserve SoC {:.0} % ({:.1} MWh stored): held back from peak shaving and smoothing, used only in outages",
+            self.soc.reserve * 100.0,
+            self.soc.reserve * s.battery_capacity_mwh
         )?;
         if let Some(b) = &self.backup {
             writeln!(
@@ -123,7 +130,7 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  battery SoC    min {:.1} %, mean {:.1} %, last {:.1} %, {:.2} h below the {:.0} % reserve, {:.2} full cycles",
+            "  battery SoC    min {:.1} %, mean {:.1} %, last {:.1} %, {:.2} h inside the backup reserve (SoC < {:.0} %), {:.2} full cycles",
             self.soc.min * 100.0,
             self.soc.mean * 100.0,
             self.soc.last * 100.0,

@@ -4,7 +4,7 @@
 use super::decimate::{columns, points};
 use super::{
     render, render_svg, trim, DrawResult, Figure, PlotError, Ticked, BLUE, FAMILY, GREEN, GREY,
-    LABEL_PX, ORANGE, RED, TICK_PX, TITLE_PX,
+    LABEL_PX, ORANGE, PURPLE, RED, TICK_PX, TITLE_PX,
 };
 use crate::engine::report::{GridOutage, StepRecord};
 use crate::time::TimeGrid;
@@ -15,7 +15,8 @@ use std::path::Path;
 
 /// Draws a single run's trace over its whole length: state of charge (%), grid availability
 /// (% of the import limit) and the power flows (MW: the facility's demand with the battery's
-/// auxiliary load, grid import, battery discharge and unserved load), in three panels sharing a
+/// auxiliary load, grid import, generator output when the trace has any, battery discharge and
+/// unserved load), in three panels sharing a
 /// time axis. The axis shows calendar dates when `time` has a calendar start, days from the
 /// start of the run otherwise (hours for a trace of three days or less).
 ///
@@ -484,7 +485,7 @@ impl Figure for Panels<'_> {
             &avail,
             false,
         )?;
-        let flows: [Line; 4] = [
+        let mut flows: Vec<Line> = vec![
             (
                 "demand (facility + battery auxiliaries)",
                 GREY,
@@ -492,15 +493,21 @@ impl Figure for Panels<'_> {
                 |r| r.facility_mw + r.aux_mw,
             ),
             ("grid import", BLUE, At::Average, |r| r.import_mw),
-            ("battery discharge", ORANGE, At::Average, |r| r.discharge_mw),
-            ("unserved load", RED, At::Average, |r| r.unserved_mw),
         ];
+        // Generator output (the curtailed part included), on a site whose sets ran in the
+        // stretch drawn: who carried the load in an outage must be visible.
+        if self.rows.iter().any(|r| r.generation_mw > 0.0) {
+            flows.push(("generator output", PURPLE, At::Average, |r| r.generation_mw));
+        }
+        flows.push(("battery discharge", ORANGE, At::Average, |r| r.discharge_mw));
+        flows.push(("unserved load", RED, At::Average, |r| r.unserved_mw));
         let peak = self
             .rows
             .iter()
             .map(|r| {
                 (r.facility_mw + r.aux_mw)
                     .max(r.import_mw)
+                    .max(r.generation_mw)
                     .max(r.discharge_mw)
                     .max(r.unserved_mw)
             })

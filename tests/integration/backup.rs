@@ -771,3 +771,83 @@ fn fast_forward_jumps_to_the_chains_next_event() {
         "no delivery in 8 years: the test does not test the jump"
     );
 }
+
+/// Block loading on sets already running: a training swing on diesel. IT swings between 5 MW
+/// (1 MW a set) and 10 MW (2 MW a set) every 30 s; the five sets accept 0.8 MW a set at once
+/// and one more block every 5 s; the battery gives at most 0.4 MW. Worked by hand:
+///
+/// * the grid fails at 1 h 0 min 35 s, in a 5 MW trough: 4.6 MW is dropped for the 10 s start
+///   delay, then 5 − 4 − 0.4 = 0.6 MW for the 5 s until the sets accept a second block; the
+///   transfer gap ends there, with 46 + 3 = 49 MW·s dropped in transfer;
+/// * every swing up inside the outage (1:01:00, 1:02:00, …, 2:00:00: 60 of them) finds the sets
+///   standing still at 1 MW: they accept 1.8 MW each at once, 10 − 9 − 0.4 = 0.6 MW is unserved
+///   for 5 s, then 2.6 MW each carries the load: 60 loss-of-load events of 5 s and 3 MW·s.
+///
+/// The same at 1 s and 250 ms steps; with blocks as large as the rating only the start delay's
+/// 46 MW·s is lost.
+#[test]
+fn a_load_step_on_running_sets_is_accepted_block_by_block() {
+    let load: LoadParams = toml::from_str(
+        "pue = 1.0\n[[it]]\nkind = \"training_swing\"\nhigh_mw = 10.0\nlow_mw = 5.0\n\
+         period = \"60s\"\nduty = 0.5\nramp = \"0s\"\n",
+    )
+    .unwrap();
+    let mut blocks = gens(0.0, 0);
+    blocks.block_load_mw = Some(Power::mw(0.8));
+    blocks.block_interval = Some(Duration::from_secs(5));
+    let mut whole = gens(0.0, 0);
+    whole.block_load_mw = Some(Power::mw(RATING_MW));
+    let start: Duration = "1h35s".parse().unwrap();
+    let site = |step: Duration, g: &GeneratorParams| {
+        let grid = GridParams {
+            scheduled_outages: vec![outage(start, Duration::from_hours(1))],
+            ..GridParams::new(Power::mw(50.0))
+        };
+        Site::new(
+            TimeGrid::new(step, Duration::from_hours(3)).unwrap(),
+            &grid,
+            &simple_battery(0.4, 1.0, 0.95),
+            &load,
+        )
+        .unwrap()
+        .with_backup(Some(g), None)
+        .unwrap()
+    };
+    let mws = |mwh: f64| mwh * 3600.0;
+    for step in [Duration::from_secs(1), Duration::from_millis(250)] {
+        let r = run(&site(step, &blocks));
+        let b = r.backup.as_ref().unwrap();
+        assert!(close(mws(b.transfer_unserved_mwh), 49.0), "{step}: {b:?}");
+        assert_eq!(b.transfer_drops.len(), 1, "{step}");
+        assert_eq!(
+            b.transfer_drops[0].duration,
+            Duration::from_secs(15),
+            "{step}"
+        );
+        assert!(
+            close(mws(r.totals.unserved_mwh), 49.0 + 60.0 * 3.0),
+            "{step}: {}",
+            mws(r.totals.unserved_mwh)
+        );
+        // The swings' shortfalls: one 5 s event at each swing up, 0.6 MW deep.
+        let swings: Vec<_> = r
+            .loss_of_load
+            .iter()
+            .filter(|e| e.start.as_millis() > start.as_millis() + 15_000)
+            .collect();
+        assert_eq!(swings.len(), 60, "{step}");
+        for (i, e) in swings.iter().enumerate() {
+            let up = Duration::from_secs(3600 + 60 * (i as u64 + 1));
+            assert_eq!(
+                (e.start, e.duration),
+                (up, Duration::from_secs(5)),
+                "{step}"
+            );
+            assert!(close(mws(e.unserved_mwh), 3.0), "{step}: {e:?}");
+        }
+        assert!(r.totals.max_balance_residual_mw <= BALANCE_TOL_MW * 10.0);
+        // Blocks as large as the rating: only the start delay loses load.
+        let r = run(&site(step, &whole));
+        assert!(close(mws(r.totals.unserved_mwh), 46.0), "{step}");
+    }
+}

@@ -13,6 +13,8 @@ mod golden;
 mod grid_snapshots;
 mod life;
 mod montecarlo;
+#[cfg(feature = "parquet")]
+mod parquet_trace;
 mod pins;
 #[cfg(feature = "plots")]
 mod plots;

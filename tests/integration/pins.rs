@@ -729,3 +729,59 @@ fn with_units_down_the_floors_scale_with_the_units_pooled() {
         );
     }
 }
+
+/// Moments merged from unequal parts equal those pushed one by one and the two-pass closed form:
+/// mean `Σx/n` and variance `Σ(x − mean)²/(n − 1)`. Catches a wrong weight in Chan's merge term
+/// `d²·n₁n₂/n` (`/` → `%` or `*`, `*` → `+`), which the thread-count tests cannot see because
+/// every thread count merges with the same formula.
+#[test]
+fn merged_moments_equal_the_two_pass_mean_and_variance() {
+    use ridethrough::studies::stats::Moments;
+    let xs: Vec<f64> = (0..40)
+        .map(|i| ((i * 37) % 11) as f64 * 1.5 + i as f64)
+        .collect();
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    for cuts in [
+        vec![1, 4, 13, 40],
+        vec![20, 40],
+        vec![3, 7, 8, 30, 40],
+        vec![39, 40],
+    ] {
+        let mut merged = Moments::default();
+        let mut from = 0;
+        for to in cuts.iter().copied() {
+            let mut part = Moments::default();
+            for &x in &xs[from..to] {
+                part.push(x);
+            }
+            merged.merge(&part);
+            from = to;
+        }
+        let e = merged.estimate();
+        assert_eq!(merged.count(), 40);
+        assert!(
+            (e.mean - mean).abs() <= 1e-12 * mean.abs(),
+            "{cuts:?}: {e:?}"
+        );
+        assert!(
+            (merged.variance() - var).abs() <= 1e-12 * var,
+            "{cuts:?}: {} against {var}",
+            merged.variance()
+        );
+        assert!((e.se - (var / n).sqrt()).abs() <= 1e-12 * e.se, "{cuts:?}");
+    }
+}
+
+/// The relative SE's three cases, and the estimate's text at the default and a given precision.
+#[test]
+fn an_estimate_reports_its_relative_se_and_prints_mean_se_and_count() {
+    use ridethrough::studies::stats::Estimate;
+    let e = |mean, se| Estimate { mean, se, n: 4 };
+    assert_eq!(e(-2.0, 0.5).relative_se(), 0.25);
+    assert_eq!(e(0.0, 0.0).relative_se(), 0.0);
+    assert_eq!(e(0.0, 0.1).relative_se(), f64::INFINITY);
+    assert_eq!(format!("{}", e(1.5, 0.25)), "1.500 ± 0.250 (n = 4)");
+    assert_eq!(format!("{:.1}", e(-1.25, 0.04)), "-1.2 ± 0.0 (n = 4)");
+}

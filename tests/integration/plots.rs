@@ -346,3 +346,35 @@ fn a_long_trace_is_decimated() {
         "{most} points in a polyline"
     );
 }
+
+#[test]
+fn the_outage_zoom_of_a_site_with_generators_shows_their_output() {
+    // The bundled backup chain at hourly steps: the 72 h regional outage is carried by the sets.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios/austin_backup_chain.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let study = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+        .with_time(TimeGrid::new(Duration::from_hours(1), Duration::from_hours(8760)).unwrap())
+        .unwrap();
+    let mut trace = TraceRecorder::default();
+    let report = study.simulate().run(&mut trace).report();
+    let longest = report
+        .grid_outages
+        .iter()
+        .max_by_key(|o| o.duration)
+        .unwrap();
+    let dir = out_dir("generators");
+    let svg = dir.join("zoom.svg");
+    plot::outage_zoom(&trace.rows, study.time(), longest, &svg).unwrap();
+    assert!(svg_text(&svg).contains("generator output"));
+    // A site without sets has no such line.
+    let plain = inputs();
+    let outage = &plain.report.grid_outages[0];
+    let svg = dir.join("plain.svg");
+    plot::outage_zoom(&plain.rows, plain.study.time(), outage, &svg).unwrap();
+    let text = svg_text(&svg);
+    assert!(text.contains("battery discharge"));
+    assert!(!text.contains("generator output"));
+}
