@@ -57,6 +57,10 @@ pub mod streams {
     /// [`life_reliability`](crate::studies::life_reliability) forces on copies of a sampled life:
     /// 2³², above every component's streams.
     pub const LIFE_OUTAGES: u64 = 0x1_0000_0000;
+    /// The instants and generator reseeds of the outages that
+    /// [`frontier`](crate::studies::frontier) forces on copies of each sampled horizon: the
+    /// stream after [`LIFE_OUTAGES`].
+    pub const FRONTIER_OUTAGES: u64 = 0x1_0000_0001;
 }
 
 /// A generator for stream `stream` of seed `seed`.

@@ -62,6 +62,10 @@ pub enum Command {
     Life(LifeArgs),
     /// Two scenarios on the same sampled outages (common random numbers): B − A ± SE.
     Compare(CompareArgs),
+    /// Reserve versus value: for each SoC reserve, reliability (LOLE, EUE, P(survive
+    /// --duration)) and the $/yr the battery saves on the scenario's [tariff], ± SE, every
+    /// reserve on the same samples (common random numbers).
+    Frontier(FrontierArgs),
     /// Draw the charts of a scenario (time series, survival, LOLP heat map, unserved energy).
     Plot(PlotArgs),
     /// Write one self-contained HTML report: summary, single run, Monte Carlo indices, SLA
@@ -349,6 +353,42 @@ pub struct CompareArgs {
     /// Write the comparison as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+/// `frontier`: the reserve-versus-value sweep.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct FrontierArgs {
+    /// The scenario (it needs a [tariff]), the study's seed and step.
+    #[command(flatten)]
+    pub source: Source,
+    /// The SoC reserves: START:END:STEP (ends included, e.g. 0:0.8:0.1), a list (0.1,0.3,0.5)
+    /// or one value; fractions of nameplate inside the battery's SoC window.
+    #[arg(long, value_parser = Checked(crate::frontier::reserves), allow_hyphen_values = true)]
+    pub reserve: crate::frontier::Reserves,
+    /// Sampled horizons, each run at every reserve with the same seed.
+    #[arg(long, value_parser = Checked(flags::samples), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// Also estimate P(ride through a total grid outage this long, whole hours), from
+    /// --starts instants of each sample.
+    #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true)]
+    pub duration: Option<Duration>,
+    /// Forced outages per sample for --duration (1 ≤ x ≤ 10000).
+    #[arg(long, default_value = "24", value_parser = Checked(crate::frontier::starts), allow_hyphen_values = true, requires = "duration")]
+    pub starts: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+    /// Write the frontier as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the table as CSV to this file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Draw the frontier (survival with --duration, else EUE, against $/yr) to this .svg or
+    /// .png file.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 /// The image format of `plot`.

@@ -9,6 +9,7 @@
 //! ridethrough survival --step 1h --max 96h
 //! ridethrough size --step 1h --lole 0.1 --samples 2000 --min-units 1 --max-units 400
 //! ridethrough compare A.toml B.toml --samples 2000 --step 1h
+//! ridethrough frontier examples/scenarios/austin_value_stacking.toml --reserve 0:0.8:0.1 --samples 200 --duration 4h --plot frontier.svg
 //! ridethrough life examples/scenarios/austin_20yr.toml --samples 1000 --survive 4h --eue 1
 //! ridethrough plot --step 1h --out plots --format png
 //! ridethrough report --step 1h --samples 2000 --survival-max 96h --out report.html
@@ -28,6 +29,9 @@
 //!   `--fuel-outs`, by bisection (or `--scan`); `--generators A:B` tables the battery units
 //!   each generator count needs; `--plot` draws the index against the size.
 //! * [`compare`] (`compare`): two scenarios on common random numbers, B − A ± SE.
+//! * [`frontier`] (`frontier`): reserve versus value: for each `--reserve`, LOLE, EUE,
+//!   P(survive `--duration`) and the $/yr saved on the scenario's tariff, ± SE, on common
+//!   random numbers; `--json`, `--csv`, `--plot`.
 //! * [`life`] (`life`): reliability by year of a multi-year life, and the first year a
 //!   `--lole`, `--eue` or `--probability` target is missed.
 //! * [`plot`] (`plot`): every chart of `ridethrough::plot`, into `--out` as `--format`.
@@ -54,6 +58,7 @@ mod checks;
 mod compare;
 mod error;
 mod flags;
+mod frontier;
 mod guard;
 mod life;
 mod monte_carlo;
@@ -365,6 +370,34 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                 json: a.json.as_deref(),
             };
             compare::run(&sa, &sb, &opts, bars, out)
+        }
+        Command::Frontier(a) => {
+            let study = load(&a.source, global)?;
+            if let Some(d) = a.duration {
+                survival::check(study.site(), "--duration", d)?;
+            }
+            let reserves = a.reserve.0.clone();
+            // Every step of every sample at every reserve is stepped (the tariff's meter reads
+            // them all): counted as that many single runs, with no fast-forward pilot.
+            let p = guard::Plan {
+                seed: study.seed(),
+                repeat: a.samples.saturating_mul(reserves.len() as u64),
+                ..plan(None, None, study.policy())
+            };
+            guard(global, study.site(), &p)?;
+            name(&study, out)?;
+            let opts = frontier::Options {
+                reserves,
+                samples: a.samples,
+                seed: study.seed(),
+                threads: a.threads,
+                duration: a.duration,
+                starts: a.starts,
+                json: a.json.as_deref(),
+                csv: a.csv.as_deref(),
+                plot: a.plot.as_deref(),
+            };
+            frontier::run(&study, &opts, bars, out)
         }
         Command::Plot(a) => {
             let study = load(&a.source, global)?;

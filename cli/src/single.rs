@@ -6,6 +6,7 @@ use crate::checks;
 use crate::error::CliError;
 use crate::output::{write_json, Stdout};
 use crate::progress::{Bars, Ticking};
+use ridethrough::components::tariff::Meter;
 use ridethrough::io::parquet::ParquetRecorder;
 use ridethrough::prelude::*;
 use ridethrough::rng;
@@ -71,6 +72,9 @@ pub fn run(
     let started = Instant::now();
     let bar = bars.steps(site.time.steps());
     let mut sim = site.simulate(policy, seed);
+    // With a tariff, the run is billed by its meter beside the trace (then every step is
+    // stepped: a meter reads each one).
+    let mut meter = site.tariff.as_ref().map(|t| t.meter());
     match opts.trace {
         Some(path) => {
             // Both recorders buffer their writes.
@@ -78,28 +82,28 @@ pub fn run(
             match TraceFormat::of(path) {
                 TraceFormat::Csv => {
                     let csv = CsvRecorder::new(file).with_timestamps(&site.time);
-                    let mut csv = Ticking::new(csv, &bar);
-                    sim.run(&mut csv);
-                    csv.inner.finish().map_err(|e| CliError::write(path, e))?;
+                    let csv = billed(&mut sim, csv, &mut meter, &bar);
+                    csv.finish().map_err(|e| CliError::write(path, e))?;
                 }
                 TraceFormat::Parquet => {
                     let pq = ParquetRecorder::new(file, &site.time)
                         .map_err(|e| CliError::write(path, std::io::Error::other(e)))?;
-                    let mut pq = Ticking::new(pq, &bar);
-                    sim.run(&mut pq);
-                    pq.inner
-                        .finish()
+                    let pq = billed(&mut sim, pq, &mut meter, &bar);
+                    pq.finish()
                         .map_err(|e| CliError::write(path, std::io::Error::other(e)))?;
                 }
             }
         }
         None => {
-            sim.run(&mut Ticking::new((), &bar));
+            billed(&mut sim, (), &mut meter, &bar);
         }
     }
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    let report = sim.report();
+    let report = match meter {
+        Some(m) => sim.report().with_costs(m.finish()),
+        None => sim.report(),
+    };
     write!(out, "{report}")?;
     out.note(format_args!(
         "simulated {} steps in {elapsed:.3} s ({:.1} M steps/s)",
@@ -115,4 +119,26 @@ pub fn run(
         "physics checks passed: balance closed every step (max residual {:.2e} MW), SoC within its window",
         report.totals.max_balance_residual_mw
     ))
+}
+
+/// Runs `sim` to the end with `recorder`, beside the tariff's `meter` when the site has one,
+/// ticking `bar`; returns the recorder (to finish its file).
+fn billed<R: Recorder, P: Dispatch>(
+    sim: &mut Simulation<'_, P>,
+    recorder: R,
+    meter: &mut Option<Meter<'_>>,
+    bar: &indicatif::ProgressBar,
+) -> R {
+    match meter {
+        Some(m) => {
+            let mut both = Ticking::new((recorder, m), bar);
+            sim.run(&mut both);
+            both.inner.0
+        }
+        None => {
+            let mut alone = Ticking::new(recorder, bar);
+            sim.run(&mut alone);
+            alone.inner
+        }
+    }
 }

@@ -1471,6 +1471,159 @@ fn run_traces_have_timestamps_when_the_scenario_has_a_start() {
     );
 }
 
+/// The bundled value-stacking scenario shortened to `days` days at hourly steps (its price trace
+/// beside it).
+fn value_stacking(test: &str, days: u64) -> PathBuf {
+    let text = std::fs::read_to_string(scenarios().join("austin_value_stacking.toml"))
+        .expect("value-stacking scenario")
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("horizon = \"365d\"", &format!("horizon = \"{days}d\""))
+        .replace("start = \"120d\"", "start = \"3d\"")
+        .replace(
+            "path = \"austin_prices_hourly.csv\"",
+            &format!(
+                "path = {:?}",
+                scenarios()
+                    .join("austin_prices_hourly.csv")
+                    .display()
+                    .to_string()
+            ),
+        );
+    let dir = temp_dir(test);
+    let path = dir.join("value_stacking.toml");
+    std::fs::write(&path, text).expect("write the scenario");
+    path
+}
+
+#[test]
+fn run_bills_a_scenario_with_a_tariff() {
+    let path = value_stacking("run_tariff", 28);
+    let json = path.with_file_name("report.json");
+    let out = ridethrough([
+        "run".as_ref(),
+        path.as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("policy value_stacking"), "{text}");
+    assert!(
+        text.contains("costs ($/yr") && text.contains("savings"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written")).unwrap();
+    assert!(report["costs"]["savings_usd_per_year"].as_f64().unwrap() > 0.0);
+    assert_eq!(report["costs"]["months"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn frontier_writes_its_table_json_csv_and_charts() {
+    let path = value_stacking("frontier", 28);
+    let dir = path.parent().unwrap().to_path_buf();
+    let (json, csv, svg, png) = (
+        dir.join("f.json"),
+        dir.join("f.csv"),
+        dir.join("f.svg"),
+        dir.join("f.png"),
+    );
+    let run = |plot: &Path, extra: &[&str]| {
+        let mut a: Vec<std::ffi::OsString> = vec![
+            "frontier".into(),
+            path.clone().into(),
+            "--reserve".into(),
+            "0:0.8:0.4".into(),
+            "--samples".into(),
+            "32".into(),
+            "--plot".into(),
+            plot.into(),
+        ];
+        a.extend(extra.iter().map(Into::into));
+        ridethrough(a)
+    };
+    let out = run(
+        &svg,
+        &[
+            "--duration",
+            "2h",
+            "--starts",
+            "6",
+            "--json",
+            json.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("Reserve vs value: 32 samples"), "{text}");
+    assert!(
+        text.contains("P(survive 2 h)") && text.contains("value $/yr"),
+        "{text}"
+    );
+    let f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written")).unwrap();
+    let points = f["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    assert_eq!(points[2]["reserve"].as_f64(), Some(0.8));
+    assert!(points[0]["survival"]["mean"].as_f64().is_some());
+    let table = std::fs::read_to_string(&csv).expect("CSV written");
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("reserve,lole_h_per_yr,lole_se,eue_mwh_per_yr"),
+        "{header}"
+    );
+    assert_eq!(lines.count(), 3);
+    let chart = std::fs::read_to_string(&svg).expect("SVG written");
+    assert!(
+        chart.contains("<svg") && chart.contains("Reserve vs value"),
+        "{chart}"
+    );
+    assert!(chart.contains("P(survive a 2 h outage) (%)"));
+    // PNG, and EUE on the y axis without --duration.
+    let out = run(&png, &["--quiet"]);
+    assert_ok(&out);
+    let bytes = std::fs::read(&png).expect("PNG written");
+    assert!(bytes.starts_with(b"\x89PNG"));
+    // Bad flags and scenarios: usage errors naming the flag, a config error naming the field.
+    let out = ridethrough(args(
+        &[
+            "frontier",
+            "SCENARIO",
+            "--reserve",
+            "0:1.5:0.1",
+            "--samples",
+            "4",
+        ],
+        &path,
+    ));
+    assert_usage_error(&out, "--reserve = 0:1.5:0.1 is out of range");
+    let out = ridethrough(args(
+        &[
+            "frontier",
+            "SCENARIO",
+            "--reserve",
+            "0.2",
+            "--samples",
+            "4",
+            "--starts",
+            "0",
+            "--duration",
+            "1h",
+        ],
+        &path,
+    ));
+    assert_usage_error(&out, "--starts = 0 is out of range");
+    let plain = tiny("frontier_plain", "tiny.toml", 4);
+    let out = ridethrough(args(
+        &["frontier", "SCENARIO", "--reserve", "0.2", "--samples", "4"],
+        &plain,
+    ));
+    assert_config_error(&out, "tariff is required");
+}
+
 /// Whether `python3` can import pyarrow (the Parquet reader pandas uses). A missing one skips
 /// the Parquet reader test, unless `RIDETHROUGH_REQUIRE_PYARROW=1` (CI installs it) makes that
 /// a failure.

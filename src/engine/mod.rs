@@ -62,6 +62,7 @@ use crate::components::fuel::FuelParams;
 use crate::components::generators::GeneratorParams;
 use crate::components::grid::{GridModel, GridParams, GridState};
 use crate::components::load::{LoadModel, LoadParams};
+use crate::components::tariff::{Price, Tariff, TariffParams};
 use crate::engine::backup::{Backup, BackupState, Generation};
 use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, Observation};
@@ -100,6 +101,9 @@ pub struct Site {
     pub load: LoadModel,
     /// Standby generators and their fuel (`None`: no backup chain; see [`Site::with_backup`]).
     pub backup: Option<Backup>,
+    /// The electricity tariff (`None`: none; see [`Site::with_tariff`]): the energy price every
+    /// policy sees ([`Observation::price`]) and what a run's [`Meter`](crate::components::tariff::Meter) bills.
+    pub tariff: Option<Tariff>,
     /// [`site_fingerprint`] of the parameters and time grid the site was built from.
     fingerprint: u64,
     /// The load of every step, built on first use (see [`Site::step_table`]).
@@ -123,6 +127,7 @@ impl Site {
             battery: Fleet::new(battery)?.start_at(&time),
             load: LoadModel::new(load, &time)?,
             backup: None,
+            tariff: None,
             fingerprint: site_fingerprint(&time, grid, battery, load),
             table: OnceLock::new(),
         })
@@ -174,9 +179,32 @@ impl Site {
     }
 
     /// A stable hash of the parameters and time grid the site was built from
-    /// ([`site_fingerprint`]); snapshots carry it in [`SimState::site_fingerprint`].
+    /// ([`site_fingerprint`], extended by the tariff's when it has one, whatever the order the
+    /// backup chain and the tariff were added in); snapshots carry it in
+    /// [`SimState::site_fingerprint`].
     pub fn fingerprint(&self) -> u64 {
-        self.fingerprint
+        match &self.tariff {
+            None => self.fingerprint,
+            Some(t) => {
+                let mut h = Fnv1a(self.fingerprint ^ FNV_OFFSET_BASIS);
+                h.bytes(&t.fingerprint().to_le_bytes());
+                h.0
+            }
+        }
+    }
+
+    /// The site with an electricity tariff (`None` removes it), checked for the site's time
+    /// grid (see [`crate::components::tariff`]). Policies see its energy price in
+    /// [`Observation::price`]; the fingerprint covers it.
+    ///
+    /// # Errors
+    /// As [`Tariff::new`], naming the `tariff.` field.
+    pub fn with_tariff(self, tariff: Option<&TariffParams>) -> Result<Site, ConfigError> {
+        let tariff = match tariff {
+            Some(p) => Some(Tariff::new(p, &self.time)?),
+            None => None,
+        };
+        Ok(Site { tariff, ..self })
     }
 
     /// The site with another fleet, and the fingerprint of the parameters it now stands for
@@ -425,7 +453,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let state = SimState {
             step: 0,
             seed,
-            site_fingerprint: site.fingerprint,
+            site_fingerprint: site.fingerprint(),
             grid,
             battery,
             policy,
@@ -455,7 +483,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 why,
             })
         };
-        if state.site_fingerprint != site.fingerprint {
+        if state.site_fingerprint != site.fingerprint() {
             return mismatch(
                 "snapshot.site_fingerprint",
                 "it was taken on a site with other parameters or another time grid",
@@ -1026,6 +1054,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 _ => None,
             },
             lifetime: self.lifetime_report(totals.aux_mwh),
+            costs: None,
         }
     }
 
@@ -1538,6 +1567,7 @@ fn observation<P>(
         ),
         max_charge: fleet.max_charge_in(b, sc, dt, sc.eta().charge),
         charge_efficiency: fleet.charge_efficiency(),
+        price: site.tariff.as_ref().map_or(Price::ZERO, |t| t.price(k)),
     }
 }
 

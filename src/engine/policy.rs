@@ -15,8 +15,43 @@
 //! * [`Policy::RampLimiting`]: keep the change of grid import under `max_ramp_mw_per_s` by
 //!   absorbing the load's swings in the battery, while steering the SoC back to `soc_target`
 //!   with time constant `recovery`.
+//! * [`Policy::ValueStacking`]: peak shaving under `import_cap_mw` and energy arbitrage against
+//!   the site's energy price ([`Observation::price`], from the scenario's `[tariff]`), both with
+//!   the energy above the backup reserve only; the whole window in an outage.
+//!
+//! # Value stacking
+//! A threshold rule on the step's price `p`, with `L` = `charge_below_usd_per_mwh` and `H` =
+//! `discharge_above_usd_per_mwh` (`L < H`), in this order:
+//!
+//! 1. **Shortfall** (the grid and the running sets cannot carry the demand: an outage or a
+//!    derate): cover it from the whole window, as every built-in does; plus, if `p ≥ H`, the
+//!    rest of the energy above the reserve into the remaining import ([`discharge_for`]).
+//! 2. **Expensive** (`p ≥ H`): discharge as much as the energy above the reserve and the power
+//!    limit allow; the engine cuts it to the demand plus the export allowed, and exports earn
+//!    `p`.
+//! 3. **Peak** (the demand above `min(import_cap_mw, available import)`): shave the import to
+//!    the cap with the energy above the reserve, whatever the price.
+//! 4. **Below the reserve** (after an outage): recharge from grid headroom under the cap, at
+//!    most `recharge_rate_mw`, back **to the reserve and no further**, whatever the price:
+//!    the reserve is for backup, so it is restored first.
+//! 5. **Cheap** (`p ≤ L`): charge from grid headroom under the cap (so charging never sets a
+//!    new peak above it), at most `recharge_rate_mw`.
+//! 6. Otherwise stay idle.
+//!
+//! Why a threshold rule: it needs no forecast and costs a few comparisons a step (no
+//! allocation, no state), and its profit is easy to reason about. A megawatt-hour bought at
+//! `p ≤ L` returns `η_rt` MWh sold at `p ≥ H`, so every cycle it completes earns at least
+//! `H·η_rt − L` per MWh charged; the policy is refused unless that is positive
+//! (`H·η_rt > L`, with the fleet's round-trip efficiency). Every map above is monotone in the
+//! stored energy and in the reserve (rule 4 restores the reserve exactly, not beyond), so with
+//! the same prices and outages a higher reserve never holds less energy at any step: it never
+//! loses more load. What a perfect-foresight optimiser would add (charging in a cheap hour
+//! only as much as the next expensive hours can sell) is left out: the rule cycles whenever
+//! the price crosses a threshold, which a planner sets from the price trace's distribution
+//! (e.g. its 25th and 75th percentiles).
 
 use crate::components::limits::check_power;
+use crate::components::tariff::{check_price, Price};
 use crate::engine::Site;
 use crate::error::{check_positive, check_range, ConfigError};
 use crate::units::{Duration, Energy, Fraction, Hours, Power};
@@ -64,6 +99,8 @@ pub struct Observation {
     pub max_charge: Power,
     /// Fleet one-way charging efficiency.
     pub charge_efficiency: f64,
+    /// The energy price of this step, from the site's tariff ([`Price::ZERO`] without one).
+    pub price: Price,
 }
 
 impl Observation {
@@ -223,6 +260,20 @@ pub enum Policy {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         initial_import_mw: Option<Power>,
     },
+    /// Peak shaving and energy arbitrage with the energy above the backup reserve (see the
+    /// module docs, "Value stacking"); needs a site with a tariff.
+    ValueStacking {
+        /// The import cap: shaved above it, never charged above it.
+        import_cap_mw: Power,
+        /// Charge when the step's price is at or below this, $/MWh.
+        charge_below_usd_per_mwh: Price,
+        /// Discharge everything above the reserve when the price is at or above this, $/MWh
+        /// (`discharge_above × round-trip efficiency > charge_below`).
+        discharge_above_usd_per_mwh: Price,
+        /// Largest recharging power (default: the fleet's charging limit).
+        #[serde(default)]
+        recharge_rate_mw: Option<Power>,
+    },
 }
 
 impl Default for Policy {
@@ -262,6 +313,34 @@ impl Policy {
             } => {
                 check_power("policy.import_cap_mw", import_cap_mw.value())?;
                 rate(recharge_rate_mw)
+            }
+            Policy::ValueStacking {
+                import_cap_mw,
+                charge_below_usd_per_mwh: low,
+                discharge_above_usd_per_mwh: high,
+                recharge_rate_mw,
+            } => {
+                check_power("policy.import_cap_mw", import_cap_mw.value())?;
+                rate(recharge_rate_mw)?;
+                check_price("policy.charge_below_usd_per_mwh", low.value())?;
+                check_price("policy.discharge_above_usd_per_mwh", high.value())?;
+                if site.tariff.is_none() {
+                    return Err(ConfigError::Missing {
+                        field: "tariff".into(),
+                        why: "policy.kind = \"value_stacking\" trades against the tariff's \
+                              energy price: give a [tariff] table",
+                    });
+                }
+                let rte = site.battery.charge_efficiency() * site.battery.discharge_efficiency();
+                if high.value() * rte <= low.value() {
+                    return Err(ConfigError::OutOfRange {
+                        field: "policy.discharge_above_usd_per_mwh".into(),
+                        value: high.value(),
+                        allowed: "x × the fleet's round-trip efficiency > \
+                                  policy.charge_below_usd_per_mwh (a cycle must earn)",
+                    });
+                }
+                Ok(())
             }
             Policy::RampLimiting {
                 max_ramp_mw_per_s,
@@ -325,6 +404,39 @@ fn discharge_for(obs: &Observation, target: Power) -> Power {
     short + extra.min(above)
 }
 
+/// [`Policy::ValueStacking`]'s rule (the module docs, "Value stacking"), in its order.
+#[inline(always)]
+fn value_stacking(
+    obs: &Observation,
+    cap: Power,
+    low: Price,
+    high: Price,
+    rate: Option<Power>,
+) -> Power {
+    let ceiling = cap.min(obs.available_import);
+    if obs.price >= high {
+        // Rules 1 and 2: the shortfall, then everything above the reserve (a target import of
+        // zero); the engine cuts it to the demand plus the export allowed.
+        let short = obs.shortfall();
+        return short + (obs.max_discharge_above_reserve - short).max(Power::ZERO);
+    }
+    if obs.demand > ceiling {
+        // Rules 1 and 3: the shortfall, then the import shaved to the cap.
+        return discharge_for(obs, cap);
+    }
+    if obs.energy < obs.reserve_energy {
+        // Rule 4: back to the reserve, not beyond it: the charge that stores exactly the
+        // missing energy over the segment.
+        let missing = (obs.reserve_energy - obs.energy) / obs.dt / obs.charge_efficiency.max(1e-9);
+        return recharge(obs, cap, Some(rate.unwrap_or(obs.max_charge).min(missing)));
+    }
+    if obs.price <= low {
+        // Rule 5.
+        return recharge(obs, cap, rate);
+    }
+    Power::ZERO
+}
+
 impl Dispatch for Policy {
     fn validate(&self, site: &Site) -> Result<(), ConfigError> {
         Policy::validate(self, site)
@@ -335,6 +447,7 @@ impl Dispatch for Policy {
             Policy::BackupOnly { .. } => "backup_only",
             Policy::PeakShaving { .. } => "peak_shaving",
             Policy::RampLimiting { .. } => "ramp_limiting",
+            Policy::ValueStacking { .. } => "value_stacking",
         }
     }
 
@@ -357,8 +470,9 @@ impl Dispatch for Policy {
     }
 
     fn covers_islanded_demand(&self) -> bool {
-        // BackupOnly asks the shortfall, which is the demand; PeakShaving and RampLimiting ask
-        // `discharge_for`, the shortfall plus a part ≥ 0 of the energy above the reserve.
+        // BackupOnly asks the shortfall, which is the demand; PeakShaving, RampLimiting and
+        // ValueStacking ask `discharge_for`, the shortfall plus a part ≥ 0 of the energy above
+        // the reserve.
         true
     }
 
@@ -379,6 +493,7 @@ impl Dispatch for Policy {
                 import_cap_mw,
                 recharge_rate_mw,
             } if rests(recharge_rate_mw) => Some(import_cap_mw.min(obs.available_import)),
+            // ValueStacking acts on the price, which changes from step to step: never idle.
             _ => None,
         }
     }
@@ -430,6 +545,12 @@ impl Dispatch for Policy {
                     p.max(-obs.max_charge)
                 }
             }
+            Policy::ValueStacking {
+                import_cap_mw,
+                charge_below_usd_per_mwh: low,
+                discharge_above_usd_per_mwh: high,
+                recharge_rate_mw,
+            } => value_stacking(obs, import_cap_mw, low, high, recharge_rate_mw),
         }
     }
 }
@@ -447,6 +568,67 @@ mod tests {
         let r = RampRate::mw_per_s(0.05);
         assert!((r.over(Hours::h(0.1 / 3_600.0)).value() - 0.005).abs() < RAMP_TOLERANCE_MW);
         assert!((r.over(Hours::h(1.0 / 60.0)).value() - 3.0).abs() < RAMP_TOLERANCE_MW);
+    }
+
+    /// An observation of a grid-connected 10 MW site with a battery holding 50 of 100 MWh,
+    /// reserve 20 MWh, 5 MW each way, one-hour segments, at price `p`.
+    fn obs(p: f64) -> Observation {
+        Observation {
+            step: 0,
+            dt: Hours::h(1.0),
+            demand: Power::mw(10.0),
+            available_import: Power::mw(20.0),
+            available_generation: Power::ZERO,
+            import_limit: Power::mw(20.0),
+            export_allowed: Power::ZERO,
+            previous_import: Power::mw(10.0),
+            energy: Energy::mwh(50.0),
+            soc: Fraction::ratio(0.5),
+            reserve_energy: Energy::mwh(20.0),
+            max_energy: Energy::mwh(100.0),
+            capacity: Energy::mwh(100.0),
+            max_discharge: Power::mw(5.0),
+            max_discharge_above_reserve: Power::mw(5.0),
+            max_charge: Power::mw(5.0),
+            charge_efficiency: 0.9,
+            price: Price::usd_per_mwh(p),
+        }
+    }
+
+    #[test]
+    fn value_stacking_follows_its_rules_in_order() {
+        let mut policy = Policy::ValueStacking {
+            import_cap_mw: Power::mw(12.0),
+            charge_below_usd_per_mwh: Price::usd_per_mwh(30.0),
+            discharge_above_usd_per_mwh: Price::usd_per_mwh(60.0),
+            recharge_rate_mw: Some(Power::mw(4.0)),
+        };
+        let mut decide = |o: Observation| policy.decide(&o).value();
+        // Expensive: everything above the reserve the power allows.
+        assert_eq!(decide(obs(60.0)), 5.0);
+        // Cheap: charge under the cap (12 − 10 = 2 MW of headroom, below the 4 MW rate).
+        assert_eq!(decide(obs(30.0)), -2.0);
+        // In between: idle.
+        assert_eq!(decide(obs(45.0)), 0.0);
+        // A peak above the cap: shaved to it, whatever the price.
+        let mut o = obs(45.0);
+        o.demand = Power::mw(14.5);
+        assert_eq!(decide(o), 2.5);
+        // Below the reserve, at a middling price: back to the reserve only (2 MWh missing,
+        // 2/0.9 MW over the hour), not beyond (at an 8 MW demand: 4 MW under the cap).
+        let mut o = obs(45.0);
+        o.demand = Power::mw(8.0);
+        o.energy = Energy::mwh(18.0);
+        o.max_discharge_above_reserve = Power::ZERO;
+        assert!((decide(o) + 2.0 / 0.9).abs() < 1e-12);
+        // An outage: the shortfall from the whole window, and at a high price the rest above
+        // the reserve too (the engine cuts it to the demand).
+        let mut o = obs(45.0);
+        o.available_import = Power::ZERO;
+        o.max_discharge = Power::mw(12.0);
+        assert_eq!(decide(o), 10.0);
+        o.price = Price::usd_per_mwh(90.0);
+        assert_eq!(decide(o), 10.0);
     }
 
     #[test]

@@ -41,6 +41,20 @@ impl Recorder for () {
     }
 }
 
+/// Two recorders side by side (a tariff's meter beside a CSV trace, say): both see every row;
+/// the pair wants every step if either does.
+impl<A: Recorder, B: Recorder> Recorder for (A, B) {
+    #[inline]
+    fn record(&mut self, row: &StepRecord) {
+        self.0.record(row);
+        self.1.record(row);
+    }
+    #[inline]
+    fn wants_every_step(&self) -> bool {
+        self.0.wants_every_step() || self.1.wants_every_step()
+    }
+}
+
 impl<R: Recorder + ?Sized> Recorder for &mut R {
     #[inline]
     fn record(&mut self, row: &StepRecord) {

@@ -8,6 +8,7 @@
 
 use crate::components::fuel::FuelTally;
 use crate::components::generators::GeneratorTally;
+use crate::components::tariff::Bill;
 use crate::engine::backup::{GeneratorOutage, TransferDrop};
 use crate::time::TimeGrid;
 use crate::units::Duration;
@@ -31,7 +32,7 @@ pub const RAMP_TOLERANCE_MW: f64 = 1e-6;
 /// emptying) reports each flow's energy over the step ÷ the step's length, the availability
 /// averaged over time and the SoC at its end. Such a step can both discharge (in one segment)
 /// and charge (in a later one); within a segment at most one of the two is above zero.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct StepRecord {
     /// Step index.
     pub step: u64,
@@ -311,6 +312,22 @@ pub struct Report {
     /// only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<LifetimeReport>,
+    /// What the run cost on the site's tariff and what it saved against the battery idle
+    /// (sites with a `[tariff]` only; [`Simulation::report`](crate::engine::Simulation::report)
+    /// leaves it `None`: a run billed by a [`Meter`](crate::components::tariff::Meter) adds it
+    /// with [`Report::with_costs`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<Bill>,
+}
+
+impl Report {
+    /// The report with the run's [`Bill`].
+    pub fn with_costs(self, bill: Bill) -> Report {
+        Report {
+            costs: Some(bill),
+            ..self
+        }
+    }
 }
 
 /// The battery's life over a run: its fade, cycles, ambient and the losses they caused.

@@ -29,6 +29,7 @@ use crate::components::fuel::FuelParams;
 use crate::components::generators::GeneratorParams;
 use crate::components::grid::GridParams;
 use crate::components::load::LoadParams;
+use crate::components::tariff::TariffParams;
 use crate::engine::policy::Policy;
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
@@ -49,6 +50,7 @@ pub struct Study {
     load: LoadParams,
     generators: Option<GeneratorParams>,
     fuel: Option<FuelParams>,
+    tariff: Option<TariffParams>,
 }
 
 impl Study {
@@ -77,6 +79,7 @@ impl Study {
             load,
             generators: None,
             fuel: None,
+            tariff: None,
         })
     }
 
@@ -99,6 +102,26 @@ impl Study {
             fuel,
             ..self
         })
+    }
+
+    /// The same study with an electricity tariff (`None` removes it): the site gains it (see
+    /// [`Site::with_tariff`]) and the policy is checked again.
+    ///
+    /// # Errors
+    /// As [`Site::with_tariff`], then the policy's.
+    pub fn with_tariff(self, tariff: Option<TariffParams>) -> Result<Study, ConfigError> {
+        let site = self.site.with_tariff(tariff.as_ref())?;
+        self.policy.validate(&site)?;
+        Ok(Study {
+            site,
+            tariff,
+            ..self
+        })
+    }
+
+    /// The tariff parameters the site's tariff was built from.
+    pub fn tariff_params(&self) -> Option<&TariffParams> {
+        self.tariff.as_ref()
     }
 
     /// The generator parameters the site's backup chain was built from.
@@ -187,7 +210,8 @@ impl Study {
     /// As [`Study::new`].
     pub fn with_time(self, time: TimeGrid) -> Result<Study, ConfigError> {
         let site = Site::new(time, &self.grid, &self.battery, &self.load)?
-            .with_backup(self.generators.as_ref(), self.fuel.as_ref())?;
+            .with_backup(self.generators.as_ref(), self.fuel.as_ref())?
+            .with_tariff(self.tariff.as_ref())?;
         self.policy.validate(&site)?;
         Ok(Study { site, ..self })
     }

@@ -5,7 +5,9 @@
 //! [`crate::studies`]); how they read as text is an output format, like the CSV traces, and
 //! lives here, so that changing a layout touches one file and no computation.
 
+use crate::components::tariff::Bill;
 use crate::engine::report::Report;
+use crate::studies::frontier::Frontier;
 use crate::studies::montecarlo::Indices;
 use crate::studies::sla::{SlaFigure, SlaMetrics};
 use crate::studies::stats::Estimate;
@@ -175,6 +177,9 @@ impl fmt::Display for Report {
             }
             writeln!(f)?;
         }
+        if let Some(c) = &self.costs {
+            write_costs(f, c)?;
+        }
         const SHOWN: usize = 10;
         if !self.grid_outages.is_empty() {
             writeln!(f, "grid outages (first {SHOWN})")?;
@@ -251,6 +256,111 @@ impl fmt::Display for Report {
                     d.peak_shortfall_mw
                 )?;
             }
+        }
+        Ok(())
+    }
+}
+
+/// The cost block of a run's report: the run's bill and the baseline's (battery idle), per year.
+fn write_costs(f: &mut fmt::Formatter<'_>, c: &Bill) -> fmt::Result {
+    let y = |usd: f64| c.per_year(usd);
+    writeln!(
+        f,
+        "costs ($/yr, the {:.0} h billed scaled to 8760 h; baseline: the battery idle, import = demand)",
+        c.hours
+    )?;
+    writeln!(
+        f,
+        "  {:<16} {:>16} {:>16} {:>16}",
+        "", "energy", "demand charges", "total"
+    )?;
+    writeln!(
+        f,
+        "  {:<16} {:>16.0} {:>16.0} {:>16.0}",
+        "with the battery",
+        y(c.energy_cost_usd),
+        y(c.demand_charges_usd),
+        y(c.total_usd())
+    )?;
+    writeln!(
+        f,
+        "  {:<16} {:>16.0} {:>16.0} {:>16.0}",
+        "baseline",
+        y(c.baseline_energy_cost_usd),
+        y(c.baseline_demand_charges_usd),
+        y(c.baseline_total_usd())
+    )?;
+    writeln!(
+        f,
+        "  {:<16} {:>16.0} {:>16.0} {:>16.0}",
+        "savings",
+        y(c.baseline_energy_cost_usd - c.energy_cost_usd),
+        y(c.baseline_demand_charges_usd - c.demand_charges_usd),
+        c.savings_usd_per_year
+    )?;
+    if let (Some(run), Some(base)) = (
+        c.months.iter().map(|m| m.peak_import_mw).reduce(f64::max),
+        c.months
+            .iter()
+            .map(|m| m.baseline_peak_import_mw)
+            .reduce(f64::max),
+    ) {
+        writeln!(
+            f,
+            "  billing demand highest month {run:.3} MW (baseline {base:.3} MW) over {} months",
+            c.months.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// The table of a reserve-versus-value sweep.
+impl fmt::Display for Frontier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Reserve vs value: {} samples of {} h each (seed {}, policy {}), every reserve on the same samples; per year, mean ± standard error",
+            self.samples, self.horizon_hours, self.seed, self.policy
+        )?;
+        let pm = |e: &Estimate, p: usize| format!("{:.p$} ± {:.p$}", e.mean, e.se);
+        let survive = self
+            .survive_hours
+            .map(|d| format!("P(survive {d} h)"))
+            .unwrap_or_default();
+        writeln!(
+            f,
+            "  {:>7}  {:>18}  {:>20}  {:>17}  {:>22}  {:>22}  {:>22}",
+            "reserve",
+            "LOLE h/yr",
+            "EUE MWh/yr",
+            survive,
+            "value $/yr",
+            "Δvalue vs first $/yr",
+            "ΔEUE vs first MWh/yr"
+        )?;
+        for p in &self.points {
+            writeln!(
+                f,
+                "  {:>6.1}%  {:>18}  {:>20}  {:>17}  {:>22}  {:>22}  {:>22}",
+                100.0 * p.reserve,
+                pm(&p.lole_hours, 4),
+                pm(&p.eue_mwh, 3),
+                p.survival.map(|s| pm(&s, 4)).unwrap_or_default(),
+                pm(&p.value_usd_per_year, 0),
+                pm(&p.value_difference_usd_per_year, 0),
+                pm(&p.eue_difference_mwh, 3),
+            )?;
+        }
+        writeln!(
+            f,
+            "  baseline bill (battery idle) {} $/yr; value = baseline bill − the run's bill (energy + demand charges)",
+            pm(&self.baseline_cost_usd_per_year, 0)
+        )?;
+        if let Some(n) = self.outage_starts {
+            writeln!(
+                f,
+                "  survival: {n} forced outages per sample, at instants drawn the same for every reserve"
+            )?;
         }
         Ok(())
     }

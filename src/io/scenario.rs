@@ -45,6 +45,7 @@ use crate::components::fuel::FuelParams;
 use crate::components::generators::GeneratorParams;
 use crate::components::grid::GridParams;
 use crate::components::load::LoadParams;
+use crate::components::tariff::TariffParams;
 use crate::engine::policy::Policy;
 use crate::engine::study::Study;
 use crate::error::ConfigError;
@@ -131,6 +132,11 @@ pub struct Scenario {
     /// Their fuel (unlimited by default; needs `generators`).
     #[serde(default)]
     pub fuel: Option<FuelParams>,
+    /// The electricity tariff: demand charge and energy price (none by default; see
+    /// [`crate::components::tariff`]). With it, a run's report bills the run and the policy
+    /// sees the price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<TariffParams>,
 }
 
 impl Scenario {
@@ -193,7 +199,11 @@ impl Scenario {
     pub fn load_files(&mut self, base_dir: &Path) -> Result<(), ConfigError> {
         self.grid.load_files(base_dir)?;
         self.battery.load_files(base_dir)?;
-        self.load.load_files(base_dir)
+        self.load.load_files(base_dir)?;
+        match &mut self.tariff {
+            Some(t) => t.load_files(base_dir),
+            None => Ok(()),
+        }
     }
 
     /// The embedded default: the 10,000-GPU Austin training cluster with Megapacks
@@ -212,18 +222,20 @@ impl Scenario {
     /// The first [`ConfigError`] found, naming the field.
     pub fn validate(self) -> Result<Study, ConfigError> {
         let time = self.time_grid()?;
-        let study = Study::new(
-            time,
-            self.grid,
-            self.battery,
-            self.load,
-            self.policy,
-            self.seed,
-        )?;
+        // A policy that reads the price is checked once the site has its tariff.
+        let first = match self.tariff {
+            Some(_) => Policy::default(),
+            None => self.policy,
+        };
+        let study = Study::new(time, self.grid, self.battery, self.load, first, self.seed)?;
         let study = if self.generators.is_some() || self.fuel.is_some() {
             study.with_backup(self.generators, self.fuel)?
         } else {
             study
+        };
+        let study = match self.tariff {
+            Some(t) => study.with_tariff(Some(t))?.with_policy(self.policy)?,
+            None => study,
         };
         let study = match self.name {
             Some(name) => study.with_name(name),

@@ -13,6 +13,8 @@
 //! * [`sizing`](fn@sizing): a sizing search's index against the size (battery units or generator
 //!   sets) with 95 % error bars, the target and the answer; [`sizing_table`]: the battery units
 //!   each generator count needs, one line per count.
+//! * [`frontier`]: the reserve-versus-value frontier, survival (or EUE) against $/yr, one point
+//!   per SoC reserve with 95 % error bars.
 //!
 //! Each chart also comes as SVG text in memory (`time_series_svg`, `outage_zoom_svg`, ...), to
 //! inline in an HTML page (as [`crate::io::html`] does).
@@ -54,12 +56,14 @@ use std::sync::OnceLock;
 
 pub mod decimate;
 mod distribution;
+mod frontier;
 mod heatmap;
 mod sizing;
 mod survival;
 mod timeseries;
 
 pub use distribution::{unserved_distribution, unserved_distribution_svg};
+pub use frontier::{frontier, frontier_svg};
 pub use heatmap::{lolp_heatmap, lolp_heatmap_svg};
 pub use sizing::{sizing, sizing_svg, sizing_table, sizing_table_svg};
 pub use survival::{survival, survival_svg, wilson_interval, Z_95};

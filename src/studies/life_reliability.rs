@@ -451,7 +451,12 @@ fn run_life<P: Dispatch + Clone>(
 
 /// Whether `copy`, a run's state at the start of step `at`, carries a total grid outage of `d`
 /// steps without losing load (the window wraps around the horizon's `steps`).
-fn carries<P: Dispatch>(copy: &mut Simulation<'_, P>, at: u64, d: u64, steps: u64) -> bool {
+pub(crate) fn carries<P: Dispatch>(
+    copy: &mut Simulation<'_, P>,
+    at: u64,
+    d: u64,
+    steps: u64,
+) -> bool {
     let lost = copy.state().tally.loss_of_load_ms();
     for j in 0..d {
         copy.advance::<_, true>(&mut (), (at + j) % steps, Some(Fraction::ZERO));

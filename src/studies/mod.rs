@@ -6,6 +6,7 @@
 //! the [`stats`] they share.
 
 pub mod adequacy;
+pub mod frontier;
 pub mod life_reliability;
 pub mod markov_survival;
 pub mod montecarlo;

@@ -8,6 +8,7 @@ mod common;
 mod determinism;
 mod exact_events;
 mod fast_forward;
+mod frontier;
 mod golden;
 mod grid_snapshots;
 mod life;

@@ -1,10 +1,12 @@
-//! Property tests over random parameters, profiles, outages and policies: the energy balance
+//! Property tests over random parameters, profiles, outages and policies (value stacking with a
+//! random price trace among them): the energy balance
 //! closes every step, the SoC stays in its window, nothing is unserved without an outage when
 //! the import limit covers the peak, and the peak-shaving cap holds whenever the battery could
 //! hold it.
 
 use crate::common::*;
 use proptest::prelude::*;
+use ridethrough::components::tariff::{Price, PriceTrace, TariffParams};
 use ridethrough::prelude::*;
 use ridethrough::reliability::availability::AvailabilityProcess;
 
@@ -59,7 +61,7 @@ fn case() -> impl Strategy<Value = Case> {
             0.0..50.0f64,
         ),
         (
-            0u8..3,
+            0u8..4,
             0.0..1.0f64,
             prop::option::of((0.0..1.0f64, 0.0..1.0f64, 0.0..1.0f64)),
             prop::sample::select(vec![0.0, 50.0, 2000.0]),
@@ -178,12 +180,39 @@ fn build(c: &Case) -> (Site, Policy) {
             import_cap_mw: Power::mw(c.policy_x * 20.0),
             recharge_rate_mw: None,
         },
-        _ => Policy::RampLimiting {
+        2 => Policy::RampLimiting {
             max_ramp_mw_per_s: RampRate::mw_per_s(0.001 + c.policy_x),
             soc_target: Some(Fraction::ratio(0.5)),
             recovery: None,
             initial_import_mw: None,
         },
+        _ => Policy::ValueStacking {
+            import_cap_mw: Power::mw(c.policy_x * 20.0),
+            charge_below_usd_per_mwh: Price::usd_per_mwh(30.0),
+            discharge_above_usd_per_mwh: Price::usd_per_mwh(80.0),
+            recharge_rate_mw: (c.policy_x > 0.5).then_some(Power::mw(c.policy_x * 5.0)),
+        },
+    };
+    // Value stacking trades against a price trace: one at a step unrelated to the grid's,
+    // between −$20 and $200/MWh, from the seed's bits (so it crosses both thresholds).
+    let site = if matches!(policy, Policy::ValueStacking { .. }) {
+        let trace_ms = (c.step_ms * 5 / 2).max(1);
+        let n = (c.step_ms * c.steps).div_ceil(trace_ms);
+        let prices = (0..n)
+            .map(|i| ((c.seed.rotate_left(i as u32 % 64) & 15) as f64) * 14.0 - 20.0)
+            .collect();
+        let tariff = TariffParams {
+            demand_charge_usd_per_kw_month: 5.0,
+            demand_interval: None,
+            energy_price_usd_per_mwh: None,
+            energy_price_trace: Some(PriceTrace::from_values(
+                Duration::from_millis(trace_ms),
+                prices,
+            )),
+        };
+        site.with_tariff(Some(&tariff)).unwrap()
+    } else {
+        site
     };
     (site, policy)
 }

@@ -62,6 +62,7 @@ pub use params::{
     Checkpoint, ConstantProfile, DailyShape, ItProfile, LoadParams, LoadTrace, TraceData,
     TrainingSwing, DEFAULT_PUE, MAX_PUE, MIN_PUE,
 };
+pub(crate) use resample::Resampled;
 
 /// Helpers shared by the unit tests of the load's files.
 #[cfg(test)]

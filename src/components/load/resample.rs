@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// A trace coarser than the grid: a step overlaps at most two samples.
 #[derive(Debug, Clone)]
-pub(super) struct TraceHold {
+pub(crate) struct TraceHold {
     values: Vec<f64>,
     /// The trace step, ms.
     t: u64,
@@ -47,50 +47,93 @@ fn trace_integral(values: &[f64], t: u64, a: u64, b: u64) -> f64 {
     sum
 }
 
+/// A series resampled onto a time grid: the exact time average, over each grid step, of the
+/// series as a piecewise-constant function of its own step. The load traces compile to it, and
+/// so does the tariff's energy-price trace ([`crate::components::tariff`]): one resampling for
+/// every trace a scenario names.
+#[derive(Debug, Clone)]
+pub(crate) enum Resampled {
+    /// The grid is at least as coarse as the series: every step's average, precomputed (there
+    /// are no more steps than samples).
+    Averaged(Vec<f64>),
+    /// The grid is finer than the series: a step overlaps at most two samples.
+    Held(TraceHold),
+}
+
+impl Resampled {
+    /// Resamples `values` (one every `t` ms, read from `path`) onto `grid`.
+    ///
+    /// # Errors
+    /// [`ConfigError::TraceLength`] naming `field` if the series does not cover the horizon.
+    pub(crate) fn new(
+        mut values: Vec<f64>,
+        t: u64,
+        path: &Path,
+        field: &str,
+        grid: &TimeGrid,
+    ) -> Result<Resampled, ConfigError> {
+        let horizon = grid.horizon().as_millis();
+        let needed = horizon.div_ceil(t);
+        let n = values.len() as u64;
+        if n < needed {
+            return Err(ConfigError::TraceLength {
+                field: field.to_string(),
+                path: path.to_path_buf(),
+                expected: needed,
+                found: n,
+            });
+        }
+        values.truncate(needed as usize);
+        let step = grid.step().as_millis();
+        let inv_step = 1.0 / step as f64;
+        Ok(if step >= t {
+            // At most one step per sample: precompute every step's average.
+            Resampled::Averaged(
+                (0..grid.steps())
+                    .map(|k| trace_integral(&values, t, k * step, (k + 1) * step) * inv_step)
+                    .collect(),
+            )
+        } else {
+            Resampled::Held(TraceHold {
+                values,
+                t,
+                step_ms: step,
+                inv_step,
+            })
+        })
+    }
+
+    /// The average over step `k`, which starts at `a` ms.
+    #[inline]
+    pub(crate) fn average(&self, k: u64, a: u64) -> f64 {
+        match self {
+            Resampled::Averaged(v) => v[k as usize],
+            Resampled::Held(h) => h.average(a),
+        }
+    }
+}
+
 /// Compiles a validated trace (`values` MW, one every `t` ms, read from `path`) for `grid`; also
 /// returns its peak step average, MW.
 ///
 /// # Errors
 /// [`ConfigError::TraceLength`] naming `field` if the trace does not cover the horizon.
 pub(super) fn compile_trace(
-    mut values: Vec<f64>,
+    values: Vec<f64>,
     t: u64,
     path: &Path,
     field: &str,
     grid: &TimeGrid,
 ) -> Result<(Compiled, f64), ConfigError> {
-    let horizon = grid.horizon().as_millis();
-    let needed = horizon.div_ceil(t);
-    let n = values.len() as u64;
-    if n < needed {
-        return Err(ConfigError::TraceLength {
-            field: field.to_string(),
-            path: path.to_path_buf(),
-            expected: needed,
-            found: n,
-        });
-    }
-    values.truncate(needed as usize);
-    let step = grid.step().as_millis();
-    let inv_step = 1.0 / step as f64;
-    if step >= t {
-        // At most one step per sample: precompute every step's average.
-        let averages: Vec<f64> = (0..grid.steps())
-            .map(|k| trace_integral(&values, t, k * step, (k + 1) * step) * inv_step)
-            .collect();
-        let max = averages.iter().copied().fold(0.0, f64::max);
-        Ok((Compiled::Varying(Profile::TraceAveraged(averages)), max))
-    } else {
-        let max = values.iter().copied().fold(0.0, f64::max);
-        Ok((
-            Compiled::Varying(Profile::TraceHeld(TraceHold {
-                values,
-                t,
-                step_ms: step,
-                inv_step,
-            })),
-            max,
-        ))
+    match Resampled::new(values, t, path, field, grid)? {
+        Resampled::Averaged(averages) => {
+            let max = averages.iter().copied().fold(0.0, f64::max);
+            Ok((Compiled::Varying(Profile::TraceAveraged(averages)), max))
+        }
+        Resampled::Held(hold) => {
+            let max = hold.values.iter().copied().fold(0.0, f64::max);
+            Ok((Compiled::Varying(Profile::TraceHeld(hold)), max))
+        }
     }
 }
 
