@@ -46,6 +46,10 @@ struct FrontierFigure {
     title: String,
     y_desc: String,
     x_desc: &'static str,
+    /// The corner the trade-off leaves empty: more reserve moves a point towards less value
+    /// and more survival (upper left) or less EUE (lower left), so the free corner is the
+    /// upper right for survival and the lower right for EUE.
+    legend: SeriesLabelPosition,
 }
 
 fn figure(f: &Frontier) -> Result<FrontierFigure, PlotError> {
@@ -102,6 +106,11 @@ fn figure(f: &Frontier) -> Result<FrontierFigure, PlotError> {
         title,
         y_desc,
         x_desc,
+        legend: if survival.is_some() {
+            SeriesLabelPosition::UpperRight
+        } else {
+            SeriesLabelPosition::LowerRight
+        },
     })
 }
 
@@ -197,7 +206,7 @@ impl Figure for FrontierFigure {
         }))?;
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(self.legend.clone())
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font((FAMILY, TICK_PX))

@@ -160,6 +160,14 @@ impl LifeConfig {
         }
         if let Some(t) = &self.target {
             t.validate().map_err(rename_target)?;
+            if t.needs_generators() {
+                // Not computed by year: the life study reads LOLE, EUE and survival.
+                return Err(ConfigError::Inconsistent {
+                    field: "life.target".into(),
+                    why: "a life study's target is LOLE, EUE or survival, not a backup-chain \
+                          index (transfer drops, fuel-outs)",
+                });
+            }
         }
         let survive = match (self.survive, self.target) {
             (Some(d), Some(Target::Survival { outage, .. })) if d != outage => {
@@ -289,7 +297,9 @@ impl TargetOutcome {
         let estimate = |y: &YearReliability| match target {
             Target::Lole { .. } => Some(y.lole_hours),
             Target::Eue { .. } => Some(y.eue_mwh),
-            _ => y.survival,
+            Target::Survival { .. } => y.survival,
+            // Refused by `LifeConfig::validate`.
+            Target::TransferDrop { .. } | Target::FuelOuts { .. } => None,
         };
         let missed = |e: &Estimate| {
             if target.is_lower_bound() {

@@ -248,6 +248,15 @@ fn bad_settings_are_typed_errors_naming_the_field() {
         }))),
         "life.target.outage"
     );
+    // Backup-chain targets are sizing's, not computed by year of life.
+    assert_eq!(
+        field(err(with(|c| {
+            c.target = Some(Target::TransferDrop {
+                max_probability: 0.1,
+            })
+        }))),
+        "life.target"
+    );
     // Unknown keys are refused when the settings are read.
     assert!(
         serde_json::from_str::<LifeConfig>(r#"{"samples": 4, "seed": 1, "sample": 2}"#).is_err()
