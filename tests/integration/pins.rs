@@ -774,6 +774,21 @@ fn merged_moments_equal_the_two_pass_mean_and_variance() {
     }
 }
 
+/// The smallest samples: no variance below two observations, and two give `(x₁ − x₂)²/2`
+/// (catches `n < 2` → `n <= 2` or `n == 2` in `Moments::variance`).
+#[test]
+fn two_observations_have_a_variance_and_one_has_none() {
+    use ridethrough::studies::stats::Moments;
+    let mut m = Moments::default();
+    assert_eq!((m.variance(), m.estimate().se), (0.0, 0.0));
+    m.push(1.0);
+    assert_eq!((m.variance(), m.estimate().se), (0.0, 0.0));
+    m.push(3.0);
+    assert_eq!(m.variance(), 2.0);
+    assert_eq!(m.estimate().se, 1.0);
+    assert_eq!(m.estimate().mean, 2.0);
+}
+
 /// The relative SE's three cases, and the estimate's text at the default and a given precision.
 #[test]
 fn an_estimate_reports_its_relative_se_and_prints_mean_se_and_count() {
