@@ -362,7 +362,7 @@ impl Tariff {
         Meter::new(self)
     }
 
-    /// The bill of a run's rows, in step order (e.g. a [`TraceRecorder`]'s
+    /// The bill of a run's rows, in step order (e.g. a [`TraceRecorder`](crate::engine::recorder::TraceRecorder)'s
     /// (crate::engine::recorder::TraceRecorder) rows): [`Tariff::meter`] fed each row.
     pub fn bill(
         &self,

@@ -25,7 +25,7 @@
 //!
 //! 1. **Shortfall** (the grid and the running sets cannot carry the demand: an outage or a
 //!    derate): cover it from the whole window, as every built-in does; plus, if `p ≥ H`, the
-//!    rest of the energy above the reserve into the remaining import ([`discharge_for`]).
+//!    rest of the energy above the reserve into the remaining import (`discharge_for`).
 //! 2. **Expensive** (`p ≥ H`): discharge as much as the energy above the reserve and the power
 //!    limit allow; the engine cuts it to the demand plus the export allowed, and exports earn
 //!    `p`.

@@ -16,7 +16,7 @@
 //! the samples:
 //!
 //! * **LOLE** (h/yr, PRAS-style: steps with unserved load × the step) and **EUE** (MWh/yr) of the
-//!   run itself, as [`montecarlo`](super::montecarlo) counts them;
+//!   run itself, as [`montecarlo`] counts them;
 //! * with [`FrontierConfig::survive`] = D, **P(survive a D-hour outage)**: in each sample,
 //!   [`FrontierConfig::outage_starts`] instants (step starts, uniform over the horizon, drawn
 //!   from the sample's own stream `rng::stream(sample seed, streams::FRONTIER_OUTAGES)` and so
