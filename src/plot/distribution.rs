@@ -152,13 +152,7 @@ impl Figure for Distribution {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FAMILY, TICK_PX))
-            .draw()?;
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

@@ -204,13 +204,7 @@ impl Figure for FrontierFigure {
                     (FAMILY, TICK_PX).into_font(),
                 )
         }))?;
-        chart
-            .configure_series_labels()
-            .position(self.legend.clone())
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FAMILY, TICK_PX))
-            .draw()?;
+        super::legend(&mut chart, self.legend.clone())?;
         Ok(())
     }
 }

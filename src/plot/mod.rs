@@ -47,9 +47,10 @@
 //! ```
 
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
-use plotters::coord::Shift;
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::drawing::{DrawingArea, IntoDrawingArea};
-use plotters::style::{FontStyle, RGBColor};
+use plotters::style::{Color, FontStyle, RGBColor, BLACK, WHITE};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -317,6 +318,24 @@ impl plotters::coord::ranged1d::ValueFormatter<f64> for Ticked {
 }
 
 /// Formats a number with at most `digits` decimals and no trailing zeros (`12.50` → `12.5`).
+/// Draws `chart`'s legend at `at`, in the style every chart shares: a translucent white box
+/// with a black border, in the tick font.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, at: SeriesLabelPosition) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FAMILY, TICK_PX))
+        .draw()?;
+    Ok(())
+}
+
 fn trim(x: f64, digits: usize) -> String {
     let s = format!("{x:.digits$}");
     if s.contains('.') {

@@ -440,18 +440,15 @@ impl Figure for SizingFigure {
                     });
             }
         }
-        chart
-            .configure_series_labels()
-            // Where the curve is not: a lower-bound index rises to the right.
-            .position(if t.is_lower_bound() {
+        // Where the curve is not: a lower-bound index rises to the right.
+        super::legend(
+            &mut chart,
+            if t.is_lower_bound() {
                 SeriesLabelPosition::UpperLeft
             } else {
                 SeriesLabelPosition::UpperRight
-            })
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FAMILY, TICK_PX))
-            .draw()?;
+            },
+        )?;
         Ok(())
     }
 }

@@ -448,13 +448,7 @@ impl Panels<'_> {
                 });
         }
         if legend {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font((FAMILY, TICK_PX))
-                .draw()?;
+            super::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }
