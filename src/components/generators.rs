@@ -100,6 +100,18 @@ pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(30);
 /// G3 3 s). It only matters with `block_load_mw`.
 pub const DEFAULT_BLOCK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The time the sets must have been more than the load needs before load-demand control stops
+/// the surplus, when none is given: 5 minutes. **An assumption**: paralleling-switchgear
+/// load-demand controls stop a set after a settable delay, commonly a few minutes, so that a
+/// passing dip in the load does not cycle a set (and a set's cool-down runs before it stops).
+pub const DEFAULT_STOP_DELAY: Duration = Duration::from_minutes(5);
+
+/// The shortest and the longest load-demand stop delay: 1 s (no controller stops a set on a
+/// sub-second dip) and 24 h.
+pub const MIN_STOP_DELAY: Duration = Duration::from_secs(1);
+/// See [`MIN_STOP_DELAY`].
+pub const MAX_STOP_DELAY: Duration = Duration::from_hours(24);
+
 /// How far below its block-loading ceiling a set must carry to count as standing still, MW
 /// (1 W: rounding, not load).
 const BLOCK_EPSILON_MW: f64 = 1e-6;
@@ -322,6 +334,85 @@ pub struct GeneratorParams {
     /// When the sets may run (default `outage_only`).
     #[serde(default)]
     pub mode: GeneratorMode,
+    /// Load-demand control (none: every set that can run, runs while the generators carry the
+    /// site): see [`LoadDemandParams`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_demand: Option<LoadDemandParams>,
+}
+
+/// The `[generators.load_demand]` table: the paralleling switchgear's load-demand control,
+/// which keeps running only the sets the load needs plus a spare margin.
+///
+/// Every set still starts when the generators take over the site (an emergency system starts
+/// them all and lets the first ones ready pick up). Then, with `n = ⌈need / rating⌉` sets
+/// needed for `need`, the load the grid leaves to the sets at that moment, the control wants
+/// `min(count, n + spare_sets)` sets running or starting:
+///
+/// * **stop**: once more sets than wanted have been running or starting for `stop_delay`
+///   without a break, the surplus stops (the highest-numbered sets first); it stands by, off
+///   and ready;
+/// * **start**: whenever fewer are running or starting than wanted (the load rose, a set failed
+///   while running, a tank ran dry), standby sets start (the lowest-numbered first) with their
+///   start delay and their chance of failing to start; a set whose start attempts are still
+///   under way counts as starting, even if they will fail.
+///
+/// The battery carries what the running sets cannot while a standby set starts. A stopped set
+/// burns no fuel, so the control saves the no-load flow of the sets it stops.
+///
+/// ```toml
+/// [generators.load_demand]
+/// spare_sets = 1
+/// stop_delay = "5m"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadDemandParams {
+    /// Sets kept running beyond those the load needs (default 1; at most
+    /// [`MAX_GENERATOR_SETS`]).
+    #[serde(default)]
+    pub spare_sets: Option<u32>,
+    /// How long a surplus must last before it stops (default [`DEFAULT_STOP_DELAY`];
+    /// [`MIN_STOP_DELAY`] ≤ x ≤ [`MAX_STOP_DELAY`]).
+    #[serde(default)]
+    pub stop_delay: Option<Duration>,
+}
+
+/// A validated load-demand control (see [`LoadDemandParams`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadDemand {
+    /// Sets kept running beyond those the load needs.
+    pub spare_sets: u32,
+    /// How long a surplus must last before it stops.
+    pub stop_delay: Duration,
+}
+
+impl LoadDemandParams {
+    /// Checks the figures (errors name `{field}.spare_sets` and `{field}.stop_delay`).
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming the field, the value and the allowed range.
+    pub fn validate_at(&self, field: &str) -> Result<LoadDemand, ConfigError> {
+        let spare_sets = self.spare_sets.unwrap_or(1);
+        if spare_sets > MAX_GENERATOR_SETS {
+            return Err(out_of_range(
+                format!("{field}.spare_sets"),
+                f64::from(spare_sets),
+                "0 ≤ x ≤ 10,000 sets",
+            ));
+        }
+        let stop_delay = self.stop_delay.unwrap_or(DEFAULT_STOP_DELAY);
+        if stop_delay < MIN_STOP_DELAY || stop_delay > MAX_STOP_DELAY {
+            return Err(out_of_range(
+                format!("{field}.stop_delay"),
+                stop_delay.secs_f64(),
+                "1 s ≤ x ≤ 24 h (value in seconds)",
+            ));
+        }
+        Ok(LoadDemand {
+            spare_sets,
+            stop_delay,
+        })
+    }
 }
 
 impl GeneratorParams {
@@ -344,6 +435,7 @@ impl GeneratorParams {
             fuel_l_per_h_idle: None,
             fuel_l_per_mwh: None,
             mode: GeneratorMode::OutageOnly,
+            load_demand: None,
         }
     }
 
@@ -572,6 +664,11 @@ impl GeneratorParams {
             run_failure,
             repair,
             mode: self.mode,
+            load_demand: self
+                .load_demand
+                .as_ref()
+                .map(|l| l.validate_at(&format!("{field}.load_demand")))
+                .transpose()?,
         })
     }
 }
@@ -587,6 +684,7 @@ pub struct GeneratorFleet {
     /// Repair-time sampler (`None`: never repaired).
     repair: Option<Law>,
     mode: GeneratorMode,
+    load_demand: Option<LoadDemand>,
 }
 
 /// Where a set is (times in ms from the start of the time grid; `u64::MAX` for never).
@@ -656,6 +754,14 @@ pub struct GeneratorTally {
     /// Milliseconds run by all sets, counted when a run ends (stop or failure); see
     /// [`GeneratorFleet::run_hours`] for the total including runs in progress.
     pub run_ms: u64,
+    /// Sets load-demand control stopped (see [`LoadDemandParams`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub load_demand_stops: u64,
+}
+
+/// Whether a count is zero (a counter left out of the JSON when it never moved).
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One set's state: its status, its three random streams and its block-load anchor.
@@ -723,6 +829,70 @@ impl GeneratorFleet {
     /// When the sets may run.
     pub fn mode(&self) -> GeneratorMode {
         self.mode
+    }
+
+    /// The load-demand control, if any.
+    #[inline]
+    pub fn load_demand(&self) -> Option<LoadDemand> {
+        self.load_demand
+    }
+
+    /// The sets load-demand control wants running or starting for `need`, the load the grid
+    /// leaves to the sets: `min(count, ⌈need / rating⌉ + spare)` (a need within 1 W of a whole
+    /// number of ratings counts as that number); `count` without the control.
+    pub fn wanted_sets(&self, need: Power) -> u32 {
+        let Some(ld) = self.load_demand else {
+            return self.count;
+        };
+        let sets = ((need.value() - BLOCK_EPSILON_MW).max(0.0) / self.spec.rating.value()).ceil();
+        let sets = if sets >= f64::from(self.count) {
+            self.count
+        } else {
+            sets as u32
+        };
+        sets.saturating_add(ld.spare_sets).min(self.count)
+    }
+
+    /// Sets running or starting at `t_ms`, counting a set whose start attempts are still under
+    /// way (it has failed to start only from the end of its last attempt).
+    pub fn active(&self, s: &GeneratorState, t_ms: u64) -> u32 {
+        s.sets
+            .iter()
+            .filter(|set| match set.status {
+                SetStatus::Starting { .. } | SetStatus::Running { .. } => true,
+                SetStatus::Failed { since_ms, .. } => since_ms > t_ms,
+                SetStatus::Off => false,
+            })
+            .count() as u32
+    }
+
+    /// The end of the earliest start attempt still under way that will fail, after `t_ms`
+    /// (`u64::MAX`: none): load-demand control starts another set then.
+    pub fn next_failed_start_ms(&self, s: &GeneratorState, t_ms: u64) -> u64 {
+        s.sets
+            .iter()
+            .filter_map(|set| match set.status {
+                SetStatus::Failed { since_ms, .. } if since_ms > t_ms => Some(since_ms),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Stops up to `n` running or starting sets at `t_ms`, the highest-numbered first; returns
+    /// how many it stopped.
+    pub fn stop_surplus(&self, s: &mut GeneratorState, n: u32, t_ms: u64) -> u32 {
+        let mut stopped = 0;
+        for j in (0..s.sets.len()).rev() {
+            if stopped == n {
+                break;
+            }
+            if self.stop_set(s, j, t_ms) {
+                stopped += 1;
+            }
+        }
+        s.tally.load_demand_stops += u64::from(stopped);
+        stopped
     }
 
     /// The largest step of load one set accepts at once (its rating when no block-load limit is

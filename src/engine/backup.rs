@@ -52,6 +52,7 @@
 use crate::components::fuel::{FuelModel, FuelParams, FuelState, FuelTally};
 use crate::components::generators::{
     GeneratorFleet, GeneratorMode, GeneratorParams, GeneratorState, GeneratorTally, SetStatus,
+    StartOutcome,
 };
 use crate::engine::report::{BackupReport, UNSERVED_EPSILON_MW};
 use crate::error::ConfigError;
@@ -179,6 +180,14 @@ pub struct BackupState {
     /// block-loading).
     #[serde(default = "never")]
     block_next: u64,
+    /// With load-demand control: since when more sets than wanted have been running or
+    /// starting without a break (`None`: not more).
+    #[serde(default)]
+    surplus_since: Option<u64>,
+    /// With load-demand control: the sets wanted at the last span start that looked (a span
+    /// start whose load wants another number looks again).
+    #[serde(skip)]
+    wanted: u32,
     /// The chain's next event (ms) as of the last span start and settle: until then, a span
     /// start that does not switch the transfer switch changes nothing and returns `offer`
     /// (0 after a snapshot or a reseed: recomputed at the next span start).
@@ -257,6 +266,8 @@ impl Backup {
             dropped: false,
             drop_open: false,
             block_next: u64::MAX,
+            surplus_since: None,
+            wanted: 0,
             // Every set off, nothing on its way.
             next: u64::MAX,
             offer: Generation::default(),
@@ -321,7 +332,10 @@ impl Backup {
             GeneratorMode::PeakShaving => (short, !short),
         };
         let switching = if s.outage { back } else { lost };
-        if !switching && t < s.next {
+        // What the grid leaves to the sets.
+        let need = (demand - available).max(Power::ZERO);
+        let regroup = s.outage && g.load_demand().is_some() && g.wanted_sets(need) != s.wanted;
+        if !switching && !regroup && t < s.next {
             // No event since the last look and no switching: the same offer.
             return s.offer;
         }
@@ -329,7 +343,8 @@ impl Backup {
         if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
             f.advance_to(fs, t);
         }
-        if !s.outage && lost {
+        let begun = !s.outage && lost;
+        if begun {
             s.outage = true;
             s.dropped = false;
             s.tally.transfers += 1;
@@ -357,27 +372,32 @@ impl Backup {
             s.transfer_until = None;
             s.drop_open = false;
             s.block_next = u64::MAX;
+            s.surplus_since = None;
             g.stop_all(&mut s.generators, t);
             if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
                 f.end_outage(fs);
             }
         }
         if s.outage {
-            for j in 0..g.count() as usize {
-                if self.dry(s, j) {
-                    g.stop_set(&mut s.generators, j, t);
-                } else {
-                    g.start_set(&mut s.generators, j, t);
+            match g.load_demand() {
+                None => {
+                    for j in 0..g.count() as usize {
+                        if self.dry(s, j) {
+                            g.stop_set(&mut s.generators, j, t);
+                        } else {
+                            g.start_set(&mut s.generators, j, t);
+                        }
+                    }
                 }
+                Some(ld) => self.load_demand(s, ld.stop_delay.as_millis(), t, need, begun),
             }
             // A zero start delay carries load at once.
             g.advance_to(&mut s.generators, t);
         }
         let running = g.running(&s.generators);
         let (capacity, mut block_next) = g.accepted(&s.generators, t);
-        // What the grid leaves to the sets: while they accept all of it, a growing ceiling
-        // changes nothing in this span (the next span start looks again).
-        let need = (demand - available).max(Power::ZERO);
+        // While the sets accept all the grid leaves them, a growing ceiling changes nothing in
+        // this span (the next span start looks again).
         if need.value() <= capacity.value() + UNSERVED_EPSILON_MW {
             block_next = u64::MAX;
         }
@@ -403,7 +423,7 @@ impl Backup {
             transfer,
             _pad: [0; 3],
         };
-        s.next = self.compute_next_event(s);
+        s.next = self.compute_next_event(s, t);
         s.offer
     }
 
@@ -415,9 +435,58 @@ impl Backup {
         s.next
     }
 
-    /// [`Backup::next_event_ms`] from the components' states.
-    fn compute_next_event(&self, s: &BackupState) -> u64 {
-        let mut next = self.generators.next_event_ms(&s.generators);
+    /// Load-demand control at `t` during a generator outage (see
+    /// [`LoadDemandParams`](crate::components::generators::LoadDemandParams)), for `need`, the
+    /// load the grid leaves to the sets: dry sets stop; at the outage's start (`begun`) every
+    /// set starts, later only enough standby sets to bring those running or starting up to the
+    /// number wanted; a surplus that has lasted `stop_delay` ms stops.
+    fn load_demand(&self, s: &mut BackupState, stop_delay: u64, t: u64, need: Power, begun: bool) {
+        let g = &self.generators;
+        for j in 0..g.count() as usize {
+            if self.dry(s, j) {
+                g.stop_set(&mut s.generators, j, t);
+            }
+        }
+        let wanted = g.wanted_sets(need);
+        s.wanted = wanted;
+        let start_to = if begun { g.count() } else { wanted };
+        let mut active = g.active(&s.generators, t);
+        for j in 0..g.count() as usize {
+            if active >= start_to {
+                break;
+            }
+            if self.dry(s, j) {
+                continue;
+            }
+            match g.start_set(&mut s.generators, j, t) {
+                StartOutcome::Ready { .. } => active += 1,
+                // Attempts still under way count as starting until the last one ends.
+                StartOutcome::Failed { failed_ms, .. } if failed_ms > t => active += 1,
+                _ => {}
+            }
+        }
+        if active > wanted {
+            let since = *s.surplus_since.get_or_insert(t);
+            if t >= since.saturating_add(stop_delay) {
+                g.stop_surplus(&mut s.generators, active - wanted, t);
+                s.surplus_since = None;
+            }
+        } else {
+            s.surplus_since = None;
+        }
+    }
+
+    /// [`Backup::next_event_ms`] from the components' states at `t`.
+    fn compute_next_event(&self, s: &BackupState, t: u64) -> u64 {
+        let g = &self.generators;
+        let mut next = g.next_event_ms(&s.generators);
+        if let Some(ld) = g.load_demand().filter(|_| s.outage) {
+            // The surplus stops, or a failing start ends and another set must start.
+            if let Some(since) = s.surplus_since {
+                next = next.min(since.saturating_add(ld.stop_delay.as_millis()));
+            }
+            next = next.min(g.next_failed_start_ms(&s.generators, t));
+        }
         if let (Some(f), Some(fs)) = (&self.fuel, &s.fuel) {
             next = next.min(f.next_event_ms(fs));
         }

@@ -167,6 +167,13 @@ impl fmt::Display for Report {
                 "  generator sets {} start demands, {} failed attempts, {} failed to start, {} failed running, {} repaired, {:.1} run hours",
                 g.demands, g.failed_attempts, g.failed_starts, g.running_failures, g.repairs, b.run_hours
             )?;
+            if g.load_demand_stops > 0 {
+                writeln!(
+                    f,
+                    "  load demand    {} sets stopped as surplus to the load",
+                    g.load_demand_stops
+                )?;
+            }
             write!(f, "  fuel           {:.0} L burnt", b.fuel_burnt_l)?;
             if let Some(fuel) = &b.fuel {
                 write!(

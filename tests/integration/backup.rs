@@ -451,8 +451,8 @@ fn sampled_survival_agrees_with_the_markov_chain() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// Over random sites with generators (with or without block loading), fuel, resupply and
-    /// random grid outages: every step's
+    /// Over random sites with generators (with or without block loading and load-demand
+    /// control), fuel, resupply and random grid outages: every step's
     /// balance closes (generation included), the SoC stays in its window, generation never
     /// exceeds the sets' rating, the run's totals close, and fast-forward changes nothing but
     /// rounding.
@@ -470,6 +470,7 @@ proptest! {
         energy in 0.1f64..40.0,
         soc0 in 0.0f64..1.0,
         (mtbf_h, block) in (50.0f64..2000.0, prop::option::of((0.1f64..1.0, 1u64..30))),
+        load_demand in prop::option::of((0u32..3, 1u64..1800)),
     ) {
         let hours = if step_s == 1 { 24 } else { 24 * 30 };
         let time = TimeGrid::new(Duration::from_secs(step_s), Duration::from_hours(hours)).unwrap();
@@ -500,6 +501,11 @@ fuel_l_per_mwh = 260.0
         if let Some((fraction, interval_s)) = block {
             gens.block_load_mw = Some(Power::mw(fraction * rating));
             gens.block_interval = Some(Duration::from_secs(interval_s));
+        }
+        if let Some((spare, delay_s)) = load_demand {
+            gens.load_demand = Some(toml::from_str(&format!(
+                "spare_sets = {spare}\nstop_delay = \"{delay_s}s\"\n"
+            )).unwrap());
         }
         let capacity = f64::from(sets) * (40.0 + 260.0 * rating) * tank_h;
         let fuel: FuelParams = toml::from_str(&format!(
@@ -893,4 +899,169 @@ fn a_generator_outage_records_its_fuel_and_autonomy() {
     let o = r.backup.unwrap().outages[0];
     assert_eq!((o.fuel_start_l, o.autonomy_at_start_h()), (None, None));
     assert!(close(o.carried_hours, OUTAGE_H - DELAY_S / 3600.0));
+}
+
+/// `count` sets of `gens(0, 0)`'s figures under load-demand control.
+fn load_demand_gens(count: u32, spare: u32, stop_delay: &str) -> GeneratorParams {
+    let mut g = gens(0.0, 0);
+    g.count = count;
+    g.load_demand = Some(
+        toml::from_str(&format!(
+            "spare_sets = {spare}\nstop_delay = \"{stop_delay}\"\n"
+        ))
+        .unwrap(),
+    );
+    g
+}
+
+/// Load-demand control on the constant 10 MW site: six 3 MW sets all start at the grid's loss,
+/// the control wants ⌈10/3⌉ + 1 = 5, so 5 min after the loss the sixth stops (an event inside
+/// the step). By hand: 6 sets burn 6·50 + 250·10 = 2,800 L/h from pickup (10 s) to the stop
+/// (300 s), then 5 sets burn 2,750 L/h to the end of the 3 h outage; run hours
+/// 6·290 s + 5·(3 h − 300 s). Without the control all six run, burning 2,800 L/h throughout.
+/// The same at 1 h, 7 min and 13 s steps.
+#[test]
+fn load_demand_stops_the_surplus_set_and_saves_its_idle_fuel() {
+    let h = |s: f64| s / 3600.0;
+    let (pickup, stop, end) = (DELAY_S, 300.0, OUTAGE_H * 3600.0);
+    let burnt = 2_800.0 * h(stop - pickup) + 2_750.0 * h(end - stop);
+    let run_h = 6.0 * h(stop - pickup) + 5.0 * h(end - stop);
+    for step in steps() {
+        let r = run(&site(step, 10.0, 25.0, &load_demand_gens(6, 1, "5m"), None));
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.generators.load_demand_stops, 1, "{step}");
+        assert_eq!(b.generators.demands, 6, "{step}");
+        assert!(
+            close(b.fuel_burnt_l, burnt),
+            "{step}: {} vs {burnt}",
+            b.fuel_burnt_l
+        );
+        assert!(
+            close(b.run_hours, run_h),
+            "{step}: {} vs {run_h}",
+            b.run_hours
+        );
+        assert!(close(b.generation_mwh, LOAD_MW * h(end - pickup)), "{step}");
+        assert!(
+            r.totals.unserved_mwh < 1e-9,
+            "{step}: {}",
+            r.totals.unserved_mwh
+        );
+        let mut all = load_demand_gens(6, 1, "5m");
+        all.load_demand = None;
+        let r = run(&site(step, 10.0, 25.0, &all, None));
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.generators.load_demand_stops, 0, "{step}");
+        assert!(close(b.fuel_burnt_l, 2_800.0 * h(end - pickup)), "{step}");
+    }
+}
+
+/// Load-demand control following a load that swings 10 ↔ 4 MW every 20 min (pue 1), five 3 MW
+/// sets, no spare, a battery too small to matter, the grid out for 3 h from the start of a
+/// high phase. By hand: all five start; the control wants 4 in high phases and 2 in low ones.
+/// The fifth stops 5 min into the outage, two more 5 min into each of the four low phases
+/// (9 stops); each rise back to 10 MW starts two standby sets (5 + 8 demands), and for their
+/// 10 s start the two running sets leave 4 MW unserved: 4 × 40 MW·s after the 100 MW·s of
+/// the transfer gap. With two spare sets the control never falls short: only the gap's
+/// 100 MW·s. The same at 20 min, 1 min and 8 s steps (the 5 min stops fall inside 8 s
+/// steps).
+#[test]
+fn load_demand_starts_standby_sets_when_the_load_rises() {
+    let load: LoadParams = toml::from_str(
+        "pue = 1.0\n[[it]]\nkind = \"training_swing\"\nhigh_mw = 10.0\nlow_mw = 4.0\n\
+         period = \"40m\"\nduty = 0.5\nramp = \"0s\"\n",
+    )
+    .unwrap();
+    let start = Duration::from_minutes(80);
+    let site = |step: Duration, g: &GeneratorParams| {
+        let grid = GridParams {
+            scheduled_outages: vec![outage(start, Duration::from_hours(3))],
+            ..GridParams::new(Power::mw(50.0))
+        };
+        Site::new(
+            TimeGrid::new(step, Duration::from_hours(6)).unwrap(),
+            &grid,
+            &simple_battery(0.001, 0.001, 0.95),
+            &load,
+        )
+        .unwrap()
+        .with_backup(Some(g), None)
+        .unwrap()
+    };
+    let mws = |mwh: f64| mwh * 3600.0;
+    for step in [
+        Duration::from_minutes(20),
+        Duration::from_minutes(1),
+        Duration::from_secs(8),
+    ] {
+        let r = run(&site(step, &load_demand_gens(5, 0, "5m")));
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.generators.load_demand_stops, 9, "{step}");
+        assert_eq!(b.generators.demands, 13, "{step}");
+        // The battery's 1 kW adds at most 0.01 MW·s to a 10 s event.
+        assert!(
+            (mws(b.transfer_unserved_mwh) - 100.0).abs() <= 0.0101,
+            "{step}: {}",
+            mws(b.transfer_unserved_mwh)
+        );
+        let late: Vec<_> = r
+            .loss_of_load
+            .iter()
+            .filter(|e| e.start > start + Duration::from_secs(10))
+            .collect();
+        assert_eq!(late.len(), 4, "{step}: {late:?}");
+        for (i, e) in late.iter().enumerate() {
+            let rise = start + Duration::from_minutes(40 * (i as u64 + 1));
+            assert_eq!(
+                (e.start, e.duration),
+                (rise, Duration::from_secs(10)),
+                "{step}"
+            );
+            assert!(
+                (mws(e.unserved_mwh) - 40.0).abs() <= 0.0101,
+                "{step}: {e:?}"
+            );
+        }
+        assert!(r.totals.max_balance_residual_mw <= BALANCE_TOL_MW * 10.0);
+        let r = run(&site(step, &load_demand_gens(5, 2, "5m")));
+        let b = r.backup.as_ref().unwrap();
+        assert!(
+            (mws(r.totals.unserved_mwh) - mws(b.transfer_unserved_mwh)).abs() < 1e-6,
+            "{step}"
+        );
+        assert!(r
+            .loss_of_load
+            .iter()
+            .all(|e| e.start <= start + Duration::from_secs(10)));
+    }
+}
+
+/// Load-demand figures out of range are refused naming the field.
+#[test]
+fn bad_load_demand_tables_are_refused_with_the_field_named() {
+    let time = TimeGrid::new(Duration::from_hours(1), Duration::from_hours(24)).unwrap();
+    let base = || {
+        Site::new(
+            time,
+            &GridParams::new(Power::mw(50.0)),
+            &simple_battery(10.0, 20.0, 0.95),
+            &constant_load(LOAD_MW),
+        )
+        .unwrap()
+    };
+    for (table, field) in [
+        ("stop_delay = \"0s\"", "generators.load_demand.stop_delay"),
+        ("stop_delay = \"25h\"", "generators.load_demand.stop_delay"),
+        ("spare_sets = 10001", "generators.load_demand.spare_sets"),
+    ] {
+        let mut g = gens(0.0, 0);
+        g.load_demand = Some(toml::from_str(table).unwrap());
+        let err = base().with_backup(Some(&g), None).unwrap_err().to_string();
+        assert!(err.contains(field), "{table}: {err}");
+    }
+    let unknown: Result<GeneratorParams, _> = toml::from_str(
+        "count = 2\nrating_mw = 3.0\nfail_to_start = 0.0\nfailures_per_running_hour = 0.0\n\
+         fuel_l_per_mwh = 250.0\n[load_demand]\nspares = 1\n",
+    );
+    assert!(unknown.unwrap_err().to_string().contains("spares"));
 }
