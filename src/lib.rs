@@ -80,7 +80,9 @@ pub mod prelude {
     pub use crate::components::battery::{BatteryParams, Fleet, Preset};
     pub use crate::components::grid::{GridParams, ScheduledOutage};
     pub use crate::components::load::{ItProfile, LoadParams};
-    pub use crate::engine::policy::{Dispatch, Observation, Policy, RampRate};
+    pub use crate::engine::policy::{
+        Dispatch, GeneratorCommand, GeneratorView, Observation, Policy, RampRate,
+    };
     pub use crate::engine::recorder::{CsvRecorder, Recorder, TraceRecorder};
     pub use crate::engine::report::{Report, StepRecord};
     pub use crate::engine::study::Study;

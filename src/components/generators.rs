@@ -757,6 +757,10 @@ pub struct GeneratorTally {
     /// Sets load-demand control stopped (see [`LoadDemandParams`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub load_demand_stops: u64,
+    /// Sets a policy's generator command stopped
+    /// ([`Dispatch::generators`](crate::engine::policy::Dispatch::generators)).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commanded_stops: u64,
 }
 
 /// Whether a count is zero (a counter left out of the JSON when it never moved).
@@ -879,9 +883,10 @@ impl GeneratorFleet {
             .unwrap_or(u64::MAX)
     }
 
-    /// Stops up to `n` running or starting sets at `t_ms`, the highest-numbered first; returns
-    /// how many it stopped.
-    pub fn stop_surplus(&self, s: &mut GeneratorState, n: u32, t_ms: u64) -> u32 {
+    /// Stops up to `n` running or starting sets at `t_ms`, the highest-numbered first, and
+    /// counts them as load-demand stops, or with `commanded` as a policy's; returns how many it
+    /// stopped.
+    pub fn stop_surplus(&self, s: &mut GeneratorState, n: u32, t_ms: u64, commanded: bool) -> u32 {
         let mut stopped = 0;
         for j in (0..s.sets.len()).rev() {
             if stopped == n {
@@ -891,7 +896,11 @@ impl GeneratorFleet {
                 stopped += 1;
             }
         }
-        s.tally.load_demand_stops += u64::from(stopped);
+        if commanded {
+            s.tally.commanded_stops += u64::from(stopped);
+        } else {
+            s.tally.load_demand_stops += u64::from(stopped);
+        }
         stopped
     }
 

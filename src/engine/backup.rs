@@ -54,6 +54,7 @@ use crate::components::generators::{
     GeneratorFleet, GeneratorMode, GeneratorParams, GeneratorState, GeneratorTally, SetStatus,
     StartOutcome,
 };
+use crate::engine::policy::GeneratorCommand;
 use crate::engine::report::{BackupReport, UNSERVED_EPSILON_MW};
 use crate::error::ConfigError;
 use crate::units::{Duration, Power, MS_PER_HOUR};
@@ -188,6 +189,9 @@ pub struct BackupState {
     /// start whose load wants another number looks again).
     #[serde(skip)]
     wanted: u32,
+    /// The policy's generator command at the last span start that looked.
+    #[serde(skip)]
+    command: GeneratorCommand,
     /// The chain's next event (ms) as of the last span start and settle: until then, a span
     /// start that does not switch the transfer switch changes nothing and returns `offer`
     /// (0 after a snapshot or a reseed: recomputed at the next span start).
@@ -202,6 +206,18 @@ pub struct BackupState {
 /// `u64::MAX`, for states serialised before `block_next` existed.
 fn never() -> u64 {
     u64::MAX
+}
+
+/// The generator sets' counts a policy sees when asked for a command (see
+/// [`GeneratorView`](crate::engine::policy::GeneratorView)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SetCounts {
+    pub sets: u32,
+    pub running: u32,
+    pub starting: u32,
+    pub standby: u32,
+    pub outage_start_ms: u64,
+    pub fuel_l: Option<f64>,
 }
 
 /// What the generators offer over a span.
@@ -268,6 +284,7 @@ impl Backup {
             block_next: u64::MAX,
             surplus_since: None,
             wanted: 0,
+            command: GeneratorCommand::Auto,
             // Every set off, nothing on its way.
             next: u64::MAX,
             offer: Generation::default(),
@@ -317,13 +334,17 @@ impl Backup {
     /// events up to `t`, runs the transfer switch on what the grid offers (`impaired`: the
     /// feed is below its limit; `available` import against `demand`), stops dry sets and
     /// starts the others during a generator outage, and returns what the running sets offer.
-    pub(crate) fn span_start(
+    ///
+    /// During a generator outage `ask` is called once with the sets' counts and returns the
+    /// policy's [`GeneratorCommand`] ([`Dispatch::generators`](crate::engine::policy::Dispatch::generators)).
+    pub(crate) fn span_start<F: FnMut(SetCounts) -> GeneratorCommand>(
         &self,
         s: &mut BackupState,
         t: u64,
         impaired: bool,
         available: Power,
         demand: Power,
+        mut ask: F,
     ) -> Generation {
         let g = &self.generators;
         let short = available < demand;
@@ -335,9 +356,18 @@ impl Backup {
         // What the grid leaves to the sets.
         let need = (demand - available).max(Power::ZERO);
         let regroup = s.outage && g.load_demand().is_some() && g.wanted_sets(need) != s.wanted;
+        let mut command = None;
         if !switching && !regroup && t < s.next {
-            // No event since the last look and no switching: the same offer.
-            return s.offer;
+            // No event since the last look and no switching: the same offer, unless the
+            // policy commands the sets otherwise (the counts are current: no event is due).
+            if !s.outage {
+                return s.offer;
+            }
+            let c = ask(self.counts(s, t));
+            if c == s.command {
+                return s.offer;
+            }
+            command = Some(c);
         }
         g.advance_to(&mut s.generators, t);
         if let (Some(f), Some(fs)) = (&self.fuel, &mut s.fuel) {
@@ -379,8 +409,19 @@ impl Backup {
             }
         }
         if s.outage {
-            match g.load_demand() {
-                None => {
+            let command = command.unwrap_or_else(|| ask(self.counts(s, t)));
+            s.command = command;
+            match (command, g.load_demand()) {
+                (GeneratorCommand::Hold, _) => self.stop_dry(s, t),
+                (GeneratorCommand::Run(n), _) => {
+                    self.stop_dry(s, t);
+                    let n = n.min(g.count());
+                    let active = self.start_up_to(s, n, t);
+                    if active > n {
+                        g.stop_surplus(&mut s.generators, active - n, t, true);
+                    }
+                }
+                (GeneratorCommand::Auto, None) => {
                     for j in 0..g.count() as usize {
                         if self.dry(s, j) {
                             g.stop_set(&mut s.generators, j, t);
@@ -389,7 +430,9 @@ impl Backup {
                         }
                     }
                 }
-                Some(ld) => self.load_demand(s, ld.stop_delay.as_millis(), t, need, begun),
+                (GeneratorCommand::Auto, Some(ld)) => {
+                    self.load_demand(s, ld.stop_delay.as_millis(), t, need, begun)
+                }
             }
             // A zero start delay carries load at once.
             g.advance_to(&mut s.generators, t);
@@ -442,17 +485,38 @@ impl Backup {
     /// number wanted; a surplus that has lasted `stop_delay` ms stops.
     fn load_demand(&self, s: &mut BackupState, stop_delay: u64, t: u64, need: Power, begun: bool) {
         let g = &self.generators;
-        for j in 0..g.count() as usize {
-            if self.dry(s, j) {
-                g.stop_set(&mut s.generators, j, t);
-            }
-        }
+        self.stop_dry(s, t);
         let wanted = g.wanted_sets(need);
         s.wanted = wanted;
-        let start_to = if begun { g.count() } else { wanted };
+        let active = self.start_up_to(s, if begun { g.count() } else { wanted }, t);
+        if active > wanted {
+            let since = *s.surplus_since.get_or_insert(t);
+            if t >= since.saturating_add(stop_delay) {
+                g.stop_surplus(&mut s.generators, active - wanted, t, false);
+                s.surplus_since = None;
+            }
+        } else {
+            s.surplus_since = None;
+        }
+    }
+
+    /// Stops every set whose tank is dry, at `t`.
+    fn stop_dry(&self, s: &mut BackupState, t: u64) {
+        for j in 0..self.generators.count() as usize {
+            if self.dry(s, j) {
+                self.generators.stop_set(&mut s.generators, j, t);
+            }
+        }
+    }
+
+    /// Starts standby sets with fuel at `t`, the lowest-numbered first, until `n` run or start
+    /// (a set whose start attempts are still under way counts as starting until the last one
+    /// ends); returns how many run or start.
+    fn start_up_to(&self, s: &mut BackupState, n: u32, t: u64) -> u32 {
+        let g = &self.generators;
         let mut active = g.active(&s.generators, t);
         for j in 0..g.count() as usize {
-            if active >= start_to {
+            if active >= n {
                 break;
             }
             if self.dry(s, j) {
@@ -460,19 +524,29 @@ impl Backup {
             }
             match g.start_set(&mut s.generators, j, t) {
                 StartOutcome::Ready { .. } => active += 1,
-                // Attempts still under way count as starting until the last one ends.
                 StartOutcome::Failed { failed_ms, .. } if failed_ms > t => active += 1,
                 _ => {}
             }
         }
-        if active > wanted {
-            let since = *s.surplus_since.get_or_insert(t);
-            if t >= since.saturating_add(stop_delay) {
-                g.stop_surplus(&mut s.generators, active - wanted, t);
-                s.surplus_since = None;
-            }
-        } else {
-            s.surplus_since = None;
+        active
+    }
+
+    /// The sets' counts at `t` (events up to `t` applied) for a policy's
+    /// [`GeneratorView`](crate::engine::policy::GeneratorView).
+    fn counts(&self, s: &BackupState, t: u64) -> SetCounts {
+        let g = &self.generators;
+        let running = g.running(&s.generators);
+        let active = g.active(&s.generators, t);
+        let standby = (0..g.count() as usize)
+            .filter(|&j| matches!(s.generators.status(j), Some(SetStatus::Off)) && !self.dry(s, j))
+            .count() as u32;
+        SetCounts {
+            sets: g.count(),
+            running,
+            starting: active - running,
+            standby,
+            outage_start_ms: s.tally.outages.last().map_or(t, |o| o.start.as_millis()),
+            fuel_l: s.fuel.as_ref().map(FuelState::total_level_l),
         }
     }
 

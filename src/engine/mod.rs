@@ -63,9 +63,9 @@ use crate::components::generators::GeneratorParams;
 use crate::components::grid::{GridModel, GridParams, GridState};
 use crate::components::load::{LoadModel, LoadParams};
 use crate::components::tariff::{Price, Tariff, TariffParams};
-use crate::engine::backup::{Backup, BackupState, Generation};
+use crate::engine::backup::{Backup, BackupState, Generation, SetCounts};
 use crate::engine::fast_forward::StepTable;
-use crate::engine::policy::{Dispatch, Observation};
+use crate::engine::policy::{Dispatch, GeneratorView, Observation};
 use crate::engine::recorder::Recorder;
 use crate::engine::report::{
     LifetimeReport, Report, SiteSummary, StepRecord, YearMark, YearOfLife, HOURS_PER_LIFE_YEAR,
@@ -1348,7 +1348,7 @@ fn battery_units<const FULL: bool>(
 /// that changed at `t` lock or release their energy, the units are measured over the span, and
 /// the grid's availability over it (or `forced`) gives the import and export it allows.
 #[inline(always)]
-fn span<P, const FULL: bool>(
+fn span<P: Dispatch, const FULL: bool>(
     site: &Site,
     s: &mut SimState<P>,
     clock: &Clock,
@@ -1380,7 +1380,7 @@ fn span<P, const FULL: bool>(
             (end, site.grid.availability_over(&mut s.grid, k, t, end))
         }
     };
-    let generation = backup_span::<P, FULL>(site, s, t, availability, demand);
+    let generation = backup_span::<P, FULL>(site, s, k, t, availability, demand);
     if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &s.backup) {
         // Every event of the chain lies after `t` once `span_start` applied those up to it.
         end = end.min(b.next_event_ms(bs).max(t + 1));
@@ -1392,9 +1392,10 @@ fn span<P, const FULL: bool>(
 /// generators' events at `t`, and what the running sets offer from there (nothing without a
 /// chain, or when compiled without one: `FULL` false).
 #[inline(always)]
-fn backup_span<P, const FULL: bool>(
+fn backup_span<P: Dispatch, const FULL: bool>(
     site: &Site,
     s: &mut SimState<P>,
+    k: u64,
     t: u64,
     availability: Fraction,
     demand: &Demand,
@@ -1406,7 +1407,25 @@ fn backup_span<P, const FULL: bool>(
         (Some(b), Some(bs)) => {
             let impaired = availability.value() < 1.0 - OUTAGE_EPSILON;
             let available = site.grid.import_limit() * availability;
-            b.span_start(bs, t, impaired, available, demand.total)
+            let (policy, battery, fleet) = (&mut s.policy, &s.battery, &site.battery);
+            let ask = |c: SetCounts| {
+                policy.generators(&GeneratorView {
+                    step: k,
+                    time: Duration::from_millis(t),
+                    outage_start: Duration::from_millis(c.outage_start_ms),
+                    demand: demand.total,
+                    available_import: available,
+                    sets: c.sets,
+                    running: c.running,
+                    starting: c.starting,
+                    standby: c.standby,
+                    rating: b.generators.rating(),
+                    energy: battery.energy,
+                    reserve_energy: fleet.reserve_energy_in(&fleet.scale(battery)),
+                    fuel_l: c.fuel_l,
+                })
+            };
+            b.span_start(bs, t, impaired, available, demand.total, ask)
         }
         _ => Generation::default(),
     }
@@ -1417,7 +1436,7 @@ fn backup_span<P, const FULL: bool>(
 /// a step was settled before segments), so a step's cost stays bounded when thousands of units
 /// change state inside it (each span costs O(units) where a unit changes).
 #[cold]
-fn averaged_span<P>(
+fn averaged_span<P: Dispatch>(
     site: &Site,
     s: &mut SimState<P>,
     clock: &Clock,
@@ -1431,7 +1450,7 @@ fn averaged_span<P>(
     fleet.units_at(&mut s.battery, clock);
     fleet.units_over(&mut s.battery, t, t1, clock);
     let availability = site.grid.availability_over(&mut s.grid, k, t, t1);
-    let generation = backup_span::<P, true>(site, s, t, availability, demand);
+    let generation = backup_span::<P, true>(site, s, k, t, availability, demand);
     Span::new(site, t, t1, steps, availability, generation)
 }
 

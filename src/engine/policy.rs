@@ -178,6 +178,25 @@ pub trait Dispatch {
         None
     }
 
+    /// Generator commands: which sets run while the generators carry the site. The engine asks
+    /// at the start of every segment of a generator outage (from its first, the grid's loss,
+    /// to its last; never while the grid carries the site, so fast-forward never needs to
+    /// ask), after the sets' events up to that moment, and applies the answer at once:
+    ///
+    /// * [`GeneratorCommand::Auto`] (the default): the site's own control, every set that can
+    ///   run or, with `[generators.load_demand]`, load-demand control;
+    /// * [`GeneratorCommand::Hold`]: start and stop nothing;
+    /// * [`GeneratorCommand::Run`]`(n)`: start standby sets (the lowest-numbered first) until
+    ///   `n` run or start, and stop at once those above `n` (the highest-numbered first).
+    ///
+    /// Whatever the answer, a set whose tank is dry stops, a started set picks up after its
+    /// start delay or fails to start with its probability, and the balance is the engine's: the
+    /// command decides which sets run, [`Dispatch::decide`] the battery.
+    fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
+        let _ = view;
+        GeneratorCommand::Auto
+    }
+
     /// Checks the policy's own numbers against the `site` it will run on. The Monte Carlo and
     /// survival studies and [`Site::try_simulate`] call it before the first step; the default
     /// accepts every policy (the engine clamps whatever a policy asks, so a policy with nothing to
@@ -189,6 +208,51 @@ pub trait Dispatch {
         let _ = site;
         Ok(())
     }
+}
+
+/// What a policy sees of the generator sets when the engine asks for a
+/// [`GeneratorCommand`] ([`Dispatch::generators`]), at the start of a segment of a generator
+/// outage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeneratorView {
+    /// Step index.
+    pub step: u64,
+    /// The segment's start, from the beginning of the run.
+    pub time: Duration,
+    /// When the generator outage began.
+    pub outage_start: Duration,
+    /// Site demand at the segment's start (facility plus the battery's auxiliary load).
+    pub demand: Power,
+    /// Grid import available.
+    pub available_import: Power,
+    /// Sets in the fleet.
+    pub sets: u32,
+    /// Sets carrying load.
+    pub running: u32,
+    /// Sets starting (attempts under way, including attempts that will fail).
+    pub starting: u32,
+    /// Sets off and ready to start (with fuel).
+    pub standby: u32,
+    /// One set's rating.
+    pub rating: Power,
+    /// Battery energy stored.
+    pub energy: Energy,
+    /// Battery energy held at the backup reserve.
+    pub reserve_energy: Energy,
+    /// Fuel in all tanks, litres (`None`: no fuel model, unlimited).
+    pub fuel_l: Option<f64>,
+}
+
+/// A policy's answer to [`Dispatch::generators`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GeneratorCommand {
+    /// The site's own control (every set that can run, or load-demand control).
+    #[default]
+    Auto,
+    /// Start and stop nothing.
+    Hold,
+    /// Run `n` sets: start standby sets until `n` run or start, stop those above `n`.
+    Run(u32),
 }
 
 /// A rate of change of power (a ramp limit), in MW per second. Serialises as a plain number

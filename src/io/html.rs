@@ -452,6 +452,7 @@ fn single_run(h: &mut String, r: &Report) {
                 ("sets failed to start", g.failed_starts.to_string()),
                 ("failures while running", g.running_failures.to_string()),
                 ("stopped by load demand", g.load_demand_stops.to_string()),
+                ("stopped by the policy", g.commanded_stops.to_string()),
                 ("run hours", num(b.run_hours)),
                 ("fuel burnt", format!("{} L", num(b.fuel_burnt_l))),
             ],

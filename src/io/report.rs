@@ -174,6 +174,13 @@ impl fmt::Display for Report {
                     g.load_demand_stops
                 )?;
             }
+            if g.commanded_stops > 0 {
+                writeln!(
+                    f,
+                    "  commands       {} sets stopped by the policy",
+                    g.commanded_stops
+                )?;
+            }
             write!(f, "  fuel           {:.0} L burnt", b.fuel_burnt_l)?;
             if let Some(fuel) = &b.fuel {
                 write!(
