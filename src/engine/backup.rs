@@ -208,18 +208,6 @@ fn never() -> u64 {
     u64::MAX
 }
 
-/// The generator sets' counts a policy sees when asked for a command (see
-/// [`GeneratorView`](crate::engine::policy::GeneratorView)).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct SetCounts {
-    pub sets: u32,
-    pub running: u32,
-    pub starting: u32,
-    pub standby: u32,
-    pub outage_start_ms: u64,
-    pub fuel_l: Option<f64>,
-}
-
 /// What the generators offer over a span.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Generation {
@@ -335,9 +323,10 @@ impl Backup {
     /// feed is below its limit; `available` import against `demand`), stops dry sets and
     /// starts the others during a generator outage, and returns what the running sets offer.
     ///
-    /// During a generator outage `ask` is called once with the sets' counts and returns the
-    /// policy's [`GeneratorCommand`] ([`Dispatch::generators`](crate::engine::policy::Dispatch::generators)).
-    pub(crate) fn span_start<F: FnMut(SetCounts) -> GeneratorCommand>(
+    /// During a generator outage `ask` is called once with the chain and its state (events up
+    /// to `t` applied) and returns the policy's [`GeneratorCommand`]
+    /// ([`Dispatch::generators`](crate::engine::policy::Dispatch::generators)).
+    pub(crate) fn span_start<F: FnMut(&Backup, &BackupState) -> GeneratorCommand>(
         &self,
         s: &mut BackupState,
         t: u64,
@@ -363,7 +352,7 @@ impl Backup {
             if !s.outage {
                 return s.offer;
             }
-            let c = ask(self.counts(s, t));
+            let c = ask(self, s);
             if c == s.command {
                 return s.offer;
             }
@@ -409,7 +398,7 @@ impl Backup {
             }
         }
         if s.outage {
-            let command = command.unwrap_or_else(|| ask(self.counts(s, t)));
+            let command = command.unwrap_or_else(|| ask(self, s));
             s.command = command;
             match (command, g.load_demand()) {
                 (GeneratorCommand::Hold, _) => self.stop_dry(s, t),
@@ -531,23 +520,16 @@ impl Backup {
         active
     }
 
-    /// The sets' counts at `t` (events up to `t` applied) for a policy's
-    /// [`GeneratorView`](crate::engine::policy::GeneratorView).
-    fn counts(&self, s: &BackupState, t: u64) -> SetCounts {
-        let g = &self.generators;
-        let running = g.running(&s.generators);
-        let active = g.active(&s.generators, t);
-        let standby = (0..g.count() as usize)
+    /// Sets off and ready to start, with fuel.
+    pub(crate) fn standby(&self, s: &BackupState) -> u32 {
+        (0..self.generators.count() as usize)
             .filter(|&j| matches!(s.generators.status(j), Some(SetStatus::Off)) && !self.dry(s, j))
-            .count() as u32;
-        SetCounts {
-            sets: g.count(),
-            running,
-            starting: active - running,
-            standby,
-            outage_start_ms: s.tally.outages.last().map_or(t, |o| o.start.as_millis()),
-            fuel_l: s.fuel.as_ref().map(FuelState::total_level_l),
-        }
+            .count() as u32
+    }
+
+    /// When the current generator outage began (`t` if none is recorded).
+    pub(crate) fn outage_start_ms(&self, s: &BackupState, t: u64) -> u64 {
+        s.tally.outages.last().map_or(t, |o| o.start.as_millis())
     }
 
     /// [`Backup::next_event_ms`] from the components' states at `t`.

@@ -63,7 +63,7 @@ use crate::components::generators::GeneratorParams;
 use crate::components::grid::{GridModel, GridParams, GridState};
 use crate::components::load::{LoadModel, LoadParams};
 use crate::components::tariff::{Price, Tariff, TariffParams};
-use crate::engine::backup::{Backup, BackupState, Generation, SetCounts};
+use crate::engine::backup::{Backup, BackupState, Generation};
 use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, GeneratorView, Observation};
 use crate::engine::recorder::Recorder;
@@ -1408,21 +1408,16 @@ fn backup_span<P: Dispatch, const FULL: bool>(
             let impaired = availability.value() < 1.0 - OUTAGE_EPSILON;
             let available = site.grid.import_limit() * availability;
             let (policy, battery, fleet) = (&mut s.policy, &s.battery, &site.battery);
-            let ask = |c: SetCounts| {
+            let ask = |chain: &Backup, state: &BackupState| {
                 policy.generators(&GeneratorView {
                     step: k,
                     time: Duration::from_millis(t),
-                    outage_start: Duration::from_millis(c.outage_start_ms),
                     demand: demand.total,
                     available_import: available,
-                    sets: c.sets,
-                    running: c.running,
-                    starting: c.starting,
-                    standby: c.standby,
-                    rating: b.generators.rating(),
                     energy: battery.energy,
                     reserve_energy: fleet.reserve_energy_in(&fleet.scale(battery)),
-                    fuel_l: c.fuel_l,
+                    chain,
+                    state,
                 })
             };
             b.span_start(bs, t, impaired, available, demand.total, ask)

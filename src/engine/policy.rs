@@ -50,8 +50,10 @@
 //! the price crosses a threshold, which a planner sets from the price trace's distribution
 //! (e.g. its 25th and 75th percentiles).
 
+use crate::components::fuel::FuelState;
 use crate::components::limits::check_power;
 use crate::components::tariff::{check_price, Price};
+use crate::engine::backup::{Backup, BackupState};
 use crate::engine::Site;
 use crate::error::{check_positive, check_range, ConfigError};
 use crate::units::{Duration, Energy, Fraction, Hours, Power};
@@ -212,35 +214,61 @@ pub trait Dispatch {
 
 /// What a policy sees of the generator sets when the engine asks for a
 /// [`GeneratorCommand`] ([`Dispatch::generators`]), at the start of a segment of a generator
-/// outage.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GeneratorView {
+/// outage. The counts are methods: they look at every set, so a policy pays for them only if
+/// it reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct GeneratorView<'a> {
     /// Step index.
     pub step: u64,
     /// The segment's start, from the beginning of the run.
     pub time: Duration,
-    /// When the generator outage began.
-    pub outage_start: Duration,
     /// Site demand at the segment's start (facility plus the battery's auxiliary load).
     pub demand: Power,
     /// Grid import available.
     pub available_import: Power,
-    /// Sets in the fleet.
-    pub sets: u32,
-    /// Sets carrying load.
-    pub running: u32,
-    /// Sets starting (attempts under way, including attempts that will fail).
-    pub starting: u32,
-    /// Sets off and ready to start (with fuel).
-    pub standby: u32,
-    /// One set's rating.
-    pub rating: Power,
     /// Battery energy stored.
     pub energy: Energy,
     /// Battery energy held at the backup reserve.
     pub reserve_energy: Energy,
+    pub(crate) chain: &'a Backup,
+    pub(crate) state: &'a BackupState,
+}
+
+impl GeneratorView<'_> {
+    /// Sets in the fleet.
+    pub fn sets(&self) -> u32 {
+        self.chain.generators.count()
+    }
+    /// One set's rating.
+    pub fn rating(&self) -> Power {
+        self.chain.generators.rating()
+    }
+    /// When the generator outage began.
+    pub fn outage_start(&self) -> Duration {
+        Duration::from_millis(
+            self.chain
+                .outage_start_ms(self.state, self.time.as_millis()),
+        )
+    }
+    /// Sets carrying load.
+    pub fn running(&self) -> u32 {
+        self.chain.generators.running(&self.state.generators)
+    }
+    /// Sets starting (attempts under way, including attempts that will fail).
+    pub fn starting(&self) -> u32 {
+        self.chain
+            .generators
+            .active(&self.state.generators, self.time.as_millis())
+            - self.running()
+    }
+    /// Sets off and ready to start (with fuel).
+    pub fn standby(&self) -> u32 {
+        self.chain.standby(self.state)
+    }
     /// Fuel in all tanks, litres (`None`: no fuel model, unlimited).
-    pub fuel_l: Option<f64>,
+    pub fn fuel_l(&self) -> Option<f64> {
+        self.state.fuel.as_ref().map(FuelState::total_level_l)
+    }
 }
 
 /// A policy's answer to [`Dispatch::generators`].

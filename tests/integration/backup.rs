@@ -1076,8 +1076,10 @@ impl Dispatch for TwoThenFour {
         Policy::default().decide(obs)
     }
     fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
-        let elapsed = view.time.as_millis() - view.outage_start.as_millis();
-        assert!(view.running + view.starting + view.standby <= view.sets);
+        let elapsed = view.time.as_millis() - view.outage_start().as_millis();
+        assert!(view.running() + view.starting() + view.standby() <= view.sets());
+        assert_eq!(view.rating(), Power::mw(RATING_MW));
+        assert_eq!(view.fuel_l(), None);
         match elapsed {
             e if e < 30 * 60_000 => GeneratorCommand::Run(2),
             e if e < 150 * 60_000 => GeneratorCommand::Run(4),
