@@ -88,7 +88,7 @@ pub struct TransferDrop {
 /// it is whole again): what the sets generated and burnt, and the fuel in the tanks through it,
 /// all tanks together. The autonomy figures read "how long this fuel lasts at the outage's mean
 /// burn rate while sets ran".
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorOutage {
     /// Start, from the beginning of the run.
     pub start: Duration,
@@ -106,6 +106,29 @@ pub struct GeneratorOutage {
     pub fuel_lowest_l: Option<f64>,
     /// Fuel in the tanks at the end (so far), litres.
     pub fuel_end_l: Option<f64>,
+    /// With a fuel model: the fuel and the hours of autonomy it gives at every whole hour
+    /// from the outage's start (the first at its start).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fuel_marks: Vec<FuelMark>,
+}
+
+/// The fuel in all tanks at one moment of a generator outage, and how long it lasts at the
+/// sets' burn rate then.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FuelMark {
+    /// When, from the beginning of the run.
+    pub at: Duration,
+    /// Fuel in all tanks, litres.
+    pub fuel_l: f64,
+    /// The running sets' total burn rate then, L/h (0 while none runs).
+    pub burn_l_per_h: f64,
+}
+
+impl FuelMark {
+    /// Hours of autonomy left: the fuel over the burn rate then (`None` while no set burns).
+    pub fn autonomy_h(&self) -> Option<f64> {
+        (self.burn_l_per_h > 0.0).then(|| self.fuel_l / self.burn_l_per_h)
+    }
 }
 
 impl GeneratorOutage {
@@ -385,6 +408,7 @@ impl Backup {
                 fuel_start_l: fuel,
                 fuel_lowest_l: fuel,
                 fuel_end_l: fuel,
+                fuel_marks: Vec::new(),
             });
         } else if s.outage && back {
             s.outage = false;
@@ -629,28 +653,16 @@ impl Backup {
     ) {
         let len = Duration::from_millis(end - t);
         let h = len.hours().value();
+        let flow = if gen.running > 0 {
+            self.set_flow(output, gen.running)
+        } else {
+            0.0
+        };
+        if gen.running == 0 && s.outage && self.fuel.is_some() {
+            self.mark_idle(s, t, end);
+        }
         if gen.running > 0 {
-            let flow = self.set_flow(output, gen.running);
-            let mut burnt = 0.0;
-            match (&self.fuel, &mut s.fuel) {
-                (Some(fuel), Some(fs)) if fuel.tanks() == 1 => {
-                    let total = crate::units::LitresPerHour::l_per_h(flow * f64::from(gen.running));
-                    let b = fuel.burn(fs, 0, total, t, end);
-                    burnt += b.burnt.value();
-                    s.next = s.next.min(settled_next(fuel, fs, b.empty_at_ms));
-                }
-                (Some(fuel), Some(fs)) => {
-                    let rate = crate::units::LitresPerHour::l_per_h(flow);
-                    for j in 0..self.generators.count() as usize {
-                        if is_running(&s.generators, j) {
-                            let b = fuel.burn(fs, j, rate, t, end);
-                            burnt += b.burnt.value();
-                            s.next = s.next.min(settled_next(fuel, fs, b.empty_at_ms));
-                        }
-                    }
-                }
-                _ => burnt += flow * f64::from(gen.running) * h,
-            }
+            let burnt = self.burn_marked(s, gen.running, flow, t, end);
             s.tally.fuel_burnt_l += burnt;
             s.tally.generation_mwh += output.value() * h;
             s.tally.curtailed_mwh += curtailed.value() * h;
@@ -706,6 +718,88 @@ impl Backup {
                 s.drop_open = true;
             }
         }
+    }
+}
+
+impl Backup {
+    /// Records the hourly fuel marks of the current generator outage that fall in `[t, end)`
+    /// while no set runs: the level stands still (deliveries are events, applied at span
+    /// starts) and nothing burns.
+    fn mark_idle(&self, s: &mut BackupState, t: u64, end: u64) {
+        if let (Some(o), Some(fs)) = (s.tally.outages.last_mut(), &s.fuel) {
+            push_marks(o, fs, end.max(t + 1) - 1, 0.0);
+        }
+    }
+
+    /// Burns the fuel of `running` sets at `flow` L/h each over `[t, end)`, split at the hourly
+    /// fuel marks of a generator outage (each recorded with the level when it is reached);
+    /// returns the litres burnt.
+    fn burn_marked(&self, s: &mut BackupState, running: u32, flow: f64, t: u64, end: u64) -> f64 {
+        let marking = s.outage && self.fuel.is_some();
+        let mut burnt = 0.0;
+        let mut a = t;
+        while a < end {
+            let mut b = end;
+            if marking {
+                if let (Some(o), Some(fs)) = (s.tally.outages.last_mut(), &s.fuel) {
+                    push_marks(o, fs, a, flow * f64::from(running));
+                    b = b.min(next_mark_ms(o));
+                }
+            }
+            burnt += self.burn(s, running, flow, a, b);
+            a = b;
+        }
+        burnt
+    }
+
+    /// Burns the fuel of `running` sets at `flow` L/h each over `[t, end)` (from their tanks,
+    /// with deliveries and dry tanks inside; without a fuel model, only counted); returns the
+    /// litres burnt.
+    fn burn(&self, s: &mut BackupState, running: u32, flow: f64, t: u64, end: u64) -> f64 {
+        let mut burnt = 0.0;
+        match (&self.fuel, &mut s.fuel) {
+            (Some(fuel), Some(fs)) if fuel.tanks() == 1 => {
+                let total = crate::units::LitresPerHour::l_per_h(flow * f64::from(running));
+                let b = fuel.burn(fs, 0, total, t, end);
+                burnt += b.burnt.value();
+                s.next = s.next.min(settled_next(fuel, fs, b.empty_at_ms));
+            }
+            (Some(fuel), Some(fs)) => {
+                let rate = crate::units::LitresPerHour::l_per_h(flow);
+                for j in 0..self.generators.count() as usize {
+                    if is_running(&s.generators, j) {
+                        let b = fuel.burn(fs, j, rate, t, end);
+                        burnt += b.burnt.value();
+                        s.next = s.next.min(settled_next(fuel, fs, b.empty_at_ms));
+                    }
+                }
+            }
+            _ => {
+                burnt += flow * f64::from(running) * Duration::from_millis(end - t).hours().value()
+            }
+        }
+        burnt
+    }
+}
+
+/// The time of outage `o`'s next hourly fuel mark.
+#[inline]
+fn next_mark_ms(o: &GeneratorOutage) -> u64 {
+    o.start
+        .as_millis()
+        .saturating_add(o.fuel_marks.len() as u64 * MS_PER_HOUR)
+}
+
+/// Records every hourly mark of outage `o` at or before `t`, at the tanks' level now and the
+/// sets' total burn rate `burn` L/h.
+#[inline]
+fn push_marks(o: &mut GeneratorOutage, fs: &FuelState, t: u64, burn: f64) {
+    while next_mark_ms(o) <= t {
+        o.fuel_marks.push(FuelMark {
+            at: Duration::from_millis(next_mark_ms(o)),
+            fuel_l: fs.total_level_l(),
+            burn_l_per_h: burn,
+        });
     }
 }
 

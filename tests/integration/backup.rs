@@ -872,7 +872,7 @@ fn a_generator_outage_records_its_fuel_and_autonomy() {
         let r = run(&site(step, 20.0, 5.0, &gens(0.0, 0), Some(&fuel)));
         let b = r.backup.as_ref().unwrap();
         assert_eq!(b.outages.len(), 1, "{step}");
-        let o = b.outages[0];
+        let o = &b.outages[0];
         assert_eq!(o.start, outage_start(), "{step}");
         assert_eq!(o.duration, Duration::from_hours(3), "{step}");
         assert!((o.carried_hours - 1.5).abs() <= ms_h, "{step}: {o:?}");
@@ -887,6 +887,31 @@ fn a_generator_outage_records_its_fuel_and_autonomy() {
         let start_h = o.autonomy_at_start_h().unwrap();
         assert!((start_h - 1.5).abs() <= 2.0 * ms_h, "{step}: {start_h}");
         assert_eq!(o.autonomy_at_lowest_h(), Some(0.0));
+        // Hourly marks over the 3 h outage: at its start the full tank with nothing burning
+        // yet (the sets start); at 1 h the tank less (1 h − 10 s) of burn, which lasts
+        // 0.5 h + 10 s more; at 2 h dry and stopped.
+        let m = &o.fuel_marks;
+        assert_eq!(m.len(), 3, "{step}: {m:?}");
+        for (i, mark) in m.iter().enumerate() {
+            assert_eq!(
+                mark.at,
+                outage_start() + Duration::from_hours(i as u64),
+                "{step}"
+            );
+        }
+        assert_eq!(
+            (m[0].fuel_l, m[0].autonomy_h()),
+            (1.5 * flow, None),
+            "{step}"
+        );
+        assert!(
+            close(m[1].fuel_l, flow * (0.5 + DELAY_S / 3600.0)),
+            "{step}: {m:?}"
+        );
+        assert!(close(m[1].burn_l_per_h, flow), "{step}");
+        let left = m[1].autonomy_h().unwrap();
+        assert!(close(left, 0.5 + DELAY_S / 3600.0), "{step}: {left}");
+        assert_eq!((m[2].fuel_l, m[2].autonomy_h()), (0.0, None), "{step}");
     }
     // Without a fuel model the fuel is unlimited: no levels, no autonomy.
     let r = run(&site(
@@ -896,8 +921,9 @@ fn a_generator_outage_records_its_fuel_and_autonomy() {
         &gens(0.0, 0),
         None,
     ));
-    let o = r.backup.unwrap().outages[0];
+    let o = r.backup.unwrap().outages[0].clone();
     assert_eq!((o.fuel_start_l, o.autonomy_at_start_h()), (None, None));
+    assert!(o.fuel_marks.is_empty());
     assert!(close(o.carried_hours, OUTAGE_H - DELAY_S / 3600.0));
 }
 
