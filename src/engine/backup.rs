@@ -215,6 +215,9 @@ pub struct BackupState {
     /// The policy's generator command at the last span start that looked.
     #[serde(skip)]
     command: GeneratorCommand,
+    /// Whether generator outages record hourly fuel marks (not in lean Monte Carlo runs).
+    #[serde(skip, default = "yes")]
+    fuel_marks: bool,
     /// The chain's next event (ms) as of the last span start and settle: until then, a span
     /// start that does not switch the transfer switch changes nothing and returns `offer`
     /// (0 after a snapshot or a reseed: recomputed at the next span start).
@@ -224,6 +227,19 @@ pub struct BackupState {
     #[serde(skip)]
     offer: Generation,
     tally: BackupTally,
+}
+
+/// `true`, for a flag a snapshot does not carry.
+fn yes() -> bool {
+    true
+}
+
+impl BackupState {
+    /// Whether generator outages record hourly fuel marks
+    /// ([`GeneratorOutage::fuel_marks`]); on by default.
+    pub(crate) fn set_fuel_marks(&mut self, on: bool) {
+        self.fuel_marks = on;
+    }
 }
 
 /// `u64::MAX`, for states serialised before `block_next` existed.
@@ -296,6 +312,7 @@ impl Backup {
             surplus_since: None,
             wanted: 0,
             command: GeneratorCommand::Auto,
+            fuel_marks: true,
             // Every set off, nothing on its way.
             next: u64::MAX,
             offer: Generation::default(),
@@ -658,7 +675,7 @@ impl Backup {
         } else {
             0.0
         };
-        if gen.running == 0 && s.outage && self.fuel.is_some() {
+        if gen.running == 0 && s.outage && s.fuel_marks && self.fuel.is_some() {
             self.mark_idle(s, t, end);
         }
         if gen.running > 0 {
@@ -735,7 +752,7 @@ impl Backup {
     /// fuel marks of a generator outage (each recorded with the level when it is reached);
     /// returns the litres burnt.
     fn burn_marked(&self, s: &mut BackupState, running: u32, flow: f64, t: u64, end: u64) -> f64 {
-        let marking = s.outage && self.fuel.is_some();
+        let marking = s.outage && s.fuel_marks && self.fuel.is_some();
         let mut burnt = 0.0;
         let mut a = t;
         while a < end {

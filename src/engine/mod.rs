@@ -571,9 +571,13 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// Keeps in the tally only what a Monte Carlo sample reads: the step count, the facility and
     /// unserved energy, the loss-of-load and outage times and the events ([`Tally::add_lean`]);
     /// the other totals, the SoC statistics and the battery's losses are not kept, so the
-    /// [`Simulation::report`] of a lean run is not to be shown.
+    /// [`Simulation::report`] of a lean run is not to be shown. Nor are the hourly fuel marks
+    /// of generator outages.
     pub(crate) fn set_lean(&mut self) -> &mut Self {
         self.lean = true;
+        if let Some(bs) = &mut self.state.backup {
+            bs.set_fuel_marks(false);
+        }
         self
     }
 
