@@ -6,7 +6,7 @@
 //! lives here, so that changing a layout touches one file and no computation.
 
 use crate::components::tariff::Bill;
-use crate::engine::report::Report;
+use crate::engine::report::{Report, TierReport};
 use crate::studies::frontier::Frontier;
 use crate::studies::montecarlo::Indices;
 use crate::studies::sla::{SlaFigure, SlaMetrics};
@@ -177,6 +177,9 @@ impl fmt::Display for Report {
             }
             writeln!(f)?;
         }
+        if let Some(tiers) = &self.tiers {
+            write_tiers(f, tiers)?;
+        }
         if let Some(c) = &self.costs {
             write_costs(f, c)?;
         }
@@ -259,6 +262,33 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+/// The per-tier block of a run's report: each tier's unserved energy, loss-of-load time and
+/// events, and the training work lost at pauses.
+fn write_tiers(f: &mut fmt::Formatter<'_>, t: &TierReport) -> fmt::Result {
+    writeln!(f, "loss of load by tier")?;
+    writeln!(
+        f,
+        "  {:<12} {:>14} {:>12} {:>12} {:>7}",
+        "tier", "unserved MWh", "hours", "step hours", "events"
+    )?;
+    for x in &t.tiers {
+        writeln!(
+            f,
+            "  {:<12} {:>14.3} {:>12.3} {:>12.3} {:>7}",
+            x.tier.name(),
+            x.unserved_mwh,
+            x.loss_of_load_hours,
+            x.loss_of_load_step_hours,
+            x.events
+        )?;
+    }
+    writeln!(
+        f,
+        "  training     {} pauses, {:.3} h of work lost since checkpoints ({:.3} MWh of compute)",
+        t.training_pauses, t.lost_compute_hours, t.lost_compute_mwh
+    )
 }
 
 /// The cost block of a run's report: the run's bill and the baseline's (battery idle), per year.

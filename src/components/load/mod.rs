@@ -49,13 +49,16 @@
 //! * `model`: [`LoadModel`], the validated load compiled for one grid;
 //! * `profile`: the exact step-average evaluators of the swing and the daily shape;
 //! * `resample`: the exact step averages of a trace on the grid;
-//! * `table`: periodic profiles tabulated as one period of step averages.
+//! * `table`: periodic profiles tabulated as one period of step averages;
+//! * [`tiers`]: the load split into tiers (critical IT, cooling, deferrable, other) and the
+//!   order a short supply sheds them in.
 
 mod model;
 mod params;
 mod profile;
 mod resample;
 mod table;
+pub mod tiers;
 
 pub use model::LoadModel;
 pub use params::{
@@ -63,6 +66,7 @@ pub use params::{
     TrainingSwing, DEFAULT_PUE, MAX_PUE, MIN_PUE,
 };
 pub(crate) use resample::Resampled;
+pub use tiers::{ItTier, ShedBlock, Tier, TierLoads, TierParams, TierShares, Tiers};
 
 /// Helpers shared by the unit tests of the load's files.
 #[cfg(test)]
@@ -79,7 +83,11 @@ mod testing {
     }
 
     pub(super) fn params(it: Vec<ItProfile>) -> LoadParams {
-        LoadParams { pue: 1.0, it }
+        LoadParams {
+            pue: 1.0,
+            it,
+            tiers: None,
+        }
     }
 
     pub(super) fn model(it: Vec<ItProfile>, g: &TimeGrid) -> LoadModel {
@@ -89,6 +97,7 @@ mod testing {
     pub(super) fn constant(mw: f64) -> ItProfile {
         ItProfile::Constant(ConstantProfile {
             it_mw: Power::mw(mw),
+            tier: ItTier::Critical,
         })
     }
 
@@ -100,6 +109,7 @@ mod testing {
             duty: Fraction::ratio(duty),
             ramp: ramp.parse().unwrap(),
             checkpoint: None,
+            tier: ItTier::Critical,
         }
     }
 
@@ -141,6 +151,7 @@ mod testing {
             DailyShape {
                 peak_mw: Power::mw(peak),
                 shape,
+                tier: ItTier::Critical,
             },
             mw,
         )

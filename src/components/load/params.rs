@@ -4,6 +4,7 @@
 //! evaluators. Checks that depend on the time grid (a trace covering the horizon) are made when
 //! the model is built.
 
+use super::tiers::{ItTier, TierParams};
 use crate::components::limits::check_power;
 use crate::error::{check_fraction, check_range, ConfigError};
 use crate::time::check_max_duration;
@@ -37,6 +38,10 @@ pub struct LoadParams {
     /// The IT load profiles, summed; at least one. Their summed peaks × `pue` (the facility
     /// peak) may not exceed [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it: Vec<ItProfile>,
+    /// How the load splits into tiers and sheds them (see [`super::tiers`]); absent, and no
+    /// profile `deferrable`: one tier, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TierParams>,
 }
 
 /// One component of the IT load. In TOML, an element of `[[load.it]]` with a `kind` key
@@ -61,6 +66,10 @@ pub enum ItProfile {
 pub struct ConstantProfile {
     /// The IT power, `0 ≤ x ≤` [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it_mw: Power,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// The power swing of synchronous AI training: every iteration alternates a compute phase (GPUs
@@ -96,6 +105,10 @@ pub struct TrainingSwing {
     /// Periodic checkpoint dips, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// A checkpoint dip of a [`TrainingSwing`]: the power drops to `level_mw` during the **last**
@@ -130,6 +143,10 @@ pub struct DailyShape {
     pub peak_mw: Power,
     /// Exactly 24 shares of `peak_mw`, each `0 ≤ x ≤ 1`, for hours 0..=23 of local time.
     pub shape: Vec<Fraction>,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// An IT load trace, read from a CSV file by [`LoadParams::load_files`] (see [`crate::io::trace`]
@@ -154,6 +171,10 @@ pub struct LoadTrace {
     /// The samples, once loaded (never serialised).
     #[serde(skip)]
     pub data: Option<TraceData>,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// The samples of a [`LoadTrace`].
@@ -165,6 +186,18 @@ pub struct TraceData {
     pub values_mw: Vec<Power>,
 }
 
+impl ItProfile {
+    /// The profile's tier.
+    pub fn tier(&self) -> ItTier {
+        match self {
+            ItProfile::Constant(p) => p.tier,
+            ItProfile::TrainingSwing(p) => p.tier,
+            ItProfile::Daily(p) => p.tier,
+            ItProfile::Trace(p) => p.tier,
+        }
+    }
+}
+
 impl LoadTrace {
     /// An in-memory trace of `values_mw`, one every `step`. Its `path` is empty.
     pub fn from_values(step: Duration, values_mw: Vec<Power>) -> LoadTrace {
@@ -172,11 +205,27 @@ impl LoadTrace {
             path: PathBuf::new(),
             column: None,
             data: Some(TraceData { step, values_mw }),
+            tier: ItTier::Critical,
         }
     }
 }
 
 impl LoadParams {
+    /// A load of the IT profiles `it` at a constant `pue`, in one tier.
+    pub fn new(pue: f64, it: Vec<ItProfile>) -> LoadParams {
+        LoadParams {
+            pue,
+            it,
+            tiers: None,
+        }
+    }
+
+    /// Whether the load is tiered: a `[load.tiers]` table or a `deferrable` profile (see
+    /// [`super::tiers`]).
+    pub fn has_tiers(&self) -> bool {
+        self.tiers.is_some() || self.it.iter().any(|p| p.tier() != ItTier::Critical)
+    }
+
     /// The 10,000-GPU H100-class training cluster of DOMAIN.md: 10,000 H100s at ≈1.25 kW all-in
     /// IT per GPU (≈12.5 MW IT capacity); a synchronous-training swing between a compute level of
     /// 10.6 MW IT and a trough at 50 % of it (5.3 MW), period 2 s ("every second or two"), duty
@@ -197,7 +246,9 @@ impl LoadParams {
                     duration: Duration::from_secs(60),
                     level_mw: None,
                 }),
+                tier: ItTier::Critical,
             })],
+            tiers: None,
         }
     }
 
@@ -463,6 +514,7 @@ mod tests {
                 path: dir.join(name),
                 column: None,
                 data: None,
+                tier: ItTier::Critical,
             })]);
             p.load_files(Path::new("/nonexistent")).map(|()| p)
         };
@@ -647,6 +699,7 @@ mod tests {
                 path: "it.csv".into(),
                 column: Some("it_mw".into()),
                 data: None,
+                tier: ItTier::Deferrable,
             }),
         ]);
         let text = toml::to_string(&mixed).unwrap();
