@@ -517,6 +517,27 @@ impl std::fmt::Display for Indices {
                 "per sample",
             )?;
         }
+        if let Some(t) = &self.tiers {
+            for x in &t.tiers {
+                let name = x.tier.name();
+                row(f, &format!("LOLE {name}"), &x.lole_hours, "h per sample")?;
+                row(f, &format!("EUE {name}"), &x.eue_mwh, "MWh per sample")?;
+                row(f, &format!("LOLF {name}"), &x.lolf, "events per sample")?;
+            }
+            row(f, "training pauses", &t.training_pauses, "per sample")?;
+            row(
+                f,
+                "training work lost (since checkpoint)",
+                &t.lost_compute_hours,
+                "h per sample",
+            )?;
+            row(
+                f,
+                "training compute lost",
+                &t.lost_compute_mwh,
+                "MWh per sample",
+            )?;
+        }
         if self.lolf.mean > 0.0 {
             write!(f, "  loss-of-load event durations      ")?;
             for b in &self.lol_duration_distribution {

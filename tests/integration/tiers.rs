@@ -11,6 +11,7 @@
 
 use ridethrough::components::load::Tier;
 use ridethrough::prelude::*;
+use ridethrough::studies::montecarlo::Indices;
 
 /// Hand-computed energies and hours: a few roundings of MW-scale products.
 const HAND_TOL: f64 = 1e-9;
@@ -297,4 +298,109 @@ fn bad_tier_inputs_are_refused_naming_the_field() {
             other => panic!("{tiers}: unexpected {other:?}"),
         }
     }
+}
+
+// ---- Monte Carlo -------------------------------------------------------------------------------
+
+/// The default site at hourly steps with its load as `load` (TOML of the `[load]` table's
+/// body, replacing the default's).
+fn mc_study(load: &str) -> ridethrough::engine::study::Study {
+    study_from(
+        ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.to_string(),
+        load,
+    )
+}
+
+/// [`mc_study`] with the battery's auxiliary draw set to `aux_mw`.
+fn mc_study_aux(load: &str, aux_mw: f64) -> ridethrough::engine::study::Study {
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace(
+        "reserve_soc = 0.2\n",
+        &format!("reserve_soc = 0.2\naux_load_mw = {aux_mw:?}\n"),
+    );
+    study_from(text, load)
+}
+
+fn study_from(text: String, load: &str) -> ridethrough::engine::study::Study {
+    let text = text.replace("step = \"1m\"", "step = \"1h\"");
+    let at = text.find("[load]").unwrap();
+    let end = text.find("[policy]").unwrap();
+    let text = format!("{}[load]\n{load}\n{}", &text[..at], &text[end..]);
+    Scenario::from_toml_str(&text).unwrap().validate().unwrap()
+}
+
+fn mc(study: &ridethrough::engine::study::Study, n: u64) -> Indices {
+    ridethrough::studies::montecarlo::run(
+        study.site(),
+        study.policy(),
+        &ridethrough::studies::montecarlo::McConfig::new(n, 11),
+        &|_| {},
+    )
+    .unwrap()
+    .indices
+}
+
+/// Monte Carlo EUE per tier against the single-tier figures: the sums of the same pieces
+/// in another grouping.
+const MC_REL_TOL: f64 = 1e-9;
+
+#[test]
+fn monte_carlo_of_a_single_tier_equals_todays_figures() {
+    // PUE 1, all IT critical, no other share, no battery aux (which is "other" load): every
+    // unserved MW is critical IT.
+    let body = "pue = 1.0\n[[load.it]]\nkind = \"constant\"\nit_mw = 17.0\n";
+    let plain = mc(&mc_study_aux(body, 0.0), 200);
+    let tiered = mc(&mc_study_aux(&format!("{body}[load.tiers]\n"), 0.0), 200);
+    assert!(plain.tiers.is_none());
+    let t = tiered.tiers.clone().expect("tier indices");
+    // The physics does not change: every other index is the same, bit for bit.
+    assert_eq!(
+        Indices {
+            tiers: None,
+            ..tiered.clone()
+        },
+        plain
+    );
+    assert!(plain.eue_mwh.mean > 0.0, "the site must lose load");
+    let c = t.tier(Tier::CriticalIt);
+    let rel = |a: f64, b: f64| (a - b).abs() <= MC_REL_TOL * a.abs().max(b.abs()).max(1e-12);
+    assert!(
+        rel(c.eue_mwh.mean, plain.eue_mwh.mean),
+        "{c:?} vs {:?}",
+        plain.eue_mwh
+    );
+    assert!(rel(c.eue_mwh.se, plain.eue_mwh.se));
+    assert_eq!(c.lole_hours, plain.lole_hours);
+    assert_eq!(c.lolf, plain.lolf);
+    assert!(rel(
+        c.loss_of_load_hours.mean,
+        plain.loss_of_load_hours.mean
+    ));
+    for other in [Tier::Cooling, Tier::Deferrable, Tier::Other] {
+        assert_eq!(t.tier(other).eue_mwh.mean, 0.0, "{other:?}");
+        assert_eq!(t.tier(other).lolf.mean, 0.0, "{other:?}");
+    }
+    // The text output shows the per-tier rows.
+    let text = tiered.to_string();
+    assert!(text.contains("EUE critical IT"), "{text}");
+}
+
+#[test]
+fn monte_carlo_sheds_the_deferrable_tier_first() {
+    // 8 MW critical + 9 MW deferrable at PUE 1.3 on the default 20 MW feed and battery.
+    let body = "pue = 1.3\n[[load.it]]\nkind = \"constant\"\nit_mw = 8.0\n\
+                [[load.it]]\nkind = \"constant\"\nit_mw = 9.0\ntier = \"deferrable\"\n\
+                [load.tiers]\nother_share = 0.1\ncheckpoint_interval = \"1h\"\n";
+    let ix = mc(&mc_study(body), 300);
+    let t = ix.tiers.as_ref().unwrap();
+    let (d, c) = (t.tier(Tier::Deferrable), t.tier(Tier::CriticalIt));
+    assert!(d.eue_mwh.mean > 0.0);
+    assert!(d.eue_mwh.mean >= c.eue_mwh.mean, "{d:?} vs {c:?}");
+    assert!(d.lole_hours.mean >= c.lole_hours.mean);
+    let sum: f64 = t.tiers.iter().map(|x| x.eue_mwh.mean).sum();
+    assert!((sum - ix.eue_mwh.mean).abs() <= MC_REL_TOL * ix.eue_mwh.mean);
+    // Every deferrable event is a pause, which loses less than an interval each.
+    assert_eq!(t.training_pauses.mean, d.lolf.mean);
+    assert!(t.lost_compute_hours.mean <= t.training_pauses.mean * 1.0);
+    assert!(t.lost_compute_mwh.mean <= t.lost_compute_hours.mean * 9.0 * (1.0 + 1e-12));
+    assert!(t.lost_compute_mwh.se >= 0.0);
 }
