@@ -338,6 +338,9 @@ pub fn site_fingerprint(
     if let Some(ambient) = battery.ambient_trace_values() {
         values(&mut ambient.iter().copied());
     }
+    if let Some(ambient) = load.pue_ambient_trace() {
+        values(&mut ambient.iter().copied());
+    }
     for profile in &load.it {
         if let ItProfile::Trace(t) = profile {
             if let Some(data) = &t.data {

@@ -404,3 +404,104 @@ fn monte_carlo_sheds_the_deferrable_tier_first() {
     assert!(t.lost_compute_mwh.mean <= t.lost_compute_hours.mean * 9.0 * (1.0 + 1e-12));
     assert!(t.lost_compute_mwh.se >= 0.0);
 }
+
+// ---- PUE as a curve of the ambient temperature -------------------------------------------------
+
+/// 10 MW of critical IT, PUE from (20 °C, 1.2) to (30 °C, 1.4), an hourly ambient of 20 °C then
+/// 30 °C, the grid out for both hours and no battery.
+fn pue_curve_site(step: &str) -> Report {
+    let text = format!(
+        r#"seed = 1
+[time]
+step = "{step}"
+horizon = "2h"
+[grid]
+import_limit_mw = 30.0
+[[grid.scheduled_outages]]
+start = "0s"
+duration = "2h"
+[battery]
+units = 0
+[load]
+pue = {{ ambient = {{ trace = "in-memory.csv" }}, curve = [{{ temperature_c = 20.0, pue = 1.2 }}, {{ temperature_c = 30.0, pue = 1.4 }}] }}
+[[load.it]]
+kind = "constant"
+it_mw = 10.0
+[load.tiers]
+"#
+    );
+    let mut scenario = Scenario::from_toml_str(&text).unwrap();
+    match &mut scenario.load.pue {
+        ridethrough::components::load::Pue::Curve(c) => match &mut c.ambient {
+            ridethrough::components::ambient::AmbientSource::Trace(t) => {
+                t.data = Some(vec![20.0, 30.0])
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    let study = scenario.validate().unwrap();
+    study.simulate().run(&mut ()).report()
+}
+
+#[test]
+fn cooling_follows_the_ambient_temperature_by_hand() {
+    // Hour 1: 10 × 1.2 = 12 MW; hour 2: 10 × 1.4 = 14 MW. All of it unserved: 26 MWh, of which
+    // 20 MWh IT and 2 + 4 = 6 MWh cooling, at 1 h, 30 min and 2 h steps.
+    for step in ["1h", "30m", "2h"] {
+        let r = pue_curve_site(step);
+        assert_close(r.totals.facility_mwh, 26.0, step);
+        assert_close(r.totals.unserved_mwh, 26.0, step);
+        assert_close(unserved(&r, Tier::CriticalIt), 20.0, step);
+        assert_close(unserved(&r, Tier::Cooling), 6.0, step);
+        assert_sum(&r);
+    }
+    assert_close(
+        pue_curve_site("1h").site.peak_facility_mw,
+        14.0,
+        "peak at the hottest hour",
+    );
+}
+
+#[test]
+fn a_constant_curve_equals_the_constant_pue_bit_for_bit() {
+    let base =
+        ridethrough::io::scenario::DEFAULT_SCENARIO_TOML.replace("step = \"1m\"", "step = \"1h\"");
+    let curve = base.replace(
+        "pue = 1.3",
+        "pue = { ambient = \"austin_synthetic\", curve = [{ temperature_c = 10.0, pue = 1.3 }, \
+         { temperature_c = 40.0, pue = 1.3 }] }",
+    );
+    assert_ne!(base, curve);
+    let run = |text: &str| {
+        let study = Scenario::from_toml_str(text).unwrap().validate().unwrap();
+        study.simulate().run(&mut ()).report()
+    };
+    assert_eq!(run(&base), run(&curve));
+    // A constant ambient folds the curve too: 1.2 + 0.2·(25 − 20)/10 at every hour.
+    let warm = base.replace(
+        "pue = 1.3",
+        "pue = { ambient = 25.0, curve = [{ temperature_c = 20.0, pue = 1.2 }, \
+         { temperature_c = 30.0, pue = 1.4 }] }",
+    );
+    let constant = base.replace("pue = 1.3", &format!("pue = {:?}", 1.2 + (1.4 - 1.2) * 0.5));
+    assert_eq!(run(&warm), run(&constant));
+}
+
+#[test]
+fn an_austin_curve_costs_more_in_summer() {
+    // 10 °C to 35 °C: 1.2 to 1.45. July's facility energy per hour exceeds January's.
+    let text = ridethrough::io::scenario::DEFAULT_SCENARIO_TOML
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace(
+            "pue = 1.3",
+            "pue = { ambient = \"austin_synthetic\", curve = [{ temperature_c = 10.0, pue = 1.2 }, \
+             { temperature_c = 35.0, pue = 1.45 }] }",
+        );
+    let study = Scenario::from_toml_str(&text).unwrap().validate().unwrap();
+    let load = &study.site().load;
+    let jan: f64 = (0..744).map(|k| load.pue_at(k)).sum::<f64>() / 744.0;
+    let jul: f64 = (4344..4344 + 744).map(|k| load.pue_at(k)).sum::<f64>() / 744.0;
+    assert!(jul > jan + 0.1, "January {jan}, July {jul}");
+    assert!(load.pue() <= 1.45 && load.pue() > jul);
+}

@@ -1,5 +1,6 @@
 //! The datacenter load: facility power = IT power × PUE, where the IT power is the sum of one or
-//! more [`ItProfile`]s.
+//! more [`ItProfile`]s and the PUE a constant or a curve of the ambient temperature
+//! ([`pue`]); the load may be split into tiers that a short supply sheds in order ([`tiers`]).
 //!
 //! [`LoadParams`] is the serde-loaded `[load]` table of a scenario; [`LoadModel::new`] validates
 //! it for one [`TimeGrid`](crate::time::TimeGrid) and precomputes everything the hot loop needs,
@@ -49,6 +50,7 @@
 //! * `model`: [`LoadModel`], the validated load compiled for one grid;
 //! * `profile`: the exact step-average evaluators of the swing and the daily shape;
 //! * `resample`: the exact step averages of a trace on the grid;
+//! * [`pue`]: the PUE, a constant or a curve of the ambient temperature;
 //! * `table`: periodic profiles tabulated as one period of step averages;
 //! * [`tiers`]: the load split into tiers (critical IT, cooling, deferrable, other) and the
 //!   order a short supply sheds them in.
@@ -56,6 +58,7 @@
 mod model;
 mod params;
 mod profile;
+pub mod pue;
 mod resample;
 mod table;
 pub mod tiers;
@@ -65,6 +68,7 @@ pub use params::{
     Checkpoint, ConstantProfile, DailyShape, ItProfile, LoadParams, LoadTrace, TraceData,
     TrainingSwing, DEFAULT_PUE, MAX_PUE, MIN_PUE,
 };
+pub use pue::{Pue, PueCurve, PuePoint};
 pub(crate) use resample::Resampled;
 pub use tiers::{ItTier, ShedBlock, Tier, TierLoads, TierParams, TierShares, Tiers};
 
@@ -84,7 +88,7 @@ mod testing {
 
     pub(super) fn params(it: Vec<ItProfile>) -> LoadParams {
         LoadParams {
-            pue: 1.0,
+            pue: 1.0.into(),
             it,
             tiers: None,
         }

@@ -2,6 +2,7 @@
 
 use super::params::{ItProfile, LoadParams};
 use super::profile::{compile_daily, compile_swing, Compiled};
+use super::pue::PueModel;
 use super::resample::compile_trace;
 use super::tiers::{ItSum, ItTier, TierLoads, Tiers};
 use crate::components::limits::MAX_POWER_MW;
@@ -17,7 +18,10 @@ use crate::units::Power;
 /// they cost nothing per step.
 #[derive(Debug, Clone)]
 pub struct LoadModel {
-    pue: f64,
+    /// The PUE: a constant, or each hour's from a curve of the ambient.
+    pue: PueModel,
+    /// The largest PUE of any hour.
+    pue_max: f64,
     /// All the IT profiles.
     it: ItSum,
     /// Σ of the profile maxima, MW.
@@ -31,7 +35,9 @@ impl LoadModel {
     /// Validates `params` and compiles them for `grid`.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]`, a power outside
+    /// [`ConfigError::OutOfRange`] for a PUE outside `[1, 5]` (the constant, or a curve's point,
+    /// `load.pue.curve[i].pue`), a curve's temperature or ambient outside `[−70, 60]` °C, a
+    /// curve of no points or more than 64, a power outside
     /// `0 ..= MAX_POWER_MW` (each profile's figures, and the summed peaks × PUE, named after the
     /// profile that passes it), a duration above [`crate::time::MAX_DURATION`], a calendar start
     /// plus horizon past 9999-12-31, a
@@ -45,7 +51,8 @@ impl LoadModel {
     /// `checkpoint_interval`). Every error names the field, e.g. `load.it[0].ramp`.
     pub fn new(params: &LoadParams, grid: &TimeGrid) -> Result<LoadModel, ConfigError> {
         grid.check_calendar()?;
-        let pue = params.checked_pue()?;
+        let pue = PueModel::new(&params.pue, grid)?;
+        let pue_max = pue.max();
         if params.it.is_empty() {
             return Err(ConfigError::Missing {
                 field: "load.it".into(),
@@ -73,10 +80,10 @@ impl LoadModel {
             };
             peak_it_mw += peak;
             // The facility peak so far, so that the error names the profile that passes it.
-            if peak_it_mw * pue > MAX_POWER_MW {
+            if peak_it_mw * pue_max > MAX_POWER_MW {
                 return Err(out_of_range(
                     field,
-                    peak_it_mw * pue,
+                    peak_it_mw * pue_max,
                     "profiles whose summed peak IT power × pue is ≤ 1e5 MW \
                      (value: that facility peak, MW)",
                 ));
@@ -100,6 +107,7 @@ impl LoadModel {
         };
         Ok(LoadModel {
             pue,
+            pue_max,
             it,
             peak_it_mw,
             step_ms,
@@ -117,25 +125,37 @@ impl LoadModel {
         Power::mw(self.it.average(k, k * self.step_ms))
     }
 
-    /// The average facility power over step `k`: [`LoadModel::it_power`] × PUE.
+    /// The average facility power over step `k`: [`LoadModel::it_power`] × the step's PUE
+    /// ([`LoadModel::pue_at`]).
     ///
     /// # Panics
     /// As [`LoadModel::it_power`].
     #[inline]
     pub fn facility_power(&self, k: u64) -> Power {
-        Power::mw(self.it_power(k).value() * self.pue)
+        Power::mw(self.it_power(k).value() * self.pue_at(k))
     }
 
-    /// The power usage effectiveness.
+    /// The power usage effectiveness over step `k`: the constant, or with a curve the time
+    /// average of its hours' PUE (see [`super::pue`]).
+    #[inline]
+    pub fn pue_at(&self, k: u64) -> f64 {
+        match &self.pue {
+            PueModel::Constant(p) => *p,
+            hourly => hourly.over(k * self.step_ms, (k + 1) * self.step_ms),
+        }
+    }
+
+    /// The power usage effectiveness: the constant, or with a curve the largest of any hour.
     #[inline]
     pub fn pue(&self) -> f64 {
-        self.pue
+        self.pue_max
     }
 
-    /// An upper bound of [`LoadModel::facility_power`] over all steps: PUE × the sum of each
-    /// profile's maximum. It is reached only if the profiles peak together over a whole step.
+    /// An upper bound of [`LoadModel::facility_power`] over all steps: the largest PUE × the
+    /// sum of each profile's maximum. It is reached only if the profiles peak together over a
+    /// whole step (at the hottest hour).
     pub fn peak_facility_power(&self) -> Power {
-        Power::mw(self.peak_it_mw * self.pue)
+        Power::mw(self.peak_it_mw * self.pue_max)
     }
 
     /// The load's tiers, if it has them (see [`super::tiers`]).
@@ -153,7 +173,7 @@ impl LoadModel {
         let a = k * self.step_ms;
         let it = self.it.average(k, a);
         let deferrable = tiers.deferrable.average(k, a);
-        Some(tiers.loads(it, deferrable, self.pue, aux.value()))
+        Some(tiers.loads(it, deferrable, self.pue_at(k), aux.value()))
     }
 
     /// The average deferrable IT power over step `k` (zero without tiers).
@@ -197,7 +217,7 @@ mod tests {
         let mut shape = vec![Fraction::ratio(0.5); 24];
         shape[12] = Fraction::ONE;
         let p = LoadParams {
-            pue: 1.4,
+            pue: 1.4.into(),
             it: vec![
                 constant(2.0),
                 constant(1.0),

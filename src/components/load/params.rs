@@ -4,9 +4,11 @@
 //! evaluators. Checks that depend on the time grid (a trace covering the horizon) are made when
 //! the model is built.
 
+use super::pue::Pue;
 use super::tiers::{ItTier, TierParams};
+use crate::components::ambient::AmbientSource;
 use crate::components::limits::check_power;
-use crate::error::{check_fraction, check_range, ConfigError};
+use crate::error::{check_fraction, ConfigError};
 use crate::time::check_max_duration;
 use crate::units::{Duration, Fraction, Power};
 use serde::{Deserialize, Serialize};
@@ -22,19 +24,16 @@ pub const MIN_PUE: f64 = 1.0;
 /// The largest PUE accepted (a plausibility bound; the worst facilities are near 3).
 pub const MAX_PUE: f64 = 5.0;
 
-fn default_pue() -> f64 {
-    DEFAULT_PUE
-}
-
 /// Parameters of the datacenter load: the `[load]` table of a scenario file. Validated by
 /// [`LoadModel::new`](super::LoadModel::new).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadParams {
-    /// Power usage effectiveness, facility power ÷ IT power: a plain ratio, constant,
-    /// [`MIN_PUE`] ≤ pue ≤ [`MAX_PUE`] (1 ≤ pue ≤ 5). Defaults to [`DEFAULT_PUE`].
-    #[serde(default = "default_pue")]
-    pub pue: f64,
+    /// Power usage effectiveness, facility power ÷ IT power: a constant plain ratio,
+    /// [`MIN_PUE`] ≤ pue ≤ [`MAX_PUE`] (1 ≤ pue ≤ 5), or a curve of the ambient temperature
+    /// (see [`super::pue`]). Defaults to the constant [`DEFAULT_PUE`].
+    #[serde(default)]
+    pub pue: Pue,
     /// The IT load profiles, summed; at least one. Their summed peaks × `pue` (the facility
     /// peak) may not exceed [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it: Vec<ItProfile>,
@@ -214,7 +213,7 @@ impl LoadParams {
     /// A load of the IT profiles `it` at a constant `pue`, in one tier.
     pub fn new(pue: f64, it: Vec<ItProfile>) -> LoadParams {
         LoadParams {
-            pue,
+            pue: Pue::Constant(pue),
             it,
             tiers: None,
         }
@@ -234,7 +233,7 @@ impl LoadParams {
     /// (assumption); PUE 1.3 (new large builds).
     pub fn h100_training_10k() -> LoadParams {
         LoadParams {
-            pue: DEFAULT_PUE,
+            pue: Pue::Constant(DEFAULT_PUE),
             it: vec![ItProfile::TrainingSwing(TrainingSwing {
                 high_mw: Power::mw(10.6),
                 low_mw: Power::mw(5.3),
@@ -255,6 +254,8 @@ impl LoadParams {
     /// Reads the CSV file of every [`ItProfile::Trace`] profile into its `data`. A relative path
     /// is resolved against `base_dir` (normally the scenario file's directory). Traces with an
     /// empty path (built by [`LoadTrace::from_values`]) are left as they are.
+    ///
+    /// A PUE curve's hourly ambient trace is read too (field `load.pue.ambient.trace`).
     ///
     /// # Errors
     /// Those of [`crate::io::trace::read_csv`] (field `load.it[i]`); [`ConfigError::Missing`] naming
@@ -293,12 +294,39 @@ impl LoadParams {
                 values_mw: series.values.into_iter().map(Power::mw).collect(),
             });
         }
+        if let Pue::Curve(c) = &mut self.pue {
+            if let AmbientSource::Trace(t) = &mut c.ambient {
+                if t.data.is_none() {
+                    const FIELD: &str = "load.pue.ambient.trace";
+                    let path = if t.trace.is_absolute() {
+                        t.trace.clone()
+                    } else {
+                        base_dir.join(&t.trace)
+                    };
+                    let series = crate::io::trace::read_csv(&path, FIELD, t.column.as_deref())?;
+                    if series.step.is_some_and(|s| s != Duration::from_hours(1)) {
+                        return Err(ConfigError::Inconsistent {
+                            field: FIELD.into(),
+                            why: "an ambient trace must be hourly (its time column's step is \
+                                  not 1 h)",
+                        });
+                    }
+                    t.data = Some(series.values);
+                }
+            }
+        }
         Ok(())
     }
 
-    /// The validated PUE.
-    pub(super) fn checked_pue(&self) -> Result<f64, ConfigError> {
-        check_range("load.pue", self.pue, MIN_PUE, MAX_PUE, "1 ≤ pue ≤ 5")
+    /// The loaded ambient trace of a PUE curve, if any (for the site fingerprint).
+    pub fn pue_ambient_trace(&self) -> Option<&[f64]> {
+        match &self.pue {
+            Pue::Curve(c) => match &c.ambient {
+                AmbientSource::Trace(t) => t.data.as_deref(),
+                _ => None,
+            },
+            Pue::Constant(_) => None,
+        }
     }
 }
 
@@ -476,7 +504,7 @@ mod tests {
     #[test]
     fn default_pue_applies() {
         let p: LoadParams = toml::from_str("[[it]]\nkind = \"constant\"\nit_mw = 10\n").unwrap();
-        assert_close(p.pue, DEFAULT_PUE, "default pue");
+        assert_eq!(p.pue, Pue::Constant(DEFAULT_PUE), "default pue");
         let m = LoadModel::new(&p, &grid("1h", "1d")).unwrap();
         assert_close(m.facility_power(3).value(), 13.0, "facility");
     }
@@ -562,9 +590,9 @@ mod tests {
         );
         assert_field_error(&params(vec![]), "load.it");
         let mut p = params(vec![constant(1.0)]);
-        p.pue = 0.9;
+        p.pue = Pue::Constant(0.9);
         assert_field_error(&p, "load.pue");
-        p.pue = f64::NAN;
+        p.pue = Pue::Constant(f64::NAN);
         assert_field_error(&p, "load.pue");
 
         assert_field_error(
