@@ -505,3 +505,28 @@ fn an_austin_curve_costs_more_in_summer() {
     assert!(jul > jan + 0.1, "January {jan}, July {jul}");
     assert!(load.pue() <= 1.45 && load.pue() > jul);
 }
+
+// ---- the bundled scenario ----------------------------------------------------------------------
+
+#[test]
+fn the_bundled_tiered_scenario_sheds_the_training_first() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/scenarios/austin_tiered.toml");
+    let study = Scenario::load(&path).unwrap().validate().unwrap();
+    let r = study.simulate().run(&mut ()).report();
+    assert!(
+        r.totals.unserved_mwh > 0.0,
+        "the half-size battery must shed load"
+    );
+    assert_sum(&r);
+    let t = r.tiers.as_ref().unwrap();
+    let (d, c) = (t.tier(Tier::Deferrable), t.tier(Tier::CriticalIt));
+    assert!(d.unserved_mwh > 10.0 * c.unserved_mwh, "{d:?} vs {c:?}");
+    assert!(d.events >= c.events && d.loss_of_load_hours >= c.loss_of_load_hours);
+    // The swing's hourly checkpoint sets the interval: each pause loses under an hour.
+    assert_eq!(t.training_pauses, d.events);
+    assert!(t.lost_compute_hours < t.training_pauses as f64);
+    // The PUE curve: the hottest hour's PUE is at most the curve's top, above its floor.
+    let pue = study.site().load.pue();
+    assert!(pue > 1.25 && pue <= 1.40, "{pue}");
+}
