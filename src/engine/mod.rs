@@ -38,7 +38,10 @@
 //!    ÷ step length, the availability averaged over time, the SoC at the end); the balance
 //!    `import + discharge + unserved = facility + aux + charge + export + curtailment` is
 //!    checked per segment and per step (to [`BALANCE_TOLERANCE`], in debug builds), the tally
-//!    is updated (events piece by piece, to the millisecond) and the recorder sees the row.
+//!    is updated (events piece by piece, to the millisecond) and the recorder sees the row;
+//!    with a tiered load, **shed** (8b): each piece's unserved power is allocated to the load's
+//!    tiers in their shedding order (see [`crate::components::load::tiers`]) and tallied per
+//!    tier.
 //!
 //! Each stage is a private function named after it (`demand`, `battery_units`, `span`,
 //! `segment` with `policy`, `clamp`, `grid` and `settle`, `record`), called in this order by the
