@@ -527,7 +527,7 @@ impl std::fmt::Display for Indices {
             row(f, "training pauses", &t.training_pauses, "per sample")?;
             row(
                 f,
-                "training work lost since checkpoint",
+                "training work lost",
                 &t.lost_compute_hours,
                 "h per sample",
             )?;
