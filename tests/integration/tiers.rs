@@ -530,3 +530,76 @@ fn the_bundled_tiered_scenario_sheds_the_training_first() {
     let pue = study.site().load.pue();
     assert!(pue > 1.25 && pue <= 1.40, "{pue}");
 }
+
+// ---- snapshots, fast-forward and shards carry the tiers ----------------------------------------
+
+/// The bundled tiered scenario at hourly steps.
+fn tiered_study() -> ridethrough::engine::study::Study {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/scenarios/austin_tiered.toml");
+    let mut s = Scenario::load(&path).unwrap();
+    s.time.step = Duration::from_hours(1);
+    s.validate().unwrap()
+}
+
+#[test]
+fn a_snapshot_inside_a_tier_event_resumes_bit_for_bit() {
+    let study = tiered_study();
+    let site = study.site();
+    let mut whole = site.simulate(*study.policy(), study.seed());
+    whole.set_fast_forward(false).run(&mut ());
+    let want = whole.report();
+    // Stop in the first step with unserved load (a tier event is open), snapshot through
+    // JSON, resume.
+    let mut sim = site.simulate(*study.policy(), study.seed());
+    sim.set_fast_forward(false);
+    let stop = sim.run_until(&mut (), |r| r.unserved_mw > 0.0);
+    assert!(matches!(stop, Stop::Condition { .. }));
+    let json = serde_json::to_string(&sim.snapshot()).unwrap();
+    let snap: SimState<Policy> = serde_json::from_str(&json).unwrap();
+    let mut resumed = Simulation::resume(site, snap).unwrap();
+    resumed.set_fast_forward(false).run(&mut ());
+    assert_eq!(resumed.report(), want);
+}
+
+#[test]
+fn fast_forward_keeps_the_tiers() {
+    let study = tiered_study();
+    let site = study.site();
+    let mut ff = site.simulate(*study.policy(), study.seed());
+    ff.run(&mut ());
+    assert!(ff.steps_skipped() > 0);
+    let mut stepped = site.simulate(*study.policy(), study.seed());
+    stepped.set_fast_forward(false).run(&mut ());
+    let (a, b) = (ff.report(), stepped.report());
+    assert_eq!(
+        a.tiers, b.tiers,
+        "no tier event happens in a skipped stretch"
+    );
+    crate::common::assert_reports_agree(&a, &b, "tiered");
+}
+
+#[test]
+fn sharded_tier_indices_merge_to_the_whole_study() {
+    use ridethrough::studies::montecarlo::{self, merge_shards, run_shard, McConfig, Shard};
+    let study = tiered_study();
+    let cfg = McConfig::new(96, 5);
+    let whole = montecarlo::run(study.site(), study.policy(), &cfg, &|_| {}).unwrap();
+    let shards: Vec<_> = (0..3)
+        .map(|index| {
+            let shard = run_shard(
+                study.site(),
+                study.policy(),
+                &cfg,
+                Shard { index, count: 3 },
+                &|_| {},
+            )
+            .unwrap();
+            // Through the file format.
+            serde_json::from_str(&serde_json::to_string(&shard).unwrap()).unwrap()
+        })
+        .collect();
+    let merged = merge_shards(&shards).unwrap();
+    assert!(whole.indices.tiers.is_some());
+    assert_eq!(merged.indices, whole.indices);
+}
