@@ -2,8 +2,9 @@
 //! random price trace among them): the energy balance
 //! closes every step, the SoC stays in its window, nothing is unserved without an outage when
 //! the import limit covers the peak, and the peak-shaving cap holds whenever the battery could
-//! hold it; with tiered loads (random tiers, shedding orders, other shares and PUE curves), the
-//! balance still closes and the tiers' unserved energy sums to the unserved energy.
+//! hold it; with tiered loads (random tiers, shedding orders, other shares and PUE curves, and in
+//! half the cases generators with fuel), the balance still closes, the SoC stays in its window
+//! and the tiers' unserved energy sums to the unserved energy.
 
 use crate::common::*;
 use proptest::prelude::*;
@@ -309,6 +310,28 @@ proptest! {
     }
 }
 
+/// In half the cases (from the seed's bits) the site gets 1–3 diesel sets of 1–6 MW that
+/// fail to start and while running, with a tank of a few hours' fuel: tiers, generators and
+/// fuel together.
+fn with_generators(site: Site, c: &Case) -> Site {
+    let bits = c.seed.rotate_right(29);
+    if bits & 1 == 0 {
+        return site;
+    }
+    let sets = 1 + (bits >> 1) % 3;
+    let rating = 1.0 + ((bits >> 3) % 6) as f64;
+    let gens: ridethrough::components::generators::GeneratorParams = toml::from_str(&format!(
+        "count = {sets}\nrating_mw = {rating}\nfail_to_start = 0.2\nstart_retries = 1\n\
+         failures_per_running_hour = 0.5\nrepair = {{ law = \"exponential\", mean = \"2h\" }}\n\
+         min_loading = 0.3\nfuel_l_per_h_idle = 40.0\nfuel_l_per_mwh = 260.0\n"
+    ))
+    .unwrap();
+    let capacity = sets as f64 * (40.0 + 260.0 * rating) * (0.5 + ((bits >> 6) % 4) as f64);
+    let fuel: ridethrough::components::fuel::FuelParams =
+        toml::from_str(&format!("capacity_l = {capacity}")).unwrap();
+    site.with_backup(Some(&gens), Some(&fuel)).unwrap()
+}
+
 /// The load of [`build`] split into tiers from the seed's bits: each profile critical or
 /// deferrable, a random other share and shedding order, a checkpoint interval, and in half the
 /// cases a PUE curve of the Austin year.
@@ -367,6 +390,7 @@ proptest! {
     #[test]
     fn tiered_loads_balance_and_their_tiers_sum_to_the_unserved(c in case()) {
         let (site, policy) = tiered(&c);
+        let site = with_generators(site, &c);
         prop_assert!(site.load.tiers().is_some());
         let mut trace = TraceRecorder::default();
         let mut sim = site.simulate(policy, c.seed);
