@@ -31,14 +31,41 @@ use serde::{Deserialize, Serialize};
 /// The most points a PUE curve may have.
 pub const MAX_PUE_POINTS: usize = 64;
 
-/// `load.pue`: a constant ratio or a curve of the ambient temperature.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `load.pue`: a constant ratio or a curve of the ambient temperature. A number is the
+/// constant; a table is the curve, parsed strictly (its unknown keys are named in the error).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Pue {
     /// Facility power ÷ IT power, `1 ≤ x ≤ 5`.
     Constant(f64),
     /// A curve of the ambient temperature.
     Curve(PueCurve),
+}
+
+impl<'de> Deserialize<'de> for Pue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Pue, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Pue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number (the constant PUE) or a table { ambient, curve }")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Pue, E> {
+                Ok(Pue::Constant(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Pue, E> {
+                Ok(Pue::Constant(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Pue, E> {
+                Ok(Pue::Constant(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Pue, A::Error> {
+                PueCurve::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Pue::Curve)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Default for Pue {
@@ -222,6 +249,36 @@ mod tests {
         let half = MS_PER_HOUR / 2;
         assert!((m.over(half, MS_PER_HOUR + half) - 1.25).abs() < 1e-12);
         assert!((m.max() - 1.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_number_or_a_strict_table() {
+        #[derive(Deserialize)]
+        struct T {
+            pue: Pue,
+        }
+        let t: T = toml::from_str("pue = 1.25").unwrap();
+        assert_eq!(t.pue, Pue::Constant(1.25));
+        let t: T = toml::from_str("pue = 2").unwrap();
+        assert_eq!(t.pue, Pue::Constant(2.0));
+        let t: T = toml::from_str(
+            "pue = { ambient = 25.0, curve = [{ temperature_c = 20.0, pue = 1.2 }] }",
+        )
+        .unwrap();
+        assert!(matches!(t.pue, Pue::Curve(_)));
+        let e = toml::from_str::<T>("pue = { ambient = 25.0, curve = [], cruve = 1 }")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("unknown field `cruve`"), "{e}");
+        let e = toml::from_str::<T>("pue = \"high\"")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("a number (the constant PUE) or a table"), "{e}");
+        let json: Pue =
+            serde_json::from_str(&serde_json::to_string(&Pue::Constant(1.3)).unwrap()).unwrap();
+        assert_eq!(json, Pue::Constant(1.3));
     }
 
     #[test]
