@@ -99,9 +99,9 @@ fn site(feed: Feed) -> Site {
     let step = Duration::from_hours(1);
     let time = TimeGrid::with_steps(step, HOURS).expect("valid time grid");
     let peak = 115.0;
-    let load = LoadParams {
-        pue: 1.0,
-        it: vec![ItProfile::Daily(DailyShape {
+    let load = LoadParams::new(
+        1.0,
+        vec![ItProfile::Daily(DailyShape {
             peak_mw: Power::mw(peak),
             shape: (0..24)
                 .map(|h| {
@@ -109,8 +109,9 @@ fn site(feed: Feed) -> Site {
                     Fraction::ratio(mw / peak)
                 })
                 .collect(),
+            tier: Default::default(),
         })],
-    };
+    );
     let grid = match feed {
         Feed::Exact => GridParams {
             random_outages: Some(RandomOutages {

@@ -32,8 +32,8 @@ fn ensure(check: &'static str, residual: f64, tolerance: f64) -> Result<(), CliE
 }
 
 /// The report of a whole run: the horizon ran, the energy balance closed every step and over the
-/// run (bus and storage), the SoC stayed in its window, and the loss-of-load events add up to
-/// the unserved energy.
+/// run (bus and storage), the SoC stayed in its window, and the loss-of-load events (and, with a
+/// tiered load, the tiers' shares) add up to the unserved energy.
 pub fn report(site: &Site, r: &Report) -> Result<(), CliError> {
     let t = &r.totals;
     ensure(
@@ -83,7 +83,16 @@ pub fn report(site: &Site, r: &Report) -> Result<(), CliError> {
         "loss-of-load events add up to the unserved energy",
         events - t.unserved_mwh,
         ENERGY_REL * scale,
-    )
+    )?;
+    if let Some(tiers) = &r.tiers {
+        let shed: f64 = tiers.tiers.iter().map(|x| x.unserved_mwh).sum();
+        ensure(
+            "the tiers' unserved energy adds up to the unserved energy",
+            shed - t.unserved_mwh,
+            ENERGY_REL * scale,
+        )?;
+    }
+    Ok(())
 }
 
 /// Monte Carlo indices: LOLP by hour of day adds up to LOLE (when the horizon is whole days of

@@ -3,6 +3,7 @@
 //! [`generators`] and their [`fuel`]; [`limits`] holds the physical range of their numbers. The
 //! [`tariff`] is what the site's electricity costs (demand charge, energy price).
 
+pub mod ambient;
 pub mod battery;
 pub mod fuel;
 pub mod generators;

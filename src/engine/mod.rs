@@ -38,7 +38,10 @@
 //!    ÷ step length, the availability averaged over time, the SoC at the end); the balance
 //!    `import + discharge + unserved = facility + aux + charge + export + curtailment` is
 //!    checked per segment and per step (to [`BALANCE_TOLERANCE`], in debug builds), the tally
-//!    is updated (events piece by piece, to the millisecond) and the recorder sees the row.
+//!    is updated (events piece by piece, to the millisecond) and the recorder sees the row;
+//!    with a tiered load, **shed** (8b): each piece's unserved power is allocated to the load's
+//!    tiers in their shedding order (see [`crate::components::load::tiers`]) and tallied per
+//!    tier.
 //!
 //! Each stage is a private function named after it (`demand`, `battery_units`, `span`,
 //! `segment` with `policy`, `clamp`, `grid` and `settle`, `record`), called in this order by the
@@ -336,6 +339,9 @@ pub fn site_fingerprint(
         values(&mut trace.values.iter().flatten().copied());
     }
     if let Some(ambient) = battery.ambient_trace_values() {
+        values(&mut ambient.iter().copied());
+    }
+    if let Some(ambient) = load.pue_ambient_trace() {
         values(&mut ambient.iter().copied());
     }
     for profile in &load.it {
@@ -827,6 +833,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 seg.residual_mw(demand)
             );
             s.tally.piece(&piece, import_limit);
+            shed(site, &mut s.tally, k, t, seg.end, piece.unserved_mw, demand);
             sums.add(&span.supply, &seg, seg.end - t);
             t = seg.end;
             soc_before = soc_after;
@@ -1059,6 +1066,10 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             },
             lifetime: self.lifetime_report(totals.aux_mwh),
             costs: None,
+            tiers: site.load.tiers().map(|_| {
+                let t = tally.tier_tally().copied().unwrap_or_default();
+                t.report(site.time.step_hours().value())
+            }),
         }
     }
 
@@ -1827,6 +1838,15 @@ fn record<P, R: Recorder + ?Sized, const FULL: bool>(
         supply.import_limit,
         lean,
     );
+    shed(
+        site,
+        &mut s.tally,
+        k,
+        k * site.time.step().as_millis(),
+        (k + 1) * site.time.step().as_millis(),
+        row.unserved_mw,
+        demand,
+    );
     if !lean {
         s.tally
             .add_losses(seg.losses.charge, seg.losses.discharge, start.self_loss);
@@ -1834,4 +1854,55 @@ fn record<P, R: Recorder + ?Sized, const FULL: bool>(
     s.step = k + 1;
     recorder.record(&row);
     row
+}
+
+/// Stage 8b, shed (tiered loads only; see [`crate::components::load::tiers`]): the unserved
+/// power of the piece `[start_ms, end_ms)` of step `k` allocated to the load's tiers in their
+/// shedding order and added to the tally's per-tier sums. Runs only on pieces with unserved
+/// load or with a tier's event open; a load without tiers pays one branch.
+#[inline(always)]
+fn shed(
+    site: &Site,
+    tally: &mut Tally,
+    k: u64,
+    start_ms: u64,
+    end_ms: u64,
+    unserved_mw: f64,
+    demand: &Demand,
+) {
+    if let Some(tiers) = site.load.tiers() {
+        if unserved_mw > UNSERVED_EPSILON_MW || tally.tier_event_open() {
+            shed_tiers(
+                site,
+                tiers,
+                tally,
+                k,
+                start_ms,
+                end_ms,
+                unserved_mw,
+                demand.aux,
+            );
+        }
+    }
+}
+
+/// [`shed`]'s work, out of line: the step's tier loads, the allocation, the tally.
+#[cold]
+#[inline(never)]
+fn shed_tiers(
+    site: &Site,
+    tiers: &crate::components::load::Tiers,
+    tally: &mut Tally,
+    k: u64,
+    start_ms: u64,
+    end_ms: u64,
+    unserved_mw: f64,
+    aux: Power,
+) {
+    let Some(loads) = site.load.tier_loads(k, aux) else {
+        return;
+    };
+    let shares = tiers.shed(&loads, unserved_mw);
+    let checkpoint = tiers.checkpoint_ms().map(|ms| (ms, loads.deferrable_it));
+    tally.tier_piece(k, start_ms, end_ms, &shares, checkpoint);
 }

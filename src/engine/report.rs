@@ -8,6 +8,7 @@
 
 use crate::components::fuel::FuelTally;
 use crate::components::generators::GeneratorTally;
+use crate::components::load::Tier;
 use crate::components::tariff::Bill;
 use crate::engine::backup::{GeneratorOutage, TransferDrop};
 use crate::time::TimeGrid;
@@ -318,6 +319,47 @@ pub struct Report {
     /// with [`Report::with_costs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub costs: Option<Bill>,
+    /// Loss of load per tier of the facility load (tiered loads only; see
+    /// [`crate::components::load::tiers`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TierReport>,
+}
+
+/// Loss of load per tier: how a shortfall was shed (see [`crate::components::load::tiers`]).
+/// The tiers' unserved energies sum to [`Totals::unserved_mwh`] (to rounding).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierReport {
+    /// Critical IT, cooling, deferrable and other, in that order.
+    pub tiers: Vec<TierTotals>,
+    /// Times the deferrable work was paused (its loss-of-load events, when a checkpoint
+    /// interval is known; 0 otherwise).
+    pub training_pauses: u64,
+    /// Work lost at those pauses, hours: the time since the last checkpoint at each.
+    pub lost_compute_hours: f64,
+    /// That work as deferrable IT energy (the hours × the tier's IT power), MWh of compute.
+    pub lost_compute_mwh: f64,
+}
+
+impl TierReport {
+    /// The totals of one tier.
+    pub fn tier(&self, tier: Tier) -> &TierTotals {
+        &self.tiers[tier.index()]
+    }
+}
+
+/// One tier's loss of load over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TierTotals {
+    /// Which tier.
+    pub tier: Tier,
+    /// Its unserved energy, MWh.
+    pub unserved_mwh: f64,
+    /// Time with its load (partly) unserved, to the millisecond, hours.
+    pub loss_of_load_hours: f64,
+    /// Steps with its load unserved in any part × the step length (PRAS-style), hours.
+    pub loss_of_load_step_hours: f64,
+    /// Its loss-of-load events.
+    pub events: u64,
 }
 
 impl Report {

@@ -7,11 +7,12 @@
 //! grid outages and losses of load start and last to the millisecond; event tracking runs out
 //! of line, only while an event is open.
 
+use crate::components::load::{Tier, TierShares};
 use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::RampRate;
 use crate::engine::report::{
-    GridOutage, GridRamps, LossOfLoad, SocStats, StepRecord, Totals, OUTAGE_EPSILON,
-    RAMP_TOLERANCE_MW, UNSERVED_EPSILON_MW,
+    GridOutage, GridRamps, LossOfLoad, SocStats, StepRecord, TierReport, TierTotals, Totals,
+    OUTAGE_EPSILON, RAMP_TOLERANCE_MW, UNSERVED_EPSILON_MW,
 };
 use crate::units::{Duration, Energy, Fraction, Power};
 use serde::{Deserialize, Serialize};
@@ -157,6 +158,60 @@ pub struct Tally {
     /// The grid import's changes (full tally only).
     #[serde(default)]
     ramps: Ramps,
+    /// Per-tier sums (tiered loads only, from the first piece with unserved load on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tiers: Option<TierTally>,
+}
+
+/// Per-tier loss of load (tiered loads only; see [`crate::components::load::tiers`]), indexed by
+/// [`Tier::index`]. Updated only on pieces with unserved load or with a tier's event open.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct TierTally {
+    /// Unserved energy per tier, MWh.
+    unserved_mwh: [f64; 4],
+    /// Time with the tier's load unserved, ms.
+    lol_ms: [u64; 4],
+    /// Steps with the tier's load unserved in any piece of them.
+    lol_steps: [u64; 4],
+    /// One past the last step counted in `lol_steps`.
+    step_end: [u64; 4],
+    /// Loss-of-load events per tier.
+    events: [u64; 4],
+    /// Whether the tier's event is open.
+    open: [bool; 4],
+    /// Pauses of the deferrable work (its events, with a checkpoint interval).
+    pauses: u64,
+    /// Work lost since the last checkpoint at each pause, hours.
+    lost_hours: f64,
+    /// That work as deferrable IT energy, MWh.
+    lost_mwh: f64,
+}
+
+impl TierTally {
+    /// Whether a tier's loss-of-load event is open.
+    #[inline(always)]
+    pub(crate) fn any_open(&self) -> bool {
+        self.open.iter().any(|&o| o)
+    }
+
+    /// The per-tier totals for a run of steps of `step_h` hours.
+    pub fn report(&self, step_h: f64) -> TierReport {
+        let per = |t: Tier| TierTotals {
+            tier: t,
+            unserved_mwh: self.unserved_mwh[t.index()],
+            loss_of_load_hours: Duration::from_millis(self.lol_ms[t.index()])
+                .hours()
+                .value(),
+            loss_of_load_step_hours: self.lol_steps[t.index()] as f64 * step_h,
+            events: self.events[t.index()],
+        };
+        TierReport {
+            tiers: Tier::ALL.map(per).to_vec(),
+            training_pauses: self.pauses,
+            lost_compute_hours: self.lost_hours,
+            lost_compute_mwh: self.lost_mwh,
+        }
+    }
 }
 
 impl Tally {
@@ -198,6 +253,59 @@ impl Tally {
                 limit,
                 ..Ramps::default()
             },
+            tiers: None,
+        }
+    }
+
+    /// Whether a tier's loss-of-load event is open (tiered loads only).
+    #[inline(always)]
+    pub(crate) fn tier_event_open(&self) -> bool {
+        self.tiers.as_ref().is_some_and(TierTally::any_open)
+    }
+
+    /// The per-tier sums so far (`None` until a tiered load first went unserved).
+    pub fn tier_tally(&self) -> Option<&TierTally> {
+        self.tiers.as_ref()
+    }
+
+    /// Adds one piece `[start_ms, end_ms)` of step `step` to the per-tier sums: each tier's
+    /// unserved power `shares` (MW), opening or closing its event. With `checkpoint` (the
+    /// deferrable work's checkpoint interval, ms, and its IT power this step, MW), a deferrable
+    /// event that opens is a pause that loses the work since the last checkpoint.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn tier_piece(
+        &mut self,
+        step: u64,
+        start_ms: u64,
+        end_ms: u64,
+        shares: &TierShares,
+        checkpoint: Option<(u64, f64)>,
+    ) {
+        let t = self.tiers.get_or_insert_with(TierTally::default);
+        let len = Duration::from_millis(end_ms - start_ms);
+        let h = len.hours().value();
+        for (i, &mw) in shares.iter().enumerate() {
+            if mw <= UNSERVED_EPSILON_MW {
+                t.open[i] = false;
+                continue;
+            }
+            t.unserved_mwh[i] += mw * h;
+            t.lol_ms[i] += len.as_millis();
+            if t.step_end[i] <= step {
+                t.lol_steps[i] += 1;
+                t.step_end[i] = step + 1;
+            }
+            if !t.open[i] {
+                t.open[i] = true;
+                t.events[i] += 1;
+                if let (true, Some((every, it_mw))) = (i == Tier::Deferrable.index(), checkpoint) {
+                    let lost = Duration::from_millis(start_ms % every).hours().value();
+                    t.pauses += 1;
+                    t.lost_hours += lost;
+                    t.lost_mwh += lost * it_mw;
+                }
+            }
         }
     }
 

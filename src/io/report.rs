@@ -6,7 +6,7 @@
 //! lives here, so that changing a layout touches one file and no computation.
 
 use crate::components::tariff::Bill;
-use crate::engine::report::Report;
+use crate::engine::report::{Report, TierReport};
 use crate::studies::frontier::Frontier;
 use crate::studies::montecarlo::Indices;
 use crate::studies::sla::{SlaFigure, SlaMetrics};
@@ -191,6 +191,9 @@ impl fmt::Display for Report {
             }
             writeln!(f)?;
         }
+        if let Some(tiers) = &self.tiers {
+            write_tiers(f, tiers)?;
+        }
         if let Some(c) = &self.costs {
             write_costs(f, c)?;
         }
@@ -273,6 +276,33 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+/// The per-tier block of a run's report: each tier's unserved energy, loss-of-load time and
+/// events, and the training work lost at pauses.
+fn write_tiers(f: &mut fmt::Formatter<'_>, t: &TierReport) -> fmt::Result {
+    writeln!(f, "loss of load by tier")?;
+    writeln!(
+        f,
+        "  {:<12} {:>14} {:>12} {:>12} {:>7}",
+        "tier", "unserved MWh", "hours", "step hours", "events"
+    )?;
+    for x in &t.tiers {
+        writeln!(
+            f,
+            "  {:<12} {:>14.3} {:>12.3} {:>12.3} {:>7}",
+            x.tier.name(),
+            x.unserved_mwh,
+            x.loss_of_load_hours,
+            x.loss_of_load_step_hours,
+            x.events
+        )?;
+    }
+    writeln!(
+        f,
+        "  training     {} pauses, {:.3} h of work lost since checkpoints ({:.3} MWh of compute)",
+        t.training_pauses, t.lost_compute_hours, t.lost_compute_mwh
+    )
 }
 
 /// The cost block of a run's report: the run's bill and the baseline's (battery idle), per year.
@@ -499,6 +529,27 @@ impl std::fmt::Display for Indices {
                 "P(a tank runs dry)",
                 &b.fuel_out_probability,
                 "per sample",
+            )?;
+        }
+        if let Some(t) = &self.tiers {
+            for x in &t.tiers {
+                let name = x.tier.name();
+                row(f, &format!("LOLE {name}"), &x.lole_hours, "h per sample")?;
+                row(f, &format!("EUE {name}"), &x.eue_mwh, "MWh per sample")?;
+                row(f, &format!("LOLF {name}"), &x.lolf, "events per sample")?;
+            }
+            row(f, "training pauses", &t.training_pauses, "per sample")?;
+            row(
+                f,
+                "training work lost",
+                &t.lost_compute_hours,
+                "h per sample",
+            )?;
+            row(
+                f,
+                "training compute lost",
+                &t.lost_compute_mwh,
+                "MWh per sample",
             )?;
         }
         if self.lolf.mean > 0.0 {

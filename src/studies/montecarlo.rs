@@ -58,9 +58,10 @@
 //! # Ok::<(), ridethrough::ConfigError>(())
 //! ```
 
+use crate::components::load::Tier;
 use crate::engine::backup::BackupState;
 use crate::engine::policy::Dispatch;
-use crate::engine::tally::Tally;
+use crate::engine::tally::{Tally, TierTally};
 use crate::engine::{Simulation, Site};
 use crate::error::ConfigError;
 use crate::rng::sample_seed;
@@ -281,6 +282,9 @@ pub struct Indices {
     /// The backup chain's indices (sites with generators only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupIndices>,
+    /// Per-tier LOLE, EUE and LOLF and the training work lost (tiered loads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TierIndices>,
 }
 
 /// Calendar facts of a time grid, computed once per study.
@@ -414,6 +418,108 @@ struct Acc {
     kept: Vec<SampleSummary>,
     /// The backup chain's counts (sites with generators).
     backup: Option<BackupAcc>,
+    /// Per-tier loss of load (tiered loads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tiers: Option<TierAcc>,
+}
+
+/// Streaming accumulator of the per-tier loss of load, indexed by [`Tier::index`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierAcc {
+    lole: [Moments; 4],
+    lol_hours: [Moments; 4],
+    eue: [Moments; 4],
+    lolf: [Moments; 4],
+    pauses: Moments,
+    lost_hours: Moments,
+    lost_mwh: Moments,
+}
+
+impl TierAcc {
+    fn push(&mut self, t: &TierTally, step_h: f64) {
+        let r = t.report(step_h);
+        for x in &r.tiers {
+            let i = x.tier.index();
+            self.lole[i].push(x.loss_of_load_step_hours);
+            self.lol_hours[i].push(x.loss_of_load_hours);
+            self.eue[i].push(x.unserved_mwh);
+            self.lolf[i].push(x.events as f64);
+        }
+        self.pauses.push(r.training_pauses as f64);
+        self.lost_hours.push(r.lost_compute_hours);
+        self.lost_mwh.push(r.lost_compute_mwh);
+    }
+
+    fn merge(&mut self, o: &TierAcc) {
+        for i in 0..4 {
+            self.lole[i].merge(&o.lole[i]);
+            self.lol_hours[i].merge(&o.lol_hours[i]);
+            self.eue[i].merge(&o.eue[i]);
+            self.lolf[i].merge(&o.lolf[i]);
+        }
+        self.pauses.merge(&o.pauses);
+        self.lost_hours.merge(&o.lost_hours);
+        self.lost_mwh.merge(&o.lost_mwh);
+    }
+
+    fn indices(&self) -> TierIndices {
+        TierIndices {
+            tiers: Tier::ALL
+                .iter()
+                .map(|&t| {
+                    let i = t.index();
+                    TierEstimates {
+                        tier: t,
+                        lole_hours: self.lole[i].estimate(),
+                        loss_of_load_hours: self.lol_hours[i].estimate(),
+                        eue_mwh: self.eue[i].estimate(),
+                        lolf: self.lolf[i].estimate(),
+                    }
+                })
+                .collect(),
+            training_pauses: self.pauses.estimate(),
+            lost_compute_hours: self.lost_hours.estimate(),
+            lost_compute_mwh: self.lost_mwh.estimate(),
+        }
+    }
+}
+
+/// Per-tier reliability indices, per sampled horizon, each ± its standard error (tiered
+/// loads only; see [`crate::components::load::tiers`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierIndices {
+    /// Critical IT, cooling, deferrable and other, in that order.
+    pub tiers: Vec<TierEstimates>,
+    /// Pauses of the deferrable work per sample (with a checkpoint interval).
+    pub training_pauses: Estimate,
+    /// Work lost since the last checkpoint at those pauses, hours per sample.
+    pub lost_compute_hours: Estimate,
+    /// That work as deferrable IT energy, MWh of compute per sample.
+    pub lost_compute_mwh: Estimate,
+}
+
+impl TierIndices {
+    /// The estimates of one tier.
+    pub fn tier(&self, tier: Tier) -> &TierEstimates {
+        &self.tiers[tier.index()]
+    }
+}
+
+/// One tier's indices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TierEstimates {
+    /// Which tier.
+    pub tier: Tier,
+    /// LOLE of the tier, PRAS-style: steps with its load unserved in any part × the step
+    /// length, hours per sample.
+    pub lole_hours: Estimate,
+    /// Time with its load unserved, to the millisecond, hours per sample.
+    pub loss_of_load_hours: Estimate,
+    /// EUE of the tier, MWh per sample.
+    pub eue_mwh: Estimate,
+    /// Its loss-of-load events per sample.
+    pub lolf: Estimate,
 }
 
 /// Streaming accumulator of the backup chain's per-sample counts.
@@ -533,9 +639,17 @@ impl Acc {
         index: u64,
         seed: u64,
         keep: bool,
+        tiered: bool,
     ) {
         if let Some(b) = backup {
             self.backup.get_or_insert_with(BackupAcc::default).push(b);
+        }
+        if tiered {
+            let step_h = cal.time.step().hours().value();
+            let t = tally.tier_tally().copied().unwrap_or_default();
+            self.tiers
+                .get_or_insert_with(TierAcc::default)
+                .push(&t, step_h);
         }
         let t = tally.totals();
         self.lol_hours.push(t.loss_of_load_step_hours);
@@ -638,6 +752,9 @@ impl Acc {
         if let Some(ob) = &o.backup {
             self.backup.get_or_insert_with(BackupAcc::default).merge(ob);
         }
+        if let Some(ot) = &o.tiers {
+            self.tiers.get_or_insert_with(TierAcc::default).merge(ot);
+        }
     }
 
     /// The study's result: its indices, its SLA figures and, when `keep`, its per-sample
@@ -720,6 +837,7 @@ impl Acc {
             soc_at_outage_start: self.soc_at_start.estimate(),
             ride_through_share: self.carried.estimate(),
             backup: self.backup.as_ref().map(BackupAcc::indices),
+            tiers: self.tiers.as_ref().map(TierAcc::indices),
         }
     }
 }
@@ -796,7 +914,14 @@ fn run_chunk<P: Dispatch + Clone>(
     for i in range {
         let s = sample_seed(cfg.seed, i);
         let sample = run_sample(site, policy, s, cfg.fast_forward);
-        a.push(&sample, cal, i, s, cfg.keep_samples);
+        a.push(
+            &sample,
+            cal,
+            i,
+            s,
+            cfg.keep_samples,
+            site.load.tiers().is_some(),
+        );
     }
     a
 }
@@ -939,8 +1064,8 @@ where
                     .push(ub.loss_of_load_step_hours - ua.loss_of_load_step_hours);
                 p.b_worse += u64::from(ub.unserved_mwh > ua.unserved_mwh);
                 p.b_more_lol += u64::from(ub.loss_of_load_step_hours > ua.loss_of_load_step_hours);
-                p.a.push(&ta, &cal, i, s, false);
-                p.b.push(&tb, &cal, i, s, false);
+                p.a.push(&ta, &cal, i, s, false, a.0.load.tiers().is_some());
+                p.b.push(&tb, &cal, i, s, false, b.0.load.tiers().is_some());
             }
             p
         },

@@ -97,6 +97,7 @@ fn golden_single_runs_of_the_bundled_scenarios() {
         "austin_10k_gpu.toml",
         "austin_backup_chain.toml",
         "austin_megapacks_only.toml",
+        "austin_tiered.toml",
         "austin_20yr.toml",
         "colossus_150mw.toml",
         "colossus_one_set_short.toml",

@@ -26,4 +26,5 @@ mod sizing;
 mod sla;
 mod snapshots;
 mod survival;
+mod tiers;
 mod timestamps;

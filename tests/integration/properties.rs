@@ -2,10 +2,13 @@
 //! random price trace among them): the energy balance
 //! closes every step, the SoC stays in its window, nothing is unserved without an outage when
 //! the import limit covers the peak, and the peak-shaving cap holds whenever the battery could
-//! hold it.
+//! hold it; with tiered loads (random tiers, shedding orders, other shares and PUE curves, and in
+//! half the cases generators with fuel), the balance still closes, the SoC stays in its window
+//! and the tiers' unserved energy sums to the unserved energy.
 
 use crate::common::*;
 use proptest::prelude::*;
+use ridethrough::components::load::{ItTier, Pue, PueCurve, PuePoint, ShedBlock, Tier, TierParams};
 use ridethrough::components::tariff::{Price, PriceTrace, TariffParams};
 use ridethrough::prelude::*;
 use ridethrough::reliability::availability::AvailabilityProcess;
@@ -95,6 +98,11 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn build(c: &Case) -> (Site, Policy) {
+    build_with(c, |_| {})
+}
+
+/// [`build`] with the load's parameters edited by `edit` before the site is built.
+fn build_with(c: &Case, edit: impl FnOnce(&mut LoadParams)) -> (Site, Policy) {
     let step = Duration::from_millis(c.step_ms);
     let time = TimeGrid::with_steps(step, c.steps).unwrap();
     let mut toml_load = format!(
@@ -132,6 +140,7 @@ fn build(c: &Case) -> (Site, Policy) {
             ),
         ));
     }
+    edit(&mut load);
     let horizon_ms = (c.step_ms * c.steps) as f64;
     let mut grid_toml = format!("import_limit_mw = {}\n", c.import_mw);
     if let Some((s, d, f)) = c.outage {
@@ -298,5 +307,116 @@ proptest! {
                     r.step, r.import_mw, r.discharge_mw, r.soc);
             }
         }
+    }
+}
+
+/// In half the cases (from the seed's bits) the site gets 1–3 diesel sets of 1–6 MW that
+/// fail to start and while running, with a tank of a few hours' fuel: tiers, generators and
+/// fuel together.
+fn with_generators(site: Site, c: &Case) -> Site {
+    let bits = c.seed.rotate_right(29);
+    if bits & 1 == 0 {
+        return site;
+    }
+    let sets = 1 + (bits >> 1) % 3;
+    let rating = 1.0 + ((bits >> 3) % 6) as f64;
+    let gens: ridethrough::components::generators::GeneratorParams = toml::from_str(&format!(
+        "count = {sets}\nrating_mw = {rating}\nfail_to_start = 0.2\nstart_retries = 1\n\
+         failures_per_running_hour = 0.5\nrepair = {{ law = \"exponential\", mean = \"2h\" }}\n\
+         min_loading = 0.3\nfuel_l_per_h_idle = 40.0\nfuel_l_per_mwh = 260.0\n"
+    ))
+    .unwrap();
+    let capacity = sets as f64 * (40.0 + 260.0 * rating) * (0.5 + ((bits >> 6) % 4) as f64);
+    let fuel: ridethrough::components::fuel::FuelParams =
+        toml::from_str(&format!("capacity_l = {capacity}")).unwrap();
+    site.with_backup(Some(&gens), Some(&fuel)).unwrap()
+}
+
+/// The load of [`build`] split into tiers from the seed's bits: each profile critical or
+/// deferrable, a random other share and shedding order, a checkpoint interval, and in half the
+/// cases a PUE curve of the Austin year.
+fn tiered(c: &Case) -> (Site, Policy) {
+    build_with(c, |load| {
+        let bits = c.seed.rotate_right(11);
+        for (i, p) in load.it.iter_mut().enumerate() {
+            let tier = if (bits >> i) & 1 == 1 {
+                ItTier::Deferrable
+            } else {
+                ItTier::Critical
+            };
+            match p {
+                ItProfile::Constant(x) => x.tier = tier,
+                ItProfile::TrainingSwing(x) => x.tier = tier,
+                ItProfile::Daily(x) => x.tier = tier,
+                ItProfile::Trace(x) => x.tier = tier,
+            }
+        }
+        let orders = [
+            [ShedBlock::Deferrable, ShedBlock::Other, ShedBlock::Critical],
+            [ShedBlock::Deferrable, ShedBlock::Critical, ShedBlock::Other],
+            [ShedBlock::Other, ShedBlock::Deferrable, ShedBlock::Critical],
+            [ShedBlock::Other, ShedBlock::Critical, ShedBlock::Deferrable],
+            [ShedBlock::Critical, ShedBlock::Deferrable, ShedBlock::Other],
+            [ShedBlock::Critical, ShedBlock::Other, ShedBlock::Deferrable],
+        ];
+        load.tiers = Some(TierParams {
+            other_share: Fraction::ratio(((bits >> 8) & 7) as f64 / 7.0),
+            shed_order: orders[((bits >> 12) % 6) as usize].to_vec(),
+            checkpoint_interval: Some(Duration::from_millis(c.step_ms * 3 + 1)),
+        });
+        if (bits >> 16) & 1 == 1 {
+            load.pue = Pue::Curve(PueCurve {
+                ambient: ridethrough::components::ambient::AmbientSource::Named(
+                    ridethrough::components::ambient::NamedAmbient::AustinSynthetic,
+                ),
+                curve: vec![
+                    PuePoint {
+                        temperature_c: 10.0,
+                        pue: 1.1,
+                    },
+                    PuePoint {
+                        temperature_c: 35.0,
+                        pue: 1.5,
+                    },
+                ],
+            });
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tiered_loads_balance_and_their_tiers_sum_to_the_unserved(c in case()) {
+        let (site, policy) = tiered(&c);
+        let site = with_generators(site, &c);
+        prop_assert!(site.load.tiers().is_some());
+        let mut trace = TraceRecorder::default();
+        let mut sim = site.simulate(policy, c.seed);
+        sim.run(&mut trace);
+        let (lo, hi) = site.battery.soc_window();
+        for r in &trace.rows {
+            let demand = r.facility_mw + r.aux_mw;
+            prop_assert!(r.balance_residual_mw().abs() <= BALANCE_TOL_MW * demand.max(1.0),
+                "step {}: residual {}", r.step, r.balance_residual_mw());
+            prop_assert!(site.battery.units() == 0 || r.soc >= lo.value() - SOC_TOL && r.soc <= hi.value() + SOC_TOL,
+                "step {}: SoC {} outside [{}, {}]", r.step, r.soc, lo.value(), hi.value());
+        }
+        let rep = sim.report();
+        let tiers = rep.tiers.as_ref().expect("a tiered load reports its tiers");
+        let sum: f64 = tiers.tiers.iter().map(|t| t.unserved_mwh).sum();
+        let total = rep.totals.unserved_mwh;
+        prop_assert!((sum - total).abs() <= ENERGY_TOL_MWH * total.max(1.0),
+            "tiers {sum} vs unserved {total}");
+        for t in &tiers.tiers {
+            prop_assert!(t.unserved_mwh >= 0.0 && t.unserved_mwh.is_finite());
+            prop_assert!(t.loss_of_load_hours <= rep.totals.loss_of_load_hours + 1e-12);
+            prop_assert!(t.loss_of_load_step_hours <= rep.totals.loss_of_load_step_hours + 1e-12);
+            // A tier loses load only while the site does.
+            prop_assert!(!rep.loss_of_load.is_empty() || t.events == 0);
+        }
+        prop_assert!(tiers.training_pauses == tiers.tier(Tier::Deferrable).events);
+        prop_assert!(tiers.lost_compute_mwh >= 0.0 && tiers.lost_compute_hours >= 0.0);
     }
 }

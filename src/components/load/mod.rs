@@ -1,5 +1,6 @@
 //! The datacenter load: facility power = IT power × PUE, where the IT power is the sum of one or
-//! more [`ItProfile`]s.
+//! more [`ItProfile`]s and the PUE a constant or a curve of the ambient temperature
+//! ([`pue`]); the load may be split into tiers that a short supply sheds in order ([`tiers`]).
 //!
 //! [`LoadParams`] is the serde-loaded `[load]` table of a scenario; [`LoadModel::new`] validates
 //! it for one [`TimeGrid`](crate::time::TimeGrid) and precomputes everything the hot loop needs,
@@ -49,20 +50,27 @@
 //! * `model`: [`LoadModel`], the validated load compiled for one grid;
 //! * `profile`: the exact step-average evaluators of the swing and the daily shape;
 //! * `resample`: the exact step averages of a trace on the grid;
-//! * `table`: periodic profiles tabulated as one period of step averages.
+//! * [`pue`]: the PUE, a constant or a curve of the ambient temperature;
+//! * `table`: periodic profiles tabulated as one period of step averages;
+//! * [`tiers`]: the load split into tiers (critical IT, cooling, deferrable, other) and the
+//!   order a short supply sheds them in.
 
 mod model;
 mod params;
 mod profile;
+pub mod pue;
 mod resample;
 mod table;
+pub mod tiers;
 
 pub use model::LoadModel;
 pub use params::{
     Checkpoint, ConstantProfile, DailyShape, ItProfile, LoadParams, LoadTrace, TraceData,
     TrainingSwing, DEFAULT_PUE, MAX_PUE, MIN_PUE,
 };
+pub use pue::{Pue, PueCurve, PuePoint};
 pub(crate) use resample::Resampled;
+pub use tiers::{ItTier, ShedBlock, Tier, TierLoads, TierParams, TierShares, Tiers};
 
 /// Helpers shared by the unit tests of the load's files.
 #[cfg(test)]
@@ -79,7 +87,11 @@ mod testing {
     }
 
     pub(super) fn params(it: Vec<ItProfile>) -> LoadParams {
-        LoadParams { pue: 1.0, it }
+        LoadParams {
+            pue: 1.0.into(),
+            it,
+            tiers: None,
+        }
     }
 
     pub(super) fn model(it: Vec<ItProfile>, g: &TimeGrid) -> LoadModel {
@@ -89,6 +101,7 @@ mod testing {
     pub(super) fn constant(mw: f64) -> ItProfile {
         ItProfile::Constant(ConstantProfile {
             it_mw: Power::mw(mw),
+            tier: ItTier::Critical,
         })
     }
 
@@ -100,6 +113,7 @@ mod testing {
             duty: Fraction::ratio(duty),
             ramp: ramp.parse().unwrap(),
             checkpoint: None,
+            tier: ItTier::Critical,
         }
     }
 
@@ -141,6 +155,7 @@ mod testing {
             DailyShape {
                 peak_mw: Power::mw(peak),
                 shape,
+                tier: ItTier::Critical,
             },
             mw,
         )

@@ -4,8 +4,11 @@
 //! evaluators. Checks that depend on the time grid (a trace covering the horizon) are made when
 //! the model is built.
 
+use super::pue::Pue;
+use super::tiers::{ItTier, TierParams};
+use crate::components::ambient::AmbientSource;
 use crate::components::limits::check_power;
-use crate::error::{check_fraction, check_range, ConfigError};
+use crate::error::{check_fraction, ConfigError};
 use crate::time::check_max_duration;
 use crate::units::{Duration, Fraction, Power};
 use serde::{Deserialize, Serialize};
@@ -21,22 +24,23 @@ pub const MIN_PUE: f64 = 1.0;
 /// The largest PUE accepted (a plausibility bound; the worst facilities are near 3).
 pub const MAX_PUE: f64 = 5.0;
 
-fn default_pue() -> f64 {
-    DEFAULT_PUE
-}
-
 /// Parameters of the datacenter load: the `[load]` table of a scenario file. Validated by
 /// [`LoadModel::new`](super::LoadModel::new).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadParams {
-    /// Power usage effectiveness, facility power ÷ IT power: a plain ratio, constant,
-    /// [`MIN_PUE`] ≤ pue ≤ [`MAX_PUE`] (1 ≤ pue ≤ 5). Defaults to [`DEFAULT_PUE`].
-    #[serde(default = "default_pue")]
-    pub pue: f64,
+    /// Power usage effectiveness, facility power ÷ IT power: a constant plain ratio,
+    /// [`MIN_PUE`] ≤ pue ≤ [`MAX_PUE`] (1 ≤ pue ≤ 5), or a curve of the ambient temperature
+    /// (see [`super::pue`]). Defaults to the constant [`DEFAULT_PUE`].
+    #[serde(default)]
+    pub pue: Pue,
     /// The IT load profiles, summed; at least one. Their summed peaks × `pue` (the facility
     /// peak) may not exceed [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it: Vec<ItProfile>,
+    /// How the load splits into tiers and sheds them (see [`super::tiers`]); absent, and no
+    /// profile `deferrable`: one tier, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TierParams>,
 }
 
 /// One component of the IT load. In TOML, an element of `[[load.it]]` with a `kind` key
@@ -61,6 +65,10 @@ pub enum ItProfile {
 pub struct ConstantProfile {
     /// The IT power, `0 ≤ x ≤` [`MAX_POWER_MW`](crate::components::limits::MAX_POWER_MW).
     pub it_mw: Power,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// The power swing of synchronous AI training: every iteration alternates a compute phase (GPUs
@@ -96,6 +104,10 @@ pub struct TrainingSwing {
     /// Periodic checkpoint dips, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// A checkpoint dip of a [`TrainingSwing`]: the power drops to `level_mw` during the **last**
@@ -130,6 +142,10 @@ pub struct DailyShape {
     pub peak_mw: Power,
     /// Exactly 24 shares of `peak_mw`, each `0 ≤ x ≤ 1`, for hours 0..=23 of local time.
     pub shape: Vec<Fraction>,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// An IT load trace, read from a CSV file by [`LoadParams::load_files`] (see [`crate::io::trace`]
@@ -154,6 +170,10 @@ pub struct LoadTrace {
     /// The samples, once loaded (never serialised).
     #[serde(skip)]
     pub data: Option<TraceData>,
+    /// The tier of this IT (`"critical"`, the default, or `"deferrable"`; see
+    /// [`super::tiers`]).
+    #[serde(default, skip_serializing_if = "ItTier::is_critical")]
+    pub tier: ItTier,
 }
 
 /// The samples of a [`LoadTrace`].
@@ -165,6 +185,18 @@ pub struct TraceData {
     pub values_mw: Vec<Power>,
 }
 
+impl ItProfile {
+    /// The profile's tier.
+    pub fn tier(&self) -> ItTier {
+        match self {
+            ItProfile::Constant(p) => p.tier,
+            ItProfile::TrainingSwing(p) => p.tier,
+            ItProfile::Daily(p) => p.tier,
+            ItProfile::Trace(p) => p.tier,
+        }
+    }
+}
+
 impl LoadTrace {
     /// An in-memory trace of `values_mw`, one every `step`. Its `path` is empty.
     pub fn from_values(step: Duration, values_mw: Vec<Power>) -> LoadTrace {
@@ -172,11 +204,27 @@ impl LoadTrace {
             path: PathBuf::new(),
             column: None,
             data: Some(TraceData { step, values_mw }),
+            tier: ItTier::Critical,
         }
     }
 }
 
 impl LoadParams {
+    /// A load of the IT profiles `it` at a constant `pue`, in one tier.
+    pub fn new(pue: f64, it: Vec<ItProfile>) -> LoadParams {
+        LoadParams {
+            pue: Pue::Constant(pue),
+            it,
+            tiers: None,
+        }
+    }
+
+    /// Whether the load is tiered: a `[load.tiers]` table or a `deferrable` profile (see
+    /// [`super::tiers`]).
+    pub fn has_tiers(&self) -> bool {
+        self.tiers.is_some() || self.it.iter().any(|p| p.tier() != ItTier::Critical)
+    }
+
     /// The 10,000-GPU H100-class training cluster of DOMAIN.md: 10,000 H100s at ≈1.25 kW all-in
     /// IT per GPU (≈12.5 MW IT capacity); a synchronous-training swing between a compute level of
     /// 10.6 MW IT and a trough at 50 % of it (5.3 MW), period 2 s ("every second or two"), duty
@@ -185,7 +233,7 @@ impl LoadParams {
     /// (assumption); PUE 1.3 (new large builds).
     pub fn h100_training_10k() -> LoadParams {
         LoadParams {
-            pue: DEFAULT_PUE,
+            pue: Pue::Constant(DEFAULT_PUE),
             it: vec![ItProfile::TrainingSwing(TrainingSwing {
                 high_mw: Power::mw(10.6),
                 low_mw: Power::mw(5.3),
@@ -197,13 +245,17 @@ impl LoadParams {
                     duration: Duration::from_secs(60),
                     level_mw: None,
                 }),
+                tier: ItTier::Critical,
             })],
+            tiers: None,
         }
     }
 
     /// Reads the CSV file of every [`ItProfile::Trace`] profile into its `data`. A relative path
     /// is resolved against `base_dir` (normally the scenario file's directory). Traces with an
     /// empty path (built by [`LoadTrace::from_values`]) are left as they are.
+    ///
+    /// A PUE curve's hourly ambient trace is read too (field `load.pue.ambient.trace`).
     ///
     /// # Errors
     /// Those of [`crate::io::trace::read_csv`] (field `load.it[i]`); [`ConfigError::Missing`] naming
@@ -242,12 +294,39 @@ impl LoadParams {
                 values_mw: series.values.into_iter().map(Power::mw).collect(),
             });
         }
+        if let Pue::Curve(c) = &mut self.pue {
+            if let AmbientSource::Trace(t) = &mut c.ambient {
+                if t.data.is_none() {
+                    const FIELD: &str = "load.pue.ambient.trace";
+                    let path = if t.trace.is_absolute() {
+                        t.trace.clone()
+                    } else {
+                        base_dir.join(&t.trace)
+                    };
+                    let series = crate::io::trace::read_csv(&path, FIELD, t.column.as_deref())?;
+                    if series.step.is_some_and(|s| s != Duration::from_hours(1)) {
+                        return Err(ConfigError::Inconsistent {
+                            field: FIELD.into(),
+                            why: "an ambient trace must be hourly (its time column's step is \
+                                  not 1 h)",
+                        });
+                    }
+                    t.data = Some(series.values);
+                }
+            }
+        }
         Ok(())
     }
 
-    /// The validated PUE.
-    pub(super) fn checked_pue(&self) -> Result<f64, ConfigError> {
-        check_range("load.pue", self.pue, MIN_PUE, MAX_PUE, "1 ≤ pue ≤ 5")
+    /// The loaded ambient trace of a PUE curve, if any (for the site fingerprint).
+    pub fn pue_ambient_trace(&self) -> Option<&[f64]> {
+        match &self.pue {
+            Pue::Curve(c) => match &c.ambient {
+                AmbientSource::Trace(t) => t.data.as_deref(),
+                _ => None,
+            },
+            Pue::Constant(_) => None,
+        }
     }
 }
 
@@ -425,7 +504,7 @@ mod tests {
     #[test]
     fn default_pue_applies() {
         let p: LoadParams = toml::from_str("[[it]]\nkind = \"constant\"\nit_mw = 10\n").unwrap();
-        assert_close(p.pue, DEFAULT_PUE, "default pue");
+        assert_eq!(p.pue, Pue::Constant(DEFAULT_PUE), "default pue");
         let m = LoadModel::new(&p, &grid("1h", "1d")).unwrap();
         assert_close(m.facility_power(3).value(), 13.0, "facility");
     }
@@ -463,6 +542,7 @@ mod tests {
                 path: dir.join(name),
                 column: None,
                 data: None,
+                tier: ItTier::Critical,
             })]);
             p.load_files(Path::new("/nonexistent")).map(|()| p)
         };
@@ -510,9 +590,9 @@ mod tests {
         );
         assert_field_error(&params(vec![]), "load.it");
         let mut p = params(vec![constant(1.0)]);
-        p.pue = 0.9;
+        p.pue = Pue::Constant(0.9);
         assert_field_error(&p, "load.pue");
-        p.pue = f64::NAN;
+        p.pue = Pue::Constant(f64::NAN);
         assert_field_error(&p, "load.pue");
 
         assert_field_error(
@@ -647,6 +727,7 @@ mod tests {
                 path: "it.csv".into(),
                 column: Some("it_mw".into()),
                 data: None,
+                tier: ItTier::Deferrable,
             }),
         ]);
         let text = toml::to_string(&mixed).unwrap();

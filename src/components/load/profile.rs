@@ -14,6 +14,7 @@ pub(super) const DAY_MS: u64 = 24 * HOUR_MS;
 /// A profile compiled for one grid.
 // A short-lived return value of the compile functions: its size does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub(super) enum Compiled {
     /// The same step average at every step, MW.
     Constant(f64),
@@ -483,6 +484,7 @@ mod tests {
                 duty: Fraction::ratio(duty),
                 ramp: Duration::from_millis(ramp),
                 checkpoint: None,
+                tier: Default::default(),
             };
             if case % 2 == 1 {
                 let every = period * rng.random_range(1..20u64);

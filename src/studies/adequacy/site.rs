@@ -99,12 +99,12 @@ pub fn adequacy_site(
         supply_units: supply,
         ..GridParams::new(Power::mw(installed))
     };
-    let load = LoadParams {
-        pue: 1.0,
-        it: vec![ItProfile::Trace(LoadTrace::from_values(
+    let load = LoadParams::new(
+        1.0,
+        vec![ItProfile::Trace(LoadTrace::from_values(
             step,
             hourly_load_mw.iter().copied().map(Power::mw).collect(),
         ))],
-    };
+    );
     Site::new(time, &grid, battery, &load)
 }
