@@ -583,6 +583,32 @@ fn life_under_the_plan_loses_less_in_the_late_years() {
 }
 
 #[test]
+fn the_bundled_twenty_years_add_two_units_at_the_start_of_year_13() {
+    // austin_20yr.toml: a threshold at 90 % of the new fleet's usable energy; held full in
+    // Austin the fleet crosses it at the end of year 12 (89.7 %), and two units restore it.
+    let study = Scenario::load(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/scenarios/austin_20yr.toml"),
+    )
+    .and_then(Scenario::validate)
+    .unwrap();
+    let l = study.simulate().run(&mut ()).report().lifetime.unwrap();
+    let added: Vec<u32> = l
+        .years
+        .iter()
+        .map(|y| y.augmentation.unwrap().units_added)
+        .collect();
+    let mut expected = vec![0; 20];
+    expected[12] = 2;
+    assert_eq!(added, expected);
+    assert!(l.years[11].capacity_factor_end < 0.9 && l.years[10].capacity_factor_end >= 0.9);
+    let initial = 16.0 * 3.916;
+    for y in &l.years[12..] {
+        assert!(y.usable_mwh_end >= 0.9 * initial, "year {}", y.year);
+    }
+}
+
+#[test]
 fn bad_plans_are_typed_errors_naming_the_field() {
     let field = |plan: &str, ageing: bool| {
         let text = format!(
