@@ -14,7 +14,6 @@ use ridethrough::studies::life_reliability::{
     self, LifeConfig, LifeProgress, LifeReliability, TargetOutcome, YearWithoutPlan,
 };
 use ridethrough::studies::sizing::{Target, Z_95_ONE_SIDED};
-use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
 
@@ -48,14 +47,6 @@ pub enum PlanMode {
     Compare,
 }
 
-/// `--compare-plan`'s JSON.
-#[derive(Debug, Serialize)]
-struct Comparison<'r> {
-    with_plan: &'r LifeReliability,
-    without_plan: &'r LifeReliability,
-    saved: &'r [YearWithoutPlan],
-}
-
 impl<'a> Options<'a> {
     /// The options of `life`'s flags, with the study's seed (clap allows one target at most,
     /// and `--probability` only with `--survive`).
@@ -87,7 +78,8 @@ impl<'a> Options<'a> {
     }
 }
 
-/// Runs the study on `study`, prints the table and the target's outcome, writes the JSON.
+/// Runs the study on `study` (under its augmentation plan, without it, or both on the same
+/// lives), prints the tables and the target's outcome, writes the JSON.
 pub fn run(
     study: &Study,
     opts: &Options<'_>,
@@ -117,18 +109,20 @@ pub fn run(
         _ => Some(life_reliability::without_plan(study)?),
     };
     let started = Instant::now();
-    let run_one = |s: &Study| -> Result<LifeReliability, CliError> {
-        let bar = bars.samples(opts.samples);
-        let result = life_reliability::run(s.site(), s.policy(), &cfg, &|p: &LifeProgress| {
-            bar.set_position(p.done);
-        });
-        bar.finish_and_clear();
-        Ok(result?)
+    let bar = bars.samples(opts.samples);
+    let tick = |p: &LifeProgress| bar.set_position(p.done);
+    let outcome = match (opts.plan, &without) {
+        (PlanMode::Compare, Some(w)) => {
+            life_reliability::compare_plan(study.site(), w.site(), study.policy(), &cfg, &tick)
+                .map(|c| (c.with_plan.clone(), Some(c)))
+        }
+        (PlanMode::Without, Some(w)) => {
+            life_reliability::run(w.site(), w.policy(), &cfg, &tick).map(|r| (r, None))
+        }
+        _ => life_reliability::run(study.site(), study.policy(), &cfg, &tick).map(|r| (r, None)),
     };
-    let result = match (opts.plan, &without) {
-        (PlanMode::Without, Some(w)) => run_one(w)?,
-        _ => run_one(study)?,
-    };
+    bar.finish_and_clear();
+    let (result, comparison) = outcome?;
     if has_plan {
         let how = match opts.plan {
             PlanMode::Without => "without the battery's augmentation plan",
@@ -137,17 +131,13 @@ pub fn run(
         writeln!(out, "{how}")?;
     }
     print(&result, out)?;
-    let mut comparison = None;
-    if let (PlanMode::Compare, Some(w)) = (opts.plan, &without) {
-        let other = run_one(w)?;
+    if let Some(c) = &comparison {
         writeln!(
             out,
             "without the battery's augmentation plan (the same lives)"
         )?;
-        print(&other, out)?;
-        let saved = life_reliability::compare_plan(&result, &other);
-        print_saved(&saved, out)?;
-        comparison = Some((other, saved));
+        print(&c.without_plan, out)?;
+        print_saved(&c.saved, out)?;
     }
     out.note(format_args!(
         "{} lives of {} years in {:.2} s",
@@ -158,14 +148,7 @@ pub fn run(
     if let Some(path) = opts.json {
         match &comparison {
             None => write_json(path, &result)?,
-            Some((other, saved)) => write_json(
-                path,
-                &Comparison {
-                    with_plan: &result,
-                    without_plan: other,
-                    saved,
-                },
-            )?,
+            Some(c) => write_json(path, c)?,
         }
         out.note(format_args!("life table written to {}", path.display()))?;
     }
@@ -176,7 +159,7 @@ pub fn run(
 fn print_saved(saved: &[YearWithoutPlan], out: &mut Stdout) -> Result<(), CliError> {
     writeln!(
         out,
-        "what the plan saves (without − with; SE as if independent, an overstatement for the same lives)"
+        "what the plan saves (without − with, paired over the same lives: mean ± standard error)"
     )?;
     writeln!(
         out,
