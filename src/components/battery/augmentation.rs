@@ -386,6 +386,8 @@ pub struct Cohort {
     /// The energy that has flowed through its share of the pool, plus its share when installed,
     /// MWh: over its nameplate, the throughput SoC its rainflow counter sees.
     pub throughput_mwh: f64,
+    /// `1 / nameplate` (its units × the unit's energy), 1/MWh (0 for no energy).
+    pub inv_nameplate: f64,
     /// Its capacity factor (closed cycles).
     pub capacity_factor: f64,
     /// Its efficiency factor (resistance growth).
@@ -454,17 +456,19 @@ impl CohortsState {
     /// factor of the pooled units (1 with none pooled).
     pub(crate) fn refresh(&mut self) -> f64 {
         let (mut w, mut a, mut n, mut we) = (0.0, 0.0, 0u32, 0.0);
+        let mut growth = false;
         for c in self.cohorts.iter().filter(|c| !c.retired) {
             let pooled = f64::from(c.pooled) * c.capacity_factor;
             w += pooled;
             we += pooled * c.efficiency_factor;
             a += f64::from(c.units) * c.capacity_factor;
             n += c.units;
+            growth |= c.efficiency_factor != 1.0;
         }
         self.window_units = w;
         self.aged_units = a;
         self.installed_units = n;
-        if w > 0.0 {
+        if growth && w > 0.0 {
             we / w
         } else {
             1.0

@@ -381,6 +381,42 @@ impl Lifetime {
         (h0, h1, mean_temp)
     }
 
+    /// The calendar increment `Δτ` of a segment `span = (t0, t1, h0, h1)` (from
+    /// [`Lifetime::segment_hours`], with its `mean_temp`) of length `dt` in which the cells' SoC
+    /// moved linearly from `from` to `soc`: the sum over its hours of
+    /// [`AgeingModel::ramp_increment`] (each hour at its ambient), what
+    /// [`Lifetime::age_ramp`] adds to one state.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn calendar_increment(
+        &self,
+        model: &AgeingModel,
+        from: f64,
+        span: (u64, u64, u64, u64),
+        dt: Hours,
+        soc: Fraction,
+        mean_temp: f64,
+    ) -> f64 {
+        let (t0, t1, h0, h1) = span;
+        if h0 == h1 {
+            return model.ramp_increment(dt, Fraction::ratio(from), soc, mean_temp);
+        }
+        let len = (t1 - t0) as f64;
+        let to = soc.value();
+        let mut sum = 0.0;
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            let (wa, wb) = ((a - t0) as f64 / len, (b - t0) as f64 / len);
+            sum += model.ramp_increment(
+                Hours::h(dt.value() * (wb - wa)),
+                Fraction::ratio(from + (to - from) * wa),
+                Fraction::ratio(from + (to - from) * wb),
+                self.ambient.at_hour(h),
+            );
+        }
+        sum
+    }
+
     /// Ages `state` over the segment `span = (t0, t1, h0, h1)` (from [`Lifetime::segment_hours`])
     /// of length `dt`, in which the cells' SoC moved linearly from `from` to `soc`: calendar
     /// fade hour by hour along the ramp, then `throughput_soc` to the rainflow counter at the

@@ -427,6 +427,10 @@ pub struct Fleet {
     /// The augmentation plan, when configured (not serialised: the report states what it did).
     #[serde(skip)]
     plan: Option<Box<AugmentationPlan>>,
+    /// `1 / units` (0 without units): with a plan, the fleet's fractions are of the initial
+    /// units.
+    #[serde(skip)]
+    inv_units: f64,
     /// The units and their failure processes (one per slot: with a plan, every unit the fleet
     /// may hold at once); serialised as the processes.
     #[serde(
@@ -664,6 +668,7 @@ impl Fleet {
             aux: unit.aux_load * n,
             life,
             plan,
+            inv_units: if params.units > 0 { 1.0 / n } else { 0.0 },
             unit_set,
         })
     }
@@ -907,7 +912,7 @@ impl Fleet {
     #[inline]
     fn up_fraction(&self, s: &BatteryState) -> Option<f64> {
         if let Some(c) = cohorts_of(s) {
-            return Some(c.window_units / f64::from(self.units));
+            return Some(c.window_units * self.inv_units);
         }
         let pooled = match &s.units {
             Some(u) if u.pooled < self.units => Some(f64::from(u.pooled) / f64::from(self.units)),
@@ -933,11 +938,11 @@ impl Fleet {
         match &s.units {
             Some(u) if u.mean_up < f64::from(self.units) => Some(u.mean_up / f64::from(self.units)),
             // With a plan, more units than the initial fleet's may be up.
-            Some(u) if u.mean_up > f64::from(self.units) => Some(u.mean_up / f64::from(self.units)),
+            Some(u) if u.mean_up > f64::from(self.units) => Some(u.mean_up * self.inv_units),
             Some(_) => None,
             None => match cohorts_of(s) {
                 Some(c) if c.installed_units != self.units => {
-                    Some(f64::from(c.installed_units) / f64::from(self.units))
+                    Some(f64::from(c.installed_units) * self.inv_units)
                 }
                 _ => None,
             },
@@ -1575,6 +1580,16 @@ impl Fleet {
     }
 }
 
+/// `1 / (units × energy)`, 0 for no energy.
+fn inv_nameplate(energy: Energy, units: u32) -> f64 {
+    let e = energy.value() * f64::from(units);
+    if e > 0.0 {
+        1.0 / e
+    } else {
+        0.0
+    }
+}
+
 /// The cohorts of `s`, with an augmentation plan.
 #[inline]
 fn cohorts_of(s: &BatteryState) -> Option<&CohortsState> {
@@ -1640,6 +1655,7 @@ impl Fleet {
                 ageing,
                 last_soc: self.initial_soc,
                 throughput_mwh: energy.value(),
+                inv_nameplate: inv_nameplate(self.unit.energy, n0),
                 capacity_factor: 1.0,
                 efficiency_factor: 1.0,
             }],
@@ -1681,6 +1697,8 @@ impl Fleet {
                 && k.efficiency_factor <= 1.0
                 && k.pooled <= k.units
                 && k.throughput_mwh.is_finite()
+                && k.inv_nameplate.is_finite()
+                && k.inv_nameplate >= 0.0
                 && in_slots == if k.retired { 0 } else { k.units as usize }
         });
         let installed: u32 = c
@@ -1775,32 +1793,46 @@ impl Fleet {
         let now = (stored + fade_loss - c.installed + c.removed).value();
         let flow = now - c.throughput_mwh;
         c.throughput_mwh = now;
-        let w = c.window_units;
-        let e_unit = self.unit.energy.value();
+        // A cohort's share of the flow is its share of the pooled aged capacity (one division a
+        // segment; a fleet of one cohort takes all of it).
+        let active = c.installed_units;
+        let single = c
+            .cohorts
+            .last()
+            .is_some_and(|k| k.units == active && !k.retired);
+        let inv_w = if !single && c.window_units > 0.0 {
+            1.0 / c.window_units
+        } else {
+            0.0
+        };
+        // Every cohort sees the fleet's SoC ramp and the same ambient: the calendar increment
+        // is computed once (for each distinct starting SoC; all cohorts share it).
+        let mut increment: Option<(f64, f64)> = None;
         for k in c.cohorts.iter_mut().filter(|k| !k.retired) {
-            if w > 0.0 {
-                k.throughput_mwh += flow * (f64::from(k.pooled) * k.capacity_factor / w);
+            if single {
+                k.throughput_mwh += flow;
+            } else {
+                k.throughput_mwh += flow * (f64::from(k.pooled) * k.capacity_factor * inv_w);
             }
-            let nameplate = f64::from(k.units) * e_unit;
-            let throughput = if nameplate > 0.0 {
-                k.throughput_mwh / nameplate
+            let throughput = if k.inv_nameplate > 0.0 {
+                k.throughput_mwh * k.inv_nameplate
             } else {
                 soc.value()
             };
             let from = k.last_soc;
             k.last_soc = soc.value();
-            life.age_ramp(
-                model,
-                &mut k.ageing,
-                from,
-                (t0, t1, h0, h1),
-                dt,
-                soc,
-                Fraction::ratio(throughput),
-                mean_temp,
-            );
-            k.capacity_factor = model.capacity_factor(&k.ageing);
-            k.efficiency_factor = model.efficiency_factor(&k.ageing);
+            let dtau = match increment {
+                Some((f, d)) if f == from => d,
+                _ => {
+                    let d =
+                        life.calendar_increment(model, from, (t0, t1, h0, h1), dt, soc, mean_temp);
+                    increment = Some((from, d));
+                    d
+                }
+            };
+            model.add_calendar_hours(&mut k.ageing, dtau);
+            model.observe_soc(&mut k.ageing, Fraction::ratio(throughput), dt, mean_temp);
+            (k.capacity_factor, k.efficiency_factor) = model.factors(&k.ageing);
         }
         self.refresh_factors(l);
         self.clamp_to_faded_window(s)
@@ -1967,6 +1999,7 @@ impl Fleet {
             ageing: model.initial_state(Fraction::ZERO),
             last_soc: 0.0,
             throughput_mwh: 0.0,
+            inv_nameplate: inv_nameplate(self.unit.energy, placed),
             capacity_factor: 1.0,
             efficiency_factor: 1.0,
         });
