@@ -729,7 +729,7 @@ mod tests {
         for growth in [0.0, 2.5] {
             let model = AgeingParams {
                 resistance_growth_per_fade: Some(growth),
-                calendar_fade_first_year: Some(Fraction::ratio(0.3)),
+                calendar_fade_first_year: Some(Fraction::ratio(0.2)),
                 ..AgeingParams::default()
             }
             .validate()
