@@ -328,6 +328,13 @@ pub struct LifeArgs {
     /// Write the per-year table and the target's outcome as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Run the scenario without its battery augmentation plan ([battery.augmentation]).
+    #[arg(long, conflicts_with = "compare_plan")]
+    pub without_plan: bool,
+    /// Run the study with the scenario's augmentation plan and without it on the same sampled
+    /// lives, and print both tables and what the plan saves each year.
+    #[arg(long)]
+    pub compare_plan: bool,
 }
 
 /// `compare`: two scenarios under common random numbers.

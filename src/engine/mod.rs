@@ -71,8 +71,8 @@ use crate::engine::fast_forward::StepTable;
 use crate::engine::policy::{Dispatch, GeneratorView, Observation};
 use crate::engine::recorder::Recorder;
 use crate::engine::report::{
-    LifetimeReport, Report, SiteSummary, StepRecord, YearMark, YearOfLife, HOURS_PER_LIFE_YEAR,
-    OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
+    AugmentationMark, LifetimeReport, Report, SiteSummary, StepRecord, YearMark, YearOfLife,
+    HOURS_PER_LIFE_YEAR, OUTAGE_EPSILON, UNSERVED_EPSILON_MW,
 };
 use crate::engine::tally::{Piece, Tally};
 use crate::error::ConfigError;
@@ -124,10 +124,12 @@ impl Site {
         battery: &BatteryParams,
         load: &LoadParams,
     ) -> Result<Site, ConfigError> {
+        let fleet = Fleet::new(battery)?;
+        fleet.check_horizon(&time)?;
         Ok(Site {
             time,
             grid: GridModel::new(grid, &time)?,
-            battery: Fleet::new(battery)?.start_at(&time),
+            battery: fleet.start_at(&time),
             load: LoadModel::new(load, &time)?,
             backup: None,
             tariff: None,
@@ -212,17 +214,21 @@ impl Site {
 
     /// The site with another fleet, and the fingerprint of the parameters it now stands for
     /// (used by [`study::Study::with_battery`], which keeps the other components).
+    ///
+    /// # Errors
+    /// An augmentation plan naming a year beyond the horizon.
     pub(crate) fn with_fleet(
         self,
         battery: Fleet,
         fingerprint_of: (&GridParams, &BatteryParams, &LoadParams),
-    ) -> Site {
+    ) -> Result<Site, ConfigError> {
         let (grid, params, load) = fingerprint_of;
-        Site {
+        battery.check_horizon(&self.time)?;
+        Ok(Site {
             fingerprint: site_fingerprint(&self.time, grid, params, load),
             battery: battery.start_at(&self.time),
             ..self
-        }
+        })
     }
 
     /// A simulation of this site under `policy`, with random streams from `seed`.
@@ -661,7 +667,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self.mark_year(t1);
     }
 
-    /// [`Simulation::year_end`]'s rare part: the mark at `t1`, and the next year's end.
+    /// [`Simulation::year_end`]'s rare part: the mark at `t1`, and the next year's end; then,
+    /// before the horizon's end, the battery's augmentation plan for the year that starts
+    /// ([`Fleet::augment`]: units added or replaced at this step boundary).
     #[cold]
     #[inline(never)]
     fn mark_year(&mut self, t1: u64) {
@@ -670,6 +678,10 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             .life_mark(t1, false)
             .unwrap_or_else(|| self.tally_mark(t1));
         self.state.years.push(mark);
+        if t1 < self.site.time.horizon().as_millis() {
+            let year = u32::try_from(t1 / YEAR_MS + 1).unwrap_or(u32::MAX);
+            self.site.battery.augment(&mut self.state.battery, year, t1);
+        }
     }
 
     /// Marks the end of every year of life in [`SimState::years`] from the next step on, with
@@ -714,19 +726,16 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// The life sums now (`end_ms`), with the rainflow residue counted as half cycles on a copy
     /// if `finish`; `None` without ageing.
     fn life_mark(&self, end_ms: u64, finish: bool) -> Option<YearMark> {
-        let fleet = &self.site.battery;
-        let model = fleet.lifetime()?.ageing()?;
-        let life = fleet.life_state(&self.state.battery)?;
-        let mut ageing = life.ageing.clone()?;
-        if finish {
-            model.finish(&mut ageing);
-        }
+        let sums = self.site.battery.life_sums(&self.state.battery, finish)?;
         Some(YearMark {
-            capacity_factor: model.capacity_factor(&ageing),
-            calendar_fade: model.calendar_fade(&ageing).value(),
-            cycle_fade: model.cycle_fade(&ageing).value(),
-            equivalent_full_cycles: ageing.equivalent_full_cycles(),
-            fade_loss_mwh: life.fade_loss.value(),
+            capacity_factor: sums.capacity_factor,
+            calendar_fade: sums.calendar_fade,
+            cycle_fade: sums.cycle_fade,
+            equivalent_full_cycles: sums.equivalent_full_cycles,
+            fade_loss_mwh: sums.fade_loss.value(),
+            augmentation: sums
+                .augmentation
+                .map(|a| AugmentationMark::of(&a, sums.usable)),
             ..self.tally_mark(end_ms)
         })
     }
@@ -1078,7 +1087,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// models.
     fn lifetime_report(&self, aux_mwh: f64) -> Option<LifetimeReport> {
         let fleet = &self.site.battery;
-        let life = fleet.lifetime()?;
+        fleet.lifetime()?;
         let state = fleet.life_state(&self.state.battery)?;
         let now = self.state.step * self.steps.ms;
         let usable = fleet.usable_energy().value();
@@ -1101,22 +1110,20 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
                 years.push(YearOfLife::between(year, &from, &last, usable));
             }
         }
-        let (cf, calendar, cycle, efc) = match (life.ageing(), &state.ageing) {
-            (Some(model), Some(a)) => {
-                let mut a = a.clone();
-                model.finish(&mut a);
-                (
-                    model.capacity_factor(&a),
-                    model.calendar_fade(&a).value(),
-                    model.cycle_fade(&a).value(),
-                    a.equivalent_full_cycles(),
-                )
-            }
-            _ => (1.0, 0.0, 0.0, 0.0),
-        };
+        let sums = fleet.life_sums(&self.state.battery, true);
+        let (cf, calendar, cycle, efc) = sums.map_or((1.0, 0.0, 0.0, 0.0), |s| {
+            (
+                s.capacity_factor,
+                s.calendar_fade,
+                s.cycle_fade,
+                s.equivalent_full_cycles,
+            )
+        });
         Some(LifetimeReport {
             capacity_factor: cf,
-            usable_mwh_end: fleet.usable_energy().value() * cf,
+            usable_mwh_end: sums.map_or(fleet.usable_energy().value() * cf, |s| s.usable.value()),
+            augmentation: sums
+                .and_then(|s| s.augmentation.map(|a| AugmentationMark::of(&a, s.usable))),
             calendar_fade: calendar,
             cycle_fade: cycle,
             equivalent_full_cycles: efc,

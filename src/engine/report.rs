@@ -404,6 +404,69 @@ pub struct LifetimeReport {
     /// if the horizon is not a whole number of years.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub years: Vec<YearOfLife>,
+    /// With an augmentation plan: the units installed at the end, and the units and energy
+    /// added and removed over the run (`usable_mwh` is `usable_mwh_end`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmentation: Option<AugmentationMark>,
+}
+
+/// What an augmentation plan did (see
+/// [`augmentation`](crate::components::battery::augmentation)): in a [`YearMark`] the sums so
+/// far, in a [`YearOfLife`] those of the year, in a [`LifetimeReport`] those of the run. The
+/// storage balance with a plan is
+/// `charge − discharge − losses − fade loss + installed − removed = Δstored`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AugmentationMark {
+    /// Units installed at the end (of the run so far, or of the year).
+    pub units: u32,
+    /// Units added (new units of additions, the threshold rule and replacements).
+    pub units_added: u32,
+    /// Units removed by replacements.
+    pub units_removed: u32,
+    /// Energy the new units brought (their window floor: they arrive empty), MWh.
+    pub installed_mwh: f64,
+    /// Energy the removed units took away, MWh.
+    pub removed_mwh: f64,
+    /// Usable energy of the installed units at the end (window × each cohort's capacity
+    /// factor), MWh.
+    pub usable_mwh: f64,
+}
+
+impl AugmentationMark {
+    /// The mark of a fleet's sums, with `usable` energy installed.
+    pub fn of(
+        a: &crate::components::battery::AugmentationSums,
+        usable: crate::units::Energy,
+    ) -> AugmentationMark {
+        AugmentationMark {
+            units: a.units,
+            units_added: a.units_added,
+            units_removed: a.units_removed,
+            installed_mwh: a.installed.value(),
+            removed_mwh: a.removed.value(),
+            usable_mwh: usable.value(),
+        }
+    }
+
+    /// The year's part: `self` (a mark at the year's end) less `from` (at its start; `None`:
+    /// the run's start).
+    fn since(&self, from: Option<&AugmentationMark>) -> AugmentationMark {
+        let (a, r, i, o) = from.map_or((0, 0, 0.0, 0.0), |f| {
+            (
+                f.units_added,
+                f.units_removed,
+                f.installed_mwh,
+                f.removed_mwh,
+            )
+        });
+        AugmentationMark {
+            units_added: self.units_added - a,
+            units_removed: self.units_removed - r,
+            installed_mwh: self.installed_mwh - i,
+            removed_mwh: self.removed_mwh - o,
+            ..*self
+        }
+    }
 }
 
 /// The hours of one year of life: 8,760 (365 days, as the calendar-fade law's year).
@@ -439,6 +502,10 @@ pub struct YearMark {
     /// LOLE ([`Totals::loss_of_load_step_hours`]).
     #[serde(default)]
     pub loss_of_load_step_hours: f64,
+    /// With an augmentation plan: its sums so far (the mark is taken before the plan acts
+    /// for the next year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmentation: Option<AugmentationMark>,
 }
 
 /// One year of a battery's life.
@@ -473,6 +540,10 @@ pub struct YearOfLife {
     /// count).
     #[serde(default)]
     pub loss_of_load_step_hours: f64,
+    /// With an augmentation plan: the units installed at the year's end and the units and
+    /// energy added and removed at its start (a plan acts at the start of a year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmentation: Option<AugmentationMark>,
 }
 
 impl YearOfLife {
@@ -483,7 +554,10 @@ impl YearOfLife {
             year,
             hours: (to.end_ms - from.end_ms) as f64 / crate::units::MS_PER_HOUR as f64,
             capacity_factor_end: to.capacity_factor,
-            usable_mwh_end: usable_mwh * to.capacity_factor,
+            usable_mwh_end: to
+                .augmentation
+                .map_or(usable_mwh * to.capacity_factor, |a| a.usable_mwh),
+            augmentation: to.augmentation.map(|a| a.since(from.augmentation.as_ref())),
             calendar_fade: to.calendar_fade - from.calendar_fade,
             cycle_fade: to.cycle_fade - from.cycle_fade,
             equivalent_full_cycles: to.equivalent_full_cycles - from.equivalent_full_cycles,
@@ -512,6 +586,7 @@ impl YearMark {
             unserved_mwh: 0.0,
             loss_of_load_hours: 0.0,
             loss_of_load_step_hours: 0.0,
+            augmentation: None,
         }
     }
 }

@@ -223,7 +223,7 @@ impl Study {
     pub fn with_battery(self, battery: BatteryParams) -> Result<Study, ConfigError> {
         let site = self
             .site
-            .with_fleet(Fleet::new(&battery)?, (&self.grid, &battery, &self.load))
+            .with_fleet(Fleet::new(&battery)?, (&self.grid, &battery, &self.load))?
             .with_backup(self.generators.as_ref(), self.fuel.as_ref())?;
         self.policy.validate(&site)?;
         Ok(Study {

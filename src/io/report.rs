@@ -90,13 +90,29 @@ impl fmt::Display for Report {
                 "  ambient        {:.1} °C mean, {:.3} MWh aux, {:.3} MWh lost to the shrinking window",
                 l.mean_ambient_c, l.aux_mwh, l.fade_loss_mwh
             )?;
-            if l.years.len() > 1 {
+            if let Some(a) = &l.augmentation {
                 writeln!(
                     f,
-                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss  unserved"
+                    "  augmentation   {} units installed at the end ({} added, {} removed); \
+                     {:.3} MWh came with new units (empty: their window floor), {:.3} MWh left \
+                     with removed ones",
+                    a.units, a.units_added, a.units_removed, a.installed_mwh, a.removed_mwh
+                )?;
+                writeln!(
+                    f,
+                    "  (capacity is the installed units' mean; fades and EFC are summed over \
+                     every cohort, in units of the initial fleet's nameplate)"
+                )?;
+            }
+            if l.years.len() > 1 {
+                let plan = l.augmentation.is_some();
+                writeln!(
+                    f,
+                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss  unserved{}",
+                    if plan { "  units  added  removed" } else { "" }
                 )?;
                 for y in &l.years {
-                    writeln!(
+                    write!(
                         f,
                         "  {:>4}  {:>7.2} %  {:>10.1}  {:>7.3} %  {:>7.3} %  {:>5.1}  {:>10.2}  {:>9.3}  {:>8.3}",
                         y.year,
@@ -109,6 +125,14 @@ impl fmt::Display for Report {
                         y.fade_loss_mwh,
                         y.unserved_mwh
                     )?;
+                    match &y.augmentation {
+                        Some(a) => writeln!(
+                            f,
+                            "  {:>5}  {:>5}  {:>7}",
+                            a.units, a.units_added, a.units_removed
+                        )?,
+                        None => writeln!(f)?,
+                    }
                 }
             }
         }

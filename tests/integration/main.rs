@@ -1,6 +1,7 @@
 //! Integration tests, one binary (link time matters on 2 cores).
 
 mod ageing;
+mod augmentation;
 mod backup;
 mod bad_input;
 mod closed_form;

@@ -99,7 +99,11 @@ const CALENDAR_SQRT_T_REL_TOL: f64 = 0.01;
 
 #[test]
 fn twenty_years_in_austin_fade_as_the_square_root_of_time() {
-    let s = load("austin_20yr.toml").validate().unwrap();
+    // The fleet's own fade: without the file's augmentation plan (its new units would restart
+    // the clock; tests/integration/augmentation.rs runs the plan).
+    let mut scenario = load("austin_20yr.toml");
+    assert!(scenario.battery.augmentation.take().is_some());
+    let s = scenario.validate().unwrap();
     assert_eq!(s.site().time.steps(), 20 * 8760);
     let r = s.simulate().run(&mut ()).report();
     let l = r.lifetime.as_ref().expect("a lifetime report");

@@ -566,13 +566,36 @@ impl AgeingModel {
         if self.calendar_fade_first_year == 0.0 {
             return;
         }
+        state.calendar_reference_hours += self.ramp_increment(dt, soc_from, soc_to, temp_c);
+    }
+
+    /// The `Δτ` (equivalent hours at the reference conditions) that
+    /// [`advance_ramp`](Self::advance_ramp) adds, without adding it: every cohort of a fleet
+    /// sees the same SoC ramp and temperature, so one increment serves them all
+    /// ([`AgeingModel::add_calendar_hours`]).
+    #[inline]
+    pub fn ramp_increment(
+        &self,
+        dt: Hours,
+        soc_from: Fraction,
+        soc_to: Fraction,
+        temp_c: f64,
+    ) -> f64 {
         let temperature = arrhenius(self.calendar_ea_over_r * self.inv_z, temp_c);
         let soc = self.soc_stress.mean_power_over_ramp(
             soc_from.value().clamp(0.0, 1.0),
             soc_to.value().clamp(0.0, 1.0),
             self.inv_z,
         );
-        state.calendar_reference_hours += dt.value() * temperature * soc;
+        dt.value() * temperature * soc
+    }
+
+    /// Adds `Δτ` from [`AgeingModel::ramp_increment`] to `state`'s calendar time.
+    #[inline]
+    pub fn add_calendar_hours(&self, state: &mut AgeingState, increment: f64) {
+        if self.calendar_fade_first_year != 0.0 {
+            state.calendar_reference_hours += increment;
+        }
     }
 
     /// Feeds the SoC at the end of a step of length `dt` to the rainflow counter; the cycles it
@@ -671,6 +694,23 @@ impl AgeingModel {
     pub fn efficiency_factor(&self, state: &AgeingState) -> f64 {
         1.0 - self.resistive_loss * self.resistance_growth(state) / (1.0 - self.resistive_loss)
     }
+
+    /// [`capacity_factor`](Self::capacity_factor) and
+    /// [`efficiency_factor`](Self::efficiency_factor) together, the fade computed once (the
+    /// same values, bit for bit; the efficiency factor is exactly 1 with resistance growth off).
+    #[inline]
+    pub fn factors(&self, state: &AgeingState) -> (f64, f64) {
+        let q = self.total_fade(state).value();
+        let cf = (1.0 - q).max(MIN_CAPACITY_FACTOR);
+        if self.resistance_growth == 0.0 {
+            return (cf, 1.0);
+        }
+        let growth = self.resistance_growth * q.min(1.0 - MIN_CAPACITY_FACTOR);
+        (
+            cf,
+            1.0 - self.resistive_loss * growth / (1.0 - self.resistive_loss),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -683,6 +723,32 @@ mod tests {
     /// Relative tolerance of a closed form against the stepped model: up to a million steps each
     /// adding one rounding of ~1e-16 to a running sum.
     const CLOSED_FORM_REL_TOL: f64 = 1e-9;
+
+    #[test]
+    fn factors_are_the_two_factors_bit_for_bit() {
+        for growth in [0.0, 2.5] {
+            let model = AgeingParams {
+                resistance_growth_per_fade: Some(growth),
+                calendar_fade_first_year: Some(Fraction::ratio(0.2)),
+                ..AgeingParams::default()
+            }
+            .validate()
+            .unwrap();
+            let mut state = model.initial_state(Fraction::ratio(0.9));
+            for h in 0..20_000 {
+                model.step(&mut state, Hours::h(1.0), Fraction::ratio(0.9), 35.0);
+                if h % 997 == 0 {
+                    assert_eq!(
+                        model.factors(&state),
+                        (
+                            model.capacity_factor(&state),
+                            model.efficiency_factor(&state)
+                        )
+                    );
+                }
+            }
+        }
+    }
 
     /// The bound on the difference between 1-minute and 1-hour steps.
     const STEP_INDEPENDENCE_REL_TOL: f64 = 0.01;

@@ -314,6 +314,7 @@ impl Lifetime {
             fade_loss: Energy::ZERO,
             ambient_degree_hours: 0.0,
             hours: 0.0,
+            cohorts: None,
         }
     }
 
@@ -338,6 +339,33 @@ impl Lifetime {
         soc: Fraction,
         throughput_soc: Fraction,
     ) {
+        let (h0, h1, mean_temp) = self.segment_hours(t0, t1);
+        life.ambient_degree_hours += mean_temp * dt.value();
+        life.hours += dt.value();
+        let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
+            return;
+        };
+        let from = life.last_soc;
+        life.last_soc = soc.value();
+        self.age_ramp(
+            model,
+            state,
+            from,
+            (t0, t1, h0, h1),
+            dt,
+            soc,
+            throughput_soc,
+            mean_temp,
+        );
+        life.capacity_factor = model.capacity_factor(state);
+        life.inv_capacity_factor = 1.0 / life.capacity_factor;
+        life.efficiency_factor = model.efficiency_factor(state);
+    }
+
+    /// The first and last hours (from the run's start) the segment `[t0, t1)` ms touches, and
+    /// its mean ambient temperature, °C.
+    #[inline]
+    pub(crate) fn segment_hours(&self, t0: u64, t1: u64) -> (u64, u64, f64) {
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1.max(t0 + 1) - 1) / MS_PER_HOUR);
         let mean_temp = if h0 == h1 {
             self.ambient.at_hour(h0)
@@ -350,13 +378,63 @@ impl Lifetime {
             }
             sum / (t1 - t0) as f64
         };
-        life.ambient_degree_hours += mean_temp * dt.value();
-        life.hours += dt.value();
-        let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
-            return;
-        };
-        let from = life.last_soc;
-        life.last_soc = soc.value();
+        (h0, h1, mean_temp)
+    }
+
+    /// The calendar increment `Δτ` of a segment `span = (t0, t1, h0, h1)` (from
+    /// [`Lifetime::segment_hours`], with its `mean_temp`) of length `dt` in which the cells' SoC
+    /// moved linearly from `from` to `soc`: the sum over its hours of
+    /// [`AgeingModel::ramp_increment`] (each hour at its ambient), what
+    /// [`Lifetime::age_ramp`] adds to one state.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn calendar_increment(
+        &self,
+        model: &AgeingModel,
+        from: f64,
+        span: (u64, u64, u64, u64),
+        dt: Hours,
+        soc: Fraction,
+        mean_temp: f64,
+    ) -> f64 {
+        let (t0, t1, h0, h1) = span;
+        if h0 == h1 {
+            return model.ramp_increment(dt, Fraction::ratio(from), soc, mean_temp);
+        }
+        let len = (t1 - t0) as f64;
+        let to = soc.value();
+        let mut sum = 0.0;
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            let (wa, wb) = ((a - t0) as f64 / len, (b - t0) as f64 / len);
+            sum += model.ramp_increment(
+                Hours::h(dt.value() * (wb - wa)),
+                Fraction::ratio(from + (to - from) * wa),
+                Fraction::ratio(from + (to - from) * wb),
+                self.ambient.at_hour(h),
+            );
+        }
+        sum
+    }
+
+    /// Ages `state` over the segment `span = (t0, t1, h0, h1)` (from [`Lifetime::segment_hours`])
+    /// of length `dt`, in which the cells' SoC moved linearly from `from` to `soc`: calendar
+    /// fade hour by hour along the ramp, then `throughput_soc` to the rainflow counter at the
+    /// segment's mean temperature (see [`Lifetime::age`]).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) fn age_ramp(
+        &self,
+        model: &AgeingModel,
+        state: &mut AgeingState,
+        from: f64,
+        span: (u64, u64, u64, u64),
+        dt: Hours,
+        soc: Fraction,
+        throughput_soc: Fraction,
+        mean_temp: f64,
+    ) {
+        let (t0, t1, h0, h1) = span;
         if h0 == h1 {
             model.advance_ramp(state, dt, Fraction::ratio(from), soc, mean_temp);
         } else {
@@ -376,9 +454,6 @@ impl Lifetime {
             }
         }
         model.observe_soc(state, throughput_soc, dt, mean_temp);
-        life.capacity_factor = model.capacity_factor(state);
-        life.inv_capacity_factor = 1.0 / life.capacity_factor;
-        life.efficiency_factor = model.efficiency_factor(state);
     }
 }
 
@@ -476,6 +551,12 @@ pub struct LifeState {
     pub ambient_degree_hours: f64,
     /// Hours aged.
     pub hours: f64,
+    /// The cohorts, with an augmentation plan (each with its own ageing state; `ageing` is
+    /// then `None`, and the factors above are the fleet's: `capacity_factor` the installed
+    /// units' mean, `inv_capacity_factor` the initial units over the installed units' aged
+    /// capacity, see [`augmentation`](super::augmentation)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohorts: Option<super::augmentation::CohortsState>,
 }
 
 impl LifeState {

@@ -34,11 +34,15 @@
 //!   slot (each above its unit's share of the window floor).
 
 pub mod ageing;
+pub mod augmentation;
 pub mod lifetime;
 pub mod rainflow;
 pub mod thermal;
 
 use self::ageing::AgeingParams;
+use self::augmentation::{
+    AugmentationParams, AugmentationPlan, Cohort, CohortsState, ReplaceWhich, EMPTY_SLOT,
+};
 use self::lifetime::{Efficiency, EfficiencyCurveSpec, LifeState, Lifetime, ThermalParams};
 use crate::components::limits::{
     MAX_BATTERY_UNITS, MAX_ENERGY_MWH, MAX_POWER_MW, MIN_ONE_WAY_EFFICIENCY,
@@ -207,6 +211,10 @@ pub struct BatteryParams {
     /// (`"calibrated"` or points, see [`lifetime::EfficiencyCurveSpec`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efficiency_curve: Option<EfficiencyCurveSpec>,
+    /// Units added and replaced over a multi-year life (`[battery.augmentation]`, see
+    /// [`augmentation`]); needs `[battery.ageing]`. Absent: the fleet keeps its units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmentation: Option<AugmentationParams>,
 }
 
 impl BatteryParams {
@@ -263,6 +271,7 @@ impl BatteryParams {
             ageing: None,
             thermal: None,
             efficiency_curve: None,
+            augmentation: None,
         }
     }
 
@@ -415,7 +424,15 @@ pub struct Fleet {
     /// report states what they did).
     #[serde(skip)]
     life: Option<Box<Lifetime>>,
-    /// The units and their failure processes; serialised as the processes.
+    /// The augmentation plan, when configured (not serialised: the report states what it did).
+    #[serde(skip)]
+    plan: Option<Box<AugmentationPlan>>,
+    /// `1 / units` (0 without units): with a plan, the fleet's fractions are of the initial
+    /// units.
+    #[serde(skip)]
+    inv_units: f64,
+    /// The units and their failure processes (one per slot: with a plan, every unit the fleet
+    /// may hold at once); serialised as the processes.
     #[serde(
         rename = "unit_failures",
         serialize_with = "serialize_processes",
@@ -560,13 +577,29 @@ impl Fleet {
                 why: "reserve_soc must lie in the window soc_min..=soc_max",
             });
         }
+        let plan = match &params.augmentation {
+            None => None,
+            Some(a) => {
+                if params.ageing.is_none() {
+                    return Err(ConfigError::Inconsistent {
+                        field: "battery.augmentation".into(),
+                        why: "an augmentation plan needs [battery.ageing] (without ageing, give \
+                              the units in battery.units)",
+                    });
+                }
+                Some(Box::new(a.validate(params.units)?))
+            }
+        };
+        // With a plan, one slot for every unit the fleet may hold at once.
+        let slots = plan.as_ref().map_or(params.units, |p| p.slots());
         let unit_set = UnitSet::new(
             "battery.unit_failures",
-            params.units,
+            slots,
             &params.unit_failures,
             rng::streams::BATTERY_UNITS,
         )?;
         let n = f64::from(params.units);
+        let most = f64::from(slots);
         // Fleet totals (the unit figures are bounded, so these are finite; bound them too).
         for (name, per_unit, max, allowed) in [
             (
@@ -588,10 +621,10 @@ impl Fleet {
                 "units × energy ≤ 8.76e11 MWh (value: the fleet's, MWh)",
             ),
         ] {
-            if per_unit * n > max {
+            if per_unit * most > max {
                 return Err(out_of_range(
                     format!("battery.{name}"),
-                    per_unit * n,
+                    per_unit * most,
                     allowed,
                 ));
             }
@@ -634,6 +667,8 @@ impl Fleet {
             max_discharge: unit.discharge_power * n,
             aux: unit.aux_load * n,
             life,
+            plan,
+            inv_units: if params.units > 0 { 1.0 / n } else { 0.0 },
             unit_set,
         })
     }
@@ -643,10 +678,19 @@ impl Fleet {
     /// `rng::stream(seed, rng::streams::BATTERY_UNITS + 16·j + p)` for process `p` of unit `j`).
     pub fn initial_state(&self, seed: u64) -> BatteryState {
         let energy = self.capacity * self.initial_soc;
-        let life = self
+        let mut life = self
             .life
             .as_ref()
             .map(|l| Box::new(l.initial_state(Fraction::ratio(self.initial_soc))));
+        if let (Some(l), Some(_), Some(model)) = (
+            life.as_deref_mut(),
+            &self.plan,
+            self.life.as_deref().and_then(Lifetime::ageing),
+        ) {
+            // With a plan each cohort keeps its own ageing state.
+            l.ageing = None;
+            l.cohorts = Some(self.first_cohort(model, energy));
+        }
         if !self.has_unit_failures() {
             return BatteryState {
                 energy,
@@ -654,7 +698,7 @@ impl Fleet {
                 life,
             };
         }
-        let n = self.units as usize;
+        let n = self.unit_set.count() as usize;
         BatteryState {
             energy,
             units: Some(Box::new(UnitsState {
@@ -750,7 +794,14 @@ impl Fleet {
         if !u.dirty && u.set.is_started() {
             return;
         }
-        self.reconcile(&mut s.energy, u, clock);
+        match s.life.as_deref_mut() {
+            Some(l) if l.cohorts.is_some() => {
+                if let Some(c) = l.cohorts.as_mut() {
+                    l.efficiency_factor = self.reconcile_cohorts(&mut s.energy, u, c, clock);
+                }
+            }
+            _ => self.reconcile(&mut s.energy, u, clock),
+        }
     }
 
     /// Measures the units over `[t0, t1)` (which follows the last span measured): their
@@ -762,12 +813,26 @@ impl Fleet {
         let Some(u) = s.units.as_deref_mut() else {
             return;
         };
+        let cohorts = s.life.as_deref().and_then(|l| l.cohorts.as_ref());
         if u.set.next_transition_ms() > t1 {
-            u.mean_up = f64::from(u.set.up());
+            // With a plan, the units up are those pooled: installed and up.
+            u.mean_up = f64::from(cohorts.map_or(u.set.up(), |_| u.pooled));
             return;
         }
         u.dirty = true;
-        u.mean_up = self.unit_set.step(&mut u.set, clock, t0, t1).up_mean;
+        let mean = self.unit_set.step(&mut u.set, clock, t0, t1).up_mean;
+        u.mean_up = match cohorts {
+            None => mean,
+            // Slots with no unit are out of service: less those up at the span's end (exact
+            // in the engine's spans, which end at every transition; an approximation for a
+            // caller stepping whole steps across one).
+            Some(c) => {
+                let empty_up = (0..u.held.len())
+                    .filter(|&j| c.slot_cohort[j] == EMPTY_SLOT && u.set.is_down(j) == Some(false))
+                    .count();
+                (mean - empty_up as f64).clamp(0.0, f64::from(c.installed_units))
+            }
+        };
     }
 
     /// The span from `t` (which follows the last span measured) to `until` or to the first
@@ -803,7 +868,13 @@ impl Fleet {
     pub fn units_rest_until_ms(&self, s: &BatteryState) -> Option<u64> {
         match s.units.as_deref() {
             None => Some(u64::MAX),
-            Some(u) if u.dirty || !u.set.is_started() || u.mean_up != f64::from(u.set.up()) => None,
+            Some(u)
+                if u.dirty
+                    || !u.set.is_started()
+                    || u.mean_up != f64::from(cohorts_of(s).map_or(u.set.up(), |_| u.pooled)) =>
+            {
+                None
+            }
             Some(u) => Some(u.set.next_transition_ms()),
         }
     }
@@ -840,6 +911,9 @@ impl Fleet {
     /// no ageing configured).
     #[inline]
     fn up_fraction(&self, s: &BatteryState) -> Option<f64> {
+        if let Some(c) = cohorts_of(s) {
+            return Some(c.window_units * self.inv_units);
+        }
         let pooled = match &s.units {
             Some(u) if u.pooled < self.units => Some(f64::from(u.pooled) / f64::from(self.units)),
             _ => None,
@@ -863,7 +937,15 @@ impl Fleet {
     fn power_fraction(&self, s: &BatteryState) -> Option<f64> {
         match &s.units {
             Some(u) if u.mean_up < f64::from(self.units) => Some(u.mean_up / f64::from(self.units)),
-            _ => None,
+            // With a plan, more units than the initial fleet's may be up.
+            Some(u) if u.mean_up > f64::from(self.units) => Some(u.mean_up * self.inv_units),
+            Some(_) => None,
+            None => match cohorts_of(s) {
+                Some(c) if c.installed_units != self.units => {
+                    Some(f64::from(c.installed_units) * self.inv_units)
+                }
+                _ => None,
+            },
         }
     }
 
@@ -872,12 +954,20 @@ impl Fleet {
     pub fn mean_units_up(&self, s: &BatteryState) -> f64 {
         s.units
             .as_ref()
-            .map_or(f64::from(self.units), |u| u.mean_up)
+            .map_or(f64::from(self.installed_units(s)), |u| u.mean_up)
+    }
+
+    /// Units installed in state `s`: the initial units, or with an augmentation plan those
+    /// installed now.
+    pub fn installed_units(&self, s: &BatteryState) -> u32 {
+        cohorts_of(s).map_or(self.units, |c| c.installed_units)
     }
 
     /// Units whose energy is pooled in state `s`: those up at the current step's start.
     pub fn units_up(&self, s: &BatteryState) -> u32 {
-        s.units.as_ref().map_or(self.units, |u| u.pooled)
+        s.units
+            .as_ref()
+            .map_or_else(|| self.installed_units(s), |u| u.pooled)
     }
 
     /// Energy held by units that are down.
@@ -947,6 +1037,7 @@ impl Fleet {
                 "the snapshot's fleet has lifetime models where this one has none, or the reverse",
             )),
         }
+        self.check_cohorts_shape(s)?;
         let u = match (&s.units, self.has_unit_failures()) {
             (None, false) => return Ok(()),
             (Some(u), true) => u,
@@ -957,7 +1048,7 @@ impl Fleet {
                 return Err((FIELD, "the snapshot's units can fail, this fleet's cannot"))
             }
         };
-        let n = self.units as usize;
+        let n = self.unit_set.count() as usize;
         if u.set.units() != n || u.held.len() != n || u.locked.len() != n {
             return Err((FIELD, "the snapshot has another number of battery units"));
         }
@@ -965,14 +1056,14 @@ impl Fleet {
             .check_state(&u.set)
             .map_err(|why| (FIELD, why))?;
         let held = u.held.iter().filter(|&&h| h).count();
-        if u.pooled as usize + held != n {
+        if u.pooled as usize + held != self.installed_units(s) as usize {
             return Err((FIELD, "the pooled count does not match the units held"));
         }
         let slots_ok =
             u.locked.iter().zip(&u.held).all(|(e, &h)| {
                 e.value().is_finite() && e.value() >= 0.0 && (h || *e == Energy::ZERO)
             });
-        let mean_up_ok = (0.0..=f64::from(self.units)).contains(&u.mean_up);
+        let mean_up_ok = (0.0..=f64::from(self.installed_units(s))).contains(&u.mean_up);
         if !(slots_ok && mean_up_ok) {
             return Err((
                 FIELD,
@@ -990,18 +1081,23 @@ impl Fleet {
         let slack = self.capacity * SNAPSHOT_WINDOW_TOLERANCE;
         let within = |e: Energy, lo: Energy, hi: Energy| e >= lo - slack && e <= hi + slack;
         let cf = self.capacity_factor_of(s);
+        let pool = self.up_fraction(s).unwrap_or(1.0);
         let Some(u) = &s.units else {
-            return within(s.energy, self.e_min * cf, self.e_max * cf);
+            return within(s.energy, self.e_min * pool, self.e_max * pool);
         };
-        let f = f64::from(u.pooled) / f64::from(self.units.max(1)) * cf;
-        let per_unit = cf / f64::from(self.units.max(1));
+        let cohorts = cohorts_of(s);
+        let per_unit = 1.0 / f64::from(self.units.max(1));
         let slots = u
             .locked
             .iter()
             .zip(&u.held)
-            .all(|(&e, &h)| !h || within(e, self.e_min * per_unit, self.e_max * per_unit));
+            .enumerate()
+            .all(|(j, (&e, &h))| {
+                let f = slot_cf(cohorts, j, cf) * per_unit;
+                !h || within(e, self.e_min * f, self.e_max * f)
+            });
         let total: Energy = u.locked.iter().copied().sum();
-        within(s.energy, self.e_min * f, self.e_max * f)
+        within(s.energy, self.e_min * pool, self.e_max * pool)
             && slots
             && (total - u.locked_total).value().abs() <= slack.value()
     }
@@ -1179,6 +1275,9 @@ impl Fleet {
         let Some(life) = &self.life else {
             return Energy::ZERO;
         };
+        if self.plan.is_some() {
+            return self.age_cohorts(life, s, t0, t1, dt);
+        }
         let soc = self.soc(s);
         let stored = s.energy + self.locked_energy(s);
         let Some(l) = s.life.as_deref_mut() else {
@@ -1199,10 +1298,15 @@ impl Fleet {
             s.energy = ceiling;
         }
         let cf = self.capacity_factor_of(s);
+        let cohorts = s.life.as_deref().and_then(|l| l.cohorts.as_ref());
         if let Some(u) = s.units.as_deref_mut() {
             let unit_ceiling = self.e_max / f64::from(self.units.max(1)) * cf;
             let mut changed = false;
-            for (e, &held) in u.locked.iter_mut().zip(&u.held) {
+            for (j, (e, &held)) in u.locked.iter_mut().zip(&u.held).enumerate() {
+                let unit_ceiling = match cohorts {
+                    None => unit_ceiling,
+                    Some(_) => self.e_max / f64::from(self.units.max(1)) * slot_cf(cohorts, j, cf),
+                };
                 if held && *e > unit_ceiling {
                     lost += *e - unit_ceiling;
                     *e = unit_ceiling;
@@ -1396,10 +1500,15 @@ impl Fleet {
         let mut lost = decay(s.energy, self.e_min * f);
         s.energy -= lost;
         let cf = self.capacity_factor_of(s);
+        let cohorts = s.life.as_deref().and_then(|l| l.cohorts.as_ref());
         if let Some(u) = s.units.as_deref_mut() {
             let unit_floor = self.e_min / f64::from(self.units) * cf;
-            for (e, &held) in u.locked.iter_mut().zip(&u.held) {
+            for (j, (e, &held)) in u.locked.iter_mut().zip(&u.held).enumerate() {
                 if held {
+                    let unit_floor = match cohorts {
+                        None => unit_floor,
+                        Some(_) => self.e_min / f64::from(self.units) * slot_cf(cohorts, j, cf),
+                    };
                     let l = decay(*e, unit_floor);
                     *e -= l;
                     lost += l;
@@ -1469,6 +1578,541 @@ impl Fleet {
             discharge: drained - discharge * dt,
         }
     }
+}
+
+/// `1 / (units × energy)`, 0 for no energy.
+fn inv_nameplate(energy: Energy, units: u32) -> f64 {
+    let e = energy.value() * f64::from(units);
+    if e > 0.0 {
+        1.0 / e
+    } else {
+        0.0
+    }
+}
+
+/// The cohorts of `s`, with an augmentation plan.
+#[inline]
+fn cohorts_of(s: &BatteryState) -> Option<&CohortsState> {
+    s.life.as_deref().and_then(|l| l.cohorts.as_ref())
+}
+
+/// The capacity factor of the unit in slot `j`: its cohort's with a plan, `cf` (the fleet's)
+/// otherwise.
+#[inline]
+fn slot_cf(cohorts: Option<&CohortsState>, j: usize, cf: f64) -> f64 {
+    match cohorts {
+        None => cf,
+        Some(c) => c
+            .slot_cohort
+            .get(j)
+            .and_then(|&i| c.cohorts.get(i as usize))
+            .map_or(cf, |k| k.capacity_factor),
+    }
+}
+
+/// The augmentation plan's part of the fleet: cohorts, year boundaries and the life sums.
+impl Fleet {
+    /// The augmentation plan, when configured.
+    pub fn augmentation(&self) -> Option<&AugmentationPlan> {
+        self.plan.as_deref()
+    }
+
+    /// Checks that the plan names no year beyond the horizon of `time` (year `Y` starts
+    /// `(Y − 1) × 8,760 h` after the start and must start before the horizon's end).
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming `battery.augmentation.add` or `.replace`.
+    pub(crate) fn check_horizon(&self, time: &TimeGrid) -> Result<(), ConfigError> {
+        let Some(plan) = self.plan.as_deref() else {
+            return Ok(());
+        };
+        let year_ms = crate::engine::report::HOURS_PER_LIFE_YEAR * crate::units::MS_PER_HOUR;
+        let horizon = time.horizon().as_millis();
+        let years = (horizon.saturating_sub(1) / year_ms + 1).min(u64::from(u32::MAX)) as u32;
+        match plan.beyond(years) {
+            None => Ok(()),
+            Some((field, year)) => Err(out_of_range(
+                field,
+                f64::from(year),
+                "2 ≤ year ≤ the years of life the horizon starts (a year starts every 8,760 h)",
+            )),
+        }
+    }
+
+    /// The first cohort: the initial units, holding `energy`.
+    fn first_cohort(&self, model: &ageing::AgeingModel, energy: Energy) -> CohortsState {
+        let n0 = self.units;
+        let slots = self.unit_set.count();
+        let ageing = model.initial_state(Fraction::ratio(self.initial_soc));
+        let mut slot_cohort = vec![EMPTY_SLOT; slots as usize];
+        slot_cohort[..n0 as usize].fill(0);
+        CohortsState {
+            cohorts: vec![Cohort {
+                installed_ms: 0,
+                units: n0,
+                retired: false,
+                pooled: n0,
+                ageing,
+                last_soc: self.initial_soc,
+                throughput_mwh: energy.value(),
+                inv_nameplate: inv_nameplate(self.unit.energy, n0),
+                capacity_factor: 1.0,
+                efficiency_factor: 1.0,
+            }],
+            slot_cohort,
+            installed: Energy::ZERO,
+            removed: Energy::ZERO,
+            units_added: 0,
+            units_removed: 0,
+            throughput_mwh: energy.value(),
+            window_units: f64::from(n0),
+            aged_units: f64::from(n0),
+            installed_units: n0,
+        }
+    }
+
+    /// Whether the cohorts of `s` fit this fleet (a snapshot's check).
+    fn check_cohorts_shape(&self, s: &BatteryState) -> Result<(), (&'static str, &'static str)> {
+        const FIELD: &str = "snapshot.battery.life.cohorts";
+        let c =
+            match (cohorts_of(s), &self.plan) {
+                (None, None) => return Ok(()),
+                (Some(c), Some(_)) => c,
+                _ => return Err((
+                    FIELD,
+                    "the snapshot's fleet has an augmentation plan where this one has none, or \
+                     the reverse",
+                )),
+            };
+        let slots = self.unit_set.count() as usize;
+        let n = c.cohorts.len();
+        let slots_ok = c.slot_cohort.len() == slots
+            && c.slot_cohort
+                .iter()
+                .all(|&i| i == EMPTY_SLOT || (i as usize) < n && !c.cohorts[i as usize].retired);
+        let cohorts_ok = c.cohorts.iter().enumerate().all(|(i, k)| {
+            let in_slots = c.slot_cohort.iter().filter(|&&x| x as usize == i).count();
+            (ageing::MIN_CAPACITY_FACTOR..=1.0).contains(&k.capacity_factor)
+                && k.efficiency_factor > 0.0
+                && k.efficiency_factor <= 1.0
+                && k.pooled <= k.units
+                && k.throughput_mwh.is_finite()
+                && k.inv_nameplate.is_finite()
+                && k.inv_nameplate >= 0.0
+                && in_slots == if k.retired { 0 } else { k.units as usize }
+        });
+        let installed: u32 = c
+            .cohorts
+            .iter()
+            .filter(|k| !k.retired)
+            .map(|k| k.units)
+            .sum();
+        if !(slots_ok && cohorts_ok && installed == c.installed_units) {
+            return Err((FIELD, "the cohorts do not fit this fleet's slots"));
+        }
+        Ok(())
+    }
+
+    /// The slow path of [`Fleet::units_at`] with a plan: as [`Fleet::reconcile`], with each
+    /// unit's share of the pool in proportion to its cohort's capacity factor, and slots with no
+    /// unit out of service. Returns the pooled units' efficiency factor.
+    #[cold]
+    fn reconcile_cohorts(
+        &self,
+        pool: &mut Energy,
+        u: &mut UnitsState,
+        c: &mut CohortsState,
+        clock: &Clock,
+    ) -> f64 {
+        if !u.set.is_started() {
+            self.unit_set.start(&mut u.set, clock);
+        }
+        let mut w = c.window_units;
+        for j in 0..u.held.len() {
+            let ci = c.slot_cohort[j];
+            if ci == EMPTY_SLOT {
+                continue;
+            }
+            let k = &mut c.cohorts[ci as usize];
+            let down = u.set.is_down(j) == Some(true);
+            if down && !u.held[j] {
+                let share = if u.pooled <= 1 || w <= 0.0 {
+                    *pool
+                } else {
+                    *pool * (k.capacity_factor / w)
+                };
+                u.locked[j] = share;
+                *pool -= share;
+                u.pooled -= 1;
+                k.pooled -= 1;
+                w -= k.capacity_factor;
+            } else if !down && u.held[j] {
+                *pool += u.locked[j];
+                u.locked[j] = Energy::ZERO;
+                u.pooled += 1;
+                k.pooled += 1;
+                w += k.capacity_factor;
+            }
+            if u.pooled == 0 {
+                *pool = Energy::ZERO;
+                w = 0.0;
+            }
+            u.held[j] = down;
+        }
+        u.locked_total = u.locked.iter().copied().sum();
+        u.dirty = false;
+        c.refresh()
+    }
+
+    /// Stage 7b with a plan: every installed cohort ages over the segment at the fleet's SoC,
+    /// its rainflow counter fed with its share of the fleet's throughput; then the fleet's
+    /// factors follow and the stored energy above the shrunk ceiling is removed.
+    fn age_cohorts(
+        &self,
+        life: &Lifetime,
+        s: &mut BatteryState,
+        t0: u64,
+        t1: u64,
+        dt: Hours,
+    ) -> Energy {
+        let Some(model) = life.ageing() else {
+            return Energy::ZERO;
+        };
+        let soc = self.soc(s);
+        let stored = s.energy + self.locked_energy(s);
+        let Some(l) = s.life.as_deref_mut() else {
+            return Energy::ZERO;
+        };
+        let (h0, h1, mean_temp) = life.segment_hours(t0, t1);
+        l.ambient_degree_hours += mean_temp * dt.value();
+        l.hours += dt.value();
+        let fade_loss = l.fade_loss;
+        let Some(c) = l.cohorts.as_mut() else {
+            return Energy::ZERO;
+        };
+        let now = (stored + fade_loss - c.installed + c.removed).value();
+        let flow = now - c.throughput_mwh;
+        c.throughput_mwh = now;
+        // A cohort's share of the flow is its share of the pooled aged capacity (one division a
+        // segment; a fleet of one cohort takes all of it).
+        let active = c.installed_units;
+        let single = c
+            .cohorts
+            .last()
+            .is_some_and(|k| k.units == active && !k.retired);
+        let inv_w = if !single && c.window_units > 0.0 {
+            1.0 / c.window_units
+        } else {
+            0.0
+        };
+        // Every cohort sees the fleet's SoC ramp and the same ambient: the calendar increment
+        // is computed once (for each distinct starting SoC; all cohorts share it).
+        let mut increment: Option<(f64, f64)> = None;
+        for k in c.cohorts.iter_mut().filter(|k| !k.retired) {
+            if single {
+                k.throughput_mwh += flow;
+            } else {
+                k.throughput_mwh += flow * (f64::from(k.pooled) * k.capacity_factor * inv_w);
+            }
+            let throughput = if k.inv_nameplate > 0.0 {
+                k.throughput_mwh * k.inv_nameplate
+            } else {
+                soc.value()
+            };
+            let from = k.last_soc;
+            k.last_soc = soc.value();
+            let dtau = match increment {
+                Some((f, d)) if f == from => d,
+                _ => {
+                    let d =
+                        life.calendar_increment(model, from, (t0, t1, h0, h1), dt, soc, mean_temp);
+                    increment = Some((from, d));
+                    d
+                }
+            };
+            model.add_calendar_hours(&mut k.ageing, dtau);
+            model.observe_soc(&mut k.ageing, Fraction::ratio(throughput), dt, mean_temp);
+            (k.capacity_factor, k.efficiency_factor) = model.factors(&k.ageing);
+        }
+        self.refresh_factors(l);
+        self.clamp_to_faded_window(s)
+    }
+
+    /// Recomputes the cohorts' sums and the fleet's factors in `l` from them.
+    fn refresh_factors(&self, l: &mut LifeState) {
+        let Some(c) = l.cohorts.as_mut() else {
+            return;
+        };
+        let eff = c.refresh();
+        let (aged, installed) = (c.aged_units, c.installed_units);
+        l.efficiency_factor = eff;
+        l.capacity_factor = if installed > 0 {
+            (aged / f64::from(installed)).clamp(ageing::MIN_CAPACITY_FACTOR, 1.0)
+        } else {
+            1.0
+        };
+        l.inv_capacity_factor = if aged > 0.0 {
+            f64::from(self.units) / aged
+        } else {
+            1.0
+        };
+    }
+
+    /// Applies the plan at the start of year of life `year` (at `t_ms`, a step boundary):
+    /// replacements, scheduled additions, then the threshold rule (see [`augmentation`]).
+    /// Returns the units added. Nothing without a plan. Runs once a year, never in the step
+    /// loop.
+    #[cold]
+    #[inline(never)]
+    pub fn augment(&self, s: &mut BatteryState, year: u32, t_ms: u64) -> u32 {
+        let Some(plan) = self.plan.as_deref() else {
+            return 0;
+        };
+        let mut added = 0;
+        if let Some(which) = plan.replacement(year) {
+            let n = self.retire(s, which);
+            added += self.install(s, n, t_ms);
+        }
+        added += self.install(s, plan.additions(year), t_ms);
+        let (aged, installed) = match cohorts_of(s) {
+            Some(c) => (c.aged_units, c.installed_units),
+            None => return added,
+        };
+        let want = plan.threshold_units(aged, self.units);
+        if want > 0 {
+            added += self.install(s, want.min(plan.slots() - installed), t_ms);
+        }
+        added
+    }
+
+    /// Removes the units `which` names with their energy (counted as removed); returns how
+    /// many left.
+    fn retire(&self, s: &mut BatteryState, which: ReplaceWhich) -> u32 {
+        let Some(l) = s.life.as_deref_mut() else {
+            return 0;
+        };
+        let Some(c) = l.cohorts.as_mut() else {
+            return 0;
+        };
+        let active: Vec<usize> = (0..c.cohorts.len())
+            .filter(|&i| !c.cohorts[i].retired)
+            .collect();
+        let targets = match which {
+            ReplaceWhich::All => &active[..],
+            ReplaceWhich::Oldest => &active[..active.len().min(1)],
+        };
+        let mut removed = Energy::ZERO;
+        let mut units = 0;
+        let mut w = c.window_units;
+        for &i in targets {
+            let k = &mut c.cohorts[i];
+            let weight = f64::from(k.pooled) * k.capacity_factor;
+            let share = if w <= weight || w <= 0.0 {
+                s.energy
+            } else {
+                s.energy * (weight / w)
+            };
+            w -= weight;
+            s.energy -= share;
+            removed += share;
+            for j in 0..c.slot_cohort.len() {
+                if c.slot_cohort[j] as usize != i {
+                    continue;
+                }
+                c.slot_cohort[j] = EMPTY_SLOT;
+                if let Some(u) = s.units.as_deref_mut() {
+                    if u.held[j] {
+                        removed += u.locked[j];
+                        u.locked[j] = Energy::ZERO;
+                        u.held[j] = false;
+                    } else {
+                        u.pooled -= 1;
+                    }
+                }
+            }
+            if let Some(u) = s.units.as_deref_mut() {
+                u.locked_total = u.locked.iter().copied().sum();
+                u.mean_up = f64::from(u.pooled);
+            }
+            k.retired = true;
+            k.pooled = 0;
+            units += k.units;
+        }
+        c.removed += removed;
+        c.units_removed += units;
+        self.refresh_factors(l);
+        units
+    }
+
+    /// Installs `n` new units in the first empty slots, at their window floor (the floor
+    /// energy counted as installed), as a new cohort starting its life at `t_ms`; returns `n`.
+    fn install(&self, s: &mut BatteryState, n: u32, t_ms: u64) -> u32 {
+        let Some(model) = self.life.as_deref().and_then(Lifetime::ageing) else {
+            return 0;
+        };
+        if n == 0 {
+            return 0;
+        }
+        let floor = self.unit.energy * self.soc_min;
+        let Some(l) = s.life.as_deref_mut() else {
+            return 0;
+        };
+        let Some(c) = l.cohorts.as_mut() else {
+            return 0;
+        };
+        let index = c.cohorts.len() as u32;
+        let mut pooled = 0;
+        let mut placed = 0;
+        for j in 0..c.slot_cohort.len() {
+            if placed == n {
+                break;
+            }
+            if c.slot_cohort[j] != EMPTY_SLOT {
+                continue;
+            }
+            c.slot_cohort[j] = index;
+            placed += 1;
+            match s.units.as_deref_mut() {
+                Some(u) if u.set.is_down(j) == Some(true) => {
+                    u.held[j] = true;
+                    u.locked[j] = floor;
+                }
+                Some(u) => {
+                    u.pooled += 1;
+                    pooled += 1;
+                }
+                None => pooled += 1,
+            }
+        }
+        if let Some(u) = s.units.as_deref_mut() {
+            u.locked_total = u.locked.iter().copied().sum();
+            u.mean_up = f64::from(u.pooled);
+        }
+        s.energy += floor * f64::from(pooled);
+        c.installed += floor * f64::from(placed);
+        c.units_added += placed;
+        c.cohorts.push(Cohort {
+            installed_ms: t_ms,
+            units: placed,
+            retired: false,
+            pooled,
+            ageing: model.initial_state(Fraction::ZERO),
+            last_soc: 0.0,
+            throughput_mwh: 0.0,
+            inv_nameplate: inv_nameplate(self.unit.energy, placed),
+            capacity_factor: 1.0,
+            efficiency_factor: 1.0,
+        });
+        self.refresh_factors(l);
+        // The new units share the fleet's SoC from now on: their ageing starts there.
+        let soc = self.soc(s);
+        if let Some(k) = s
+            .life
+            .as_deref_mut()
+            .and_then(|l| l.cohorts.as_mut())
+            .and_then(|c| c.cohorts.last_mut())
+        {
+            k.ageing = model.initial_state(soc);
+            k.last_soc = soc.value();
+            k.throughput_mwh = soc.value() * f64::from(placed) * self.unit.energy.value();
+        }
+        placed
+    }
+
+    /// The battery's life sums in state `s` (see [`LifeSums`]), with the rainflow residue
+    /// counted as half cycles (on copies) if `finish`; `None` without ageing.
+    pub fn life_sums(&self, s: &BatteryState, finish: bool) -> Option<LifeSums> {
+        let model = self.lifetime()?.ageing()?;
+        let l = s.life.as_deref()?;
+        let Some(c) = l.cohorts.as_ref() else {
+            let mut a = l.ageing.clone()?;
+            if finish {
+                model.finish(&mut a);
+            }
+            let cf = model.capacity_factor(&a);
+            return Some(LifeSums {
+                capacity_factor: cf,
+                calendar_fade: model.calendar_fade(&a).value(),
+                cycle_fade: model.cycle_fade(&a).value(),
+                equivalent_full_cycles: a.equivalent_full_cycles(),
+                fade_loss: l.fade_loss,
+                usable: self.usable_energy() * cf,
+                augmentation: None,
+            });
+        };
+        let n0 = f64::from(self.units);
+        let (mut cal, mut cyc, mut efc, mut aged) = (0.0, 0.0, 0.0, 0.0);
+        for k in &c.cohorts {
+            let mut a = k.ageing.clone();
+            if finish {
+                model.finish(&mut a);
+            }
+            let w = f64::from(k.units) / n0;
+            cal += w * model.calendar_fade(&a).value();
+            cyc += w * model.cycle_fade(&a).value();
+            efc += w * a.equivalent_full_cycles();
+            if !k.retired {
+                aged += f64::from(k.units) * model.capacity_factor(&a);
+            }
+        }
+        let installed = c.installed_units;
+        Some(LifeSums {
+            capacity_factor: if installed > 0 {
+                aged / f64::from(installed)
+            } else {
+                1.0
+            },
+            calendar_fade: cal,
+            cycle_fade: cyc,
+            equivalent_full_cycles: efc,
+            fade_loss: l.fade_loss,
+            usable: self.usable_energy() * (aged / n0),
+            augmentation: Some(AugmentationSums {
+                units: installed,
+                units_added: c.units_added,
+                units_removed: c.units_removed,
+                installed: c.installed,
+                removed: c.removed,
+            }),
+        })
+    }
+}
+
+/// A fleet's life so far ([`Fleet::life_sums`]). With an augmentation plan the fades and the
+/// equivalent full cycles are summed over every cohort ever installed, each weighted by its
+/// units over the initial units (so they are in units of the initial fleet's nameplate, and
+/// only grow), and the capacity factor is the installed units' mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LifeSums {
+    /// Capacity factor (the installed units' mean with a plan).
+    pub capacity_factor: f64,
+    /// Calendar fade so far.
+    pub calendar_fade: f64,
+    /// Cycle fade so far.
+    pub cycle_fade: f64,
+    /// Equivalent full cycles so far.
+    pub equivalent_full_cycles: f64,
+    /// Stored energy removed by the shrinking window so far.
+    pub fade_loss: Energy,
+    /// Usable energy of the installed units now (window × capacity factor).
+    pub usable: Energy,
+    /// With a plan: the units and the energy they brought and took.
+    pub augmentation: Option<AugmentationSums>,
+}
+
+/// What an augmentation plan has done so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AugmentationSums {
+    /// Units installed now.
+    pub units: u32,
+    /// Units added so far.
+    pub units_added: u32,
+    /// Units removed so far.
+    pub units_removed: u32,
+    /// Energy new units brought so far.
+    pub installed: Energy,
+    /// Energy removed units took so far.
+    pub removed: Energy,
 }
 
 /// `hours` as whole milliseconds, rounded down (0 for a negative or NaN number; saturating).
