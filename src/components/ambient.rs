@@ -8,8 +8,9 @@
 //! the run's calendar start (its hour of the year, 1 January 00:00 being hour 0) and repeats; a
 //! trace's row 0 is the run's first hour, and it repeats after its last row.
 //!
-//! (The battery's lifetime models keep their own validated copy of the same semantics, written
-//! before this module; moving them onto [`Ambient`] is a small follow-up.)
+//! Both the load's PUE curve and the battery's temperature-driven models
+//! ([`crate::components::battery::lifetime`]) read it through [`Ambient`]: one validation, one
+//! calendar rule.
 
 pub use crate::components::battery::lifetime::{
     AmbientSource, AmbientTrace, NamedAmbient, SyntheticAmbient,
@@ -18,36 +19,48 @@ pub use crate::components::battery::thermal::{AmbientProfile, MAX_AMBIENT_C, MIN
 use crate::error::{check_range, ConfigError};
 use crate::time::TimeGrid;
 
-/// An ambient temperature validated for one run's time grid: immutable, and
-/// [`Ambient::at_hour`] is a lookup.
+/// A validated ambient temperature (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ambient {
-    /// The same temperature at every hour, °C.
+    /// The same temperature every hour, °C.
     Constant(f64),
-    /// One value per hour from the run's first hour (a year shifted to the calendar start, or
-    /// a trace), repeating, °C.
-    Hourly(Vec<f64>),
+    /// An hourly year (repeating) and the hour of it at which the run starts
+    /// ([`Ambient::start_at`]).
+    Hourly {
+        /// The year's hours, °C.
+        values: Vec<f64>,
+        /// The hour of the year at which the run starts.
+        offset_h: u64,
+    },
+    /// An hourly trace from the run's start (repeating), °C.
+    Trace(Vec<f64>),
 }
 
 impl Ambient {
-    /// Validates `source` for a run on `time`; errors name `field` (e.g. `load.pue.ambient`).
+    /// Validates `source` (errors name `field`, or `{field}.trace[i]` for a trace's row) for a
+    /// run on `time`: [`Ambient::validate`], then [`Ambient::start_at`].
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] for a temperature outside `[−70, 60]` °C (a trace's row as
-    /// `field.trace[i]`) and the synthetic year's errors; [`ConfigError::Missing`] for a trace
-    /// that was not read or has no rows.
+    /// As [`Ambient::validate`].
     pub fn new(
         source: &AmbientSource,
         field: &str,
         time: &TimeGrid,
     ) -> Result<Ambient, ConfigError> {
-        let year = |values: &[f64]| {
-            let start = time.start_or_default();
-            let day = u64::from(start.day_of_year_no_leap().unwrap_or(59).unsigned_abs()) - 1;
-            let offset = (day * 24 + u64::from(start.hour().unsigned_abs())) as usize;
-            let n = values.len();
-            Ambient::Hourly((0..n).map(|h| values[(h + offset) % n]).collect())
-        };
+        let mut a = Ambient::validate(source, field)?;
+        a.start_at(time);
+        Ok(a)
+    }
+
+    /// Validates `source`: a constant or every row of a trace in [`MIN_AMBIENT_C`] ≤ x ≤
+    /// [`MAX_AMBIENT_C`], a synthetic year's parameters, a trace that was read and has rows. A
+    /// year starts at its hour 0 until [`Ambient::start_at`] moves it to a run's start.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming `field` (or `{field}.trace[i]`), the value and the
+    /// range; [`ConfigError::Missing`] for a trace not read or without rows; a synthetic year's
+    /// errors.
+    pub fn validate(source: &AmbientSource, field: &str) -> Result<Ambient, ConfigError> {
         Ok(match source {
             AmbientSource::Constant(t) => Ambient::Constant(check_range(
                 field,
@@ -56,17 +69,19 @@ impl Ambient {
                 MAX_AMBIENT_C,
                 "−70 ≤ x ≤ 60 °C",
             )?),
-            AmbientSource::Named(NamedAmbient::AustinSynthetic) => {
-                year(AmbientProfile::austin().hourly_c())
-            }
-            AmbientSource::Synthetic(s) => {
-                year(AmbientProfile::synthetic(&s.synthetic)?.hourly_c())
-            }
+            AmbientSource::Named(NamedAmbient::AustinSynthetic) => Ambient::Hourly {
+                values: AmbientProfile::austin().hourly_c().to_vec(),
+                offset_h: 0,
+            },
+            AmbientSource::Synthetic(s) => Ambient::Hourly {
+                values: AmbientProfile::synthetic(&s.synthetic)?.hourly_c().to_vec(),
+                offset_h: 0,
+            },
             AmbientSource::Trace(t) => {
                 let values = t.data.as_ref().ok_or_else(|| ConfigError::Missing {
                     field: format!("{field}.trace"),
                     why: "the trace was not read (load the scenario with Scenario::load, or \
-                          call LoadParams::load_files)",
+                          call load_files on the parameters that name it)",
                 })?;
                 if values.is_empty() {
                     return Err(ConfigError::Missing {
@@ -83,17 +98,40 @@ impl Ambient {
                         "−70 ≤ x ≤ 60 °C",
                     )?;
                 }
-                Ambient::Hourly(values.clone())
+                // Row 0 is the run's first hour: no calendar offset.
+                Ambient::Trace(values.clone())
             }
         })
     }
 
-    /// The temperature over the whole hour `hour` from the run's start, °C.
+    /// Sets the hour of an hourly year at which a run on `time` starts: its calendar start's
+    /// hour of the year (1 January 00:00 being 0; 29 February counts as 28 February; a grid
+    /// without a calendar start starts on 1 January).
+    pub fn start_at(&mut self, time: &TimeGrid) {
+        if let Ambient::Hourly { offset_h, .. } = self {
+            let start = time.start_or_default();
+            let day = u64::from(start.day_of_year_no_leap().unwrap_or(59).unsigned_abs()) - 1;
+            *offset_h = day * 24 + u64::from(start.hour().unsigned_abs());
+        }
+    }
+
+    /// The temperature over the whole hour `hour` (from the run's start), °C.
     #[inline]
     pub fn at_hour(&self, hour: u64) -> f64 {
         match self {
             Ambient::Constant(t) => *t,
-            Ambient::Hourly(v) => v[(hour % v.len() as u64) as usize],
+            Ambient::Hourly { values, offset_h } => {
+                values[((hour + offset_h) % values.len() as u64) as usize]
+            }
+            Ambient::Trace(values) => values[(hour % values.len() as u64) as usize],
+        }
+    }
+
+    /// Hours in one repetition of the series from the run's start (`None`: a constant).
+    pub fn period_h(&self) -> Option<u64> {
+        match self {
+            Ambient::Constant(_) => None,
+            Ambient::Hourly { values, .. } | Ambient::Trace(values) => Some(values.len() as u64),
         }
     }
 }

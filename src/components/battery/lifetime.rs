@@ -11,7 +11,7 @@
 //!
 //! # Ambient temperature
 //! `ambient` is a constant (`ambient = 30.0`, °C), `"austin_synthetic"` (the representative
-//! year of [`AmbientProfile::austin`]) or a synthetic year (`ambient = { synthetic = { … } }`,
+//! year of [`AmbientProfile::austin`](super::thermal::AmbientProfile::austin)) or a synthetic year (`ambient = { synthetic = { … } }`,
 //! see [`SyntheticYear`]). An hourly year holds its value for each whole hour and repeats; hour 0
 //! is 1 January 00:00, and the run's calendar start (`time.start`, default 1 January) picks the
 //! hour the run begins at. Without `ambient`, the temperature is the models' reference, 25 °C.
@@ -19,11 +19,9 @@
 //! assumption on the hot side, since the HVAC that the auxiliary curve pays for cools them.
 
 use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
-use super::thermal::{
-    AmbientProfile, AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear,
-    MAX_AMBIENT_C, MIN_AMBIENT_C,
-};
-use crate::error::{check_range, ConfigError};
+use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
+use crate::components::ambient::Ambient;
+use crate::error::ConfigError;
 use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power, MS_PER_HOUR};
 use serde::{Deserialize, Serialize};
@@ -137,7 +135,7 @@ impl AmbientTrace {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NamedAmbient {
-    /// [`AmbientProfile::austin`]: Austin, Texas, from monthly normals.
+    /// [`AmbientProfile::austin`](super::thermal::AmbientProfile::austin): Austin, Texas, from monthly normals.
     AustinSynthetic,
 }
 
@@ -159,33 +157,6 @@ pub enum EfficiencyCurveSpec {
 pub enum NamedEfficiencyCurve {
     /// The PVWatts shape calibrated to the unit's round trip at rated power.
     Calibrated,
-}
-
-/// The ambient temperature of a run, validated.
-#[derive(Debug, Clone, PartialEq)]
-enum Ambient {
-    Constant(f64),
-    /// An hourly year (repeating) and the hour of it at which the run starts.
-    Hourly {
-        values: Vec<f64>,
-        offset_h: u64,
-    },
-    /// An hourly trace from the run's start (repeating).
-    Trace(Vec<f64>),
-}
-
-impl Ambient {
-    /// The temperature over the whole hour `hour` (from the run's start), °C.
-    #[inline]
-    fn at_hour(&self, hour: u64) -> f64 {
-        match self {
-            Ambient::Constant(t) => *t,
-            Ambient::Hourly { values, offset_h } => {
-                values[((hour + offset_h) % values.len() as u64) as usize]
-            }
-            Ambient::Trace(values) => values[(hour % values.len() as u64) as usize],
-        }
-    }
 }
 
 /// The validated lifetime models of a fleet (see the [module docs](self)).
@@ -231,7 +202,11 @@ impl Lifetime {
                     Some(points) => AuxCurve::new(points).map_err(rename_aux)?,
                     None => AuxCurve::default(),
                 };
-                (Some(aux), ambient_of(t.ambient.as_ref())?)
+                let ambient = match &t.ambient {
+                    Some(source) => Ambient::validate(source, "battery.thermal.ambient")?,
+                    None => Ambient::Constant(REFERENCE_TEMPERATURE_C),
+                };
+                (Some(aux), ambient)
             }
         };
         let efficiency = match efficiency {
@@ -252,11 +227,7 @@ impl Lifetime {
     /// Sets the hour of an hourly ambient year at which a run on `time` starts (its calendar
     /// start's hour of the year, 1 January 00:00 being 0; 29 February counts as 28 February).
     pub(crate) fn start_at(&mut self, time: &TimeGrid) {
-        if let Ambient::Hourly { offset_h, .. } = &mut self.ambient {
-            let start = time.start_or_default();
-            let day = u64::from(start.day_of_year_no_leap().unwrap_or(59).unsigned_abs()) - 1;
-            *offset_h = day * 24 + u64::from(start.hour().unsigned_abs());
-        }
+        self.ambient.start_at(time);
     }
 
     /// The degradation model, if any.
@@ -481,52 +452,6 @@ fn rename_aux(e: ConfigError) -> ConfigError {
         },
         other => other,
     }
-}
-
-/// The validated ambient of `[battery.thermal]`.
-fn ambient_of(source: Option<&AmbientSource>) -> Result<Ambient, ConfigError> {
-    Ok(match source {
-        None => Ambient::Constant(REFERENCE_TEMPERATURE_C),
-        Some(AmbientSource::Constant(t)) => Ambient::Constant(check_range(
-            "battery.thermal.ambient",
-            *t,
-            MIN_AMBIENT_C,
-            MAX_AMBIENT_C,
-            "−70 ≤ x ≤ 60 °C",
-        )?),
-        Some(AmbientSource::Named(NamedAmbient::AustinSynthetic)) => Ambient::Hourly {
-            values: AmbientProfile::austin().hourly_c().to_vec(),
-            offset_h: 0,
-        },
-        Some(AmbientSource::Synthetic(s)) => Ambient::Hourly {
-            values: AmbientProfile::synthetic(&s.synthetic)?.hourly_c().to_vec(),
-            offset_h: 0,
-        },
-        Some(AmbientSource::Trace(t)) => {
-            let values = t.data.clone().ok_or_else(|| ConfigError::Missing {
-                field: TRACE_FIELD.into(),
-                why: "the trace was not read (load the scenario with Scenario::load, or call \
-                      BatteryParams::load_files)",
-            })?;
-            if values.is_empty() {
-                return Err(ConfigError::Missing {
-                    field: TRACE_FIELD.into(),
-                    why: "the ambient trace has no rows",
-                });
-            }
-            for (i, &v) in values.iter().enumerate() {
-                check_range(
-                    format!("{TRACE_FIELD}[{i}]"),
-                    v,
-                    MIN_AMBIENT_C,
-                    MAX_AMBIENT_C,
-                    "−70 ≤ x ≤ 60 °C",
-                )?;
-            }
-            // Row 0 is the run's first hour: no calendar offset (see `AmbientTrace`).
-            Ambient::Trace(values)
-        }
-    })
 }
 
 /// What the battery's life has done so far: the fade (its ageing state), the factors it

@@ -160,9 +160,11 @@ impl PueModel {
         if c.curve.iter().all(|p| p.pue == first) {
             return Ok(PueModel::Constant(first));
         }
-        Ok(match ambient {
-            Ambient::Constant(t) => PueModel::Constant(eval(&c.curve, t)),
-            Ambient::Hourly(v) => PueModel::Hourly(v.iter().map(|&t| eval(&c.curve, t)).collect()),
+        Ok(match ambient.period_h() {
+            None => PueModel::Constant(eval(&c.curve, ambient.at_hour(0))),
+            Some(n) => {
+                PueModel::Hourly((0..n).map(|h| eval(&c.curve, ambient.at_hour(h))).collect())
+            }
         })
     }
 
