@@ -451,7 +451,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let grid = site.grid.initial_state(seed);
         let availability = site.grid.availability_now(&grid);
         let initial_import = policy.initial_import().unwrap_or_else(|| {
-            let first = demand::<true>(site, site.step_table(), 0).total;
+            let first = demand::<true>(site, &battery, site.step_table(), 0).total;
             first.min(site.grid.import_limit() * availability)
         });
         let whole = availability.value() >= 1.0 - OUTAGE_EPSILON;
@@ -778,7 +778,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let t0 = k * steps.ms;
         let t1 = t0 + steps.ms;
 
-        let demand = demand::<FULL>(site, self.table, k);
+        let demand = demand::<FULL>(site, &s.battery, self.table, k);
         let start = battery_units::<FULL>(site, &mut s.battery, clock, self.keep);
         let span = span::<P, FULL>(site, s, clock, k, t0, t1, forced, steps, &demand);
         let seg = segment::<P, FULL>(site, s, k, t0, span.dt, &span, &demand, steps);
@@ -975,7 +975,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             availability,
             Generation::default(),
         );
-        let demand = demand::<true>(site, Some(table), k);
+        let demand = demand::<true>(site, &s.battery, Some(table), k);
         let obs = observation(
             site,
             s,
@@ -1323,14 +1323,19 @@ impl SegmentSums {
 /// it has one: one read, bit for bit the load model's value) plus the battery's auxiliary load
 /// (constant, or with `[battery.thermal]` following the ambient temperature over the step).
 #[inline(always)]
-fn demand<const FULL: bool>(site: &Site, table: Option<&StepTable>, k: u64) -> Demand {
+fn demand<const FULL: bool>(
+    site: &Site,
+    battery: &BatteryState,
+    table: Option<&StepTable>,
+    k: u64,
+) -> Demand {
     let facility = match table {
         Some(t) if k < t.len() => Power::mw(t.facility(k)),
         _ => site.load.facility_power(k),
     };
     let aux = if FULL {
         let ms = site.time.step().as_millis();
-        site.battery.aux_load_over(k * ms, (k + 1) * ms)
+        site.battery.aux_load_in(battery, k * ms, (k + 1) * ms)
     } else {
         site.battery.aux_load()
     };

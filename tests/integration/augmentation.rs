@@ -661,3 +661,30 @@ fn bad_plans_are_typed_errors_naming_the_field() {
     assert!(field(&plan("add = [{ year = 2, units = 4 }]\nevery = 2"), true).contains("every"));
     assert!(field(&plan("replace = [{ year = 2, which = \"newest\" }]"), true).contains("newest"));
 }
+
+/// Every installed unit draws its auxiliary load: at a constant 25 °C each unit draws the
+/// same, so the years' auxiliary energies stand as the units installed, 12 : 16 : 18 (4 added
+/// at year 2, 2 at year 3), to rounding.
+#[test]
+fn added_units_draw_their_auxiliary_load() {
+    let study = resting(
+        "1h",
+        3,
+        "",
+        "[battery.augmentation]\nadd = [{ year = 2, units = 4 }, { year = 3, units = 2 }]\n\
+         [battery.thermal]\nambient = 25.0\n",
+    );
+    let report = study.simulate().run(&mut ()).report();
+    let years = &report.lifetime.as_ref().unwrap().years;
+    let aux: Vec<f64> = years.iter().map(|y| y.aux_mwh).collect();
+    assert!(aux[0] > 0.0);
+    for (year, units) in [(1, 16.0), (2, 18.0)] {
+        let want = aux[0] * units / 12.0;
+        assert!(
+            (aux[year] - want).abs() <= 1e-9 * want,
+            "year {}: {} MWh against {want}",
+            year + 1,
+            aux[year]
+        );
+    }
+}

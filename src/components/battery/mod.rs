@@ -1266,6 +1266,20 @@ impl Fleet {
         }
     }
 
+    /// [`Fleet::aux_load_over`] for the units installed in state `s`: with an augmentation
+    /// plan, every installed unit draws its auxiliary load (the added ones too, the retired
+    /// ones no more); the fleet's otherwise.
+    #[inline]
+    pub fn aux_load_in(&self, s: &BatteryState, t0: u64, t1: u64) -> Power {
+        let aux = self.aux_load_over(t0, t1);
+        match cohorts_of(s) {
+            Some(c) if c.installed_units != self.units => {
+                aux * (f64::from(c.installed_units) * self.inv_units)
+            }
+            _ => aux,
+        }
+    }
+
     /// Ages the fleet over the segment `[t0, t1)` ms of length `dt` that has just settled (see
     /// [`Lifetime::age`]), then removes the stored energy that lies above the shrunk window's
     /// ceiling and returns it (a degradation loss, also summed in the life state). Nothing
