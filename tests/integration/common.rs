@@ -89,3 +89,63 @@ pub fn assert_json_agree<T: serde::Serialize>(a: &T, b: &T, what: &str) {
     );
     walk(&a, &b, "", what);
 }
+
+/// The storage balance over a run, relative to the energy that moved (sums of up to ~10⁵
+/// segment energies, each exact to a few ulps).
+pub const STORAGE_BALANCE_REL_TOL: f64 = 1e-9;
+
+/// Steps `study` (a site with lifetime models) to its end, checking as properties every step's
+/// balance (to [`BALANCE_TOL_MW`] of its load) and SoC window, and the storage balance over the
+/// run: charge stored − drained − self-discharge − fade loss + installed − removed energy (an
+/// augmentation plan's; none without one) = Δ stored (pool and locked slots), to
+/// [`STORAGE_BALANCE_REL_TOL`] of the energy moved. Returns the report and the final state.
+pub fn step_checking_storage(
+    study: &Study,
+) -> Result<(Report, SimState<Policy>), proptest::test_runner::TestCaseError> {
+    use proptest::prop_assert;
+    let fleet = &study.site().battery;
+    let (lo, hi) = fleet.soc_window();
+    let mut sim = study.simulate();
+    let stored =
+        |s: &SimState<Policy>| (s.battery.energy + fleet.locked_energy(&s.battery)).value();
+    let stored0 = stored(sim.state());
+    while let Some(row) = sim.step(&mut ()) {
+        let scale = (row.facility_mw + row.aux_mw).max(1.0);
+        prop_assert!(
+            row.balance_residual_mw().abs() <= BALANCE_TOL_MW * scale,
+            "step {}: residual {}",
+            row.step,
+            row.balance_residual_mw()
+        );
+        prop_assert!(
+            row.soc >= lo.value() - SOC_TOL && row.soc <= hi.value() + SOC_TOL,
+            "step {}: SoC {} outside [{lo}, {hi}]",
+            row.step,
+            row.soc
+        );
+    }
+    let report = sim.report();
+    let t = &report.totals;
+    let l = report
+        .lifetime
+        .as_ref()
+        .expect("a site with lifetime models");
+    let (installed, removed) = l
+        .augmentation
+        .map_or((0.0, 0.0), |a| (a.installed_mwh, a.removed_mwh));
+    let stored1 = stored(sim.state());
+    let flows = (t.charge_mwh - t.charge_loss_mwh)
+        - (t.discharge_mwh + t.discharge_loss_mwh)
+        - t.self_discharge_mwh
+        - l.fade_loss_mwh
+        + installed
+        - removed;
+    let moved = t.charge_mwh + t.discharge_mwh + stored0 + installed + removed + 1.0;
+    prop_assert!(
+        (stored1 - stored0 - flows).abs() <= STORAGE_BALANCE_REL_TOL * moved,
+        "storage balance: Δstored {} vs flows {}",
+        stored1 - stored0,
+        flows
+    );
+    Ok((report, sim.state().clone()))
+}
