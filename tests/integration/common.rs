@@ -110,19 +110,7 @@ pub fn step_checking_storage(
         |s: &SimState<Policy>| (s.battery.energy + fleet.locked_energy(&s.battery)).value();
     let stored0 = stored(sim.state());
     while let Some(row) = sim.step(&mut ()) {
-        let scale = (row.facility_mw + row.aux_mw).max(1.0);
-        prop_assert!(
-            row.balance_residual_mw().abs() <= BALANCE_TOL_MW * scale,
-            "step {}: residual {}",
-            row.step,
-            row.balance_residual_mw()
-        );
-        prop_assert!(
-            row.soc >= lo.value() - SOC_TOL && row.soc <= hi.value() + SOC_TOL,
-            "step {}: SoC {} outside [{lo}, {hi}]",
-            row.step,
-            row.soc
-        );
+        check_balance_and_window(&row, Some((lo, hi)))?;
     }
     let report = sim.report();
     let t = &report.totals;
@@ -148,4 +136,29 @@ pub fn step_checking_storage(
         flows
     );
     Ok((report, sim.state().clone()))
+}
+
+/// One step's record as a property: its balance closes to [`BALANCE_TOL_MW`] of its load (at
+/// least 1 MW), and, with a `window`, its SoC lies in it to [`SOC_TOL`].
+pub fn check_balance_and_window(
+    row: &StepRecord,
+    window: Option<(Fraction, Fraction)>,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    use proptest::prop_assert;
+    let scale = (row.facility_mw + row.aux_mw).max(1.0);
+    prop_assert!(
+        row.balance_residual_mw().abs() <= BALANCE_TOL_MW * scale,
+        "step {}: residual {}",
+        row.step,
+        row.balance_residual_mw()
+    );
+    if let Some((lo, hi)) = window {
+        prop_assert!(
+            row.soc >= lo.value() - SOC_TOL && row.soc <= hi.value() + SOC_TOL,
+            "step {}: SoC {} outside [{lo}, {hi}]",
+            row.step,
+            row.soc
+        );
+    }
+    Ok(())
 }
