@@ -49,7 +49,7 @@
 use crate::components::generators::MAX_GENERATOR_SETS;
 use crate::error::{check_fraction, check_range, out_of_range, ConfigError};
 use crate::reliability::duration::{build_law, DurationLaw, Law};
-use crate::rng::{self, Rng};
+use crate::rng::{self, LazyStream, Rng};
 use crate::time::MAX_DURATION;
 use crate::units::{Fraction, Hours, Litres, LitresPerHour, MS_PER_HOUR};
 use serde::{Deserialize, Serialize};
@@ -151,7 +151,7 @@ struct Pending {
 struct Tank {
     level_l: f64,
     pending: Option<Pending>,
-    rng: Rng,
+    rng: LazyStream,
 }
 
 /// Counts of what the tanks did, for reports.
@@ -335,7 +335,7 @@ impl FuelModel {
             .map(|j| Tank {
                 level_l: self.initial_l,
                 pending: None,
-                rng: rng::stream(seed, rng::streams::GENERATORS + 16 * j + STREAM_FUEL),
+                rng: LazyStream::new(seed, rng::streams::GENERATORS + 16 * j + STREAM_FUEL),
             })
             .collect();
         let mut s = FuelState {
@@ -357,7 +357,8 @@ impl FuelModel {
     /// survival sweep replays each copied outage under its own draws this way).
     pub fn reseed(&self, s: &mut FuelState, seed: u64) {
         for (j, tank) in s.tanks.iter_mut().enumerate() {
-            tank.rng = rng::stream(seed, rng::streams::GENERATORS + 16 * j as u64 + STREAM_FUEL);
+            tank.rng =
+                LazyStream::new(seed, rng::streams::GENERATORS + 16 * j as u64 + STREAM_FUEL);
         }
     }
 
@@ -397,7 +398,7 @@ impl FuelModel {
         if let Some(r) = &self.resupply {
             tally.orders += 1;
             tank.pending = Some(Pending {
-                arrives_ms: t_ms.saturating_add(r.lead_time.sample(&mut tank.rng)),
+                arrives_ms: t_ms.saturating_add(r.lead_time.sample(tank.rng.get())),
             });
         }
     }
@@ -409,7 +410,7 @@ impl FuelModel {
         let Some(r) = &self.resupply else { return };
         let tank = &mut s.tanks[j];
         tank.pending = None;
-        if uniform(&mut tank.rng) < p_fail {
+        if uniform(tank.rng.get()) < p_fail {
             s.tally.failed_deliveries += 1;
         } else {
             let room = self.capacity_l - tank.level_l;
@@ -477,8 +478,16 @@ impl FuelModel {
             // Split where the level reaches the order threshold (to the nearest millisecond).
             let mut order_at_end = false;
             if let Some(r) = &self.resupply {
-                if tank.pending.is_none() && flow_l_per_h > 0.0 && tank.level_l > r.order_below_l {
-                    let to_cross = (tank.level_l - r.order_below_l) * hour / flow_l_per_h;
+                let above = tank.level_l - r.order_below_l;
+                // `above·hour ≥ flow·(end − t)` puts the crossing at or after `end` in floating
+                // point too (the quotient then rounds to at least `end − t`): the common case, a
+                // segment that stays above the threshold, costs a multiplication, not a division.
+                if tank.pending.is_none()
+                    && flow_l_per_h > 0.0
+                    && above > 0.0
+                    && above * hour < flow_l_per_h * (end - t) as f64
+                {
+                    let to_cross = above * hour / flow_l_per_h;
                     let cross = t.saturating_add(to_cross.round() as u64);
                     if cross < end {
                         end = cross;

@@ -69,7 +69,7 @@ use crate::components::limits::{check_limit, MAX_POWER_MW};
 use crate::error::{check_fraction, check_range, out_of_range, ConfigError};
 use crate::reliability::availability::MIN_MEAN_SOJOURN;
 use crate::reliability::duration::{build_law, whole_ms, DurationLaw, Law};
-use crate::rng::{self, Rng};
+use crate::rng::{self, LazyStream, Rng};
 use crate::time::check_max_duration;
 use crate::units::{
     Duration, Fraction, Hours, Litres, LitresPerHour, LitresPerMwh, Power, MS_PER_HOUR,
@@ -772,9 +772,9 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct SetState {
     status: SetStatus,
-    start_rng: Rng,
-    run_rng: Rng,
-    repair_rng: Rng,
+    start_rng: LazyStream,
+    run_rng: LazyStream,
+    repair_rng: LazyStream,
     /// The load the set carried when it last stood still and when (see
     /// [`GeneratorFleet::accepted`]); older than the set's run: none yet.
     #[serde(default)]
@@ -918,9 +918,9 @@ impl GeneratorFleet {
                 let base = rng::streams::GENERATORS + 16 * j;
                 SetState {
                     status: SetStatus::Off,
-                    start_rng: rng::stream(seed, base + STREAM_START),
-                    run_rng: rng::stream(seed, base + STREAM_RUN),
-                    repair_rng: rng::stream(seed, base + STREAM_REPAIR),
+                    start_rng: LazyStream::new(seed, base + STREAM_START),
+                    run_rng: LazyStream::new(seed, base + STREAM_RUN),
+                    repair_rng: LazyStream::new(seed, base + STREAM_REPAIR),
                     anchor: Anchor::default(),
                 }
             })
@@ -938,9 +938,9 @@ impl GeneratorFleet {
     pub fn reseed(&self, s: &mut GeneratorState, seed: u64) {
         for (j, set) in s.sets.iter_mut().enumerate() {
             let base = rng::streams::GENERATORS + 16 * j as u64;
-            set.start_rng = rng::stream(seed, base + STREAM_START);
-            set.run_rng = rng::stream(seed, base + STREAM_RUN);
-            set.repair_rng = rng::stream(seed, base + STREAM_REPAIR);
+            set.start_rng = LazyStream::new(seed, base + STREAM_START);
+            set.run_rng = LazyStream::new(seed, base + STREAM_RUN);
+            set.repair_rng = LazyStream::new(seed, base + STREAM_REPAIR);
         }
     }
 
@@ -964,7 +964,7 @@ impl GeneratorFleet {
         for k in 0..=spec.start_retries {
             s.tally.attempts += 1;
             // `uniform < p` fails with probability exactly p (never at p = 0, always at p = 1).
-            let failed = uniform(&mut set.start_rng) < p;
+            let failed = uniform(set.start_rng.get()) < p;
             let begins = t_ms.saturating_add(u64::from(k).saturating_mul(interval));
             if !failed {
                 let ready_ms = begins.saturating_add(delay);
@@ -982,7 +982,7 @@ impl GeneratorFleet {
             .saturating_add(delay);
         set.status = SetStatus::Failed {
             since_ms: failed_ms,
-            repaired_ms: self.repair_time(&mut set.repair_rng, failed_ms),
+            repaired_ms: self.repair_time(set.repair_rng.get(), failed_ms),
         };
         StartOutcome::Failed {
             failed_ms,
@@ -1028,7 +1028,7 @@ impl GeneratorFleet {
             loop {
                 match set.status {
                     SetStatus::Starting { ready_ms } if ready_ms <= t_ms => {
-                        let run = self.time_to_run_failure(&mut set.run_rng);
+                        let run = self.time_to_run_failure(set.run_rng.get());
                         set.status = SetStatus::Running {
                             since_ms: ready_ms,
                             fails_ms: ready_ms.saturating_add(run),
@@ -1039,7 +1039,7 @@ impl GeneratorFleet {
                         s.tally.run_ms += fails_ms - since_ms;
                         set.status = SetStatus::Failed {
                             since_ms: fails_ms,
-                            repaired_ms: self.repair_time(&mut set.repair_rng, fails_ms),
+                            repaired_ms: self.repair_time(set.repair_rng.get(), fails_ms),
                         };
                     }
                     SetStatus::Failed { repaired_ms, .. } if repaired_ms <= t_ms => {

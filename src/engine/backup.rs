@@ -464,8 +464,11 @@ impl Backup {
                     self.load_demand(s, ld.stop_delay.as_millis(), t, need, begun)
                 }
             }
-            // A zero start delay carries load at once.
-            g.advance_to(&mut s.generators, t);
+            // A zero start delay carries load at once (with a delay, nothing a start demand at
+            // `t` made is due by `t`).
+            if g.spec().start_delay.as_millis() == 0 {
+                g.advance_to(&mut s.generators, t);
+            }
         }
         let running = g.running(&s.generators);
         let (capacity, mut block_next) = g.accepted(&s.generators, t);

@@ -1333,7 +1333,7 @@ fn demand<const FULL: bool>(
         Some(t) if k < t.len() => Power::mw(t.facility(k)),
         _ => site.load.facility_power(k),
     };
-    let aux = if FULL {
+    let aux = if FULL && !site.battery.is_plain() {
         let ms = site.time.step().as_millis();
         site.battery.aux_load_in(battery, k * ms, (k + 1) * ms)
     } else {
@@ -1357,7 +1357,7 @@ fn battery_units<const FULL: bool>(
     keep: f64,
 ) -> BatteryStart {
     let fleet = &site.battery;
-    if FULL {
+    if FULL && !fleet.is_plain() {
         fleet.units_at(battery, clock);
     }
     let soc_before = fleet
@@ -1389,7 +1389,7 @@ fn span<P: Dispatch, const FULL: bool>(
     let fleet = &site.battery;
     let (mut end, availability) = match forced {
         Some(a) => {
-            if FULL {
+            if FULL && !fleet.is_plain() {
                 fleet.units_over(&mut s.battery, t, t1, clock);
             }
             (t1, a)
@@ -1399,7 +1399,7 @@ fn span<P: Dispatch, const FULL: bool>(
             // Every change lies after `t`; the guard only keeps a span from being empty.
             debug_assert!(next > t, "a grid change at or before the span's start");
             let until = if next >= t1 { t1 } else { next.max(t + 1) };
-            let end = if FULL {
+            let end = if FULL && !fleet.is_plain() {
                 fleet.units_span(&mut s.battery, t, until, clock)
             } else {
                 until
@@ -1780,11 +1780,11 @@ fn settle(
         .settle_in(battery, sc, flows.discharge, flows.charge, dt, flows.eta)
 }
 
-/// The battery's [`Scale`] now: read from its state, or on a plain site (`FULL` false) the one
-/// scale every state of its fleet has.
+/// The battery's [`Scale`] now: read from its state, or for a plain fleet (always on a plain
+/// site, `FULL` false) the one scale every state of it has.
 #[inline(always)]
 fn scale<const FULL: bool>(fleet: &Fleet, battery: &BatteryState) -> Scale {
-    if FULL {
+    if FULL && !fleet.is_plain() {
         fleet.scale(battery)
     } else {
         fleet.plain_scale()

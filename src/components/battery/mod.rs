@@ -424,6 +424,8 @@ pub struct Fleet {
     /// report states what they did).
     #[serde(skip)]
     life: Option<Box<Lifetime>>,
+    /// [`Fleet::is_plain`], fixed at construction (the engine asks every step).
+    plain: bool,
     /// The augmentation plan, when configured (not serialised: the report states what it did).
     #[serde(skip)]
     plan: Option<Box<AugmentationPlan>>,
@@ -643,7 +645,9 @@ impl Fleet {
         )?
         .map(Box::new);
         let capacity = unit.energy * n;
+        let plain = (unit_set.processes().is_empty() || params.units == 0) && life.is_none();
         Ok(Fleet {
+            plain,
             unit,
             units: params.units,
             soc_min,
@@ -721,8 +725,9 @@ impl Fleet {
 
     /// Whether every state of this fleet has [`Fleet::plain_scale`]: no unit can fail and no
     /// lifetime model is configured.
+    #[inline]
     pub fn is_plain(&self) -> bool {
-        !self.has_unit_failures() && self.life.is_none()
+        self.plain
     }
 
     /// The [`Scale`] of state `s`.
