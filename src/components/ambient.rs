@@ -136,6 +136,110 @@ impl Ambient {
     }
 }
 
+/// The time integral of a function of the ambient temperature, `∫ f(T(t)) dt`, over any span
+/// in O(1): prefix sums of `f` over one repetition of the hourly series (the temperature holds
+/// for each whole hour, as [`Ambient::at_hour`] reads it).
+///
+/// A long stretch in which a battery rests ages it, and draws its temperature-driven auxiliary
+/// load, as the integral of a function of the ambient over the stretch; with these sums a
+/// fast-forward jumps a month of rest for the price of a step, where summing hour by hour would
+/// cost the month's hours.
+///
+/// ```
+/// use ridethrough::components::ambient::{Ambient, HourlyTable};
+/// let a = Ambient::Trace(vec![10.0, 20.0, 30.0]);
+/// let t = HourlyTable::new(&a, |c| 2.0 * c);
+/// // Half of hour 1 (20 °C), hours 2 to 4 (30, 10, 20), a quarter of hour 5 (30): °C·h × 2.
+/// let h = 3_600_000;
+/// let want = 2.0 * (0.5 * 20.0 + 30.0 + 10.0 + 20.0 + 0.25 * 30.0);
+/// assert!((t.integral_h(h + h / 2, 5 * h + h / 4) - want).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourlyTable {
+    /// `f` of every hour of one repetition, in the series' own order.
+    values: Vec<f64>,
+    /// `prefix[i] = Σ values[..i]`.
+    prefix: Vec<f64>,
+    /// The series' hour at the run's start ([`Ambient::start_at`]).
+    offset_h: u64,
+}
+
+impl HourlyTable {
+    /// The table of `f` over `ambient` (one entry for a constant).
+    pub fn new(ambient: &Ambient, f: impl Fn(f64) -> f64) -> HourlyTable {
+        let (temps, offset_h): (&[f64], u64) = match ambient {
+            Ambient::Constant(t) => (std::slice::from_ref(t), 0),
+            Ambient::Hourly { values, offset_h } => (values, *offset_h),
+            Ambient::Trace(values) => (values, 0),
+        };
+        let values: Vec<f64> = temps.iter().map(|&t| f(t)).collect();
+        let mut prefix = Vec::with_capacity(values.len() + 1);
+        let mut sum = 0.0;
+        prefix.push(sum);
+        for &v in &values {
+            sum += v;
+            prefix.push(sum);
+        }
+        HourlyTable {
+            values,
+            prefix,
+            offset_h,
+        }
+    }
+
+    /// Follows the ambient's start hour (after [`Ambient::start_at`] moved it).
+    pub fn start_at(&mut self, ambient: &Ambient) {
+        if let Ambient::Hourly { offset_h, .. } = ambient {
+            self.offset_h = *offset_h;
+        }
+    }
+
+    /// `f` over the whole hour `hour` from the run's start (bit for bit `f(ambient.at_hour(hour))`).
+    #[inline]
+    pub fn at_hour(&self, hour: u64) -> f64 {
+        self.values[((hour + self.offset_h) % self.values.len() as u64) as usize]
+    }
+
+    /// `Σ f` over the series' first `n` hours counted from its own hour 0, repetitions included.
+    #[inline]
+    fn cumulative(&self, n: u64) -> f64 {
+        let p = self.values.len() as u64;
+        (n / p) as f64 * self.prefix[p as usize] + self.prefix[(n % p) as usize]
+    }
+
+    /// `Σ f` over the whole hours `h0..h1` from the run's start, f·h.
+    #[inline]
+    pub fn sum_hours(&self, h0: u64, h1: u64) -> f64 {
+        if h1 <= h0 {
+            return 0.0;
+        }
+        self.cumulative(h1 + self.offset_h) - self.cumulative(h0 + self.offset_h)
+    }
+
+    /// `∫ f(T(t)) dt` over `[t0, t1)` ms from the run's start, in f·h: the partial first and last
+    /// hours by their share, the whole hours between from the prefix sums.
+    pub fn integral_h(&self, t0: u64, t1: u64) -> f64 {
+        const HOUR: u64 = crate::units::MS_PER_HOUR;
+        if t1 <= t0 {
+            return 0.0;
+        }
+        let (h0, h1) = (t0 / HOUR, (t1 - 1) / HOUR);
+        let part = |h: u64, a: u64, b: u64| self.at_hour(h) * ((b - a) as f64 / HOUR as f64);
+        if h0 == h1 {
+            return part(h0, t0, t1);
+        }
+        part(h0, t0, (h0 + 1) * HOUR) + self.sum_hours(h0 + 1, h1) + part(h1, h1 * HOUR, t1)
+    }
+
+    /// The largest value of `f` over the series.
+    pub fn max(&self) -> f64 {
+        self.values
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +269,45 @@ mod tests {
         assert_eq!((a.at_hour(0), a.at_hour(3)), (1.0, 2.0));
         let e = Ambient::new(&AmbientSource::Constant(99.0), "load.pue.ambient", &grid);
         assert!(e.unwrap_err().to_string().contains("load.pue.ambient"));
+    }
+
+    /// The table's integral is an hour-by-hour sum over a repeating, offset year, at any span.
+    #[test]
+    fn an_hourly_integral_is_the_hour_by_hour_sum() {
+        let grid = TimeGrid::new(Duration::from_hours(1), Duration::from_days(2))
+            .unwrap()
+            .try_starting_at("2025-12-31T20:00:00".parse().unwrap())
+            .unwrap();
+        let a = Ambient::new(
+            &AmbientSource::Named(NamedAmbient::AustinSynthetic),
+            "x",
+            &grid,
+        )
+        .unwrap();
+        let f = |c: f64| (c / 10.0).exp();
+        let mut t = HourlyTable::new(&a, f);
+        t.start_at(&a);
+        const H: u64 = crate::units::MS_PER_HOUR;
+        for (t0, t1) in [
+            (0, 1),
+            (17, H - 3),
+            (H / 3, 5 * H + 7),
+            (2 * H, 9000 * H),
+            (123_456, 3 * 8760 * H + 999_999),
+        ] {
+            let mut want = 0.0;
+            for h in t0 / H..=(t1 - 1) / H {
+                let (x, y) = ((h * H).max(t0), ((h + 1) * H).min(t1));
+                want += f(a.at_hour(h)) * (y - x) as f64 / H as f64;
+            }
+            let got = t.integral_h(t0, t1);
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{t0}..{t1}: {got} vs {want}"
+            );
+        }
+        assert_eq!(t.at_hour(7).to_bits(), f(a.at_hour(7)).to_bits());
+        let c = HourlyTable::new(&Ambient::Constant(30.0), f);
+        assert!((c.integral_h(0, 10 * H) - 10.0 * f(30.0)).abs() < 1e-12);
     }
 }

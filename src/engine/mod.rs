@@ -915,7 +915,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     pub fn run<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> &mut Self {
         if self.fast_forward && !recorder.wants_every_step() {
             loop {
-                if let Some(to) = self.quiet_until() {
+                if let Some(to) = self.quiet_until(u64::MAX) {
                     self.skip_to(to);
                 }
                 if self.step(recorder).is_none() {
@@ -928,22 +928,35 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self
     }
 
+    /// Runs to the start of step `target` (or the horizon's end), jumping over quiet stretches
+    /// unless [`Simulation::set_fast_forward`] turned that off: [`Simulation::run`] with a stop.
+    pub(crate) fn run_to(&mut self, target: u64) {
+        while self.state.step < target {
+            if self.fast_forward {
+                if let Some(to) = self.quiet_until(target) {
+                    self.skip_to(to);
+                    continue;
+                }
+            }
+            if self.step(&mut ()).is_none() {
+                break;
+            }
+        }
+    }
+
     /// The end of the quiet stretch from the next step `k` (see [`fast_forward`]), if it
     /// holds more than step `k`... or `None`: the step after the last in which the grid offers
     /// the same import, no battery unit changes, and the demand stays at or under what the policy
     /// declares itself idle up to. Cheap checks first, so a step that cannot be skipped costs
     /// a few comparisons.
+    /// The stretch ends at step `limit` at the latest, and with the step in which a year of
+    /// life ends (whose mark [`Simulation::skip_to`] then takes).
     #[inline]
-    fn quiet_until(&self) -> Option<u64> {
+    fn quiet_until(&self, limit: u64) -> Option<u64> {
         let site = self.site;
         let s = &self.state;
         let k = s.step;
         if self.keep < 1.0 || s.tally.has_open_event() {
-            return None;
-        }
-        if site.battery.lifetime().is_some_and(|l| l.varies_at_rest()) {
-            // Ageing and a temperature-driven auxiliary draw change while the battery rests:
-            // such runs step every step (see the fast-forward module docs).
             return None;
         }
         let chain = match (&site.backup, &s.backup) {
@@ -962,6 +975,12 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if next != u64::MAX {
                 end = end.min(next.saturating_sub(1) / self.steps.ms);
             }
+        }
+        end = end.min(limit);
+        if self.next_year_ms != u64::MAX {
+            // The step in which a year of life ends is the stretch's last: its mark (and the
+            // augmentation plan's year) are taken at its end.
+            end = end.min(self.next_year_ms.div_ceil(self.steps.ms));
         }
         if end <= k + 1 {
             return None;
@@ -989,7 +1008,12 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if idle.value().is_nan() {
             return None;
         }
-        let aux = demand.aux;
+        // A draw that follows the temperature is bounded by its largest hour: a step whose
+        // demand only that bound puts over the policy's idle level is stepped, not skipped.
+        let aux = site
+            .battery
+            .max_aux_in(&s.battery)
+            .map_or(demand.aux, |m| m.max(demand.aux));
         let to = table.first_above(k, end, |f| Power::mw(f) + aux > idle);
         (to > k).then_some(to)
     }
@@ -999,30 +1023,71 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// else moves) from the load table's prefix sums, the grid's step counter, the import the
     /// next step's policy sees. The battery, its units and the policy are as stepping would
     /// leave them: unchanged.
+    ///
+    /// With lifetime models the battery ages over the stretch as one segment (calendar fade
+    /// from the ambient's hourly prefix sums at the resting SoC; the stored energy above the
+    /// shrinking window's ceiling removed as a degradation loss), a temperature-driven
+    /// auxiliary draw is summed from its hourly prefix sums, and a year of life that ends with
+    /// the stretch is marked.
     #[inline]
     fn skip_to(&mut self, to: u64) {
         let site = self.site;
         let Some(table) = self.table else {
             return;
         };
+        let fleet = &site.battery;
+        let (ms, dt) = (self.steps.ms, self.steps.dt);
         let s = &mut self.state;
         let k = s.step;
-        let aux = site.battery.aux_load();
-        let soc = site.battery.soc(&s.battery).value();
+        let n = to - k;
+        let (t0, t1) = (k * ms, to * ms);
+        let soc_first = fleet.soc(&s.battery).value();
+        // The auxiliary draw: constant, or summed over the stretch (MW·steps) and read for
+        // the steps whose imports the tally and the next policy see.
+        let varying = fleet.aux_energy_in(&s.battery, t0, t1);
+        // Constant over the stretch: the installed units' (an augmentation plan's added units
+        // draw too).
+        let constant = fleet.aux_load_in(&s.battery, t0, t0 + ms);
+        let total_aux = varying.map_or(constant.value() * n as f64, |mwh| mwh / dt.value());
+        if fleet.lifetime().is_some() {
+            // The stretch's first step as stepping ages it (its SoC ramps from the last
+            // segment's pre-fade SoC), the rest as one segment held at the resting SoC.
+            let first = t0 + ms;
+            fleet.age(&mut s.battery, t0, first, dt);
+            if to > k + 1 {
+                fleet.age(&mut s.battery, first, t1, self.steps.hours(t1 - first));
+            }
+        }
+        let soc_last = fleet.soc(&s.battery).value();
         s.tally.skip(
-            to - k,
+            n,
             table.sum(k, to),
-            aux.value(),
-            soc,
-            site.battery.reserve_soc().value(),
+            total_aux,
+            soc_first,
+            soc_last,
+            fleet.reserve_soc().value(),
         );
+        let aux_at = |j: u64| match varying {
+            None => constant,
+            Some(_) => fleet.aux_load_in(&s.battery, j * ms, (j + 1) * ms),
+        };
+        let last_aux = aux_at(to - 1);
         if !self.lean {
-            s.tally.skip_ramps(table, k, to - k, aux.value());
+            match varying {
+                None => s.tally.skip_ramps(table, k, n, last_aux.value()),
+                Some(_) => {
+                    for j in k..to {
+                        let import = table.facility(j) + aux_at(j).value();
+                        s.tally.ramp_step(import);
+                    }
+                }
+            }
         }
         site.grid.skip_to(&mut s.grid, to);
-        s.previous_import = Power::mw(table.facility(to - 1)) + aux;
-        self.skipped += to - k;
+        s.previous_import = Power::mw(table.facility(to - 1)) + last_aux;
+        self.skipped += n;
         s.step = to;
+        self.year_end(to - 1);
     }
 
     /// Runs until `stop` returns true for a step's record (that step included), or to the end.

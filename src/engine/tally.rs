@@ -387,24 +387,55 @@ impl Tally {
     }
 
     /// Adds `n` quiet steps at once (fast-forward): no flows, every step's import its demand
-    /// (`facility_mw + n·aux_mw` in total, `facility_mw` the sum of the steps' facility loads),
-    /// the SoC constant at `soc`, no event open or opened. The same sums as `n` calls of
-    /// [`Tally::add`], up to the order of the additions.
+    /// (`facility_mw + total_aux_mw` in total: the sums over the steps of their facility loads
+    /// and of their auxiliary draws), no event open or opened. The SoC goes from `soc_first`
+    /// after the first step to `soc_last` after the last, linearly (it is constant unless the
+    /// battery's capacity fades under it, which moves it by far less than 1 %). The same sums
+    /// as `n` calls of [`Tally::add`], up to the order of the additions (and, with fade, the
+    /// SoC's linear course).
     #[inline]
-    pub(crate) fn skip(&mut self, n: u64, facility_mw: f64, aux_mw: f64, soc: f64, reserve: f64) {
+    pub(crate) fn skip(
+        &mut self,
+        n: u64,
+        facility_mw: f64,
+        total_aux_mw: f64,
+        soc_first: f64,
+        soc_last: f64,
+        reserve: f64,
+    ) {
         debug_assert!(self.open_outage.is_none() && self.open_lol.is_none());
-        let total_aux = aux_mw * n as f64;
         self.steps += n;
         let m = &mut self.sums;
         m.facility += facility_mw;
-        m.aux += total_aux;
-        m.import += facility_mw + total_aux;
-        self.soc_min = self.soc_min.min(soc);
-        self.soc_sum += soc * n as f64;
-        self.soc_last = soc;
-        if soc < reserve - RESERVE_EPSILON {
-            self.steps_below_reserve += n;
-        }
+        m.aux += total_aux_mw;
+        m.import += facility_mw + total_aux_mw;
+        self.soc_min = self.soc_min.min(soc_first.min(soc_last));
+        self.soc_sum += 0.5 * (soc_first + soc_last) * n as f64;
+        self.soc_last = soc_last;
+        let floor = reserve - RESERVE_EPSILON;
+        self.steps_below_reserve += match (soc_first < floor, soc_last < floor) {
+            (true, true) => n,
+            (false, false) => 0,
+            // The reserve crossed inside the stretch: the steps on the low side of the line.
+            (first, _) => {
+                let at =
+                    ((floor - soc_first) / (soc_last - soc_first) * n as f64).clamp(0.0, n as f64);
+                let below_from_start = at.round() as u64;
+                if first {
+                    below_from_start
+                } else {
+                    n - below_from_start
+                }
+            }
+        };
+    }
+
+    /// The grid ramps of a quiet step whose import was `import_mw` with the grid whole (for a
+    /// fast-forwarded stretch whose auxiliary draw changes from step to step: see
+    /// [`Tally::skip_ramps`] for one whose draw is constant).
+    #[inline]
+    pub(crate) fn ramp_step(&mut self, import_mw: f64) {
+        self.ramps.add(import_mw, true);
     }
 
     /// The grid ramps of `n` quiet steps from `k` added by [`Tally::skip`] (not for a lean

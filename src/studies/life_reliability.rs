@@ -121,6 +121,17 @@ pub struct LifeConfig {
     /// The target whose first missed year is reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
+    /// Whether each life jumps over the stretches in which the battery rests (see
+    /// [`fast_forward`](crate::engine::fast_forward); on by default): the battery ages over them
+    /// in closed form, so the years come out as stepping gives them to rounding and the SoC's
+    /// course under fading capacity (tested to 1e-6).
+    #[serde(default = "fast_forward_default")]
+    pub fast_forward: bool,
+}
+
+/// [`LifeConfig::fast_forward`]'s default: on.
+fn fast_forward_default() -> bool {
+    true
 }
 
 impl LifeConfig {
@@ -132,6 +143,7 @@ impl LifeConfig {
             threads: 0,
             survive: None,
             target: None,
+            fast_forward: true,
         }
     }
 
@@ -203,6 +215,7 @@ impl LifeConfig {
         Ok(LifePlan {
             survive,
             survive_steps,
+            fast_forward: self.fast_forward,
         })
     }
 
@@ -246,6 +259,7 @@ fn rename_target(e: ConfigError) -> ConfigError {
 pub struct LifePlan {
     survive: Option<Duration>,
     survive_steps: Option<u64>,
+    fast_forward: bool,
 }
 
 /// Progress every 512 merged samples and at the end.
@@ -569,7 +583,9 @@ fn run_life<P: Dispatch + Clone>(
     // The year of the last step, + 1 (a year whose end falls inside the last step ends there).
     let years = (steps - 1) * ms / YEAR_MS + 1;
     let mut sim = Simulation::new(site, policy.clone(), seed);
-    sim.set_lean().mark_years();
+    sim.set_lean()
+        .set_fast_forward(plan.fast_forward)
+        .mark_years();
     let mut rng = stream(seed, streams::LIFE_OUTAGES);
     let mut outage: Option<Simulation<'_, P>> = None;
     if acc.years.len() < years as usize {
@@ -582,9 +598,7 @@ fn run_life<P: Dispatch + Clone>(
             // depend on what the outages did.
             let at = rng.random_range(range.clone());
             let reseed = rng.next_u64();
-            while sim.state().step < at {
-                sim.step(&mut ());
-            }
+            sim.run_to(at);
             let copy = match &mut outage {
                 Some(c) => {
                     c.clone_from(&sim);
@@ -599,9 +613,7 @@ fn run_life<P: Dispatch + Clone>(
                 0.0
             });
         }
-        while sim.state().step < range.end {
-            sim.step(&mut ());
-        }
+        sim.run_to(range.end);
     }
     let marks = &sim.state().years;
     let mut from = YearMark::start();

@@ -163,7 +163,9 @@ fn constant_storage_reproduces_the_calendar_closed_form() {
             let site = study.site();
             let mut sim = study.simulate();
             sim.run(&mut ());
-            assert_eq!(sim.steps_skipped(), 0, "ageing turns fast-forward off");
+            // Fast-forward ages the resting battery in closed form over most of the year.
+            let skipped = sim.steps_skipped() as f64 / site.time.steps() as f64;
+            assert!(skipped > 0.99, "{skipped} of the year skipped");
             let report = sim.report();
             let l = report.lifetime.as_ref().unwrap();
             let want = calendar_closed_form(35.0, soc_max, 1.0);

@@ -50,34 +50,64 @@ pub const FAST_FORWARD_REL_TOL: f64 = 1e-9;
 pub fn assert_reports_agree(a: &Report, b: &Report, what: &str) {
     assert_eq!(a.grid_outages, b.grid_outages, "{what}: grid outages");
     assert_eq!(a.loss_of_load, b.loss_of_load, "{what}: losses of load");
+    assert_reports_agree_to(a, b, FAST_FORWARD_REL_TOL, what);
+}
+
+/// [`assert_reports_agree`] for runs whose battery may differ by `tol` relative (fast-forward
+/// with ageing): the same grid outages, to the millisecond, and the same losses of load, to
+/// the step; every number (the events' energies and SoCs included) to `tol` relative.
+pub fn assert_reports_agree_to(a: &Report, b: &Report, tol: f64, what: &str) {
+    let outage = |o: &ridethrough::engine::report::GridOutage| {
+        (
+            o.start_step,
+            o.end_step,
+            o.start,
+            o.duration,
+            o.carried_through,
+        )
+    };
+    let outages = |r: &Report| r.grid_outages.iter().map(outage).collect::<Vec<_>>();
+    assert_eq!(outages(a), outages(b), "{what}: grid outages");
+    let lol = |r: &Report| {
+        r.loss_of_load
+            .iter()
+            .map(|l| (l.start_step, l.end_step))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lol(a), lol(b), "{what}: losses of load");
     assert_eq!(a.steps_done, b.steps_done, "{what}: steps");
-    assert_json_agree(a, b, what);
+    assert_json_agree_to(a, b, tol, what);
 }
 
 /// Asserts that two results have the same shape and the same values, every number to
 /// [`FAST_FORWARD_REL_TOL`] relative (absolute below 1).
 pub fn assert_json_agree<T: serde::Serialize>(a: &T, b: &T, what: &str) {
-    fn walk(a: &serde_json::Value, b: &serde_json::Value, path: &str, what: &str) {
+    assert_json_agree_to(a, b, FAST_FORWARD_REL_TOL, what);
+}
+
+/// [`assert_json_agree`] with every number to `tol` relative (absolute below 1).
+pub fn assert_json_agree_to<T: serde::Serialize>(a: &T, b: &T, tol: f64, what: &str) {
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, path: &str, tol: f64, what: &str) {
         use serde_json::Value::*;
         match (a, b) {
             (Number(x), Number(y)) => {
                 let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
                 let scale = x.abs().max(y.abs()).max(1.0);
                 assert!(
-                    (x - y).abs() <= FAST_FORWARD_REL_TOL * scale,
+                    (x - y).abs() <= tol * scale,
                     "{what}: {path} {x} against {y}"
                 );
             }
             (Object(x), Object(y)) => {
                 assert_eq!(x.len(), y.len(), "{what}: {path}");
                 for (k, v) in x {
-                    walk(v, &y[k], &format!("{path}.{k}"), what);
+                    walk(v, &y[k], &format!("{path}.{k}"), tol, what);
                 }
             }
             (Array(x), Array(y)) => {
                 assert_eq!(x.len(), y.len(), "{what}: {path}");
                 for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                    walk(v, w, &format!("{path}[{i}]"), what);
+                    walk(v, w, &format!("{path}[{i}]"), tol, what);
                 }
             }
             _ => assert_eq!(a, b, "{what}: {path}"),
@@ -87,7 +117,7 @@ pub fn assert_json_agree<T: serde::Serialize>(a: &T, b: &T, what: &str) {
         serde_json::to_value(a).unwrap(),
         serde_json::to_value(b).unwrap(),
     );
-    walk(&a, &b, "", what);
+    walk(&a, &b, "", tol, what);
 }
 
 /// The storage balance over a run, relative to the energy that moved (sums of up to ~10⁵

@@ -233,6 +233,102 @@ proptest! {
     }
 }
 
+/// Relative tolerance between a fast-forwarded and a stepped run with lifetime models: a rest
+/// is aged as one segment at the midpoint of the SoC's creep under fading capacity (the exact
+/// mean of the calendar SoC factor over that creep differs from it by about (b·ΔSoC/z)²/24 of
+/// the increment), and the tally takes the SoC's course over it as linear.
+const LIFETIME_FF_REL_TOL: f64 = 1e-6;
+
+/// A case's site with lifetime models: calendar and cycle ageing (strong: `q1` in a year,
+/// so that a stretch's fade shows), the auxiliary draw following the ambient (a constant,
+/// or the synthetic Austin year, offset by the calendar start) and, with `curve`, the
+/// calibrated part-load efficiency curve.
+fn lifetime_site(c: &Case, q1: f64, austin: bool, curve: bool) -> Site {
+    let (time, grid, mut battery, load, _) = parts(c);
+    let time = time
+        .try_starting_at("2025-06-30T17:00:00".parse().unwrap())
+        .unwrap();
+    battery.aux_load_mw = None;
+    battery.ageing = Some(
+        toml::from_str(&format!(
+            "calendar_fade_first_year = {q1}\ncycle_fade_per_efc = 0.0005\n"
+        ))
+        .unwrap(),
+    );
+    battery.thermal = Some(
+        toml::from_str(if austin {
+            "ambient = \"austin_synthetic\"\n"
+        } else {
+            "ambient = 38.0\n"
+        })
+        .unwrap(),
+    );
+    if curve {
+        battery.efficiency_curve = Some(
+            toml::from_str::<toml::Value>("c = \"calibrated\"").unwrap()["c"]
+                .clone()
+                .try_into()
+                .unwrap(),
+        );
+    }
+    Site::new(time, &grid, &battery, &load).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// With ageing, a temperature-driven auxiliary draw and an efficiency curve, fast-forward
+    /// ages the resting battery in closed form: the same events, every number (the lifetime
+    /// report's fade, fade loss and auxiliary energy included) to [`LIFETIME_FF_REL_TOL`].
+    #[test]
+    fn fast_forward_with_lifetime_models_agrees(
+        c in case(),
+        q1 in 0.0..0.2f64,
+        austin in any::<bool>(),
+        curve in any::<bool>(),
+    ) {
+        let c = Case { failures: false, self_discharge: false, ..c };
+        let site = lifetime_site(&c, q1, austin, curve);
+        let (_, _, _, _, policy) = parts(&c);
+        let (fast, stepped, skipped) = both(&site, policy, c.seed);
+        assert_reports_agree_to(&fast, &stepped, LIFETIME_FF_REL_TOL, &format!("{c:?}"));
+        prop_assert!(fast.lifetime.is_some());
+        if matches!(policy, Policy::BackupOnly { .. }) && c.random_rate == 0.0 && c.window.is_none()
+            && c.import_mw > 20.0 && c.initial >= 1.0
+        {
+            prop_assert!(skipped > 0, "a full battery under an ample feed rests");
+        }
+    }
+}
+
+/// A 20-year life at hourly steps, held full in the Austin heat with an augmentation plan:
+/// fast-forward skips most of it and gives every year's fade, usable energy and unit count
+/// as stepping does (to [`LIFETIME_FF_REL_TOL`]), the same events and the same year marks.
+#[test]
+fn a_life_fast_forwarded_ages_as_stepped() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/scenarios/austin_20yr.toml"),
+    )
+    .unwrap();
+    let study = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let site = study.site();
+    let (fast, stepped, skipped) = both(site, *study.policy(), 5);
+    assert_reports_agree_to(&fast, &stepped, LIFETIME_FF_REL_TOL, "austin_20yr");
+    let share = skipped as f64 / site.time.steps() as f64;
+    assert!(share > 0.9, "{share} of the steps skipped");
+    let life = fast.lifetime.as_ref().unwrap();
+    assert_eq!(life.years.len(), 20);
+    assert!(
+        life.years
+            .iter()
+            .any(|y| y.augmentation.is_some_and(|a| a.units_added > 0)),
+        "the plan adds units"
+    );
+}
+
 /// The embedded default (the Austin site, backup-only, a year at 1-minute steps) is quiet
 /// almost all year: fast-forward skips nearly every step and reports what stepping reports.
 #[test]

@@ -262,3 +262,27 @@ fn bad_settings_are_typed_errors_naming_the_field() {
         serde_json::from_str::<LifeConfig>(r#"{"samples": 4, "seed": 1, "sample": 2}"#).is_err()
     );
 }
+
+/// Each life jumps over the stretches in which the battery rests (ageing in closed form,
+/// the temperature-driven draw summed): every year's indices, fade and survival agree with the
+/// stepped lives to 1e-6 relative (the tolerance of a rest aged at its resting SoC; see the
+/// fast-forward tests).
+#[test]
+fn fast_forwarded_lives_give_the_stepped_years() {
+    let study = austin(
+        3 * 365,
+        16,
+        "\n[battery.ageing]\ncalendar_fade_first_year = 0.05\n[battery.thermal]\nambient = \"austin_synthetic\"\n",
+    );
+    let cfg = |fast_forward| LifeConfig {
+        survive: Some(Duration::from_hours(4)),
+        fast_forward,
+        ..LifeConfig::new(24, 8)
+    };
+    let (fast, stepped) = (life(&study, &cfg(true)), life(&study, &cfg(false)));
+    assert!(
+        fast.years[2].capacity_factor_end.mean < 0.95,
+        "the fleet fades"
+    );
+    crate::common::assert_json_agree_to(&fast, &stepped, 1e-6, "lives");
+}

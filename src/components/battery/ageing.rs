@@ -581,13 +581,48 @@ impl AgeingModel {
         soc_to: Fraction,
         temp_c: f64,
     ) -> f64 {
-        let temperature = arrhenius(self.calendar_ea_over_r * self.inv_z, temp_c);
+        self.ramp_increment_with(
+            dt,
+            soc_from,
+            soc_to,
+            self.calendar_temperature_factor(temp_c),
+        )
+    }
+
+    /// [`AgeingModel::ramp_increment`] with the temperature's factor given (from
+    /// [`AgeingModel::calendar_temperature_factor`], which the lifetime models tabulate for
+    /// each hour of the ambient year): the same value, bit for bit.
+    #[inline]
+    pub fn ramp_increment_with(
+        &self,
+        dt: Hours,
+        soc_from: Fraction,
+        soc_to: Fraction,
+        temperature_factor: f64,
+    ) -> f64 {
         let soc = self.soc_stress.mean_power_over_ramp(
             soc_from.value().clamp(0.0, 1.0),
             soc_to.value().clamp(0.0, 1.0),
             self.inv_z,
         );
-        dt.value() * temperature * soc
+        dt.value() * temperature_factor * soc
+    }
+
+    /// The temperature's share of the calendar increment, `f_T(T)^(1/z)` at cell temperature
+    /// `temp_c` (°C): a step of length `Δt` at constant SoC adds
+    /// `Δτ = Δt · f_T(T)^(1/z) · f_SoC(SoC)^(1/z)`.
+    #[inline]
+    pub fn calendar_temperature_factor(&self, temp_c: f64) -> f64 {
+        arrhenius(self.calendar_ea_over_r * self.inv_z, temp_c)
+    }
+
+    /// The state of charge's share of the calendar increment, `f_SoC(SoC)^(1/z)`, for a battery
+    /// held at `soc`; a rest of any length at varying temperature adds
+    /// `Δτ = f_SoC(SoC)^(1/z) · ∫ f_T(T(t))^(1/z) dt`.
+    #[inline]
+    pub fn calendar_soc_factor(&self, soc: Fraction) -> f64 {
+        let s = soc.value().clamp(0.0, 1.0);
+        self.soc_stress.mean_power_over_ramp(s, s, self.inv_z)
     }
 
     /// Adds `Δτ` from [`AgeingModel::ramp_increment`] to `state`'s calendar time.

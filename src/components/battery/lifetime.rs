@@ -20,7 +20,7 @@
 
 use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
 use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
-use crate::components::ambient::Ambient;
+use crate::components::ambient::{Ambient, HourlyTable};
 use crate::error::ConfigError;
 use crate::time::TimeGrid;
 use crate::units::{Energy, Fraction, Hours, Power, MS_PER_HOUR};
@@ -167,7 +167,45 @@ pub struct Lifetime {
     aux: Option<AuxCurve>,
     ambient: Ambient,
     efficiency: Option<EfficiencyCurve>,
+    /// The ambient's functions the models read, tabulated per hour.
+    tables: AmbientTables,
 }
+
+/// The functions of the ambient temperature that ageing and the auxiliary draw read, per hour
+/// of the ambient series with prefix sums ([`HourlyTable`]): a step reads its hour's value
+/// (bit for bit the function's, without an `exp` a step), and a rest of any length (a
+/// fast-forwarded stretch) integrates them in O(1).
+#[derive(Debug, Clone, PartialEq)]
+struct AmbientTables {
+    /// The temperature, °C.
+    temp: HourlyTable,
+    /// The calendar law's temperature factor `f_T(T)^(1/z)` (with ageing).
+    calendar: Option<HourlyTable>,
+    /// One unit's auxiliary draw, MW (with `[battery.thermal]`).
+    aux: Option<HourlyTable>,
+}
+
+impl AmbientTables {
+    fn new(ambient: &Ambient, ageing: Option<&AgeingModel>, aux: Option<&AuxCurve>) -> Self {
+        AmbientTables {
+            temp: HourlyTable::new(ambient, |t| t),
+            calendar: ageing
+                .map(|m| HourlyTable::new(ambient, |t| m.calendar_temperature_factor(t))),
+            aux: aux.map(|a| HourlyTable::new(ambient, |t| a.power_at(t).value())),
+        }
+    }
+
+    fn start_at(&mut self, ambient: &Ambient) {
+        self.temp.start_at(ambient);
+        for t in [&mut self.calendar, &mut self.aux].into_iter().flatten() {
+            t.start_at(ambient);
+        }
+    }
+}
+
+/// Spans of more hours than this (a fast-forwarded rest; a step is at most an hour, so it
+/// touches at most two) take their hourly sums from the tables' prefix sums.
+const LONG_SPAN_HOURS: u64 = 2;
 
 /// The one-way efficiencies of a segment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -216,11 +254,13 @@ impl Lifetime {
             ),
             Some(EfficiencyCurveSpec::Points(points)) => Some(EfficiencyCurve::new(points)?),
         };
+        let tables = AmbientTables::new(&ambient, ageing.as_ref(), aux.as_ref());
         Ok(Some(Lifetime {
             ageing,
             aux,
             ambient,
             efficiency,
+            tables,
         }))
     }
 
@@ -228,6 +268,7 @@ impl Lifetime {
     /// start's hour of the year, 1 January 00:00 being 0; 29 February counts as 28 February).
     pub(crate) fn start_at(&mut self, time: &TimeGrid) {
         self.ambient.start_at(time);
+        self.tables.start_at(&self.ambient);
     }
 
     /// The degradation model, if any.
@@ -236,7 +277,8 @@ impl Lifetime {
     }
 
     /// Whether anything changes while the battery rests (ageing, or an auxiliary draw that
-    /// follows the temperature): fast-forward must then step.
+    /// follows the temperature): a fast-forward then ages the battery and sums the draw over
+    /// the stretch in closed form (see [`crate::engine::fast_forward`]).
     pub fn varies_at_rest(&self) -> bool {
         self.ageing.is_some() || self.aux.is_some()
     }
@@ -253,19 +295,38 @@ impl Lifetime {
     /// inside an hour).
     #[inline]
     pub fn aux_over(&self, units: u32, t0: u64, t1: u64) -> Option<Power> {
-        let aux = self.aux.as_ref()?;
+        let aux = self.tables.aux.as_ref()?;
         let n = f64::from(units);
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1 - 1) / MS_PER_HOUR);
         if h0 == h1 {
-            return Some(aux.power_at(self.ambient.at_hour(h0)) * n);
+            return Some(Power::mw(aux.at_hour(h0)) * n);
+        }
+        if h1 - h0 >= LONG_SPAN_HOURS {
+            let hours = (t1 - t0) as f64 / MS_PER_HOUR as f64;
+            return Some(Power::mw(aux.integral_h(t0, t1) / hours * n));
         }
         let mut sum = 0.0;
         for h in h0..=h1 {
             let a = (h * MS_PER_HOUR).max(t0);
             let b = ((h + 1) * MS_PER_HOUR).min(t1);
-            sum += aux.power_at(self.ambient.at_hour(h)).value() * (b - a) as f64;
+            sum += aux.at_hour(h) * (b - a) as f64;
         }
         Some(Power::mw(sum / (t1 - t0) as f64 * n))
+    }
+
+    /// The auxiliary energy `units` units draw over `[t0, t1)` ms, MWh, or `None` without
+    /// `[battery.thermal]` (from the hourly prefix sums: O(1) for a stretch of any length).
+    #[inline]
+    pub fn aux_energy_over(&self, units: u32, t0: u64, t1: u64) -> Option<f64> {
+        let aux = self.tables.aux.as_ref()?;
+        Some(aux.integral_h(t0, t1) * f64::from(units))
+    }
+
+    /// The largest auxiliary draw of `units` units in any hour of the ambient series, or
+    /// `None` without `[battery.thermal]`.
+    pub fn max_aux(&self, units: u32) -> Option<Power> {
+        let aux = self.tables.aux.as_ref()?;
+        Some(Power::mw(aux.max()) * f64::from(units))
     }
 
     /// The one-way efficiency at `loading` (power over the power limit), if a curve is given.
@@ -340,6 +401,8 @@ impl Lifetime {
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1.max(t0 + 1) - 1) / MS_PER_HOUR);
         let mean_temp = if h0 == h1 {
             self.ambient.at_hour(h0)
+        } else if h1 - h0 >= LONG_SPAN_HOURS {
+            self.tables.temp.integral_h(t0, t1) / ((t1 - t0) as f64 / MS_PER_HOUR as f64)
         } else {
             let mut sum = 0.0;
             for h in h0..=h1 {
@@ -368,8 +431,19 @@ impl Lifetime {
         mean_temp: f64,
     ) -> f64 {
         let (t0, t1, h0, h1) = span;
-        if h0 == h1 {
+        let Some(factor) = &self.tables.calendar else {
+            // Never: the tables hold the calendar factor whenever there is a model.
             return model.ramp_increment(dt, Fraction::ratio(from), soc, mean_temp);
+        };
+        if h0 == h1 {
+            return model.ramp_increment_with(dt, Fraction::ratio(from), soc, factor.at_hour(h0));
+        }
+        if h1 - h0 >= LONG_SPAN_HOURS {
+            // A span this long is a fast-forwarded rest, held at `soc` (its SoC moves only as
+            // the capacity fades under a battery below its ceiling, by far less than 1 %; `from`
+            // may still be the last step's pre-fade SoC, which stepping ramps over that step
+            // alone, not over the rest).
+            return model.calendar_soc_factor(soc) * factor.integral_h(t0, t1);
         }
         let len = (t1 - t0) as f64;
         let to = soc.value();
@@ -378,11 +452,11 @@ impl Lifetime {
             let a = (h * MS_PER_HOUR).max(t0);
             let b = ((h + 1) * MS_PER_HOUR).min(t1);
             let (wa, wb) = ((a - t0) as f64 / len, (b - t0) as f64 / len);
-            sum += model.ramp_increment(
+            sum += model.ramp_increment_with(
                 Hours::h(dt.value() * (wb - wa)),
                 Fraction::ratio(from + (to - from) * wa),
                 Fraction::ratio(from + (to - from) * wb),
-                self.ambient.at_hour(h),
+                factor.at_hour(h),
             );
         }
         sum
@@ -406,8 +480,10 @@ impl Lifetime {
         mean_temp: f64,
     ) {
         let (t0, t1, h0, h1) = span;
-        if h0 == h1 {
-            model.advance_ramp(state, dt, Fraction::ratio(from), soc, mean_temp);
+        if h0 == h1 || h1 - h0 >= LONG_SPAN_HOURS {
+            // One hour, or a long rest: the tables' value or integral.
+            let increment = self.calendar_increment(model, from, span, dt, soc, mean_temp);
+            model.add_calendar_hours(state, increment);
         } else {
             let len = (t1 - t0) as f64;
             let to = soc.value();

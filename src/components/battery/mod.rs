@@ -1285,6 +1285,32 @@ impl Fleet {
         }
     }
 
+    /// The auxiliary energy the units installed in `s` draw over `[t0, t1)` ms, MWh, when it
+    /// follows the ambient temperature (`[battery.thermal]`); `None` for the constant draw of
+    /// [`Fleet::aux_load`]. O(1) for a stretch of any length (hourly prefix sums): what a
+    /// fast-forward adds for a stretch in which the battery rests.
+    pub fn aux_energy_in(&self, s: &BatteryState, t0: u64, t1: u64) -> Option<f64> {
+        let mwh = self.life.as_deref()?.aux_energy_over(self.units, t0, t1)?;
+        Some(match cohorts_of(s) {
+            Some(c) if c.installed_units != self.units => {
+                mwh * (f64::from(c.installed_units) * self.inv_units)
+            }
+            _ => mwh,
+        })
+    }
+
+    /// The largest auxiliary draw of the units installed in `s` in any hour of the ambient
+    /// series, when it follows the temperature; `None` for the constant draw.
+    pub fn max_aux_in(&self, s: &BatteryState) -> Option<Power> {
+        let max = self.life.as_deref()?.max_aux(self.units)?;
+        Some(match cohorts_of(s) {
+            Some(c) if c.installed_units != self.units => {
+                max * (f64::from(c.installed_units) * self.inv_units)
+            }
+            _ => max,
+        })
+    }
+
     /// Ages the fleet over the segment `[t0, t1)` ms of length `dt` that has just settled (see
     /// [`Lifetime::age`]), then removes the stored energy that lies above the shrunk window's
     /// ceiling and returns it (a degradation loss, also summed in the life state). Nothing
