@@ -1128,6 +1128,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             cycle_fade: cycle,
             equivalent_full_cycles: efc,
             mean_ambient_c: state.mean_ambient_c(),
+            enclosure: state.enclosure.as_ref().map(|e| e.summary()),
             aux_mwh,
             fade_loss_mwh: state.fade_loss.value(),
             soc_capacity_factor: 1.0 / state.inv_capacity_factor,
@@ -1533,7 +1534,7 @@ fn segment<P: Dispatch, const FULL: bool>(
     };
     let losses = settle(site, &mut s.battery, &sc, &flows, len_dt);
     if FULL {
-        age(site, &mut s.battery, t, end, len_dt);
+        age(site, &mut s.battery, t, end, len_dt, &losses);
     }
     if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &mut s.backup) {
         b.settle(
@@ -1795,10 +1796,13 @@ fn scale<const FULL: bool>(fleet: &Fleet, battery: &BatteryState) -> Scale {
 /// `[t, end)` of length `dt` — calendar fade at the hours' ambient temperatures along the
 /// segment's SoC ramp, the segment-end SoC to the streaming rainflow counter — and the stored
 /// energy above the window's shrunk ceiling is removed as a degradation loss (summed in the
-/// battery's life state, `fade_loss`, so the storage balance still closes).
+/// battery's life state, `fade_loss`, so the storage balance still closes). With an enclosure,
+/// the segment's conversion `losses` go to it first (they heat the next step) and the cells age
+/// at its temperature.
 #[inline(always)]
-fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours) {
+fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours, losses: &StepLosses) {
     if site.battery.lifetime().is_some() {
+        site.battery.heat_enclosure(battery, losses, dt);
         site.battery.age(battery, t, end, dt);
     }
 }

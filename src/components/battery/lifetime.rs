@@ -19,6 +19,7 @@
 //! assumption on the hot side, since the HVAC that the auxiliary curve pays for cools them.
 
 use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
+use super::enclosure::{Enclosure, EnclosureParams, EnclosureState};
 use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
 use crate::components::ambient::Ambient;
 use crate::error::ConfigError;
@@ -54,6 +55,11 @@ pub struct ThermalParams {
     /// `battery.aux_load_mw`, which may then not be given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aux_curve: Option<Vec<AuxPoint>>,
+    /// The lumped thermal model of each unit's enclosure (`[battery.thermal.enclosure]`, see
+    /// [`enclosure`](super::enclosure)): the cells then stand at the enclosure's temperature,
+    /// and the HVAC's and standby draw replace `aux_curve`, which may then not be given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<EnclosureParams>,
 }
 
 /// Where the ambient temperature comes from: a constant (°C), a named year, a synthetic year's
@@ -167,6 +173,27 @@ pub struct Lifetime {
     aux: Option<AuxCurve>,
     ambient: Ambient,
     efficiency: Option<EfficiencyCurve>,
+    /// The enclosure of each unit (with `[battery.thermal.enclosure]`).
+    enclosure: Option<Enclosure>,
+    /// The run's step, ms (0 before [`Lifetime::start_at`]: each segment aged is then a step);
+    /// the enclosure's losses heat the step after theirs.
+    step_ms: u64,
+}
+
+/// Where the cells' temperature of a segment's hours comes from (see
+/// [`Lifetime::segment_temps`]): the ambient, or the enclosure from its temperature at the
+/// segment's start with the segment's heat (losses and standby, MW per unit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CellTemps {
+    /// The cells stand at the ambient temperature.
+    Ambient,
+    /// The cells stand at the enclosure's temperature.
+    Enclosure {
+        /// The temperature at the start of the next piece, °C.
+        temp_c: f64,
+        /// The heat released inside one unit, MW.
+        heat_mw: f64,
+    },
 }
 
 /// The one-way efficiencies of a segment.
@@ -195,18 +222,27 @@ impl Lifetime {
             return Ok(None);
         }
         let ageing = ageing.map(AgeingParams::validate).transpose()?;
-        let (aux, ambient) = match thermal {
-            None => (None, Ambient::Constant(REFERENCE_TEMPERATURE_C)),
+        let (aux, ambient, enclosure) = match thermal {
+            None => (None, Ambient::Constant(REFERENCE_TEMPERATURE_C), None),
             Some(t) => {
-                let aux = match &t.aux_curve {
-                    Some(points) => AuxCurve::new(points).map_err(rename_aux)?,
-                    None => AuxCurve::default(),
+                if t.enclosure.is_some() && t.aux_curve.is_some() {
+                    return Err(ConfigError::Inconsistent {
+                        field: "battery.thermal.aux_curve".into(),
+                        why: "give either aux_curve or [battery.thermal.enclosure] (whose HVAC \
+                              and standby draw replace it)",
+                    });
+                }
+                let enclosure = t.enclosure.as_ref().map(Enclosure::new).transpose()?;
+                let aux = match (&t.aux_curve, &enclosure) {
+                    (_, Some(_)) => None,
+                    (Some(points), None) => Some(AuxCurve::new(points).map_err(rename_aux)?),
+                    (None, None) => Some(AuxCurve::default()),
                 };
                 let ambient = match &t.ambient {
                     Some(source) => Ambient::validate(source, "battery.thermal.ambient")?,
                     None => Ambient::Constant(REFERENCE_TEMPERATURE_C),
                 };
-                (Some(aux), ambient)
+                (aux, ambient, enclosure)
             }
         };
         let efficiency = match efficiency {
@@ -221,6 +257,8 @@ impl Lifetime {
             aux,
             ambient,
             efficiency,
+            enclosure,
+            step_ms: 0,
         }))
     }
 
@@ -228,6 +266,12 @@ impl Lifetime {
     /// start's hour of the year, 1 January 00:00 being 0; 29 February counts as 28 February).
     pub(crate) fn start_at(&mut self, time: &TimeGrid) {
         self.ambient.start_at(time);
+        self.step_ms = time.step().as_millis();
+    }
+
+    /// The enclosure model, if any.
+    pub fn enclosure(&self) -> Option<&Enclosure> {
+        self.enclosure.as_ref()
     }
 
     /// The degradation model, if any.
@@ -238,7 +282,7 @@ impl Lifetime {
     /// Whether anything changes while the battery rests (ageing, or an auxiliary draw that
     /// follows the temperature): fast-forward must then step.
     pub fn varies_at_rest(&self) -> bool {
-        self.ageing.is_some() || self.aux.is_some()
+        self.ageing.is_some() || self.aux.is_some() || self.enclosure.is_some()
     }
 
     /// The ambient temperature at `t_ms` from the run's start, °C.
@@ -250,9 +294,13 @@ impl Lifetime {
     /// The auxiliary draw of `units` units averaged over `[t0, t1)` ms, or `None` without
     /// `[battery.thermal]` (the constant `aux_load_mw` then holds). The ambient is hourly, so
     /// the average is over the whole or partial hours the span covers (one lookup for a span
-    /// inside an hour).
+    /// inside an hour). With an enclosure the draw depends on its state: this is then the
+    /// standby draw alone, and [`Lifetime::enclosure_draw`] the whole.
     #[inline]
     pub fn aux_over(&self, units: u32, t0: u64, t1: u64) -> Option<Power> {
+        if let Some(e) = &self.enclosure {
+            return Some(e.standby() * f64::from(units));
+        }
         let aux = self.aux.as_ref()?;
         let n = f64::from(units);
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1 - 1) / MS_PER_HOUR);
@@ -266,6 +314,30 @@ impl Lifetime {
             sum += aux.power_at(self.ambient.at_hour(h)).value() * (b - a) as f64;
         }
         Some(Power::mw(sum / (t1 - t0) as f64 * n))
+    }
+
+    /// The electric draw of one unit's enclosure (standby plus HVAC) averaged over `[t0, t1)`
+    /// ms from `life`'s enclosure state at `t0` (the heat rate the state applies now: the last
+    /// step's losses), or `None` without an enclosure: exactly the draw of the trajectory
+    /// [`Lifetime::age`] will integrate over the same span.
+    #[inline]
+    pub fn enclosure_draw(&self, life: &LifeState, t0: u64, t1: u64) -> Option<Power> {
+        let (e, st) = (self.enclosure.as_ref()?, life.enclosure.as_ref()?);
+        if t1 <= t0 {
+            return Some(e.standby());
+        }
+        let heat = e.heat_in_mw(st);
+        let mut temp = st.temp_c;
+        let mut hvac = 0.0;
+        let (h0, h1) = (t0 / MS_PER_HOUR, (t1 - 1) / MS_PER_HOUR);
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            let iv = e.advance(temp, self.ambient.at_hour(h), heat, ms_to_hours(b - a));
+            temp = iv.end_c;
+            hvac += iv.hvac_mwh(e);
+        }
+        Some(e.standby() + Power::mw(hvac / ms_to_hours(t1 - t0)))
     }
 
     /// The one-way efficiency at `loading` (power over the power limit), if a curve is given.
@@ -286,6 +358,15 @@ impl Lifetime {
             ambient_degree_hours: 0.0,
             hours: 0.0,
             cohorts: None,
+            enclosure: None,
+        }
+    }
+
+    /// [`Lifetime::initial_state`] of a fleet of `units` units (with its enclosure's state).
+    pub fn initial_state_of(&self, soc: Fraction, units: u32) -> LifeState {
+        LifeState {
+            enclosure: self.enclosure.as_ref().map(|e| e.initial_state(units)),
+            ..self.initial_state(soc)
         }
     }
 
@@ -310,9 +391,7 @@ impl Lifetime {
         soc: Fraction,
         throughput_soc: Fraction,
     ) {
-        let (h0, h1, mean_temp) = self.segment_hours(t0, t1);
-        life.ambient_degree_hours += mean_temp * dt.value();
-        life.hours += dt.value();
+        let (h0, h1, mean_temp, temps) = self.segment_temps(life, t0, t1, dt);
         let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
             return;
         };
@@ -327,10 +406,73 @@ impl Lifetime {
             soc,
             throughput_soc,
             mean_temp,
+            temps,
         );
         life.capacity_factor = model.capacity_factor(state);
         life.inv_capacity_factor = 1.0 / life.capacity_factor;
         life.efficiency_factor = model.efficiency_factor(state);
+    }
+
+    /// The cells' temperatures over the segment `[t0, t1)` ms of length `dt`: the first and
+    /// last hours it touches, the cells' mean temperature over it (°C) and where each hour's
+    /// comes from (for [`Lifetime::piece_temp`]). Sums the ambient's time integral into `life`
+    /// and, with an enclosure, advances its state over the segment hour by hour (exactly, see
+    /// [`enclosure`](super::enclosure)): the cells' temperature is then the enclosure's mean.
+    /// At the end of a step the losses gathered over it become the next step's heat.
+    #[inline]
+    pub(crate) fn segment_temps(
+        &self,
+        life: &mut LifeState,
+        t0: u64,
+        t1: u64,
+        dt: Hours,
+    ) -> (u64, u64, f64, CellTemps) {
+        let (h0, h1, mean_ambient) = self.segment_hours(t0, t1);
+        life.ambient_degree_hours += mean_ambient * dt.value();
+        life.hours += dt.value();
+        let (Some(e), Some(st)) = (&self.enclosure, life.enclosure.as_mut()) else {
+            return (h0, h1, mean_ambient, CellTemps::Ambient);
+        };
+        let heat = e.heat_in_mw(st);
+        let temps = CellTemps::Enclosure {
+            temp_c: st.temp_c,
+            heat_mw: heat,
+        };
+        let mut degree_hours = 0.0;
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            let hours = ms_to_hours(b - a);
+            let ambient = self.ambient.at_hour(h);
+            let iv = e.advance(st.temp_c, ambient, heat, hours);
+            degree_hours += iv.degree_hours;
+            e.record(st, &iv, ambient, heat, hours);
+        }
+        let mean = if t1 > t0 {
+            degree_hours / ms_to_hours(t1 - t0)
+        } else {
+            st.temp_c
+        };
+        if self.step_ms == 0 || t1 % self.step_ms == 0 {
+            e.end_step(st);
+        }
+        (h0, h1, mean, temps)
+    }
+
+    /// The cells' mean temperature over the piece `[a, b)` ms of hour `h` of a segment, the
+    /// pieces taken in order (`temps` from [`Lifetime::segment_temps`] moves along them): the
+    /// hour's ambient, or the enclosure's exact mean over the piece.
+    #[inline]
+    pub(crate) fn piece_temp(&self, temps: &mut CellTemps, h: u64, a: u64, b: u64) -> f64 {
+        match (temps, &self.enclosure) {
+            (CellTemps::Enclosure { temp_c, heat_mw }, Some(e)) if b > a => {
+                let hours = ms_to_hours(b - a);
+                let iv = e.advance(*temp_c, self.ambient.at_hour(h), *heat_mw, hours);
+                *temp_c = iv.end_c;
+                iv.degree_hours / hours
+            }
+            _ => self.ambient.at_hour(h),
+        }
     }
 
     /// The first and last hours (from the run's start) the segment `[t0, t1)` ms touches, and
@@ -366,6 +508,7 @@ impl Lifetime {
         dt: Hours,
         soc: Fraction,
         mean_temp: f64,
+        mut temps: CellTemps,
     ) -> f64 {
         let (t0, t1, h0, h1) = span;
         if h0 == h1 {
@@ -382,7 +525,7 @@ impl Lifetime {
                 Hours::h(dt.value() * (wb - wa)),
                 Fraction::ratio(from + (to - from) * wa),
                 Fraction::ratio(from + (to - from) * wb),
-                self.ambient.at_hour(h),
+                self.piece_temp(&mut temps, h, a, b),
             );
         }
         sum
@@ -404,6 +547,7 @@ impl Lifetime {
         soc: Fraction,
         throughput_soc: Fraction,
         mean_temp: f64,
+        mut temps: CellTemps,
     ) {
         let (t0, t1, h0, h1) = span;
         if h0 == h1 {
@@ -420,12 +564,18 @@ impl Lifetime {
                     Hours::h(dt.value() * (wb - wa)),
                     Fraction::ratio(from + (to - from) * wa),
                     Fraction::ratio(from + (to - from) * wb),
-                    self.ambient.at_hour(h),
+                    self.piece_temp(&mut temps, h, a, b),
                 );
             }
         }
         model.observe_soc(state, throughput_soc, dt, mean_temp);
     }
+}
+
+/// `ms` milliseconds in hours.
+#[inline]
+fn ms_to_hours(ms: u64) -> f64 {
+    ms as f64 / MS_PER_HOUR as f64
 }
 
 /// An aux-curve error under `battery.thermal.aux_curve` (the curve names its fields
@@ -482,6 +632,9 @@ pub struct LifeState {
     /// capacity, see [`augmentation`](super::augmentation)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohorts: Option<super::augmentation::CohortsState>,
+    /// The enclosure's state (with `[battery.thermal.enclosure]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<EnclosureState>,
 }
 
 impl LifeState {
