@@ -5,7 +5,9 @@
 //! [`Simulation::step`] runs these stages, in this order, for step `k` = `[t0, t1)`:
 //!
 //! 1. **demand**: the facility's average load over the step plus the battery's auxiliary load
-//!    (with `[battery.thermal]`, each unit's draw at the ambient temperature of the step's hours);
+//!    (with `[battery.thermal]`, each unit's draw at the ambient temperature of the step's hours;
+//!    with its enclosure, the standby and HVAC draw of the enclosure's trajectory over the step
+//!    from its state at the step's start, heated by the previous step's losses);
 //! 2. **battery units and self-discharge**: battery units that failed or returned by `t0` lock
 //!    or release their energy; the fleet loses its per-step self-discharge fraction (never
 //!    below the window floor);

@@ -15,8 +15,37 @@
 //! see [`SyntheticYear`]). An hourly year holds its value for each whole hour and repeats; hour 0
 //! is 1 January 00:00, and the run's calendar start (`time.start`, default 1 January) picks the
 //! hour the run begins at. Without `ambient`, the temperature is the models' reference, 25 °C.
-//! **The cells are taken to stand at the ambient temperature** (no enclosure model): an
+//! **Without an enclosure model the cells are taken to stand at the ambient temperature**: an
 //! assumption on the hot side, since the HVAC that the auxiliary curve pays for cools them.
+//!
+//! # The enclosure (optional)
+//! `[battery.thermal.enclosure]` ([`enclosure`](super::enclosure)) gives each unit one lumped
+//! temperature (cells and enclosure, every unit the same), heated by the battery's conversion
+//! losses (spread over the installed units) and a standby draw, cooled or warmed through its
+//! shell (`UA`) and held between setpoints by an HVAC of finite capacity. Then:
+//!
+//! * the cells age at the enclosure's temperature: calendar fade at each hour's piece of a
+//!   segment at the enclosure's exact mean over it, the rainflow counter at the segment's mean;
+//! * the auxiliary load is the enclosure's: standby plus cooling heat / COP plus heating heat /
+//!   heater efficiency, every installed unit; `aux_curve` may then not be given;
+//! * the losses of a step heat the next one (the draw is needed before dispatch): a one-step lag,
+//!   measured in tests/integration/enclosure.rs (0.01 % of a year's HVAC energy between 1-minute
+//!   and 1-hour steps; at rest the two agree to 1e-9);
+//! * the report adds the enclosure's mean and highest temperature, the HVAC's and the standby
+//!   energy ([`EnclosureSummary`](super::enclosure::EnclosureSummary)).
+//!
+//! | key (`[battery.thermal.enclosure]`) | unit, per unit | allowed | default |
+//! |---|---|---|---|
+//! | `heat_capacity_mj_per_k` | MJ/K | 0.1 ≤ x ≤ 1000 | 34 (38.1 t × 0.9 kJ/(kg·K), assumption) |
+//! | `conductance_mw_per_k` | MW/K | 1e-6 ≤ x ≤ 0.01 | 1e-4 (87 m² × ≈1.1 W/(m²·K), assumption) |
+//! | `cooling_setpoint_c` | °C | −70 ≤ x ≤ 60 | 25 (the ageing reference) |
+//! | `heating_setpoint_c` | °C | −70 ≤ x ≤ 60, below the cooling setpoint | none (no heater) |
+//! | `cooling_capacity_mw` | MW thermal | 0 ≤ x ≤ 1 | 0.05 (a 4-hour unit's losses at rated power and a margin, assumption) |
+//! | `heating_capacity_mw` | MW thermal | 0 ≤ x ≤ 1, only with a heating setpoint | 0.02 (assumption) |
+//! | `cop` | — | 0.5 ≤ x ≤ 10 | 3.0 (a packaged air conditioner, assumption) |
+//! | `heater_efficiency` | — | 0.5 ≤ x ≤ 5 | 1.0 (resistive) |
+//! | `standby_mw` | MW | 0 ≤ x ≤ 1 | 0.001 (assumption) |
+//! | `initial_c` | °C | −70 ≤ x ≤ 60 | the cooling setpoint |
 
 use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
 use super::enclosure::{Enclosure, EnclosureParams, EnclosureState};
@@ -372,9 +401,10 @@ impl Lifetime {
 
     /// Ages the battery over the segment `[t0, t1)` ms (length `dt`), in which the cells' SoC
     /// (stored energy over the aged capacity) moved linearly to `soc` (constant power): calendar
-    /// fade over each hour of the segment at that hour's temperature along the ramp (split in
-    /// proportion), then `throughput_soc` to the rainflow counter at the segment's mean
-    /// temperature; the capacity and efficiency factors follow. The ambient's time integral is
+    /// fade over each hour of the segment at that hour's cells' temperature (the ambient, or with
+    /// an enclosure its exact mean over the hour's piece, after advancing it over the segment)
+    /// along the ramp (split in proportion), then `throughput_soc` to the rainflow counter at
+    /// the segment's mean temperature; the capacity and efficiency factors follow. The ambient's time integral is
     /// kept for the report.
     ///
     /// `throughput_soc` is the stored energy plus the fade loss so far, over nameplate: it moves
@@ -495,9 +525,9 @@ impl Lifetime {
     }
 
     /// The calendar increment `Δτ` of a segment `span = (t0, t1, h0, h1)` (from
-    /// [`Lifetime::segment_hours`], with its `mean_temp`) of length `dt` in which the cells' SoC
+    /// [`Lifetime::segment_temps`], with its `mean_temp` and `temps`) of length `dt` in which the cells' SoC
     /// moved linearly from `from` to `soc`: the sum over its hours of
-    /// [`AgeingModel::ramp_increment`] (each hour at its ambient), what
+    /// [`AgeingModel::ramp_increment`] (each hour at its cells' temperature from `temps`), what
     /// [`Lifetime::age_ramp`] adds to one state.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn calendar_increment(
@@ -531,9 +561,9 @@ impl Lifetime {
         sum
     }
 
-    /// Ages `state` over the segment `span = (t0, t1, h0, h1)` (from [`Lifetime::segment_hours`])
-    /// of length `dt`, in which the cells' SoC moved linearly from `from` to `soc`: calendar
-    /// fade hour by hour along the ramp, then `throughput_soc` to the rainflow counter at the
+    /// Ages `state` over the segment `span = (t0, t1, h0, h1)` (from [`Lifetime::segment_temps`],
+    /// with `temps`) of length `dt`, in which the cells' SoC moved linearly from `from` to `soc`:
+    /// calendar fade hour by hour (at the cells' temperature) along the ramp, then `throughput_soc` to the rainflow counter at the
     /// segment's mean temperature (see [`Lifetime::age`]).
     #[allow(clippy::too_many_arguments)]
     #[inline]

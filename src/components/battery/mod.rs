@@ -1021,7 +1021,13 @@ impl Fleet {
         const FIELD: &str = "snapshot.battery.units";
         match (&s.life, &self.life) {
             (None, None) => {}
-            (Some(l), Some(_)) => {
+            (Some(l), Some(life)) => {
+                if l.enclosure.is_some() != life.enclosure().is_some() {
+                    return Err((
+                        "snapshot.battery.life.enclosure",
+                        "the snapshot's fleet has an enclosure model where this one has none, or the reverse",
+                    ));
+                }
                 let cf_ok = (ageing::MIN_CAPACITY_FACTOR..=1.0).contains(&l.capacity_factor)
                     && l.efficiency_factor.is_finite()
                     && l.efficiency_factor > 0.0
@@ -1258,7 +1264,9 @@ impl Fleet {
     }
 
     /// The auxiliary load over `[t0, t1)` ms: the fleet's constant draw, or with
-    /// `[battery.thermal]` every unit's draw at the ambient temperature of those hours.
+    /// `[battery.thermal]` every unit's draw at the ambient temperature of those hours (with an
+    /// enclosure, its standby draw only: the HVAC's depends on the state, see
+    /// [`Fleet::aux_load_in`]).
     #[inline]
     pub fn aux_load_over(&self, t0: u64, t1: u64) -> Power {
         match &self.life {
