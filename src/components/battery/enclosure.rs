@@ -659,6 +659,84 @@ mod tests {
         }
     }
 
+    /// Relative tolerance of a split interval against the whole, on temperatures and heats:
+    /// up to 64 pieces of a few roundings each, with time constants down to minutes.
+    const SPLIT_REL_TOL: f64 = 1e-9;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Any enclosure, start and inputs: an interval split into pieces ends where the whole
+        /// does, with the same integral and heats; the balance closes; the temperature stays
+        /// between the start, the setpoints and the regimes' equilibria; the max is the larger
+        /// end.
+        #[test]
+        fn any_interval_splits_and_balances(
+            c in 0.1..1000.0f64,
+            ua in 1e-6..0.01f64,
+            cool in -20.0..50.0f64,
+            heater in proptest::option::of(1.0..30.0f64),
+            cool_cap in 0.0..0.2f64,
+            heat_cap in 0.0..0.2f64,
+            t0 in -60.0..60.0f64,
+            ambient in -60.0..60.0f64,
+            q in 0.0..0.5f64,
+            hours in 0.001..500.0f64,
+            pieces in 1usize..64,
+        ) {
+            let e = Enclosure::new(&EnclosureParams {
+                heat_capacity_mj_per_k: Some(c),
+                conductance_mw_per_k: Some(ua),
+                cooling_setpoint_c: Some(cool),
+                heating_setpoint_c: heater.map(|h| cool - h),
+                cooling_capacity_mw: Some(Power::mw(cool_cap)),
+                heating_capacity_mw: heater.map(|_| Power::mw(heat_cap)),
+                ..EnclosureParams::default()
+            })
+            .unwrap();
+            let whole = e.advance(t0, ambient, q, hours);
+            let mut t = t0;
+            let mut sum = Interval::default();
+            let d = hours / pieces as f64;
+            let mut max = t0;
+            for _ in 0..pieces {
+                let iv = e.advance(t, ambient, q, d);
+                t = iv.end_c;
+                max = max.max(iv.max_c);
+                sum.degree_hours += iv.degree_hours;
+                sum.cooling_mwh += iv.cooling_mwh;
+                sum.heating_mwh += iv.heating_mwh;
+            }
+            let scale = 1.0 + t0.abs() + ambient.abs() + (q + cool_cap + heat_cap) / ua;
+            proptest::prop_assert!((t - whole.end_c).abs() <= SPLIT_REL_TOL * scale, "{t} vs {}", whole.end_c);
+            proptest::prop_assert!(
+                (sum.degree_hours - whole.degree_hours).abs() <= SPLIT_REL_TOL * scale * hours
+            );
+            let heat_scale = (q + cool_cap + heat_cap + ua * scale) * hours;
+            proptest::prop_assert!((sum.cooling_mwh - whole.cooling_mwh).abs() <= SPLIT_REL_TOL * heat_scale);
+            proptest::prop_assert!((sum.heating_mwh - whole.heating_mwh).abs() <= SPLIT_REL_TOL * heat_scale);
+            let balance = q * hours - ua * (whole.degree_hours - ambient * hours)
+                - whole.cooling_mwh
+                + whole.heating_mwh;
+            proptest::prop_assert!(
+                (balance - e.capacity * (whole.end_c - t0)).abs() <= SPLIT_REL_TOL * heat_scale
+            );
+            proptest::prop_assert!(whole.max_c == t0.max(whole.end_c) || (whole.max_c - t0.max(whole.end_c)).abs() <= SPLIT_REL_TOL * scale);
+            proptest::prop_assert!((max - whole.max_c).abs() <= SPLIT_REL_TOL * scale);
+            // Inside what the regimes allow: never beyond the start, the free equilibrium or a
+            // setpoint the HVAC holds.
+            let free = ambient + q / ua;
+            let lo = t0.min(free - cool_cap / ua).min(cool);
+            let hi = t0.max(free + heat_cap / ua).max(e.heating_setpoint);
+            proptest::prop_assert!(whole.end_c >= lo - SPLIT_REL_TOL * scale && whole.end_c <= hi + SPLIT_REL_TOL * scale);
+            // Above the cooling setpoint at the end only if the cooler cannot hold it or it
+            // started above.
+            if whole.end_c > cool + SPLIT_REL_TOL * scale {
+                proptest::prop_assert!(t0 > cool || free - cool_cap / ua > cool);
+            }
+        }
+    }
+
     #[test]
     fn bad_fields_are_named() {
         let field = |p: EnclosureParams| match Enclosure::new(&p) {
