@@ -298,6 +298,32 @@ fn the_cells_age_at_the_enclosure_temperature() {
     );
 }
 
+#[test]
+fn a_segment_over_two_hours_ages_each_hour_at_its_own_enclosure_temperature() {
+    // Cooling from 40 °C toward a 10 °C ambient (no HVAC): at 2-hour steps each segment's two
+    // hours age at the enclosure's exact mean over each hour, as the 1-hour steps do (the
+    // segment's mean would differ by the Arrhenius curvature, ≈1e-5 here).
+    let fade = |step: &str| {
+        let study = resting(
+            step,
+            "20d",
+            "10.0",
+            "standby_mw = 0.0\ncooling_setpoint_c = 60.0\ninitial_c = 40.0",
+            true,
+        );
+        let l = study.simulate().run(&mut ()).report().lifetime.unwrap();
+        (l.calendar_fade, l.enclosure.unwrap().mean_c)
+    };
+    let (hourly, mean_h) = fade("1h");
+    let (two_hourly, mean_2h) = fade("2h");
+    eprintln!("calendar fade {hourly:e} (1 h) vs {two_hourly:e} (2 h)");
+    assert!(
+        (hourly - two_hourly).abs() <= FADE_REL_TOL * hourly,
+        "{hourly} vs {two_hourly}"
+    );
+    assert!((mean_h - mean_2h).abs() < CLOSED_FORM_TOL_C);
+}
+
 /// A year of daily peak shaving (one deep cycle a day, as in the ageing tests) at Austin's
 /// synthetic ambient, the enclosure with a heater.
 fn cycling_year(step: &str) -> Study {
