@@ -7,7 +7,8 @@
 //!   `T_amb + (Q − Q_max)/UA`, and a heater holding its setpoint costs
 //!   `(UA·(T_set − T_amb) − Q)/η`;
 //! * the cells age at the enclosure's temperature: an enclosure held at 25 °C in a 40 °C
-//!   ambient fades exactly as cells standing in a 25 °C ambient;
+//!   ambient fades exactly as cells standing in a 25 °C ambient, and a segment over two hours
+//!   ages each hour at the enclosure's own mean over it;
 //! * the enclosure's energy balance `heat in − heat out = C·ΔT` closes over a year of cycling,
 //!   every conversion loss reaches it (one step late), and the auxiliary energy is the HVAC's
 //!   plus the standby draw;
