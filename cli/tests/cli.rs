@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/enclosure.rs"]
+mod enclosure;
 #[path = "cli/life_plan.rs"]
 mod life_plan;
 #[path = "cli/size.rs"]

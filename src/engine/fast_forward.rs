@@ -17,7 +17,8 @@
 //! summed from its own prefix sums, the stretch ends with a year of life (whose mark and
 //! augmentation then apply), and a step whose demand only the draw's largest hour would put
 //! over the policy's idle level is stepped. A part-load efficiency curve changes nothing at
-//! rest.
+//! rest. An enclosure model (`[battery.thermal.enclosure]`) stops it: the enclosure's
+//! temperature and its HVAC draw relax while the battery rests, so such runs step every step.
 //!
 //! The equivalence with stepping is exact for everything but the order of floating-point sums
 //! (tested as a property over random sites, policies and seeds: identical events and counts,

@@ -5,7 +5,9 @@
 //! [`Simulation::step`] runs these stages, in this order, for step `k` = `[t0, t1)`:
 //!
 //! 1. **demand**: the facility's average load over the step plus the battery's auxiliary load
-//!    (with `[battery.thermal]`, each unit's draw at the ambient temperature of the step's hours);
+//!    (with `[battery.thermal]`, each unit's draw at the ambient temperature of the step's hours;
+//!    with its enclosure, the standby and HVAC draw of the enclosure's trajectory over the step
+//!    from its state at the step's start, heated by the previous step's losses);
 //! 2. **battery units and self-discharge**: battery units that failed or returned by `t0` lock
 //!    or release their energy; the fleet loses its per-step self-discharge fraction (never
 //!    below the window floor);
@@ -959,6 +961,15 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if self.keep < 1.0 || s.tally.has_open_event() {
             return None;
         }
+        if site
+            .battery
+            .lifetime()
+            .is_some_and(|l| l.enclosure().is_some())
+        {
+            // The enclosure's temperature relaxes while the battery rests, and its HVAC draw
+            // with it: such runs step every step (see the fast-forward module docs).
+            return None;
+        }
         let chain = match (&site.backup, &s.backup) {
             (Some(b), Some(bs)) => b.rest_until_ms(bs)?,
             _ => u64::MAX,
@@ -1193,6 +1204,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             cycle_fade: cycle,
             equivalent_full_cycles: efc,
             mean_ambient_c: state.mean_ambient_c(),
+            enclosure: state.enclosure.as_ref().map(|e| e.summary()),
             aux_mwh,
             fade_loss_mwh: state.fade_loss.value(),
             soc_capacity_factor: 1.0 / state.inv_capacity_factor,
@@ -1598,7 +1610,7 @@ fn segment<P: Dispatch, const FULL: bool>(
     };
     let losses = settle(site, &mut s.battery, &sc, &flows, len_dt);
     if FULL {
-        age(site, &mut s.battery, t, end, len_dt);
+        age(site, &mut s.battery, t, end, len_dt, &losses);
     }
     if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &mut s.backup) {
         b.settle(
@@ -1860,10 +1872,13 @@ fn scale<const FULL: bool>(fleet: &Fleet, battery: &BatteryState) -> Scale {
 /// `[t, end)` of length `dt` — calendar fade at the hours' ambient temperatures along the
 /// segment's SoC ramp, the segment-end SoC to the streaming rainflow counter — and the stored
 /// energy above the window's shrunk ceiling is removed as a degradation loss (summed in the
-/// battery's life state, `fade_loss`, so the storage balance still closes).
+/// battery's life state, `fade_loss`, so the storage balance still closes). With an enclosure,
+/// the segment's conversion `losses` go to it first (they heat the next step) and the cells age
+/// at its temperature.
 #[inline(always)]
-fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours) {
+fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours, losses: &StepLosses) {
     if site.battery.lifetime().is_some() {
+        site.battery.heat_enclosure(battery, losses, dt);
         site.battery.age(battery, t, end, dt);
     }
 }

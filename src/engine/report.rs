@@ -391,6 +391,10 @@ pub struct LifetimeReport {
     pub equivalent_full_cycles: f64,
     /// Mean ambient temperature over the run, °C.
     pub mean_ambient_c: f64,
+    /// With `[battery.thermal.enclosure]`: the enclosure's mean and highest temperature and
+    /// the HVAC's energy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<crate::components::battery::enclosure::EnclosureSummary>,
     /// Auxiliary energy, MWh (as `totals.aux_mwh`).
     pub aux_mwh: f64,
     /// Stored energy removed because the window's ceiling shrank below it, MWh.

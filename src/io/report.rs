@@ -90,6 +90,13 @@ impl fmt::Display for Report {
                 "  ambient        {:.1} °C mean, {:.3} MWh aux, {:.3} MWh lost to the shrinking window",
                 l.mean_ambient_c, l.aux_mwh, l.fade_loss_mwh
             )?;
+            if let Some(e) = &l.enclosure {
+                writeln!(
+                    f,
+                    "  enclosure      {:.1} °C mean, {:.1} °C max, {:.3} MWh HVAC + {:.3} MWh standby",
+                    e.mean_c, e.max_c, e.hvac_mwh, e.standby_mwh
+                )?;
+            }
             if let Some(a) = &l.augmentation {
                 writeln!(
                     f,

@@ -7,6 +7,7 @@ mod bad_input;
 mod closed_form;
 mod common;
 mod determinism;
+mod enclosure;
 mod exact_events;
 mod fast_forward;
 mod frontier;

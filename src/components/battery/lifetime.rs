@@ -15,10 +15,41 @@
 //! see [`SyntheticYear`]). An hourly year holds its value for each whole hour and repeats; hour 0
 //! is 1 January 00:00, and the run's calendar start (`time.start`, default 1 January) picks the
 //! hour the run begins at. Without `ambient`, the temperature is the models' reference, 25 °C.
-//! **The cells are taken to stand at the ambient temperature** (no enclosure model): an
+//! **Without an enclosure model the cells are taken to stand at the ambient temperature**: an
 //! assumption on the hot side, since the HVAC that the auxiliary curve pays for cools them.
+//!
+//! # The enclosure (optional)
+//! `[battery.thermal.enclosure]` ([`enclosure`](super::enclosure)) gives each unit one lumped
+//! temperature (cells and enclosure, every unit the same), heated by the battery's conversion
+//! losses (spread over the installed units) and a standby draw, cooled or warmed through its
+//! shell (`UA`) and held between setpoints by an HVAC of finite capacity. Then:
+//!
+//! * the cells age at the enclosure's temperature: calendar fade at each hour's piece of a
+//!   segment at the enclosure's exact mean over it, the rainflow counter at the segment's mean;
+//! * the auxiliary load is the enclosure's: standby plus cooling heat / COP plus heating heat /
+//!   heater efficiency, every installed unit; `aux_curve` may then not be given;
+//! * the losses of a step heat the next one (the draw is needed before dispatch): a one-step lag,
+//!   measured in tests/integration/enclosure.rs (a year of daily cycling: 0.12 % of the HVAC
+//!   energy between 1-minute and 1-hour steps, all but 0.01 % of it the dispatch's own losses
+//!   differing; at rest the two agree to 1e-9);
+//! * the report adds the enclosure's mean and highest temperature, the HVAC's and the standby
+//!   energy ([`EnclosureSummary`](super::enclosure::EnclosureSummary)).
+//!
+//! | key (`[battery.thermal.enclosure]`) | unit, per unit | allowed | default |
+//! |---|---|---|---|
+//! | `heat_capacity_mj_per_k` | MJ/K | 0.1 ≤ x ≤ 1000 | 34 (38.1 t × 0.9 kJ/(kg·K), assumption) |
+//! | `conductance_mw_per_k` | MW/K | 1e-6 ≤ x ≤ 0.01 | 1e-4 (87 m² × ≈1.1 W/(m²·K), assumption) |
+//! | `cooling_setpoint_c` | °C | −70 ≤ x ≤ 60 | 25 (the ageing reference) |
+//! | `heating_setpoint_c` | °C | −70 ≤ x ≤ 60, below the cooling setpoint | none (no heater) |
+//! | `cooling_capacity_mw` | MW thermal | 0 ≤ x ≤ 1 | 0.05 (a 4-hour unit's losses at rated power and a margin, assumption) |
+//! | `heating_capacity_mw` | MW thermal | 0 ≤ x ≤ 1, only with a heating setpoint | 0.02 (assumption) |
+//! | `cop` | — | 0.5 ≤ x ≤ 10 | 3.0 (a packaged air conditioner, assumption) |
+//! | `heater_efficiency` | — | 0.5 ≤ x ≤ 5 | 1.0 (resistive) |
+//! | `standby_mw` | MW | 0 ≤ x ≤ 1 | 0.001 (assumption) |
+//! | `initial_c` | °C | −70 ≤ x ≤ 60 | the cooling setpoint |
 
 use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
+use super::enclosure::{Enclosure, EnclosureParams, EnclosureState};
 use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
 use crate::components::ambient::{Ambient, HourlyTable};
 use crate::error::ConfigError;
@@ -54,6 +85,11 @@ pub struct ThermalParams {
     /// `battery.aux_load_mw`, which may then not be given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aux_curve: Option<Vec<AuxPoint>>,
+    /// The lumped thermal model of each unit's enclosure (`[battery.thermal.enclosure]`, see
+    /// [`enclosure`](super::enclosure)): the cells then stand at the enclosure's temperature,
+    /// and the HVAC's and standby draw replace `aux_curve`, which may then not be given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<EnclosureParams>,
 }
 
 /// Where the ambient temperature comes from: a constant (°C), a named year, a synthetic year's
@@ -169,6 +205,27 @@ pub struct Lifetime {
     efficiency: Option<EfficiencyCurve>,
     /// The ambient's functions the models read, tabulated per hour.
     tables: AmbientTables,
+    /// The enclosure of each unit (with `[battery.thermal.enclosure]`).
+    enclosure: Option<Enclosure>,
+    /// The run's step, ms (0 before [`Lifetime::start_at`]: each segment aged is then a step);
+    /// the enclosure's losses heat the step after theirs.
+    step_ms: u64,
+}
+
+/// Where the cells' temperature of a segment's hours comes from (see
+/// [`Lifetime::segment_temps`]): the ambient, or the enclosure from its temperature at the
+/// segment's start with the segment's heat (losses and standby, MW per unit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CellTemps {
+    /// The cells stand at the ambient temperature.
+    Ambient,
+    /// The cells stand at the enclosure's temperature.
+    Enclosure {
+        /// The temperature at the start of the next piece, °C.
+        temp_c: f64,
+        /// The heat released inside one unit, MW.
+        heat_mw: f64,
+    },
 }
 
 /// The functions of the ambient temperature that ageing and the auxiliary draw read, per hour
@@ -233,18 +290,27 @@ impl Lifetime {
             return Ok(None);
         }
         let ageing = ageing.map(AgeingParams::validate).transpose()?;
-        let (aux, ambient) = match thermal {
-            None => (None, Ambient::Constant(REFERENCE_TEMPERATURE_C)),
+        let (aux, ambient, enclosure) = match thermal {
+            None => (None, Ambient::Constant(REFERENCE_TEMPERATURE_C), None),
             Some(t) => {
-                let aux = match &t.aux_curve {
-                    Some(points) => AuxCurve::new(points).map_err(rename_aux)?,
-                    None => AuxCurve::default(),
+                if t.enclosure.is_some() && t.aux_curve.is_some() {
+                    return Err(ConfigError::Inconsistent {
+                        field: "battery.thermal.aux_curve".into(),
+                        why: "give either aux_curve or [battery.thermal.enclosure] (whose HVAC \
+                              and standby draw replace it)",
+                    });
+                }
+                let enclosure = t.enclosure.as_ref().map(Enclosure::new).transpose()?;
+                let aux = match (&t.aux_curve, &enclosure) {
+                    (_, Some(_)) => None,
+                    (Some(points), None) => Some(AuxCurve::new(points).map_err(rename_aux)?),
+                    (None, None) => Some(AuxCurve::default()),
                 };
                 let ambient = match &t.ambient {
                     Some(source) => Ambient::validate(source, "battery.thermal.ambient")?,
                     None => Ambient::Constant(REFERENCE_TEMPERATURE_C),
                 };
-                (Some(aux), ambient)
+                (aux, ambient, enclosure)
             }
         };
         let efficiency = match efficiency {
@@ -261,6 +327,8 @@ impl Lifetime {
             ambient,
             efficiency,
             tables,
+            enclosure,
+            step_ms: 0,
         }))
     }
 
@@ -269,6 +337,12 @@ impl Lifetime {
     pub(crate) fn start_at(&mut self, time: &TimeGrid) {
         self.ambient.start_at(time);
         self.tables.start_at(&self.ambient);
+        self.step_ms = time.step().as_millis();
+    }
+
+    /// The enclosure model, if any.
+    pub fn enclosure(&self) -> Option<&Enclosure> {
+        self.enclosure.as_ref()
     }
 
     /// The degradation model, if any.
@@ -280,7 +354,7 @@ impl Lifetime {
     /// follows the temperature): a fast-forward then ages the battery and sums the draw over
     /// the stretch in closed form (see [`crate::engine::fast_forward`]).
     pub fn varies_at_rest(&self) -> bool {
-        self.ageing.is_some() || self.aux.is_some()
+        self.ageing.is_some() || self.aux.is_some() || self.enclosure.is_some()
     }
 
     /// The ambient temperature at `t_ms` from the run's start, °C.
@@ -292,9 +366,13 @@ impl Lifetime {
     /// The auxiliary draw of `units` units averaged over `[t0, t1)` ms, or `None` without
     /// `[battery.thermal]` (the constant `aux_load_mw` then holds). The ambient is hourly, so
     /// the average is over the whole or partial hours the span covers (one lookup for a span
-    /// inside an hour).
+    /// inside an hour). With an enclosure the draw depends on its state: this is then the
+    /// standby draw alone, and [`Lifetime::enclosure_draw`] the whole.
     #[inline]
     pub fn aux_over(&self, units: u32, t0: u64, t1: u64) -> Option<Power> {
+        if let Some(e) = &self.enclosure {
+            return Some(e.standby() * f64::from(units));
+        }
         let aux = self.tables.aux.as_ref()?;
         let n = f64::from(units);
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1 - 1) / MS_PER_HOUR);
@@ -329,6 +407,30 @@ impl Lifetime {
         Some(Power::mw(aux.max()) * f64::from(units))
     }
 
+    /// The electric draw of one unit's enclosure (standby plus HVAC) averaged over `[t0, t1)`
+    /// ms from `life`'s enclosure state at `t0` (the heat rate the state applies now: the last
+    /// step's losses), or `None` without an enclosure: exactly the draw of the trajectory
+    /// [`Lifetime::age`] will integrate over the same span.
+    #[inline]
+    pub fn enclosure_draw(&self, life: &LifeState, t0: u64, t1: u64) -> Option<Power> {
+        let (e, st) = (self.enclosure.as_ref()?, life.enclosure.as_ref()?);
+        if t1 <= t0 {
+            return Some(e.standby());
+        }
+        let heat = e.heat_in_mw(st);
+        let mut temp = st.temp_c;
+        let mut hvac = 0.0;
+        let (h0, h1) = (t0 / MS_PER_HOUR, (t1 - 1) / MS_PER_HOUR);
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            let iv = e.advance(temp, self.ambient.at_hour(h), heat, ms_to_hours(b - a));
+            temp = iv.end_c;
+            hvac += iv.hvac_mwh(e);
+        }
+        Some(e.standby() + Power::mw(hvac / ms_to_hours(t1 - t0)))
+    }
+
     /// The one-way efficiency at `loading` (power over the power limit), if a curve is given.
     #[inline]
     pub fn efficiency_at(&self, loading: f64) -> Option<Fraction> {
@@ -347,14 +449,24 @@ impl Lifetime {
             ambient_degree_hours: 0.0,
             hours: 0.0,
             cohorts: None,
+            enclosure: None,
+        }
+    }
+
+    /// [`Lifetime::initial_state`] of a fleet of `units` units (with its enclosure's state).
+    pub fn initial_state_of(&self, soc: Fraction, units: u32) -> LifeState {
+        LifeState {
+            enclosure: self.enclosure.as_ref().map(|e| e.initial_state(units)),
+            ..self.initial_state(soc)
         }
     }
 
     /// Ages the battery over the segment `[t0, t1)` ms (length `dt`), in which the cells' SoC
     /// (stored energy over the aged capacity) moved linearly to `soc` (constant power): calendar
-    /// fade over each hour of the segment at that hour's temperature along the ramp (split in
-    /// proportion), then `throughput_soc` to the rainflow counter at the segment's mean
-    /// temperature; the capacity and efficiency factors follow. The ambient's time integral is
+    /// fade over each hour of the segment at that hour's cells' temperature (the ambient, or with
+    /// an enclosure its exact mean over the hour's piece, after advancing it over the segment)
+    /// along the ramp (split in proportion), then `throughput_soc` to the rainflow counter at
+    /// the segment's mean temperature; the capacity and efficiency factors follow. The ambient's time integral is
     /// kept for the report.
     ///
     /// `throughput_soc` is the stored energy plus the fade loss so far, over nameplate: it moves
@@ -371,9 +483,7 @@ impl Lifetime {
         soc: Fraction,
         throughput_soc: Fraction,
     ) {
-        let (h0, h1, mean_temp) = self.segment_hours(t0, t1);
-        life.ambient_degree_hours += mean_temp * dt.value();
-        life.hours += dt.value();
+        let (h0, h1, mean_temp, temps) = self.segment_temps(life, t0, t1, dt);
         let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
             return;
         };
@@ -388,10 +498,73 @@ impl Lifetime {
             soc,
             throughput_soc,
             mean_temp,
+            temps,
         );
         life.capacity_factor = model.capacity_factor(state);
         life.inv_capacity_factor = 1.0 / life.capacity_factor;
         life.efficiency_factor = model.efficiency_factor(state);
+    }
+
+    /// The cells' temperatures over the segment `[t0, t1)` ms of length `dt`: the first and
+    /// last hours it touches, the cells' mean temperature over it (°C) and where each hour's
+    /// comes from (for [`Lifetime::piece_temp`]). Sums the ambient's time integral into `life`
+    /// and, with an enclosure, advances its state over the segment hour by hour (exactly, see
+    /// [`enclosure`](super::enclosure)): the cells' temperature is then the enclosure's mean.
+    /// At the end of a step the losses gathered over it become the next step's heat.
+    #[inline]
+    pub(crate) fn segment_temps(
+        &self,
+        life: &mut LifeState,
+        t0: u64,
+        t1: u64,
+        dt: Hours,
+    ) -> (u64, u64, f64, CellTemps) {
+        let (h0, h1, mean_ambient) = self.segment_hours(t0, t1);
+        life.ambient_degree_hours += mean_ambient * dt.value();
+        life.hours += dt.value();
+        let (Some(e), Some(st)) = (&self.enclosure, life.enclosure.as_mut()) else {
+            return (h0, h1, mean_ambient, CellTemps::Ambient);
+        };
+        let heat = e.heat_in_mw(st);
+        let temps = CellTemps::Enclosure {
+            temp_c: st.temp_c,
+            heat_mw: heat,
+        };
+        let mut degree_hours = 0.0;
+        for h in h0..=h1 {
+            let a = (h * MS_PER_HOUR).max(t0);
+            let b = ((h + 1) * MS_PER_HOUR).min(t1);
+            let hours = ms_to_hours(b - a);
+            let ambient = self.ambient.at_hour(h);
+            let iv = e.advance(st.temp_c, ambient, heat, hours);
+            degree_hours += iv.degree_hours;
+            e.record(st, &iv, ambient, heat, hours);
+        }
+        let mean = if t1 > t0 {
+            degree_hours / ms_to_hours(t1 - t0)
+        } else {
+            st.temp_c
+        };
+        if self.step_ms == 0 || t1 % self.step_ms == 0 {
+            e.end_step(st);
+        }
+        (h0, h1, mean, temps)
+    }
+
+    /// The cells' mean temperature over the piece `[a, b)` ms of hour `h` of a segment, the
+    /// pieces taken in order (`temps` from [`Lifetime::segment_temps`] moves along them): the
+    /// hour's ambient, or the enclosure's exact mean over the piece.
+    #[inline]
+    pub(crate) fn piece_temp(&self, temps: &mut CellTemps, h: u64, a: u64, b: u64) -> f64 {
+        match (temps, &self.enclosure) {
+            (CellTemps::Enclosure { temp_c, heat_mw }, Some(e)) if b > a => {
+                let hours = ms_to_hours(b - a);
+                let iv = e.advance(*temp_c, self.ambient.at_hour(h), *heat_mw, hours);
+                *temp_c = iv.end_c;
+                iv.degree_hours / hours
+            }
+            _ => self.ambient.at_hour(h),
+        }
     }
 
     /// The first and last hours (from the run's start) the segment `[t0, t1)` ms touches, and
@@ -416,9 +589,9 @@ impl Lifetime {
     }
 
     /// The calendar increment `Δτ` of a segment `span = (t0, t1, h0, h1)` (from
-    /// [`Lifetime::segment_hours`], with its `mean_temp`) of length `dt` in which the cells' SoC
+    /// [`Lifetime::segment_temps`], with its `mean_temp` and `temps`) of length `dt` in which the cells' SoC
     /// moved linearly from `from` to `soc`: the sum over its hours of
-    /// [`AgeingModel::ramp_increment`] (each hour at its ambient), what
+    /// [`AgeingModel::ramp_increment`] (each hour at its cells' temperature from `temps`), what
     /// [`Lifetime::age_ramp`] adds to one state.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn calendar_increment(
@@ -429,11 +602,21 @@ impl Lifetime {
         dt: Hours,
         soc: Fraction,
         mean_temp: f64,
+        mut temps: CellTemps,
     ) -> f64 {
         let (t0, t1, h0, h1) = span;
-        let Some(factor) = &self.tables.calendar else {
-            // Never: the tables hold the calendar factor whenever there is a model.
-            return model.ramp_increment(dt, Fraction::ratio(from), soc, mean_temp);
+        let table = match temps {
+            CellTemps::Ambient => self.tables.calendar.as_ref(),
+            // The enclosure's temperature is its own: no table.
+            CellTemps::Enclosure { .. } => None,
+        };
+        let Some(factor) = table else {
+            if h0 == h1 {
+                return model.ramp_increment(dt, Fraction::ratio(from), soc, mean_temp);
+            }
+            return self.ramp_hours(span, dt, from, soc, |h, a, b, dt_h, s0, s1| {
+                model.ramp_increment(dt_h, s0, s1, self.piece_temp(&mut temps, h, a, b))
+            });
         };
         if h0 == h1 {
             return model.ramp_increment_with(dt, Fraction::ratio(from), soc, factor.at_hour(h0));
@@ -445,6 +628,24 @@ impl Lifetime {
             // alone, not over the rest).
             return model.calendar_soc_factor(soc) * factor.integral_h(t0, t1);
         }
+        let _ = (t0, t1);
+        self.ramp_hours(span, dt, from, soc, |h, _, _, dt_h, s0, s1| {
+            model.ramp_increment_with(dt_h, s0, s1, factor.at_hour(h))
+        })
+    }
+
+    /// The sum over the hours of the segment `span` (length `dt`, the SoC ramping from `from` to
+    /// `soc`) of `f(h, a, b, Δt, SoC at a, SoC at b)` for each hour's piece `[a, b)` ms.
+    #[inline]
+    fn ramp_hours(
+        &self,
+        span: (u64, u64, u64, u64),
+        dt: Hours,
+        from: f64,
+        soc: Fraction,
+        mut f: impl FnMut(u64, u64, u64, Hours, Fraction, Fraction) -> f64,
+    ) -> f64 {
+        let (t0, t1, h0, h1) = span;
         let len = (t1 - t0) as f64;
         let to = soc.value();
         let mut sum = 0.0;
@@ -452,20 +653,23 @@ impl Lifetime {
             let a = (h * MS_PER_HOUR).max(t0);
             let b = ((h + 1) * MS_PER_HOUR).min(t1);
             let (wa, wb) = ((a - t0) as f64 / len, (b - t0) as f64 / len);
-            sum += model.ramp_increment_with(
+            sum += f(
+                h,
+                a,
+                b,
                 Hours::h(dt.value() * (wb - wa)),
                 Fraction::ratio(from + (to - from) * wa),
                 Fraction::ratio(from + (to - from) * wb),
-                factor.at_hour(h),
             );
         }
         sum
     }
 
-    /// Ages `state` over the segment `span = (t0, t1, h0, h1)` (from [`Lifetime::segment_hours`])
-    /// of length `dt`, in which the cells' SoC moved linearly from `from` to `soc`: calendar
-    /// fade hour by hour along the ramp, then `throughput_soc` to the rainflow counter at the
-    /// segment's mean temperature (see [`Lifetime::age`]).
+    /// Ages `state` over the segment `span = (t0, t1, h0, h1)` (from [`Lifetime::segment_temps`],
+    /// with `temps`) of length `dt`, in which the cells' SoC moved linearly from `from` to `soc`:
+    /// calendar fade hour by hour (at the cells' temperature) along the ramp, then
+    /// `throughput_soc` to the rainflow counter at the segment's mean temperature (see
+    /// [`Lifetime::age`]).
     #[allow(clippy::too_many_arguments)]
     #[inline]
     pub(crate) fn age_ramp(
@@ -478,30 +682,44 @@ impl Lifetime {
         soc: Fraction,
         throughput_soc: Fraction,
         mean_temp: f64,
+        mut temps: CellTemps,
     ) {
         let (t0, t1, h0, h1) = span;
-        if h0 == h1 || h1 - h0 >= LONG_SPAN_HOURS {
+        let ambient = matches!(temps, CellTemps::Ambient);
+        if h0 == h1 || (ambient && h1 - h0 >= LONG_SPAN_HOURS) {
             // One hour, or a long rest: the tables' value or integral.
-            let increment = self.calendar_increment(model, from, span, dt, soc, mean_temp);
+            let increment = self.calendar_increment(model, from, span, dt, soc, mean_temp, temps);
             model.add_calendar_hours(state, increment);
         } else {
             let len = (t1 - t0) as f64;
             let to = soc.value();
+            let table = self.tables.calendar.as_ref().filter(|_| ambient);
             for h in h0..=h1 {
                 let a = (h * MS_PER_HOUR).max(t0);
                 let b = ((h + 1) * MS_PER_HOUR).min(t1);
                 let (wa, wb) = ((a - t0) as f64 / len, (b - t0) as f64 / len);
-                model.advance_ramp(
-                    state,
+                let (dt_h, s0, s1) = (
                     Hours::h(dt.value() * (wb - wa)),
                     Fraction::ratio(from + (to - from) * wa),
                     Fraction::ratio(from + (to - from) * wb),
-                    self.ambient.at_hour(h),
                 );
+                let increment = match table {
+                    Some(factor) => model.ramp_increment_with(dt_h, s0, s1, factor.at_hour(h)),
+                    None => {
+                        model.ramp_increment(dt_h, s0, s1, self.piece_temp(&mut temps, h, a, b))
+                    }
+                };
+                model.add_calendar_hours(state, increment);
             }
         }
         model.observe_soc(state, throughput_soc, dt, mean_temp);
     }
+}
+
+/// `ms` milliseconds in hours.
+#[inline]
+fn ms_to_hours(ms: u64) -> f64 {
+    ms as f64 / MS_PER_HOUR as f64
 }
 
 /// An aux-curve error under `battery.thermal.aux_curve` (the curve names its fields
@@ -558,6 +776,9 @@ pub struct LifeState {
     /// capacity, see [`augmentation`](super::augmentation)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohorts: Option<super::augmentation::CohortsState>,
+    /// The enclosure's state (with `[battery.thermal.enclosure]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<EnclosureState>,
 }
 
 impl LifeState {

@@ -35,6 +35,7 @@
 
 pub mod ageing;
 pub mod augmentation;
+pub mod enclosure;
 pub mod lifetime;
 pub mod rainflow;
 pub mod thermal;
@@ -685,7 +686,7 @@ impl Fleet {
         let mut life = self
             .life
             .as_ref()
-            .map(|l| Box::new(l.initial_state(Fraction::ratio(self.initial_soc))));
+            .map(|l| Box::new(l.initial_state_of(Fraction::ratio(self.initial_soc), self.units)));
         if let (Some(l), Some(_), Some(model)) = (
             life.as_deref_mut(),
             &self.plan,
@@ -1025,7 +1026,13 @@ impl Fleet {
         const FIELD: &str = "snapshot.battery.units";
         match (&s.life, &self.life) {
             (None, None) => {}
-            (Some(l), Some(_)) => {
+            (Some(l), Some(life)) => {
+                if l.enclosure.is_some() != life.enclosure().is_some() {
+                    return Err((
+                        "snapshot.battery.life.enclosure",
+                        "the snapshot's fleet has an enclosure model where this one has none, or the reverse",
+                    ));
+                }
                 let cf_ok = (ageing::MIN_CAPACITY_FACTOR..=1.0).contains(&l.capacity_factor)
                     && l.efficiency_factor.is_finite()
                     && l.efficiency_factor > 0.0
@@ -1262,7 +1269,9 @@ impl Fleet {
     }
 
     /// The auxiliary load over `[t0, t1)` ms: the fleet's constant draw, or with
-    /// `[battery.thermal]` every unit's draw at the ambient temperature of those hours.
+    /// `[battery.thermal]` every unit's draw at the ambient temperature of those hours (with an
+    /// enclosure, its standby draw only: the HVAC's depends on the state, see
+    /// [`Fleet::aux_load_in`]).
     #[inline]
     pub fn aux_load_over(&self, t0: u64, t1: u64) -> Power {
         match &self.life {
@@ -1274,8 +1283,15 @@ impl Fleet {
     /// [`Fleet::aux_load_over`] for the units installed in state `s`: with an augmentation
     /// plan, every installed unit draws its auxiliary load (the added ones too, the retired
     /// ones no more); the fleet's otherwise.
+    /// With an enclosure (`[battery.thermal.enclosure]`), every installed unit draws its
+    /// enclosure's standby and HVAC draw ([`Lifetime::enclosure_draw`]).
     #[inline]
     pub fn aux_load_in(&self, s: &BatteryState, t0: u64, t1: u64) -> Power {
+        if let (Some(life), Some(l)) = (self.life.as_deref(), s.life.as_deref()) {
+            if let Some(unit) = life.enclosure_draw(l, t0, t1) {
+                return unit * f64::from(self.installed_units(s));
+            }
+        }
         let aux = self.aux_load_over(t0, t1);
         match cohorts_of(s) {
             Some(c) if c.installed_units != self.units => {
@@ -1309,6 +1325,17 @@ impl Fleet {
             }
             _ => max,
         })
+    }
+
+    /// Gives the conversion `losses` of a segment of length `dt` that has just settled to the
+    /// enclosure (spread over the installed units; they heat the next step, see
+    /// [`enclosure`]). Nothing without `[battery.thermal.enclosure]`.
+    #[inline]
+    pub fn heat_enclosure(&self, s: &mut BatteryState, losses: &StepLosses, dt: Hours) {
+        let units = self.installed_units(s);
+        if let Some(e) = s.life.as_deref_mut().and_then(|l| l.enclosure.as_mut()) {
+            e.add_losses(losses.charge + losses.discharge, units, dt.value());
+        }
     }
 
     /// Ages the fleet over the segment `[t0, t1)` ms of length `dt` that has just settled (see
@@ -1828,9 +1855,7 @@ impl Fleet {
         let Some(l) = s.life.as_deref_mut() else {
             return Energy::ZERO;
         };
-        let (h0, h1, mean_temp) = life.segment_hours(t0, t1);
-        l.ambient_degree_hours += mean_temp * dt.value();
-        l.hours += dt.value();
+        let (h0, h1, mean_temp, temps) = life.segment_temps(l, t0, t1, dt);
         let fade_loss = l.fade_loss;
         let Some(c) = l.cohorts.as_mut() else {
             return Energy::ZERO;
@@ -1869,8 +1894,15 @@ impl Fleet {
             let dtau = match increment {
                 Some((f, d)) if f == from => d,
                 _ => {
-                    let d =
-                        life.calendar_increment(model, from, (t0, t1, h0, h1), dt, soc, mean_temp);
+                    let d = life.calendar_increment(
+                        model,
+                        from,
+                        (t0, t1, h0, h1),
+                        dt,
+                        soc,
+                        mean_temp,
+                        temps,
+                    );
                     increment = Some((from, d));
                     d
                 }

@@ -1,0 +1,804 @@
+//! The lumped thermal model of the battery enclosure (issue 10, `[battery.thermal.enclosure]`),
+//! run by the engine:
+//!
+//! * closed forms: a constant ambient with no HVAC relaxes exponentially with the time constant
+//!   `C/UA`; a constant heat input settles at `T_amb + Q/UA`; holding the cooling setpoint costs
+//!   `(Q + UA·(T_amb − T_set))/COP`, a capacity-limited cooler relaxes toward
+//!   `T_amb + (Q − Q_max)/UA`, and a heater holding its setpoint costs
+//!   `(UA·(T_set − T_amb) − Q)/η`;
+//! * the cells age at the enclosure's temperature: an enclosure held at 25 °C in a 40 °C
+//!   ambient fades exactly as cells standing in a 25 °C ambient, and a segment over two hours
+//!   ages each hour at the enclosure's own mean over it;
+//! * the enclosure's energy balance `heat in − heat out = C·ΔT` closes over a year of cycling,
+//!   every conversion loss reaches it (one step late), and the auxiliary energy is the HVAC's
+//!   plus the standby draw;
+//! * the step does not matter at rest (1-minute and 1-hour steps agree to rounding), and with
+//!   daily cycling it matters by a measured, stated amount (the one-step lag of the losses);
+//! * every step's balance and SoC window hold over random sites with the enclosure on;
+//! * a snapshot resumes bit-identically;
+//! * bad tables are typed errors naming the field.
+
+use crate::common::*;
+use proptest::prelude::*;
+use ridethrough::components::battery::enclosure::EnclosureState;
+use ridethrough::prelude::*;
+
+/// A closed form against stepped exponentials: hundreds to thousands of steps of a few
+/// roundings each, on temperatures of tens of °C.
+const CLOSED_FORM_TOL_C: f64 = 1e-9;
+
+/// The same, for powers of kW on MW scale.
+const CLOSED_FORM_TOL_MW: f64 = 1e-12;
+
+/// The enclosure's energy balance over a year, relative to the heat that went in: sums of
+/// ~10⁴–10⁵ terms of one rounding each.
+const ENCLOSURE_BALANCE_REL_TOL: f64 = 1e-9;
+
+/// Thermal results at rest at 1-minute and 1-hour steps: the same exact solution split at
+/// different points (525,600 against 8,760 pieces), relative.
+const REST_STEP_REL_TOL: f64 = 1e-9;
+
+/// The yearly HVAC energy with daily cycling at 1-minute against 1-hour steps, relative: the
+/// losses' heat enters one step late (an hour at hourly steps), and the dispatch itself moves
+/// with the step. Measured: 0.12 % (see `cycling_changes_the_hvac_energy_by_little`), nearly
+/// all of it the dispatch's conversion losses (0.14 % apart); the bound leaves a margin of 4×.
+const CYCLING_STEP_HVAC_REL_TOL: f64 = 5e-3;
+
+/// The part of that difference the losses' difference over the COP does not explain: the
+/// one-step lag's (and the slightly different temperatures'). Measured: 0.011 %; margin 4×.
+const LAG_HVAC_REL_TOL: f64 = 5e-4;
+
+/// The mean enclosure temperature with daily cycling at 1-minute against 1-hour steps, °C.
+/// Measured: 0.0002 °C (the cooler holds 25 °C nearly all year).
+const CYCLING_STEP_MEAN_TOL_C: f64 = 0.01;
+
+/// Calendar fade of cells held at 25 °C by the enclosure against cells in a 25 °C ambient:
+/// the same Arrhenius factor to the last bits, over a year of steps.
+const FADE_REL_TOL: f64 = 1e-12;
+
+/// A resting site (no outage, backup only, the battery full: no charge, no discharge, no
+/// losses) at a constant `ambient_c` with `enclosure` as the `[battery.thermal.enclosure]`
+/// table.
+fn resting(step: &str, horizon: &str, ambient: &str, enclosure: &str, ageing: bool) -> Study {
+    let text = format!(
+        r#"
+        seed = 1
+        [time]
+        step = "{step}"
+        horizon = "{horizon}"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 4
+        {ageing}
+        [battery.thermal]
+        ambient = {ambient}
+        [battery.thermal.enclosure]
+        {enclosure}
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "constant"
+        it_mw = 5.0
+        [policy]
+        kind = "backup_only"
+        "#,
+        ageing = if ageing { "[battery.ageing]" } else { "" },
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+/// The enclosure's state in `s`.
+fn enclosure_of<'a>(study: &Study, s: &'a SimState<Policy>) -> &'a EnclosureState {
+    study
+        .site()
+        .battery
+        .life_state(&s.battery)
+        .and_then(|l| l.enclosure.as_ref())
+        .expect("an enclosure state")
+}
+
+/// Steps `study` to its end, calling `check(hours from the start, enclosure state, row)` after
+/// every step.
+fn step_through(study: &Study, mut check: impl FnMut(f64, &EnclosureState, &StepRecord)) {
+    let dt = study.site().time.step_hours().value();
+    let mut sim = study.simulate();
+    while let Some(row) = sim.step(&mut ()) {
+        let t = (row.step + 1) as f64 * dt;
+        check(t, enclosure_of(study, sim.state()), &row);
+    }
+}
+
+#[test]
+fn a_constant_ambient_without_hvac_relaxes_with_the_time_constant() {
+    // C = 34 MJ/K, UA = 100 W/K: θ = 340,000 s ≈ 94.4 h. No standby, no cooling below 60 °C.
+    let study = resting(
+        "1h",
+        "30d",
+        "10.0",
+        "standby_mw = 0.0\ncooling_setpoint_c = 60.0\ninitial_c = 40.0",
+        false,
+    );
+    let theta: f64 = 34.0e6 / 100.0 / 3600.0;
+    let mut last = 0.0;
+    step_through(&study, |t, e, row| {
+        let want = 10.0 + 30.0 * (-t / theta).exp();
+        assert!(
+            (e.temp_c - want).abs() < CLOSED_FORM_TOL_C,
+            "{t} h: {} vs {want}",
+            e.temp_c
+        );
+        assert_eq!(row.aux_mw, 0.0, "no HVAC, no standby");
+        last = t;
+    });
+    let report = study.simulate().run(&mut ()).report();
+    let e = report.lifetime.unwrap().enclosure.unwrap();
+    let mean = 10.0 + 30.0 * theta / last * (1.0 - (-last / theta).exp());
+    assert!(
+        (e.mean_c - mean).abs() < CLOSED_FORM_TOL_C,
+        "{} vs {mean}",
+        e.mean_c
+    );
+    assert_eq!(e.max_c, 40.0);
+    assert_eq!(e.hvac_mwh, 0.0);
+}
+
+#[test]
+fn a_constant_heat_input_settles_at_ambient_plus_q_over_ua() {
+    // Q = 2 kW of standby heat, UA = 100 W/K: 20 K above a 20 °C ambient. Ten time constants.
+    let study = resting(
+        "1h",
+        "40d",
+        "20.0",
+        "standby_mw = 0.002\ncooling_setpoint_c = 60.0\ninitial_c = 20.0",
+        false,
+    );
+    let theta: f64 = 34.0e6 / 100.0 / 3600.0;
+    let mut end = 0.0;
+    step_through(&study, |t, e, row| {
+        let want = 40.0 - 20.0 * (-t / theta).exp();
+        assert!((e.temp_c - want).abs() < CLOSED_FORM_TOL_C, "{t} h");
+        // The standby draw of 4 units, no HVAC.
+        assert!((row.aux_mw - 0.008).abs() < CLOSED_FORM_TOL_MW);
+        end = e.temp_c;
+    });
+    assert!(
+        (end - 40.0).abs() < 20.0 * (-9.0f64).exp(),
+        "settled: {end}"
+    );
+}
+
+#[test]
+fn holding_the_setpoint_costs_the_heat_over_the_cop() {
+    // 35 °C ambient, 1 kW standby heat, UA = 100 W/K, held at 25 °C: the cooler removes
+    // Q + UA·(35 − 25) = 2 kW, at COP 3.
+    let study = resting("15m", "10d", "35.0", "standby_mw = 0.001\ncop = 3.0", false);
+    let per_unit = 0.001 + (0.001 + 1e-4 * 10.0) / 3.0;
+    step_through(&study, |t, e, row| {
+        assert_eq!(e.temp_c, 25.0, "{t} h");
+        assert!(
+            (row.aux_mw - 4.0 * per_unit).abs() < CLOSED_FORM_TOL_MW,
+            "{t} h: {}",
+            row.aux_mw
+        );
+    });
+    // A cooler of 1.5 kW cannot: the enclosure relaxes to 35 + (1 − 1.5)/0.1 = 30 °C, the
+    // cooler running flat out.
+    let study = resting(
+        "15m",
+        "10d",
+        "35.0",
+        "standby_mw = 0.001\ncop = 3.0\ncooling_capacity_mw = 0.0015",
+        false,
+    );
+    let theta: f64 = 34.0e6 / 100.0 / 3600.0;
+    step_through(&study, |t, e, row| {
+        let want = 30.0 - 5.0 * (-t / theta).exp();
+        assert!((e.temp_c - want).abs() < CLOSED_FORM_TOL_C, "{t} h");
+        let draw = 4.0 * (0.001 + 0.0015 / 3.0);
+        assert!((row.aux_mw - draw).abs() < CLOSED_FORM_TOL_MW);
+    });
+    // A heater holding 10 °C in a −20 °C ambient adds UA·30 − Q = 2 kW at efficiency 0.8.
+    let study = resting(
+        "1h",
+        "10d",
+        "-20.0",
+        "standby_mw = 0.001\nheating_setpoint_c = 10.0\nheater_efficiency = 0.8\ninitial_c = 10.0",
+        false,
+    );
+    step_through(&study, |t, e, row| {
+        assert_eq!(e.temp_c, 10.0, "{t} h");
+        let draw = 4.0 * (0.001 + 0.002 / 0.8);
+        assert!((row.aux_mw - draw).abs() < CLOSED_FORM_TOL_MW);
+    });
+}
+
+#[test]
+fn a_cold_start_reaches_the_setpoint_at_the_logarithm_time() {
+    // From 40 °C in a 35 °C ambient with a 50 kW cooler: cooling at capacity toward
+    // T_f − 50/0.1 = 35 + 10 − 500 °C, reached 25 °C at θ·ln((40 − T_c)/(25 − T_c)), then held.
+    let study = resting("1m", "2d", "35.0", "initial_c = 40.0", false);
+    let theta: f64 = 34.0e6 / 100.0 / 3600.0;
+    let target: f64 = 35.0 + 0.001 / 1e-4 - 0.05 / 1e-4;
+    let reach = theta * ((40.0 - target) / (25.0 - target)).ln();
+    let mut cooled = 0.0;
+    step_through(&study, |t, e, _| {
+        if t < reach {
+            let want = target + (40.0 - target) * (-t / theta).exp();
+            assert!((e.temp_c - want).abs() < CLOSED_FORM_TOL_C, "{t} h");
+        } else {
+            assert_eq!(e.temp_c, 25.0, "{t} h");
+        }
+        cooled = e.cooling_mwh;
+    });
+    // Heat removed: the capacity until then, the holding heat after.
+    let hours = 48.0;
+    let want = 0.05 * reach + (0.001 + 1e-4 * 10.0) * (hours - reach);
+    assert!((cooled - want).abs() < 1e-9, "{cooled} vs {want}");
+}
+
+#[test]
+fn the_cells_age_at_the_enclosure_temperature() {
+    // Held at 25 °C in a 40 °C ambient, the cells fade as in a 25 °C ambient: the same
+    // Arrhenius factor. At 2-hour steps each step's two ambient hours are two pieces.
+    let fade = |ambient: &str, enclosure: bool, step: &str| {
+        let text = format!(
+            r#"
+            seed = 1
+            [time]
+            step = "{step}"
+            horizon = "365d"
+            [grid]
+            import_limit_mw = 40.0
+            [battery]
+            preset = "megapack2xl_4h"
+            units = 4
+            [battery.ageing]
+            [battery.thermal]
+            ambient = {ambient}
+            {enclosure}
+            [load]
+            [[load.it]]
+            kind = "constant"
+            it_mw = 5.0
+            [policy]
+            kind = "backup_only"
+            "#,
+            enclosure = if enclosure {
+                "[battery.thermal.enclosure]\nstandby_mw = 0.0"
+            } else {
+                ""
+            }
+        );
+        let study = Scenario::from_toml_str(&text)
+            .and_then(Scenario::validate)
+            .unwrap();
+        let l = study.simulate().run(&mut ()).report().lifetime.unwrap();
+        (l.calendar_fade, l.mean_ambient_c, l.enclosure)
+    };
+    let (reference, _, none) = fade("25.0", false, "1h");
+    assert!(none.is_none());
+    for step in ["1h", "2h"] {
+        let (held, ambient, e) = fade("40.0", true, step);
+        let e = e.unwrap();
+        assert_eq!(ambient, 40.0);
+        assert_eq!((e.mean_c, e.max_c), (25.0, 25.0));
+        assert!(
+            (held - reference).abs() <= FADE_REL_TOL * reference,
+            "{step}: {held} vs {reference}"
+        );
+    }
+    let (hot, _, _) = fade("40.0", false, "1h");
+    // The Arrhenius factor of 40 °C against 25 °C at the default 17.1 kJ/mol: 1.39.
+    assert!(
+        hot > 1.3 * reference,
+        "the enclosure protects: {hot} vs {reference}"
+    );
+}
+
+#[test]
+fn a_segment_over_two_hours_ages_each_hour_at_its_own_enclosure_temperature() {
+    // Cooling from 40 °C toward a 10 °C ambient (no HVAC): at 2-hour steps each segment's two
+    // hours age at the enclosure's exact mean over each hour, as the 1-hour steps do (the
+    // segment's mean would differ by the Arrhenius curvature, ≈1e-5 here).
+    let fade = |step: &str| {
+        let study = resting(
+            step,
+            "20d",
+            "10.0",
+            "standby_mw = 0.0\ncooling_setpoint_c = 60.0\ninitial_c = 40.0",
+            true,
+        );
+        let l = study.simulate().run(&mut ()).report().lifetime.unwrap();
+        (l.calendar_fade, l.enclosure.unwrap().mean_c)
+    };
+    let (hourly, mean_h) = fade("1h");
+    let (two_hourly, mean_2h) = fade("2h");
+    eprintln!("calendar fade {hourly:e} (1 h) vs {two_hourly:e} (2 h)");
+    assert!(
+        (hourly - two_hourly).abs() <= FADE_REL_TOL * hourly,
+        "{hourly} vs {two_hourly}"
+    );
+    assert!((mean_h - mean_2h).abs() < CLOSED_FORM_TOL_C);
+}
+
+/// A year of daily peak shaving (one deep cycle a day, as in the ageing tests) at Austin's
+/// synthetic ambient, the enclosure with a heater.
+fn cycling_year(step: &str) -> Study {
+    let text = format!(
+        r#"
+        seed = 3
+        [time]
+        step = "{step}"
+        horizon = "365d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 12
+        reserve_soc = 0.1
+        efficiency_curve = "calibrated"
+        [battery.ageing]
+        [battery.thermal]
+        ambient = "austin_synthetic"
+        [battery.thermal.enclosure]
+        heating_setpoint_c = 15.0
+        cooling_setpoint_c = 25.0
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = 10.0
+        shape = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 1.0, 1.0, 1.0, 1.0,
+                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = 7.5
+        recharge_rate_mw = 3.0
+        "#
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+/// `heat in − conducted − cooling + heating − C·(T − T₀)`, over `heat in`.
+fn enclosure_imbalance(study: &Study, e: &EnclosureState) -> f64 {
+    let c_mwh_per_k = study
+        .site()
+        .battery
+        .lifetime()
+        .and_then(|l| l.enclosure())
+        .unwrap()
+        .heat_capacity_mwh_per_k();
+    let residual = e.heat_in_mwh - e.conducted_mwh - e.cooling_mwh + e.heating_mwh
+        - c_mwh_per_k * (e.temp_c - e.initial_c);
+    residual / e.heat_in_mwh.max(1e-12)
+}
+
+#[test]
+fn the_enclosure_energy_balance_closes_over_a_year_of_cycling() {
+    let study = cycling_year("15m");
+    let mut sim = study.simulate();
+    sim.run(&mut ());
+    let report = sim.report();
+    let e = enclosure_of(&study, sim.state()).clone();
+    let imbalance = enclosure_imbalance(&study, &e);
+    eprintln!("enclosure: {e:?}\nimbalance {imbalance:e}");
+    assert!(imbalance.abs() < ENCLOSURE_BALANCE_REL_TOL, "{imbalance}");
+    // The losses (≈9 kW a unit on average) keep the heater off all year; the cooler runs.
+    assert!(e.cooling_mwh > 0.0, "{e:?}");
+    // Every conversion loss reached the enclosure, spread over the 12 units, but the last
+    // step's: they are the heat rate the next step would apply.
+    let t = &report.totals;
+    let losses = (t.charge_loss_mwh + t.discharge_loss_mwh) / 12.0;
+    let standby = 0.001 * 8760.0;
+    let reached = e.heat_in_mwh - standby + e.pending_mwh + e.loss_heat_mw * 0.25;
+    assert!(
+        (reached - losses).abs() < ENCLOSURE_BALANCE_REL_TOL * losses,
+        "{reached} vs {losses}"
+    );
+    // The auxiliary energy is the HVAC's and the standby's.
+    let l = report.lifetime.as_ref().unwrap();
+    let s = l.enclosure.unwrap();
+    assert!(
+        (l.aux_mwh - s.hvac_mwh - s.standby_mwh).abs() < ENCLOSURE_BALANCE_REL_TOL * l.aux_mwh,
+        "aux {} vs HVAC {} + standby {}",
+        l.aux_mwh,
+        s.hvac_mwh,
+        s.standby_mwh
+    );
+    assert!((s.standby_mwh - 12.0 * standby).abs() < 1e-9);
+    assert!(
+        s.max_c > 25.0 && s.mean_c > 15.0 && s.mean_c < 25.0,
+        "{s:?}"
+    );
+}
+
+#[test]
+fn at_rest_the_step_does_not_matter() {
+    let run = |step: &str| {
+        let study = resting(
+            step,
+            "365d",
+            "\"austin_synthetic\"",
+            "standby_mw = 0.0\nheating_setpoint_c = 15.0\ncooling_setpoint_c = 22.0\ninitial_c = 18.0",
+            true,
+        );
+        let report = study.simulate().run(&mut ()).report();
+        let l = report.lifetime.unwrap();
+        (l.enclosure.unwrap(), l.aux_mwh)
+    };
+    let (hourly, aux_h) = run("1h");
+    let (minute, aux_m) = run("1m");
+    eprintln!("1 h {hourly:?}\n1 min {minute:?}");
+    let close = |a: f64, b: f64| (a - b).abs() <= REST_STEP_REL_TOL * a.abs().max(b.abs());
+    assert!(close(hourly.mean_c, minute.mean_c));
+    assert!(close(hourly.max_c, minute.max_c));
+    assert!(close(hourly.hvac_mwh, minute.hvac_mwh));
+    assert!(close(
+        hourly.cooling_mwh_per_unit,
+        minute.cooling_mwh_per_unit
+    ));
+    assert!(close(
+        hourly.heating_mwh_per_unit,
+        minute.heating_mwh_per_unit
+    ));
+    assert!(close(aux_h, aux_m));
+    assert!(hourly.cooling_mwh_per_unit > 0.0 && hourly.heating_mwh_per_unit > 0.0);
+}
+
+#[test]
+fn cycling_changes_the_hvac_energy_by_little() {
+    let run = |step: &str| {
+        let report = cycling_year(step).simulate().run(&mut ()).report();
+        let losses = report.totals.charge_loss_mwh + report.totals.discharge_loss_mwh;
+        (report.lifetime.unwrap().enclosure.unwrap(), losses)
+    };
+    let (hourly, losses_h) = run("1h");
+    let (minute, losses_m) = run("1m");
+    eprintln!(
+        "conversion losses {losses_h:.4} MWh (1 h) vs {losses_m:.4} MWh (1 min): {:.4} %",
+        (losses_h - losses_m).abs() / losses_m * 100.0
+    );
+    let rel = (hourly.hvac_mwh - minute.hvac_mwh).abs() / minute.hvac_mwh;
+    let mean = (hourly.mean_c - minute.mean_c).abs();
+    eprintln!(
+        "HVAC {:.4} MWh (1 h) vs {:.4} MWh (1 min): {:.4} %; mean {:.4} vs {:.4} °C; max {:.3} vs {:.3} °C",
+        hourly.hvac_mwh,
+        minute.hvac_mwh,
+        rel * 100.0,
+        hourly.mean_c,
+        minute.mean_c,
+        hourly.max_c,
+        minute.max_c
+    );
+    assert!(rel < CYCLING_STEP_HVAC_REL_TOL, "{rel}");
+    // The cooler holds the setpoint nearly all year, so its heat follows the heat released:
+    // the difference the dispatch's losses do not explain (over the COP) is the lag's.
+    let unexplained =
+        ((hourly.hvac_mwh - minute.hvac_mwh) - (losses_h - losses_m) / 3.0).abs() / minute.hvac_mwh;
+    eprintln!("not explained by the losses: {:.4} %", unexplained * 100.0);
+    assert!(unexplained < LAG_HVAC_REL_TOL, "{unexplained}");
+    assert!(mean < CYCLING_STEP_MEAN_TOL_C, "{mean}");
+}
+
+#[test]
+fn an_augmentation_plan_cools_every_installed_unit() {
+    // 4 units held at 25 °C in a 35 °C ambient, 4 more at the start of year 2: the draw per
+    // unit is the holding draw, for 4 units in year 1 and 8 from the first step of year 2
+    // (the new units arrive empty and the site charges them: their losses heat the steps
+    // after).
+    let text = r#"
+        seed = 1
+        [time]
+        step = "1h"
+        horizon = "730d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 4
+        [battery.ageing]
+        [battery.thermal]
+        ambient = 35.0
+        [battery.thermal.enclosure]
+        [battery.augmentation]
+        add = [{ year = 2, units = 4 }]
+        [load]
+        [[load.it]]
+        kind = "constant"
+        it_mw = 5.0
+        [policy]
+        kind = "backup_only"
+        recharge_rate_mw = 2.0
+        "#;
+    let study = Scenario::from_toml_str(text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let per_unit = 0.001 + (0.001 + 1e-4 * 10.0) / 3.0;
+    let mut sim = study.simulate();
+    while let Some(row) = sim.step(&mut ()) {
+        if row.step < 8760 {
+            assert!(
+                (row.aux_mw - 4.0 * per_unit).abs() < CLOSED_FORM_TOL_MW,
+                "{}",
+                row.step
+            );
+        } else if row.step == 8760 {
+            assert!((row.aux_mw - 8.0 * per_unit).abs() < CLOSED_FORM_TOL_MW);
+        } else {
+            assert!(row.aux_mw >= 8.0 * per_unit - CLOSED_FORM_TOL_MW);
+        }
+    }
+    let e = enclosure_of(&study, sim.state()).clone();
+    assert_eq!(e.units, 8);
+    assert!(enclosure_imbalance(&study, &e).abs() < ENCLOSURE_BALANCE_REL_TOL);
+    let report = sim.report();
+    let l = report.lifetime.as_ref().unwrap();
+    let s = l.enclosure.unwrap();
+    assert!((l.aux_mwh - s.hvac_mwh - s.standby_mwh).abs() < ENCLOSURE_BALANCE_REL_TOL * l.aux_mwh);
+    assert!((s.standby_mwh - 0.001 * 8760.0 * 12.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_snapshot_with_the_enclosure_resumes_bit_identically() {
+    let study = cycling_year("1h");
+    let whole = study.simulate().run(&mut ()).report();
+    let mut sim = study.simulate();
+    for _ in 0..3001 {
+        sim.step(&mut ());
+    }
+    let json = serde_json::to_string(&sim.snapshot()).unwrap();
+    assert!(
+        json.contains("loss_heat_mw"),
+        "the enclosure is in the snapshot"
+    );
+    let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
+    let mut resumed = Simulation::resume(study.site(), state).unwrap();
+    assert_eq!(resumed.run(&mut ()).report(), whole);
+}
+
+/// A random site with the enclosure on (see `site_of`).
+#[derive(Debug, Clone)]
+struct Case {
+    seed: u64,
+    step: &'static str,
+    units: u32,
+    heat_capacity: f64,
+    conductance: f64,
+    cooling: f64,
+    heater: Option<f64>,
+    capacity_mw: f64,
+    ambient: &'static str,
+    cap_frac: f64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        0u64..1_000_000,
+        prop::sample::select(vec!["1h", "15m", "5m", "2h"]),
+        1u32..12,
+        1.0..200.0f64,
+        1e-5..1e-3f64,
+        15.0..35.0f64,
+        prop::option::of(-10.0..10.0f64),
+        0.0..0.1f64,
+        prop::sample::select(vec!["\"austin_synthetic\"", "40.0", "-15.0", "25.0"]),
+        0.4..0.9f64,
+    )
+        .prop_map(
+            |(seed, step, units, c, ua, cool, heat, cap, ambient, cap_frac)| Case {
+                seed,
+                step,
+                units,
+                heat_capacity: c,
+                conductance: ua,
+                cooling: cool,
+                heater: heat,
+                capacity_mw: cap,
+                ambient,
+                cap_frac,
+            },
+        )
+}
+
+fn site_of(c: &Case) -> Study {
+    let peak = 1.5 * f64::from(c.units);
+    let text = format!(
+        r#"
+        seed = {seed}
+        [time]
+        step = "{step}"
+        horizon = "30d"
+        [grid]
+        import_limit_mw = {import}
+        random_outages = {{ preset = "distribution" }}
+        [battery]
+        preset = "megapack2xl_4h"
+        units = {units}
+        reserve_soc = 0.1
+        efficiency_curve = "calibrated"
+        [battery.ageing]
+        calendar_fade_first_year = 0.2
+        [battery.thermal]
+        ambient = {ambient}
+        [battery.thermal.enclosure]
+        heat_capacity_mj_per_k = {hc}
+        conductance_mw_per_k = {ua}
+        cooling_setpoint_c = {cool}
+        cooling_capacity_mw = {cap}
+        {heater}
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = {peak}
+        shape = [0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8,
+                 0.8, 0.9, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = {import_cap}
+        "#,
+        seed = c.seed,
+        step = c.step,
+        import = peak * 2.0,
+        units = c.units,
+        ambient = c.ambient,
+        hc = c.heat_capacity,
+        ua = c.conductance,
+        cool = c.cooling,
+        cap = c.capacity_mw,
+        heater = c
+            .heater
+            .map_or(String::new(), |h| format!("heating_setpoint_c = {h}")),
+        import_cap = peak * c.cap_frac,
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Every step's balance and SoC window, the storage balance over the run, and the
+    /// enclosure's energy balance, with the enclosure on.
+    #[test]
+    fn balance_window_and_enclosure_balance_hold_over_random_sites(c in case()) {
+        let study = site_of(&c);
+        let (report, state) = step_checking_storage(&study)?;
+        let e = enclosure_of(&study, &state);
+        let imbalance = enclosure_imbalance(&study, e);
+        prop_assert!(imbalance.abs() < ENCLOSURE_BALANCE_REL_TOL, "{imbalance}");
+        let l = report.lifetime.as_ref().unwrap();
+        let s = l.enclosure.unwrap();
+        prop_assert!(
+            (l.aux_mwh - s.hvac_mwh - s.standby_mwh).abs()
+                <= ENCLOSURE_BALANCE_REL_TOL * l.aux_mwh.max(1.0)
+        );
+        prop_assert!(s.max_c >= s.mean_c - CLOSED_FORM_TOL_C);
+    }
+}
+
+/// The resting site's scenario text with `table` as its enclosure table.
+fn with_enclosure(table: &str, aux_curve: bool) -> Result<Study, ConfigError> {
+    let text = format!(
+        r#"
+        seed = 1
+        [time]
+        step = "1h"
+        horizon = "1d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 4
+        [battery.thermal]
+        ambient = 30.0
+        {aux}
+        [battery.thermal.enclosure]
+        {table}
+        [load]
+        [[load.it]]
+        kind = "constant"
+        it_mw = 5.0
+        "#,
+        aux = if aux_curve {
+            "aux_curve = [{ temperature_c = 25, power_mw = 0.002 }]"
+        } else {
+            ""
+        }
+    );
+    Scenario::from_toml_str(&text).and_then(Scenario::validate)
+}
+
+#[test]
+fn bad_enclosure_tables_name_the_field_value_and_range() {
+    let out_of_range = [
+        (
+            "heat_capacity_mj_per_k = 0.0",
+            "heat_capacity_mj_per_k",
+            0.0,
+        ),
+        (
+            "heat_capacity_mj_per_k = 2000.0",
+            "heat_capacity_mj_per_k",
+            2000.0,
+        ),
+        ("conductance_mw_per_k = 0.0", "conductance_mw_per_k", 0.0),
+        ("conductance_mw_per_k = 0.5", "conductance_mw_per_k", 0.5),
+        ("cooling_setpoint_c = 80.0", "cooling_setpoint_c", 80.0),
+        ("heating_setpoint_c = -80.0", "heating_setpoint_c", -80.0),
+        ("cooling_capacity_mw = -0.01", "cooling_capacity_mw", -0.01),
+        ("cooling_capacity_mw = 2.0", "cooling_capacity_mw", 2.0),
+        (
+            "heating_setpoint_c = 5.0\nheating_capacity_mw = 3.0",
+            "heating_capacity_mw",
+            3.0,
+        ),
+        ("cop = 0.2", "cop", 0.2),
+        ("cop = 20.0", "cop", 20.0),
+        ("heater_efficiency = 0.1", "heater_efficiency", 0.1),
+        ("heater_efficiency = 9.0", "heater_efficiency", 9.0),
+        ("standby_mw = -0.001", "standby_mw", -0.001),
+        ("standby_mw = 1.5", "standby_mw", 1.5),
+        ("initial_c = 70.0", "initial_c", 70.0),
+        ("initial_c = nan", "initial_c", f64::NAN),
+        ("cop = inf", "cop", f64::INFINITY),
+    ];
+    for (table, name, bad) in out_of_range {
+        match with_enclosure(table, false) {
+            Err(ConfigError::OutOfRange {
+                field,
+                value,
+                allowed,
+            }) => {
+                assert_eq!(
+                    field,
+                    format!("battery.thermal.enclosure.{name}"),
+                    "{table}"
+                );
+                assert!(
+                    value == bad || (value.is_nan() && bad.is_nan()),
+                    "{table}: {value}"
+                );
+                assert!(!allowed.is_empty());
+            }
+            other => panic!("{table}: {other:?}"),
+        }
+    }
+    let inconsistent = [
+        (
+            "heating_setpoint_c = 25.0",
+            "battery.thermal.enclosure.heating_setpoint_c",
+        ),
+        (
+            "cooling_setpoint_c = 20.0\nheating_setpoint_c = 22.0",
+            "battery.thermal.enclosure.heating_setpoint_c",
+        ),
+        (
+            "heating_capacity_mw = 0.01",
+            "battery.thermal.enclosure.heating_capacity_mw",
+        ),
+    ];
+    for (table, want) in inconsistent {
+        match with_enclosure(table, false) {
+            Err(ConfigError::Inconsistent { field, .. }) => assert_eq!(field, want, "{table}"),
+            other => panic!("{table}: {other:?}"),
+        }
+    }
+    // Both the aux curve and the enclosure: the curve is named.
+    match with_enclosure("", true) {
+        Err(ConfigError::Inconsistent { field, .. }) => {
+            assert_eq!(field, "battery.thermal.aux_curve")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Unknown keys are refused; the empty table takes every default.
+    assert!(with_enclosure("fan_kw = 3", false).is_err());
+    assert!(with_enclosure("", false).is_ok());
+}
