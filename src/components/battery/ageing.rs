@@ -91,6 +91,9 @@ use crate::error::{check_range, ConfigError};
 use crate::units::{Fraction, Hours};
 use serde::{Deserialize, Serialize};
 
+/// Below this `|x|`, `(eˣ − 1)/x` is taken as `1 + x/2` (see [`SocStress`]'s ramp mean).
+const TINY_RAMP: f64 = 1e-8;
+
 /// The molar gas constant, J/(mol·K) (exact in the 2019 SI).
 pub const GAS_CONSTANT: f64 = 8.314_462_618;
 
@@ -203,8 +206,12 @@ impl SocStress {
                 let b = p * coefficient;
                 let x = b * (s1 - s0);
                 let start = (b * (s0 - REFERENCE_SOC)).exp();
-                if x == 0.0 {
-                    start
+                if x.abs() < TINY_RAMP {
+                    // (eˣ − 1)/x = 1 + x/2 + x²/6 + …: below 1e-8 the series' second term is
+                    // under 2e-17, beneath the rounding of `expm1(x)/x` itself. A battery at
+                    // rest has SoCs a few ulps apart from step to step; this spares them an
+                    // `expm1` and a division.
+                    start * (1.0 + 0.5 * x)
                 } else {
                     start * x.exp_m1() / x
                 }

@@ -500,9 +500,9 @@ impl Lifetime {
             mean_temp,
             temps,
         );
-        life.capacity_factor = model.capacity_factor(state);
+        // The fade once for both factors (the same values, bit for bit).
+        (life.capacity_factor, life.efficiency_factor) = model.factors(state);
         life.inv_capacity_factor = 1.0 / life.capacity_factor;
-        life.efficiency_factor = model.efficiency_factor(state);
     }
 
     /// The cells' temperatures over the segment `[t0, t1)` ms of length `dt`: the first and
