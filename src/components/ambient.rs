@@ -162,6 +162,40 @@ pub struct HourlyTable {
     prefix: Vec<f64>,
     /// The series' hour at the run's start ([`Ambient::start_at`]).
     offset_h: u64,
+    /// `values.len()`, for the remainder a step's lookup takes.
+    period: Divisor,
+}
+
+/// A divisor with its reciprocal, for remainders without a hardware division (D. Lemire,
+/// O. Kaser, N. Kurz, "Faster remainder by direct computation", Software: Practice and
+/// Experience 49(6), 2019): exact for every dividend below 2³², a hardware remainder above.
+/// A step reads its hour's table entries this way; a 64-bit division costs tens of cycles,
+/// more than the rest of the lookup.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Divisor {
+    d: u64,
+    /// `⌈2⁶⁴ / d⌉` (wrapping: 0 for `d` = 1, whose remainder is 0).
+    m: u64,
+}
+
+impl Divisor {
+    fn new(d: u64) -> Divisor {
+        debug_assert!(d > 0 && d < 1 << 32);
+        Divisor {
+            d,
+            m: (u64::MAX / d).wrapping_add(1),
+        }
+    }
+
+    /// `a % d`.
+    #[inline]
+    fn rem(self, a: u64) -> u64 {
+        if a >> 32 != 0 {
+            return a % self.d;
+        }
+        let low = self.m.wrapping_mul(a);
+        ((u128::from(low) * u128::from(self.d)) >> 64) as u64
+    }
 }
 
 impl HourlyTable {
@@ -181,6 +215,7 @@ impl HourlyTable {
             prefix.push(sum);
         }
         HourlyTable {
+            period: Divisor::new(values.len() as u64),
             values,
             prefix,
             offset_h,
@@ -197,7 +232,7 @@ impl HourlyTable {
     /// `f` over the whole hour `hour` from the run's start (bit for bit `f(ambient.at_hour(hour))`).
     #[inline]
     pub fn at_hour(&self, hour: u64) -> f64 {
-        self.values[((hour + self.offset_h) % self.values.len() as u64) as usize]
+        self.values[self.period.rem(hour + self.offset_h) as usize]
     }
 
     /// `Σ f` over the series' first `n` hours counted from its own hour 0, repetitions included.
@@ -309,5 +344,33 @@ mod tests {
         assert_eq!(t.at_hour(7).to_bits(), f(a.at_hour(7)).to_bits());
         let c = HourlyTable::new(&Ambient::Constant(30.0), f);
         assert!((c.integral_h(0, 10 * H) - 10.0 * f(30.0)).abs() < 1e-12);
+    }
+
+    /// The remainder by reciprocal is the hardware remainder, at the edges and at random.
+    #[test]
+    fn a_divisor_gives_the_remainder() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        for d in [
+            1u64,
+            2,
+            3,
+            7,
+            24,
+            8760,
+            8784,
+            65_537,
+            1_000_003,
+            (1 << 32) - 1,
+        ] {
+            let div = Divisor::new(d);
+            for a in [0, 1, d - 1, d, d + 1, (1 << 32) - 1, 1 << 32, u64::MAX] {
+                assert_eq!(div.rem(a), a % d, "{a} % {d}");
+            }
+            for _ in 0..10_000 {
+                let a = rng.random::<u64>() >> rng.random_range(0..64);
+                assert_eq!(div.rem(a), a % d, "{a} % {d}");
+            }
+        }
     }
 }

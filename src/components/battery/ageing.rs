@@ -200,13 +200,31 @@ impl SocStress {
     ///
     /// Written with `expm1` and `ln_1p`, so it stays accurate for ramps as short as one ulp.
     fn mean_power_over_ramp(self, s0: f64, s1: f64, p: f64) -> f64 {
+        self.mean_power_from(self.power_at(s0, p), s0, s1, p)
+    }
+
+    /// `factor(s0)^p`: the start of a ramp's mean (an `exp` or a `powf`).
+    #[inline]
+    fn power_at(self, s0: f64, p: f64) -> f64 {
+        match self {
+            SocStress::Exponential { coefficient } => {
+                (p * coefficient * (s0 - REFERENCE_SOC)).exp()
+            }
+            SocStress::Linear { slope } => (1.0 + slope * (s0 - REFERENCE_SOC)).powf(p),
+        }
+    }
+
+    /// [`SocStress::mean_power_over_ramp`] with its start `factor(s0)^p` given.
+    #[inline]
+    fn mean_power_from(self, start: f64, s0: f64, s1: f64, p: f64) -> f64 {
         match self {
             SocStress::Exponential { coefficient } => {
                 // mean of exp(b·(s − 0.5)) = exp(b·(s0 − 0.5)) · (e^x − 1)/x, x = b·(s1 − s0).
                 let b = p * coefficient;
                 let x = b * (s1 - s0);
-                let start = (b * (s0 - REFERENCE_SOC)).exp();
-                if x.abs() < TINY_RAMP {
+                if x == 0.0 {
+                    start
+                } else if x.abs() < TINY_RAMP {
                     // (eˣ − 1)/x = 1 + x/2 + x²/6 + …: below 1e-8 the series' second term is
                     // under 2e-17, beneath the rounding of `expm1(x)/x` itself. A battery at
                     // rest has SoCs a few ulps apart from step to step; this spares them an
@@ -221,7 +239,6 @@ impl SocStress {
                 let u0 = 1.0 + slope * (s0 - REFERENCE_SOC);
                 let u1 = 1.0 + slope * (s1 - REFERENCE_SOC);
                 let r = (u1 - u0) / u0;
-                let start = u0.powf(p);
                 if r == 0.0 {
                     start
                 } else {
@@ -460,6 +477,26 @@ pub struct AgeingModel {
     resistive_loss: f64,
 }
 
+/// The calendar SoC factor `f_SoC(SoC)^(1/z)` at the start of the last ramp aged, and that
+/// SoC ([`AgeingModel::ramp_increment_cached`]); a SoC of −1 (the default) holds none.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocFactorCache {
+    /// The SoC (clamped to `[0, 1]`) the factor is of.
+    pub soc: f64,
+    /// The factor.
+    pub factor: f64,
+}
+
+impl Default for SocFactorCache {
+    fn default() -> Self {
+        SocFactorCache {
+            soc: -1.0,
+            factor: 0.0,
+        }
+    }
+}
+
 /// What ages, and what the rainflow counter remembers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -612,6 +649,34 @@ impl AgeingModel {
             soc_to.value().clamp(0.0, 1.0),
             self.inv_z,
         );
+        dt.value() * temperature_factor * soc
+    }
+
+    /// [`AgeingModel::ramp_increment_with`] with the SoC factor at the ramp's start read from
+    /// `cache` when the ramp starts where the last one it served did (a battery at rest starts
+    /// every step at the same SoC), computed and kept there otherwise: the same value, bit for
+    /// bit, without an `exp` a resting step.
+    #[inline]
+    pub fn ramp_increment_cached(
+        &self,
+        dt: Hours,
+        soc_from: Fraction,
+        soc_to: Fraction,
+        temperature_factor: f64,
+        cache: &mut SocFactorCache,
+    ) -> f64 {
+        let (s0, s1) = (
+            soc_from.value().clamp(0.0, 1.0),
+            soc_to.value().clamp(0.0, 1.0),
+        );
+        let start = if cache.soc == s0 {
+            cache.factor
+        } else {
+            let f = self.soc_stress.power_at(s0, self.inv_z);
+            *cache = SocFactorCache { soc: s0, factor: f };
+            f
+        };
+        let soc = self.soc_stress.mean_power_from(start, s0, s1, self.inv_z);
         dt.value() * temperature_factor * soc
     }
 

@@ -48,7 +48,9 @@
 //! | `standby_mw` | MW | 0 ≤ x ≤ 1 | 0.001 (assumption) |
 //! | `initial_c` | °C | −70 ≤ x ≤ 60 | the cooling setpoint |
 
-use super::ageing::{AgeingModel, AgeingParams, AgeingState, REFERENCE_TEMPERATURE_C};
+use super::ageing::{
+    AgeingModel, AgeingParams, AgeingState, SocFactorCache, REFERENCE_TEMPERATURE_C,
+};
 use super::enclosure::{Enclosure, EnclosureParams, EnclosureState};
 use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
 use crate::components::ambient::{Ambient, HourlyTable};
@@ -450,6 +452,7 @@ impl Lifetime {
             hours: 0.0,
             cohorts: None,
             enclosure: None,
+            soc_factor: SocFactorCache::default(),
         }
     }
 
@@ -499,6 +502,7 @@ impl Lifetime {
             throughput_soc,
             mean_temp,
             temps,
+            &mut life.soc_factor,
         );
         // The fade once for both factors (the same values, bit for bit).
         (life.capacity_factor, life.efficiency_factor) = model.factors(state);
@@ -573,7 +577,7 @@ impl Lifetime {
     pub(crate) fn segment_hours(&self, t0: u64, t1: u64) -> (u64, u64, f64) {
         let (h0, h1) = (t0 / MS_PER_HOUR, (t1.max(t0 + 1) - 1) / MS_PER_HOUR);
         let mean_temp = if h0 == h1 {
-            self.ambient.at_hour(h0)
+            self.tables.temp.at_hour(h0)
         } else if h1 - h0 >= LONG_SPAN_HOURS {
             self.tables.temp.integral_h(t0, t1) / ((t1 - t0) as f64 / MS_PER_HOUR as f64)
         } else {
@@ -603,6 +607,7 @@ impl Lifetime {
         soc: Fraction,
         mean_temp: f64,
         mut temps: CellTemps,
+        cache: &mut SocFactorCache,
     ) -> f64 {
         let (t0, t1, h0, h1) = span;
         let table = match temps {
@@ -619,7 +624,13 @@ impl Lifetime {
             });
         };
         if h0 == h1 {
-            return model.ramp_increment_with(dt, Fraction::ratio(from), soc, factor.at_hour(h0));
+            return model.ramp_increment_cached(
+                dt,
+                Fraction::ratio(from),
+                soc,
+                factor.at_hour(h0),
+                cache,
+            );
         }
         if h1 - h0 >= LONG_SPAN_HOURS {
             // A span this long is a fast-forwarded rest, held at `soc` (its SoC moves only as
@@ -683,12 +694,14 @@ impl Lifetime {
         throughput_soc: Fraction,
         mean_temp: f64,
         mut temps: CellTemps,
+        cache: &mut SocFactorCache,
     ) {
         let (t0, t1, h0, h1) = span;
         let ambient = matches!(temps, CellTemps::Ambient);
         if h0 == h1 || (ambient && h1 - h0 >= LONG_SPAN_HOURS) {
             // One hour, or a long rest: the tables' value or integral.
-            let increment = self.calendar_increment(model, from, span, dt, soc, mean_temp, temps);
+            let increment =
+                self.calendar_increment(model, from, span, dt, soc, mean_temp, temps, cache);
             model.add_calendar_hours(state, increment);
         } else {
             let len = (t1 - t0) as f64;
@@ -757,6 +770,9 @@ pub struct LifeState {
     pub ageing: Option<AgeingState>,
     /// The cells' SoC (of the aged capacity) at the end of the last segment aged.
     pub last_soc: f64,
+    /// The calendar SoC factor at the last ramp's start (so a resting step skips its `exp`).
+    #[serde(default)]
+    pub soc_factor: SocFactorCache,
     /// The fraction of nameplate capacity left (scales the SoC window).
     pub capacity_factor: f64,
     /// `1 / capacity_factor`.

@@ -1857,6 +1857,7 @@ impl Fleet {
         };
         let (h0, h1, mean_temp, temps) = life.segment_temps(l, t0, t1, dt);
         let fade_loss = l.fade_loss;
+        let mut soc_factor = l.soc_factor;
         let Some(c) = l.cohorts.as_mut() else {
             return Energy::ZERO;
         };
@@ -1902,6 +1903,7 @@ impl Fleet {
                         soc,
                         mean_temp,
                         temps,
+                        &mut soc_factor,
                     );
                     increment = Some((from, d));
                     d
@@ -1911,6 +1913,7 @@ impl Fleet {
             model.observe_soc(&mut k.ageing, Fraction::ratio(throughput), dt, mean_temp);
             (k.capacity_factor, k.efficiency_factor) = model.factors(&k.ageing);
         }
+        l.soc_factor = soc_factor;
         self.refresh_factors(l);
         self.clamp_to_faded_window(s)
     }
