@@ -652,3 +652,46 @@ impl Tally {
         }
     }
 }
+
+#[cfg(test)]
+mod skip_tests {
+    use super::*;
+
+    fn tally() -> Tally {
+        Tally::new(
+            Fraction::ratio(0.5),
+            Duration::from_hours(1),
+            Power::ZERO,
+            true,
+            None,
+        )
+    }
+
+    /// A skipped stretch adds its steps, energies and SoC course as that many steps would:
+    /// a constant SoC exactly, a SoC that crosses the reserve line linearly with the steps on
+    /// the low side of it counted below.
+    #[test]
+    fn a_skip_counts_the_steps_below_the_reserve_along_the_line() {
+        let mut t = tally();
+        t.skip(10, 50.0, 2.0, 0.6, 0.6, 0.2);
+        assert_eq!((t.steps, t.steps_below_reserve), (10, 0));
+        assert_eq!(t.soc_sum, 6.0);
+        assert_eq!(
+            (t.sums.facility, t.sums.aux, t.sums.import),
+            (50.0, 2.0, 52.0)
+        );
+        // From 0.25 to 0.15 over 10 steps, reserve 0.2: the line crosses halfway.
+        let mut t = tally();
+        t.skip(10, 0.0, 0.0, 0.25, 0.15, 0.2);
+        assert_eq!(t.steps_below_reserve, 5);
+        assert!((t.soc_sum - 2.0).abs() < 1e-12);
+        assert_eq!((t.soc_min, t.soc_last), (0.15, 0.15));
+        // Rising through it a quarter of the way: the first quarter is below.
+        let mut t = tally();
+        t.skip(8, 0.0, 0.0, 0.1, 0.5, 0.2);
+        assert_eq!(t.steps_below_reserve, 2);
+        let mut t = tally();
+        t.skip(4, 0.0, 0.0, 0.1, 0.1, 0.2);
+        assert_eq!(t.steps_below_reserve, 4);
+    }
+}

@@ -639,7 +639,6 @@ impl Lifetime {
             // alone, not over the rest).
             return model.calendar_soc_factor(soc) * factor.integral_h(t0, t1);
         }
-        let _ = (t0, t1);
         self.ramp_hours(span, dt, from, soc, |h, _, _, dt_h, s0, s1| {
             model.ramp_increment_with(dt_h, s0, s1, factor.at_hour(h))
         })
