@@ -280,11 +280,11 @@ mod tests {
     use super::*;
     use crate::units::Duration;
 
-    #[test]
-    fn a_year_starts_at_the_calendar_start_and_a_trace_at_the_run_start() {
+    /// Two days at hourly steps from `start`, and the Austin year aligned to them.
+    fn austin_from(start: &str) -> (TimeGrid, Ambient) {
         let grid = TimeGrid::new(Duration::from_hours(1), Duration::from_days(2))
             .unwrap()
-            .try_starting_at("2025-02-01T06:00:00".parse().unwrap())
+            .try_starting_at(start.parse().unwrap())
             .unwrap();
         let a = Ambient::new(
             &AmbientSource::Named(NamedAmbient::AustinSynthetic),
@@ -292,6 +292,12 @@ mod tests {
             &grid,
         )
         .unwrap();
+        (grid, a)
+    }
+
+    #[test]
+    fn a_year_starts_at_the_calendar_start_and_a_trace_at_the_run_start() {
+        let (grid, a) = austin_from("2025-02-01T06:00:00");
         let austin = AmbientProfile::austin();
         assert_eq!(a.at_hour(0), austin.at_hour(31 * 24 + 6));
         assert_eq!(a.at_hour(5), austin.at_hour(31 * 24 + 11));
@@ -309,16 +315,7 @@ mod tests {
     /// The table's integral is an hour-by-hour sum over a repeating, offset year, at any span.
     #[test]
     fn an_hourly_integral_is_the_hour_by_hour_sum() {
-        let grid = TimeGrid::new(Duration::from_hours(1), Duration::from_days(2))
-            .unwrap()
-            .try_starting_at("2025-12-31T20:00:00".parse().unwrap())
-            .unwrap();
-        let a = Ambient::new(
-            &AmbientSource::Named(NamedAmbient::AustinSynthetic),
-            "x",
-            &grid,
-        )
-        .unwrap();
+        let (_, a) = austin_from("2025-12-31T20:00:00");
         let f = |c: f64| (c / 10.0).exp();
         let mut t = HourlyTable::new(&a, f);
         t.start_at(&a);

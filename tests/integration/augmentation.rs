@@ -353,16 +353,7 @@ fn site_of(c: &Case) -> Study {
         {replace}
         [battery.thermal]
         ambient = "austin_synthetic"
-        [load]
-        pue = 1.0
-        [[load.it]]
-        kind = "daily"
-        peak_mw = {peak}
-        shape = [0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8,
-                 0.8, 0.9, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2]
-        [policy]
-        kind = "peak_shaving"
-        import_cap_mw = {cap}
+        {load_and_policy}
         "#,
         seed = c.seed,
         step = c.step,
@@ -379,7 +370,7 @@ fn site_of(c: &Case) -> Study {
         } else {
             ""
         },
-        cap = peak * c.cap_frac,
+        load_and_policy = daily_peak_shaving(peak, peak * c.cap_frac),
     );
     Scenario::from_toml_str(&text)
         .and_then(Scenario::validate)

@@ -192,3 +192,22 @@ pub fn check_balance_and_window(
     }
     Ok(())
 }
+
+/// The `[load]` and `[policy]` tables the random-site scenarios of the lifetime tests share:
+/// a daily IT shape peaking at `peak_mw` (PUE 1) under peak shaving at `import_cap_mw`.
+pub fn daily_peak_shaving(peak_mw: f64, import_cap_mw: f64) -> String {
+    format!(
+        r#"
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = {peak_mw}
+        shape = [0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8,
+                 0.8, 0.9, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = {import_cap_mw}
+        "#
+    )
+}

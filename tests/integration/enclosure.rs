@@ -632,16 +632,7 @@ fn site_of(c: &Case) -> Study {
         cooling_setpoint_c = {cool}
         cooling_capacity_mw = {cap}
         {heater}
-        [load]
-        pue = 1.0
-        [[load.it]]
-        kind = "daily"
-        peak_mw = {peak}
-        shape = [0.2, 0.2, 0.2, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0, 0.9, 0.8,
-                 0.8, 0.9, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2]
-        [policy]
-        kind = "peak_shaving"
-        import_cap_mw = {import_cap}
+        {load_and_policy}
         "#,
         seed = c.seed,
         step = c.step,
@@ -655,7 +646,7 @@ fn site_of(c: &Case) -> Study {
         heater = c
             .heater
             .map_or(String::new(), |h| format!("heating_setpoint_c = {h}")),
-        import_cap = peak * c.cap_frac,
+        load_and_policy = daily_peak_shaving(peak, peak * c.cap_frac),
     );
     Scenario::from_toml_str(&text)
         .and_then(Scenario::validate)
