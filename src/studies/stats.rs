@@ -406,6 +406,33 @@ mod tests {
     }
 
     #[test]
+    fn relative_se_follows_its_three_documented_cases() {
+        let e = |mean: f64, se: f64| Estimate { mean, se, n: 10 }.relative_se();
+        // se / |mean| for a non-zero mean, of either sign.
+        assert_eq!(e(-4.0, 1.0), 0.25);
+        assert_eq!(e(4.0, 1.0), 0.25);
+        // A zero mean: 0 with a zero SE (nothing varies), infinite with a non-zero one.
+        assert_eq!(e(0.0, 0.0), 0.0);
+        assert_eq!(e(0.0, 0.5), f64::INFINITY);
+        // Displayed as `mean ± se (n = …)`, three decimals unless a precision is given.
+        let x = Estimate {
+            mean: 1.23456,
+            se: 0.5,
+            n: 7,
+        };
+        assert_eq!(format!("{x}"), "1.235 ± 0.500 (n = 7)");
+        assert_eq!(format!("{x:.1}"), "1.2 ± 0.5 (n = 7)");
+        // Scaling by a negative factor keeps the SE non-negative.
+        let s = Estimate {
+            mean: 2.0,
+            se: 0.5,
+            n: 3,
+        }
+        .scaled(-3.0);
+        assert_eq!((s.mean, s.se, s.n), (-6.0, 1.5, 3));
+    }
+
+    #[test]
     fn histogram_quantiles_within_bin_resolution() {
         let mut h = LogHistogram::default();
         // 500 zeros and the values 1..=500.
