@@ -61,6 +61,7 @@ pub mod report;
 pub mod study;
 pub mod tally;
 
+use crate::components::battery::enclosure::EnclosureState;
 use crate::components::battery::lifetime::Efficiency;
 use crate::components::battery::{BatteryParams, BatteryState, Fleet, Scale, StepLosses};
 use crate::components::fuel::FuelParams;
@@ -669,7 +670,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         self.mark_year(t1);
     }
 
-    /// [`Simulation::year_end`]'s rare part: the mark at `t1`, and the next year's end; then,
+    /// [`Simulation::year_end`]'s rare part: the mark at `t1` (after which an enclosure's year
+    /// maximum restarts), and the next year's end; then,
     /// before the horizon's end, the battery's augmentation plan for the year that starts
     /// ([`Fleet::augment`]: units added or replaced at this step boundary).
     #[cold]
@@ -680,6 +682,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             .life_mark(t1, false)
             .unwrap_or_else(|| self.tally_mark(t1));
         self.state.years.push(mark);
+        self.site
+            .battery
+            .start_enclosure_year(&mut self.state.battery);
         if t1 < self.site.time.horizon().as_millis() {
             let year = u32::try_from(t1 / YEAR_MS + 1).unwrap_or(u32::MAX);
             self.site.battery.augment(&mut self.state.battery, year, t1);
@@ -711,7 +716,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             .unwrap_or_else(|| self.tally_mark(now))
     }
 
-    /// The tally's sums now as a year mark at `end_ms`: capacity factor 1, no fade or cycles.
+    /// The tally's sums now as a year mark at `end_ms`: capacity factor 1, no fade or cycles;
+    /// with an enclosure, its sums and the year's highest temperature so far.
     fn tally_mark(&self, end_ms: u64) -> YearMark {
         let t = self.state.tally.totals();
         YearMark {
@@ -721,6 +727,12 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             unserved_mwh: t.unserved_mwh,
             loss_of_load_hours: t.loss_of_load_hours,
             loss_of_load_step_hours: t.loss_of_load_step_hours,
+            enclosure: self
+                .site
+                .battery
+                .life_state(&self.state.battery)
+                .and_then(|l| l.enclosure.as_ref())
+                .map(EnclosureState::mark),
             ..YearMark::start()
         }
     }
@@ -1172,13 +1184,17 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             let marks = &self.state.years;
             let mut from = YearMark::start();
             for (i, mark) in marks.iter().enumerate() {
-                // A mark at the run's end: the finished sums (residue counted) stand for it.
+                // A mark at the run's end: the finished sums (residue counted) stand for it,
+                // with the mark's enclosure (whose year maximum restarted after the mark).
                 let to = if i + 1 == marks.len() && mark.end_ms == now {
-                    &last
+                    YearMark {
+                        enclosure: mark.enclosure,
+                        ..last
+                    }
                 } else {
-                    mark
+                    *mark
                 };
-                years.push(YearOfLife::between(i as u32 + 1, &from, to, usable));
+                years.push(YearOfLife::between(i as u32 + 1, &from, &to, usable));
                 from = *mark;
             }
             if now > from.end_ms {

@@ -510,6 +510,9 @@ pub struct YearMark {
     /// for the next year).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub augmentation: Option<AugmentationMark>,
+    /// With `[battery.thermal.enclosure]`: its sums so far and the year's highest temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<crate::components::battery::enclosure::EnclosureMark>,
 }
 
 /// One year of a battery's life.
@@ -548,6 +551,10 @@ pub struct YearOfLife {
     /// energy added and removed at its start (a plan acts at the start of a year).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub augmentation: Option<AugmentationMark>,
+    /// With `[battery.thermal.enclosure]`: the enclosure's mean and highest temperature in
+    /// the year and the HVAC's and the standby's energy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure: Option<crate::components::battery::enclosure::EnclosureYear>,
 }
 
 impl YearOfLife {
@@ -562,6 +569,7 @@ impl YearOfLife {
                 .augmentation
                 .map_or(usable_mwh * to.capacity_factor, |a| a.usable_mwh),
             augmentation: to.augmentation.map(|a| a.since(from.augmentation.as_ref())),
+            enclosure: to.enclosure.map(|e| e.year_since(from.enclosure.as_ref())),
             calendar_fade: to.calendar_fade - from.calendar_fade,
             cycle_fade: to.cycle_fade - from.cycle_fade,
             equivalent_full_cycles: to.equivalent_full_cycles - from.equivalent_full_cycles,
@@ -591,6 +599,7 @@ impl YearMark {
             loss_of_load_hours: 0.0,
             loss_of_load_step_hours: 0.0,
             augmentation: None,
+            enclosure: None,
         }
     }
 }

@@ -113,10 +113,16 @@ impl fmt::Display for Report {
             }
             if l.years.len() > 1 {
                 let plan = l.augmentation.is_some();
+                let enclosure = l.years.iter().any(|y| y.enclosure.is_some());
                 writeln!(
                     f,
-                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss  unserved{}",
-                    if plan { "  units  added  removed" } else { "" }
+                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss  unserved{}{}",
+                    if plan { "  units  added  removed" } else { "" },
+                    if enclosure {
+                        "  encl. mean  encl. max  HVAC MWh  standby MWh"
+                    } else {
+                        ""
+                    }
                 )?;
                 for y in &l.years {
                     write!(
@@ -132,14 +138,21 @@ impl fmt::Display for Report {
                         y.fade_loss_mwh,
                         y.unserved_mwh
                     )?;
-                    match &y.augmentation {
-                        Some(a) => writeln!(
+                    if let Some(a) = &y.augmentation {
+                        write!(
                             f,
                             "  {:>5}  {:>5}  {:>7}",
                             a.units, a.units_added, a.units_removed
-                        )?,
-                        None => writeln!(f)?,
+                        )?;
                     }
+                    if let Some(e) = &y.enclosure {
+                        write!(
+                            f,
+                            "  {:>7.1} °C  {:>6.1} °C  {:>8.3}  {:>11.3}",
+                            e.mean_c, e.max_c, e.hvac_mwh, e.standby_mwh
+                        )?;
+                    }
+                    writeln!(f)?;
                 }
             }
         }

@@ -15,7 +15,10 @@
 //! * the step does not matter at rest (1-minute and 1-hour steps agree to rounding), and with
 //!   daily cycling it matters by a measured, stated amount (the one-step lag of the losses);
 //! * every step's balance and SoC window hold over random sites with the enclosure on;
-//! * a snapshot resumes bit-identically;
+//! * a snapshot resumes bit-identically, also across a year mark;
+//! * the per-year rows add up to the run: energies sum, the hour-weighted yearly means are the
+//!   run's mean, the years' highest temperature is the run's, and the standby energy of a
+//!   year is its closed form;
 //! * bad tables are typed errors naming the field.
 
 use crate::common::*;
@@ -328,12 +331,17 @@ fn a_segment_over_two_hours_ages_each_hour_at_its_own_enclosure_temperature() {
 /// A year of daily peak shaving (one deep cycle a day, as in the ageing tests) at Austin's
 /// synthetic ambient, the enclosure with a heater.
 fn cycling_year(step: &str) -> Study {
+    cycling(step, "365d")
+}
+
+/// [`cycling_year`] over `horizon`.
+fn cycling(step: &str, horizon: &str) -> Study {
     let text = format!(
         r#"
         seed = 3
         [time]
         step = "{step}"
-        horizon = "365d"
+        horizon = "{horizon}"
         [grid]
         import_limit_mw = 40.0
         [battery]
@@ -560,6 +568,120 @@ fn a_snapshot_with_the_enclosure_resumes_bit_identically() {
     let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
     let mut resumed = Simulation::resume(study.site(), state).unwrap();
     assert_eq!(resumed.run(&mut ()).report(), whole);
+}
+
+/// The years' energies summed against the run's, relative: two differences of sums of ~10⁴
+/// terms of one rounding each.
+const YEARS_SUM_REL_TOL: f64 = 1e-9;
+
+/// The hour-weighted mean of the yearly means against the run's mean, °C: a few divisions
+/// and products of sums of ~10⁴ terms.
+const YEARS_MEAN_TOL_C: f64 = 1e-9;
+
+#[test]
+fn the_years_add_up_to_the_run() {
+    // Two years of daily cycling at hourly steps (12 units, 1 kW of standby each; the cooler
+    // holds 25 °C), and two years at rest with a cooler too small for Austin's summer (1.5 kW:
+    // above ≈30 °C of ambient the temperature rises past the setpoint) and a heater.
+    let small = resting(
+        "1h",
+        "730d",
+        "\"austin_synthetic\"",
+        "cooling_capacity_mw = 0.0015\nheating_setpoint_c = 15.0",
+        true,
+    );
+    for study in [cycling("1h", "730d"), small] {
+        years_add_up(&study);
+    }
+}
+
+/// The checks of [`the_years_add_up_to_the_run`] on a two-year `study` with 1 kW of standby
+/// a unit.
+fn years_add_up(study: &Study) {
+    let units = f64::from(study.site().battery.units());
+    let report = study.simulate().run(&mut ()).report();
+    let l = report.lifetime.as_ref().unwrap();
+    let run = l.enclosure.unwrap();
+    eprintln!("run: {run:?}");
+    assert_eq!(l.years.len(), 2);
+    let years: Vec<_> = l
+        .years
+        .iter()
+        .map(|y| (y.hours, y.enclosure.expect("a year's enclosure")))
+        .collect();
+    for (y, (hours, e)) in l.years.iter().zip(&years) {
+        eprintln!("year {}: {hours} h, {e:?}", y.year);
+        assert_eq!(*hours, 8760.0);
+        // (d) The standby energy is its closed form: 1 kW × the units × the year's hours.
+        let standby = 0.001 * units * hours;
+        assert!(
+            (e.standby_mwh - standby).abs() <= YEARS_SUM_REL_TOL * standby,
+            "{} vs {standby}",
+            e.standby_mwh
+        );
+        // The year's auxiliary energy is its HVAC's and standby's.
+        assert!(
+            (y.aux_mwh - e.hvac_mwh - e.standby_mwh).abs() <= YEARS_SUM_REL_TOL * y.aux_mwh,
+            "{y:?}"
+        );
+        assert!(e.max_c >= e.mean_c - YEARS_MEAN_TOL_C && e.hvac_mwh > 0.0);
+    }
+    // (a) The years' energies sum to the run's.
+    let hvac: f64 = years.iter().map(|(_, e)| e.hvac_mwh).sum();
+    let standby: f64 = years.iter().map(|(_, e)| e.standby_mwh).sum();
+    assert!(
+        (hvac - run.hvac_mwh).abs() <= YEARS_SUM_REL_TOL * run.hvac_mwh,
+        "{hvac} vs {}",
+        run.hvac_mwh
+    );
+    assert!(
+        (standby - run.standby_mwh).abs() <= YEARS_SUM_REL_TOL * run.standby_mwh,
+        "{standby} vs {}",
+        run.standby_mwh
+    );
+    // (b) The hour-weighted mean of the yearly means is the run's mean.
+    let hours: f64 = years.iter().map(|(h, _)| h).sum();
+    let mean = years.iter().map(|(h, e)| h * e.mean_c).sum::<f64>() / hours;
+    assert!(
+        (mean - run.mean_c).abs() <= YEARS_MEAN_TOL_C,
+        "{mean} vs {}",
+        run.mean_c
+    );
+    // (c) The years' highest temperature is the run's, exactly (the maxima of the same
+    // intervals).
+    let max = years
+        .iter()
+        .map(|(_, e)| e.max_c)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(max, run.max_c);
+    // The text report prints the columns.
+    let text = report.to_string();
+    assert!(text.contains("encl. mean"), "{text}");
+}
+
+#[test]
+fn a_snapshot_across_a_year_mark_resumes_bit_identically() {
+    let study = cycling("1h", "730d");
+    let whole = study.simulate().run(&mut ()).report();
+    // At the year's mark (the year maximum just restarted) and some days after.
+    for at in [8760, 9000] {
+        let mut sim = study.simulate();
+        for _ in 0..at {
+            sim.step(&mut ());
+        }
+        let json = serde_json::to_string(&sim.snapshot()).unwrap();
+        assert!(
+            json.contains("year_max_c"),
+            "the year's maximum is in the snapshot"
+        );
+        let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
+        let mut resumed = Simulation::resume(study.site(), state).unwrap();
+        assert_eq!(
+            resumed.run(&mut ()).report(),
+            whole,
+            "resumed after {at} steps"
+        );
+    }
 }
 
 /// A random site with the enclosure on (see `site_of`).

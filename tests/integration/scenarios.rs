@@ -166,6 +166,63 @@ fn swing_smoothing_limits_the_grid_ramp() {
 }
 
 #[test]
+fn every_bundled_scenario_loads_and_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    assert!(
+        names.iter().any(|n| n == "austin_enclosure.toml"),
+        "{names:?}"
+    );
+    for name in &names {
+        load(name)
+            .validate()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+/// The enclosure's energies in a year against their sums or closed forms, relative: sums of
+/// ~10⁴ terms of one rounding each.
+const ENCLOSURE_REL_TOL: f64 = 1e-9;
+
+#[test]
+fn austin_enclosure_holds_its_megapacks_between_the_setpoints_for_two_years() {
+    let s = load("austin_enclosure.toml").validate().unwrap();
+    let site = s.site();
+    assert_eq!(site.battery.units(), 16);
+    let report = site.simulate(*s.policy(), s.seed()).run(&mut ()).report();
+    let l = report.lifetime.as_ref().unwrap();
+    let run = l.enclosure.expect("an enclosure summary");
+    assert_eq!(l.years.len(), 2);
+    // 50 kW of cooling a unit against ≈1 kW of standby and the losses: the cooler holds 25 °C
+    // all along; the heater holds 15 °C in the cold nights (if any reach it).
+    let hold = 25.0 + 1e-9;
+    for y in &l.years {
+        let e = y.enclosure.expect("a year's enclosure");
+        eprintln!("year {}: {e:?}", y.year);
+        assert!(
+            e.max_c <= hold && e.mean_c >= 15.0 - 1e-9 && e.mean_c <= e.max_c,
+            "{e:?}"
+        );
+        // Standby: 1 kW × 16 units × 8,760 h.
+        let standby = 0.001 * 16.0 * y.hours;
+        assert!((e.standby_mwh - standby).abs() <= ENCLOSURE_REL_TOL * standby);
+        assert!((y.aux_mwh - e.hvac_mwh - e.standby_mwh).abs() <= ENCLOSURE_REL_TOL * y.aux_mwh);
+        assert!(e.hvac_mwh > 0.0, "Austin's summer needs cooling");
+    }
+    assert!((l.aux_mwh - run.hvac_mwh - run.standby_mwh).abs() <= ENCLOSURE_REL_TOL * l.aux_mwh);
+    assert!(
+        l.capacity_factor < 1.0 && l.capacity_factor > 0.9,
+        "{}",
+        l.capacity_factor
+    );
+}
+
+#[test]
 fn the_readme_format_example_parses() {
     let readme = include_str!("../../README.md");
     let section = readme

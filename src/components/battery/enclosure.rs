@@ -56,6 +56,14 @@
 //!
 //! Self-discharge (chemical and slow: 0 for the presets) is not counted as heat.
 //!
+//! # Report
+//! The run's [`EnclosureSummary`]; with ageing, each year of life's [`EnclosureYear`] too (its
+//! mean and highest temperature, HVAC and standby energy), from the [`EnclosureMark`]s the run
+//! takes at the years' ends: differences of cumulative sums, but for the highest temperature,
+//! which the state keeps per year ([`EnclosureState::year_max_c`], restarted at each mark).
+//! The years' energies sum to the run's, their hour-weighted means are its mean and their
+//! highest temperature is its (tested).
+//!
 //! # Defaults
 //! Every default is an assumption documented on its constant (Tesla publishes no thermal data
 //! for the Megapack beyond its mass, size and ambient range; docs/SOURCES.md).
@@ -367,6 +375,7 @@ impl Enclosure {
             degree_hours: 0.0,
             hours: 0.0,
             max_c: self.initial,
+            year_max_c: self.initial,
             heat_in_mwh: 0.0,
             conducted_mwh: 0.0,
             cooling_mwh: 0.0,
@@ -501,6 +510,7 @@ impl Enclosure {
         st.degree_hours += iv.degree_hours;
         st.hours += hours;
         st.max_c = st.max_c.max(iv.max_c);
+        st.year_max_c = st.year_max_c.max(iv.max_c);
         st.heat_in_mwh += heat_mw * hours;
         st.conducted_mwh += self.ua * (iv.degree_hours - ambient_c * hours);
         st.cooling_mwh += iv.cooling_mwh;
@@ -548,6 +558,9 @@ pub struct EnclosureState {
     pub hours: f64,
     /// The highest temperature so far, °C.
     pub max_c: f64,
+    /// The highest temperature since the last year mark (the run's start before the first),
+    /// °C: the year's maximum ([`EnclosureState::start_year`] restarts it).
+    pub year_max_c: f64,
     /// Heat released inside (losses one step late, plus standby), MWh.
     pub heat_in_mwh: f64,
     /// Heat through the shell to the ambient, `UA·∫(T − T_amb) dt`, MWh.
@@ -573,6 +586,24 @@ impl EnclosureState {
             self.pending_mwh += lost.value() / f64::from(units);
         }
         self.pending_hours += hours;
+    }
+
+    /// The sums now, for a year mark ([`EnclosureMark`]).
+    pub fn mark(&self) -> EnclosureMark {
+        EnclosureMark {
+            hours: self.hours,
+            degree_hours: self.degree_hours,
+            year_max_c: self.year_max_c,
+            hvac_mwh: self.hvac_mwh,
+            standby_mwh: self.standby_mwh,
+        }
+    }
+
+    /// Starts a new year of life after its mark: the year's maximum restarts at the
+    /// temperature now (which the year just marked included, so the years' maxima have the
+    /// run's maximum as theirs).
+    pub fn start_year(&mut self) {
+        self.year_max_c = self.temp_c;
     }
 
     /// The report's figures.
@@ -608,6 +639,67 @@ pub struct EnclosureSummary {
     pub cooling_mwh_per_unit: f64,
     /// Heat one unit's heater added, MWh.
     pub heating_mwh_per_unit: f64,
+}
+
+/// The enclosure's sums at the end of a year of life (in a
+/// [`YearMark`](crate::engine::report::YearMark)): a year's figures are the differences of
+/// consecutive marks, but for the maximum, which the state keeps per year.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnclosureMark {
+    /// Hours integrated so far.
+    pub hours: f64,
+    /// `∫ T dt` so far, °C·h.
+    pub degree_hours: f64,
+    /// The highest temperature since the previous mark (the run's start), °C.
+    pub year_max_c: f64,
+    /// The fleet's HVAC electric energy so far, MWh.
+    pub hvac_mwh: f64,
+    /// The fleet's standby electric energy so far, MWh.
+    pub standby_mwh: f64,
+}
+
+impl EnclosureMark {
+    /// The year between `from` (the previous mark; `None`: the run's start) and `self`.
+    ///
+    /// ```
+    /// use ridethrough::components::battery::enclosure::EnclosureMark;
+    /// let from = EnclosureMark { hours: 10.0, degree_hours: 200.0, year_max_c: 30.0, hvac_mwh: 1.0, standby_mwh: 0.5 };
+    /// let to = EnclosureMark { hours: 30.0, degree_hours: 700.0, year_max_c: 27.0, hvac_mwh: 4.0, standby_mwh: 1.5 };
+    /// let y = to.year_since(Some(&from));
+    /// assert_eq!((y.mean_c, y.max_c, y.hvac_mwh, y.standby_mwh), (25.0, 27.0, 3.0, 1.0));
+    /// ```
+    pub fn year_since(&self, from: Option<&EnclosureMark>) -> EnclosureYear {
+        let (h, dh, hvac, standby) = from.map_or((0.0, 0.0, 0.0, 0.0), |f| {
+            (f.hours, f.degree_hours, f.hvac_mwh, f.standby_mwh)
+        });
+        let hours = self.hours - h;
+        EnclosureYear {
+            mean_c: if hours > 0.0 {
+                (self.degree_hours - dh) / hours
+            } else {
+                self.year_max_c
+            },
+            max_c: self.year_max_c,
+            hvac_mwh: self.hvac_mwh - hvac,
+            standby_mwh: self.standby_mwh - standby,
+        }
+    }
+}
+
+/// The enclosure in one year of life (a
+/// [`YearOfLife`](crate::engine::report::YearOfLife)).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnclosureYear {
+    /// Mean enclosure (cell) temperature over the year, °C.
+    pub mean_c: f64,
+    /// Highest enclosure temperature in the year, °C.
+    pub max_c: f64,
+    /// The fleet's HVAC electric energy in the year, MWh.
+    pub hvac_mwh: f64,
+    /// The fleet's standby electric energy in the year, MWh.
+    pub standby_mwh: f64,
 }
 
 #[cfg(test)]

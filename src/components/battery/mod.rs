@@ -1338,6 +1338,15 @@ impl Fleet {
         }
     }
 
+    /// Starts a new year of life in the enclosure's state after its year mark
+    /// ([`EnclosureState::start_year`](enclosure::EnclosureState::start_year)). Nothing without
+    /// `[battery.thermal.enclosure]`.
+    pub fn start_enclosure_year(&self, s: &mut BatteryState) {
+        if let Some(e) = s.life.as_deref_mut().and_then(|l| l.enclosure.as_mut()) {
+            e.start_year();
+        }
+    }
+
     /// Ages the fleet over the segment `[t0, t1)` ms of length `dt` that has just settled (see
     /// [`Lifetime::age`]), then removes the stored energy that lies above the shrunk window's
     /// ceiling and returns it (a degradation loss, also summed in the life state). Nothing
