@@ -211,3 +211,20 @@ pub fn daily_peak_shaving(peak_mw: f64, import_cap_mw: f64) -> String {
         "#
     )
 }
+
+/// The report of `study` run for `steps` steps, snapshotted to JSON (which must contain
+/// `field`, the state under test), read back, resumed and run to the end: for the
+/// bit-identical resume tests, which compare it with an uninterrupted run's.
+pub fn resumed_report(study: &Study, steps: u64, field: &str) -> Report {
+    let mut sim = study.simulate();
+    for _ in 0..steps {
+        sim.step(&mut ());
+    }
+    let json = serde_json::to_string(&sim.snapshot()).unwrap();
+    assert!(json.contains(field), "{field} is in the snapshot");
+    let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
+    Simulation::resume(study.site(), state)
+        .unwrap()
+        .run(&mut ())
+        .report()
+}

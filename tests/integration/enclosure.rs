@@ -556,18 +556,7 @@ fn an_augmentation_plan_cools_every_installed_unit() {
 fn a_snapshot_with_the_enclosure_resumes_bit_identically() {
     let study = cycling_year("1h");
     let whole = study.simulate().run(&mut ()).report();
-    let mut sim = study.simulate();
-    for _ in 0..3001 {
-        sim.step(&mut ());
-    }
-    let json = serde_json::to_string(&sim.snapshot()).unwrap();
-    assert!(
-        json.contains("loss_heat_mw"),
-        "the enclosure is in the snapshot"
-    );
-    let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
-    let mut resumed = Simulation::resume(study.site(), state).unwrap();
-    assert_eq!(resumed.run(&mut ()).report(), whole);
+    assert_eq!(resumed_report(&study, 3001, "loss_heat_mw"), whole);
 }
 
 /// The years' energies summed against the run's, relative: two differences of sums of ~10⁴
@@ -665,19 +654,8 @@ fn a_snapshot_across_a_year_mark_resumes_bit_identically() {
     let whole = study.simulate().run(&mut ()).report();
     // At the year's mark (the year maximum just restarted) and some days after.
     for at in [8760, 9000] {
-        let mut sim = study.simulate();
-        for _ in 0..at {
-            sim.step(&mut ());
-        }
-        let json = serde_json::to_string(&sim.snapshot()).unwrap();
-        assert!(
-            json.contains("year_max_c"),
-            "the year's maximum is in the snapshot"
-        );
-        let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
-        let mut resumed = Simulation::resume(study.site(), state).unwrap();
         assert_eq!(
-            resumed.run(&mut ()).report(),
+            resumed_report(&study, at, "year_max_c"),
             whole,
             "resumed after {at} steps"
         );
