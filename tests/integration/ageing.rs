@@ -14,6 +14,7 @@
 
 use crate::common::*;
 use proptest::prelude::*;
+use ridethrough::components::battery::ageing::FADE_QUANTUM;
 use ridethrough::prelude::*;
 
 /// The bound on the fade at 1-minute against 1-hour steps.
@@ -187,16 +188,21 @@ fn constant_storage_reproduces_the_calendar_closed_form() {
             // 6 kW per unit at 35 °C, 10 units, 8,760 h.
             assert!((l.aux_mwh - 0.006 * 10.0 * 8760.0).abs() < ENERGY_TOL_MWH);
             assert!((l.capacity_factor - (1.0 - want)).abs() <= CLOSED_FORM_REL_TOL);
+            // The window the run applies takes the calendar fade in whole quanta, rounded up:
+            // the fade applied is the closed form's rounded up to a multiple of FADE_QUANTUM.
+            let applied = (want / FADE_QUANTUM).ceil() * FADE_QUANTUM;
+            assert!((l.soc_capacity_factor - (1.0 - applied)).abs() <= CLOSED_FORM_REL_TOL);
             let capacity = site.battery.capacity().value();
             let stored = sim.state().battery.energy.value();
-            let expected = capacity * soc_max * want;
+            let expected = capacity * soc_max * applied;
             assert!(
                 (l.fade_loss_mwh - expected).abs() < CLOSED_FORM_REL_TOL * capacity,
                 "fade loss {} vs {expected}",
                 l.fade_loss_mwh
             );
             assert!(
-                (stored - capacity * soc_max * (1.0 - want)).abs() < CLOSED_FORM_REL_TOL * capacity
+                (stored - capacity * soc_max * (1.0 - applied)).abs()
+                    < CLOSED_FORM_REL_TOL * capacity
             );
             assert!((report.soc.last - soc_max).abs() < SOC_TOL);
         }

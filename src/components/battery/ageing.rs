@@ -24,6 +24,15 @@
 //!   reversals. With `β = 1` (the default) a full cycle of depth `d` costs `d` equivalent full
 //!   cycles' fade: fade is proportional to throughput, as the rule of thumb says.
 //! * **Capacity factor** `1 − q_cal − q_cyc`, never below [`MIN_CAPACITY_FACTOR`].
+//! * **The factors a run applies** ([`AgeingModel::refresh`], [`AgeingModel::applied_factors`])
+//!   take the calendar fade in whole quanta of [`FADE_QUANTUM`] (0.01 % of nameplate), rounded
+//!   up: the window a run dispatches against is never larger than the model's, and never smaller
+//!   by as much as 1e-4 of nameplate. The applied fade is a function of `τ` and the closed
+//!   cycles' fade alone, not of the step: a run refreshes it when `τ` passes the next quantum's
+//!   threshold (precomputed) or a cycle closes, so the factors, the window and the SoC of a
+//!   battery at rest stay constant between refreshes (about 200 in the first year at the
+//!   defaults, one every 44 hours; fewer later). Reported fades and capacities are the model's
+//!   own, unquantised ([`AgeingModel::total_fade`], [`AgeingModel::capacity_factor`]).
 //! * **Resistance growth** (optional, off by default): the cells' resistance grows by `g · q`,
 //!   so the resistive share `ℓ` of each one-way loss grows with it and every one-way efficiency
 //!   is multiplied by [`AgeingModel::efficiency_factor`] `= 1 − ℓ · g · q / (1 − ℓ)`.
@@ -106,6 +115,13 @@ pub const REFERENCE_TEMPERATURE_C: f64 = 25.0;
 /// The reference state of charge of the calendar stress (the rules of thumb's 50 %).
 pub const REFERENCE_SOC: f64 = 0.5;
 
+/// The quantum in which the factors a run applies follow the calendar fade, a fraction of
+/// nameplate: 1e-4 (0.01 %). The applied calendar fade is the model's rounded up to a whole
+/// number of quanta (see the module docs): small beside the laws' own uncertainty (their
+/// parameters are known to tens of per cent), large enough that a battery at rest keeps its
+/// window, and so its SoC, unchanged for tens of hours, which is what lets a step skip the
+/// factors' recomputation.
+pub const FADE_QUANTUM: f64 = 1e-4;
 /// Hours in the year of `calendar_fade_first_year` (365 days).
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 
@@ -512,6 +528,22 @@ pub struct AgeingState {
     cycle_stress_path: f64,
     /// The SoC history's residue and latest sample.
     rainflow: RainflowCounter,
+    /// The calendar fade the applied factors take ([`AgeingModel::refresh`]): a whole number of
+    /// [`FADE_QUANTUM`]s, the least not below the model's at the last refresh.
+    #[serde(default)]
+    applied_calendar_fade: f64,
+    /// The `τ` above which the applied calendar fade no longer covers the model's (0 in a state
+    /// never refreshed, so the first step refreshes it).
+    #[serde(default)]
+    refresh_tau: f64,
+    /// The cycle fade the applied factors take (−1 in a state never refreshed).
+    #[serde(default = "unrefreshed")]
+    applied_cycle_fade: f64,
+}
+
+/// The applied cycle fade of a state never refreshed: below any fade, so the first refresh runs.
+fn unrefreshed() -> f64 {
+    -1.0
 }
 
 impl AgeingState {
@@ -556,6 +588,10 @@ impl AgeingModel {
             cycle_fade: 0.0,
             cycle_stress_path: 0.0,
             rainflow,
+            // A new battery's applied fade is none, until `τ` moves past 0.
+            applied_calendar_fade: 0.0,
+            refresh_tau: 0.0,
+            applied_cycle_fade: 0.0,
         }
     }
 
@@ -807,7 +843,12 @@ impl AgeingModel {
     /// same values, bit for bit; the efficiency factor is exactly 1 with resistance growth off).
     #[inline]
     pub fn factors(&self, state: &AgeingState) -> (f64, f64) {
-        let q = self.total_fade(state).value();
+        self.factors_of(self.total_fade(state).value())
+    }
+
+    /// The capacity and efficiency factors of a total fade `q`.
+    #[inline]
+    fn factors_of(&self, q: f64) -> (f64, f64) {
         let cf = (1.0 - q).max(MIN_CAPACITY_FACTOR);
         if self.resistance_growth == 0.0 {
             return (cf, 1.0);
@@ -817,6 +858,61 @@ impl AgeingModel {
             cf,
             1.0 - self.resistive_loss * growth / (1.0 - self.resistive_loss),
         )
+    }
+
+    /// Brings the fade that [`applied_factors`](Self::applied_factors) takes up to date with
+    /// `state`: the calendar fade rounded up to a whole number of [`FADE_QUANTUM`]s, and the
+    /// closed cycles' fade. Returns whether it changed. Two comparisons while `τ` stays below
+    /// the next quantum's threshold and no cycle closed (the step's case, nearly always).
+    #[inline]
+    pub fn refresh(&self, state: &mut AgeingState) -> bool {
+        if state.calendar_reference_hours <= state.refresh_tau
+            && state.cycle_fade == state.applied_cycle_fade
+        {
+            return false;
+        }
+        self.refresh_now(state);
+        true
+    }
+
+    /// [`AgeingModel::refresh`]'s work: the least whole number `k` of quanta whose threshold
+    /// `τ_k = 8760 h · (k · FADE_QUANTUM / q₁)^(1/z)` is not below `τ` (the inverse of the
+    /// calendar law, so `k · FADE_QUANTUM` is the calendar fade at `τ_k`).
+    #[cold]
+    #[inline(never)]
+    fn refresh_now(&self, state: &mut AgeingState) {
+        state.applied_cycle_fade = state.cycle_fade;
+        let tau = state.calendar_reference_hours;
+        if self.calendar_fade_first_year == 0.0 {
+            state.applied_calendar_fade = 0.0;
+            state.refresh_tau = f64::INFINITY;
+            return;
+        }
+        let threshold = |k: f64| {
+            HOURS_PER_YEAR * (k * FADE_QUANTUM / self.calendar_fade_first_year).powf(self.inv_z)
+        };
+        // The law's inverse agrees with `calendar_fade` to rounding: start from the rounded-up
+        // quotient and settle `k` against the thresholds themselves, so that the level and its
+        // threshold always agree.
+        let mut k = (self.calendar_fade(state).value() / FADE_QUANTUM)
+            .ceil()
+            .max(0.0);
+        while threshold(k) < tau {
+            k += 1.0;
+        }
+        while k > 0.0 && threshold(k - 1.0) >= tau {
+            k -= 1.0;
+        }
+        state.applied_calendar_fade = k * FADE_QUANTUM;
+        state.refresh_tau = threshold(k);
+    }
+
+    /// The capacity and efficiency factors a run applies: [`factors`](Self::factors) of the
+    /// fade that the last [`AgeingModel::refresh`] took (the calendar part in whole quanta,
+    /// rounded up), so a capacity factor at most [`FADE_QUANTUM`] below the model's.
+    #[inline]
+    pub fn applied_factors(&self, state: &AgeingState) -> (f64, f64) {
+        self.factors_of(state.applied_calendar_fade + state.applied_cycle_fade.max(0.0))
     }
 }
 
@@ -1385,5 +1481,66 @@ mod tests {
             toml::from_str::<AgeingParams>("").unwrap(),
             AgeingParams::default()
         );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The applied calendar fade is the model's rounded up to a whole quantum, after any
+        /// history of rests and at any time exponent; refreshing at every step or once at the end
+        /// gives the same applied factors; and a refresh with nothing moved changes nothing.
+        #[test]
+        fn the_applied_fade_is_the_fade_rounded_up_to_a_quantum(
+            z in 0.25f64..=1.0,
+            q1 in prop_oneof![Just(0.0), 0.001f64..0.2],
+            rests in prop::collection::vec((0.0f64..2000.0, 0.0f64..=1.0, -20.0f64..60.0), 1..60),
+        ) {
+            let model = AgeingParams {
+                calendar_fade_first_year: Some(Fraction::ratio(q1)),
+                calendar_time_exponent: Some(z),
+                ..AgeingParams::default()
+            }
+            .validate()
+            .unwrap();
+            let mut every = model.initial_state(Fraction::ratio(0.5));
+            let mut once = every.clone();
+            for (hours, soc, temp) in rests {
+                for s in [&mut every, &mut once] {
+                    model.advance(s, Hours::h(hours), Fraction::ratio(soc), temp);
+                }
+                model.refresh(&mut every);
+                let q = model.calendar_fade(&every).value();
+                let applied = every.applied_calendar_fade;
+                prop_assert!(applied >= q * (1.0 - 1e-12), "{applied} below {q}");
+                prop_assert!(applied < q + FADE_QUANTUM * (1.0 + 1e-9), "{applied} above {q} + ε");
+                // Nothing moved: nothing to refresh.
+                let before = every.clone();
+                prop_assert!(!model.refresh(&mut every));
+                prop_assert_eq!(&every, &before);
+            }
+            model.refresh(&mut once);
+            prop_assert_eq!(model.applied_factors(&once), model.applied_factors(&every));
+            let (cf, _) = model.applied_factors(&every);
+            prop_assert!(cf <= model.capacity_factor(&every));
+            prop_assert!(cf >= model.capacity_factor(&every) - FADE_QUANTUM * (1.0 + 1e-9));
+        }
+    }
+
+    #[test]
+    fn a_closed_cycle_refreshes_the_applied_fade_at_once() {
+        let model = defaults();
+        let mut s = model.initial_state(Fraction::ratio(0.5));
+        model.refresh(&mut s);
+        // Hourly ramps 0.5 → 0 → 1 → 0.4 → 0.6 → 0.2: the inner 0.4–0.6 cycle closes at 0.2
+        // (four-point rule: its range 0.2 lies within both neighbours' ranges, 0.6 and 0.4).
+        for soc in [0.0, 1.0, 0.4, 0.6, 0.2] {
+            model.step(&mut s, Hours::h(1.0), Fraction::ratio(soc), 25.0);
+        }
+        assert!(s.cycle_fade > 0.0);
+        model.refresh(&mut s);
+        assert_eq!(s.applied_cycle_fade, s.cycle_fade);
+        let (cf, _) = model.applied_factors(&s);
+        let want = 1.0 - (s.applied_calendar_fade + s.cycle_fade);
+        assert_eq!(cf, want);
     }
 }

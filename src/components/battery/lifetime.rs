@@ -469,8 +469,9 @@ impl Lifetime {
     /// fade over each hour of the segment at that hour's cells' temperature (the ambient, or with
     /// an enclosure its exact mean over the hour's piece, after advancing it over the segment)
     /// along the ramp (split in proportion), then `throughput_soc` to the rainflow counter at
-    /// the segment's mean temperature; the capacity and efficiency factors follow. The ambient's time integral is
-    /// kept for the report.
+    /// the segment's mean temperature; the capacity and efficiency factors follow, in quanta of
+    /// [`FADE_QUANTUM`](super::ageing::FADE_QUANTUM). The ambient's time integral is kept for
+    /// the report. Returns whether the factors changed (the window may then have shrunk).
     ///
     /// `throughput_soc` is the stored energy plus the fade loss so far, over nameplate: it moves
     /// only with charge, discharge and self-discharge, never because the capacity shrank (the
@@ -485,10 +486,10 @@ impl Lifetime {
         dt: Hours,
         soc: Fraction,
         throughput_soc: Fraction,
-    ) {
+    ) -> bool {
         let (h0, h1, mean_temp, temps) = self.segment_temps(life, t0, t1, dt);
         let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
-            return;
+            return false;
         };
         let from = life.last_soc;
         life.last_soc = soc.value();
@@ -504,9 +505,14 @@ impl Lifetime {
             temps,
             &mut life.soc_factor,
         );
-        // The fade once for both factors (the same values, bit for bit).
-        (life.capacity_factor, life.efficiency_factor) = model.factors(state);
-        life.inv_capacity_factor = 1.0 / life.capacity_factor;
+        // The factors follow the fade in quanta (see `ageing::FADE_QUANTUM`): unchanged, and
+        // nothing to recompute, until the next quantum or a closed cycle.
+        if model.refresh(state) {
+            (life.capacity_factor, life.efficiency_factor) = model.applied_factors(state);
+            life.inv_capacity_factor = 1.0 / life.capacity_factor;
+            return true;
+        }
+        false
     }
 
     /// The cells' temperatures over the segment `[t0, t1)` ms of length `dt`: the first and

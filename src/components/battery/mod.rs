@@ -1365,8 +1365,14 @@ impl Fleet {
             return Energy::ZERO;
         };
         let throughput = (stored + l.fade_loss).value() * self.inv_capacity + self.soc_if_empty;
-        life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
-        self.clamp_to_faded_window(s)
+        let refreshed = life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
+        // The window shrinks only when the factors change; units moving energy between the
+        // pool and their slots are clamped every step.
+        if refreshed || s.units.is_some() {
+            self.clamp_to_faded_window(s)
+        } else {
+            Energy::ZERO
+        }
     }
 
     /// Cuts the pool and every locked slot to the ceiling the capacity factor leaves; returns
@@ -1920,7 +1926,9 @@ impl Fleet {
             };
             model.add_calendar_hours(&mut k.ageing, dtau);
             model.observe_soc(&mut k.ageing, Fraction::ratio(throughput), dt, mean_temp);
-            (k.capacity_factor, k.efficiency_factor) = model.factors(&k.ageing);
+            if model.refresh(&mut k.ageing) {
+                (k.capacity_factor, k.efficiency_factor) = model.applied_factors(&k.ageing);
+            }
         }
         l.soc_factor = soc_factor;
         self.refresh_factors(l);
