@@ -266,6 +266,60 @@ impl HourlyTable {
         part(h0, t0, (h0 + 1) * HOUR) + self.sum_hours(h0 + 1, h1) + part(h1, h1 * HOUR, t1)
     }
 
+    /// The latest time `t ≥ t0` (ms from the run's start) at which `∫ f dt` over `[t0, t)` is
+    /// still at most `amount` (f·h), for a non-negative `f`: the inverse of
+    /// [`HourlyTable::integral_h`], rounded down to the millisecond. `u64::MAX` when the
+    /// integral never gets there (an `f` that is zero over a whole repetition, an infinite
+    /// `amount`, or a time beyond `u64`). Whole repetitions come from the total, the hour from a
+    /// bisection of the prefix sums, the millisecond from a division: O(log hours).
+    ///
+    /// ```
+    /// use ridethrough::components::ambient::{Ambient, HourlyTable};
+    /// let table = HourlyTable::new(&Ambient::Trace(vec![1.0, 3.0]), |t| t);
+    /// // From 00:30: half an hour at 1 (0.5), then 1.5 more at 3 an hour: 2.0 at 01:30.
+    /// assert_eq!(table.reach_ms(1_800_000, 2.0), 5_400_000);
+    /// ```
+    pub fn reach_ms(&self, t0: u64, amount: f64) -> u64 {
+        const HOUR: u64 = crate::units::MS_PER_HOUR;
+        let p = self.values.len();
+        let total = self.prefix[p];
+        if amount.is_nan() || amount <= 0.0 {
+            return t0;
+        }
+        if total <= 0.0 || amount / total > 1e12 {
+            return u64::MAX;
+        }
+        // Measured from the start of `t0`'s hour, in the series' own hours.
+        let h0 = t0 / HOUR;
+        let mut left = amount + self.at_hour(h0) * ((t0 - h0 * HOUR) as f64 / HOUR as f64);
+        let mut lo = self.period.rem(h0 + self.offset_h) as usize;
+        // Series hours before `lo`'s, from the run's start (wrapping: only differences count).
+        let mut base_h = h0.wrapping_sub(lo as u64);
+        let to_end = total - self.prefix[lo];
+        if left >= to_end {
+            left -= to_end;
+            let reps = (left / total).floor();
+            left -= reps * total;
+            base_h = base_h.wrapping_add(p as u64 * (reps as u64 + 1));
+            lo = 0;
+        }
+        // The last hour `i` (from `lo`) whose start the integral reaches.
+        let from = self.prefix[lo];
+        let reached = self.prefix[lo..=p].partition_point(|&x| x - from <= left);
+        let i = (lo + reached - 1).min(p - 1);
+        let rest = left - (self.prefix[i] - from);
+        let v = self.values[i];
+        let ms = if v > 0.0 {
+            ((rest / v * HOUR as f64).floor() as u64).min(HOUR)
+        } else {
+            HOUR
+        };
+        let hour = base_h.wrapping_add(i as u64);
+        hour.checked_mul(HOUR)
+            .and_then(|t| t.checked_add(ms))
+            .map_or(u64::MAX, |t| t.max(t0))
+    }
+
     /// The largest value of `f` over the series.
     pub fn max(&self) -> f64 {
         self.values
@@ -369,5 +423,33 @@ mod tests {
                 assert_eq!(div.rem(a), a % d, "{a} % {d}");
             }
         }
+    }
+
+    #[test]
+    fn reach_is_the_inverse_of_the_integral() {
+        use rand::{Rng, SeedableRng};
+        let (_, austin) = austin_from("2025-03-01T00:00:00");
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        for table in [
+            HourlyTable::new(&austin, |t| (0.05 * t).exp()),
+            HourlyTable::new(&Ambient::Trace(vec![2.0, 0.0, 0.5]), |t| t),
+            HourlyTable::new(&Ambient::Constant(1.5), |t| t),
+        ] {
+            for _ in 0..2000 {
+                let t0 = rng.random_range(0..40_000 * crate::units::MS_PER_HOUR);
+                let amount = rng.random_range(0.0..30_000.0) * rng.random::<f64>().powi(4);
+                let t = table.reach_ms(t0, amount);
+                let tol = 1e-9 * amount.max(1.0);
+                assert!(t >= t0);
+                assert!(table.integral_h(t0, t) <= amount + tol, "{t0} {amount}");
+                assert!(table.integral_h(t0, t + 1) > amount - tol, "{t0} {amount}");
+            }
+            assert_eq!(table.reach_ms(5, f64::INFINITY), u64::MAX);
+            assert_eq!(table.reach_ms(5, 0.0), 5);
+        }
+        assert_eq!(
+            HourlyTable::new(&Ambient::Constant(0.0), |t| t).reach_ms(0, 1.0),
+            u64::MAX
+        );
     }
 }

@@ -1176,7 +1176,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     fn lifetime_report(&self, aux_mwh: f64) -> Option<LifetimeReport> {
         let fleet = &self.site.battery;
         fleet.lifetime()?;
-        let state = fleet.life_state(&self.state.battery)?;
+        let state = fleet.settled_life_state(&self.state.battery)?;
         let now = self.state.step * self.steps.ms;
         let usable = fleet.usable_energy().value();
         let mut years = Vec::new();

@@ -15,6 +15,7 @@
 use crate::common::*;
 use proptest::prelude::*;
 use ridethrough::components::battery::ageing::FADE_QUANTUM;
+use ridethrough::components::battery::thermal::AmbientProfile;
 use ridethrough::prelude::*;
 
 /// The issue's bound on the fade at 1-minute against 1-hour steps.
@@ -115,6 +116,11 @@ fn a_year_fades_the_same_at_one_minute_and_one_hour_steps() {
 /// A site that never moves its battery: no outage, backup only (which keeps it at its
 /// ceiling), full to a ceiling of `soc_max`, at a constant 35 °C.
 fn resting_year(step: &str, soc_max: f64) -> Study {
+    resting_year_at(step, soc_max, "35.0")
+}
+
+/// [`resting_year`] at the ambient `ambient` (a TOML value).
+fn resting_year_at(step: &str, soc_max: f64, ambient: &str) -> Study {
     let text = format!(
         r#"
         seed = 1
@@ -131,7 +137,7 @@ fn resting_year(step: &str, soc_max: f64) -> Study {
         reserve_soc = 0.1
         [battery.ageing]
         [battery.thermal]
-        ambient = 35.0
+        ambient = {ambient}
         [load]
         pue = 1.0
         [[load.it]]
@@ -144,6 +150,67 @@ fn resting_year(step: &str, soc_max: f64) -> Study {
     Scenario::from_toml_str(&text)
         .and_then(Scenario::validate)
         .unwrap()
+}
+
+/// The resting site of [`resting_year`] under the Austin year of ambient temperatures.
+fn resting_austin_year(step: &str, soc_max: f64) -> Study {
+    resting_year_at(step, soc_max, "\"austin_synthetic\"")
+}
+
+#[test]
+fn a_stepped_rest_owes_its_ageing_and_pays_it_exactly() {
+    // Stepped, every step (no fast-forward): the battery stands at its ceiling, so its steps
+    // are owed to rests and paid in closed form from the ambient's prefix sums. The calendar
+    // fade must be the hour-by-hour sum of the law written out: Δτ = 1 h · (f_T · f_SoC)^(1/z).
+    let soc_max: f64 = 0.8;
+    let year = AmbientProfile::austin();
+    let arrhenius =
+        |t: f64| (-(17.126e3 / 8.314_462_618) * (1.0 / (t + 273.15) - 1.0 / 298.15)).exp();
+    let f_soc = (0.93 * (soc_max - 0.5)).exp();
+    let tau: f64 = year
+        .hourly_c()
+        .iter()
+        .map(|&t| (arrhenius(t) * f_soc).powi(2))
+        .sum();
+    let want = 0.02 * (tau / 8760.0).sqrt();
+    for step in ["1h", "15m"] {
+        let study = resting_austin_year(step, soc_max);
+        let mut sim = study.simulate();
+        sim.set_fast_forward(false);
+        // Mid-year the battery is in a rest, and a snapshot of it resumes to the same report.
+        let half = study.site().time.steps() / 2;
+        for _ in 0..half {
+            sim.step(&mut ());
+        }
+        let fleet = &study.site().battery;
+        assert!(fleet
+            .life_state(&sim.state().battery)
+            .unwrap()
+            .rest
+            .is_some());
+        let json = serde_json::to_string(&sim.snapshot()).unwrap();
+        assert!(json.contains("\"rest\""));
+        let state: SimState<Policy> = serde_json::from_str(&json).unwrap();
+        let mut resumed = Simulation::resume(study.site(), state).unwrap();
+        resumed.set_fast_forward(false);
+        let resumed = resumed.run(&mut ()).report();
+        let report = sim.run(&mut ()).report();
+        assert_eq!(resumed, report, "{step}: resumed mid-rest");
+        assert_eq!(sim.steps_skipped(), 0);
+        let l = report.lifetime.as_ref().unwrap();
+        assert!(
+            (l.calendar_fade - want).abs() <= CLOSED_FORM_REL_TOL * want,
+            "{step}: {} vs {want}",
+            l.calendar_fade
+        );
+        let mean: f64 = year.hourly_c().iter().sum::<f64>() / 8760.0;
+        assert!(
+            (l.mean_ambient_c - mean).abs() < 1e-9,
+            "{step}: mean ambient"
+        );
+        let applied = (want / FADE_QUANTUM).ceil() * FADE_QUANTUM;
+        assert!((l.soc_capacity_factor - (1.0 - applied)).abs() <= CLOSED_FORM_REL_TOL);
+    }
 }
 
 /// `q₁ · f_T(T) · f_SoC · (t / 1 yr)^z` with the defaults, written out.

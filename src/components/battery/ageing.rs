@@ -875,6 +875,17 @@ impl AgeingModel {
         true
     }
 
+    /// How much `τ` may still grow before [`AgeingModel::refresh`] has work (0 when a cycle
+    /// closed since the last; infinite without calendar ageing): a battery at rest ages by the
+    /// integral of its calendar stress without refreshing until then.
+    #[inline]
+    pub fn refresh_margin(&self, state: &AgeingState) -> f64 {
+        if state.cycle_fade != state.applied_cycle_fade {
+            return 0.0;
+        }
+        (state.refresh_tau - state.calendar_reference_hours).max(0.0)
+    }
+
     /// [`AgeingModel::refresh`]'s work: the least whole number `k` of quanta whose threshold
     /// `τ_k = 8760 h · (k · FADE_QUANTUM / q₁)^(1/z)` is not below `τ` (the inverse of the
     /// calendar law, so `k · FADE_QUANTUM` is the calendar fade at `τ_k`).

@@ -453,6 +453,7 @@ impl Lifetime {
             cohorts: None,
             enclosure: None,
             soc_factor: SocFactorCache::default(),
+            rest: None,
         }
     }
 
@@ -486,13 +487,19 @@ impl Lifetime {
         dt: Hours,
         soc: Fraction,
         throughput_soc: Fraction,
-    ) -> bool {
+    ) -> Aged {
         let (h0, h1, mean_temp, temps) = self.segment_temps(life, t0, t1, dt);
-        let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
-            return false;
-        };
         let from = life.last_soc;
         life.last_soc = soc.value();
+        let (Some(model), Some(state)) = (&self.ageing, &mut life.ageing) else {
+            return Aged {
+                refreshed: false,
+                flat: from == soc.value(),
+            };
+        };
+        // Nothing moved: the cells' SoC held, and the throughput the rainflow counter follows.
+        let flat =
+            from == soc.value() && state.rainflow().last_value() == Some(throughput_soc.value());
         self.age_ramp(
             model,
             state,
@@ -507,12 +514,94 @@ impl Lifetime {
         );
         // The factors follow the fade in quanta (see `ageing::FADE_QUANTUM`): unchanged, and
         // nothing to recompute, until the next quantum or a closed cycle.
-        if model.refresh(state) {
+        let refreshed = model.refresh(state);
+        if refreshed {
             (life.capacity_factor, life.efficiency_factor) = model.applied_factors(state);
             life.inv_capacity_factor = 1.0 / life.capacity_factor;
-            return true;
         }
-        false
+        Aged { refreshed, flat }
+    }
+
+    /// Whether the segment ending at `t1` continues `life`'s rest (see [`Rest`]): the stored
+    /// energy is still the rest's, and up to `t1` its calendar ageing cannot reach the next
+    /// refresh of the factors. The segment is then owed to the rest, and nothing else is done.
+    #[inline]
+    pub(crate) fn continue_rest(life: &mut LifeState, t1: u64, energy: Energy) -> bool {
+        match &mut life.rest {
+            Some(r) if energy == r.energy && t1 <= r.until_ms => {
+                r.now_ms = t1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Starts a rest at `t1`, after a segment in which nothing moved, holding `energy` (see
+    /// [`Rest`]): it lasts while the stored energy stays and the calendar ageing it owes keeps
+    /// below the next refresh of the factors, a time found once here by inverting the
+    /// calendar table's prefix sums ([`HourlyTable::reach_ms`]). Not with an enclosure, whose
+    /// temperature moves on its own.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn begin_rest(&self, life: &mut LifeState, t1: u64, energy: Energy) {
+        if self.enclosure.is_some() {
+            return;
+        }
+        let (soc_factor, until_ms) = match (&self.ageing, &life.ageing, &self.tables.calendar) {
+            (None, _, _) => (0.0, u64::MAX),
+            (Some(model), Some(state), Some(calendar)) => {
+                let f = model.calendar_soc_factor(Fraction::ratio(life.last_soc));
+                let margin = model.refresh_margin(state);
+                if f.is_nan() || f <= 0.0 || margin <= 0.0 {
+                    return;
+                }
+                (f, calendar.reach_ms(t1, margin / f))
+            }
+            _ => return,
+        };
+        life.rest = Some(Rest {
+            since_ms: t1,
+            now_ms: t1,
+            until_ms,
+            energy,
+            soc_factor,
+        });
+    }
+
+    /// Ends `life`'s rest, if any, adding what it owes ([`Lifetime::pay_rest`]).
+    #[inline]
+    pub(crate) fn settle_rest(&self, life: &mut LifeState) {
+        if let Some(r) = life.rest.take() {
+            self.pay_rest(life, &r);
+        }
+    }
+
+    /// `life` with its rest settled (a copy when it is in one): what the report reads.
+    pub fn settled<'a>(&self, life: &'a LifeState) -> std::borrow::Cow<'a, LifeState> {
+        if life.rest.is_none() {
+            return std::borrow::Cow::Borrowed(life);
+        }
+        let mut copy = life.clone();
+        self.settle_rest(&mut copy);
+        std::borrow::Cow::Owned(copy)
+    }
+
+    /// Adds what rest `r` owes up to its `now_ms`: the calendar ageing at the resting SoC over
+    /// the integral of the temperature's factor (`Δτ = f_SoC^(1/z) · ∫ f_T^(1/z) dt`, exact for
+    /// a battery held at one SoC), the ambient's degree-hours and the hours.
+    #[cold]
+    fn pay_rest(&self, life: &mut LifeState, r: &Rest) {
+        let (a, b) = (r.since_ms, r.now_ms);
+        if b <= a {
+            return;
+        }
+        life.ambient_degree_hours += self.tables.temp.integral_h(a, b);
+        life.hours += ms_to_hours(b - a);
+        if let (Some(model), Some(state), Some(calendar)) =
+            (&self.ageing, life.ageing.as_mut(), &self.tables.calendar)
+        {
+            model.add_calendar_hours(state, r.soc_factor * calendar.integral_h(a, b));
+        }
     }
 
     /// The cells' temperatures over the segment `[t0, t1)` ms of length `dt`: the first and
@@ -734,6 +823,37 @@ impl Lifetime {
     }
 }
 
+/// What [`Lifetime::age`] did to a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aged {
+    /// The capacity and efficiency factors changed (the window may have shrunk).
+    pub refreshed: bool,
+    /// Nothing moved: the cells' SoC and the throughput stayed where they were.
+    pub flat: bool,
+}
+
+/// A rest: since `since_ms`, every segment aged left the stored energy at `energy` and the
+/// factors as they were, so the battery stood at one SoC. What those segments owe (calendar
+/// ageing, the ambient's degree-hours, the hours) is not added segment by segment but once, in
+/// closed form from the tables' prefix sums, when the rest ends or a reader asks
+/// ([`Lifetime::settled`]): a resting step then costs two comparisons. Part of the
+/// [`LifeState`], so a snapshot taken during a rest resumes it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rest {
+    /// When the rest began, ms from the run's start.
+    pub since_ms: u64,
+    /// The end of the last segment owed to it, ms.
+    pub now_ms: u64,
+    /// The last time the rest may reach before its calendar ageing would pass the next refresh
+    /// of the factors, ms.
+    pub until_ms: u64,
+    /// The stored energy it holds.
+    pub energy: Energy,
+    /// The calendar SoC factor `f_SoC^(1/z)` at its SoC.
+    pub soc_factor: f64,
+}
+
 /// `ms` milliseconds in hours.
 #[inline]
 fn ms_to_hours(ms: u64) -> f64 {
@@ -800,6 +920,10 @@ pub struct LifeState {
     /// The enclosure's state (with `[battery.thermal.enclosure]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enclosure: Option<EnclosureState>,
+    /// The rest the battery is in, whose ageing and sums are still owed (see [`Rest`]; read
+    /// the figures through [`Lifetime::settled`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<Rest>,
 }
 
 impl LifeState {

@@ -1263,9 +1263,19 @@ impl Fleet {
         self
     }
 
-    /// The life state of `s` (fade, factors, lifetime sums), when the fleet has lifetime models.
+    /// The life state of `s` (fade, factors, lifetime sums), when the fleet has lifetime models,
+    /// as it stands: during a rest, its ageing and sums are still owed (see
+    /// [`lifetime::Rest`]); [`Fleet::settled_life_state`] adds them.
     pub fn life_state<'a>(&self, s: &'a BatteryState) -> Option<&'a LifeState> {
         s.life.as_deref()
+    }
+
+    /// [`Fleet::life_state`] with what a rest owes added (on a copy when the battery is in one).
+    pub fn settled_life_state<'a>(
+        &self,
+        s: &'a BatteryState,
+    ) -> Option<std::borrow::Cow<'a, LifeState>> {
+        Some(self.life.as_deref()?.settled(s.life.as_deref()?))
     }
 
     /// The auxiliary load over `[t0, t1)` ms: the fleet's constant draw, or with
@@ -1359,20 +1369,32 @@ impl Fleet {
         if self.plan.is_some() {
             return self.age_cohorts(life, s, t0, t1, dt);
         }
+        let energy = s.energy;
+        if let Some(l) = s.life.as_deref_mut().filter(|l| l.rest.is_some()) {
+            if Lifetime::continue_rest(l, t1, energy) {
+                return Energy::ZERO;
+            }
+            life.settle_rest(l);
+        }
         let soc = self.soc(s);
         let stored = s.energy + self.locked_energy(s);
         let Some(l) = s.life.as_deref_mut() else {
             return Energy::ZERO;
         };
         let throughput = (stored + l.fade_loss).value() * self.inv_capacity + self.soc_if_empty;
-        let refreshed = life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
+        let aged = life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
         // The window shrinks only when the factors change; units moving energy between the
         // pool and their slots are clamped every step.
-        if refreshed || s.units.is_some() {
-            self.clamp_to_faded_window(s)
-        } else {
-            Energy::ZERO
+        if aged.refreshed || s.units.is_some() {
+            return self.clamp_to_faded_window(s);
         }
+        if aged.flat {
+            // The battery stands still: the next segments that leave it so are owed to a rest.
+            if let Some(l) = s.life.as_deref_mut() {
+                life.begin_rest(l, t1, s.energy);
+            }
+        }
+        Energy::ZERO
     }
 
     /// Cuts the pool and every locked slot to the ceiling the capacity factor leaves; returns
@@ -2119,8 +2141,10 @@ impl Fleet {
     /// The battery's life sums in state `s` (see [`LifeSums`]), with the rainflow residue
     /// counted as half cycles (on copies) if `finish`; `None` without ageing.
     pub fn life_sums(&self, s: &BatteryState, finish: bool) -> Option<LifeSums> {
-        let model = self.lifetime()?.ageing()?;
-        let l = s.life.as_deref()?;
+        let life = self.lifetime()?;
+        let model = life.ageing()?;
+        let l = life.settled(s.life.as_deref()?);
+        let l = l.as_ref();
         let Some(c) = l.cohorts.as_ref() else {
             let mut a = l.ageing.clone()?;
             if finish {
