@@ -23,7 +23,7 @@
 
 use crate::common::*;
 use proptest::prelude::*;
-use ridethrough::components::battery::enclosure::EnclosureState;
+use ridethrough::components::battery::enclosure::{Enclosure, EnclosureState};
 use ridethrough::prelude::*;
 
 /// A closed form against stepped exponentials: hundreds to thousands of steps of a few
@@ -113,6 +113,185 @@ fn step_through(study: &Study, mut check: impl FnMut(f64, &EnclosureState, &Step
         let t = (row.step + 1) as f64 * dt;
         check(t, enclosure_of(study, sim.state()), &row);
     }
+}
+
+/// The default cooling capacity of a preset unit of `kw` rated power and round trip `rte` (split
+/// evenly, `η = √rte` each way), by hand: the margin 1.5 × the larger conversion loss at rated
+/// power, which with `η < 1` is the discharging one, `P·(1/η − 1)` (it exceeds `P·(1 − η)`).
+fn default_cooling_mw(kw: f64, rte: f64) -> f64 {
+    let eta = rte.sqrt();
+    1.5 * kw / 1000.0 * (1.0 / eta - 1.0)
+}
+
+/// A scenario's enclosure model, from a `[battery]` table's keys and an enclosure table.
+fn enclosure_model(battery: &str, table: &str) -> Result<Enclosure, ConfigError> {
+    let text = format!(
+        r#"
+        seed = 1
+        [time]
+        step = "1h"
+        horizon = "1d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        units = 2
+        {battery}
+        [battery.thermal]
+        ambient = 30.0
+        [battery.thermal.enclosure]
+        {table}
+        [load]
+        [[load.it]]
+        kind = "constant"
+        it_mw = 5.0
+        "#
+    );
+    let study = Scenario::from_toml_str(&text).and_then(Scenario::validate)?;
+    Ok(*study
+        .site()
+        .battery
+        .lifetime()
+        .unwrap()
+        .enclosure()
+        .unwrap())
+}
+
+/// A default derived by hand against the model's, MW: a product and a square root.
+const DEFAULT_CAPACITY_TOL_MW: f64 = 1e-15;
+
+#[test]
+fn the_default_cooling_capacity_suits_the_unit() {
+    // The Megapack 2 XL presets (datasheet: 1,927 kW / 92.0 % and 979 kW / 93.7 %).
+    let two_hour = 1.5 * 1.927 * (1.0 / 0.92f64.sqrt() - 1.0);
+    let four_hour = 1.5 * 0.979 * (1.0 / 0.937f64.sqrt() - 1.0);
+    assert!((two_hour - default_cooling_mw(1927.0, 0.92)).abs() < DEFAULT_CAPACITY_TOL_MW);
+    for (preset, want) in [("megapack2xl_2h", two_hour), ("megapack2xl_4h", four_hour)] {
+        let e = enclosure_model(&format!("preset = \"{preset}\""), "").unwrap();
+        let got = e.cooling_capacity().value();
+        eprintln!("{preset}: default cooling {:.2} kW", got * 1000.0);
+        assert!(
+            (got - want).abs() < DEFAULT_CAPACITY_TOL_MW,
+            "{preset}: {got} vs {want}"
+        );
+    }
+    // The 4-hour unit keeps about the 50 kW it had; the 2-hour unit gets ≈2.5× that.
+    assert!((four_hour - 0.05).abs() < 0.002, "{four_hour}");
+    assert!(two_hour / four_hour > 2.4 && two_hour / four_hour < 2.6);
+    // A unit whose charging loses more: 2 MW at 90 % in, 1 MW at 98 % out — the charging
+    // loss 2 × 0.1 = 0.2 MW beats the discharging 1 × (1/0.98 − 1) ≈ 0.02 MW.
+    let custom = "charge_power_mw = 2.0\ndischarge_power_mw = 1.0\nenergy_mwh = 4.0\n\
+                  charge_efficiency = 0.9\ndischarge_efficiency = 0.98";
+    let got = enclosure_model(custom, "")
+        .unwrap()
+        .cooling_capacity()
+        .value();
+    assert!(
+        (got - 1.5 * 2.0 * (1.0 - 0.9)).abs() < DEFAULT_CAPACITY_TOL_MW,
+        "{got}"
+    );
+    // A value given is kept.
+    let given = enclosure_model("preset = \"megapack2xl_2h\"", "cooling_capacity_mw = 0.05");
+    assert_eq!(given.unwrap().cooling_capacity().value(), 0.05);
+    // A unit so large that the derived default leaves the range is refused, naming the field,
+    // the derived value and the range: 10 MW at 80 % each way, 1.5 × 10 × 0.25 = 3.75 MW.
+    let big = "power_mw = 10.0\nenergy_mwh = 40.0\nround_trip_efficiency = 0.64";
+    match enclosure_model(big, "") {
+        Err(ConfigError::OutOfRange {
+            field,
+            value,
+            allowed,
+        }) => {
+            assert_eq!(field, "battery.thermal.enclosure.cooling_capacity_mw");
+            assert!(
+                (value - 1.5 * 10.0 * (1.0 / 0.8 - 1.0)).abs() < 1e-12,
+                "{value}"
+            );
+            assert!(allowed.contains("0 ≤ x ≤ 1 MW"), "{allowed}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Given, it is accepted.
+    assert!(enclosure_model(big, "cooling_capacity_mw = 1.0").is_ok());
+}
+
+/// One 2-hour Megapack 2 XL cycling at its rated power (constant efficiencies) in a 40 °C
+/// ambient for `horizon`: two hours of a load 3 MW above the import cap (the unit discharges
+/// at its rated 1.927 MW), two hours 3 MW below it (it recharges at its rated power), and so
+/// on; `table` is the enclosure table.
+fn two_hour_unit_cycling(table: &str, horizon: &str) -> Study {
+    let text = format!(
+        r#"
+        seed = 1
+        [time]
+        step = "15m"
+        horizon = "{horizon}"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_2h"
+        units = 1
+        soc_min = 0.0
+        reserve_soc = 0.0
+        initial_soc = 1.0
+        [battery.thermal]
+        ambient = 40.0
+        [battery.thermal.enclosure]
+        {table}
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = 8.0
+        shape = [1.0, 1.0, 0.25, 0.25, 1.0, 1.0, 0.25, 0.25, 1.0, 1.0, 0.25, 0.25,
+                 1.0, 1.0, 0.25, 0.25, 1.0, 1.0, 0.25, 0.25, 1.0, 1.0, 0.25, 0.25]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = 5.0
+        "#
+    );
+    Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+#[test]
+fn a_two_hour_unit_cycling_at_rated_power_holds_the_setpoint_with_the_default_cooler() {
+    // At rated discharge the unit loses 1.927 × (1/√0.92 − 1) ≈ 82 kW; with the standby (1 kW)
+    // and the shell's gain (100 W/K × 15 K) the cooler must remove ≈84.5 kW. The default
+    // (≈123 kW) can; the old fixed 50 kW cannot, and the unit overheats.
+    let rated_loss = 1.927 * (1.0 / 0.92f64.sqrt() - 1.0);
+    let need = rated_loss + 0.001 + 1e-4 * 15.0;
+    assert!(default_cooling_mw(1927.0, 0.92) > need && 0.05 < need);
+    let run = |table: &str| {
+        let study = two_hour_unit_cycling(table, "2d");
+        let mut highest_loss: f64 = 0.0;
+        let mut discharging_steps = 0;
+        step_through(&study, |_, e, row| {
+            highest_loss = highest_loss.max(e.loss_heat_mw);
+            if (row.discharge_mw - 1.927).abs() < CLOSED_FORM_TOL_MW {
+                discharging_steps += 1;
+            }
+        });
+        let l = study.simulate().run(&mut ()).report().lifetime.unwrap();
+        (l.enclosure.unwrap(), highest_loss, discharging_steps)
+    };
+    let (default, loss, discharging) = run("");
+    eprintln!("default cooler: {default:?}; highest loss heat {loss:.5} MW, {discharging} steps at rated discharge");
+    // It cycles at rated power: a step's losses are the rated discharge's, for hours a day.
+    assert!(
+        (loss - rated_loss).abs() < CLOSED_FORM_TOL_MW,
+        "{loss} vs {rated_loss}"
+    );
+    assert!(discharging >= 2 * 6 * 4, "{discharging}");
+    assert!(default.max_c <= 25.0 + CLOSED_FORM_TOL_C, "{default:?}");
+    assert!(
+        (default.mean_c - 25.0).abs() < CLOSED_FORM_TOL_C,
+        "{default:?}"
+    );
+    let (old, _, _) = run("cooling_capacity_mw = 0.05");
+    eprintln!("50 kW cooler: {old:?}");
+    assert!(old.max_c > 35.0, "the old default overheats: {old:?}");
+    assert!(old.mean_c > 30.0, "{old:?}");
 }
 
 #[test]
@@ -221,11 +400,12 @@ fn holding_the_setpoint_costs_the_heat_over_the_cop() {
 
 #[test]
 fn a_cold_start_reaches_the_setpoint_at_the_logarithm_time() {
-    // From 40 °C in a 35 °C ambient with a 50 kW cooler: cooling at capacity toward
-    // T_f − 50/0.1 = 35 + 10 − 500 °C, reached 25 °C at θ·ln((40 − T_c)/(25 − T_c)), then held.
+    // From 40 °C in a 35 °C ambient with the 4-hour unit's default cooler (≈48.6 kW): cooling
+    // at capacity toward T_f − Q_max/UA = 35 + 10 − 486 °C, reached 25 °C at
+    // θ·ln((40 − T_c)/(25 − T_c)), then held.
     let study = resting("1m", "2d", "35.0", "initial_c = 40.0", false);
     let theta: f64 = 34.0e6 / 100.0 / 3600.0;
-    let target: f64 = 35.0 + 0.001 / 1e-4 - 0.05 / 1e-4;
+    let target: f64 = 35.0 + 0.001 / 1e-4 - default_cooling_mw(979.0, 0.937) / 1e-4;
     let reach = theta * ((40.0 - target) / (25.0 - target)).ln();
     let mut cooled = 0.0;
     step_through(&study, |t, e, _| {
@@ -239,7 +419,7 @@ fn a_cold_start_reaches_the_setpoint_at_the_logarithm_time() {
     });
     // Heat removed: the capacity until then, the holding heat after.
     let hours = 48.0;
-    let want = 0.05 * reach + (0.001 + 1e-4 * 10.0) * (hours - reach);
+    let want = default_cooling_mw(979.0, 0.937) * reach + (0.001 + 1e-4 * 10.0) * (hours - reach);
     assert!((cooled - want).abs() < 1e-9, "{cooled} vs {want}");
 }
 

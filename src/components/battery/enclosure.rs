@@ -66,9 +66,14 @@
 //!
 //! # Defaults
 //! Every default is an assumption documented on its constant (Tesla publishes no thermal data
-//! for the Megapack beyond its mass, size and ambient range; docs/SOURCES.md).
+//! for the Megapack beyond its mass, size and ambient range; docs/SOURCES.md). The cooling
+//! capacity's default is derived from the unit: [`DEFAULT_COOLING_MARGIN`] (1.5) × the larger of
+//! its conversion losses at rated power, `max(P_c·(1 − η_c), P_d·(1/η_d − 1))`
+//! ([`rated_loss_mw`]), so a 2-hour unit, with ≈2.5× the losses of a 4-hour one, gets an HVAC
+//! to match.
 
 use crate::components::battery::thermal::{MAX_AMBIENT_C, MAX_AUX_POWER_MW, MIN_AMBIENT_C};
+use crate::components::battery::UnitSpec;
 use crate::error::{check_range, ConfigError};
 use crate::units::{Energy, Power};
 use serde::{Deserialize, Serialize};
@@ -86,11 +91,31 @@ pub const DEFAULT_CONDUCTANCE_MW_PER_K: f64 = 1.0e-4;
 /// Default cooling setpoint, °C: 25, the ageing models' reference temperature (an assumption).
 pub const DEFAULT_COOLING_SETPOINT_C: f64 = 25.0;
 
-/// Default cooling capacity of one unit (thermal), MW: 0.05 (50 kW). An assumption, sized for
-/// the 4-hour Megapack 2 XL: its conversion losses at rated discharge, 979 kW × (1/0.968 − 1)
-/// ≈ 32 kW, plus the shell's gain at 45 °C with the default conductance (2 kW) and a margin.
-/// A 2-hour unit (≈82 kW of losses at rated power) needs a larger value.
-pub const DEFAULT_COOLING_CAPACITY_MW: f64 = 0.05;
+/// The default cooling capacity of one unit (thermal) over the unit's conversion losses at
+/// rated power: 1.5. An assumption: the default is [`DEFAULT_COOLING_MARGIN`] × the larger of
+/// the charging loss `P_c·(1 − η_c)` and the discharging loss `P_d·(1/η_d − 1)` at the unit's
+/// rated powers and one-way efficiencies ([`rated_loss_mw`]), so the HVAC suits the unit. The
+/// margin covers the standby draw (1 kW), the shell's gain in a 45 °C ambient at the default
+/// conductance (2 kW) and a reserve: for the 4-hour Megapack 2 XL (979 kW, √0.937 each way,
+/// ≈32.4 kW of losses at rated discharge) it gives ≈48.6 kW, about the 50 kW this default
+/// was before; for the 2-hour unit (1,927 kW, √0.920, ≈82.0 kW) ≈123 kW.
+pub const DEFAULT_COOLING_MARGIN: f64 = 1.5;
+
+/// The larger of one unit's conversion losses at rated power, MW: charging at `charge_power`
+/// loses `P_c·(1 − η_c)`, discharging at `discharge_power` loses `P_d·(1/η_d − 1)` (the
+/// constant one-way efficiencies of the unit).
+///
+/// ```
+/// use ridethrough::components::battery::{enclosure::rated_loss_mw, Preset};
+/// let unit = Preset::Megapack2Xl4h.unit();
+/// let want = 0.979 * (1.0 / 0.937f64.sqrt() - 1.0);
+/// assert!((rated_loss_mw(&unit) - want).abs() < 1e-15);
+/// ```
+pub fn rated_loss_mw(unit: &UnitSpec) -> f64 {
+    let charge = unit.charge_power.value() * (1.0 - unit.charge_efficiency.value());
+    let discharge = unit.discharge_power.value() * (1.0 / unit.discharge_efficiency.value() - 1.0);
+    charge.max(discharge)
+}
 
 /// Default heating capacity of one unit (thermal), MW, when a heating setpoint is given: 0.02
 /// (20 kW). An assumption: with the default conductance it holds 10 °C against −70 °C
@@ -120,6 +145,7 @@ const MAX_REGIMES: usize = 8;
 ///
 /// ```
 /// use ridethrough::components::battery::enclosure::{Enclosure, EnclosureParams};
+/// use ridethrough::components::battery::Preset;
 /// let p: EnclosureParams = toml::from_str(r#"
 ///     heat_capacity_mj_per_k = 34
 ///     conductance_mw_per_k = 1e-4
@@ -128,7 +154,7 @@ const MAX_REGIMES: usize = 8;
 ///     cooling_capacity_mw = 0.05
 ///     cop = 3.0
 /// "#)?;
-/// let e = Enclosure::new(&p)?;
+/// let e = Enclosure::new(&p, &Preset::Megapack2Xl4h.unit())?;
 /// assert!((e.time_constant_hours() - 34e6 / 100.0 / 3600.0).abs() < 1e-9);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -151,8 +177,10 @@ pub struct EnclosureParams {
     /// cooling setpoint (default: no heater).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heating_setpoint_c: Option<f64>,
-    /// Heat the cooler can remove, MW (thermal), `0 ≤ x ≤ 1` (default
-    /// [`DEFAULT_COOLING_CAPACITY_MW`]).
+    /// Heat the cooler can remove, MW (thermal), `0 ≤ x ≤ 1` (default: derived from the unit,
+    /// [`DEFAULT_COOLING_MARGIN`] × its larger conversion loss at rated power,
+    /// [`rated_loss_mw`]: ≈0.0486 for the 4-hour Megapack 2 XL, ≈0.123 for the 2-hour one; the
+    /// derived value must lie in the same range).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooling_capacity_mw: Option<Power>,
     /// Heat the heater can add, MW (thermal), `0 ≤ x ≤ 1` (default
@@ -222,14 +250,16 @@ impl Interval {
 }
 
 impl Enclosure {
-    /// Validates the parameters.
+    /// Validates the parameters of the enclosure of `unit` (whose rated powers and one-way
+    /// efficiencies size the default cooling capacity, [`DEFAULT_COOLING_MARGIN`]).
     ///
     /// # Errors
     /// [`ConfigError::OutOfRange`] naming `battery.thermal.enclosure.<field>` for a value out of
-    /// its range (or not finite); [`ConfigError::Inconsistent`] naming
+    /// its range (or not finite), also `cooling_capacity_mw` when the default derived from the
+    /// unit is; [`ConfigError::Inconsistent`] naming
     /// `battery.thermal.enclosure.heating_setpoint_c` when it is not below the cooling setpoint,
     /// or `battery.thermal.enclosure.heating_capacity_mw` given without a heating setpoint.
-    pub fn new(p: &EnclosureParams) -> Result<Enclosure, ConfigError> {
+    pub fn new(p: &EnclosureParams, unit: &UnitSpec) -> Result<Enclosure, ConfigError> {
         const F: &str = "battery.thermal.enclosure";
         let temp = |name: &str, v: f64| {
             check_range(
@@ -290,11 +320,17 @@ impl Enclosure {
                 f64::NEG_INFINITY
             }
         };
-        let cooling_capacity = power(
-            "cooling_capacity_mw",
-            p.cooling_capacity_mw,
-            DEFAULT_COOLING_CAPACITY_MW,
-        )?;
+        let cooling_capacity = match p.cooling_capacity_mw {
+            Some(c) => power("cooling_capacity_mw", Some(c), 0.0)?,
+            None => check_range(
+                format!("{F}.cooling_capacity_mw"),
+                DEFAULT_COOLING_MARGIN * rated_loss_mw(unit),
+                0.0,
+                MAX_AUX_POWER_MW,
+                "0 ≤ x ≤ 1 MW (value: the default, 1.5 × the unit's conversion loss at rated \
+                 power; give cooling_capacity_mw)",
+            )?,
+        };
         let heating_capacity = power(
             "heating_capacity_mw",
             p.heating_capacity_mw,
@@ -356,6 +392,12 @@ impl Enclosure {
     /// The cooling setpoint, °C.
     pub fn cooling_setpoint_c(&self) -> f64 {
         self.cooling_setpoint
+    }
+
+    /// The heat the cooler can remove (thermal): given, or the default derived from the unit
+    /// ([`DEFAULT_COOLING_MARGIN`]).
+    pub fn cooling_capacity(&self) -> Power {
+        Power::mw(self.cooling_capacity)
     }
 
     /// The cooling coefficient of performance.
@@ -709,11 +751,19 @@ mod tests {
     /// Tolerance of a closed form against a few exponentials, °C or MWh.
     const TOL: f64 = 1e-9;
 
+    /// The 4-hour Megapack 2 XL.
+    fn unit() -> UnitSpec {
+        crate::components::battery::Preset::Megapack2Xl4h.unit()
+    }
+
     fn enclosure(heater: bool) -> Enclosure {
-        Enclosure::new(&EnclosureParams {
-            heating_setpoint_c: heater.then_some(10.0),
-            ..EnclosureParams::default()
-        })
+        Enclosure::new(
+            &EnclosureParams {
+                heating_setpoint_c: heater.then_some(10.0),
+                ..EnclosureParams::default()
+            },
+            &unit(),
+        )
         .unwrap()
     }
 
@@ -788,7 +838,7 @@ mod tests {
                 cooling_capacity_mw: Some(Power::mw(cool_cap)),
                 heating_capacity_mw: heater.map(|_| Power::mw(heat_cap)),
                 ..EnclosureParams::default()
-            })
+            }, &unit())
             .unwrap();
             let whole = e.advance(t0, ambient, q, hours);
             let mut t = t0;
@@ -835,7 +885,7 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let field = |p: EnclosureParams| match Enclosure::new(&p) {
+        let field = |p: EnclosureParams| match Enclosure::new(&p, &unit()) {
             Err(ConfigError::OutOfRange { field, .. })
             | Err(ConfigError::Inconsistent { field, .. }) => field,
             other => panic!("{other:?}"),

@@ -642,7 +642,7 @@ impl Fleet {
             params.ageing.as_ref(),
             params.thermal.as_ref(),
             params.efficiency_curve.as_ref(),
-            unit.charge_efficiency * unit.discharge_efficiency,
+            &unit,
         )?
         .map(Box::new);
         let capacity = unit.energy * n;
