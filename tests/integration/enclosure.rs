@@ -10,8 +10,11 @@
 //!   ambient fades exactly as cells standing in a 25 °C ambient, and a segment over two hours
 //!   ages each hour at the enclosure's own mean over it;
 //! * the enclosure's energy balance `heat in − heat out = C·ΔT` closes over a year of cycling,
-//!   every conversion loss reaches it (one step late), and the auxiliary energy is the HVAC's
-//!   plus the standby draw;
+//!   every conversion and self-discharge loss reaches it (one step late), and the auxiliary
+//!   energy is the HVAC's plus the standby draw; at rest, self-discharge alone heats it to
+//!   `T_amb + (q_sd + standby)/UA`;
+//! * the default cooling capacity is derived from the unit (by hand for the presets), and a
+//!   2-hour unit cycling at rated power in 40 °C holds the setpoint with it (not with 50 kW);
 //! * the step does not matter at rest (1-minute and 1-hour steps agree to rounding), and with
 //!   daily cycling it matters by a measured, stated amount (the one-step lag of the losses);
 //! * every step's balance and SoC window hold over random sites with the enclosure on;
@@ -95,7 +98,7 @@ fn resting(step: &str, horizon: &str, ambient: &str, enclosure: &str, ageing: bo
 }
 
 /// The enclosure's state in `s`.
-fn enclosure_of<'a>(study: &Study, s: &'a SimState<Policy>) -> &'a EnclosureState {
+fn enclosure_of<'a, P>(study: &Study, s: &'a SimState<P>) -> &'a EnclosureState {
     study
         .site()
         .battery
@@ -353,6 +356,82 @@ fn a_constant_heat_input_settles_at_ambient_plus_q_over_ua() {
     );
 }
 
+/// A policy that never asks the battery for anything.
+#[derive(Debug, Clone, Copy)]
+struct Rest;
+
+impl Dispatch for Rest {
+    fn decide(&mut self, _: &Observation) -> Power {
+        Power::ZERO
+    }
+}
+
+#[test]
+fn self_discharge_heats_the_enclosure() {
+    // 4 units of 3.916 MWh resting full, losing 5 % a day (keep = 0.95^(1/24) an hourly step),
+    // in a 20 °C ambient with the HVAC off (no cooling capacity) and 1 kW of standby. A tiny
+    // heat capacity (0.1 MJ/K) against 1 kW/K makes θ = 100 s: each hour ends e^(−36) from the
+    // step's equilibrium, `T_amb + (q + standby)/UA`, with `q` one unit's self-discharge of the
+    // step before over the hour (the first step has none).
+    let text = r#"
+        seed = 1
+        [time]
+        step = "1h"
+        horizon = "3d"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 4
+        initial_soc = 1.0
+        self_discharge_per_day = 0.05
+        [battery.thermal]
+        ambient = 20.0
+        [battery.thermal.enclosure]
+        heat_capacity_mj_per_k = 0.1
+        conductance_mw_per_k = 1e-3
+        cooling_capacity_mw = 0.0
+        standby_mw = 0.001
+        initial_c = 20.0
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "constant"
+        it_mw = 5.0
+        [policy]
+        kind = "backup_only"
+        "#;
+    let study = Scenario::from_toml_str(text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let keep = 0.95f64.powf(1.0 / 24.0);
+    let mut sim = study.site().simulate(Rest, 1);
+    let mut highest: f64 = 0.0;
+    while let Some(row) = sim.step(&mut ()) {
+        assert_eq!((row.charge_mw, row.discharge_mw), (0.0, 0.0), "at rest");
+        let k = row.step as i32;
+        // One unit's self-discharge in step k − 1, over the hour, MW.
+        let q = if k == 0 {
+            0.0
+        } else {
+            3.916 * keep.powi(k - 1) * (1.0 - keep)
+        };
+        let want = 20.0 + (q + 0.001) / 1e-3;
+        let e = enclosure_of(&study, sim.state());
+        assert!(
+            (e.temp_c - want).abs() < CLOSED_FORM_TOL_C,
+            "step {k}: {} vs {want}",
+            e.temp_c
+        );
+        // No HVAC: the draw is the standby's.
+        assert!((row.aux_mw - 4.0 * 0.001).abs() < CLOSED_FORM_TOL_MW);
+        highest = highest.max(e.temp_c);
+    }
+    // Self-discharge at ≈8.4 kW a unit is ≈8.4 K above the standby's 1 K.
+    eprintln!("highest {highest:.4} °C");
+    assert!(highest > 29.0, "{highest}");
+}
+
 #[test]
 fn holding_the_setpoint_costs_the_heat_over_the_cop() {
     // 35 °C ambient, 1 kW standby heat, UA = 100 W/K, held at 25 °C: the cooler removes
@@ -516,6 +595,11 @@ fn cycling_year(step: &str) -> Study {
 
 /// [`cycling_year`] over `horizon`.
 fn cycling(step: &str, horizon: &str) -> Study {
+    cycling_with(step, horizon, "")
+}
+
+/// [`cycling`] with `battery` added to the `[battery]` table.
+fn cycling_with(step: &str, horizon: &str, battery: &str) -> Study {
     let text = format!(
         r#"
         seed = 3
@@ -529,6 +613,7 @@ fn cycling(step: &str, horizon: &str) -> Study {
         units = 12
         reserve_soc = 0.1
         efficiency_curve = "calibrated"
+        {battery}
         [battery.ageing]
         [battery.thermal]
         ambient = "austin_synthetic"
@@ -569,20 +654,34 @@ fn enclosure_imbalance(study: &Study, e: &EnclosureState) -> f64 {
 
 #[test]
 fn the_enclosure_energy_balance_closes_over_a_year_of_cycling() {
-    let study = cycling_year("15m");
+    // Without self-discharge (the preset's), and with 1 % a day, which is heat too.
+    for battery in ["", "self_discharge_per_day = 0.01"] {
+        enclosure_balance_closes(&cycling_with("15m", "365d", battery), battery);
+    }
+}
+
+/// The checks of [`the_enclosure_energy_balance_closes_over_a_year_of_cycling`] on a year of
+/// [`cycling_with`] at 15-minute steps.
+fn enclosure_balance_closes(study: &Study, battery: &str) {
     let mut sim = study.simulate();
     sim.run(&mut ());
     let report = sim.report();
-    let e = enclosure_of(&study, sim.state()).clone();
-    let imbalance = enclosure_imbalance(&study, &e);
-    eprintln!("enclosure: {e:?}\nimbalance {imbalance:e}");
+    let e = enclosure_of(study, sim.state()).clone();
+    let imbalance = enclosure_imbalance(study, &e);
+    eprintln!("{battery:?}: enclosure: {e:?}\nimbalance {imbalance:e}");
     assert!(imbalance.abs() < ENCLOSURE_BALANCE_REL_TOL, "{imbalance}");
     // The losses (≈9 kW a unit on average) keep the heater off all year; the cooler runs.
     assert!(e.cooling_mwh > 0.0, "{e:?}");
-    // Every conversion loss reached the enclosure, spread over the 12 units, but the last
-    // step's: they are the heat rate the next step would apply.
+    // Every conversion and self-discharge loss reached the enclosure, spread over the 12
+    // units, but the last step's: they are the heat rate the next step would apply.
     let t = &report.totals;
-    let losses = (t.charge_loss_mwh + t.discharge_loss_mwh) / 12.0;
+    let losses = (t.charge_loss_mwh + t.discharge_loss_mwh + t.self_discharge_mwh) / 12.0;
+    eprintln!(
+        "self-discharge {:.3} MWh of {:.3} MWh of losses",
+        t.self_discharge_mwh,
+        losses * 12.0
+    );
+    assert_eq!(t.self_discharge_mwh > 0.0, !battery.is_empty());
     let standby = 0.001 * 8760.0;
     let reached = e.heat_in_mwh - standby + e.pending_mwh + e.loss_heat_mw * 0.25;
     assert!(
@@ -600,8 +699,10 @@ fn the_enclosure_energy_balance_closes_over_a_year_of_cycling() {
         s.standby_mwh
     );
     assert!((s.standby_mwh - 12.0 * standby).abs() < 1e-9);
+    // The cooler holds 25 °C nearly all year (the self-discharge's ≈1 kW a unit more keeps
+    // the enclosure from cooling below it in winter).
     assert!(
-        s.max_c > 25.0 && s.mean_c > 15.0 && s.mean_c < 25.0,
+        s.max_c >= 25.0 && s.mean_c > 15.0 && s.mean_c <= 25.0,
         "{s:?}"
     );
 }

@@ -11,8 +11,9 @@
 //! ```
 //!
 //! with `C` the lumped heat capacity of the cells and the enclosure, `UA` the shell's
-//! conductance to the ambient, `Q` the heat released inside (the conversion losses of the
-//! battery spread over its installed units, plus the standby draw, which all becomes heat),
+//! conductance to the ambient, `Q` the heat released inside (the conversion and self-discharge
+//! losses of the battery spread over its installed units, plus the standby draw, which all
+//! becomes heat),
 //! `Q_cool` the heat the cooler removes and `Q_heat` the heat the heater adds. The thermostat is
 //! ideal: above the cooling setpoint the cooler runs at its capacity; at the setpoint it removes
 //! exactly the heat that holds it there while that is within its capacity; between the setpoints
@@ -54,7 +55,9 @@
 //! that at 1-minute steps, nearly all of it because the dispatch's own losses differ by 0.14 %;
 //! the part they do not explain is 0.01 %. At rest the two agree to 1e-9.
 //!
-//! Self-discharge (chemical and slow: 0 for the presets) is not counted as heat.
+//! Self-discharge (0 for the presets) is heat too: the energy a step's self-discharge removes
+//! (at the step's start, [`Fleet::apply_self_discharge`](super::Fleet::apply_self_discharge))
+//! is released inside the units and joins the step's conversion losses, heating the next step.
 //!
 //! # Report
 //! The run's [`EnclosureSummary`]; with ageing, each year of life's [`EnclosureYear`] too (its
@@ -585,10 +588,11 @@ pub struct EnclosureState {
     pub temp_c: f64,
     /// The temperature at the run's start, °C.
     pub initial_c: f64,
-    /// The conversion losses' heat applied over the current step (the last step's mean rate),
-    /// MW.
+    /// The losses' heat applied over the current step (the last step's conversion and
+    /// self-discharge losses over its length), MW.
     pub loss_heat_mw: f64,
-    /// The current step's conversion losses so far, MWh (they heat the next step).
+    /// The current step's conversion and self-discharge losses so far, MWh (they heat the
+    /// next step).
     pub pending_mwh: f64,
     /// The current step's hours so far.
     pub pending_hours: f64,
@@ -619,8 +623,10 @@ pub struct EnclosureState {
 }
 
 impl EnclosureState {
-    /// Gathers conversion losses `lost` of the fleet over `hours` spread over `units` installed
-    /// units (they heat the next step).
+    /// Gathers losses `lost` of the fleet over `hours` spread over `units` installed units
+    /// (they heat the next step): a segment's conversion losses over its length, or a step's
+    /// self-discharge over no time (it happens at the step's start, the step's segments
+    /// bring its hours).
     #[inline]
     pub fn add_losses(&mut self, lost: Energy, units: u32, hours: f64) {
         self.units = units;

@@ -21,8 +21,9 @@
 //! # The enclosure (optional)
 //! `[battery.thermal.enclosure]` ([`enclosure`](super::enclosure)) gives each unit one lumped
 //! temperature (cells and enclosure, every unit the same), heated by the battery's conversion
-//! losses (spread over the installed units) and a standby draw, cooled or warmed through its
-//! shell (`UA`) and held between setpoints by an HVAC of finite capacity. Then:
+//! and self-discharge losses (spread over the installed units) and a standby draw, cooled or
+//! warmed through its shell (`UA`) and held between setpoints by an HVAC of finite capacity.
+//! Then:
 //!
 //! * the cells age at the enclosure's temperature: calendar fade at each hour's piece of a
 //!   segment at the enclosure's exact mean over it, the rainflow counter at the segment's mean;

@@ -1338,6 +1338,17 @@ impl Fleet {
         }
     }
 
+    /// Gives the energy `lost` to self-discharge at a step's start to the enclosure: heat
+    /// released inside the units, spread over the installed units, heating the next step with
+    /// the step's conversion losses. Nothing without `[battery.thermal.enclosure]`.
+    #[inline]
+    pub fn heat_enclosure_self_discharge(&self, s: &mut BatteryState, lost: Energy) {
+        let units = self.installed_units(s);
+        if let Some(e) = s.life.as_deref_mut().and_then(|l| l.enclosure.as_mut()) {
+            e.add_losses(lost, units, 0.0);
+        }
+    }
+
     /// Starts a new year of life in the enclosure's state after its year mark
     /// ([`EnclosureState::start_year`](enclosure::EnclosureState::start_year)). Nothing without
     /// `[battery.thermal.enclosure]`.
