@@ -21,7 +21,8 @@
 //! # The enclosure (optional)
 //! `[battery.thermal.enclosure]` ([`enclosure`](super::enclosure)) gives each unit one lumped
 //! temperature (cells and enclosure, every unit the same), heated by the battery's conversion
-//! and self-discharge losses (spread over the installed units) and a standby draw, cooled or
+//! and self-discharge losses (spread over the installed units, down ones included: see its
+//! "Units that are down") and a standby draw, cooled or
 //! warmed through its shell (`UA`) and held between setpoints by an HVAC of finite capacity.
 //! Then:
 //!
