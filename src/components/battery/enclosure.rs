@@ -13,13 +13,12 @@
 //! with `C` the lumped heat capacity of the cells and the enclosure, `UA` the shell's
 //! conductance to the ambient, `Q` the heat released inside (the conversion and self-discharge
 //! losses of the battery spread over its installed units, plus the standby draw, which all
-//! becomes heat),
-//! `Q_cool` the heat the cooler removes and `Q_heat` the heat the heater adds. The thermostat is
-//! ideal: above the cooling setpoint the cooler runs at its capacity; at the setpoint it removes
-//! exactly the heat that holds it there while that is within its capacity; between the setpoints
-//! nothing runs; the heater (optional) is the mirror image below the heating setpoint. The
-//! electric draw is `P_cool = Q_cool / COP` and `P_heat = Q_heat / η_heater`, plus the standby
-//! draw; it is the battery's auxiliary load.
+//! becomes heat), `Q_cool` the heat the cooler removes and `Q_heat` the heat the heater adds.
+//! The thermostat is ideal: above the cooling setpoint the cooler runs at its capacity; at the
+//! setpoint it removes exactly the heat that holds it there while that is within its capacity;
+//! between the setpoints nothing runs; the heater (optional) is the mirror image below the
+//! heating setpoint. The electric draw is `P_cool = Q_cool / COP` and
+//! `P_heat = Q_heat / η_heater`, plus the standby draw; it is the battery's auxiliary load.
 //!
 //! # Exact for piecewise-constant inputs
 //! Over an interval in which `Q` and `T_amb` are constant (a segment's part inside one ambient
@@ -85,8 +84,8 @@
 //! power limit scales with the units up, so a unit up makes at most its rated losses — with
 //! ageing's resistance growth, somewhat more — and the default covers 1.5× those); with a
 //! smaller capacity given, the units up may saturate their coolers before the lumped
-//! temperature shows it. The self-discharge of the energy locked in
-//! units that are down is spread the same way.
+//! temperature shows it. The self-discharge of the energy locked in units that are down is
+//! spread the same way.
 //!
 //! # Report
 //! The run's [`EnclosureSummary`]; with ageing, each year of life's [`EnclosureYear`] too (its
@@ -123,8 +122,8 @@ pub const DEFAULT_CONDUCTANCE_MW_PER_K: f64 = 1.0e-4;
 /// Default cooling setpoint, °C: 25, the ageing models' reference temperature (an assumption).
 pub const DEFAULT_COOLING_SETPOINT_C: f64 = 25.0;
 
-/// The default cooling capacity of one unit (thermal) over the unit's conversion losses at
-/// rated power: 1.5. An assumption: the default is [`DEFAULT_COOLING_MARGIN`] × the larger of
+/// The margin of the default cooling capacity (thermal) over the unit's conversion losses at
+/// rated power: 1.5, an assumption. The default capacity is this margin × the larger of
 /// the charging loss `P_c·(1 − η_c)` and the discharging loss `P_d·(1/η_d − 1)` at the unit's
 /// rated powers and one-way efficiencies ([`rated_loss_mw`]), so the HVAC suits the unit. The
 /// margin covers the standby draw (1 kW), the shell's gain in a 45 °C ambient at the default
@@ -135,7 +134,7 @@ pub const DEFAULT_COOLING_SETPOINT_C: f64 = 25.0;
 /// the life, and the margin absorbs the first part of that.
 pub const DEFAULT_COOLING_MARGIN: f64 = 1.5;
 
-/// The larger of one unit's conversion losses at rated power, MW: charging at `charge_power`
+/// The larger of one unit's conversion losses at rated power: charging at `charge_power`
 /// loses `P_c·(1 − η_c)`, discharging at `discharge_power` loses `P_d·(1/η_d − 1)` (the
 /// constant one-way efficiencies of the unit).
 ///
@@ -143,12 +142,14 @@ pub const DEFAULT_COOLING_MARGIN: f64 = 1.5;
 /// use ridethrough::components::battery::{enclosure::rated_loss_mw, Preset};
 /// let unit = Preset::Megapack2Xl4h.unit();
 /// let want = 0.979 * (1.0 / 0.937f64.sqrt() - 1.0);
-/// assert!((rated_loss_mw(&unit) - want).abs() < 1e-15);
+/// // A product and a square root apart.
+/// const TOL_MW: f64 = 1e-15;
+/// assert!((rated_loss_mw(&unit).value() - want).abs() < TOL_MW);
 /// ```
-pub fn rated_loss_mw(unit: &UnitSpec) -> f64 {
+pub fn rated_loss_mw(unit: &UnitSpec) -> Power {
     let charge = unit.charge_power.value() * (1.0 - unit.charge_efficiency.value());
     let discharge = unit.discharge_power.value() * (1.0 / unit.discharge_efficiency.value() - 1.0);
-    charge.max(discharge)
+    Power::mw(charge.max(discharge))
 }
 
 /// Default heating capacity of one unit (thermal), MW, when a heating setpoint is given: 0.02
@@ -358,7 +359,7 @@ impl Enclosure {
             Some(c) => power("cooling_capacity_mw", Some(c), 0.0)?,
             None => check_range(
                 format!("{F}.cooling_capacity_mw"),
-                DEFAULT_COOLING_MARGIN * rated_loss_mw(unit),
+                DEFAULT_COOLING_MARGIN * rated_loss_mw(unit).value(),
                 0.0,
                 MAX_AUX_POWER_MW,
                 "0 ≤ x ≤ 1 MW (value: the default, 1.5 × the unit's conversion loss at rated \

@@ -22,9 +22,8 @@
 //! `[battery.thermal.enclosure]` ([`enclosure`](super::enclosure)) gives each unit one lumped
 //! temperature (cells and enclosure, every unit the same), heated by the battery's conversion
 //! and self-discharge losses (spread over the installed units, down ones included: see its
-//! "Units that are down") and a standby draw, cooled or
-//! warmed through its shell (`UA`) and held between setpoints by an HVAC of finite capacity.
-//! Then:
+//! "Units that are down") and a standby draw, cooled or warmed through its shell (`UA`) and
+//! held between setpoints by an HVAC of finite capacity. Then:
 //!
 //! * the cells age at the enclosure's temperature: calendar fade at each hour's piece of a
 //!   segment at the enclosure's exact mean over it, the rainflow counter at the segment's mean;
