@@ -10,7 +10,8 @@
 //!    from its state at the step's start, heated by the previous step's losses);
 //! 2. **battery units and self-discharge**: battery units that failed or returned by `t0` lock
 //!    or release their energy; the fleet loses its per-step self-discharge fraction (never
-//!    below the window floor);
+//!    below the window floor), which with an enclosure is heat inside it, heating the next step
+//!    as the step's conversion losses do;
 //!
 //! then, per **segment** `[t, t')` (one for a step in which nothing changes):
 //!
@@ -1441,7 +1442,7 @@ fn demand<const FULL: bool>(
 
 /// Stage 2, battery units and self-discharge: units that failed or returned by the step's start
 /// lock or release their energy, then the fleet keeps `keep` of its energy (never below the
-/// window floor).
+/// window floor); with an enclosure, the energy lost is heat inside it (heating the next step).
 #[inline(always)]
 fn battery_units<const FULL: bool>(
     site: &Site,
@@ -1457,6 +1458,10 @@ fn battery_units<const FULL: bool>(
         .soc_in(battery, &scale::<FULL>(fleet, battery))
         .value();
     let self_loss = fleet.apply_self_discharge(battery, keep);
+    if FULL && self_loss.value() > 0.0 {
+        // Released inside the units: with an enclosure, it heats the next step.
+        fleet.heat_enclosure_self_discharge(battery, self_loss);
+    }
     BatteryStart {
         soc_before,
         self_loss,

@@ -21,8 +21,9 @@
 //! # The enclosure (optional)
 //! `[battery.thermal.enclosure]` ([`enclosure`](super::enclosure)) gives each unit one lumped
 //! temperature (cells and enclosure, every unit the same), heated by the battery's conversion
-//! losses (spread over the installed units) and a standby draw, cooled or warmed through its
-//! shell (`UA`) and held between setpoints by an HVAC of finite capacity. Then:
+//! and self-discharge losses (spread over the installed units, down ones included: see its
+//! "Units that are down") and a standby draw, cooled or warmed through its shell (`UA`) and
+//! held between setpoints by an HVAC of finite capacity. Then:
 //!
 //! * the cells age at the enclosure's temperature: calendar fade at each hour's piece of a
 //!   segment at the enclosure's exact mean over it, the rainflow counter at the segment's mean;
@@ -41,7 +42,7 @@
 //! | `conductance_mw_per_k` | MW/K | 1e-6 ≤ x ≤ 0.01 | 1e-4 (87 m² × ≈1.1 W/(m²·K), assumption) |
 //! | `cooling_setpoint_c` | °C | −70 ≤ x ≤ 60 | 25 (the ageing reference) |
 //! | `heating_setpoint_c` | °C | −70 ≤ x ≤ 60, below the cooling setpoint | none (no heater) |
-//! | `cooling_capacity_mw` | MW thermal | 0 ≤ x ≤ 1 | 0.05 (a 4-hour unit's losses at rated power and a margin, assumption) |
+//! | `cooling_capacity_mw` | MW thermal | 0 ≤ x ≤ 1 (the default too) | 1.5 × max(`P_c·(1 − η_c)`, `P_d·(1/η_d − 1)`), the unit's larger conversion loss at its rated powers and one-way efficiencies; the margin 1.5 is an assumption (≈0.0486 for a 4-hour Megapack 2 XL, ≈0.123 for a 2-hour one) |
 //! | `heating_capacity_mw` | MW thermal | 0 ≤ x ≤ 1, only with a heating setpoint | 0.02 (assumption) |
 //! | `cop` | — | 0.5 ≤ x ≤ 10 | 3.0 (a packaged air conditioner, assumption) |
 //! | `heater_efficiency` | — | 0.5 ≤ x ≤ 5 | 1.0 (resistive) |
@@ -53,6 +54,7 @@ use super::ageing::{
 };
 use super::enclosure::{Enclosure, EnclosureParams, EnclosureState};
 use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
+use super::UnitSpec;
 use crate::components::ambient::{Ambient, HourlyTable};
 use crate::error::ConfigError;
 use crate::time::TimeGrid;
@@ -276,8 +278,9 @@ pub struct Efficiency {
 }
 
 impl Lifetime {
-    /// Validates the three optional parts; `None` when all are absent. `round_trip` is the
-    /// unit's round-trip efficiency at rated power (the calibration point of `"calibrated"`).
+    /// Validates the three optional parts; `None` when all are absent. `unit`'s round-trip
+    /// efficiency at rated power is the calibration point of `"calibrated"`; its rated powers
+    /// and one-way efficiencies size the enclosure's default cooling capacity.
     ///
     /// # Errors
     /// The parts' [`ConfigError`]s, under `battery.ageing.`, `battery.thermal.` and
@@ -286,8 +289,9 @@ impl Lifetime {
         ageing: Option<&AgeingParams>,
         thermal: Option<&ThermalParams>,
         efficiency: Option<&EfficiencyCurveSpec>,
-        round_trip: Fraction,
+        unit: &UnitSpec,
     ) -> Result<Option<Lifetime>, ConfigError> {
+        let round_trip = unit.charge_efficiency * unit.discharge_efficiency;
         if ageing.is_none() && thermal.is_none() && efficiency.is_none() {
             return Ok(None);
         }
@@ -302,7 +306,11 @@ impl Lifetime {
                               and standby draw replace it)",
                     });
                 }
-                let enclosure = t.enclosure.as_ref().map(Enclosure::new).transpose()?;
+                let enclosure = t
+                    .enclosure
+                    .as_ref()
+                    .map(|e| Enclosure::new(e, unit))
+                    .transpose()?;
                 let aux = match (&t.aux_curve, &enclosure) {
                     (_, Some(_)) => None,
                     (Some(points), None) => Some(AuxCurve::new(points).map_err(rename_aux)?),

@@ -642,7 +642,7 @@ impl Fleet {
             params.ageing.as_ref(),
             params.thermal.as_ref(),
             params.efficiency_curve.as_ref(),
-            unit.charge_efficiency * unit.discharge_efficiency,
+            &unit,
         )?
         .map(Box::new);
         let capacity = unit.energy * n;
@@ -1345,6 +1345,17 @@ impl Fleet {
         let units = self.installed_units(s);
         if let Some(e) = s.life.as_deref_mut().and_then(|l| l.enclosure.as_mut()) {
             e.add_losses(losses.charge + losses.discharge, units, dt.value());
+        }
+    }
+
+    /// Gives the energy `lost` to self-discharge at a step's start to the enclosure: heat
+    /// released inside the units, spread over the installed units, heating the next step with
+    /// the step's conversion losses. Nothing without `[battery.thermal.enclosure]`.
+    #[inline]
+    pub fn heat_enclosure_self_discharge(&self, s: &mut BatteryState, lost: Energy) {
+        let units = self.installed_units(s);
+        if let Some(e) = s.life.as_deref_mut().and_then(|l| l.enclosure.as_mut()) {
+            e.add_losses(lost, units, 0.0);
         }
     }
 
