@@ -62,6 +62,9 @@ pub struct StepTable {
     /// Block extrema of the load's step-to-step changes, built on first use (a run that keeps
     /// its grid ramps and fast-forwards; Monte Carlo samples never ask).
     changes: OnceLock<ChangeBlocks>,
+    /// The battery's auxiliary draw of every step, MW, when it depends on the step alone
+    /// ([`StepTable::with_aux`]).
+    aux: Option<Vec<f64>>,
 }
 
 /// Block maxima and minima of `facility(j + 1) − facility(j)`, by blocks of [`BLOCK`] and
@@ -121,7 +124,23 @@ impl StepTable {
             max2,
             max,
             changes: OnceLock::new(),
+            aux: None,
         })
+    }
+
+    /// The table with the battery's auxiliary draw of every step (`aux[k]`, MW, one per step
+    /// covered; see [`Fleet::aux_per_step`](crate::components::battery::Fleet::aux_per_step)):
+    /// the demand stage then reads it in one load, where the draw that follows the ambient
+    /// would take its hour's table lookup every step. `None` leaves the table without.
+    pub fn with_aux(self, aux: Option<Vec<f64>>) -> StepTable {
+        debug_assert!(aux.as_ref().map_or(true, |a| a.len() == self.facility.len()));
+        StepTable { aux, ..self }
+    }
+
+    /// The battery's auxiliary draw of step `k`, MW, if the table holds it.
+    #[inline(always)]
+    pub fn aux(&self, k: u64) -> Option<f64> {
+        self.aux.as_ref().map(|a| a[k as usize])
     }
 
     /// The steps covered.

@@ -183,7 +183,10 @@ impl Site {
     /// fast-forwards.
     pub fn step_table(&self) -> Option<&StepTable> {
         self.table
-            .get_or_init(|| StepTable::new(&self.load, self.time.steps()))
+            .get_or_init(|| {
+                StepTable::new(&self.load, self.time.steps())
+                    .map(|t| t.with_aux(self.battery.aux_per_step(&self.time)))
+            })
             .as_ref()
     }
 
@@ -1423,13 +1426,18 @@ fn demand<const FULL: bool>(
     table: Option<&StepTable>,
     k: u64,
 ) -> Demand {
-    let facility = match table {
-        Some(t) if k < t.len() => Power::mw(t.facility(k)),
-        _ => site.load.facility_power(k),
+    let (facility, tabled_aux) = match table {
+        Some(t) if k < t.len() => (Power::mw(t.facility(k)), t.aux(k)),
+        _ => (site.load.facility_power(k), None),
     };
     let aux = if FULL && !site.battery.is_plain() {
-        let ms = site.time.step().as_millis();
-        site.battery.aux_load_in(battery, k * ms, (k + 1) * ms)
+        match tabled_aux {
+            Some(a) => Power::mw(a),
+            None => {
+                let ms = site.time.step().as_millis();
+                site.battery.aux_load_in(battery, k * ms, (k + 1) * ms)
+            }
+        }
     } else {
         site.battery.aux_load()
     };
@@ -1900,7 +1908,9 @@ fn scale<const FULL: bool>(fleet: &Fleet, battery: &BatteryState) -> Scale {
 fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours, losses: &StepLosses) {
     if site.battery.lifetime().is_some() {
         site.battery.heat_enclosure(battery, losses, dt);
-        site.battery.age(battery, t, end, dt);
+        if !site.battery.rests_through(battery, end) {
+            site.battery.age(battery, t, end, dt);
+        }
     }
 }
 

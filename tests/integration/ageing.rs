@@ -669,3 +669,24 @@ fn twenty_years_of_peak_shaving_carry_the_fade_year_by_year() {
     assert!(l.years[19].equivalent_full_cycles < l.years[1].equivalent_full_cycles - 10.0);
     assert_eq!(report.totals.unserved_mwh, 0.0);
 }
+
+#[test]
+fn the_step_table_holds_the_ambient_driven_draw_bit_for_bit() {
+    // The demand stage reads the draw from the site's step table: every step's entry must be
+    // what the fleet computes from the ambient, and a fleet whose draw depends on its state
+    // (an enclosure) or is a constant (no lifetime models) has none.
+    let study = resting_austin_year("15m", 0.8);
+    let site = study.site();
+    let table = site.step_table().unwrap();
+    let state = study.simulate().snapshot().battery;
+    let ms = site.time.step().as_millis();
+    for k in 0..site.time.steps() {
+        let want = site
+            .battery
+            .aux_load_in(&state, k * ms, (k + 1) * ms)
+            .value();
+        assert_eq!(table.aux(k), Some(want), "step {k}");
+    }
+    let plain = Scenario::default_scenario().unwrap().validate().unwrap();
+    assert_eq!(plain.site().step_table().unwrap().aux(0), None);
+}

@@ -1290,6 +1290,24 @@ impl Fleet {
         }
     }
 
+    /// The auxiliary draw of every step of `time`, MW, when it depends on the step alone — a
+    /// fleet with lifetime models, no augmentation plan and no enclosure: bit for bit what
+    /// [`Fleet::aux_load_in`] gives for any state — for the engine's step table
+    /// ([`StepTable::with_aux`](crate::engine::fast_forward::StepTable::with_aux)); `None`
+    /// otherwise (a plain fleet's draw is a constant already).
+    pub fn aux_per_step(&self, time: &TimeGrid) -> Option<Vec<f64>> {
+        let life = self.life.as_deref()?;
+        if self.plan.is_some() || life.enclosure().is_some() {
+            return None;
+        }
+        let ms = time.step().as_millis();
+        Some(
+            (0..time.steps())
+                .map(|k| self.aux_load_over(k * ms, (k + 1) * ms).value())
+                .collect(),
+        )
+    }
+
     /// [`Fleet::aux_load_over`] for the units installed in state `s`: with an augmentation
     /// plan, every installed unit draws its auxiliary load (the added ones too, the retired
     /// ones no more); the fleet's otherwise.
@@ -1342,9 +1360,24 @@ impl Fleet {
     /// [`enclosure`]). Nothing without `[battery.thermal.enclosure]`.
     #[inline]
     pub fn heat_enclosure(&self, s: &mut BatteryState, losses: &StepLosses, dt: Hours) {
+        if !s.life.as_deref().is_some_and(|l| l.enclosure.is_some()) {
+            return;
+        }
         let units = self.installed_units(s);
         if let Some(e) = s.life.as_deref_mut().and_then(|l| l.enclosure.as_mut()) {
             e.add_losses(losses.charge + losses.discharge, units, dt.value());
+        }
+    }
+
+    /// Whether the segment ending at `t1` continues the battery's rest (see
+    /// [`lifetime::Rest`]): it is then owed to the rest, and ageing it has nothing else to do.
+    /// The engine asks before [`Fleet::age`], whose own work a resting step skips.
+    #[inline(always)]
+    pub fn rests_through(&self, s: &mut BatteryState, t1: u64) -> bool {
+        let energy = s.energy;
+        match s.life.as_deref_mut() {
+            Some(l) if l.rest.is_some() => Lifetime::continue_rest(l, t1, energy),
+            _ => false,
         }
     }
 
