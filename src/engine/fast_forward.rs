@@ -133,7 +133,9 @@ impl StepTable {
     /// the demand stage then reads it in one load, where the draw that follows the ambient
     /// would take its hour's table lookup every step. `None` leaves the table without.
     pub fn with_aux(self, aux: Option<Vec<f64>>) -> StepTable {
-        debug_assert!(aux.as_ref().map_or(true, |a| a.len() == self.facility.len()));
+        debug_assert!(aux
+            .as_ref()
+            .map_or(true, |a| a.len() == self.facility.len()));
         StepTable { aux, ..self }
     }
 

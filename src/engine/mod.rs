@@ -1459,7 +1459,7 @@ fn battery_units<const FULL: bool>(
     keep: f64,
 ) -> BatteryStart {
     let fleet = &site.battery;
-    if FULL && !fleet.is_plain() {
+    if FULL && fleet.has_unit_failures() {
         fleet.units_at(battery, clock);
     }
     let soc_before = fleet
@@ -1495,7 +1495,7 @@ fn span<P: Dispatch, const FULL: bool>(
     let fleet = &site.battery;
     let (mut end, availability) = match forced {
         Some(a) => {
-            if FULL && !fleet.is_plain() {
+            if FULL && fleet.has_unit_failures() {
                 fleet.units_over(&mut s.battery, t, t1, clock);
             }
             (t1, a)
@@ -1505,7 +1505,7 @@ fn span<P: Dispatch, const FULL: bool>(
             // Every change lies after `t`; the guard only keeps a span from being empty.
             debug_assert!(next > t, "a grid change at or before the span's start");
             let until = if next >= t1 { t1 } else { next.max(t + 1) };
-            let end = if FULL && !fleet.is_plain() {
+            let end = if FULL && fleet.has_unit_failures() {
                 fleet.units_span(&mut s.battery, t, until, clock)
             } else {
                 until

@@ -719,7 +719,8 @@ impl Fleet {
         }
     }
 
-    /// Whether any unit can fail.
+    /// Whether any unit can fail (the engine's unit stages run only then).
+    #[inline]
     pub fn has_unit_failures(&self) -> bool {
         !self.unit_set.processes().is_empty() && self.units > 0
     }
@@ -734,10 +735,26 @@ impl Fleet {
     /// The [`Scale`] of state `s`.
     #[inline]
     pub fn scale(&self, s: &BatteryState) -> Scale {
-        if s.units.is_none() && s.life.is_none() {
-            return self.plain_scale();
-        }
         let (c, d) = (self.unit.charge_efficiency, self.unit.discharge_efficiency);
+        if s.units.is_none() {
+            match s.life.as_deref() {
+                None => return self.plain_scale(),
+                // Lifetime models alone: the factors, as the general case below reads them.
+                Some(l) if l.cohorts.is_none() => {
+                    return Scale {
+                        window: Some(l.capacity_factor),
+                        power: None,
+                        eta: Efficiency {
+                            charge: Fraction::ratio(c.value() * l.efficiency_factor),
+                            discharge: Fraction::ratio(d.value() * l.efficiency_factor),
+                        },
+                        locked: None,
+                        inv_capacity_factor: Some(l.inv_capacity_factor),
+                    }
+                }
+                Some(_) => {}
+            }
+        }
         Scale {
             window: self.up_fraction(s),
             power: self.power_fraction(s),
