@@ -654,9 +654,11 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let k = self.state.step;
         // A plain site runs a step compiled without what it lacks.
         let row = if self.plain {
-            self.advance::<R, false>(recorder, k, None)
+            self.advance::<R, false, false>(recorder, k, None)
+        } else if self.site.backup.is_none() {
+            self.advance::<R, true, false>(recorder, k, None)
         } else {
-            self.advance::<R, true>(recorder, k, None)
+            self.advance::<R, true, true>(recorder, k, None)
         };
         self.year_end(k);
         Some(row)
@@ -783,7 +785,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     // crates (the step record would be written to memory and read back). The stages are
     // `#[inline(always)]` for the same reason: they exist for reading, not for the call graph.
     #[inline(always)]
-    pub(crate) fn advance<R: Recorder + ?Sized, const FULL: bool>(
+    pub(crate) fn advance<R: Recorder + ?Sized, const FULL: bool, const CHAIN: bool>(
         &mut self,
         recorder: &mut R,
         k: u64,
@@ -798,8 +800,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
 
         let demand = demand::<FULL>(site, &s.battery, self.table, k);
         let start = battery_units::<FULL>(site, &mut s.battery, clock, self.keep);
-        let span = span::<P, FULL>(site, s, clock, k, t0, t1, forced, steps, &demand);
-        let seg = segment::<P, FULL>(site, s, k, t0, span.dt, &span, &demand, steps);
+        let span = span::<P, FULL, CHAIN>(site, s, clock, k, t0, t1, forced, steps, &demand);
+        let seg = segment::<P, FULL, CHAIN>(site, s, k, t0, span.dt, &span, &demand, steps);
         if seg.end == t1 {
             return record::<P, R, FULL>(
                 site,
@@ -870,7 +872,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if t == span.end || seg.ends_span {
                 spans += 1;
                 if spans < MAX_SPANS_PER_STEP {
-                    span = self::span::<P, true>(
+                    span = self::span::<P, true, true>(
                         site,
                         s,
                         &self.clock,
@@ -891,7 +893,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             } else {
                 steps.hours(span.end - t)
             };
-            seg = segment::<P, true>(site, s, k, t, dt, &span, demand, steps);
+            seg = segment::<P, true, true>(site, s, k, t, dt, &span, demand, steps);
         }
         let per_ms = 1.0 / steps.ms as f64;
         let avg = |x: f64| x * per_ms;
@@ -1481,7 +1483,7 @@ fn battery_units<const FULL: bool>(
 /// that changed at `t` lock or release their energy, the units are measured over the span, and
 /// the grid's availability over it (or `forced`) gives the import and export it allows.
 #[inline(always)]
-fn span<P: Dispatch, const FULL: bool>(
+fn span<P: Dispatch, const FULL: bool, const CHAIN: bool>(
     site: &Site,
     s: &mut SimState<P>,
     clock: &Clock,
@@ -1513,8 +1515,8 @@ fn span<P: Dispatch, const FULL: bool>(
             (end, site.grid.availability_over(&mut s.grid, k, t, end))
         }
     };
-    let generation = backup_span::<P, FULL>(site, s, k, t, availability, demand);
-    if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &s.backup) {
+    let generation = backup_span::<P, CHAIN>(site, s, k, t, availability, demand);
+    if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &s.backup) {
         // Every event of the chain lies after `t` once `span_start` applied those up to it.
         end = end.min(b.next_event_ms(bs).max(t + 1));
     }
@@ -1525,7 +1527,7 @@ fn span<P: Dispatch, const FULL: bool>(
 /// generators' events at `t`, and what the running sets offer from there (nothing without a
 /// chain, or when compiled without one: `FULL` false).
 #[inline(always)]
-fn backup_span<P: Dispatch, const FULL: bool>(
+fn backup_span<P: Dispatch, const CHAIN: bool>(
     site: &Site,
     s: &mut SimState<P>,
     k: u64,
@@ -1533,7 +1535,7 @@ fn backup_span<P: Dispatch, const FULL: bool>(
     availability: Fraction,
     demand: &Demand,
 ) -> Generation {
-    if !FULL {
+    if !CHAIN {
         return Generation::default();
     }
     match (&site.backup, &mut s.backup) {
@@ -1595,7 +1597,7 @@ pub const MAX_SPANS_PER_STEP: u32 = 64;
 /// fills), the grid covers the rest and the battery settles over the segment's length. Sets the
 /// previous import the next segment's policy sees.
 #[inline(always)]
-fn segment<P: Dispatch, const FULL: bool>(
+fn segment<P: Dispatch, const FULL: bool, const CHAIN: bool>(
     site: &Site,
     s: &mut SimState<P>,
     k: u64,
@@ -1612,7 +1614,7 @@ fn segment<P: Dispatch, const FULL: bool>(
     let mut request = decision.request;
     // Not discharging (a NaN request counts as zero, as in the clamp).
     let discharging = request > Power::ZERO;
-    if FULL && gen.running > 0 && !discharging {
+    if CHAIN && gen.running > 0 && !discharging {
         // The sets deliver at least their minimum: what the site cannot take of it charges the
         // battery (within the clamp's limits; the rest is curtailed).
         let surplus = (gen.minimum - demand.total).max(Power::ZERO);
@@ -1621,9 +1623,9 @@ fn segment<P: Dispatch, const FULL: bool>(
         }
     }
     let (flows, mut end) = clamp(site, &s.battery, &sc, request, &decision.obs, t, span.end);
-    let exchange = grid::<FULL>(&span.supply, demand, &flows);
+    let exchange = grid::<CHAIN>(&span.supply, demand, &flows);
     let mut ends_span = false;
-    if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &s.backup) {
+    if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &s.backup) {
         if exchange.generation > Power::ZERO {
             let dry = b.ms_to_dry(bs, gen, exchange.generation, end - t);
             if dry < end - t {
@@ -1641,7 +1643,7 @@ fn segment<P: Dispatch, const FULL: bool>(
     if FULL {
         age(site, &mut s.battery, t, end, len_dt, &losses);
     }
-    if let (true, Some(b), Some(bs)) = (FULL, &site.backup, &mut s.backup) {
+    if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &mut s.backup) {
         b.settle(
             bs,
             gen,
@@ -1845,11 +1847,11 @@ fn until_empty(ms: u64, p: Power, whole: Power, t: u64, end: u64) -> (Power, u64
 /// import covers the rest of what the battery does not, up to the available import; a
 /// battery surplus is exported; the rest of the demand is unserved.
 #[inline(always)]
-fn grid<const FULL: bool>(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
+fn grid<const CHAIN: bool>(supply: &Supply, demand: &Demand, flows: &BatteryFlows) -> Exchange {
     let need = demand.total - flows.discharge + flows.charge;
     let export = (-need).max(Power::ZERO);
     let gen = &supply.generation;
-    let (generation, curtailment, rest) = if !FULL || gen.running == 0 {
+    let (generation, curtailment, rest) = if !CHAIN || gen.running == 0 {
         (Power::ZERO, Power::ZERO, need)
     } else {
         let g = (need - supply.available).clamp_to(gen.minimum, gen.capacity);

@@ -654,7 +654,7 @@ pub(crate) fn carries<P: Dispatch>(
 ) -> bool {
     let lost = copy.state().tally.loss_of_load_ms();
     for j in 0..d {
-        copy.advance::<_, true>(&mut (), (at + j) % steps, Some(Fraction::ZERO));
+        copy.advance::<_, true, true>(&mut (), (at + j) % steps, Some(Fraction::ZERO));
         if copy.state().tally.loss_of_load_ms() > lost {
             return false;
         }

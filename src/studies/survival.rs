@@ -322,7 +322,7 @@ fn stepped_ride_through_ms<P: Dispatch>(
     let mut lost_ms = outage.state().tally.loss_of_load_ms();
     for j in 0..max_steps {
         let k = (s + j) % steps;
-        outage.advance::<_, true>(&mut (), k, Some(Fraction::ZERO));
+        outage.advance::<_, true, true>(&mut (), k, Some(Fraction::ZERO));
         let tally = &outage.state().tally;
         if tally.loss_of_load_ms() > lost_ms {
             // Load was lost in this step: from its first unserved millisecond to the step's end
