@@ -900,7 +900,14 @@ impl AgeingModel {
             return;
         }
         let threshold = |k: f64| {
-            HOURS_PER_YEAR * (k * FADE_QUANTUM / self.calendar_fade_first_year).powf(self.inv_z)
+            let x = k * FADE_QUANTUM / self.calendar_fade_first_year;
+            // The default √t law's inverse is a square (exact, where `powf` is within an ulp).
+            HOURS_PER_YEAR
+                * if self.z == 0.5 {
+                    x * x
+                } else {
+                    x.powf(self.inv_z)
+                }
         };
         // The law's inverse agrees with `calendar_fade` to rounding: start from the rounded-up
         // quotient and settle `k` against the thresholds themselves, so that the level and its

@@ -1446,8 +1446,20 @@ impl Fleet {
         let aged = life.age(l, t0, t1, dt, soc, Fraction::ratio(throughput));
         // The window shrinks only when the factors change; units moving energy between the
         // pool and their slots are clamped every step.
-        if aged.refreshed || s.units.is_some() {
+        if s.units.is_some() {
             return self.clamp_to_faded_window(s);
+        }
+        if aged.refreshed {
+            let lost = self.clamp_to_faded_window(s);
+            if aged.flat {
+                // Only the window moved: the battery rests on, at the SoC the new window gives.
+                let soc = self.soc(s).value();
+                if let Some(l) = s.life.as_deref_mut() {
+                    l.last_soc = soc;
+                    life.begin_rest(l, t1, s.energy);
+                }
+            }
+            return lost;
         }
         if aged.flat {
             // The battery stands still: the next segments that leave it so are owed to a rest.
