@@ -524,8 +524,8 @@ impl Lifetime {
         // nothing to recompute, until the next quantum or a closed cycle.
         let refreshed = model.refresh(state);
         if refreshed {
-            (life.capacity_factor, life.efficiency_factor) = model.applied_factors(state);
-            life.inv_capacity_factor = 1.0 / life.capacity_factor;
+            let factors = model.applied_factors(state);
+            life.set_factors(factors);
         }
         Aged { refreshed, flat }
     }
@@ -574,6 +574,32 @@ impl Lifetime {
             energy,
             soc_factor,
         });
+    }
+
+    /// A segment ending at `t1` that leaves the stored energy at the rest's `energy` but passes
+    /// the rest's `until_ms` (its calendar ageing reaches the next refresh of the factors): the
+    /// segment is the rest's too, so the rest is paid up to `t1` and ended, and the factors
+    /// refreshed. Returns whether it was so (false, and nothing done, when the energy moved).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn rest_through_refresh(
+        &self,
+        life: &mut LifeState,
+        t1: u64,
+        energy: Energy,
+    ) -> bool {
+        match life.rest.as_mut() {
+            Some(r) if r.energy == energy => r.now_ms = t1,
+            _ => return false,
+        }
+        self.settle_rest(life);
+        if let (Some(model), Some(state)) = (&self.ageing, life.ageing.as_mut()) {
+            if model.refresh(state) {
+                let factors = model.applied_factors(state);
+                life.set_factors(factors);
+            }
+        }
+        true
     }
 
     /// Ends `life`'s rest, if any, adding what it owes ([`Lifetime::pay_rest`]).
@@ -935,6 +961,14 @@ pub struct LifeState {
 }
 
 impl LifeState {
+    /// Sets the capacity and efficiency factors (and the capacity factor's reciprocal).
+    #[inline]
+    fn set_factors(&mut self, (capacity, efficiency): (f64, f64)) {
+        self.capacity_factor = capacity;
+        self.efficiency_factor = efficiency;
+        self.inv_capacity_factor = 1.0 / capacity;
+    }
+
     /// The mean ambient temperature so far, °C (the reference before any time has passed).
     pub fn mean_ambient_c(&self) -> f64 {
         if self.hours > 0.0 {

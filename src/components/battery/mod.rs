@@ -1435,6 +1435,17 @@ impl Fleet {
             if Lifetime::continue_rest(l, t1, energy) {
                 return Energy::ZERO;
             }
+            if life.rest_through_refresh(l, t1, energy) {
+                // The rest reached its refresh with the battery still: the window moves, and
+                // the battery rests on at the SoC the new window gives.
+                let lost = self.clamp_to_faded_window(s);
+                let soc = self.soc(s).value();
+                if let Some(l) = s.life.as_deref_mut() {
+                    l.last_soc = soc;
+                    life.begin_rest(l, t1, s.energy);
+                }
+                return lost;
+            }
             life.settle_rest(l);
         }
         let soc = self.soc(s);
