@@ -63,12 +63,22 @@ fn median_ratio(plain: &Study, life: &Study, rounds: usize) -> f64 {
     ratios[rounds / 2]
 }
 
-fn step_cost(c: &mut Criterion) {
-    let mut group = c.benchmark_group("lifetime/step");
+/// A group of 10 samples after a second's warm-up, measured for `secs` seconds.
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    secs: u64,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .warm_up_time(StdDuration::from_secs(1))
-        .measurement_time(StdDuration::from_secs(4))
+        .measurement_time(StdDuration::from_secs(secs))
         .sample_size(10);
+    group
+}
+
+fn step_cost(c: &mut Criterion) {
+    let mut group = group(c, "lifetime/step", 4);
     for (name, step) in [("hourly", "1h"), ("minute", "1m")] {
         let plain = study("austin_ageing.toml", step, false);
         let life = study("austin_ageing.toml", step, true);
@@ -87,11 +97,7 @@ fn step_cost(c: &mut Criterion) {
 }
 
 fn lives(c: &mut Criterion) {
-    let mut group = c.benchmark_group("lifetime/life20");
-    group
-        .warm_up_time(StdDuration::from_secs(1))
-        .measurement_time(StdDuration::from_secs(10))
-        .sample_size(10);
+    let mut group = group(c, "lifetime/life20", 10);
     let s = study("austin_20yr.toml", "1h", true);
     let cfg = LifeConfig {
         threads: 2,
