@@ -463,4 +463,21 @@ mod tests {
                 < TOL
         );
     }
+
+    #[test]
+    fn values_beyond_the_histogram_range_go_to_its_end_bins() {
+        // Above the top decade (HIST_MIN · 10^HIST_DECADES = 1e9) and at infinity: the last
+        // bin; below HIST_MIN but positive: the first bin, not the zeros.
+        let mut h = LogHistogram::default();
+        for x in [1e12, f64::MAX, f64::INFINITY] {
+            h.push(x);
+        }
+        assert_eq!(h.count(), 3);
+        assert_eq!(h.counts[NBINS - 1], 3);
+        let top = LogHistogram::edge(NBINS - 1);
+        assert!(h.quantile(0.5) >= top, "{}", h.quantile(0.5));
+        let mut low = LogHistogram::default();
+        low.push(1e-9);
+        assert_eq!((low.zeros, low.counts[0]), (0, 1));
+    }
 }
