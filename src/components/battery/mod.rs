@@ -1436,15 +1436,8 @@ impl Fleet {
                 return Energy::ZERO;
             }
             if life.rest_through_refresh(l, t1, energy) {
-                // The rest reached its refresh with the battery still: the window moves, and
-                // the battery rests on at the SoC the new window gives.
-                let lost = self.clamp_to_faded_window(s);
-                let soc = self.soc(s).value();
-                if let Some(l) = s.life.as_deref_mut() {
-                    l.last_soc = soc;
-                    life.begin_rest(l, t1, s.energy);
-                }
-                return lost;
+                // The rest reached its refresh with the battery still.
+                return self.clamp_and_rest_on(life, s, t1);
             }
             life.settle_rest(l);
         }
@@ -1461,16 +1454,11 @@ impl Fleet {
             return self.clamp_to_faded_window(s);
         }
         if aged.refreshed {
-            let lost = self.clamp_to_faded_window(s);
             if aged.flat {
-                // Only the window moved: the battery rests on, at the SoC the new window gives.
-                let soc = self.soc(s).value();
-                if let Some(l) = s.life.as_deref_mut() {
-                    l.last_soc = soc;
-                    life.begin_rest(l, t1, s.energy);
-                }
+                // Only the window moved.
+                return self.clamp_and_rest_on(life, s, t1);
             }
-            return lost;
+            return self.clamp_to_faded_window(s);
         }
         if aged.flat {
             // The battery stands still: the next segments that leave it so are owed to a rest.
@@ -1479,6 +1467,19 @@ impl Fleet {
             }
         }
         Energy::ZERO
+    }
+
+    /// After a refresh of the factors at time `t1` in which nothing else moved: cuts the stored
+    /// energy to the new window ([`Fleet::clamp_to_faded_window`], whose loss it returns) and
+    /// lets the battery rest on from `t1`, at the SoC the new window gives.
+    fn clamp_and_rest_on(&self, life: &Lifetime, s: &mut BatteryState, t1: u64) -> Energy {
+        let lost = self.clamp_to_faded_window(s);
+        let soc = self.soc(s).value();
+        if let Some(l) = s.life.as_deref_mut() {
+            l.last_soc = soc;
+            life.begin_rest(l, t1, s.energy);
+        }
+        lost
     }
 
     /// Cuts the pool and every locked slot to the ceiling the capacity factor leaves; returns
