@@ -781,6 +781,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// (used by what-if sweeps, which may run steps out of order on a copy of the state); the
     /// battery reaching its floor or ceiling still splits it.
     ///
+    /// `FULL` compiles in the battery's unit and lifetime stages, `CHAIN` the backup chain's
+    /// (a site with a chain runs with both; see [`Simulation::step`]).
+    ///
     // Forced: this is the whole hot loop, and a call boundary here costs up to 2× in downstream
     // crates (the step record would be written to memory and read back). The stages are
     // `#[inline(always)]` for the same reason: they exist for reading, not for the call graph.
@@ -1525,7 +1528,7 @@ fn span<P: Dispatch, const FULL: bool, const CHAIN: bool>(
 
 /// Stage 3a's part for the backup chain (see [`backup`]): the transfer switch and the
 /// generators' events at `t`, and what the running sets offer from there (nothing without a
-/// chain, or when compiled without one: `FULL` false).
+/// chain, or when compiled without one: `CHAIN` false).
 #[inline(always)]
 fn backup_span<P: Dispatch, const CHAIN: bool>(
     site: &Site,
