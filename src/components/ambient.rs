@@ -271,7 +271,8 @@ impl HourlyTable {
     /// [`HourlyTable::integral_h`], rounded down to the millisecond. `u64::MAX` when the
     /// integral never gets there (an `f` that is zero over a whole repetition, an infinite
     /// `amount`, or a time beyond `u64`). Whole repetitions come from the total, the hour from a
-    /// bisection of the prefix sums, the millisecond from a division: O(log hours).
+    /// galloping search of the prefix sums, the millisecond from a division: O(log hours to
+    /// go).
     ///
     /// ```
     /// use ridethrough::components::ambient::{Ambient, HourlyTable};
@@ -303,9 +304,21 @@ impl HourlyTable {
             base_h = base_h.wrapping_add(p as u64 * (reps as u64 + 1));
             lo = 0;
         }
-        // The last hour `i` (from `lo`) whose start the integral reaches.
+        // The last hour `i` (from `lo`) whose start the integral reaches (rounding may leave
+        // `left` a hair below 0: then `lo`'s own).
+        let left = left.max(0.0);
         let from = self.prefix[lo];
-        let reached = self.prefix[lo..=p].partition_point(|&x| x - from <= left);
+        let hours = &self.prefix[lo..=p];
+        let within = |x: &f64| *x - from <= left;
+        // Galloping from `lo` (the hour sought is usually hours or days away, not a year):
+        // `hours[..=a]` are within, `hours[b]` (if any) is not.
+        let mut b = 1;
+        while b < hours.len() && within(&hours[b]) {
+            b *= 2;
+        }
+        let a = b / 2;
+        let b = b.min(hours.len());
+        let reached = a + 1 + hours[a + 1..b].partition_point(within);
         let i = (lo + reached - 1).min(p - 1);
         let rest = left - (self.prefix[i] - from);
         let v = self.values[i];

@@ -848,7 +848,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let mut soc_before = start.soc_before;
         let mut spans = 1;
         loop {
-            let soc_after = fleet.soc(&s.battery).value();
+            let soc_after = seg.soc_after;
             let piece = Piece {
                 step: k,
                 start_ms: t,
@@ -1376,6 +1376,8 @@ struct Segment {
     flows: BatteryFlows,
     exchange: Exchange,
     losses: StepLosses,
+    /// The battery's SoC at the segment's end (after ageing).
+    soc_after: f64,
 }
 
 impl Segment {
@@ -1643,9 +1645,12 @@ fn segment<P: Dispatch, const FULL: bool, const CHAIN: bool>(
         steps.hours(end - t)
     };
     let losses = settle(site, &mut s.battery, &sc, &flows, len_dt);
-    if FULL {
-        age(site, &mut s.battery, t, end, len_dt, &losses);
-    }
+    // Settling moves the energy, not the scale; ageing may refresh it.
+    let soc_after = if FULL && age(site, &mut s.battery, t, end, len_dt, &losses) {
+        fleet.soc(&s.battery)
+    } else {
+        fleet.soc_in(&s.battery, &sc)
+    };
     if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &mut s.backup) {
         b.settle(
             bs,
@@ -1664,6 +1669,7 @@ fn segment<P: Dispatch, const FULL: bool, const CHAIN: bool>(
         flows,
         exchange,
         losses,
+        soc_after: soc_after.value(),
     }
 }
 
@@ -1908,15 +1914,24 @@ fn scale<const FULL: bool>(fleet: &Fleet, battery: &BatteryState) -> Scale {
 /// energy above the window's shrunk ceiling is removed as a degradation loss (summed in the
 /// battery's life state, `fade_loss`, so the storage balance still closes). With an enclosure,
 /// the segment's conversion `losses` go to it first (they heat the next step) and the cells age
-/// at its temperature.
+/// at its temperature. Returns whether the battery's [`Scale`] may have changed (not over a
+/// rest, whose factors stay as they are until its refresh).
 #[inline(always)]
-fn age(site: &Site, battery: &mut BatteryState, t: u64, end: u64, dt: Hours, losses: &StepLosses) {
-    if site.battery.lifetime().is_some() {
-        site.battery.heat_enclosure(battery, losses, dt);
-        if !site.battery.rests_through(battery, end) {
-            site.battery.age(battery, t, end, dt);
-        }
+fn age(
+    site: &Site,
+    battery: &mut BatteryState,
+    t: u64,
+    end: u64,
+    dt: Hours,
+    losses: &StepLosses,
+) -> bool {
+    // A resting battery has no enclosure (whose temperature would move on its own).
+    if site.battery.lifetime().is_none() || site.battery.rests_through(battery, end) {
+        return false;
     }
+    site.battery.heat_enclosure(battery, losses, dt);
+    site.battery.age(battery, t, end, dt);
+    true
 }
 
 /// Stage 8, record, for a step that is one segment: the step's row, the balance check (debug
@@ -1950,9 +1965,7 @@ fn record<P, R: Recorder + ?Sized, const FULL: bool>(
         generation_mw: exchange.generation.value(),
         unserved_mw: exchange.unserved.value(),
         curtailment_mw: exchange.curtailment.value(),
-        soc: fleet
-            .soc_in(&s.battery, &scale::<FULL>(fleet, &s.battery))
-            .value(),
+        soc: seg.soc_after,
     };
     debug_assert!(
         row.balance_residual_mw().abs() <= BALANCE_TOLERANCE * demand.total.value().max(1.0),

@@ -555,17 +555,12 @@ impl Lifetime {
         if self.enclosure.is_some() {
             return;
         }
-        let (soc_factor, until_ms) = match (&self.ageing, &life.ageing, &self.tables.calendar) {
-            (None, _, _) => (0.0, u64::MAX),
-            (Some(model), Some(state), Some(calendar)) => {
-                let f = model.calendar_soc_factor(Fraction::ratio(life.last_soc));
-                let margin = model.refresh_margin(state);
-                if f.is_nan() || f <= 0.0 || margin <= 0.0 {
-                    return;
-                }
-                (f, calendar.reach_ms(t1, margin / f))
-            }
-            _ => return,
+        let soc_factor = match &self.ageing {
+            None => 0.0,
+            Some(model) => model.calendar_soc_factor(Fraction::ratio(life.last_soc)),
+        };
+        let Some(until_ms) = self.rest_until(life, t1, soc_factor) else {
+            return;
         };
         life.rest = Some(Rest {
             since_ms: t1,
@@ -573,13 +568,16 @@ impl Lifetime {
             until_ms,
             energy,
             soc_factor,
+            calendar_paid_ms: None,
         });
     }
 
     /// A segment ending at `t1` that leaves the stored energy at the rest's `energy` but passes
     /// the rest's `until_ms` (its calendar ageing reaches the next refresh of the factors): the
-    /// segment is the rest's too, so the rest is paid up to `t1` and ended, and the factors
-    /// refreshed. Returns whether it was so (false, and nothing done, when the energy moved).
+    /// segment is the rest's too, so the rest's calendar ageing is paid up to `t1` and the
+    /// factors refreshed; the rest goes on ([`Lifetime::rest_on`] gives it its new energy and
+    /// next refresh), owing its hours and degree-hours from its start. Returns whether it was
+    /// so (false, and nothing done, when the energy moved).
     #[cold]
     #[inline(never)]
     pub(crate) fn rest_through_refresh(
@@ -588,11 +586,16 @@ impl Lifetime {
         t1: u64,
         energy: Energy,
     ) -> bool {
-        match life.rest.as_mut() {
-            Some(r) if r.energy == energy => r.now_ms = t1,
+        let r = match life.rest.as_mut() {
+            Some(r) if r.energy == energy => {
+                r.now_ms = t1;
+                let from = r.calendar_from_ms();
+                r.calendar_paid_ms = Some(t1);
+                (from, r.soc_factor)
+            }
             _ => return false,
-        }
-        self.settle_rest(life);
+        };
+        self.pay_calendar(life, r.0, t1, r.1);
         if let (Some(model), Some(state)) = (&self.ageing, life.ageing.as_mut()) {
             if model.refresh(state) {
                 let factors = model.applied_factors(state);
@@ -600,6 +603,54 @@ impl Lifetime {
             }
         }
         true
+    }
+
+    /// After a refresh of the factors at `t1` in which the battery stood still, the shrunk
+    /// window having left it `energy` at SoC `soc`: a rest that went through the refresh
+    /// ([`Lifetime::rest_through_refresh`]) goes on holding `energy` until its next refresh;
+    /// without one, a rest begins ([`Lifetime::begin_rest`]).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn rest_on(&self, life: &mut LifeState, t1: u64, energy: Energy, soc: f64) {
+        let same_soc = soc == life.last_soc;
+        life.last_soc = soc;
+        let Some(r) = life.rest else {
+            return self.begin_rest(life, t1, energy);
+        };
+        // The SoC factor is the rest's unless the window moved the SoC (a battery below its
+        // ceiling keeps its energy, so its SoC rises as the window shrinks).
+        let soc_factor = match (&self.ageing, &life.ageing) {
+            (Some(model), Some(_)) if !same_soc => model.calendar_soc_factor(Fraction::ratio(soc)),
+            _ => r.soc_factor,
+        };
+        match self.rest_until(life, t1, soc_factor) {
+            Some(until_ms) => {
+                life.rest = Some(Rest {
+                    until_ms,
+                    energy,
+                    soc_factor,
+                    ..r
+                });
+            }
+            None => self.settle_rest(life),
+        }
+    }
+
+    /// When a rest from `t1` at the calendar SoC factor `soc_factor` reaches the next refresh
+    /// of the factors (`u64::MAX` without ageing); `None` when the battery cannot rest (no
+    /// calendar fade to wait for).
+    fn rest_until(&self, life: &LifeState, t1: u64, soc_factor: f64) -> Option<u64> {
+        match (&self.ageing, &life.ageing, &self.tables.calendar) {
+            (None, _, _) => Some(u64::MAX),
+            (Some(model), Some(state), Some(calendar)) => {
+                let margin = model.refresh_margin(state);
+                if soc_factor.is_nan() || soc_factor <= 0.0 || margin <= 0.0 {
+                    return None;
+                }
+                Some(calendar.reach_ms(t1, margin / soc_factor))
+            }
+            _ => None,
+        }
     }
 
     /// Ends `life`'s rest, if any, adding what it owes ([`Lifetime::pay_rest`]).
@@ -622,7 +673,8 @@ impl Lifetime {
 
     /// Adds what rest `r` owes up to its `now_ms`: the calendar ageing at the resting SoC over
     /// the integral of the temperature's factor (`Δτ = f_SoC^(1/z) · ∫ f_T^(1/z) dt`, exact for
-    /// a battery held at one SoC), the ambient's degree-hours and the hours.
+    /// a battery held at one SoC) from where it was last paid, the ambient's degree-hours and
+    /// the hours from its start.
     #[cold]
     fn pay_rest(&self, life: &mut LifeState, r: &Rest) {
         let (a, b) = (r.since_ms, r.now_ms);
@@ -631,10 +683,16 @@ impl Lifetime {
         }
         life.ambient_degree_hours += self.tables.temp.integral_h(a, b);
         life.hours += ms_to_hours(b - a);
+        self.pay_calendar(life, r.calendar_from_ms(), b, r.soc_factor);
+    }
+
+    /// Adds the calendar ageing of a battery held at the calendar SoC factor `soc_factor` over
+    /// `[a, b)` ms.
+    fn pay_calendar(&self, life: &mut LifeState, a: u64, b: u64, soc_factor: f64) {
         if let (Some(model), Some(state), Some(calendar)) =
             (&self.ageing, life.ageing.as_mut(), &self.tables.calendar)
         {
-            model.add_calendar_hours(state, r.soc_factor * calendar.integral_h(a, b));
+            model.add_calendar_hours(state, soc_factor * calendar.integral_h(a, b));
         }
     }
 
@@ -886,6 +944,18 @@ pub struct Rest {
     pub energy: Energy,
     /// The calendar SoC factor `f_SoC^(1/z)` at its SoC.
     pub soc_factor: f64,
+    /// Up to when its calendar ageing is paid, ms, when a refresh of the factors inside the
+    /// rest paid it (`None`: nothing paid since `since_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_paid_ms: Option<u64>,
+}
+
+impl Rest {
+    /// Where the calendar ageing it owes starts, ms.
+    #[inline]
+    pub fn calendar_from_ms(&self) -> u64 {
+        self.calendar_paid_ms.unwrap_or(self.since_ms)
+    }
 }
 
 /// `ms` milliseconds in hours.

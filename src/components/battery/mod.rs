@@ -427,6 +427,13 @@ pub struct Fleet {
     life: Option<Box<Lifetime>>,
     /// [`Fleet::is_plain`], fixed at construction (the engine asks every step).
     plain: bool,
+    /// [`Fleet::has_unit_failures`], fixed at construction (the engine asks every step).
+    #[serde(skip)]
+    unit_failures: bool,
+    /// Lifetime models without unit failures or an augmentation plan: every state's
+    /// [`Scale`] is its life state's factors (fixed at construction).
+    #[serde(skip)]
+    life_only: bool,
     /// The augmentation plan, when configured (not serialised: the report states what it did).
     #[serde(skip)]
     plan: Option<Box<AugmentationPlan>>,
@@ -475,18 +482,24 @@ pub struct BatteryState {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
     /// The fraction of the nameplate window in use (units pooled × the capacity factor left by
-    /// ageing), when below the whole.
-    window: Option<f64>,
-    /// The time-average fraction of units up over the current span (scales the power limits),
-    /// when below 1.
-    power: Option<f64>,
+    /// ageing; 1 for the whole).
+    window: f64,
+    /// The time-average fraction of units up over the current span (scales the power limits;
+    /// 1 for all).
+    power: f64,
     /// The one-way efficiencies at rated power (with ageing's resistance growth).
     eta: Efficiency,
-    /// Energy locked in units that are down (with unit failures).
-    locked: Option<Energy>,
-    /// `1 / capacity factor` (with lifetime models).
-    inv_capacity_factor: Option<f64>,
+    /// Energy locked in units that are down (−0 without unit failures: `x + (−0) = x` for every
+    /// `x`, −0 included, so the compiler drops the addition for a plain fleet).
+    locked: Energy,
+    /// `1 / capacity factor` (1 without lifetime models).
+    inv_capacity_factor: f64,
 }
+// Plain factors, not `Option`s: multiplying by 1 and adding 0 are exact, so a fleet whose
+// factors are the identity gets its unscaled limits bit for bit, without a branch a limit.
+
+/// [`Scale::locked`] without unit failures: −0, the exact identity of addition.
+const NO_LOCKED: Energy = Energy::mwh(-0.0);
 
 impl Scale {
     /// The one-way efficiencies at rated power.
@@ -649,6 +662,10 @@ impl Fleet {
         let plain = (unit_set.processes().is_empty() || params.units == 0) && life.is_none();
         Ok(Fleet {
             plain,
+            unit_failures: !unit_set.processes().is_empty() && params.units > 0,
+            life_only: life.is_some()
+                && plan.is_none()
+                && (unit_set.processes().is_empty() || params.units == 0),
             unit,
             units: params.units,
             soc_min,
@@ -722,7 +739,7 @@ impl Fleet {
     /// Whether any unit can fail (the engine's unit stages run only then).
     #[inline]
     pub fn has_unit_failures(&self) -> bool {
-        !self.unit_set.processes().is_empty() && self.units > 0
+        self.unit_failures
     }
 
     /// Whether every state of this fleet has [`Fleet::plain_scale`]: no unit can fail and no
@@ -736,28 +753,24 @@ impl Fleet {
     #[inline]
     pub fn scale(&self, s: &BatteryState) -> Scale {
         let (c, d) = (self.unit.charge_efficiency, self.unit.discharge_efficiency);
-        if s.units.is_none() {
-            match s.life.as_deref() {
-                None => return self.plain_scale(),
-                // Lifetime models alone: the factors, as the general case below reads them.
-                Some(l) if l.cohorts.is_none() => {
-                    return Scale {
-                        window: Some(l.capacity_factor),
-                        power: None,
-                        eta: Efficiency {
-                            charge: Fraction::ratio(c.value() * l.efficiency_factor),
-                            discharge: Fraction::ratio(d.value() * l.efficiency_factor),
-                        },
-                        locked: None,
-                        inv_capacity_factor: Some(l.inv_capacity_factor),
-                    }
-                }
-                Some(_) => {}
+        if self.life_only {
+            // Lifetime models alone: the factors, as the general case below reads them.
+            if let Some(l) = s.life.as_deref() {
+                return Scale {
+                    window: l.capacity_factor,
+                    power: 1.0,
+                    eta: Efficiency {
+                        charge: Fraction::ratio(c.value() * l.efficiency_factor),
+                        discharge: Fraction::ratio(d.value() * l.efficiency_factor),
+                    },
+                    locked: NO_LOCKED,
+                    inv_capacity_factor: l.inv_capacity_factor,
+                };
             }
         }
         Scale {
-            window: self.up_fraction(s),
-            power: self.power_fraction(s),
+            window: self.up_fraction(s).unwrap_or(1.0),
+            power: self.power_fraction(s).unwrap_or(1.0),
             eta: match &s.life {
                 None => Efficiency {
                     charge: c,
@@ -768,8 +781,8 @@ impl Fleet {
                     discharge: Fraction::ratio(d.value() * l.efficiency_factor),
                 },
             },
-            locked: s.units.as_ref().map(|u| u.locked_total),
-            inv_capacity_factor: s.life.as_ref().map(|l| l.inv_capacity_factor),
+            locked: s.units.as_ref().map_or(NO_LOCKED, |u| u.locked_total),
+            inv_capacity_factor: s.life.as_ref().map_or(1.0, |l| l.inv_capacity_factor),
         }
     }
 
@@ -778,14 +791,14 @@ impl Fleet {
     #[inline]
     pub fn plain_scale(&self) -> Scale {
         Scale {
-            window: None,
-            power: None,
+            window: 1.0,
+            power: 1.0,
             eta: Efficiency {
                 charge: self.unit.charge_efficiency,
                 discharge: self.unit.discharge_efficiency,
             },
-            locked: None,
-            inv_capacity_factor: None,
+            locked: NO_LOCKED,
+            inv_capacity_factor: 1.0,
         }
     }
 
@@ -1008,7 +1021,7 @@ impl Fleet {
     #[inline]
     pub fn reserve_energy_in(&self, sc: &Scale) -> Energy {
         let e = self.reserve_energy();
-        sc.window.map_or(e, |f| e * f)
+        e * sc.window
     }
 
     /// The window ceiling of the units that are up.
@@ -1020,7 +1033,7 @@ impl Fleet {
     /// [`Fleet::max_energy_up`] at scale `sc`.
     #[inline]
     pub fn max_energy_in(&self, sc: &Scale) -> Energy {
-        sc.window.map_or(self.e_max, |f| self.e_max * f)
+        self.e_max * sc.window
     }
 
     /// The nameplate energy of the units that are up.
@@ -1032,7 +1045,7 @@ impl Fleet {
     /// [`Fleet::capacity_up`] at scale `sc`.
     #[inline]
     pub fn capacity_in(&self, sc: &Scale) -> Energy {
-        sc.window.map_or(self.capacity, |f| self.capacity * f)
+        self.capacity * sc.window
     }
 
     /// Whether `s` has this fleet's shape: unit state present exactly when units can fail, one
@@ -1197,15 +1210,7 @@ impl Fleet {
     /// [`Fleet::soc`] at scale `sc` (`s`'s).
     #[inline]
     pub fn soc_in(&self, s: &BatteryState, sc: &Scale) -> Fraction {
-        let stored = match sc.locked {
-            None => s.energy,
-            Some(locked) => s.energy + locked,
-        };
-        let x = stored.value() * self.inv_capacity;
-        let x = match sc.inv_capacity_factor {
-            None => x,
-            Some(inv) => x * inv,
-        };
+        let x = (s.energy + sc.locked).value() * self.inv_capacity * sc.inv_capacity_factor;
         Fraction::ratio(x + self.soc_if_empty)
     }
 
@@ -1476,8 +1481,7 @@ impl Fleet {
         let lost = self.clamp_to_faded_window(s);
         let soc = self.soc(s).value();
         if let Some(l) = s.life.as_deref_mut() {
-            l.last_soc = soc;
-            life.begin_rest(l, t1, s.energy);
+            life.rest_on(l, t1, s.energy, soc);
         }
         lost
     }
@@ -1535,11 +1539,9 @@ impl Fleet {
         floor: Energy,
         dt: Hours,
     ) -> Power {
-        let (floor, e_min) = match sc.window {
-            None => (floor, self.e_min),
-            Some(f) => (floor * f, self.e_min * f),
-        };
-        let above = s.energy - floor.max(e_min);
+        // `max(a, b)·w = max(a·w, b·w)` exactly for `w ≥ 0` (rounding is monotone), and the
+        // first form's `max` is the same every step.
+        let above = s.energy - floor.max(self.e_min) * sc.window;
         (above * sc.eta.discharge / dt)
             .min(self.discharge_limit_in(sc))
             .max(Power::ZERO)
@@ -1567,8 +1569,7 @@ impl Fleet {
         dt: Hours,
         eta: Fraction,
     ) -> Power {
-        let e_min = sc.window.map_or(self.e_min, |f| self.e_min * f);
-        ((s.energy - e_min) * eta / dt)
+        ((s.energy - self.e_min * sc.window) * eta / dt)
             .min(self.discharge_limit_in(sc))
             .max(Power::ZERO)
     }
@@ -1605,8 +1606,7 @@ impl Fleet {
     /// [`Fleet::discharge_limit`] at scale `sc`.
     #[inline]
     pub fn discharge_limit_in(&self, sc: &Scale) -> Power {
-        sc.power
-            .map_or(self.max_discharge, |f| self.max_discharge * f)
+        self.max_discharge * sc.power
     }
 
     /// The fleet's charging power limit in state `s` (scaled by the units up over the current
@@ -1619,7 +1619,7 @@ impl Fleet {
     /// [`Fleet::charge_limit`] at scale `sc`.
     #[inline]
     pub fn charge_limit_in(&self, sc: &Scale) -> Power {
-        sc.power.map_or(self.max_charge, |f| self.max_charge * f)
+        self.max_charge * sc.power
     }
 
     /// How long the fleet can deliver `p` (> 0) from state `s` before its energy reaches the
@@ -1639,8 +1639,7 @@ impl Fleet {
     /// [`Fleet::ms_to_floor_at`] at scale `sc` (`s`'s).
     #[inline]
     pub fn ms_to_floor_in(&self, s: &BatteryState, sc: &Scale, p: Power, eta: Fraction) -> u64 {
-        let floor = sc.window.map_or(self.e_min, |f| self.e_min * f);
-        let hours = (s.energy - floor).value() * eta.value() / p.value();
+        let hours = (s.energy - self.e_min * sc.window).value() * eta.value() / p.value();
         whole_ms_below(hours)
     }
 
@@ -1757,14 +1756,19 @@ impl Fleet {
     ) -> StepLosses {
         let stored = charge * dt * eta.charge;
         let drained = discharge * dt / eta.discharge.value();
-        let (lo, hi) = match sc.window {
-            None => (self.e_min, self.e_max),
+        let (lo, hi) = if sc.window == 1.0 {
+            (self.e_min, self.e_max)
+        } else if self.life_only {
+            // Ageing alone keeps the energy inside the window (a refresh cuts it to the shrunk
+            // ceiling; the floor only falls).
+            (self.e_min * sc.window, self.e_max * sc.window)
+        } else {
             // Never clamp a pool that a unit's return or failure left a few ulps outside the
             // scaled window back into it (that would create or destroy energy).
-            Some(f) => (
-                (self.e_min * f).min(s.energy),
-                (self.e_max * f).max(s.energy),
-            ),
+            (
+                (self.e_min * sc.window).min(s.energy),
+                (self.e_max * sc.window).max(s.energy),
+            )
         };
         s.energy = (s.energy + stored - drained).clamp_to(lo, hi);
         StepLosses {
