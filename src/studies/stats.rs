@@ -480,4 +480,70 @@ mod tests {
         low.push(1e-9);
         assert_eq!((low.zeros, low.counts[0]), (0, 1));
     }
+
+    /// `HIST_MIN · 10^(b / BINS_PER_DECADE)`: bin `b`'s lower edge at fractional `b`, written
+    /// out (bin `b` spans `at(b)..at(b + 1)`, its geometric centre is `at(b + 0.5)`).
+    fn at(b: f64) -> f64 {
+        HIST_MIN * 10f64.powf(b / BINS_PER_DECADE as f64)
+    }
+
+    /// Two bins a decade apart: 2 values in the lower, 4 in the upper, all at bin centres.
+    fn two_bins(zeros: usize) -> (LogHistogram, f64, f64) {
+        let (lower, upper) = ((5 * BINS_PER_DECADE) as f64, (6 * BINS_PER_DECADE) as f64);
+        let mut h = LogHistogram::default();
+        (0..zeros).for_each(|_| h.push(0.0));
+        (0..2).for_each(|_| h.push(at(lower + 0.5)));
+        (0..4).for_each(|_| h.push(at(upper + 0.5)));
+        (h, lower, upper)
+    }
+
+    #[test]
+    fn a_quantile_interpolates_geometrically_inside_its_bin_after_the_bins_below() {
+        // 6 values: the median's target 3 is the upper bin's first of 4 after the lower's 2,
+        // a quarter of the way up it on a log scale.
+        let (h, _, upper) = two_bins(0);
+        let close = |a: f64, b: f64| (a - b).abs() <= TOL * b;
+        assert!(
+            close(h.quantile(0.5), at(upper + 0.25)),
+            "{}",
+            h.quantile(0.5)
+        );
+        assert!(close(h.quantile(5.0 / 6.0), at(upper + 0.75)));
+        assert!(close(h.quantile(1.0), at(upper + 1.0)));
+        // With 2 zeros below: the target 5 of 8 is again the upper bin's first quarter.
+        let (h, _, upper) = two_bins(2);
+        assert!(
+            close(h.quantile(5.0 / 8.0), at(upper + 0.25)),
+            "{}",
+            h.quantile(0.625)
+        );
+        assert_eq!(h.quantile(0.25), 0.0);
+    }
+
+    #[test]
+    fn a_tail_mean_takes_bin_centres_from_the_top_then_zeros() {
+        // 3 zeros, 2 values in the lower bin, 4 in the upper: bin values at geometric centres.
+        let (h, lower, upper) = two_bins(3);
+        let (vl, vu) = (at(lower + 0.5), at(upper + 0.5));
+        let close = |a: f64, b: f64| (a - b).abs() <= TOL * b.abs().max(1e-300);
+        // The worst 4 of 9: the upper bin alone, no spread.
+        let t = h.tail_mean(1.0 - 4.0 / 9.0);
+        assert!(close(t.mean, vu), "{} vs {vu}", t.mean);
+        assert!(t.se.abs() <= TOL * vu);
+        // All 9: the 6 binned values and the 3 zeros; the spread over the 9, over √9.
+        let t = h.tail_mean(0.0);
+        let (sum, sum2) = (4.0 * vu + 2.0 * vl, 4.0 * vu * vu + 2.0 * vl * vl);
+        let mean = sum / 9.0;
+        let se = ((sum2 / 9.0 - mean * mean) / 9.0).sqrt();
+        assert!(close(t.mean, mean), "{} vs {mean}", t.mean);
+        assert!(close(t.se, se), "{} vs {se}", t.se);
+        // The worst 5: the upper bin and one of the lower.
+        let t = h.tail_mean(1.0 - 5.0 / 9.0);
+        let mean = (4.0 * vu + vl) / 5.0;
+        let se = (((4.0 * vu * vu + vl * vl) / 5.0 - mean * mean) / 5.0).sqrt();
+        assert!(close(t.mean, mean) && close(t.se, se), "{t:?}");
+        // No tail at all (p = 1): nothing, not 0/0.
+        let t = h.tail_mean(1.0);
+        assert_eq!((t.mean, t.se, t.n), (0.0, 0.0, 9));
+    }
 }
