@@ -322,8 +322,9 @@ impl HourlyTable {
         let i = (lo + reached - 1).min(p - 1);
         let rest = left - (self.prefix[i] - from);
         let v = self.values[i];
+        // `rest ≥ 0` (hour `i`'s start is within reach), so truncation is the floor.
         let ms = if v > 0.0 {
-            ((rest / v * HOUR as f64).floor() as u64).min(HOUR)
+            ((rest / v * HOUR as f64) as u64).min(HOUR)
         } else {
             HOUR
         };

@@ -1926,7 +1926,7 @@ fn age(
     losses: &StepLosses,
 ) -> bool {
     // A resting battery has no enclosure (whose temperature would move on its own).
-    if site.battery.lifetime().is_none() || site.battery.rests_through(battery, end) {
+    if site.battery.rests_through(battery, end) || site.battery.lifetime().is_none() {
         return false;
     }
     site.battery.heat_enclosure(battery, losses, dt);

@@ -612,7 +612,10 @@ impl Lifetime {
     #[cold]
     #[inline(never)]
     pub(crate) fn rest_on(&self, life: &mut LifeState, t1: u64, energy: Energy, soc: f64) {
-        let same_soc = soc == life.last_soc;
+        // The clamp to the shrunk ceiling leaves a full battery at its ceiling SoC to an ulp or
+        // so: within SAME_SOC the rest's factor stands (it moves about 2 per unit SoC, so by
+        // under 1e-11 of itself).
+        let same_soc = (soc - life.last_soc).abs() <= SAME_SOC;
         life.last_soc = soc;
         let Some(r) = life.rest else {
             return self.begin_rest(life, t1, energy);
@@ -957,6 +960,10 @@ impl Rest {
         self.calendar_paid_ms.unwrap_or(self.since_ms)
     }
 }
+
+/// The largest change of SoC across a refresh at rest for which the rest keeps its calendar
+/// SoC factor ([`Lifetime::rest_on`]).
+const SAME_SOC: f64 = 1e-12;
 
 /// `ms` milliseconds in hours.
 #[inline]
