@@ -927,12 +927,14 @@ pub struct Aged {
     pub flat: bool,
 }
 
-/// A rest: since `since_ms`, every segment aged left the stored energy at `energy` and the
-/// factors as they were, so the battery stood at one SoC. What those segments owe (calendar
-/// ageing, the ambient's degree-hours, the hours) is not added segment by segment but once, in
-/// closed form from the tables' prefix sums, when the rest ends or a reader asks
-/// ([`Lifetime::settled`]): a resting step then costs two comparisons. Part of the
-/// [`LifeState`], so a snapshot taken during a rest resumes it.
+/// A rest: since `since_ms`, every segment aged left the stored energy where it was, so the
+/// battery stood still. What those segments owe (calendar ageing, the ambient's degree-hours,
+/// the hours) is not added segment by segment but once, in closed form from the tables' prefix
+/// sums, when the rest ends or a reader asks ([`Lifetime::settled`]): a resting step then
+/// costs two comparisons. When its calendar ageing reaches the next refresh of the factors
+/// (`until_ms`), that ageing is paid (`calendar_paid_ms`), the window shrinks, and the rest
+/// goes on with the energy the window leaves, at the SoC factor of the SoC that energy now is.
+/// Part of the [`LifeState`], so a snapshot taken during a rest resumes it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rest {
