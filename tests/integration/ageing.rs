@@ -121,6 +121,18 @@ fn resting_year(step: &str, soc_max: f64) -> Study {
 
 /// [`resting_year`] at the ambient `ambient` (a TOML value).
 fn resting_year_at(step: &str, soc_max: f64, ambient: &str) -> Study {
+    still_year(
+        step,
+        &format!("soc_max = {soc_max}\ninitial_soc = {soc_max}\nreserve_soc = 0.1"),
+        ambient,
+        "kind = \"backup_only\"",
+    )
+}
+
+/// A year of 10 ageing Megapacks beside a constant 5 MW load and a 40 MW grid without outages,
+/// at step `step`, with the `[battery]` lines `battery`, the ambient `ambient` (a TOML value)
+/// and the `[policy]` lines `policy`.
+fn still_year(step: &str, battery: &str, ambient: &str, policy: &str) -> Study {
     let text = format!(
         r#"
         seed = 1
@@ -132,9 +144,7 @@ fn resting_year_at(step: &str, soc_max: f64, ambient: &str) -> Study {
         [battery]
         preset = "megapack2xl_4h"
         units = 10
-        soc_max = {soc_max}
-        initial_soc = {soc_max}
-        reserve_soc = 0.1
+        {battery}
         [battery.ageing]
         [battery.thermal]
         ambient = {ambient}
@@ -144,7 +154,7 @@ fn resting_year_at(step: &str, soc_max: f64, ambient: &str) -> Study {
         kind = "constant"
         it_mw = 5.0
         [policy]
-        kind = "backup_only"
+        {policy}
         "#
     );
     Scenario::from_toml_str(&text)
@@ -217,38 +227,17 @@ fn a_stepped_rest_owes_its_ageing_and_pays_it_exactly() {
 fn a_rest_below_the_ceiling_follows_its_rising_soc_through_every_refresh() {
     // Stepped hourly, the battery holds half its nameplate and stays there: the peak shaver
     // (cap below the load) never recharges, and may only discharge down to its reserve, which
-    // lies above. Every step is a rest's. As the applied fade comes down in quanta, the same energy is a higher SoC of the
-    // aged capacity, so the calendar's SoC stress rises at each refresh (which the rest takes
-    // at the end of the step that passes it, and goes on). Written out hour by hour:
-    // Δτ = 1 h · (f_T · f_SoC(E / (C · (1 − fade applied))))^(1/z), the applied fade the law's
-    // rounded up to FADE_QUANTUM after each hour.
-    let text = r#"
-        seed = 1
-        [time]
-        step = "1h"
-        horizon = "365d"
-        [grid]
-        import_limit_mw = 40.0
-        [battery]
-        preset = "megapack2xl_4h"
-        units = 10
-        initial_soc = 0.5
-        reserve_soc = 0.6
-        [battery.ageing]
-        [battery.thermal]
-        ambient = "austin_synthetic"
-        [load]
-        pue = 1.0
-        [[load.it]]
-        kind = "constant"
-        it_mw = 5.0
-        [policy]
-        kind = "peak_shaving"
-        import_cap_mw = 1.0
-        "#;
-    let study = Scenario::from_toml_str(text)
-        .and_then(Scenario::validate)
-        .unwrap();
+    // lies above. Every step is a rest's. As the applied fade comes down in quanta, the same
+    // energy is a higher SoC of the aged capacity, so the calendar's SoC stress rises at each
+    // refresh (which the rest takes at the end of the step that passes it, and goes on).
+    // Written out hour by hour: Δτ = 1 h · (f_T · f_SoC(E / (C · (1 − fade applied))))^(1/z),
+    // the applied fade the law's rounded up to FADE_QUANTUM after each hour.
+    let study = still_year(
+        "1h",
+        "initial_soc = 0.5\nreserve_soc = 0.6",
+        "\"austin_synthetic\"",
+        "kind = \"peak_shaving\"\nimport_cap_mw = 1.0",
+    );
     let arrhenius =
         |t: f64| (-(17.126e3 / 8.314_462_618) * (1.0 / (t + 273.15) - 1.0 / 298.15)).exp();
     let (mut tau, mut applied, mut refreshes) = (0.0_f64, 0.0_f64, 0_u32);
