@@ -586,7 +586,7 @@ impl Lifetime {
         t1: u64,
         energy: Energy,
     ) -> bool {
-        let r = match life.rest.as_mut() {
+        let (from, soc_factor) = match life.rest.as_mut() {
             Some(r) if r.energy == energy => {
                 r.now_ms = t1;
                 let from = r.calendar_from_ms();
@@ -595,7 +595,7 @@ impl Lifetime {
             }
             _ => return false,
         };
-        self.pay_calendar(life, r.0, t1, r.1);
+        self.pay_calendar(life, from, t1, soc_factor);
         if let (Some(model), Some(state)) = (&self.ageing, life.ageing.as_mut()) {
             if model.refresh(state) {
                 let factors = model.applied_factors(state);

@@ -478,7 +478,9 @@ pub struct BatteryState {
 /// scale ([`Fleet::soc_in`], [`Fleet::max_discharge_above_in`], …), and the one-state methods
 /// ([`Fleet::soc`], [`Fleet::max_discharge`], …) read the scale of their state. A fleet with no
 /// unit failures and no lifetime models has one scale for every state ([`Fleet::plain_scale`]),
-/// which the engine uses without reading the state at all.
+/// which the engine uses without reading the state at all. The factors are plain numbers, not
+/// options: multiplying by 1 and adding −0 are exact, so a fleet whose factors are the identity
+/// gets its unscaled limits bit for bit, and no limit branches on them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
     /// The fraction of the nameplate window in use (units pooled × the capacity factor left by
@@ -495,8 +497,6 @@ pub struct Scale {
     /// `1 / capacity factor` (1 without lifetime models).
     inv_capacity_factor: f64,
 }
-// Plain factors, not `Option`s: multiplying by 1 and adding 0 are exact, so a fleet whose
-// factors are the identity gets its unscaled limits bit for bit, without a branch a limit.
 
 /// [`Scale::locked`] without unit failures: −0, the exact identity of addition.
 const NO_LOCKED: Energy = Energy::mwh(-0.0);
@@ -659,13 +659,11 @@ impl Fleet {
         )?
         .map(Box::new);
         let capacity = unit.energy * n;
-        let plain = (unit_set.processes().is_empty() || params.units == 0) && life.is_none();
+        let unit_failures = !unit_set.processes().is_empty() && params.units > 0;
         Ok(Fleet {
-            plain,
-            unit_failures: !unit_set.processes().is_empty() && params.units > 0,
-            life_only: life.is_some()
-                && plan.is_none()
-                && (unit_set.processes().is_empty() || params.units == 0),
+            plain: !unit_failures && life.is_none(),
+            unit_failures,
+            life_only: !unit_failures && life.is_some() && plan.is_none(),
             unit,
             units: params.units,
             soc_min,
@@ -1756,11 +1754,9 @@ impl Fleet {
     ) -> StepLosses {
         let stored = charge * dt * eta.charge;
         let drained = discharge * dt / eta.discharge.value();
-        let (lo, hi) = if sc.window == 1.0 {
-            (self.e_min, self.e_max)
-        } else if self.life_only {
-            // Ageing alone keeps the energy inside the window (a refresh cuts it to the shrunk
-            // ceiling; the floor only falls).
+        let (lo, hi) = if sc.window == 1.0 || self.life_only {
+            // The whole window, or ageing alone, which keeps the energy inside it (a refresh
+            // cuts it to the shrunk ceiling; the floor only falls).
             (self.e_min * sc.window, self.e_max * sc.window)
         } else {
             // Never clamp a pool that a unit's return or failure left a few ulps outside the
