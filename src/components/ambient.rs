@@ -259,11 +259,21 @@ impl HourlyTable {
             return 0.0;
         }
         let (h0, h1) = (t0 / HOUR, (t1 - 1) / HOUR);
-        let part = |h: u64, a: u64, b: u64| self.at_hour(h) * ((b - a) as f64 / HOUR as f64);
+        let share = |a: u64, b: u64| (b - a) as f64 / HOUR as f64;
+        let i0 = self.period.rem(h0 + self.offset_h) as usize;
         if h0 == h1 {
-            return part(h0, t0, t1);
+            return self.values[i0] * share(t0, t1);
         }
-        part(h0, t0, (h0 + 1) * HOUR) + self.sum_hours(h0 + 1, h1) + part(h1, h1 * HOUR, t1)
+        let first = self.values[i0] * share(t0, (h0 + 1) * HOUR);
+        // Within one repetition (the usual case): the series' hours `i0 ..= i1` in order, the
+        // whole ones between from two prefix sums, no division.
+        let (between, last) = match usize::try_from(h1 - h0).map(|n| i0.checked_add(n)) {
+            Ok(Some(i1)) if i1 < self.values.len() => {
+                (self.prefix[i1] - self.prefix[i0 + 1], self.values[i1])
+            }
+            _ => (self.sum_hours(h0 + 1, h1), self.at_hour(h1)),
+        };
+        first + between + last * share(h1 * HOUR, t1)
     }
 
     /// The latest time `t ≥ t0` (ms from the run's start) at which `∫ f dt` over `[t0, t)` is
@@ -292,8 +302,8 @@ impl HourlyTable {
         }
         // Measured from the start of `t0`'s hour, in the series' own hours.
         let h0 = t0 / HOUR;
-        let mut left = amount + self.at_hour(h0) * ((t0 - h0 * HOUR) as f64 / HOUR as f64);
         let mut lo = self.period.rem(h0 + self.offset_h) as usize;
+        let mut left = amount + self.values[lo] * ((t0 - h0 * HOUR) as f64 / HOUR as f64);
         // Series hours before `lo`'s, from the run's start (wrapping: only differences count).
         let mut base_h = h0.wrapping_sub(lo as u64);
         let to_end = total - self.prefix[lo];
@@ -394,6 +404,9 @@ mod tests {
             (H / 3, 5 * H + 7),
             (2 * H, 9000 * H),
             (123_456, 3 * 8760 * H + 999_999),
+            // Inside one repetition, the first and a later one.
+            (400 * H + 1, 430 * H - 1),
+            (2 * 8760 * H + 10 * H + 5, 2 * 8760 * H + 40 * H + 7),
         ] {
             let mut want = 0.0;
             for h in t0 / H..=(t1 - 1) / H {

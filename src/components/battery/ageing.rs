@@ -909,6 +909,19 @@ impl AgeingModel {
                     x.powf(self.inv_z)
                 }
         };
+        // `τ` only grows, and the last refresh left the least level whose threshold is not
+        // below it: that level stands while `τ` stays within its threshold (a closed cycle
+        // alone), and the next one serves when `τ` passed it by less than a quantum (the
+        // usual case, a rest's refresh among them).
+        if tau <= state.refresh_tau {
+            return;
+        }
+        let next = (state.applied_calendar_fade / FADE_QUANTUM + 0.5).trunc() + 1.0;
+        if tau <= threshold(next) {
+            state.applied_calendar_fade = next * FADE_QUANTUM;
+            state.refresh_tau = threshold(next);
+            return;
+        }
         // The law's inverse agrees with `calendar_fade` to rounding: start from the rounded-up
         // quotient and settle `k` against the thresholds themselves, so that the level and its
         // threshold always agree.
@@ -1511,7 +1524,11 @@ mod tests {
         fn the_applied_fade_is_the_fade_rounded_up_to_a_quantum(
             z in 0.25f64..=1.0,
             q1 in prop_oneof![Just(0.0), 0.001f64..0.2],
-            rests in prop::collection::vec((0.0f64..2000.0, 0.0f64..=1.0, -20.0f64..60.0), 1..60),
+            // Long rests jump many quanta at a refresh; short ones, one or none.
+            rests in prop::collection::vec(
+                (prop_oneof![0.0f64..2000.0, 0.0f64..5.0], 0.0f64..=1.0, -20.0f64..60.0),
+                1..60,
+            ),
         ) {
             let model = AgeingParams {
                 calendar_fade_first_year: Some(Fraction::ratio(q1)),
