@@ -20,9 +20,10 @@
 //!   `w · q_efc · d^β · s̄`. `q_efc` is the fade per equivalent full cycle at 100 % depth, `β` the
 //!   depth-of-discharge (Wöhler) exponent, and `s̄` the mean of the cycle stress
 //!   `s = f_T,cyc(T) · exp(k_C · (C − C_ref))` (its own Arrhenius factor and a C-rate factor,
-//!   `C = |ΔSoC| / Δt` in 1/h) weighted by the distance the SoC travelled between the cycle's two
-//!   reversals. With `β = 1` (the default) a full cycle of depth `d` costs `d` equivalent full
-//!   cycles' fade: fade is proportional to throughput, as the rule of thumb says.
+//!   `C = |ΔSoC| / Δt` in 1/h) weighted by the distance the SoC travelled along the cycle (a full
+//!   cycle's both halves, a half cycle's one: see [`rainflow`](super::rainflow)'s *Tags*). With
+//!   `β = 1` (the default) a full cycle of depth `d` costs `d` equivalent full cycles' fade:
+//!   fade is proportional to throughput, as the rule of thumb says.
 //! * **Capacity factor** `1 − q_cal − q_cyc`, never below [`MIN_CAPACITY_FACTOR`].
 //! * **The factors a run applies** ([`AgeingModel::refresh`], [`AgeingModel::applied_factors`])
 //!   take the calendar fade in whole quanta of [`FADE_QUANTUM`] (0.01 % of nameplate), rounded
