@@ -917,7 +917,9 @@ impl AgeingModel {
         if tau <= state.refresh_tau {
             return;
         }
-        let next = (state.applied_calendar_fade / FADE_QUANTUM + 0.5).trunc() + 1.0;
+        // The level's whole number of quanta (rounded by a conversion: it is ≥ 0 and far below
+        // 2⁵³), then the next.
+        let next = (state.applied_calendar_fade / FADE_QUANTUM + 0.5) as u64 as f64 + 1.0;
         if tau <= threshold(next) {
             state.applied_calendar_fade = next * FADE_QUANTUM;
             state.refresh_tau = threshold(next);
