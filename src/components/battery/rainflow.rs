@@ -35,8 +35,8 @@
 //! `A/δ` distinct ranges, which bounds the residue at `2·A/δ + 2` points. For a state of charge
 //! with random moves it stays at a few dozen (21 for a year of independent random hourly
 //! samples, 24 for a month of a minute random walk: see the tests). A nearly periodic history
-//! whose swings slowly widen keeps every reversal until they narrow again: a year of daily
-//! peak-shaving cycles whose tops and bottoms drifted apart for two months held 128. The stack
+//! whose swings slowly widen keeps every reversal until they narrow again (two a day, for
+//! months, when a battery's daily tops and bottoms drift apart as it ages). The stack
 //! grows only when it reaches a new largest length, so once warmed up a push does not allocate.
 //!
 //! # Tags
