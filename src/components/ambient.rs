@@ -267,11 +267,13 @@ impl HourlyTable {
         let first = self.values[i0] * share(t0, (h0 + 1) * HOUR);
         // Within one repetition (the usual case): the series' hours `i0 ..= i1` in order, the
         // whole ones between from two prefix sums, no division.
-        let (between, last) = match usize::try_from(h1 - h0).map(|n| i0.checked_add(n)) {
-            Ok(Some(i1)) if i1 < self.values.len() => {
-                (self.prefix[i1] - self.prefix[i0 + 1], self.values[i1])
-            }
-            _ => (self.sum_hours(h0 + 1, h1), self.at_hour(h1)),
+        // (`i0 < 2³²` and `h1 < 2⁶⁴ / 3.6e6`: the sum cannot overflow.)
+        let i1 = i0 as u64 + (h1 - h0);
+        let (between, last) = if i1 < self.values.len() as u64 {
+            let i1 = i1 as usize;
+            (self.prefix[i1] - self.prefix[i0 + 1], self.values[i1])
+        } else {
+            (self.sum_hours(h0 + 1, h1), self.at_hour(h1))
         };
         first + between + last * share(h1 * HOUR, t1)
     }

@@ -334,7 +334,9 @@ impl RainflowCounter {
 /// Counts the cycles of a whole series: every full cycle in the order it closes, then the
 /// residue's half cycles oldest first — the same cycles, in the same order, as pushing the
 /// samples one at a time into a [`RainflowCounter`] and calling
-/// [`finish`](RainflowCounter::finish).
+/// [`finish`](RainflowCounter::finish) (a full cycle's `path` to rounding: the batch finds
+/// where the history passed back over the cycle's first reversal from the turning point after
+/// it, the counter from the sample that closed it). Untagged: every `tag_change` is 0.
 ///
 /// It runs in two passes (turning points first, then the four-point rule on four confirmed
 /// turning points), a separate implementation the tests compare with the streaming one, which
@@ -722,8 +724,8 @@ mod tests {
             prop_assert!((counter.total_variation() - tv).abs() <= DEPTH_REL_TOL * tv.max(f64::MIN_POSITIVE));
         }
 
-        /// Streaming gives exactly the cycles of the two-pass batch count, in the same order,
-        /// so every running total agrees too.
+        /// Streaming gives the cycles of the two-pass batch count, in the same order (a full
+        /// cycle's path to rounding), so every running total agrees too.
         #[test]
         fn streaming_equals_batch(samples in histories()) {
             let (streaming, _) = streamed(&samples);
@@ -739,6 +741,28 @@ mod tests {
             }
             let totals = |cs: &[Cycle]| cs.iter().scan(0.0, |acc, c| { *acc += c.depth(); Some(*acc) }).collect::<Vec<f64>>();
             prop_assert_eq!(totals(&streaming), totals(&batch));
+        }
+
+        /// With the total variation itself as the tag, every cycle's tag change is its path:
+        /// a full cycle's crossing back over its first reversal's level always lies in the
+        /// step that closed it, where the tag is interpolated (were it earlier, the clamped
+        /// interpolation would fall short of the path).
+        #[test]
+        fn a_full_cycle_closes_in_the_step_that_crosses_back(samples in histories()) {
+            let mut counter = RainflowCounter::new();
+            let mut cycles = Vec::new();
+            let mut tv = 0.0;
+            for (k, &x) in samples.iter().enumerate() {
+                if k > 0 {
+                    tv += (x - samples[k - 1]).abs();
+                }
+                counter.push_tagged(x, tv, |c| cycles.push(c));
+            }
+            counter.finish(|c| cycles.push(c));
+            let tol = 1e-12 * tv.max(1.0);
+            for c in &cycles {
+                prop_assert!((c.tag_change - c.path).abs() <= tol, "{c:?}");
+            }
         }
 
         /// The four-point count and the standard's three-point procedure give the same cycle
