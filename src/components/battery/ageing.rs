@@ -15,7 +15,7 @@
 //!   conditions (25 °C, 50 % SoC), `f_T` an Arrhenius factor
 //!   `exp(−E_a/R · (1/T − 1/T_ref))` (kelvin) and `f_SoC` a stress factor of the state of charge
 //!   equal to 1 at 50 % ([`SocStress`]).
-//! * **Cycle fade** accrues when the streaming [rainflow](super::rainflow) counter closes a cycle:
+//! * **Cycle fade** accrues as the streaming [rainflow](super::rainflow) counter counts cycles:
 //!   a cycle of depth `d` (the SoC range, a fraction) and weight `w` (1 full, ½ half) adds
 //!   `w · q_efc · d^β · s̄`. `q_efc` is the fade per equivalent full cycle at 100 % depth, `β` the
 //!   depth-of-discharge (Wöhler) exponent, and `s̄` the mean of the cycle stress
@@ -26,14 +26,21 @@
 //!   fade is proportional to throughput, as the rule of thumb says.
 //! * **Capacity factor** `1 − q_cal − q_cyc`, never below [`MIN_CAPACITY_FACTOR`].
 //! * **The factors a run applies** ([`AgeingModel::refresh`], [`AgeingModel::applied_factors`])
-//!   take the calendar fade in whole quanta of [`FADE_QUANTUM`] (0.01 % of nameplate), rounded
-//!   up: the window a run dispatches against is never larger than the model's, and never smaller
-//!   by as much as 1e-4 of nameplate. The applied fade is a function of `τ` and the closed
-//!   cycles' fade alone, not of the step: a run refreshes it when `τ` passes the next quantum's
-//!   threshold (precomputed) or a cycle closes, so the factors, the window and the SoC of a
-//!   battery at rest stay constant between refreshes (about 200 in the first year at the
-//!   defaults, one every 44 hours; fewer later). Reported fades and capacities are the model's
-//!   own, unquantised ([`AgeingModel::total_fade`], [`AgeingModel::capacity_factor`]).
+//!   take the fade in whole quanta of [`FADE_QUANTUM`] (0.01 % of nameplate): the calendar fade
+//!   rounded up, and the cycle fade so far rounded to the nearest, never falling. The cycle fade
+//!   so far counts the closed cycles and the open ones (the rainflow residue's ranges and the
+//!   latest monotone run) as the half cycles they would be if the history ended now
+//!   ([`AgeingState::open_cycle_fade`]; it may dip by a hair when a cycle closes, as the
+//!   closed cycle is weighed by its own stress rather than its halves' share of the runs'): a
+//!   nearly periodic history whose daily swings drift wider may close no cycle for months, and
+//!   the window still shrinks with it. The window a run dispatches against is thus never larger
+//!   than the model's by half a quantum, nor smaller by one and a half. The applied fade is a
+//!   function of `τ` and the SoC history alone, not of the step: a run refreshes it when `τ`
+//!   passes the next quantum's threshold (precomputed) or the cycle fade passes half a quantum,
+//!   so the factors, the window and the SoC of a battery at rest stay constant between
+//!   refreshes (about 200 in the first year at the defaults, one every 44 hours; fewer later).
+//!   Reported fades and capacities are the model's own, unquantised
+//!   ([`AgeingModel::total_fade`], [`AgeingModel::capacity_factor`]).
 //! * **Resistance growth** (optional, off by default): the cells' resistance grows by `g · q`,
 //!   so the resistive share `ℓ` of each one-way loss grows with it and every one-way efficiency
 //!   is multiplied by [`AgeingModel::efficiency_factor`] `= 1 − ℓ · g · q / (1 − ℓ)`.
@@ -522,13 +529,17 @@ pub struct AgeingState {
     /// fade is `q₁ · (τ / 8760 h)^z` ([`AgeingModel::calendar_fade`]). Keeping `τ` rather than
     /// the fade makes a step a sum (see the module docs).
     calendar_reference_hours: f64,
-    /// Cycle fade so far (closed cycles only; the residue adds at [`AgeingModel::finish`]).
+    /// Fade of the cycles closed so far (the residue's ranges add as half cycles at
+    /// [`AgeingModel::finish`]; until then the rainflow counter weighs them as such).
     cycle_fade: f64,
     /// Running integral of the cycle stress over the distance the SoC travelled, `∫ s |dSoC|`:
     /// the rainflow tag.
     cycle_stress_path: f64,
     /// The SoC history's residue and latest sample.
     rainflow: RainflowCounter,
+    /// Fade of the cycles still open: the residue's ranges and the latest monotone run, each
+    /// as a half cycle ([`AgeingState::open_cycle_fade`]); kept as the SoC is observed.
+    open_cycle_fade: f64,
     /// The calendar fade the applied factors take ([`AgeingModel::refresh`]): a whole number of
     /// [`FADE_QUANTUM`]s, the least not below the model's at the last refresh.
     #[serde(default)]
@@ -537,7 +548,9 @@ pub struct AgeingState {
     /// never refreshed, so the first step refreshes it).
     #[serde(default)]
     refresh_tau: f64,
-    /// The cycle fade the applied factors take (−1 in a state never refreshed).
+    /// The cycle fade the applied factors take (−1 in a state never refreshed): a whole number
+    /// of [`FADE_QUANTUM`]s, the nearest to the cycle fade so far (closed cycles and the
+    /// residue's ranges as half cycles) at the last refresh, and never falling.
     #[serde(default = "unrefreshed")]
     applied_cycle_fade: f64,
 }
@@ -560,9 +573,31 @@ impl AgeingState {
         Hours::h(self.calendar_reference_hours)
     }
 
-    /// Cycle fade of the cycles closed so far.
-    pub fn cycle_fade(&self) -> Fraction {
+    /// Fade of the cycles closed so far.
+    pub fn closed_cycle_fade(&self) -> Fraction {
         Fraction::ratio(self.cycle_fade)
+    }
+
+    /// Fade of the cycles still open: the rainflow residue's ranges and the latest monotone
+    /// run, each as the half cycle it would count as if the history ended now
+    /// ([`AgeingModel::finish`]).
+    pub fn open_cycle_fade(&self) -> Fraction {
+        Fraction::ratio(self.open_cycle_fade)
+    }
+
+    /// The cycle fade so far: closed cycles and open ones.
+    #[inline]
+    fn cycle_fade_so_far(&self) -> f64 {
+        self.cycle_fade + self.open_cycle_fade
+    }
+
+    /// Whether the cycle fade so far has moved half a quantum past the applied one, so that
+    /// the nearest whole quantum is a larger one. Rounding to the nearest (not up, as the
+    /// calendar part is) keeps a fade of a few ulps, such as a SoC that flickers in its last
+    /// bit, from taking a whole quantum at once.
+    #[inline]
+    fn cycle_quantum_passed(&self) -> bool {
+        self.cycle_fade_so_far() - self.applied_cycle_fade >= 0.5 * FADE_QUANTUM
     }
 
     /// The rainflow counter of the SoC history.
@@ -589,6 +624,7 @@ impl AgeingModel {
             cycle_fade: 0.0,
             cycle_stress_path: 0.0,
             rainflow,
+            open_cycle_fade: 0.0,
             // A new battery's applied fade is none, until `τ` moves past 0.
             applied_calendar_fade: 0.0,
             refresh_tau: 0.0,
@@ -618,10 +654,13 @@ impl AgeingModel {
             return 0.0;
         }
         let mean_stress = cycle.tag_change / cycle.path;
-        cycle.count.weight()
-            * self.cycle_fade_per_efc
-            * cycle.range.powf(self.dod_exponent)
-            * mean_stress
+        // The default β = 1 without `powf` (a few ns each step the SoC moves).
+        let depth = if self.dod_exponent == 1.0 {
+            cycle.range
+        } else {
+            cycle.range.powf(self.dod_exponent)
+        };
+        cycle.count.weight() * self.cycle_fade_per_efc * depth * mean_stress
     }
 
     /// Calendar ageing over a step of length `dt` at a constant `soc` and cell temperature
@@ -764,11 +803,21 @@ impl AgeingModel {
             rainflow,
             cycle_fade,
             cycle_stress_path,
+            open_cycle_fade,
             ..
         } = state;
-        rainflow.push_tagged(soc, *cycle_stress_path, |c| {
-            *cycle_fade += self.cycle_fade_of(&c);
-        });
+        rainflow.push_weighted(
+            soc,
+            *cycle_stress_path,
+            |c| self.cycle_fade_of(&c),
+            |c| *cycle_fade += self.cycle_fade_of(&c),
+        );
+        if moved > 0.0 {
+            *open_cycle_fade = rainflow.residue_weight()
+                + rainflow
+                    .latest_run()
+                    .map_or(0.0, |run| self.cycle_fade_of(&run));
+        }
     }
 
     /// One step of length `dt` in which the SoC moves linearly from the last observed SoC to
@@ -786,11 +835,13 @@ impl AgeingModel {
         let AgeingState {
             rainflow,
             cycle_fade,
+            open_cycle_fade,
             ..
         } = state;
         rainflow.finish(|c| {
             *cycle_fade += self.cycle_fade_of(&c);
         });
+        *open_cycle_fade = 0.0;
     }
 
     /// Calendar fade so far: `q₁ · (τ / 8760 h)^z`.
@@ -807,14 +858,17 @@ impl AgeingModel {
         Fraction::ratio(self.calendar_fade_first_year * t_z)
     }
 
-    /// Cycle fade so far (cycles closed; the residue counts at [`finish`](Self::finish)).
+    /// Cycle fade so far: the cycles closed, and the open ones (the rainflow residue's ranges
+    /// and the latest run) as half cycles ([`AgeingState::open_cycle_fade`]), which is what
+    /// [`finish`](Self::finish) would leave if the history ended now.
     pub fn cycle_fade(&self, state: &AgeingState) -> Fraction {
-        state.cycle_fade()
+        Fraction::ratio(state.cycle_fade_so_far())
     }
 
-    /// Total capacity fade so far, calendar plus cycle, not floored.
+    /// Total capacity fade so far, calendar plus cycle ([`cycle_fade`](Self::cycle_fade)), not
+    /// floored.
     pub fn total_fade(&self, state: &AgeingState) -> Fraction {
-        Fraction::ratio(self.calendar_fade(state).value() + state.cycle_fade)
+        Fraction::ratio(self.calendar_fade(state).value() + state.cycle_fade_so_far())
     }
 
     /// The fraction of nameplate capacity left: `1 − total fade`, never below
@@ -863,25 +917,26 @@ impl AgeingModel {
 
     /// Brings the fade that [`applied_factors`](Self::applied_factors) takes up to date with
     /// `state`: the calendar fade rounded up to a whole number of [`FADE_QUANTUM`]s, and the
-    /// closed cycles' fade. Returns whether it changed. Two comparisons while `τ` stays below
-    /// the next quantum's threshold and no cycle closed (the step's case, nearly always).
+    /// cycle fade so far ([`cycle_fade`](Self::cycle_fade)) rounded to the nearest, never
+    /// falling.
+    /// Returns whether it changed. Two comparisons while `τ` stays below the next quantum's
+    /// threshold and the cycle fade within its quantum (the step's case, nearly always).
     #[inline]
     pub fn refresh(&self, state: &mut AgeingState) -> bool {
-        if state.calendar_reference_hours <= state.refresh_tau
-            && state.cycle_fade == state.applied_cycle_fade
-        {
+        if state.calendar_reference_hours <= state.refresh_tau && !state.cycle_quantum_passed() {
             return false;
         }
         self.refresh_now(state);
         true
     }
 
-    /// How much `τ` may still grow before [`AgeingModel::refresh`] has work (0 when a cycle
-    /// closed since the last; infinite without calendar ageing): a battery at rest ages by the
-    /// integral of its calendar stress without refreshing until then.
+    /// How much `τ` may still grow before [`AgeingModel::refresh`] has work (0 when the cycle
+    /// fade passed its applied quantum since the last; infinite without calendar ageing): a
+    /// battery at rest ages by the integral of its calendar stress without refreshing until
+    /// then.
     #[inline]
     pub fn refresh_margin(&self, state: &AgeingState) -> f64 {
-        if state.cycle_fade != state.applied_cycle_fade {
+        if state.cycle_quantum_passed() {
             return 0.0;
         }
         (state.refresh_tau - state.calendar_reference_hours).max(0.0)
@@ -893,7 +948,21 @@ impl AgeingModel {
     #[cold]
     #[inline(never)]
     fn refresh_now(&self, state: &mut AgeingState) {
-        state.applied_cycle_fade = state.cycle_fade;
+        if state.cycle_quantum_passed() {
+            // The nearest whole number of quanta, settled against the test itself (which the
+            // quotient's rounding could leave a quantum short); it only grows, since the cycle
+            // fade so far dips a little when a cycle closes (its outer range passes to the
+            // latest run, which the residue's weight does not count until it turns).
+            let mut k = (state.cycle_fade_so_far() / FADE_QUANTUM + 0.5).floor();
+            let floor = state.applied_cycle_fade;
+            loop {
+                state.applied_cycle_fade = floor.max(k * FADE_QUANTUM);
+                if !state.cycle_quantum_passed() {
+                    break;
+                }
+                k += 1.0;
+            }
+        }
         let tau = state.calendar_reference_hours;
         if self.calendar_fade_first_year == 0.0 {
             state.applied_calendar_fade = 0.0;
@@ -911,8 +980,8 @@ impl AgeingModel {
                 }
         };
         // `τ` only grows, and the last refresh left the least level whose threshold is not
-        // below it: that level stands while `τ` stays within its threshold (a closed cycle
-        // alone), and the next one serves when `τ` passed it by less than a quantum (the
+        // below it: that level stands while `τ` stays within its threshold (a refresh for the
+        // cycle fade alone), and the next one serves when `τ` passed it by less than a quantum (the
         // usual case, a rest's refresh among them).
         if tau <= state.refresh_tau {
             return;
@@ -1052,7 +1121,7 @@ mod tests {
                     rel(q, expected) < CLOSED_FORM_REL_TOL,
                     "T {temp}, SoC {soc}, step {step_min} min: {q} vs {expected}"
                 );
-                assert_eq!(s.cycle_fade(), Fraction::ZERO, "no cycles at rest");
+                assert_eq!(model.cycle_fade(&s), Fraction::ZERO, "no cycles at rest");
             }
         }
     }
@@ -1146,7 +1215,10 @@ mod tests {
         }
         model.finish(&mut s);
         assert!(rel(s.equivalent_full_cycles(), 3650.0) < 1e-9);
-        (model.calendar_fade(&s).value(), s.cycle_fade().value())
+        (
+            model.calendar_fade(&s).value(),
+            model.cycle_fade(&s).value(),
+        )
     }
 
     /// The rule of thumb: grid LFP loses 20–30 % in its first decade. With one full cycle a
@@ -1261,7 +1333,10 @@ mod tests {
                 model.calendar_fade(&minute).value(),
                 model.calendar_fade(&hourly).value(),
             ),
-            rel(minute.cycle_fade().value(), hourly.cycle_fade().value()),
+            rel(
+                model.cycle_fade(&minute).value(),
+                model.cycle_fade(&hourly).value(),
+            ),
             rel(
                 model.total_fade(&minute).value(),
                 model.total_fade(&hourly).value(),
@@ -1564,21 +1639,133 @@ mod tests {
         }
     }
 
+    /// The applied cycle fade is the cycle fade so far rounded to the nearest whole quantum at
+    /// each refresh, and never falls (a closed cycle leaves its outer range to the latest
+    /// monotone run, which the residue's weight does not count until it turns).
     #[test]
-    fn a_closed_cycle_refreshes_the_applied_fade_at_once() {
-        let model = defaults();
+    fn a_closed_cycle_refreshes_the_applied_fade_in_quanta() {
+        let model = AgeingParams {
+            cycle_fade_per_efc: Some(Fraction::ratio(0.001)),
+            ..AgeingParams::default()
+        }
+        .validate()
+        .unwrap();
         let mut s = model.initial_state(Fraction::ratio(0.5));
         model.refresh(&mut s);
         // Hourly ramps 0.5 → 0 → 1 → 0.4 → 0.6 → 0.2: the inner 0.4–0.6 cycle closes at 0.2
         // (four-point rule: its range 0.2 lies within both neighbours' ranges, 0.6 and 0.4).
+        let mut highest: f64 = 0.0;
         for soc in [0.0, 1.0, 0.4, 0.6, 0.2] {
             model.step(&mut s, Hours::h(1.0), Fraction::ratio(soc), 25.0);
+            let before = s.applied_cycle_fade;
+            model.refresh(&mut s);
+            let q = model.cycle_fade(&s).value();
+            highest = highest.max(q);
+            let k = s.applied_cycle_fade / FADE_QUANTUM;
+            assert!((k - k.round()).abs() < 1e-9, "not whole quanta: {k}");
+            assert!(
+                q - s.applied_cycle_fade < 0.5 * FADE_QUANTUM,
+                "{q} vs {s:?}"
+            );
+            assert!(s.applied_cycle_fade <= highest + 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+            assert!(
+                s.applied_cycle_fade >= before,
+                "the applied cycle fade fell"
+            );
         }
-        assert!(s.cycle_fade > 0.0);
-        model.refresh(&mut s);
-        assert_eq!(s.applied_cycle_fade, s.cycle_fade);
+        assert!(s.cycle_fade > 0.0, "the inner cycle closed");
         let (cf, _) = model.applied_factors(&s);
-        let want = 1.0 - (s.applied_calendar_fade + s.cycle_fade);
+        let want = 1.0 - (s.applied_calendar_fade + s.applied_cycle_fade);
         assert_eq!(cf, want);
+    }
+
+    /// Daily cycles whose tops and bottoms drift apart close no cycle (every range is wider
+    /// than the one before), yet they age the battery: the cycle fade so far counts the
+    /// residue as half cycles, and the applied factors follow it within a quantum. Counting
+    /// closed cycles alone, the window would keep the capacity of the whole history.
+    #[test]
+    fn widening_cycles_that_never_close_still_shrink_the_window() {
+        let model = defaults();
+        let mut s = model.initial_state(Fraction::ratio(0.5));
+        for day in 0..200 {
+            let swing = 0.1 + 0.8 * f64::from(day) / 200.0;
+            for soc in [0.5 - swing / 2.0, 0.5 + swing / 2.0] {
+                model.step(&mut s, Hours::h(12.0), Fraction::ratio(soc), 25.0);
+                model.refresh(&mut s);
+            }
+        }
+        assert_eq!(s.closed_cycle_fade(), Fraction::ZERO, "no cycle closed");
+        assert!(s.rainflow().residue_len() > 300);
+        // Two half cycles a day of depth `swing`, the latest run among them: by hand.
+        let mut by_hand = 0.0;
+        let mut last = 0.5;
+        for day in 0..200 {
+            let swing = 0.1 + 0.8 * f64::from(day) / 200.0;
+            for soc in [0.5 - swing / 2.0, 0.5 + swing / 2.0] {
+                let d: f64 = (soc - last).abs();
+                let c_rate = d / 12.0;
+                by_hand += 0.5 * 6e-5 * d * model.cycle_stress(25.0, c_rate);
+                last = soc;
+            }
+        }
+        let open = s.open_cycle_fade().value();
+        assert!(rel(open, by_hand) < 1e-9, "{open} vs {by_hand}");
+        assert_eq!(model.cycle_fade(&s).value(), open);
+        // The applied fade follows it, within half a quantum.
+        assert!((s.applied_cycle_fade - open).abs() <= 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+        // And `finish` counts the same half cycles, now closed.
+        model.finish(&mut s);
+        assert_eq!(s.open_cycle_fade(), Fraction::ZERO);
+        assert!(rel(s.closed_cycle_fade().value(), by_hand) < 1e-9);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// On random SoC histories, refreshing at every step: the applied cycle fade is whole
+        /// quanta, never falls, is less than half a quantum below the cycle fade so far and at
+        /// most half a quantum above its highest value; `finish` closes the open cycles as the
+        /// half cycles they were counted as, so the cycle fade does not move.
+        #[test]
+        fn the_applied_cycle_fade_follows_open_and_closed_cycles(
+            socs in prop::collection::vec((0.0f64..=1.0, 0.1f64..24.0), 1..400),
+            q_efc in 1e-5f64..1e-3,
+            beta in prop_oneof![Just(1.0), 0.5f64..3.0],
+        ) {
+            let model = AgeingParams {
+                cycle_fade_per_efc: Some(Fraction::ratio(q_efc)),
+                dod_exponent: Some(beta),
+                ..AgeingParams::default()
+            }
+            .validate()
+            .unwrap();
+            let mut s = model.initial_state(Fraction::ratio(0.5));
+            let mut highest: f64 = 0.0;
+            for (soc, hours) in socs {
+                let before = s.applied_cycle_fade;
+                model.step(&mut s, Hours::h(hours), Fraction::ratio(soc), 25.0);
+                model.refresh(&mut s);
+                let q = model.cycle_fade(&s).value();
+                prop_assert_eq!(q, s.closed_cycle_fade().value() + s.open_cycle_fade().value());
+                // At β = 1 a cycle's fade is linear in its tag change, and the cycles partition
+                // the history: the cycle fade is ½ · q_efc · ∫ s |dSoC|, whatever closed.
+                if beta == 1.0 {
+                    let want = 0.5 * q_efc * s.cycle_stress_path;
+                    prop_assert!((q - want).abs() <= 1e-12 * want.max(1e-300), "{} vs {}", q, want);
+                }
+                highest = highest.max(q);
+                let k = s.applied_cycle_fade / FADE_QUANTUM;
+                prop_assert!((k - k.round()).abs() < 1e-6, "not whole quanta: {}", k);
+                prop_assert!(s.applied_cycle_fade >= before);
+                prop_assert!(q - s.applied_cycle_fade < 0.5 * FADE_QUANTUM);
+                prop_assert!(s.applied_cycle_fade <= highest + 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+            }
+            let (applied, so_far) = (s.applied_cycle_fade, model.cycle_fade(&s).value());
+            model.finish(&mut s);
+            prop_assert_eq!(s.open_cycle_fade(), Fraction::ZERO);
+            let closed = s.closed_cycle_fade().value();
+            prop_assert!((closed - so_far).abs() <= 1e-12 * so_far, "{} vs {}", closed, so_far);
+            prop_assert!(applied <= highest + 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+        }
     }
 }

@@ -521,7 +521,7 @@ impl Lifetime {
             &mut life.soc_factor,
         );
         // The factors follow the fade in quanta (see `ageing::FADE_QUANTUM`): unchanged, and
-        // nothing to recompute, until the next quantum or a closed cycle.
+        // nothing to recompute, until the next quantum of calendar or cycle fade.
         let refreshed = model.refresh(state);
         if refreshed {
             let factors = model.applied_factors(state);

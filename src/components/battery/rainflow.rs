@@ -49,7 +49,14 @@
 //!   level, where the history passed back over it and closed the cycle. That crossing lies in
 //!   the last step, between the sample before and the one that closed it; the running sums
 //!   there are interpolated linearly in the sample (exact for the path, and for a tag that
-//!   grows at a constant rate per unit of path within a step, as the battery's does).
+//!   grows at a constant rate per unit of path within a step, as the battery's does);
+//! * each less the cycles counted inside its span, which have their own. The counted cycles
+//!   thus partition the history: every stretch of it belongs to exactly one cycle, whose path
+//!   is its range (half) or twice it (full), and the tag changes of all the cycles, residue
+//!   included, add up to the tag's whole change. A caller whose weight is linear in the tag
+//!   change (the battery's cycle fade at the default depth exponent) then gets the same total
+//!   however the history pairs into cycles, and a cycle closing inside a half cycle moves
+//!   nothing but the split between them.
 //!
 //! Without the return half a full cycle would carry the conditions of whichever half came
 //! first, and which pair of reversals closes first turns on differences of ulps in a nearly
@@ -105,10 +112,11 @@ pub struct Cycle {
     pub mean: f64,
     /// Full or half.
     pub count: CycleCount,
-    /// Total variation of the history along the cycle (see the module docs' *Tags*): for a
-    /// half cycle between its two reversals (at least `range`), for a full cycle from its first
-    /// reversal through its second and back to the first's level (at least `2 · range`); more
-    /// when smaller cycles closed in between.
+    /// Total variation of the history along the cycle, less the cycles counted inside it (see
+    /// the module docs' *Tags*): for a half cycle between its two reversals, for a full cycle
+    /// from its first reversal through its second and back to the first's level. The cycles
+    /// partition the history's path, so this is the cycle's own share: `range` for a half
+    /// cycle and `2 · range` for a full one, to rounding.
     pub path: f64,
     /// Change of the caller's tag along the same stretch of history as `path` (0 for untagged
     /// samples).
@@ -123,32 +131,55 @@ impl Cycle {
         self.count.weight() * self.range
     }
 
-    /// The half cycle between two points of the history, `a` before `b`.
+    /// The half cycle between two points of the history, `a` before `b`: the history between
+    /// them, less the cycles closed inside it.
     #[inline]
     fn half(a: Point, b: Point) -> Cycle {
         Cycle {
             range: (a.value - b.value).abs(),
             mean: 0.5 * (a.value + b.value),
             count: CycleCount::Half,
-            path: b.path - a.path,
-            tag_change: b.tag - a.tag,
+            path: (b.path - a.path) - (b.closed.path - a.closed.path),
+            tag_change: (b.tag - a.tag) - (b.closed.tag - a.closed.tag),
         }
     }
 
     /// The full cycle `s2–s3` closed by sample `s4`, the first to pass back over `s2`'s level
-    /// (`before` the sample preceding it, which had not): along the history from `s2` to the
-    /// crossing, whose path and tag are interpolated in the step `before → s4`.
+    /// (`before` the sample preceding it, which had not), `closed` the cycles counted so far:
+    /// along the history from `s2` to the crossing, whose path and tag are interpolated in the
+    /// step `before → s4`, less the cycles closed inside it (since `s2`, all of them).
     #[inline]
-    fn full(s2: Point, s3: Point, before: Point, s4: Point) -> Cycle {
+    fn full(s2: Point, s3: Point, before: Point, s4: Point, closed: Closed) -> Cycle {
         let back = (s4.value - s2.value).abs();
         let share = (back / (s4.value - before.value).abs()).min(1.0);
         Cycle {
             range: (s2.value - s3.value).abs(),
             mean: 0.5 * (s2.value + s3.value),
             count: CycleCount::Full,
-            path: (s4.path - back) - s2.path,
-            tag_change: (s4.tag - share * (s4.tag - before.tag)) - s2.tag,
+            path: ((s4.path - back) - s2.path) - (closed.path - s2.closed.path),
+            tag_change: ((s4.tag - share * (s4.tag - before.tag)) - s2.tag)
+                - (closed.tag - s2.closed.tag),
         }
+    }
+}
+
+/// Running sums of the paths and tag changes of the full cycles counted so far, each its own
+/// part of the history only (so that no stretch of it counts twice).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Closed {
+    /// Sum of the full cycles' paths.
+    path: f64,
+    /// Sum of their tag changes.
+    tag: f64,
+}
+
+impl Closed {
+    /// Adds a full cycle.
+    #[inline]
+    fn add(&mut self, c: &Cycle) {
+        self.path += c.path;
+        self.tag += c.tag_change;
     }
 }
 
@@ -161,6 +192,12 @@ struct Point {
     path: f64,
     /// The caller's tag at this sample.
     tag: f64,
+    /// The full cycles counted up to this sample (once the sample has closed its own).
+    closed: Closed,
+    /// On the residue: the caller's weights of the residue's half cycles from its first point
+    /// up to this one, summed ([`RainflowCounter::push_weighted`]); 0 elsewhere.
+    #[serde(default)]
+    weight: f64,
 }
 
 /// Direction of the current monotone run.
@@ -213,6 +250,8 @@ pub struct RainflowCounter {
     direction: Direction,
     /// Total variation of the history so far.
     path: f64,
+    /// The full cycles counted so far.
+    closed: Closed,
 }
 
 impl Default for RainflowCounter {
@@ -229,6 +268,7 @@ impl RainflowCounter {
             last: None,
             direction: Direction::None,
             path: 0.0,
+            closed: Closed::default(),
         }
     }
 
@@ -241,13 +281,32 @@ impl RainflowCounter {
     /// Adds the next sample with the caller's running tag at it (a cumulative quantity such as
     /// a stress integral; see the module docs). Equal consecutive samples are a plateau: the
     /// later ones are ignored, tag included, so a reversal keeps the tag of its first sample.
-    pub fn push_tagged<F: FnMut(Cycle)>(&mut self, x: f64, tag: f64, mut on_cycle: F) {
+    #[inline]
+    pub fn push_tagged<F: FnMut(Cycle)>(&mut self, x: f64, tag: f64, on_cycle: F) {
+        self.push_weighted(x, tag, |_| 0.0, on_cycle);
+    }
+
+    /// [`push_tagged`](Self::push_tagged), weighing each range that becomes part of the
+    /// residue with `weigh` (called with the half cycle it would count as at the end of the
+    /// history): [`residue_weight`](Self::residue_weight) is then the weight of the residue's
+    /// half cycles so far, kept as prefix sums on the stack, so a closed cycle's removal costs
+    /// nothing and no rounding accumulates. The battery weighs a range by the fade it would add
+    /// as a half cycle, so its capacity follows the cycles that have not closed yet.
+    pub fn push_weighted<W: FnMut(Cycle) -> f64, F: FnMut(Cycle)>(
+        &mut self,
+        x: f64,
+        tag: f64,
+        mut weigh: W,
+        mut on_cycle: F,
+    ) {
         debug_assert!(x.is_finite(), "rainflow sample {x} is not finite");
         let Some(last) = self.last else {
             self.last = Some(Point {
                 value: x,
                 path: self.path,
                 tag,
+                closed: self.closed,
+                weight: 0.0,
             });
             return;
         };
@@ -263,16 +322,26 @@ impl RainflowCounter {
         };
         if direction != self.direction {
             // `last` is a turning point (or the starting point, on the first move).
-            self.residue.push(last);
+            let weight = match self.residue.last() {
+                Some(&top) => top.weight + weigh(Cycle::half(top, last)),
+                None => 0.0,
+            };
+            self.residue.push(Point { weight, ..last });
             self.direction = direction;
         }
         let here = Point {
             value: x,
             path: self.path,
             tag,
+            closed: self.closed,
+            weight: 0.0,
         };
-        self.last = Some(here);
         self.close_full_cycles(last, here, &mut on_cycle);
+        // The cycles it closed lie before it.
+        self.last = Some(Point {
+            closed: self.closed,
+            ..here
+        });
     }
 
     /// Ends the history: the latest sample becomes the last turning point, and every range left
@@ -305,7 +374,9 @@ impl RainflowCounter {
             if inner > (s1.value - s2.value).abs() || inner > (s3.value - s4.value).abs() {
                 break;
             }
-            on_cycle(Cycle::full(s2, s3, before, s4));
+            let cycle = Cycle::full(s2, s3, before, s4, self.closed);
+            self.closed.add(&cycle);
+            on_cycle(cycle);
             self.residue.truncate(self.residue.len() - 2);
         }
     }
@@ -321,6 +392,26 @@ impl RainflowCounter {
     #[inline]
     pub fn total_variation(&self) -> f64 {
         self.path
+    }
+
+    /// The weight of the residue's half cycles, not counting the latest monotone run (0 for a
+    /// counter fed by [`push`](Self::push) or [`push_tagged`](Self::push_tagged)): what
+    /// [`finish`](Self::finish) would count now, short of its last half cycle, under the
+    /// weights given to [`push_weighted`](Self::push_weighted).
+    #[inline]
+    pub fn residue_weight(&self) -> f64 {
+        self.residue.last().map_or(0.0, |p| p.weight)
+    }
+
+    /// The half cycle of the latest monotone run, from the residue's last reversal to the
+    /// latest sample: the one [`finish`](Self::finish) would count last if the history ended
+    /// now (`None` before the history first moves).
+    #[inline]
+    pub fn latest_run(&self) -> Option<Cycle> {
+        if self.direction == Direction::None {
+            return None;
+        }
+        Some(Cycle::half(*self.residue.last()?, self.last?))
     }
 
     /// Number of reversals held on the residue (the counter's memory, apart from the latest
@@ -353,6 +444,8 @@ pub fn count_cycles(samples: &[f64]) -> Vec<Cycle> {
             value: x,
             path,
             tag: 0.0,
+            closed: Closed::default(),
+            weight: 0.0,
         };
         match turning[..] {
             [] => turning.push(here),
@@ -365,6 +458,7 @@ pub fn count_cycles(samples: &[f64]) -> Vec<Cycle> {
     }
     // Pass 2: the four-point rule over the turning points, then the residue.
     let mut cycles = Vec::new();
+    let mut closed = Closed::default();
     let mut stack: Vec<Point> = Vec::with_capacity(turning.len());
     for p in turning {
         stack.push(p);
@@ -375,11 +469,17 @@ pub fn count_cycles(samples: &[f64]) -> Vec<Cycle> {
             if inner <= (s1.value - s2.value).abs() && inner <= (s3.value - s4.value).abs() {
                 // Untagged, the crossing needs only `s4`: the path is exact on the monotone
                 // run that ends at it (the interpolation's `before` does not matter).
-                cycles.push(Cycle::full(s2, s3, s3, s4));
+                let cycle = Cycle::full(s2, s3, s3, s4, closed);
+                closed.add(&cycle);
+                cycles.push(cycle);
                 stack.drain(n - 3..n - 1);
             } else {
                 break;
             }
+        }
+        // The cycles it closed lie before it.
+        if let Some(top) = stack.last_mut() {
+            top.closed = closed;
         }
     }
     cycles.extend(stack.windows(2).map(|w| Cycle::half(w[0], w[1])));
@@ -589,7 +689,7 @@ mod tests {
     }
 
     #[test]
-    fn tags_and_paths_span_the_history_along_each_cycle() {
+    fn tags_and_paths_span_each_cycles_own_history() {
         // Tag = 10 × sample index; the full cycle 0.6–0.4 runs from sample 2 through sample 3
         // and back up to 0.6, two thirds of the way from sample 3 (0.4) to sample 4 (1.0).
         let samples = [1.0, 0.2, 0.6, 0.4, 1.0];
@@ -606,10 +706,11 @@ mod tests {
         assert_eq!(full.count, CycleCount::Full);
         assert!((full.tag_change - (10.0 + 10.0 / 3.0)).abs() < 1e-12);
         assert!((full.path - 0.4).abs() < 1e-15);
-        // The half cycle 0.2 → 1.0 spans samples 1..4, including the closed cycle's path.
+        // The half cycle 0.2 → 1.0 spans samples 1..4 less the full cycle inside it: a path
+        // of 1.2 − 0.4 = 0.8 (its range) and a tag change of 30 − 13.33.
         let last = cycles[2];
-        assert_eq!(last.tag_change, 30.0);
-        assert!((last.path - 1.2).abs() < 1e-15);
+        assert!((last.tag_change - (30.0 - (10.0 + 10.0 / 3.0))).abs() < 1e-12);
+        assert!((last.path - 0.8).abs() < 1e-15);
         assert!((last.range - 0.8).abs() < 1e-15);
     }
 
@@ -762,6 +863,58 @@ mod tests {
             let tol = 1e-12 * tv.max(1.0);
             for c in &cycles {
                 prop_assert!((c.tag_change - c.path).abs() <= tol, "{c:?}");
+            }
+        }
+
+        /// The cycles partition the history: each cycle's path is its range (half) or twice
+        /// it (full), and their tag changes, the residue's half cycles included, add up to the
+        /// tag's whole change, for any tag that only grows.
+        #[test]
+        fn the_cycles_partition_the_history(
+            samples in histories(),
+            rates in prop::collection::vec(0.0f64..10.0, 1..50),
+        ) {
+            let mut counter = RainflowCounter::new();
+            let mut cycles = Vec::new();
+            let mut tag = 0.0;
+            for (k, &x) in samples.iter().enumerate() {
+                if k > 0 {
+                    tag += rates[k % rates.len()] * (x - samples[k - 1]).abs();
+                }
+                counter.push_tagged(x, tag, |c| cycles.push(c));
+            }
+            counter.finish(|c| cycles.push(c));
+            let tv = total_variation(&samples);
+            let tol = 1e-12 * tv.max(1.0);
+            for c in &cycles {
+                let own = c.range * if c.count == CycleCount::Full { 2.0 } else { 1.0 };
+                prop_assert!((c.path - own).abs() <= tol, "{:?}", c);
+            }
+            let tags: f64 = cycles.iter().map(|c| c.tag_change).sum();
+            prop_assert!((tags - tag).abs() <= 1e-12 * tag.max(1.0) * 10.0, "{} vs {}", tags, tag);
+        }
+
+        /// The residue's weight is, at every sample, the weights of the half cycles that
+        /// `finish` would count then, short of the last one (the latest monotone run), summed
+        /// oldest first: bit for bit, whatever cycles closed and left the residue before.
+        #[test]
+        fn the_residue_weight_is_what_finish_would_count_short_of_the_last_run(
+            samples in histories(),
+        ) {
+            // A weight of the range and of the tag change along it, as the battery's fade is.
+            let weigh = |c: Cycle| c.range * c.range + 0.25 * c.tag_change;
+            let mut counter = RainflowCounter::new();
+            let mut tv = 0.0;
+            for (k, &x) in samples.iter().enumerate() {
+                if k > 0 {
+                    tv += (x - samples[k - 1]).abs();
+                }
+                counter.push_weighted(x, (1.0 + tv).ln(), weigh, |_| {});
+                let mut halves = Vec::new();
+                counter.clone().finish(|c| halves.push(c));
+                let short_of_last = halves.len().saturating_sub(1);
+                let want = halves[..short_of_last].iter().fold(0.0, |acc, &c| acc + weigh(c));
+                prop_assert_eq!(counter.residue_weight(), want, "at sample {}", k);
             }
         }
 
