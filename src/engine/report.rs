@@ -399,11 +399,12 @@ pub struct LifetimeReport {
     pub aux_mwh: f64,
     /// Stored energy removed because the window's ceiling shrank below it, MWh.
     pub fade_loss_mwh: f64,
-    /// The capacity factor the report's SoC figures are relative to: the fade the run applies
-    /// (its calendar part rounded up to a whole
-    /// [`FADE_QUANTUM`](crate::components::battery::ageing::FADE_QUANTUM), 1e-4 of nameplate),
-    /// before the rainflow residue's half cycles that [`LifetimeReport::capacity_factor`] adds
-    /// (stored energy = SoC × nameplate × this).
+    /// The capacity factor the report's SoC figures are relative to: the fade the run applies,
+    /// in whole quanta of `battery.ageing.fade_quantum` (its calendar part rounded up, its
+    /// cycle part to the nearest; see
+    /// [`AgeingModel::applied_factors`](crate::components::battery::ageing::AgeingModel::applied_factors)),
+    /// where [`LifetimeReport::capacity_factor`] is the model's own (stored energy = SoC ×
+    /// nameplate × this).
     #[serde(default = "one")]
     pub soc_capacity_factor: f64,
     /// Year by year (with ageing): one row per 8,760 h from the start, the last one partial

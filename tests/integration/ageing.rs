@@ -14,7 +14,7 @@
 
 use crate::common::*;
 use proptest::prelude::*;
-use ridethrough::components::battery::ageing::FADE_QUANTUM;
+use ridethrough::components::battery::ageing::DEFAULT_FADE_QUANTUM;
 use ridethrough::components::battery::thermal::AmbientProfile;
 use ridethrough::prelude::*;
 
@@ -109,6 +109,93 @@ fn a_year_fades_the_same_at_one_minute_and_one_hour_steps() {
             minute.fade,
             hourly.fade,
             rel * 100.0
+        );
+    }
+}
+
+/// The fade quantum is numerical: the window a run dispatches against follows the fade in its
+/// steps (`battery.ageing.fade_quantum`), and the fade feeds back only through that window's
+/// small lead or lag. Across quanta from 1e-5 to 1e-2, in the Austin peak-shaving year with the
+/// efficiency curve (measured: the cycle fade within 2e-5 relative, the total within 8e-4 at
+/// 1e-2 and 1e-4 at the default), and in the bundled ageing site with its outage at hourly
+/// steps (unserved energy and the capacity at the end): the year's fade moves by less than
+/// 0.1 % of itself, the window stays within −1.5 and +0.5 quanta of the model's capacity, and
+/// unserved energy by at most what 1.5 quanta of nameplate supply in each loss of load.
+#[test]
+fn the_fade_quantum_moves_the_fade_by_less_than_a_tenth_of_a_per_cent() {
+    const QUANTUM_REL_TOL: f64 = 1e-3;
+    let austin = "[battery.thermal]\nambient = \"austin_synthetic\"";
+    let curve = "efficiency_curve = \"calibrated\"";
+    let fine = lifetime(&peak_shaving_year(
+        "1h",
+        &format!("fade_quantum = 1e-5\n{austin}"),
+        curve,
+    ));
+    for q in [1e-4, DEFAULT_FADE_QUANTUM, 1e-2] {
+        let study = peak_shaving_year("1h", &format!("fade_quantum = {q:e}\n{austin}"), curve);
+        let coarse = lifetime(&study);
+        let rel = |a: f64, b: f64| (a - b).abs() / b;
+        eprintln!(
+            "quantum {q:e}: total {:.3e}, cycle {:.3e} relative to 1e-5",
+            rel(coarse.fade, fine.fade),
+            rel(coarse.cycle, fine.cycle)
+        );
+        assert!(
+            rel(coarse.fade, fine.fade) < QUANTUM_REL_TOL,
+            "{q}: {coarse:?} vs {fine:?}"
+        );
+        assert!(
+            rel(coarse.cycle, fine.cycle) < QUANTUM_REL_TOL,
+            "{q}: {coarse:?} vs {fine:?}"
+        );
+        let report = study.simulate().run(&mut ()).report();
+        let l = report.lifetime.unwrap();
+        let lead = l.capacity_factor - l.soc_capacity_factor;
+        assert!(
+            lead >= -0.5 * q * (1.0 + 1e-9) && lead <= 1.5 * q * (1.0 + 1e-9),
+            "{q}: {lead}"
+        );
+    }
+    // The bundled ageing site, hourly: its scheduled outage and random ones.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/scenarios/austin_ageing.toml");
+    let run = |q: f64| {
+        let mut sc = Scenario::load(&path).unwrap();
+        sc.time.step = "1h".parse().unwrap();
+        sc.battery.units = 12;
+        sc.battery.ageing.as_mut().unwrap().fade_quantum = Some(Fraction::ratio(q));
+        let study = sc.validate().unwrap();
+        let report = study.simulate().run(&mut ()).report();
+        let l = report.lifetime.unwrap();
+        let nameplate = study.site().battery.capacity().value();
+        (
+            report.totals.unserved_mwh,
+            report.loss_of_load.len() as f64,
+            nameplate,
+            l.capacity_factor,
+            l.calendar_fade + l.cycle_fade,
+        )
+    };
+    let (u0, events, nameplate, c0, f0) = run(1e-5);
+    assert!(u0 > 0.0, "the site loses load in its outages");
+    for q in [DEFAULT_FADE_QUANTUM, 1e-2] {
+        let (u, _, _, c, f) = run(q);
+        eprintln!("austin_ageing, quantum {q:e}: unserved {u} vs {u0} ({events} events), capacity {c} vs {c0}, fade {f} vs {f0}");
+        assert!(
+            (f - f0).abs() < QUANTUM_REL_TOL * f0,
+            "{q}: fade {f} vs {f0}"
+        );
+        assert!(
+            (c - c0).abs() < QUANTUM_REL_TOL * f0,
+            "{q}: capacity {c} vs {c0}"
+        );
+        // An outage that empties the battery finds at most 1.5 quanta of nameplate less
+        // (or half a quantum more) in the window: measured 0.016 MWh more unserved at the
+        // default (0.28 %), 0.24 MWh at 1e-2 (4.2 %).
+        let bound = 1.5 * q * nameplate * events;
+        assert!(
+            (u - u0).abs() <= bound,
+            "{q}: unserved {u} vs {u0}, bound {bound}"
         );
     }
 }
@@ -218,7 +305,7 @@ fn a_stepped_rest_owes_its_ageing_and_pays_it_exactly() {
             (l.mean_ambient_c - mean).abs() < 1e-9,
             "{step}: mean ambient"
         );
-        let applied = (want / FADE_QUANTUM).ceil() * FADE_QUANTUM;
+        let applied = (want / DEFAULT_FADE_QUANTUM).ceil() * DEFAULT_FADE_QUANTUM;
         assert!((l.soc_capacity_factor - (1.0 - applied)).abs() <= CLOSED_FORM_REL_TOL);
     }
 }
@@ -231,7 +318,7 @@ fn a_rest_below_the_ceiling_follows_its_rising_soc_through_every_refresh() {
     // energy is a higher SoC of the aged capacity, so the calendar's SoC stress rises at each
     // refresh (which the rest takes at the end of the step that passes it, and goes on).
     // Written out hour by hour: Δτ = 1 h · (f_T · f_SoC(E / (C · (1 − fade applied))))^(1/z),
-    // the applied fade the law's rounded up to FADE_QUANTUM after each hour.
+    // the applied fade the law's rounded up to the quantum after each hour.
     let study = still_year(
         "1h",
         "initial_soc = 0.5\nreserve_soc = 0.6",
@@ -245,14 +332,14 @@ fn a_rest_below_the_ceiling_follows_its_rising_soc_through_every_refresh() {
         let soc = 0.5 / (1.0 - applied);
         tau += (arrhenius(t) * (0.93 * (soc - 0.5)).exp()).powi(2);
         let q = 0.02 * (tau / 8760.0).sqrt();
-        let next = (q / FADE_QUANTUM).ceil() * FADE_QUANTUM;
+        let next = (q / DEFAULT_FADE_QUANTUM).ceil() * DEFAULT_FADE_QUANTUM;
         if next > applied {
             applied = next;
             refreshes += 1;
         }
     }
     let want = 0.02 * (tau / 8760.0).sqrt();
-    assert!(refreshes > 100, "{refreshes} refreshes");
+    assert!(refreshes > 15, "{refreshes} refreshes");
     let mut sim = study.simulate();
     sim.set_fast_forward(false);
     // Mid-year the battery is still in the rest it began on its first day, which has gone
@@ -327,8 +414,8 @@ fn constant_storage_reproduces_the_calendar_closed_form() {
             assert!((l.aux_mwh - 0.006 * 10.0 * 8760.0).abs() < ENERGY_TOL_MWH);
             assert!((l.capacity_factor - (1.0 - want)).abs() <= CLOSED_FORM_REL_TOL);
             // The window the run applies takes the calendar fade in whole quanta, rounded up:
-            // the fade applied is the closed form's rounded up to a multiple of FADE_QUANTUM.
-            let applied = (want / FADE_QUANTUM).ceil() * FADE_QUANTUM;
+            // the fade applied is the closed form's rounded up to a whole quantum.
+            let applied = (want / DEFAULT_FADE_QUANTUM).ceil() * DEFAULT_FADE_QUANTUM;
             assert!((l.soc_capacity_factor - (1.0 - applied)).abs() <= CLOSED_FORM_REL_TOL);
             let capacity = site.battery.capacity().value();
             let stored = sim.state().battery.energy.value();

@@ -26,7 +26,8 @@
 //!   fade is proportional to throughput, as the rule of thumb says.
 //! * **Capacity factor** `1 − q_cal − q_cyc`, never below [`MIN_CAPACITY_FACTOR`].
 //! * **The factors a run applies** ([`AgeingModel::refresh`], [`AgeingModel::applied_factors`])
-//!   take the fade in whole quanta of [`FADE_QUANTUM`] (0.01 % of nameplate): the calendar fade
+//!   take the fade in whole quanta ([`AgeingParams::fade_quantum`], default 0.1 % of
+//!   nameplate, [`DEFAULT_FADE_QUANTUM`]): the calendar fade
 //!   rounded up, and the cycle fade so far rounded to the nearest, never falling. The cycle fade
 //!   so far counts the closed cycles and the open ones (the rainflow residue's ranges and the
 //!   latest monotone run) as the half cycles they would be if the history ended now
@@ -38,9 +39,12 @@
 //!   function of `τ` and the SoC history alone, not of the step: a run refreshes it when `τ`
 //!   passes the next quantum's threshold (precomputed) or the cycle fade passes half a quantum,
 //!   so the factors, the window and the SoC of a battery at rest stay constant between
-//!   refreshes (about 200 in the first year at the defaults, one every 44 hours; fewer later).
+//!   refreshes (about 20 in the first year at the defaults, one every 18 days; fewer later).
 //!   Reported fades and capacities are the model's own, unquantised
-//!   ([`AgeingModel::total_fade`], [`AgeingModel::capacity_factor`]).
+//!   ([`AgeingModel::total_fade`], [`AgeingModel::capacity_factor`]). The quantum feeds back
+//!   into the fade only through the window's small lead or lag; with open cycles counted
+//!   the cycle fade of a year of daily cycles does not move by 1e-4 relative from a quantum of
+//!   1e-5 to 1e-2 (tested).
 //! * **Resistance growth** (optional, off by default): the cells' resistance grows by `g · q`,
 //!   so the resistive share `ℓ` of each one-way loss grows with it and every one-way efficiency
 //!   is multiplied by [`AgeingModel::efficiency_factor`] `= 1 − ℓ · g · q / (1 − ℓ)`.
@@ -80,6 +84,7 @@
 //! | `reference_c_rate_per_h` | 0.25 | assumption: a 4-hour unit at rated power |
 //! | `resistance_growth_per_fade` | 0 (off) | — |
 //! | `resistive_loss_fraction` | 1 % | assumption: share of a one-way loss at rated power lost in cell resistance |
+//! | `fade_quantum` | 0.1 % | numerical: the step in which the dispatch window follows the fade (not a physical parameter) |
 //!
 //! The two rules of thumb (grid LFP keeps losing 20–30 % in its first decade; ≈2 %/yr calendar
 //! at 25 °C and 50 % SoC plus ≈0.006 % per equivalent full cycle) are weak sources. Read with the
@@ -123,13 +128,15 @@ pub const REFERENCE_TEMPERATURE_C: f64 = 25.0;
 /// The reference state of charge of the calendar stress (the rules of thumb's 50 %).
 pub const REFERENCE_SOC: f64 = 0.5;
 
-/// The quantum in which the factors a run applies follow the calendar fade, a fraction of
-/// nameplate: 1e-4 (0.01 %). The applied calendar fade is the model's rounded up to a whole
-/// number of quanta (see the module docs): small beside the laws' own uncertainty (their
-/// parameters are known to tens of per cent), large enough that a battery at rest keeps its
-/// window, and so its SoC, unchanged for tens of hours, which is what lets a step skip the
-/// factors' recomputation.
-pub const FADE_QUANTUM: f64 = 1e-4;
+/// The default quantum in which the factors a run applies follow the fade, a fraction of
+/// nameplate: 1e-3 (0.1 %), `battery.ageing.fade_quantum`. The applied calendar fade is the
+/// model's rounded up to a whole number of quanta and the applied cycle fade the nearest (see
+/// the module docs): small beside the laws' own uncertainty (their parameters are known to tens
+/// of per cent), large enough that a battery at rest keeps its window, and so its SoC,
+/// unchanged for days, which is what lets a step skip the factors' recomputation. The fade
+/// itself hardly depends on it: an Austin year of daily peak-shaving cycles fades by the same
+/// amount to 1e-4 relative at quanta from 1e-5 to 1e-2 (tested).
+pub const DEFAULT_FADE_QUANTUM: f64 = 1e-3;
 /// Hours in the year of `calendar_fade_first_year` (365 days).
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 
@@ -354,6 +361,13 @@ pub struct AgeingParams {
     /// `0 ≤ x ≤ 0.1` (default 0.01; used only with `resistance_growth_per_fade`).
     #[serde(default)]
     pub resistive_loss_fraction: Option<Fraction>,
+    /// The step in which the window a run dispatches against follows the fade, a fraction of
+    /// nameplate, `1e-6 ≤ x ≤ 0.01` (default 1e-3, [`DEFAULT_FADE_QUANTUM`]): the window is
+    /// never larger than the model's by half a quantum, nor smaller by one and a half. A finer
+    /// quantum refreshes the window more often (about `0.02 / x` times in the first year at the
+    /// defaults) and costs step time; the reported fades are the model's own either way.
+    #[serde(default)]
+    pub fade_quantum: Option<Fraction>,
 }
 
 /// The field path of every error.
@@ -454,7 +468,16 @@ impl AgeingParams {
             0.1,
             "0 ≤ x ≤ 0.1",
         )?;
+        let quantum = check_range(
+            field("fade_quantum"),
+            self.fade_quantum
+                .map_or(DEFAULT_FADE_QUANTUM, Fraction::value),
+            1e-6,
+            0.01,
+            "1e-6 ≤ x ≤ 0.01",
+        )?;
         Ok(AgeingModel {
+            quantum,
             calendar_fade_first_year,
             z,
             inv_z: 1.0 / z,
@@ -475,6 +498,8 @@ impl AgeingParams {
 /// [`AgeingParams::validate`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgeingModel {
+    /// The quantum in which the applied factors follow the fade.
+    quantum: f64,
     /// `q₁`: calendar fade after a year at the reference conditions.
     calendar_fade_first_year: f64,
     /// The calendar time exponent `z`.
@@ -541,7 +566,7 @@ pub struct AgeingState {
     /// as a half cycle ([`AgeingState::open_cycle_fade`]); kept as the SoC is observed.
     open_cycle_fade: f64,
     /// The calendar fade the applied factors take ([`AgeingModel::refresh`]): a whole number of
-    /// [`FADE_QUANTUM`]s, the least not below the model's at the last refresh.
+    /// [quanta](AgeingModel::fade_quantum), the least not below the model's at the last refresh.
     #[serde(default)]
     applied_calendar_fade: f64,
     /// The `τ` above which the applied calendar fade no longer covers the model's (0 in a state
@@ -549,7 +574,7 @@ pub struct AgeingState {
     #[serde(default)]
     refresh_tau: f64,
     /// The cycle fade the applied factors take (−1 in a state never refreshed): a whole number
-    /// of [`FADE_QUANTUM`]s, the nearest to the cycle fade so far (closed cycles and the
+    /// of [quanta](AgeingModel::fade_quantum), the nearest to the cycle fade so far (closed cycles and the
     /// residue's ranges as half cycles) at the last refresh, and never falling.
     #[serde(default = "unrefreshed")]
     applied_cycle_fade: f64,
@@ -591,13 +616,13 @@ impl AgeingState {
         self.cycle_fade + self.open_cycle_fade
     }
 
-    /// Whether the cycle fade so far has moved half a quantum past the applied one, so that
-    /// the nearest whole quantum is a larger one. Rounding to the nearest (not up, as the
-    /// calendar part is) keeps a fade of a few ulps, such as a SoC that flickers in its last
-    /// bit, from taking a whole quantum at once.
+    /// Whether the cycle fade so far has moved half a quantum (`half`) past the applied one,
+    /// so that the nearest whole quantum is a larger one. Rounding to the nearest (not up, as
+    /// the calendar part is) keeps a fade of a few ulps, such as a SoC that flickers in its
+    /// last bit, from taking a whole quantum at once.
     #[inline]
-    fn cycle_quantum_passed(&self) -> bool {
-        self.cycle_fade_so_far() - self.applied_cycle_fade >= 0.5 * FADE_QUANTUM
+    fn cycle_quantum_passed(&self, half: f64) -> bool {
+        self.cycle_fade_so_far() - self.applied_cycle_fade >= half
     }
 
     /// The rainflow counter of the SoC history.
@@ -630,6 +655,12 @@ impl AgeingModel {
             refresh_tau: 0.0,
             applied_cycle_fade: 0.0,
         }
+    }
+
+    /// The quantum in which the applied factors follow the fade, a fraction of nameplate
+    /// ([`AgeingParams::fade_quantum`]).
+    pub fn fade_quantum(&self) -> f64 {
+        self.quantum
     }
 
     /// The calendar stress `k / q₁ = f_T(T) · f_SoC(SoC)` relative to the reference conditions:
@@ -916,14 +947,16 @@ impl AgeingModel {
     }
 
     /// Brings the fade that [`applied_factors`](Self::applied_factors) takes up to date with
-    /// `state`: the calendar fade rounded up to a whole number of [`FADE_QUANTUM`]s, and the
+    /// `state`: the calendar fade rounded up to a whole number of [quanta](AgeingModel::fade_quantum), and the
     /// cycle fade so far ([`cycle_fade`](Self::cycle_fade)) rounded to the nearest, never
     /// falling.
     /// Returns whether it changed. Two comparisons while `τ` stays below the next quantum's
     /// threshold and the cycle fade within its quantum (the step's case, nearly always).
     #[inline]
     pub fn refresh(&self, state: &mut AgeingState) -> bool {
-        if state.calendar_reference_hours <= state.refresh_tau && !state.cycle_quantum_passed() {
+        if state.calendar_reference_hours <= state.refresh_tau
+            && !state.cycle_quantum_passed(0.5 * self.quantum)
+        {
             return false;
         }
         self.refresh_now(state);
@@ -936,28 +969,28 @@ impl AgeingModel {
     /// then.
     #[inline]
     pub fn refresh_margin(&self, state: &AgeingState) -> f64 {
-        if state.cycle_quantum_passed() {
+        if state.cycle_quantum_passed(0.5 * self.quantum) {
             return 0.0;
         }
         (state.refresh_tau - state.calendar_reference_hours).max(0.0)
     }
 
     /// [`AgeingModel::refresh`]'s work: the least whole number `k` of quanta whose threshold
-    /// `τ_k = 8760 h · (k · FADE_QUANTUM / q₁)^(1/z)` is not below `τ` (the inverse of the
-    /// calendar law, so `k · FADE_QUANTUM` is the calendar fade at `τ_k`).
+    /// `τ_k = 8760 h · (k · quantum / q₁)^(1/z)` is not below `τ` (the inverse of the
+    /// calendar law, so `k · quantum` is the calendar fade at `τ_k`).
     #[cold]
     #[inline(never)]
     fn refresh_now(&self, state: &mut AgeingState) {
-        if state.cycle_quantum_passed() {
+        if state.cycle_quantum_passed(0.5 * self.quantum) {
             // The nearest whole number of quanta, settled against the test itself (which the
             // quotient's rounding could leave a quantum short); it only grows, since the cycle
             // fade so far dips a little when a cycle closes (its outer range passes to the
             // latest run, which the residue's weight does not count until it turns).
-            let mut k = (state.cycle_fade_so_far() / FADE_QUANTUM + 0.5).floor();
+            let mut k = (state.cycle_fade_so_far() / self.quantum + 0.5).floor();
             let floor = state.applied_cycle_fade;
             loop {
-                state.applied_cycle_fade = floor.max(k * FADE_QUANTUM);
-                if !state.cycle_quantum_passed() {
+                state.applied_cycle_fade = floor.max(k * self.quantum);
+                if !state.cycle_quantum_passed(0.5 * self.quantum) {
                     break;
                 }
                 k += 1.0;
@@ -970,7 +1003,7 @@ impl AgeingModel {
             return;
         }
         let threshold = |k: f64| {
-            let x = k * FADE_QUANTUM / self.calendar_fade_first_year;
+            let x = k * self.quantum / self.calendar_fade_first_year;
             // The default √t law's inverse is a square (exact, where `powf` is within an ulp).
             HOURS_PER_YEAR
                 * if self.z == 0.5 {
@@ -988,16 +1021,16 @@ impl AgeingModel {
         }
         // The level's whole number of quanta (rounded by a conversion: it is ≥ 0 and far below
         // 2⁵³), then the next.
-        let next = (state.applied_calendar_fade / FADE_QUANTUM + 0.5) as u64 as f64 + 1.0;
+        let next = (state.applied_calendar_fade / self.quantum + 0.5) as u64 as f64 + 1.0;
         if tau <= threshold(next) {
-            state.applied_calendar_fade = next * FADE_QUANTUM;
+            state.applied_calendar_fade = next * self.quantum;
             state.refresh_tau = threshold(next);
             return;
         }
         // The law's inverse agrees with `calendar_fade` to rounding: start from the rounded-up
         // quotient and settle `k` against the thresholds themselves, so that the level and its
         // threshold always agree.
-        let mut k = (self.calendar_fade(state).value() / FADE_QUANTUM)
+        let mut k = (self.calendar_fade(state).value() / self.quantum)
             .ceil()
             .max(0.0);
         while threshold(k) < tau {
@@ -1006,13 +1039,14 @@ impl AgeingModel {
         while k > 0.0 && threshold(k - 1.0) >= tau {
             k -= 1.0;
         }
-        state.applied_calendar_fade = k * FADE_QUANTUM;
+        state.applied_calendar_fade = k * self.quantum;
         state.refresh_tau = threshold(k);
     }
 
     /// The capacity and efficiency factors a run applies: [`factors`](Self::factors) of the
     /// fade that the last [`AgeingModel::refresh`] took (the calendar part in whole quanta,
-    /// rounded up), so a capacity factor at most [`FADE_QUANTUM`] below the model's.
+    /// rounded up, the cycle part to the nearest), so a capacity factor at most one and a half
+    /// [quanta](Self::fade_quantum) below the model's and half a quantum above it.
     #[inline]
     pub fn applied_factors(&self, state: &AgeingState) -> (f64, f64) {
         self.factors_of(state.applied_calendar_fade + state.applied_cycle_fade.max(0.0))
@@ -1546,6 +1580,20 @@ mod tests {
                 },
                 "battery.ageing.resistive_loss_fraction",
             ),
+            (
+                AgeingParams {
+                    fade_quantum: Some(Fraction::ratio(0.05)),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.fade_quantum",
+            ),
+            (
+                AgeingParams {
+                    fade_quantum: Some(Fraction::ratio(0.0)),
+                    ..AgeingParams::default()
+                },
+                "battery.ageing.fade_quantum",
+            ),
         ];
         for (params, expected) in cases {
             match params.validate() {
@@ -1625,7 +1673,7 @@ mod tests {
                 let q = model.calendar_fade(&every).value();
                 let applied = every.applied_calendar_fade;
                 prop_assert!(applied >= q * (1.0 - 1e-12), "{applied} below {q}");
-                prop_assert!(applied < q + FADE_QUANTUM * (1.0 + 1e-9), "{applied} above {q} + ε");
+                prop_assert!(applied < q + model.fade_quantum() * (1.0 + 1e-9), "{applied} above {q} + ε");
                 // Nothing moved: nothing to refresh.
                 let before = every.clone();
                 prop_assert!(!model.refresh(&mut every));
@@ -1635,7 +1683,7 @@ mod tests {
             prop_assert_eq!(model.applied_factors(&once), model.applied_factors(&every));
             let (cf, _) = model.applied_factors(&every);
             prop_assert!(cf <= model.capacity_factor(&every));
-            prop_assert!(cf >= model.capacity_factor(&every) - FADE_QUANTUM * (1.0 + 1e-9));
+            prop_assert!(cf >= model.capacity_factor(&every) - model.fade_quantum() * (1.0 + 1e-9));
         }
     }
 
@@ -1661,13 +1709,13 @@ mod tests {
             model.refresh(&mut s);
             let q = model.cycle_fade(&s).value();
             highest = highest.max(q);
-            let k = s.applied_cycle_fade / FADE_QUANTUM;
+            let k = s.applied_cycle_fade / model.fade_quantum();
             assert!((k - k.round()).abs() < 1e-9, "not whole quanta: {k}");
             assert!(
-                q - s.applied_cycle_fade < 0.5 * FADE_QUANTUM,
+                q - s.applied_cycle_fade < 0.5 * model.fade_quantum(),
                 "{q} vs {s:?}"
             );
-            assert!(s.applied_cycle_fade <= highest + 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+            assert!(s.applied_cycle_fade <= highest + 0.5 * model.fade_quantum() * (1.0 + 1e-9));
             assert!(
                 s.applied_cycle_fade >= before,
                 "the applied cycle fade fell"
@@ -1712,7 +1760,7 @@ mod tests {
         assert!(rel(open, by_hand) < 1e-9, "{open} vs {by_hand}");
         assert_eq!(model.cycle_fade(&s).value(), open);
         // The applied fade follows it, within half a quantum.
-        assert!((s.applied_cycle_fade - open).abs() <= 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+        assert!((s.applied_cycle_fade - open).abs() <= 0.5 * model.fade_quantum() * (1.0 + 1e-9));
         // And `finish` counts the same half cycles, now closed.
         model.finish(&mut s);
         assert_eq!(s.open_cycle_fade(), Fraction::ZERO);
@@ -1754,18 +1802,18 @@ mod tests {
                     prop_assert!((q - want).abs() <= 1e-12 * want.max(1e-300), "{} vs {}", q, want);
                 }
                 highest = highest.max(q);
-                let k = s.applied_cycle_fade / FADE_QUANTUM;
+                let k = s.applied_cycle_fade / model.fade_quantum();
                 prop_assert!((k - k.round()).abs() < 1e-6, "not whole quanta: {}", k);
                 prop_assert!(s.applied_cycle_fade >= before);
-                prop_assert!(q - s.applied_cycle_fade < 0.5 * FADE_QUANTUM);
-                prop_assert!(s.applied_cycle_fade <= highest + 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+                prop_assert!(q - s.applied_cycle_fade < 0.5 * model.fade_quantum());
+                prop_assert!(s.applied_cycle_fade <= highest + 0.5 * model.fade_quantum() * (1.0 + 1e-9));
             }
             let (applied, so_far) = (s.applied_cycle_fade, model.cycle_fade(&s).value());
             model.finish(&mut s);
             prop_assert_eq!(s.open_cycle_fade(), Fraction::ZERO);
             let closed = s.closed_cycle_fade().value();
             prop_assert!((closed - so_far).abs() <= 1e-12 * so_far, "{} vs {}", closed, so_far);
-            prop_assert!(applied <= highest + 0.5 * FADE_QUANTUM * (1.0 + 1e-9));
+            prop_assert!(applied <= highest + 0.5 * model.fade_quantum() * (1.0 + 1e-9));
         }
     }
 }

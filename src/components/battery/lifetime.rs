@@ -479,7 +479,7 @@ impl Lifetime {
     /// an enclosure its exact mean over the hour's piece, after advancing it over the segment)
     /// along the ramp (split in proportion), then `throughput_soc` to the rainflow counter at
     /// the segment's mean temperature; the capacity and efficiency factors follow, in quanta of
-    /// [`FADE_QUANTUM`](super::ageing::FADE_QUANTUM). The ambient's time integral is kept for
+    /// [`fade_quantum`](super::ageing::AgeingParams::fade_quantum). The ambient's time integral is kept for
     /// the report. Returns whether the factors changed (the window may then have shrunk).
     ///
     /// `throughput_soc` is the stored energy plus the fade loss so far, over nameplate: it moves
@@ -520,7 +520,7 @@ impl Lifetime {
             temps,
             &mut life.soc_factor,
         );
-        // The factors follow the fade in quanta (see `ageing::FADE_QUANTUM`): unchanged, and
+        // The factors follow the fade in quanta (see `AgeingParams::fade_quantum`): unchanged, and
         // nothing to recompute, until the next quantum of calendar or cycle fade.
         let refreshed = model.refresh(state);
         if refreshed {
