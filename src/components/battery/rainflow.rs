@@ -196,7 +196,6 @@ struct Point {
     closed: Closed,
     /// On the residue: the caller's weights of the residue's half cycles from its first point
     /// up to this one, summed ([`RainflowCounter::push_weighted`]); 0 elsewhere.
-    #[serde(default)]
     weight: f64,
 }
 
