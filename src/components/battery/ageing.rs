@@ -31,8 +31,8 @@
 //!   rounded up, and the cycle fade so far rounded to the nearest, never falling. The cycle fade
 //!   so far counts the closed cycles and the open ones (the rainflow residue's ranges and the
 //!   latest monotone run) as the half cycles they would be if the history ended now
-//!   ([`AgeingState::open_cycle_fade`]; it may dip by a hair when a cycle closes, as the
-//!   closed cycle is weighed by its own stress rather than its halves' share of the runs'): a
+//!   ([`AgeingState::open_cycle_fade`]; at the default `β = 1` it never falls, since the
+//!   cycles partition the history; at another `β` it may dip when a cycle closes): a
 //!   nearly periodic history whose daily swings drift wider may close no cycle for months, and
 //!   the window still shrinks with it. The window a run dispatches against is thus never larger
 //!   than the model's by half a quantum, nor smaller by one and a half. The applied fade is a
@@ -983,9 +983,9 @@ impl AgeingModel {
     fn refresh_now(&self, state: &mut AgeingState) {
         if state.cycle_quantum_passed(0.5 * self.quantum) {
             // The nearest whole number of quanta, settled against the test itself (which the
-            // quotient's rounding could leave a quantum short); it only grows, since the cycle
-            // fade so far dips a little when a cycle closes (its outer range passes to the
-            // latest run, which the residue's weight does not count until it turns).
+            // quotient's rounding could leave a quantum short); it only grows, since at a depth
+            // exponent other than 1 the cycle fade so far may dip when a cycle closes (`d^β`
+            // is not additive over the ranges it pairs anew).
             let mut k = (state.cycle_fade_so_far() / self.quantum + 0.5).floor();
             let floor = state.applied_cycle_fade;
             loop {
@@ -1014,8 +1014,8 @@ impl AgeingModel {
         };
         // `τ` only grows, and the last refresh left the least level whose threshold is not
         // below it: that level stands while `τ` stays within its threshold (a refresh for the
-        // cycle fade alone), and the next one serves when `τ` passed it by less than a quantum (the
-        // usual case, a rest's refresh among them).
+        // cycle fade alone), and the next one serves when `τ` passed it by less than a quantum
+        // (the usual case, a rest's refresh among them).
         if tau <= state.refresh_tau {
             return;
         }
@@ -1688,8 +1688,7 @@ mod tests {
     }
 
     /// The applied cycle fade is the cycle fade so far rounded to the nearest whole quantum at
-    /// each refresh, and never falls (a closed cycle leaves its outer range to the latest
-    /// monotone run, which the residue's weight does not count until it turns).
+    /// each refresh, and never falls.
     #[test]
     fn a_closed_cycle_refreshes_the_applied_fade_in_quanta() {
         let model = AgeingParams {
