@@ -6,7 +6,9 @@
 //!   its lifetime models — degradation, the Austin ambient driving the auxiliary draw, the
 //!   part-load efficiency curve — and without them (`plain`: the same file with
 //!   `[battery.ageing]`, `[battery.thermal]` and `efficiency_curve` removed). Before measuring,
-//!   the bench times the two 5 times interleaved and prints the median ratio.
+//!   the bench times the two 21 times interleaved (after two untimed runs of each) and prints the
+//!   median ratio: interleaving cancels the drift of a shared machine, which moves criterion's
+//!   separately measured medians by ±5–10 %.
 //! * `lifetime/life20/1000_samples_2threads`: 1,000 sampled 20-year lives of the bundled
 //!   `austin_20yr.toml` (ageing, Austin ambient, efficiency curve, an augmentation plan) at
 //!   hourly steps on two threads, with the survival of a 4-hour outage each year, fast-forward
@@ -51,13 +53,17 @@ fn stepped(study: &Study) -> f64 {
 }
 
 /// The median, over `rounds` interleaved timings, of the lifetime run's time over the plain
-/// run's.
+/// run's, after two untimed runs of each (caches and branch predictors warm).
 fn median_ratio(plain: &Study, life: &Study, rounds: usize) -> f64 {
     let time = |s: &Study| {
         let t = Instant::now();
         std::hint::black_box(stepped(s));
         t.elapsed().as_secs_f64()
     };
+    for _ in 0..2 {
+        time(plain);
+        time(life);
+    }
     let mut ratios: Vec<f64> = (0..rounds).map(|_| time(life) / time(plain)).collect();
     ratios.sort_by(f64::total_cmp);
     ratios[rounds / 2]
@@ -83,8 +89,8 @@ fn step_cost(c: &mut Criterion) {
         let plain = study("austin_ageing.toml", step, false);
         let life = study("austin_ageing.toml", step, true);
         println!(
-            "lifetime/step/{name}: lifetime over plain, median of 5 interleaved: {:.2}×",
-            median_ratio(&plain, &life, 5)
+            "lifetime/step/{name}: lifetime over plain, median of 21 interleaved: {:.3}×",
+            median_ratio(&plain, &life, 21)
         );
         group.throughput(Throughput::Elements(plain.site().time.steps()));
         for (variant, s) in [("plain", &plain), ("lifetime", &life)] {
