@@ -52,20 +52,13 @@ pub fn report(site: &Site, r: &Report) -> Result<(), CliError> {
     let bus = t.import_mwh + t.discharge_mwh + t.generation_mwh + t.unserved_mwh
         - (t.facility_mwh + t.aux_mwh + t.charge_mwh + t.export_mwh + t.curtailment_mwh);
     ensure("bus energy balance over the run", bus, ENERGY_REL * scale)?;
-    // Storage: what went in minus what came out (and, with ageing, what the shrinking window
-    // cut) equals the change in stored energy. The SoC of an aged fleet is relative to its aged
-    // capacity (nameplate × the capacity factor; 1 at the start).
-    let cap = r.site.battery_capacity_mwh;
-    let (factor_end, fade_loss) = r
-        .lifetime
-        .as_ref()
-        .map_or((1.0, 0.0), |l| (l.soc_capacity_factor, l.fade_loss_mwh));
-    let stored_change = r.soc.last * cap * factor_end - r.soc.initial * cap;
-    let flows = t.charge_mwh - t.discharge_mwh - r.battery_losses_mwh - fade_loss;
+    // Storage: what went in minus what came out (with ageing, what the shrinking window cut;
+    // with an augmentation plan, the energy installed and removed units brought and took)
+    // equals the change in stored energy.
     ensure(
         "storage energy balance over the run",
-        stored_change - flows,
-        STORAGE_REL * scale.max(cap),
+        r.storage_balance_residual_mwh(),
+        STORAGE_REL * scale.max(r.site.battery_capacity_mwh),
     )?;
     let (lo, hi) = site.battery.soc_window();
     ensure(

@@ -644,6 +644,38 @@ pub struct BackupReport {
 }
 
 impl Report {
+    /// The storage energy balance over the run, MWh, kept from zero by rounding alone: the
+    /// change of stored energy (the SoC figures × the capacity they are relative to: nameplate
+    /// × [`LifetimeReport::soc_capacity_factor`]) minus what came in and went out, that is
+    /// `charge − discharge − losses − fade loss + installed − removed`: the fade loss is the
+    /// stored energy cut by the shrinking window, `installed` and `removed` the energy new
+    /// units came with and removed units took (an augmentation plan's, [`AugmentationMark`]).
+    ///
+    /// ```
+    /// use ridethrough::prelude::*;
+    /// let study = Scenario::default_scenario()?.validate()?;
+    /// let report = study.simulate().run(&mut ()).report();
+    /// let moved = report.totals.charge_mwh + report.totals.discharge_mwh + 1.0;
+    /// assert!(report.storage_balance_residual_mwh().abs() < 1e-9 * moved);
+    /// # Ok::<(), ridethrough::error::ConfigError>(())
+    /// ```
+    pub fn storage_balance_residual_mwh(&self) -> f64 {
+        let cap = self.site.battery_capacity_mwh;
+        let (factor_end, fade_loss, installed, removed) =
+            self.lifetime.as_ref().map_or((1.0, 0.0, 0.0, 0.0), |l| {
+                let (i, r) = l
+                    .augmentation
+                    .map_or((0.0, 0.0), |a| (a.installed_mwh, a.removed_mwh));
+                (l.soc_capacity_factor, l.fade_loss_mwh, i, r)
+            });
+        let stored_change = self.soc.last * cap * factor_end - self.soc.initial * cap;
+        let t = &self.totals;
+        let flows = t.charge_mwh - t.discharge_mwh - self.battery_losses_mwh - fade_loss
+            + installed
+            - removed;
+        stored_change - flows
+    }
+
     /// Number of grid outage events the site rode through without losing load.
     pub fn outages_carried(&self) -> usize {
         self.grid_outages

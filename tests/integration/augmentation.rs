@@ -249,6 +249,18 @@ fn replacement_restores_capacity_factor_one_and_counts_the_energy() {
     assert_eq!((active[0].units, active[0].capacity_factor), (15, 1.0));
     let l = fleet.life_state(&sim.state().battery).unwrap();
     assert_eq!(l.capacity_factor, 1.0);
+    // The report's storage balance counts the energy that left with the removed units and
+    // came with the new ones (empty at their floor of 5 %).
+    sim.run(&mut ());
+    let report = sim.report();
+    let a = report.lifetime.as_ref().unwrap().augmentation.unwrap();
+    assert!(a.removed_mwh > 0.0 && a.installed_mwh > 0.0, "{a:?}");
+    let moved = report.totals.charge_mwh + a.removed_mwh + a.installed_mwh;
+    assert!(
+        report.storage_balance_residual_mwh().abs() <= STORAGE_BALANCE_REL_TOL * moved,
+        "{}",
+        report.storage_balance_residual_mwh()
+    );
 }
 
 // ---- the balance and the window over random sites, with unit failures ----------------------
@@ -398,6 +410,15 @@ proptest! {
         prop_assert_eq!(added, a.units_added);
         let installed: f64 = l.years.iter().map(|y| y.augmentation.unwrap().installed_mwh).sum();
         prop_assert!((installed - a.installed_mwh).abs() < ENERGY_TOL_MWH);
+        // The report's own storage balance (from its SoC figures, as the CLI checks it).
+        let t = &report.totals;
+        let moved = t.charge_mwh + t.discharge_mwh + a.installed_mwh + a.removed_mwh
+            + report.site.battery_capacity_mwh;
+        prop_assert!(
+            report.storage_balance_residual_mwh().abs() <= STORAGE_BALANCE_REL_TOL * moved,
+            "report's storage balance off by {} MWh",
+            report.storage_balance_residual_mwh()
+        );
     }
 }
 
