@@ -1343,3 +1343,79 @@ fn bad_enclosure_tables_name_the_field_value_and_range() {
     assert!(with_enclosure("fan_kw = 3", false).is_err());
     assert!(with_enclosure("", false).is_ok());
 }
+
+/// A cycling site whose enclosure is `enclosure` (TOML keys of `[battery.thermal.enclosure]`)
+/// at a constant ambient of `ambient` °C.
+fn cycling_enclosure(horizon: &str, ambient: f64, enclosure: &str) -> Result<Study, ConfigError> {
+    let text = format!(
+        r#"
+        seed = 3
+        [time]
+        step = "1h"
+        horizon = "{horizon}"
+        [grid]
+        import_limit_mw = 40.0
+        [battery]
+        preset = "megapack2xl_4h"
+        units = 12
+        reserve_soc = 0.1
+        [battery.ageing]
+        [battery.thermal]
+        ambient = {ambient:?}
+        [battery.thermal.enclosure]
+        {enclosure}
+        [load]
+        pue = 1.0
+        [[load.it]]
+        kind = "daily"
+        peak_mw = 10.0
+        shape = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 1.0, 1.0, 1.0, 1.0,
+                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4]
+        [policy]
+        kind = "peak_shaving"
+        import_cap_mw = 7.5
+        recharge_rate_mw = 3.0
+        "#
+    );
+    Scenario::from_toml_str(&text).and_then(Scenario::validate)
+}
+
+/// The resting temperature against its closed form, °C (a relaxation over a hundred time
+/// constants: e^-100 of the start's distance, then rounding).
+const RESTING_TOL_C: f64 = 1e-9;
+
+#[test]
+fn an_enclosure_too_hot_at_rest_is_refused_and_one_too_hot_at_work_is_flagged() {
+    // Standby 1 kW through 10 W/K: 100 K above the ambient with no cooling, 50 K with half a
+    // kilowatt of it; both above the ageing model's 70 °C at 30 °C ambient.
+    for (cooling, want) in [(0.0, 130.0), (0.0005, 80.0)] {
+        let e = format!(
+            "conductance_mw_per_k = 1e-5\nstandby_mw = 0.001\ncooling_capacity_mw = {cooling:?}"
+        );
+        match cycling_enclosure("30d", 30.0, &e) {
+            Err(ConfigError::OutOfRange { field, value, .. }) => {
+                assert!(field.starts_with("battery.thermal.enclosure"), "{field}");
+                assert!((value - want).abs() < RESTING_TOL_C, "{value} vs {want}");
+            }
+            other => panic!("cooling {cooling}: {other:?}"),
+        }
+    }
+    // 0.9 kW of cooling leaves it at 40 °C at rest: accepted.
+    let e = "conductance_mw_per_k = 1e-5\nstandby_mw = 0.001\ncooling_capacity_mw = 0.0009";
+    assert!(cycling_enclosure("30d", 30.0, e).is_ok());
+    // No standby and no cooling: 30 °C at rest, accepted; the daily cycles' losses, through
+    // 2 W/K, heat it past 70 °C, and the report says so.
+    let e = "conductance_mw_per_k = 2e-6\nstandby_mw = 0.0\ncooling_capacity_mw = 0.0";
+    let study = cycling_enclosure("180d", 30.0, e).unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    let max = report.lifetime.as_ref().unwrap().enclosure.unwrap().max_c;
+    assert!(max > 70.0, "the case should overheat: {max}");
+    let text = report.to_string();
+    assert!(
+        text.contains("warning") && text.contains("passed 70 °C"),
+        "{text}"
+    );
+    // The default enclosure gives no warning.
+    let report = cycling("1h", "30d").simulate().run(&mut ()).report();
+    assert!(!report.to_string().contains("warning"));
+}

@@ -404,6 +404,18 @@ impl Enclosure {
         })
     }
 
+    /// The temperature a resting unit settles at in a constant ambient of `ambient_c` (°C):
+    /// heated by its standby draw alone, held by the thermostat — the end of
+    /// [`Enclosure::advance`] over a hundred time constants. A unit never rests cooler than
+    /// this in its hottest hour, whatever it does, so
+    /// [`Lifetime::new`](super::lifetime::Lifetime::new) refuses an enclosure whose resting
+    /// temperature in the hottest ambient hour lies above the cells' ageing model's limit
+    /// ([`MAX_CELL_TEMPERATURE_C`](super::ageing::MAX_CELL_TEMPERATURE_C)).
+    pub fn resting_temperature_c(&self, ambient_c: f64) -> f64 {
+        self.advance(self.initial, ambient_c, self.standby, 100.0 * self.theta)
+            .end_c
+    }
+
     /// The time constant `C/UA`, hours.
     pub fn time_constant_hours(&self) -> f64 {
         self.theta

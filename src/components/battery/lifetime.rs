@@ -50,7 +50,8 @@
 //! | `initial_c` | °C | −70 ≤ x ≤ 60 | the cooling setpoint |
 
 use super::ageing::{
-    AgeingModel, AgeingParams, AgeingState, SocFactorCache, REFERENCE_TEMPERATURE_C,
+    AgeingModel, AgeingParams, AgeingState, SocFactorCache, MAX_CELL_TEMPERATURE_C,
+    REFERENCE_TEMPERATURE_C,
 };
 use super::enclosure::{Enclosure, EnclosureParams, EnclosureState};
 use super::thermal::{AuxCurve, AuxPoint, EfficiencyCurve, EfficiencyPoint, SyntheticYear};
@@ -277,6 +278,31 @@ pub struct Efficiency {
     pub discharge: Fraction,
 }
 
+/// Refuses an enclosure that cannot hold its cells below the ageing model's limit
+/// ([`MAX_CELL_TEMPERATURE_C`]) even at rest in the ambient's hottest hour
+/// ([`Enclosure::resting_temperature_c`]): its cells would be hotter still when working, and
+/// the ageing model would clamp what it cannot describe.
+fn check_resting_temperature(e: &Enclosure, ambient: &Ambient) -> Result<(), ConfigError> {
+    let hottest = match ambient {
+        Ambient::Constant(t) => *t,
+        Ambient::Hourly { values, .. } | Ambient::Trace(values) => {
+            values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        }
+    };
+    let resting = e.resting_temperature_c(hottest);
+    if resting > MAX_CELL_TEMPERATURE_C {
+        return Err(ConfigError::OutOfRange {
+            field: "battery.thermal.enclosure (a resting unit's temperature in the hottest \
+                    ambient hour, °C)"
+                .into(),
+            value: resting,
+            allowed: "≤ 70 °C, the cell ageing model's limit: raise cooling_capacity_mw or \
+                      conductance_mw_per_k, or lower standby_mw",
+        });
+    }
+    Ok(())
+}
+
 impl Lifetime {
     /// Validates the three optional parts; `None` when all are absent. `unit`'s round-trip
     /// efficiency at rated power is the calibration point of `"calibrated"`; its rated powers
@@ -320,6 +346,9 @@ impl Lifetime {
                     Some(source) => Ambient::validate(source, "battery.thermal.ambient")?,
                     None => Ambient::Constant(REFERENCE_TEMPERATURE_C),
                 };
+                if let Some(e) = &enclosure {
+                    check_resting_temperature(e, &ambient)?;
+                }
                 (aux, ambient, enclosure)
             }
         };
