@@ -5,6 +5,7 @@
 //! [`crate::studies`]); how they read as text is an output format, like the CSV traces, and
 //! lives here, so that changing a layout touches one file and no computation.
 
+use crate::components::battery::ageing::MAX_CELL_TEMPERATURE_C;
 use crate::components::tariff::Bill;
 use crate::engine::report::{Report, TierReport};
 use crate::studies::frontier::Frontier;
@@ -78,17 +79,28 @@ impl fmt::Display for Report {
                 l.capacity_factor * 100.0,
                 l.usable_mwh_end
             )?;
+            // Without `[battery.ageing]` there is no fade and no rainflow count (the SoC line
+            // below gives the run's full cycles).
+            if l.years.is_empty() {
+                writeln!(f, "  fade           none (no [battery.ageing])")?;
+            } else {
+                writeln!(
+                    f,
+                    "  fade           {:.3} % calendar + {:.3} % cycle, {:.1} equivalent full cycles",
+                    l.calendar_fade * 100.0,
+                    l.cycle_fade * 100.0,
+                    l.equivalent_full_cycles
+                )?;
+                writeln!(
+                    f,
+                    "  fade loss      {:.3} MWh of stored energy cut by the shrinking window",
+                    l.fade_loss_mwh
+                )?;
+            }
             writeln!(
                 f,
-                "  fade           {:.3} % calendar + {:.3} % cycle, {:.1} equivalent full cycles",
-                l.calendar_fade * 100.0,
-                l.cycle_fade * 100.0,
-                l.equivalent_full_cycles
-            )?;
-            writeln!(
-                f,
-                "  ambient        {:.1} °C mean, {:.3} MWh aux, {:.3} MWh lost to the shrinking window",
-                l.mean_ambient_c, l.aux_mwh, l.fade_loss_mwh
+                "  ambient        {:.1} °C mean, {:.3} MWh aux",
+                l.mean_ambient_c, l.aux_mwh
             )?;
             if let Some(e) = &l.enclosure {
                 writeln!(
@@ -96,6 +108,14 @@ impl fmt::Display for Report {
                     "  enclosure      {:.1} °C mean, {:.1} °C max, {:.3} MWh HVAC + {:.3} MWh standby",
                     e.mean_c, e.max_c, e.hvac_mwh, e.standby_mwh
                 )?;
+                if e.max_c > MAX_CELL_TEMPERATURE_C {
+                    writeln!(
+                        f,
+                        "  warning        the enclosure passed {MAX_CELL_TEMPERATURE_C} °C, the \
+                         cell ageing model's limit: the fade above it is computed at \
+                         {MAX_CELL_TEMPERATURE_C} °C (more cooling would keep the cells in range)"
+                    )?;
+                }
             }
             if let Some(a) = &l.augmentation {
                 writeln!(
@@ -116,7 +136,7 @@ impl fmt::Display for Report {
                 let enclosure = l.years.iter().any(|y| y.enclosure.is_some());
                 writeln!(
                     f,
-                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss  unserved{}{}",
+                    "  year  capacity  usable MWh  cal. fade  cyc. fade    EFC  losses MWh  fade loss MWh  unserved MWh{}{}",
                     if plan { "  units  added  removed" } else { "" },
                     if enclosure {
                         "  encl. mean  encl. max  HVAC MWh  standby MWh"
@@ -127,7 +147,7 @@ impl fmt::Display for Report {
                 for y in &l.years {
                     write!(
                         f,
-                        "  {:>4}  {:>7.2} %  {:>10.1}  {:>7.3} %  {:>7.3} %  {:>5.1}  {:>10.2}  {:>9.3}  {:>8.3}",
+                        "  {:>4}  {:>7.2} %  {:>10.1}  {:>7.3} %  {:>7.3} %  {:>5.1}  {:>10.2}  {:>13.3}  {:>12.3}",
                         y.year,
                         y.capacity_factor_end * 100.0,
                         y.usable_mwh_end,

@@ -62,9 +62,10 @@
 //!
 //! # Limits and what is left out
 //! The plan needs `[battery.ageing]` (it is planned against fade; without ageing, add the units
-//! to `units`) and at least one initial unit. The auxiliary (standby/HVAC) draw stays the
-//! initial fleet's: the engine's demand stage, which draws it, does not see the battery's
-//! state. Replaced units leave no second-life value.
+//! to `units`) and at least one initial unit. Every installed unit draws its auxiliary
+//! (standby/HVAC) load: added units from their install, removed ones no more
+//! ([`Fleet::aux_load_in`](super::Fleet::aux_load_in)). Replaced units leave no second-life
+//! value.
 
 use crate::components::limits::MAX_BATTERY_UNITS;
 use crate::error::{check_range, out_of_range, ConfigError};
