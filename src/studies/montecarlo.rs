@@ -305,23 +305,7 @@ impl Calendar {
         let steps = time.steps();
         let step_ms = time.step().as_millis();
         let mut steps_by_hour = [0u64; 24];
-        // Whole days contribute equally; count the remainder explicitly.
-        let day = 86_400_000u64;
-        if day % step_ms == 0 && steps >= day / step_ms {
-            let per_day = day / step_ms;
-            let days = steps / per_day;
-            for k in 0..per_day {
-                steps_by_hour[usize::from(time.hour_of_day(k))] += days;
-            }
-            for k in days * per_day..steps {
-                steps_by_hour[usize::from(time.hour_of_day(k))] += 1;
-            }
-        } else {
-            // Once per study: cheap next to simulating the steps.
-            for k in 0..steps {
-                steps_by_hour[usize::from(time.hour_of_day(k))] += 1;
-            }
-        }
+        count_hours(time, 0..steps, &mut steps_by_hour);
         // Month boundaries: walk month by month through the calendar.
         let start = time.start_or_default();
         let mut month_starts = vec![(0u64, start.month() as u8 - 1)];
