@@ -21,6 +21,19 @@ pub enum ConfigError {
         /// The allowed range, in words, e.g. `0 ≤ x ≤ 1`.
         allowed: &'static str,
     },
+    /// A year of an augmentation plan that the horizon does not start (year `Y` of life starts
+    /// `(Y − 1) × 8,760 h` after the run's start).
+    #[error("{field} = {year} is out of range: {}", HorizonYears { years: *years, horizon: *horizon })]
+    YearBeyondHorizon {
+        /// Dotted path of the entry's year, e.g. `battery.augmentation.add[0].year`.
+        field: String,
+        /// The year named.
+        year: u32,
+        /// The years of life the horizon starts (the latest year allowed).
+        years: u32,
+        /// The horizon.
+        horizon: crate::units::Duration,
+    },
     /// A required field is missing (e.g. a custom battery without `energy_mwh`).
     #[error("{field} is required: {why}")]
     Missing {
@@ -189,6 +202,32 @@ impl std::fmt::Display for Number {
             write!(f, "{v}")
         } else {
             write!(f, "{v:e}")
+        }
+    }
+}
+
+/// The years an augmentation plan may name on a horizon (see
+/// [`ConfigError::YearBeyondHorizon`]).
+struct HorizonYears {
+    years: u32,
+    horizon: crate::units::Duration,
+}
+
+impl std::fmt::Display for HorizonYears {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { years, horizon } = self;
+        if *years < 2 {
+            write!(
+                f,
+                "the horizon of {horizon} starts only year 1 of life: an augmentation needs a \
+                 horizon over a year (8,760 h)"
+            )
+        } else {
+            write!(
+                f,
+                "allowed 2 ≤ year ≤ {years} (the years of life the horizon of {horizon} starts; \
+                 year Y starts (Y − 1) × 8,760 h in)"
+            )
         }
     }
 }
