@@ -97,8 +97,9 @@ pub struct ThermalParams {
 }
 
 /// Where the ambient temperature comes from: a constant (°C), a named year, a synthetic year's
-/// parameters, or an hourly CSV trace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// parameters, or an hourly CSV trace. Anything else is refused with a message listing these
+/// forms; an unknown key inside a table is named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum AmbientSource {
     /// A constant temperature, °C, in `[−70, 60]`.
@@ -109,6 +110,80 @@ pub enum AmbientSource {
     Synthetic(SyntheticAmbient),
     /// An hourly trace: `{ trace = "austin_2023.csv", column = "temp_c" }`.
     Trace(AmbientTrace),
+}
+
+/// The forms `ambient` accepts, in words (the errors' "expected …").
+const AMBIENT_FORMS: &str = "a temperature in °C (e.g. 25.0), \"austin_synthetic\", \
+     { synthetic = { … } } or { trace = \"file.csv\", column = \"temp_c\" }";
+
+/// Either table form of `ambient`, read strictly: `{ synthetic = … }` or `{ trace = …,
+/// column = … }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmbientTable {
+    #[serde(default)]
+    synthetic: Option<SyntheticYear>,
+    #[serde(default)]
+    trace: Option<std::path::PathBuf>,
+    #[serde(default)]
+    column: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AmbientSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AmbientSource, D::Error> {
+        use serde::de::{Error, Unexpected};
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AmbientSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(AMBIENT_FORMS)
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<AmbientSource, E> {
+                Ok(AmbientSource::Constant(v))
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<AmbientSource, E> {
+                Ok(AmbientSource::Constant(v as f64))
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<AmbientSource, E> {
+                Ok(AmbientSource::Constant(v as f64))
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<AmbientSource, E> {
+                match v {
+                    "austin_synthetic" => Ok(AmbientSource::Named(NamedAmbient::AustinSynthetic)),
+                    _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AmbientSource, A::Error> {
+                let t =
+                    AmbientTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                match t {
+                    AmbientTable {
+                        synthetic: Some(synthetic),
+                        trace: None,
+                        column: None,
+                    } => Ok(AmbientSource::Synthetic(SyntheticAmbient { synthetic })),
+                    AmbientTable {
+                        synthetic: None,
+                        trace: Some(trace),
+                        column,
+                    } => Ok(AmbientSource::Trace(AmbientTrace {
+                        trace,
+                        column,
+                        data: None,
+                    })),
+                    _ => Err(A::Error::custom(format_args!(
+                        "an ambient table is {{ synthetic = {{ … }} }} or {{ trace = \"file.csv\", \
+                         column = \"temp_c\" }} (column optional), one of the two; expected \
+                         {AMBIENT_FORMS}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `ambient = { synthetic = { … } }`.
@@ -182,13 +257,50 @@ pub enum NamedAmbient {
 /// `battery.efficiency_curve`: `"calibrated"` (the PVWatts part-load shape scaled so that the
 /// round trip at rated power is the unit's, [`EfficiencyCurve::pvwatts_shape`]) or a list of
 /// absolute one-way efficiencies `[{ loading = 0.1, efficiency = 0.93 }, …]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Anything else is refused with a message listing these forms; an unknown key inside a point
+/// is named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum EfficiencyCurveSpec {
     /// A named curve.
     Named(NamedEfficiencyCurve),
     /// Absolute one-way efficiencies at strictly increasing loadings.
     Points(Vec<EfficiencyPoint>),
+}
+
+impl<'de> Deserialize<'de> for EfficiencyCurveSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EfficiencyCurveSpec, D::Error> {
+        use serde::de::{Error, Unexpected};
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EfficiencyCurveSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "\"calibrated\" or a list of points \
+                     [{ loading = 0.1, efficiency = 0.93 }, …]",
+                )
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<EfficiencyCurveSpec, E> {
+                match v {
+                    "calibrated" => {
+                        Ok(EfficiencyCurveSpec::Named(NamedEfficiencyCurve::Calibrated))
+                    }
+                    _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<EfficiencyCurveSpec, A::Error> {
+                Vec::<EfficiencyPoint>::deserialize(serde::de::value::SeqAccessDeserializer::new(
+                    seq,
+                ))
+                .map(EfficiencyCurveSpec::Points)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// The named efficiency curves.
