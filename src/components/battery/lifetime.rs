@@ -220,8 +220,11 @@ impl AmbientTrace {
     /// is left as it is).
     ///
     /// # Errors
-    /// Those of [`crate::io::trace::read_csv`]; [`ConfigError::Inconsistent`] naming
-    /// `battery.thermal.ambient.trace` for a time column whose step is not one hour.
+    /// Those of [`crate::components::ambient::read_trace`], naming
+    /// `battery.thermal.ambient.trace` and the file: [`ConfigError::TraceIo`] for a file that
+    /// cannot be read, [`ConfigError::TraceStep`] for a time column whose step is not one hour,
+    /// [`ConfigError::TraceOutOfRange`] for a temperature outside −70 ≤ x ≤ 60 °C, and those of
+    /// [`crate::io::trace::read_csv`].
     pub fn load(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
         if self.data.is_some() {
             return Ok(());
@@ -231,17 +234,11 @@ impl AmbientTrace {
         } else {
             base_dir.join(&self.trace)
         };
-        let series = crate::io::trace::read_csv(&path, TRACE_FIELD, self.column.as_deref())?;
-        if series
-            .step
-            .is_some_and(|s| s != crate::units::Duration::from_hours(1))
-        {
-            return Err(ConfigError::Inconsistent {
-                field: TRACE_FIELD.into(),
-                why: "an ambient trace must be hourly (its time column's step is not 1 h)",
-            });
-        }
-        self.data = Some(series.values);
+        self.data = Some(crate::components::ambient::read_trace(
+            &path,
+            TRACE_FIELD,
+            self.column.as_deref(),
+        )?);
         Ok(())
     }
 }
