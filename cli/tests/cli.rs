@@ -764,6 +764,36 @@ fn bad_set_overrides_fail_naming_the_key() {
 }
 
 #[test]
+fn set_overrides_of_the_lifetime_keys_are_refused_naming_the_entry_and_the_forms() {
+    let twenty = scenarios().join("austin_20yr.toml");
+    let twenty = twenty.to_str().expect("a UTF-8 path");
+    for (set, says) in [
+        // A year past the 20-year horizon: the entry, its index and the last year allowed.
+        (
+            "battery.augmentation.add=[{year=5,units=1},{year=21,units=1}]",
+            "battery.augmentation.add[1].year = 21 is out of range: allowed 2 ≤ year \
+             ≤ 20 (the years of life the horizon of 7300d starts",
+        ),
+        // The accepted forms, not serde's untagged-enum message.
+        (
+            "battery.thermal.ambient=\"paris_synthetic\"",
+            "invalid value: string \"paris_synthetic\", expected a temperature in °C (e.g. \
+             25.0), \"austin_synthetic\", { synthetic = { … } } or { trace = \"file.csv\", \
+             column = \"temp_c\" }\nin `battery.thermal.ambient`",
+        ),
+        (
+            "battery.efficiency_curve=\"pvwatts\"",
+            "expected \"calibrated\" or a list of points",
+        ),
+    ] {
+        let out = ridethrough(["life", twenty, "--samples", "1", "--set", set]);
+        assert_usage_error(&out, &format!("--set {set} is refused: "));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("untagged"), "{}", stderr(&out));
+    }
+}
+
+#[test]
 fn quiet_prints_only_results() {
     let path = tiny("quiet", "tiny.toml", 4);
     let loud = ridethrough(args(&["run", "SCENARIO"], &path));
