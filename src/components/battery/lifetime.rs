@@ -1166,3 +1166,109 @@ impl LifeState {
         }
     }
 }
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct T {
+        ambient: Option<AmbientSource>,
+        curve: Option<EfficiencyCurveSpec>,
+    }
+
+    fn toml(text: &str) -> Result<T, String> {
+        toml::from_str::<T>(text).map_err(|e| e.to_string())
+    }
+
+    fn json(text: &str) -> Result<T, String> {
+        serde_json::from_str::<T>(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_form_reads_from_toml_and_json_and_round_trips() {
+        let synthetic = "{ monthly_mean_c = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], \
+                         winter_swing_c = 8, summer_swing_c = 10, peak_hour = 15 }";
+        for (text, want) in [
+            ("ambient = 30", AmbientSource::Constant(30.0)),
+            ("ambient = -5.5", AmbientSource::Constant(-5.5)),
+            (
+                "ambient = \"austin_synthetic\"",
+                AmbientSource::Named(NamedAmbient::AustinSynthetic),
+            ),
+            (
+                "ambient = { trace = \"a.csv\" }",
+                AmbientSource::Trace(AmbientTrace {
+                    trace: "a.csv".into(),
+                    column: None,
+                    data: None,
+                }),
+            ),
+            (
+                "ambient = { trace = \"a.csv\", column = \"t\" }",
+                AmbientSource::Trace(AmbientTrace {
+                    trace: "a.csv".into(),
+                    column: Some("t".into()),
+                    data: None,
+                }),
+            ),
+        ] {
+            let got = toml(text).unwrap().ambient.unwrap();
+            assert_eq!(got, want, "{text}");
+            // What serializes reads back, in JSON too.
+            let j = format!("{{\"ambient\": {}}}", serde_json::to_string(&got).unwrap());
+            assert_eq!(json(&j).unwrap().ambient.unwrap(), want, "{j}");
+        }
+        let s = toml(&format!("ambient = {{ synthetic = {synthetic} }}")).unwrap();
+        assert!(matches!(s.ambient, Some(AmbientSource::Synthetic(_))));
+        let c = toml("curve = \"calibrated\"").unwrap().curve.unwrap();
+        assert_eq!(
+            c,
+            EfficiencyCurveSpec::Named(NamedEfficiencyCurve::Calibrated)
+        );
+        let j = format!("{{\"curve\": {}}}", serde_json::to_string(&c).unwrap());
+        assert_eq!(json(&j).unwrap().curve.unwrap(), c);
+        let c = toml("curve = [{ loading = 0.5, efficiency = 0.97 }]")
+            .unwrap()
+            .curve
+            .unwrap();
+        let j = format!("{{\"curve\": {}}}", serde_json::to_string(&c).unwrap());
+        assert_eq!(json(&j).unwrap().curve.unwrap(), c);
+    }
+
+    #[test]
+    fn anything_else_lists_the_forms_or_names_the_unknown_key() {
+        for (text, want) in [
+            ("ambient = \"paris\"", AMBIENT_FORMS),
+            ("ambient = false", AMBIENT_FORMS),
+            (
+                "ambient = { trace = \"a.csv\", colum = \"t\" }",
+                "unknown field `colum`",
+            ),
+            (
+                "ambient = { trace = \"a.csv\", synthetic = { peak_hour = 1 } }",
+                "missing field `monthly_mean_c`",
+            ),
+            ("ambient = {}", "one of the two"),
+            (
+                "curve = \"pvwatts\"",
+                "expected \"calibrated\" or a list of points",
+            ),
+            (
+                "curve = { loading = 0.5 }",
+                "expected \"calibrated\" or a list of points",
+            ),
+            (
+                "curve = [{ loading = 0.5, eff = 0.9 }]",
+                "unknown field `eff`, expected `loading` or `efficiency`",
+            ),
+        ] {
+            let e = toml(text).unwrap_err();
+            assert!(e.contains(want), "{text}: want {want:?} in {e}");
+            assert!(!e.contains("untagged"), "{e}");
+        }
+        let e = json("{\"ambient\": \"paris\"}").unwrap_err();
+        assert!(e.contains(AMBIENT_FORMS), "{e}");
+    }
+}
