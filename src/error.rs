@@ -21,6 +21,19 @@ pub enum ConfigError {
         /// The allowed range, in words, e.g. `0 ≤ x ≤ 1`.
         allowed: &'static str,
     },
+    /// A year of an augmentation plan that the horizon does not start (year `Y` of life starts
+    /// `(Y − 1) × 8,760 h` after the run's start).
+    #[error("{field} = {year} is out of range: {}", HorizonYears { years: *years, horizon: *horizon })]
+    YearBeyondHorizon {
+        /// Dotted path of the entry's year, e.g. `battery.augmentation.add[0].year`.
+        field: String,
+        /// The year named.
+        year: u32,
+        /// The years of life the horizon starts (the latest year allowed).
+        years: u32,
+        /// The horizon.
+        horizon: crate::units::Duration,
+    },
     /// A required field is missing (e.g. a custom battery without `energy_mwh`).
     #[error("{field} is required: {why}")]
     Missing {
@@ -80,7 +93,7 @@ pub enum ConfigError {
         found: u64,
     },
     /// A data trace with a missing or irregular time stamp.
-    #[error("{field}: trace {path:?} row {row}: time {found_ms} ms, expected {expected_ms} ms (gap or irregular step)")]
+    #[error("{field}: trace {path:?}, {}: time {found_ms} ms, expected {expected_ms} ms (gap or irregular step)", TraceRow(*row))]
     TraceGap {
         /// The config field that names the trace.
         field: String,
@@ -94,7 +107,7 @@ pub enum ConfigError {
         found_ms: u64,
     },
     /// A data trace row that is not a valid number.
-    #[error("{field}: trace {path:?} row {row}: {why}")]
+    #[error("{field}: trace {path:?}, {}: {why}", TraceRow(*row))]
     TraceValue {
         /// The config field that names the trace.
         field: String,
@@ -104,6 +117,45 @@ pub enum ConfigError {
         row: u64,
         /// What is wrong with the row.
         why: &'static str,
+    },
+    /// A data trace value outside the range its field allows.
+    #[error("{field}: trace {path:?}, {} = {} is out of range: allowed {allowed}", TraceRow(*row), Number(*value))]
+    TraceOutOfRange {
+        /// The config field that names the trace.
+        field: String,
+        /// The trace file (as the scenario names it, or as read).
+        path: PathBuf,
+        /// 1-based data row (header excluded).
+        row: u64,
+        /// The offending value.
+        value: f64,
+        /// The allowed range, in words.
+        allowed: &'static str,
+    },
+    /// A data trace whose time column steps by another step than its field needs.
+    #[error(
+        "{field}: trace {path:?} has a time step of {found} (its time column), must be {expected}"
+    )]
+    TraceStep {
+        /// The config field that names the trace.
+        field: String,
+        /// The trace file.
+        path: PathBuf,
+        /// The step of the file's time column.
+        found: crate::units::Duration,
+        /// The step the field needs.
+        expected: crate::units::Duration,
+    },
+    /// A data trace file that could not be read.
+    #[error("{field}: cannot read trace {path:?}: {source}")]
+    TraceIo {
+        /// The config field that names the trace.
+        field: String,
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
     },
     /// A file that could not be read.
     #[error("cannot read {path:?}: {source}")]
@@ -189,6 +241,45 @@ impl std::fmt::Display for Number {
             write!(f, "{v}")
         } else {
             write!(f, "{v:e}")
+        }
+    }
+}
+
+/// A trace's row in a message: `data row N (counted from 1 after the header)`, or `header` for
+/// row 0 (a problem with the header itself, e.g. a missing column).
+struct TraceRow(u64);
+
+impl std::fmt::Display for TraceRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 => f.write_str("header"),
+            row => write!(f, "data row {row} (counted from 1 after the header)"),
+        }
+    }
+}
+
+/// The years an augmentation plan may name on a horizon (see
+/// [`ConfigError::YearBeyondHorizon`]).
+struct HorizonYears {
+    years: u32,
+    horizon: crate::units::Duration,
+}
+
+impl std::fmt::Display for HorizonYears {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { years, horizon } = self;
+        if *years < 2 {
+            write!(
+                f,
+                "the horizon of {horizon} starts only year 1 of life: an augmentation needs a \
+                 horizon over a year (8,760 h)"
+            )
+        } else {
+            write!(
+                f,
+                "allowed 2 ≤ year ≤ {years} (the years of life the horizon of {horizon} starts; \
+                 year Y starts (Y − 1) × 8,760 h in)"
+            )
         }
     }
 }

@@ -312,9 +312,9 @@ pub struct LifeArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = Checked(flags::threads), allow_hyphen_values = true)]
     pub threads: Option<usize>,
-    /// Estimate P(ride through a total grid outage this long, whole hours) for each year, from
-    /// one instant drawn in every year of every life.
-    #[arg(long, value_parser = Checked(flags::survival), allow_hyphen_values = true)]
+    /// Estimate P(ride through a total grid outage this long, whole hours, 1h to 8760h) for
+    /// each year, from one instant drawn in every year of every life.
+    #[arg(long, value_parser = Checked(flags::life_survive), allow_hyphen_values = true)]
     pub survive: Option<Duration>,
     /// Target: LOLE at most this many hours per year.
     #[arg(long, value_parser = Checked(flags::positive), allow_hyphen_values = true)]

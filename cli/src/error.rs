@@ -147,7 +147,7 @@ pub enum UsageError {
         step: Duration,
     },
     /// A run whose estimated time is over the limit.
-    #[error("this run could take about {minutes:.1} min: up to an estimated {steps:.2e} engine steps at {rate:.0e} steps/s, over the {limit:.0} min limit; lower --samples, coarsen --step or shorten --survival, or pass --force to run it anyway")]
+    #[error("this run could take about {minutes:.1} min: up to an estimated {steps:.2e} engine steps at {rate:.0e} steps/s, over the {limit:.0} min limit; {}, or pass --force to run it anyway", knobs(*outage_flag))]
     TooCostly {
         /// Estimated engine steps.
         steps: f64,
@@ -157,6 +157,8 @@ pub enum UsageError {
         minutes: f64,
         /// The limit, minutes.
         limit: f64,
+        /// The subcommand's flag that sets the outage length, if it has one and it was given.
+        outage_flag: Option<&'static str>,
     },
     /// A `--trace` file over the size limit.
     #[error("{what} {} would be about {gigabytes:.1} GB ({rows} rows of ≈{row_bytes} bytes), over the {limit_gigabytes:.0} GB limit; coarsen --step, or pass --force to write it anyway", path.display())]
@@ -174,6 +176,15 @@ pub enum UsageError {
         /// The limit, GB.
         limit_gigabytes: f64,
     },
+}
+
+/// The flags that make a run cheaper: `--samples`, `--step` and, when the subcommand has one,
+/// its outage length's flag (`--max`, `--survive`, `--duration`, `--survival-max`).
+fn knobs(outage_flag: Option<&str>) -> String {
+    match outage_flag {
+        Some(flag) => format!("lower --samples, coarsen --step or shorten {flag}"),
+        None => "lower --samples or coarsen --step".into(),
+    }
 }
 
 impl CliError {

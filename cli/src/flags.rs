@@ -10,6 +10,7 @@ use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use ridethrough::components::limits::MAX_BATTERY_UNITS;
 use ridethrough::prelude::Duration;
+use ridethrough::studies::life_reliability::MAX_SURVIVE;
 use ridethrough::studies::montecarlo::{Shard, MAX_USEFUL_THREADS};
 use ridethrough::units::{DurationParseError, MS_PER_HOUR};
 use std::num::IntErrorKind;
@@ -107,6 +108,23 @@ pub fn survival(text: &str) -> Result<Duration, Refusal> {
     match duration(text, allowed)? {
         d if d.is_zero() || d.as_millis() % MS_PER_HOUR != 0 => {
             Err(Refusal::OutOfRange(allowed.into()))
+        }
+        d => Ok(d),
+    }
+}
+
+/// `ridethrough life --survive`: a whole number of hours, 1h ≤ x ≤ 8760h. The outage is
+/// drawn inside a year of life, so the library refuses one longer than a year
+/// ([`MAX_SURVIVE`]); it would take 0 as well, but P(survive 0 h) is 1 by definition, so the
+/// flag asks for at least an hour, as the other survival flags do.
+pub fn life_survive(text: &str) -> Result<Duration, Refusal> {
+    let allowed = format!(
+        "a whole number of hours, 1h ≤ x ≤ {}h (an outage inside a year of life)",
+        MAX_SURVIVE.as_millis() / MS_PER_HOUR
+    );
+    match duration(text, &allowed)? {
+        d if d.is_zero() || d.as_millis() % MS_PER_HOUR != 0 || d > MAX_SURVIVE => {
+            Err(Refusal::OutOfRange(allowed))
         }
         d => Ok(d),
     }

@@ -62,6 +62,9 @@ pub struct Plan<'a> {
     pub samples: Option<u64>,
     /// The survival sweep's longest outage.
     pub survival: Option<Duration>,
+    /// The subcommand's flag that sets the outage length (`--max`, `--survive`, …), named in
+    /// a refusal's hint; `None` when it has none or none was given.
+    pub outage_flag: Option<&'static str>,
     /// The trace of a single run, and what it is for (`--trace`, a chart's).
     pub trace: Option<(&'a Path, &'static str)>,
     /// How many times the whole plan runs (the sizes a sizing search may try; 1 otherwise).
@@ -133,6 +136,7 @@ pub fn check(site: &Site, plan: &Plan<'_>) -> Result<(), UsageError> {
             rate: STEPS_PER_SECOND,
             minutes: seconds / 60.0,
             limit: MAX_SECONDS / 60.0,
+            outage_flag: plan.outage_flag,
         });
     }
     if let Some((path, what)) = plan.trace {
@@ -176,6 +180,7 @@ mod tests {
         let plan = |path: &'static str| Plan {
             samples: None,
             survival: None,
+            outage_flag: None,
             trace: Some((Path::new(path), "--trace")),
             repeat: 1,
             policy: &policy,

@@ -229,6 +229,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
     let plan = |samples, survival, policy| guard::Plan {
         samples,
         survival,
+        outage_flag: None,
         trace: None,
         policy,
         seed: 0,
@@ -318,6 +319,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
             survival::check(study.site(), "--max", a.max)?;
             let p = guard::Plan {
                 seed: study.seed(),
+                outage_flag: Some("--max"),
                 ..plan(None, Some(a.max), study.policy())
             };
             guard(global, study.site(), &p)?;
@@ -340,6 +342,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
             }
             let p = guard::Plan {
                 seed: study.seed(),
+                outage_flag: a.survive.map(|_| "--survive"),
                 ..plan(Some(a.samples), None, study.policy())
             };
             guard(global, study.site(), &p)?;
@@ -382,6 +385,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
             let p = guard::Plan {
                 seed: study.seed(),
                 repeat: a.samples.saturating_mul(reserves.len() as u64),
+                outage_flag: a.duration.map(|_| "--duration"),
                 ..plan(None, None, study.policy())
             };
             guard(global, study.site(), &p)?;
@@ -408,6 +412,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                     a.out.as_path(),
                     "the time-series chart's trace (in memory) for",
                 )),
+                outage_flag: Some("--max"),
                 ..plan(Some(a.samples + 1), Some(a.max), study.policy())
             };
             guard(global, study.site(), &p)?;
@@ -431,6 +436,7 @@ fn run(cli: Cli, out: &mut Stdout) -> Result<(), CliError> {
                     a.out.as_path(),
                     "the report's charts' trace (in memory) for",
                 )),
+                outage_flag: Some("--survival-max"),
                 ..plan(Some(a.samples + 1), Some(a.survival_max), study.policy())
             };
             guard(global, study.site(), &p)?;

@@ -141,7 +141,9 @@ fn refused_by(sets: &[Override], e: ConfigError) -> CliError {
         ConfigError::OutOfRange { field, .. }
         | ConfigError::Missing { field, .. }
         | ConfigError::Inconsistent { field, .. }
-        | ConfigError::NotMultiple { field, .. } => Some(field.as_str()),
+        | ConfigError::NotMultiple { field, .. }
+        | ConfigError::YearBeyondHorizon { field, .. }
+        | ConfigError::TraceOutOfRange { field, .. } => Some(field.as_str()),
         _ => None,
     };
     let within = |outer: &str, inner: &str| {

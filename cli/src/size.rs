@@ -345,6 +345,7 @@ pub fn command(
     let p = crate::guard::Plan {
         samples: survive.is_none().then_some(samples),
         survival: survive,
+        outage_flag: survive.map(|_| "--survive"),
         trace: None,
         policy: study.policy(),
         seed: study.seed(),

@@ -238,6 +238,8 @@ fn bad_flag_values_fail_naming_flag_value_and_range() {
     let target_se = "out of range: allowed 0 < x < 1";
     let step = "out of range: allowed at least 1ms";
     let survival = "out of range: allowed a whole number of hours, at least 1h";
+    let life_survive =
+        "out of range: allowed a whole number of hours, 1h ≤ x ≤ 8760h (an outage inside a year of life)";
     let positive = "out of range: allowed a finite number > 0";
     for (sub, flag, value, says) in [
         ("mc", "--threads", "100000", threads),
@@ -263,6 +265,13 @@ fn bad_flag_values_fail_naming_flag_value_and_range() {
         ("survival", "--max", "1ms", survival),
         ("survival", "--max", "90m", survival),
         ("survival", "--max", "-3h", survival),
+        // The library takes up to a year of life; the flag refuses past it, and 0h, as the
+        // other survival flags do (P(survive 0 h) is 1), with one message.
+        ("life", "--survive", "10000h", life_survive),
+        ("life", "--survive", "8761h", life_survive),
+        ("life", "--survive", "0h", life_survive),
+        ("life", "--survive", "90m", life_survive),
+        ("life", "--survive", "-2h", life_survive),
         ("size", "--lole", "0", positive),
         ("size", "--lole", "-1", positive),
         ("size", "--eue", "inf", positive),
@@ -401,6 +410,43 @@ fn cost_guard_refuses_long_runs_and_names_force() {
         assert_usage_error(&out, "this run could take about");
         assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
         assert!(stdout(&out).is_empty(), "nothing ran: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn the_cost_guard_names_the_outage_flag_of_the_subcommand_run() {
+    let twenty = scenarios().join("austin_20yr.toml");
+    let twenty = twenty.to_str().expect("a UTF-8 path");
+    for (args, hint) in [
+        (
+            &["life", twenty, "--samples", "100000000", "--survive", "4h"][..],
+            "lower --samples, coarsen --step or shorten --survive, or pass --force",
+        ),
+        (
+            &["survival", "--step", "1ms", "--max", "1h"],
+            "lower --samples, coarsen --step or shorten --max, or pass --force",
+        ),
+        (
+            &[
+                "size",
+                "--step",
+                "1ms",
+                "--survive",
+                "1h",
+                "--probability",
+                "0.9",
+            ],
+            "lower --samples, coarsen --step or shorten --survive, or pass --force",
+        ),
+        // No outage flag: none named.
+        (
+            &["mc", "--samples", "100000000"],
+            "lower --samples or coarsen --step, or pass --force",
+        ),
+    ] {
+        let out = ridethrough(args);
+        assert_usage_error(&out, hint);
+        assert!(!stderr(&out).contains("--survival"), "{}", stderr(&out));
     }
 }
 
@@ -715,6 +761,36 @@ fn bad_set_overrides_fail_naming_the_key() {
         &path,
     ));
     assert!(stderr(&out).contains("unitz"), "{}", stderr(&out));
+}
+
+#[test]
+fn set_overrides_of_the_lifetime_keys_are_refused_naming_the_entry_and_the_forms() {
+    let twenty = scenarios().join("austin_20yr.toml");
+    let twenty = twenty.to_str().expect("a UTF-8 path");
+    for (set, says) in [
+        // A year past the 20-year horizon: the entry, its index and the last year allowed.
+        (
+            "battery.augmentation.add=[{year=5,units=1},{year=21,units=1}]",
+            "battery.augmentation.add[1].year = 21 is out of range: allowed 2 ≤ year \
+             ≤ 20 (the years of life the horizon of 7300d starts",
+        ),
+        // The accepted forms, not serde's untagged-enum message.
+        (
+            "battery.thermal.ambient=\"paris_synthetic\"",
+            "invalid value: string \"paris_synthetic\", expected a temperature in °C (e.g. \
+             25.0), \"austin_synthetic\", { synthetic = { … } } or { trace = \"file.csv\", \
+             column = \"temp_c\" }\nin `battery.thermal.ambient`",
+        ),
+        (
+            "battery.efficiency_curve=\"pvwatts\"",
+            "expected \"calibrated\" or a list of points",
+        ),
+    ] {
+        let out = ridethrough(["life", twenty, "--samples", "1", "--set", set]);
+        assert_usage_error(&out, &format!("--set {set} is refused: "));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("untagged"), "{}", stderr(&out));
+    }
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub use crate::components::battery::lifetime::{
 pub use crate::components::battery::thermal::{AmbientProfile, MAX_AMBIENT_C, MIN_AMBIENT_C};
 use crate::error::{check_range, ConfigError};
 use crate::time::TimeGrid;
+use crate::units::Duration;
 
 /// A validated ambient temperature (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +38,7 @@ pub enum Ambient {
 }
 
 impl Ambient {
-    /// Validates `source` (errors name `field`, or `{field}.trace[i]` for a trace's row) for a
+    /// Validates `source` (errors name `field`, or `{field}.trace` and the row for a trace's) for a
     /// run on `time`: [`Ambient::validate`], then [`Ambient::start_at`].
     ///
     /// # Errors
@@ -57,8 +58,9 @@ impl Ambient {
     /// year starts at its hour 0 until [`Ambient::start_at`] moves it to a run's start.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] naming `field` (or `{field}.trace[i]`), the value and the
-    /// range; [`ConfigError::Missing`] for a trace not read or without rows; a synthetic year's
+    /// [`ConfigError::OutOfRange`] naming `field`, the value and the range;
+    /// [`ConfigError::TraceOutOfRange`] naming `{field}.trace`, the file as the scenario names
+    /// it, the 1-based data row, the value and the range; [`ConfigError::Missing`] for a trace not read or without rows; a synthetic year's
     /// errors.
     pub fn validate(source: &AmbientSource, field: &str) -> Result<Ambient, ConfigError> {
         Ok(match source {
@@ -89,15 +91,7 @@ impl Ambient {
                         why: "the ambient trace has no rows",
                     });
                 }
-                for (i, &v) in values.iter().enumerate() {
-                    check_range(
-                        format!("{field}.trace[{i}]"),
-                        v,
-                        MIN_AMBIENT_C,
-                        MAX_AMBIENT_C,
-                        "−70 ≤ x ≤ 60 °C",
-                    )?;
-                }
+                check_trace_values(values, &format!("{field}.trace"), &t.trace)?;
                 // Row 0 is the run's first hour: no calendar offset.
                 Ambient::Trace(values.clone())
             }
@@ -352,6 +346,65 @@ impl HourlyTable {
             .iter()
             .copied()
             .fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+/// Reads an hourly ambient trace (°C) from the CSV file at `path` (the format of
+/// [`crate::io::trace`]); errors name `field` and the file.
+///
+/// # Errors
+/// [`ConfigError::TraceIo`] for a file that cannot be opened; those of
+/// [`crate::io::trace::read_csv`]; [`ConfigError::TraceStep`] for a time column whose step is
+/// not one hour; [`ConfigError::TraceOutOfRange`] for a row outside [`MIN_AMBIENT_C`] ≤ x ≤
+/// [`MAX_AMBIENT_C`].
+pub fn read_trace(
+    path: &std::path::Path,
+    field: &str,
+    column: Option<&str>,
+) -> Result<Vec<f64>, ConfigError> {
+    let series = crate::io::trace::read_csv(path, field, column).map_err(|e| match e {
+        ConfigError::Io { path, source } => ConfigError::TraceIo {
+            field: field.into(),
+            path,
+            source,
+        },
+        e => e,
+    })?;
+    let hour = Duration::from_hours(1);
+    if let Some(step) = series.step.filter(|&s| s != hour) {
+        return Err(ConfigError::TraceStep {
+            field: field.into(),
+            path: path.to_path_buf(),
+            found: step,
+            expected: hour,
+        });
+    }
+    check_trace_values(&series.values, field, path)?;
+    Ok(series.values)
+}
+
+/// Checks that every row of an ambient trace is in [`MIN_AMBIENT_C`] ≤ x ≤ [`MAX_AMBIENT_C`].
+///
+/// # Errors
+/// [`ConfigError::TraceOutOfRange`] naming `field`, `path`, the first bad row (1-based, after
+/// the header) and its value.
+fn check_trace_values(
+    values: &[f64],
+    field: &str,
+    path: &std::path::Path,
+) -> Result<(), ConfigError> {
+    match values
+        .iter()
+        .position(|v| !(MIN_AMBIENT_C..=MAX_AMBIENT_C).contains(v))
+    {
+        None => Ok(()),
+        Some(i) => Err(ConfigError::TraceOutOfRange {
+            field: field.into(),
+            path: path.to_path_buf(),
+            row: i as u64 + 1,
+            value: values[i],
+            allowed: "−70 ≤ x ≤ 60 °C",
+        }),
     }
 }
 

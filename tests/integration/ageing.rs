@@ -756,8 +756,9 @@ fn an_hourly_ambient_trace_drives_the_aux_draw_and_is_checked() {
         l.aux_mwh
     );
     match scenario("two_hourly.csv") {
-        Err(ConfigError::Inconsistent { field, .. }) => {
-            assert_eq!(field, "battery.thermal.ambient.trace")
+        Err(ConfigError::TraceStep { field, found, .. }) => {
+            assert_eq!(field, "battery.thermal.ambient.trace");
+            assert_eq!(found, Duration::from_hours(2));
         }
         other => panic!("expected an error, got {:?}", other.map(|_| ())),
     }

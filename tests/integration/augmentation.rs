@@ -617,7 +617,8 @@ fn bad_plans_are_typed_errors_naming_the_field() {
         match Scenario::from_toml_str(&text).and_then(Scenario::validate) {
             Err(ConfigError::OutOfRange { field, .. })
             | Err(ConfigError::Inconsistent { field, .. })
-            | Err(ConfigError::Missing { field, .. }) => field,
+            | Err(ConfigError::Missing { field, .. })
+            | Err(ConfigError::YearBeyondHorizon { field, .. }) => field,
             Err(e) => e.to_string(),
             Ok(_) => panic!("{plan} was accepted"),
         }
@@ -629,7 +630,7 @@ fn bad_plans_are_typed_errors_naming_the_field() {
     );
     assert_eq!(
         field(&plan("add = [{ year = 3, units = 4 }]"), true),
-        "battery.augmentation.add"
+        "battery.augmentation.add[0].year"
     );
     assert_eq!(
         field(&plan("add = [{ year = 1, units = 4 }]"), true),
@@ -645,7 +646,7 @@ fn bad_plans_are_typed_errors_naming_the_field() {
     );
     assert_eq!(
         field(&plan("replace = [{ year = 9, which = \"all\" }]"), true),
-        "battery.augmentation.replace"
+        "battery.augmentation.replace[0].year"
     );
     assert!(field(&plan("add = [{ year = 2, units = 4 }]\nevery = 2"), true).contains("every"));
     assert!(field(&plan("replace = [{ year = 2, which = \"newest\" }]"), true).contains("newest"));

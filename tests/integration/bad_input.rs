@@ -27,7 +27,11 @@ fn field(e: &ConfigError) -> String {
         | ConfigError::NotMultiple { field, .. }
         | ConfigError::TraceLength { field, .. }
         | ConfigError::TraceGap { field, .. }
-        | ConfigError::TraceValue { field, .. } => field.clone(),
+        | ConfigError::TraceValue { field, .. }
+        | ConfigError::TraceOutOfRange { field, .. }
+        | ConfigError::TraceStep { field, .. }
+        | ConfigError::TraceIo { field, .. }
+        | ConfigError::YearBeyondHorizon { field, .. } => field.clone(),
         other => format!("{other}"),
     }
 }
@@ -1059,4 +1063,238 @@ fn every_entry_point_checks_the_policy_against_the_site() {
     assert_eq!(field(&e), want);
     // A policy that configures nothing has nothing to check.
     assert!(site.try_simulate(good, 1).is_ok());
+}
+
+// ---- battery-lifetime messages: field, value and the allowed range or forms --------------------
+
+/// A bundled scenario's text.
+fn bundled(name: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios");
+    std::fs::read_to_string(dir.join(name)).expect("bundled scenario")
+}
+
+/// Asserts that `text`, with each `(from, to)` edit, is refused with a message containing
+/// `want`.
+fn assert_refused(text: &str, edits: &[(&str, &str)], want: &str) {
+    let mut t = text.to_string();
+    for (from, to) in edits {
+        assert!(t.contains(from), "{from:?} not in the scenario");
+        t = t.replacen(from, to, 1);
+    }
+    match Scenario::from_toml_str(&t).and_then(Scenario::validate) {
+        Err(e) => assert!(e.to_string().contains(want), "want {want:?} in:\n{e}"),
+        Ok(_) => panic!("{edits:?} was accepted"),
+    }
+}
+
+#[test]
+fn an_augmentation_year_past_the_horizon_names_the_entry_and_the_last_year() {
+    let twenty = bundled("austin_20yr.toml");
+    let rule = "threshold = { below = 0.9, restore_to = 1.0 }";
+    // 7,300 days start years 1 to 20; 7,301 days start year 21 as well.
+    for (edits, want) in [
+        (
+            &[(
+                rule,
+                "add = [{ year = 5, units = 1 }, { year = 21, units = 1 }]",
+            )][..],
+            "battery.augmentation.add[1].year = 21 is out of range: allowed 2 ≤ year ≤ 20 \
+             (the years of life the horizon of 7300d starts",
+        ),
+        (
+            &[(rule, "replace = [{ year = 25, which = \"oldest\" }]")],
+            "battery.augmentation.replace[0].year = 25 is out of range: allowed 2 ≤ year ≤ 20",
+        ),
+        (
+            &[
+                (rule, "add = [{ year = 22, units = 1 }]"),
+                ("horizon = \"7300d\"", "horizon = \"7301d\""),
+            ],
+            "battery.augmentation.add[0].year = 22 is out of range: allowed 2 ≤ year ≤ 21",
+        ),
+        (
+            &[
+                (rule, "add = [{ year = 2, units = 1 }]"),
+                ("horizon = \"7300d\"", "horizon = \"365d\""),
+            ],
+            "battery.augmentation.add[0].year = 2 is out of range: the horizon of 365d starts \
+             only year 1 of life: an augmentation needs a horizon over a year",
+        ),
+    ] {
+        assert_refused(&twenty, edits, want);
+    }
+    // The last year the horizon starts is allowed.
+    let ok = twenty.replacen(rule, "add = [{ year = 21, units = 1 }]", 1);
+    let ok = ok.replacen("horizon = \"7300d\"", "horizon = \"7301d\"", 1);
+    Scenario::from_toml_str(&ok)
+        .and_then(Scenario::validate)
+        .expect("year 21 of a 7,301-day horizon");
+}
+
+#[test]
+fn ambient_efficiency_curve_and_pue_forms_are_listed_when_none_matches() {
+    let twenty = bundled("austin_20yr.toml");
+    let ambient = "ambient = \"austin_synthetic\"";
+    let forms = "expected a temperature in °C (e.g. 25.0), \"austin_synthetic\", \
+                 { synthetic = { … } } or { trace = \"file.csv\", column = \"temp_c\" }";
+    let points =
+        "expected \"calibrated\" or a list of points [{ loading = 0.1, efficiency = 0.93 }, …]";
+    let curve = "efficiency_curve = \"calibrated\"";
+    for (from, to, want) in [
+        (
+            ambient,
+            "ambient = \"paris_synthetic\"",
+            "string \"paris_synthetic\"",
+        ),
+        (ambient, "ambient = \"paris_synthetic\"", forms),
+        (ambient, "ambient = true", forms),
+        (ambient, "ambient = [25.0]", forms),
+        (
+            ambient,
+            "ambient = { trace = \"t.csv\", colum = \"temp_c\" }",
+            "unknown field `colum`, expected one of `synthetic`, `trace`, `column`",
+        ),
+        (
+            ambient,
+            "ambient = { column = \"temp_c\" }",
+            "an ambient table is { synthetic = { … } } or { trace = \"file.csv\"",
+        ),
+        (
+            ambient,
+            "ambient = { synthetic = { peak_hour = 15 } }",
+            "missing field `monthly_mean_c`",
+        ),
+        (
+            curve,
+            "efficiency_curve = \"pvwatts\"",
+            "string \"pvwatts\"",
+        ),
+        (curve, "efficiency_curve = \"pvwatts\"", points),
+        (curve, "efficiency_curve = 0.95", points),
+        (
+            curve,
+            "efficiency_curve = [{ loading = 0.5, efficency = 0.97 }]",
+            "unknown field `efficency`, expected `loading` or `efficiency`",
+        ),
+        (
+            "pue = 1.3",
+            "pue = { ambient = \"paris\", curve = [{ temperature_c = 20.0, pue = 1.2 }] }",
+            forms,
+        ),
+        (
+            "pue = 1.3",
+            "pue = \"high\"",
+            "a number (the constant PUE) or a table { ambient, curve }",
+        ),
+    ] {
+        assert_refused(&twenty, &[(from, to)], want);
+        // Never serde's untagged-enum message.
+        let e = Scenario::from_toml_str(&twenty.replacen(from, to, 1)).unwrap_err();
+        assert!(!e.to_string().contains("untagged"), "{e}");
+    }
+    // Every accepted form still loads.
+    for (from, to) in [
+        (ambient, "ambient = 30"),
+        (ambient, "ambient = -5.5"),
+        (ambient, "ambient = \"austin_synthetic\""),
+        (
+            ambient,
+            "ambient = { synthetic = { monthly_mean_c = [10, 12, 16, 20, 24, 28, 30, 30, 27, \
+             21, 15, 11], winter_swing_c = 8, summer_swing_c = 10, peak_hour = 15 } }",
+        ),
+        (
+            curve,
+            "efficiency_curve = [{ loading = 0.1, efficiency = 0.93 }, \
+             { loading = 1.0, efficiency = 0.97 }]",
+        ),
+        (
+            "pue = 1.3",
+            "pue = { ambient = 30, curve = [{ temperature_c = 20.0, pue = 1.2 }] }",
+        ),
+    ] {
+        Scenario::from_toml_str(&twenty.replacen(from, to, 1))
+            .and_then(Scenario::validate)
+            .unwrap_or_else(|e| panic!("{to}: {e}"));
+    }
+}
+
+#[test]
+fn ambient_trace_messages_name_the_key_the_file_and_the_data_row() {
+    let rows = |f: &dyn Fn(u64) -> String| -> String { (0..48).map(|h| f(h) + "\n").collect() };
+    temp(
+        "hot.csv",
+        &format!(
+            "t_s,temp_c\n{}",
+            rows(&|h| format!("{},{}", h * 3600, if h == 30 { 95 } else { 25 }))
+        ),
+    );
+    temp(
+        "badval.csv",
+        &format!(
+            "temp_c\n{}",
+            rows(&|h| if h == 20 { "warm".into() } else { "25".into() })
+        ),
+    );
+    temp(
+        "minute.csv",
+        &format!("t_s,temp_c\n{}", rows(&|h| format!("{},25", h * 60))),
+    );
+    let load = |trace: &str| {
+        let p = temp(
+            &format!("{trace}.toml"),
+            &format!("{SMALL}[battery.thermal]\nambient = {{ trace = \"{trace}\" }}\n"),
+        );
+        Scenario::load(&p)
+            .and_then(Scenario::validate)
+            .expect_err(trace)
+    };
+    let field = "battery.thermal.ambient.trace: ";
+    for (before, trace, after) in [
+        // The 31st data row (0-based index 30), counted from 1 after the header.
+        (
+            "trace \"",
+            "hot.csv",
+            "\", data row 31 (counted from 1 after the header) = 95 is out of range: \
+             allowed −70 ≤ x ≤ 60 °C",
+        ),
+        (
+            "trace \"",
+            "badval.csv",
+            "\", data row 21 (counted from 1 after the header): value is not a number",
+        ),
+        (
+            "trace \"",
+            "minute.csv",
+            "\" has a time step of 1m (its time column), must be 1h",
+        ),
+        ("cannot read trace \"", "nope.csv", "\": "),
+    ] {
+        let e = load(trace).to_string();
+        assert!(e.starts_with(field), "{e}");
+        // The file as read: the scenario's folder joined with the name it gives.
+        assert!(
+            e.contains(before) && e.contains(&format!("{trace}{after}")),
+            "{e}"
+        );
+    }
+    assert!(
+        matches!(load("hot.csv"), ConfigError::TraceOutOfRange { row: 31, value, .. } if value == 95.0)
+    );
+    assert!(matches!(load("nope.csv"), ConfigError::TraceIo { .. }));
+    // A trace set in memory is checked with the same convention, naming the file it names.
+    use ridethrough::components::ambient::AmbientSource;
+    let mut s = Scenario::from_toml_str(&format!(
+        "{SMALL}[battery.thermal]\nambient = {{ trace = \"mem.csv\" }}\n"
+    ))
+    .unwrap();
+    if let Some(AmbientSource::Trace(t)) =
+        s.battery.thermal.as_mut().and_then(|t| t.ambient.as_mut())
+    {
+        t.data = Some(vec![25.0, 25.0, -80.0]);
+    }
+    let e = s.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("battery.thermal.ambient.trace: trace \"mem.csv\", data row 3 (counted from 1 after the header) = -80"),
+        "{e}"
+    );
 }

@@ -154,6 +154,10 @@ pub struct AugmentationPlan {
     replace: Vec<(u32, ReplaceWhich)>,
     /// Slots: the most units the fleet may hold at once.
     slots: u32,
+    /// Each entry's year as written, with its list (`add`, `replace`) and index, for the
+    /// horizon check's error (not part of the plan's state).
+    #[serde(skip)]
+    written: Vec<(&'static str, usize, u32)>,
 }
 
 /// A validated threshold rule.
@@ -294,11 +298,16 @@ impl AugmentationParams {
                 most as u32
             }
         };
+        let written = (self.add.iter().enumerate())
+            .map(|(i, a)| ("add", i, a.year))
+            .chain((self.replace.iter().enumerate()).map(|(i, r)| ("replace", i, r.year)))
+            .collect();
         Ok(AugmentationPlan {
             add,
             threshold,
             replace,
             slots,
+            written,
         })
     }
 }
@@ -316,16 +325,26 @@ impl AugmentationPlan {
         a.max(r)
     }
 
-    /// The field and year of the first plan entry beyond `years` years of life.
-    pub(crate) fn beyond(&self, years: u32) -> Option<(String, u32)> {
-        // Report the field as written: find it in the scheduled lists.
-        if let Some((y, _)) = self.add.iter().find(|(y, _)| *y > years) {
-            return Some((format!("{FIELD}.add"), *y));
+    /// Checks that the plan names no year past the `years` years of life that `horizon` starts.
+    ///
+    /// # Errors
+    /// [`ConfigError::YearBeyondHorizon`] naming the first such entry's year as written
+    /// (`battery.augmentation.add[i].year`, then `.replace[i].year`), the horizon and the
+    /// years it starts.
+    pub(crate) fn check_years(
+        &self,
+        years: u32,
+        horizon: crate::units::Duration,
+    ) -> Result<(), ConfigError> {
+        match self.written.iter().find(|(_, _, y)| *y > years) {
+            None => Ok(()),
+            Some(&(list, i, year)) => Err(ConfigError::YearBeyondHorizon {
+                field: format!("{FIELD}.{list}[{i}].year"),
+                year,
+                years,
+                horizon,
+            }),
         }
-        self.replace
-            .iter()
-            .find(|(y, _)| *y > years)
-            .map(|(y, _)| (format!("{FIELD}.replace"), *y))
     }
 
     /// The units scheduled for the start of `year`.

@@ -98,8 +98,9 @@ pub struct ThermalParams {
 }
 
 /// Where the ambient temperature comes from: a constant (°C), a named year, a synthetic year's
-/// parameters, or an hourly CSV trace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// parameters, or an hourly CSV trace. Anything else is refused with a message listing these
+/// forms; an unknown key inside a table is named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum AmbientSource {
     /// A constant temperature, °C, in `[−70, 60]`.
@@ -110,6 +111,80 @@ pub enum AmbientSource {
     Synthetic(SyntheticAmbient),
     /// An hourly trace: `{ trace = "austin_2023.csv", column = "temp_c" }`.
     Trace(AmbientTrace),
+}
+
+/// The forms `ambient` accepts, in words (the errors' "expected …").
+const AMBIENT_FORMS: &str = "a temperature in °C (e.g. 25.0), \"austin_synthetic\", \
+     { synthetic = { … } } or { trace = \"file.csv\", column = \"temp_c\" }";
+
+/// Either table form of `ambient`, read strictly: `{ synthetic = … }` or `{ trace = …,
+/// column = … }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmbientTable {
+    #[serde(default)]
+    synthetic: Option<SyntheticYear>,
+    #[serde(default)]
+    trace: Option<std::path::PathBuf>,
+    #[serde(default)]
+    column: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AmbientSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AmbientSource, D::Error> {
+        use serde::de::{Error, Unexpected};
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AmbientSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(AMBIENT_FORMS)
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<AmbientSource, E> {
+                Ok(AmbientSource::Constant(v))
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<AmbientSource, E> {
+                Ok(AmbientSource::Constant(v as f64))
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<AmbientSource, E> {
+                Ok(AmbientSource::Constant(v as f64))
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<AmbientSource, E> {
+                match v {
+                    "austin_synthetic" => Ok(AmbientSource::Named(NamedAmbient::AustinSynthetic)),
+                    _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AmbientSource, A::Error> {
+                let t =
+                    AmbientTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                match t {
+                    AmbientTable {
+                        synthetic: Some(synthetic),
+                        trace: None,
+                        column: None,
+                    } => Ok(AmbientSource::Synthetic(SyntheticAmbient { synthetic })),
+                    AmbientTable {
+                        synthetic: None,
+                        trace: Some(trace),
+                        column,
+                    } => Ok(AmbientSource::Trace(AmbientTrace {
+                        trace,
+                        column,
+                        data: None,
+                    })),
+                    _ => Err(A::Error::custom(format_args!(
+                        "an ambient table is {{ synthetic = {{ … }} }} or {{ trace = \"file.csv\", \
+                         column = \"temp_c\" }} (column optional), one of the two; expected \
+                         {AMBIENT_FORMS}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `ambient = { synthetic = { … } }`.
@@ -146,8 +221,11 @@ impl AmbientTrace {
     /// is left as it is).
     ///
     /// # Errors
-    /// Those of [`crate::io::trace::read_csv`]; [`ConfigError::Inconsistent`] naming
-    /// `battery.thermal.ambient.trace` for a time column whose step is not one hour.
+    /// Those of [`crate::components::ambient::read_trace`], naming
+    /// `battery.thermal.ambient.trace` and the file: [`ConfigError::TraceIo`] for a file that
+    /// cannot be read, [`ConfigError::TraceStep`] for a time column whose step is not one hour,
+    /// [`ConfigError::TraceOutOfRange`] for a temperature outside −70 ≤ x ≤ 60 °C, and those of
+    /// [`crate::io::trace::read_csv`].
     pub fn load(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
         if self.data.is_some() {
             return Ok(());
@@ -157,17 +235,11 @@ impl AmbientTrace {
         } else {
             base_dir.join(&self.trace)
         };
-        let series = crate::io::trace::read_csv(&path, TRACE_FIELD, self.column.as_deref())?;
-        if series
-            .step
-            .is_some_and(|s| s != crate::units::Duration::from_hours(1))
-        {
-            return Err(ConfigError::Inconsistent {
-                field: TRACE_FIELD.into(),
-                why: "an ambient trace must be hourly (its time column's step is not 1 h)",
-            });
-        }
-        self.data = Some(series.values);
+        self.data = Some(crate::components::ambient::read_trace(
+            &path,
+            TRACE_FIELD,
+            self.column.as_deref(),
+        )?);
         Ok(())
     }
 }
@@ -183,13 +255,50 @@ pub enum NamedAmbient {
 /// `battery.efficiency_curve`: `"calibrated"` (the PVWatts part-load shape scaled so that the
 /// round trip at rated power is the unit's, [`EfficiencyCurve::pvwatts_shape`]) or a list of
 /// absolute one-way efficiencies `[{ loading = 0.1, efficiency = 0.93 }, …]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Anything else is refused with a message listing these forms; an unknown key inside a point
+/// is named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum EfficiencyCurveSpec {
     /// A named curve.
     Named(NamedEfficiencyCurve),
     /// Absolute one-way efficiencies at strictly increasing loadings.
     Points(Vec<EfficiencyPoint>),
+}
+
+impl<'de> Deserialize<'de> for EfficiencyCurveSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EfficiencyCurveSpec, D::Error> {
+        use serde::de::{Error, Unexpected};
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EfficiencyCurveSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "\"calibrated\" or a list of points \
+                     [{ loading = 0.1, efficiency = 0.93 }, …]",
+                )
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<EfficiencyCurveSpec, E> {
+                match v {
+                    "calibrated" => {
+                        Ok(EfficiencyCurveSpec::Named(NamedEfficiencyCurve::Calibrated))
+                    }
+                    _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<EfficiencyCurveSpec, A::Error> {
+                Vec::<EfficiencyPoint>::deserialize(serde::de::value::SeqAccessDeserializer::new(
+                    seq,
+                ))
+                .map(EfficiencyCurveSpec::Points)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// The named efficiency curves.
@@ -1084,5 +1193,111 @@ impl LifeState {
         } else {
             REFERENCE_TEMPERATURE_C
         }
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct T {
+        ambient: Option<AmbientSource>,
+        curve: Option<EfficiencyCurveSpec>,
+    }
+
+    fn toml(text: &str) -> Result<T, String> {
+        toml::from_str::<T>(text).map_err(|e| e.to_string())
+    }
+
+    fn json(text: &str) -> Result<T, String> {
+        serde_json::from_str::<T>(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_form_reads_from_toml_and_json_and_round_trips() {
+        let synthetic = "{ monthly_mean_c = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], \
+                         winter_swing_c = 8, summer_swing_c = 10, peak_hour = 15 }";
+        for (text, want) in [
+            ("ambient = 30", AmbientSource::Constant(30.0)),
+            ("ambient = -5.5", AmbientSource::Constant(-5.5)),
+            (
+                "ambient = \"austin_synthetic\"",
+                AmbientSource::Named(NamedAmbient::AustinSynthetic),
+            ),
+            (
+                "ambient = { trace = \"a.csv\" }",
+                AmbientSource::Trace(AmbientTrace {
+                    trace: "a.csv".into(),
+                    column: None,
+                    data: None,
+                }),
+            ),
+            (
+                "ambient = { trace = \"a.csv\", column = \"t\" }",
+                AmbientSource::Trace(AmbientTrace {
+                    trace: "a.csv".into(),
+                    column: Some("t".into()),
+                    data: None,
+                }),
+            ),
+        ] {
+            let got = toml(text).unwrap().ambient.unwrap();
+            assert_eq!(got, want, "{text}");
+            // What serializes reads back, in JSON too.
+            let j = format!("{{\"ambient\": {}}}", serde_json::to_string(&got).unwrap());
+            assert_eq!(json(&j).unwrap().ambient.unwrap(), want, "{j}");
+        }
+        let s = toml(&format!("ambient = {{ synthetic = {synthetic} }}")).unwrap();
+        assert!(matches!(s.ambient, Some(AmbientSource::Synthetic(_))));
+        let c = toml("curve = \"calibrated\"").unwrap().curve.unwrap();
+        assert_eq!(
+            c,
+            EfficiencyCurveSpec::Named(NamedEfficiencyCurve::Calibrated)
+        );
+        let j = format!("{{\"curve\": {}}}", serde_json::to_string(&c).unwrap());
+        assert_eq!(json(&j).unwrap().curve.unwrap(), c);
+        let c = toml("curve = [{ loading = 0.5, efficiency = 0.97 }]")
+            .unwrap()
+            .curve
+            .unwrap();
+        let j = format!("{{\"curve\": {}}}", serde_json::to_string(&c).unwrap());
+        assert_eq!(json(&j).unwrap().curve.unwrap(), c);
+    }
+
+    #[test]
+    fn anything_else_lists_the_forms_or_names_the_unknown_key() {
+        for (text, want) in [
+            ("ambient = \"paris\"", AMBIENT_FORMS),
+            ("ambient = false", AMBIENT_FORMS),
+            (
+                "ambient = { trace = \"a.csv\", colum = \"t\" }",
+                "unknown field `colum`",
+            ),
+            (
+                "ambient = { trace = \"a.csv\", synthetic = { peak_hour = 1 } }",
+                "missing field `monthly_mean_c`",
+            ),
+            ("ambient = {}", "one of the two"),
+            (
+                "curve = \"pvwatts\"",
+                "expected \"calibrated\" or a list of points",
+            ),
+            (
+                "curve = { loading = 0.5 }",
+                "expected \"calibrated\" or a list of points",
+            ),
+            (
+                "curve = [{ loading = 0.5, eff = 0.9 }]",
+                "unknown field `eff`, expected `loading` or `efficiency`",
+            ),
+        ] {
+            let e = toml(text).unwrap_err();
+            assert!(e.contains(want), "{text}: want {want:?} in {e}");
+            assert!(!e.contains("untagged"), "{e}");
+        }
+        let e = json("{\"ambient\": \"paris\"}").unwrap_err();
+        assert!(e.contains(AMBIENT_FORMS), "{e}");
     }
 }

@@ -1815,7 +1815,8 @@ impl Fleet {
     /// `(Y − 1) × 8,760 h` after the start and must start before the horizon's end).
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] naming `battery.augmentation.add` or `.replace`.
+    /// [`ConfigError::YearBeyondHorizon`] naming `battery.augmentation.add[i].year` or
+    /// `.replace[i].year`.
     pub(crate) fn check_horizon(&self, time: &TimeGrid) -> Result<(), ConfigError> {
         let Some(plan) = self.plan.as_deref() else {
             return Ok(());
@@ -1823,14 +1824,7 @@ impl Fleet {
         let year_ms = crate::engine::report::HOURS_PER_LIFE_YEAR * crate::units::MS_PER_HOUR;
         let horizon = time.horizon().as_millis();
         let years = (horizon.saturating_sub(1) / year_ms + 1).min(u64::from(u32::MAX)) as u32;
-        match plan.beyond(years) {
-            None => Ok(()),
-            Some((field, year)) => Err(out_of_range(
-                field,
-                f64::from(year),
-                "2 ≤ year ≤ the years of life the horizon starts (a year starts every 8,760 h)",
-            )),
-        }
+        plan.check_years(years, time.horizon())
     }
 
     /// The first cohort: the initial units, holding `energy`.

@@ -294,7 +294,7 @@ mod tests {
             .contains("load.pue.curve[1].temperature_c"));
         assert!(err(curve(&[(99.0, 1.2)], t())).contains("load.pue.curve[0].temperature_c"));
         assert!(err(curve(&[(20.0, 1.2)], trace(vec![20.0, f64::NAN])))
-            .contains("load.pue.ambient.trace[1]"));
+            .contains("load.pue.ambient.trace: trace \"t.csv\", data row 2 (counted from 1"));
         assert!(err(Pue::Constant(f64::NAN)).contains("load.pue"));
     }
 }
