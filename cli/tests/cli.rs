@@ -2051,3 +2051,42 @@ fn merging_per_sample_rows_refuses_gaps_duplicates_other_studies_and_old_files()
         65
     );
 }
+
+/// Issue 10's new-user pass: a replacement takes the units' stored energy away and the
+/// self-check must count it (it failed every run with a replacement); a fleet with an efficiency
+/// curve but no ageing has no fade line to print.
+#[test]
+fn a_replacement_passes_the_self_checks_and_a_fleet_without_ageing_prints_no_fade() {
+    let ageing = scenarios().join("austin_ageing.toml");
+    let out = ridethrough([
+        ageing.to_str().unwrap(),
+        "--set",
+        "time.step=\"1h\"",
+        "--set",
+        "time.horizon=\"730d\"",
+        "--set",
+        "battery.augmentation={replace=[{year=2,which=\"all\"}]}",
+    ]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("16 added, 16 removed"), "{text}");
+    // The same site without `[battery.ageing]` (an empty table in the bundled file).
+    let dir = temp_dir("no_ageing_fade");
+    let text = std::fs::read_to_string(&ageing).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("[battery.ageing]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, text, "the bundled file has an ageing table");
+    let path = dir.join("no_ageing.toml");
+    std::fs::write(&path, without).unwrap();
+    let out = ridethrough([path.to_str().unwrap(), "--set", "time.step=\"1h\""]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("fade           none (no [battery.ageing])"),
+        "{text}"
+    );
+    assert!(!text.contains("equivalent full cycles"), "{text}");
+}

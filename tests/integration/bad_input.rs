@@ -1297,4 +1297,34 @@ fn ambient_trace_messages_name_the_key_the_file_and_the_data_row() {
         e.contains("battery.thermal.ambient.trace: trace \"mem.csv\", data row 3 (counted from 1 after the header) = -80"),
         "{e}"
     );
+    // A PUE curve's ambient trace is read the same way, naming its own key.
+    for (trace, after) in [
+        (
+            "minute.csv",
+            "\" has a time step of 1m (its time column), must be 1h",
+        ),
+        ("nope.csv", "\": "),
+        (
+            "hot.csv",
+            "\", data row 31 (counted from 1 after the header) = 95",
+        ),
+    ] {
+        let text = SMALL.replacen(
+            "pue = 1.3",
+            &format!(
+                "pue = {{ ambient = {{ trace = \"{trace}\" }}, curve = [{{ temperature_c = 20.0, pue = 1.2 }}] }}"
+            ),
+            1,
+        );
+        assert_ne!(text, SMALL);
+        let p = temp(&format!("pue-{trace}.toml"), &text);
+        let e = Scenario::load(&p)
+            .and_then(Scenario::validate)
+            .expect_err(trace)
+            .to_string();
+        assert!(
+            e.starts_with("load.pue.ambient.trace: ") && e.contains(&format!("{trace}{after}")),
+            "{e}"
+        );
+    }
 }

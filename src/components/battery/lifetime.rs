@@ -227,6 +227,15 @@ impl AmbientTrace {
     /// [`ConfigError::TraceOutOfRange`] for a temperature outside −70 ≤ x ≤ 60 °C, and those of
     /// [`crate::io::trace::read_csv`].
     pub fn load(&mut self, base_dir: &std::path::Path) -> Result<(), ConfigError> {
+        self.load_as(base_dir, TRACE_FIELD)
+    }
+
+    /// [`AmbientTrace::load`] with errors naming `field` (a PUE curve's ambient is
+    /// `load.pue.ambient.trace`).
+    ///
+    /// # Errors
+    /// As [`AmbientTrace::load`], naming `field`.
+    pub fn load_as(&mut self, base_dir: &std::path::Path, field: &str) -> Result<(), ConfigError> {
         if self.data.is_some() {
             return Ok(());
         }
@@ -237,7 +246,7 @@ impl AmbientTrace {
         };
         self.data = Some(crate::components::ambient::read_trace(
             &path,
-            TRACE_FIELD,
+            field,
             self.column.as_deref(),
         )?);
         Ok(())

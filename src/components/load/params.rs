@@ -255,7 +255,9 @@ impl LoadParams {
     /// is resolved against `base_dir` (normally the scenario file's directory). Traces with an
     /// empty path (built by [`LoadTrace::from_values`]) are left as they are.
     ///
-    /// A PUE curve's hourly ambient trace is read too (field `load.pue.ambient.trace`).
+    /// A PUE curve's hourly ambient trace is read too, with the errors of
+    /// [`AmbientTrace::load_as`](crate::components::battery::lifetime::AmbientTrace::load_as)
+    /// naming `load.pue.ambient.trace`.
     ///
     /// # Errors
     /// Those of [`crate::io::trace::read_csv`] (field `load.it[i]`); [`ConfigError::Missing`] naming
@@ -296,23 +298,7 @@ impl LoadParams {
         }
         if let Pue::Curve(c) = &mut self.pue {
             if let AmbientSource::Trace(t) = &mut c.ambient {
-                if t.data.is_none() {
-                    const FIELD: &str = "load.pue.ambient.trace";
-                    let path = if t.trace.is_absolute() {
-                        t.trace.clone()
-                    } else {
-                        base_dir.join(&t.trace)
-                    };
-                    let series = crate::io::trace::read_csv(&path, FIELD, t.column.as_deref())?;
-                    if series.step.is_some_and(|s| s != Duration::from_hours(1)) {
-                        return Err(ConfigError::Inconsistent {
-                            field: FIELD.into(),
-                            why: "an ambient trace must be hourly (its time column's step is \
-                                  not 1 h)",
-                        });
-                    }
-                    t.data = Some(series.values);
-                }
+                t.load_as(base_dir, "load.pue.ambient.trace")?;
             }
         }
         Ok(())
