@@ -1170,3 +1170,58 @@ fn a_policy_commands_the_sets() {
         assert_eq!(r.backup.as_ref().unwrap().generators.demands, 5, "{step}");
     }
 }
+
+/// The backup chain's Monte Carlo indices on sites with nothing random (one scheduled outage,
+/// sets that always start): every sample is the same, so each probability is exactly 0 or 1
+/// with no standard error, and each count is the one run's. The 1.5 h tank of
+/// [`a_tank_runs_dry_to_the_millisecond`] runs dry once, behind a 20 MW battery that bridges
+/// the transfer; a tank of the whole outage never does, behind a 1 MW battery that drops
+/// 9 MW for the 10 s start delay.
+#[test]
+fn monte_carlo_fuel_out_and_drop_indices_of_a_deterministic_outage_are_known() {
+    use ridethrough::studies::montecarlo::{self, McConfig};
+    let flow = f64::from(SETS) * (IDLE_L_PER_H + L_PER_MWH * LOAD_MW / f64::from(SETS));
+    let mc = |site: &Site| {
+        let mut cfg = McConfig::new(24, 5);
+        cfg.threads = 2;
+        let r = montecarlo::run(site, &Policy::default(), &cfg, &|_| {}).unwrap();
+        r.indices.backup.expect("backup indices")
+    };
+    let exact = |what: &str, e: &ridethrough::studies::stats::Estimate, want: f64| {
+        assert!(
+            close(e.mean, want) && e.se == 0.0,
+            "{what}: {e:?}, want {want}"
+        );
+    };
+    let short: FuelParams = toml::from_str(&format!("capacity_l = {}", 1.5 * flow)).unwrap();
+    let b = mc(&site(
+        Duration::from_hours(1),
+        20.0,
+        5.0,
+        &gens(0.0, 0),
+        Some(&short),
+    ));
+    exact("fuel outs", &b.fuel_outs_per_sample, 1.0);
+    exact("P(fuel out)", &b.fuel_out_probability, 1.0);
+    exact("transfers", &b.transfers_per_sample, 1.0);
+    exact("P(drop in transfer)", &b.transfer_drop_probability, 0.0);
+    exact("starts", &b.starts_per_sample, f64::from(SETS));
+    exact("fuel burnt", &b.fuel_burnt_l, 1.5 * flow);
+    let whole: FuelParams = toml::from_str(&format!("capacity_l = {}", 4.0 * flow)).unwrap();
+    let b = mc(&site(
+        Duration::from_hours(1),
+        1.0,
+        25.0,
+        &gens(0.0, 0),
+        Some(&whole),
+    ));
+    exact("fuel outs", &b.fuel_outs_per_sample, 0.0);
+    exact("P(fuel out)", &b.fuel_out_probability, 0.0);
+    exact("P(drop in transfer)", &b.transfer_drop_probability, 1.0);
+    exact(
+        "dropped in transfer",
+        &b.transfer_unserved_mwh,
+        (LOAD_MW - 1.0) * DELAY_S / 3600.0,
+    );
+    exact("drop hours", &b.transfer_drop_hours, DELAY_S / 3600.0);
+}
