@@ -417,6 +417,9 @@ fn an_idle_site_has_a_normalised_eue_of_zero() {
 /// The comparison's counts of samples where `b` did worse are the per-sample counts of the two
 /// studies run alone on the same seeds (common random numbers: sample i of each is the same
 /// year), counted here from their kept summaries.
+/// A mean of a few hundred paired differences against the same sum in another order.
+const PAIRED_MEAN_REL_TOL: f64 = 1e-9;
+
 #[test]
 fn comparison_counts_match_the_paired_samples() {
     let (large, p) = hourly_site(24, 3.0);
@@ -448,6 +451,31 @@ fn comparison_counts_match_the_paired_samples() {
     );
     assert_eq!(c.samples_b_worse, worse);
     assert_eq!(c.samples_b_more_lol_hours, more);
+    // The paired differences' means are the per-sample rows' (two summation orders).
+    let n = a.len() as f64;
+    let d_eue: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| y.unserved_mwh - x.unserved_mwh)
+        .sum::<f64>()
+        / n;
+    let d_lole: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| y.loss_of_load_step_hours - x.loss_of_load_step_hours)
+        .sum::<f64>()
+        / n;
+    let close =
+        |x: f64, y: f64| (x - y).abs() <= PAIRED_MEAN_REL_TOL * x.abs().max(y.abs()).max(1.0);
+    assert!(close(c.eue_difference_mwh.mean, d_eue), "{c:?} vs {d_eue}");
+    assert!(
+        close(c.lole_difference_hours.mean, d_lole),
+        "{c:?} vs {d_lole}"
+    );
+    assert!(
+        d_eue > 0.0 && d_lole > 0.0,
+        "the small fleet loses more: {d_eue}, {d_lole}"
+    );
 }
 
 /// Early stopping needs a positive EUE and at least `min_samples` (and 2) samples: a site that

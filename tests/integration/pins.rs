@@ -435,6 +435,10 @@ fn every_index_of_a_deterministic_site_is_known_by_hand() {
             0.0
         };
         assert!((b.share - want).abs() < HIST_FORMULA_TOL, "{b:?}");
+        // The documented binomial SE, √(share·(1 − share)/n), over the 2n events.
+        let se = (want * (1.0 - want) / events as f64).sqrt();
+        assert!((b.se - se).abs() < HIST_FORMULA_TOL, "{b:?}, want se {se}");
+        assert_eq!(b.n, events, "{b:?}");
     }
     // Equivalent full cycles of one run: (20 + 22.5) MWh delivered at η_d 0.9 over 25 MWh.
     let report = site.simulate(policy, 7).run(&mut ()).report();
