@@ -603,7 +603,27 @@ fn cycling(step: &str, horizon: &str) -> Study {
 
 /// [`cycling`] with `battery` added to the `[battery]` table.
 fn cycling_with(step: &str, horizon: &str, battery: &str) -> Study {
-    let text = format!(
+    Scenario::from_toml_str(&cycling_text(
+        step,
+        horizon,
+        battery,
+        "\"austin_synthetic\"",
+        "heating_setpoint_c = 15.0\ncooling_setpoint_c = 25.0",
+    ))
+    .and_then(Scenario::validate)
+    .unwrap()
+}
+
+/// The text of the daily-cycling site: `battery` added to the `[battery]` table, `ambient` the
+/// TOML value of `battery.thermal.ambient`, `enclosure` the keys of its table.
+fn cycling_text(
+    step: &str,
+    horizon: &str,
+    battery: &str,
+    ambient: &str,
+    enclosure: &str,
+) -> String {
+    format!(
         r#"
         seed = 3
         [time]
@@ -619,10 +639,9 @@ fn cycling_with(step: &str, horizon: &str, battery: &str) -> Study {
         {battery}
         [battery.ageing]
         [battery.thermal]
-        ambient = "austin_synthetic"
+        ambient = {ambient}
         [battery.thermal.enclosure]
-        heating_setpoint_c = 15.0
-        cooling_setpoint_c = 25.0
+        {enclosure}
         [load]
         pue = 1.0
         [[load.it]]
@@ -635,10 +654,7 @@ fn cycling_with(step: &str, horizon: &str, battery: &str) -> Study {
         import_cap_mw = 7.5
         recharge_rate_mw = 3.0
         "#
-    );
-    Scenario::from_toml_str(&text)
-        .and_then(Scenario::validate)
-        .unwrap()
+    )
 }
 
 /// `heat in − conducted − cooling + heating − C·(T − T₀)`, over `heat in`.
@@ -1344,40 +1360,17 @@ fn bad_enclosure_tables_name_the_field_value_and_range() {
     assert!(with_enclosure("", false).is_ok());
 }
 
-/// A cycling site whose enclosure is `enclosure` (TOML keys of `[battery.thermal.enclosure]`)
-/// at a constant ambient of `ambient` °C.
+/// The daily-cycling site at hourly steps with the enclosure `enclosure` (the keys of
+/// `[battery.thermal.enclosure]`) at a constant ambient of `ambient` °C.
 fn cycling_enclosure(horizon: &str, ambient: f64, enclosure: &str) -> Result<Study, ConfigError> {
-    let text = format!(
-        r#"
-        seed = 3
-        [time]
-        step = "1h"
-        horizon = "{horizon}"
-        [grid]
-        import_limit_mw = 40.0
-        [battery]
-        preset = "megapack2xl_4h"
-        units = 12
-        reserve_soc = 0.1
-        [battery.ageing]
-        [battery.thermal]
-        ambient = {ambient:?}
-        [battery.thermal.enclosure]
-        {enclosure}
-        [load]
-        pue = 1.0
-        [[load.it]]
-        kind = "daily"
-        peak_mw = 10.0
-        shape = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 1.0, 1.0, 1.0, 1.0,
-                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.4, 0.4, 0.4]
-        [policy]
-        kind = "peak_shaving"
-        import_cap_mw = 7.5
-        recharge_rate_mw = 3.0
-        "#
-    );
-    Scenario::from_toml_str(&text).and_then(Scenario::validate)
+    Scenario::from_toml_str(&cycling_text(
+        "1h",
+        horizon,
+        "",
+        &format!("{ambient:?}"),
+        enclosure,
+    ))
+    .and_then(Scenario::validate)
 }
 
 /// The resting temperature against its closed form, °C (a relaxation over a hundred time
