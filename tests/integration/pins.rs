@@ -7,7 +7,7 @@ use ridethrough::components::battery::BatteryState;
 use ridethrough::prelude::*;
 use ridethrough::reliability::availability::{AvailabilityProcess, RenewalProcess};
 use ridethrough::reliability::duration::DurationLaw;
-use ridethrough::studies::montecarlo::{self, McConfig};
+use ridethrough::studies::montecarlo::{self, McConfig, DURATION_EDGES_H};
 use ridethrough::studies::stats::{LogHistogram, BINS_PER_DECADE, HIST_MIN};
 
 /// Powers computed by hand from a few exact operations, MW: rounding only.
@@ -388,6 +388,16 @@ fn every_index_of_a_deterministic_site_is_known_by_hand() {
     for b in &ix.lol_duration_distribution {
         let want = if b.from_hours == 2.0 { 1.0 } else { 0.0 };
         assert_eq!((b.share, b.se, b.n), (want, 0.0, n), "{b:?}");
+    }
+    // The bins are [DURATION_EDGES_H[i], DURATION_EDGES_H[i + 1]), the last one open.
+    for d in [
+        &ix.lol_duration_distribution,
+        &ix.grid_outage_duration_distribution,
+    ] {
+        let edges: Vec<(f64, f64)> = d.iter().map(|b| (b.from_hours, b.to_hours)).collect();
+        let mut want: Vec<(f64, f64)> = DURATION_EDGES_H.windows(2).map(|w| (w[0], w[1])).collect();
+        want.push((DURATION_EDGES_H[DURATION_EDGES_H.len() - 1], f64::INFINITY));
+        assert_eq!(edges, want);
     }
     // Hours of day 2..=5 lose load on one day of ten; January holds all 240 steps.
     for (h, e) in ix.lolp_by_hour.iter().enumerate() {
