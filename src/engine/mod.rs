@@ -113,6 +113,10 @@ pub struct Site {
     pub tariff: Option<Tariff>,
     /// [`site_fingerprint`] of the parameters and time grid the site was built from.
     fingerprint: u64,
+    /// The fingerprint of the backup chain's parameters (`None` without one), kept apart from
+    /// the site's so that adding, replacing or removing the chain, or swapping the fleet, in any
+    /// order, gives the fingerprint of a site built with the result directly.
+    backup_fingerprint: Option<u64>,
     /// The load of every step, built on first use (see [`Site::step_table`]).
     table: OnceLock<Option<StepTable>>,
 }
@@ -138,6 +142,7 @@ impl Site {
             backup: None,
             tariff: None,
             fingerprint: site_fingerprint(&time, grid, battery, load),
+            backup_fingerprint: None,
             table: OnceLock::new(),
         })
     }
@@ -165,13 +170,12 @@ impl Site {
         fuel: Option<&FuelParams>,
     ) -> Result<Site, ConfigError> {
         let backup = Backup::new(generators, fuel)?;
-        let fingerprint = match &backup {
-            None => self.fingerprint,
-            Some(_) => backup_fingerprint(self.fingerprint, generators, fuel),
-        };
+        let backup_fingerprint = backup
+            .as_ref()
+            .map(|_| json_fingerprint(&(generators, fuel)));
         Ok(Site {
             backup,
-            fingerprint,
+            backup_fingerprint,
             ..self
         })
     }
@@ -191,18 +195,23 @@ impl Site {
     }
 
     /// A stable hash of the parameters and time grid the site was built from
-    /// ([`site_fingerprint`], extended by the tariff's when it has one, whatever the order the
-    /// backup chain and the tariff were added in); snapshots carry it in
-    /// [`SimState::site_fingerprint`].
+    /// ([`site_fingerprint`], extended by the backup chain's parameters when it has one, then by
+    /// the tariff's when it has one, whatever the order they were added, replaced or removed
+    /// in); snapshots carry it in [`SimState::site_fingerprint`].
     pub fn fingerprint(&self) -> u64 {
-        match &self.tariff {
-            None => self.fingerprint,
-            Some(t) => {
-                let mut h = Fnv1a(self.fingerprint ^ FNV_OFFSET_BASIS);
-                h.bytes(&t.fingerprint().to_le_bytes());
-                h.0
-            }
+        let extend = |base: u64, part: u64| {
+            let mut h = Fnv1a(base ^ FNV_OFFSET_BASIS);
+            h.bytes(&part.to_le_bytes());
+            h.0
+        };
+        let mut f = self.fingerprint;
+        if let Some(b) = self.backup_fingerprint {
+            f = extend(f, b);
         }
+        if let Some(t) = &self.tariff {
+            f = extend(f, t.fingerprint());
+        }
+        f
     }
 
     /// The site with an electricity tariff (`None` removes it), checked for the site's time
@@ -220,7 +229,8 @@ impl Site {
     }
 
     /// The site with another fleet, and the fingerprint of the parameters it now stands for
-    /// (used by [`study::Study::with_battery`], which keeps the other components).
+    /// (used by [`study::Study::with_battery`], which keeps the other components, the backup
+    /// chain and the tariff with their fingerprints among them).
     ///
     /// # Errors
     /// An augmentation plan naming a year beyond the horizon.
@@ -306,21 +316,6 @@ pub(crate) fn json_fingerprint<T: Serialize + std::fmt::Debug>(value: &T) -> u64
     if serde_json::to_writer(&mut h, value).is_err() {
         h = Fnv1a(FNV_OFFSET_BASIS);
         h.bytes(format!("{value:?}").as_bytes());
-    }
-    h.0
-}
-
-/// A site fingerprint extended by the backup chain's parameters (FNV-1a over their JSON, from
-/// `base`).
-fn backup_fingerprint(
-    base: u64,
-    generators: Option<&GeneratorParams>,
-    fuel: Option<&FuelParams>,
-) -> u64 {
-    let mut h = Fnv1a(base ^ FNV_OFFSET_BASIS);
-    let parts = (generators, fuel);
-    if serde_json::to_writer(&mut h, &parts).is_err() {
-        h.bytes(format!("{parts:?}").as_bytes());
     }
     h.0
 }

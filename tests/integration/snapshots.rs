@@ -227,10 +227,19 @@ fn the_fingerprint_is_fnv1a_of_the_parameters_json() {
     // The documented definition, computed here from the FNV spec (draft-eastlake-fnv: 64-bit
     // offset basis and prime) rather than by the crate: a fingerprint that silently hashed
     // something else (the Debug text, say) would not be stable across Rust versions.
-    fn fnv1a(bytes: &[u8]) -> u64 {
-        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    fn fnv1a_from(seed: u64, bytes: &[u8]) -> u64 {
+        bytes.iter().fold(seed, |h, &b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         })
+    }
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        fnv1a_from(OFFSET_BASIS, bytes)
+    }
+    // A part (the backup chain's or the tariff's fingerprint) extends a fingerprint as FNV-1a
+    // over its little-endian bytes, seeded with the fingerprint xor the offset basis.
+    fn extend(fingerprint: u64, part: u64) -> u64 {
+        fnv1a_from(fingerprint ^ OFFSET_BASIS, &part.to_le_bytes())
     }
     let study = base();
     let parts = (
@@ -245,6 +254,35 @@ fn the_fingerprint_is_fnv1a_of_the_parameters_json() {
         ridethrough::engine::site_fingerprint(parts.0, parts.1, parts.2, parts.3),
         fnv1a(&json)
     );
+    // The backup chain's part is FNV-1a of the JSON of `(generators, fuel)`; the tariff's
+    // follows it, whatever the order they were added in.
+    use ridethrough::components::fuel::FuelParams;
+    use ridethrough::components::generators::{GeneratorParams, GeneratorPreset};
+    use ridethrough::components::tariff::TariffParams;
+    let gens = GeneratorParams::preset(GeneratorPreset::Diesel2500kw, 8);
+    let backed = study.site().clone().with_backup(Some(&gens), None).unwrap();
+    let chain = fnv1a(&serde_json::to_vec(&(Some(&gens), None::<&FuelParams>)).unwrap());
+    assert_eq!(backed.fingerprint(), extend(fnv1a(&json), chain));
+    let tariff = TariffParams {
+        demand_charge_usd_per_kw_month: 10.0,
+        demand_interval: None,
+        energy_price_usd_per_mwh: Some(50.0),
+        energy_price_trace: None,
+    };
+    let both = backed.with_tariff(Some(&tariff)).unwrap();
+    let priced = both.tariff.as_ref().unwrap().fingerprint();
+    assert_eq!(
+        both.fingerprint(),
+        extend(extend(fnv1a(&json), chain), priced)
+    );
+    let other_order = study
+        .site()
+        .clone()
+        .with_tariff(Some(&tariff))
+        .unwrap()
+        .with_backup(Some(&gens), None)
+        .unwrap();
+    assert_eq!(other_order.fingerprint(), both.fingerprint());
 }
 
 /// An edit of a snapshot's JSON.
@@ -390,4 +428,46 @@ fn the_window_of_a_snapshot_is_the_window_of_its_own_units() {
         u["locked_total"] = (total + 1.0).into();
     });
     refused(s, "a locked total that is not the sum of its slots");
+}
+
+/// A backup chain makes another site, and the fingerprint depends only on the chain the site
+/// ends up with: adding one chain over another, removing it, or swapping the fleet under it
+/// gives the fingerprint of the site built with the result directly.
+#[test]
+fn a_backup_chain_makes_another_site_whatever_the_path_to_it() {
+    use ridethrough::components::generators::{GeneratorParams, GeneratorPreset};
+    let study = base();
+    let plain = study.site().clone();
+    let sets = |n| GeneratorParams::preset(GeneratorPreset::Diesel2500kw, n);
+    let eight = plain.clone().with_backup(Some(&sets(8)), None).unwrap();
+    let nine = plain.clone().with_backup(Some(&sets(9)), None).unwrap();
+    assert_ne!(eight.fingerprint(), plain.fingerprint());
+    assert_ne!(nine.fingerprint(), eight.fingerprint());
+    // Replacing the chain, or removing it, leaves no trace of the old one.
+    let replaced = eight.clone().with_backup(Some(&sets(9)), None).unwrap();
+    assert_eq!(replaced.fingerprint(), nine.fingerprint());
+    let removed = eight.clone().with_backup(None, None).unwrap();
+    assert_eq!(removed.fingerprint(), plain.fingerprint());
+    // Through the study: a fleet swapped under a chain keeps the chain in the fingerprint.
+    let backed = base().with_backup(Some(sets(8)), None).unwrap();
+    assert_eq!(backed.site().fingerprint(), eight.fingerprint());
+    let other = colossus(("units = 168", "units = 167"));
+    let swapped = backed
+        .clone()
+        .with_battery(other.battery_params().clone())
+        .unwrap();
+    let direct = other.with_backup(Some(sets(8)), None).unwrap();
+    assert_eq!(swapped.site().fingerprint(), direct.site().fingerprint());
+    // Snapshots do not cross between the sites, either way round.
+    let at = 24 * 50;
+    assert_mismatch(
+        backed.site(),
+        snapshot_at(&study, at),
+        "snapshot.site_fingerprint",
+    );
+    assert_mismatch(
+        study.site(),
+        snapshot_at(&backed, at),
+        "snapshot.site_fingerprint",
+    );
 }
