@@ -27,6 +27,7 @@ mod scenarios;
 mod sizing;
 mod sla;
 mod snapshots;
+mod step_allocations;
 mod survival;
 mod tiers;
 mod timestamps;

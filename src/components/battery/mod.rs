@@ -40,7 +40,7 @@ pub mod lifetime;
 pub mod rainflow;
 pub mod thermal;
 
-use self::ageing::AgeingParams;
+use self::ageing::{AgeingParams, AgeingState};
 use self::augmentation::{
     AugmentationParams, AugmentationPlan, Cohort, CohortsState, ReplaceWhich, EMPTY_SLOT,
 };
@@ -2219,22 +2219,40 @@ impl Fleet {
 
     /// The battery's life sums in state `s` (see [`LifeSums`]), with the rainflow residue
     /// counted as half cycles (on copies) if `finish`; `None` without ageing.
+    ///
+    /// Without `finish` it allocates nothing (the engine calls it at every year's end); with
+    /// it, it copies each cohort's ageing state once.
     pub fn life_sums(&self, s: &BatteryState, finish: bool) -> Option<LifeSums> {
         let life = self.lifetime()?;
         let model = life.ageing()?;
         let l = life.settled(s.life.as_deref()?);
         let l = l.as_ref();
+        // (calendar fade, cycle fade, equivalent full cycles, capacity factor) of one state.
+        let sums_of = |a: &AgeingState| {
+            let finished;
+            let a = if finish {
+                let mut copy = a.clone();
+                model.finish(&mut copy);
+                finished = copy;
+                &finished
+            } else {
+                a
+            };
+            (
+                model.calendar_fade(a).value(),
+                model.cycle_fade(a).value(),
+                a.equivalent_full_cycles(),
+                model.capacity_factor(a),
+            )
+        };
         let Some(c) = l.cohorts.as_ref() else {
-            let mut a = l.ageing.clone()?;
-            if finish {
-                model.finish(&mut a);
-            }
-            let cf = model.capacity_factor(&a);
+            let (calendar_fade, cycle_fade, equivalent_full_cycles, cf) =
+                sums_of(l.ageing.as_ref()?);
             return Some(LifeSums {
                 capacity_factor: cf,
-                calendar_fade: model.calendar_fade(&a).value(),
-                cycle_fade: model.cycle_fade(&a).value(),
-                equivalent_full_cycles: a.equivalent_full_cycles(),
+                calendar_fade,
+                cycle_fade,
+                equivalent_full_cycles,
                 fade_loss: l.fade_loss,
                 usable: self.usable_energy() * cf,
                 augmentation: None,
@@ -2243,16 +2261,13 @@ impl Fleet {
         let n0 = f64::from(self.units);
         let (mut cal, mut cyc, mut efc, mut aged) = (0.0, 0.0, 0.0, 0.0);
         for k in &c.cohorts {
-            let mut a = k.ageing.clone();
-            if finish {
-                model.finish(&mut a);
-            }
+            let (k_cal, k_cyc, k_efc, k_cf) = sums_of(&k.ageing);
             let w = f64::from(k.units) / n0;
-            cal += w * model.calendar_fade(&a).value();
-            cyc += w * model.cycle_fade(&a).value();
-            efc += w * a.equivalent_full_cycles();
+            cal += w * k_cal;
+            cyc += w * k_cyc;
+            efc += w * k_efc;
             if !k.retired {
-                aged += f64::from(k.units) * model.capacity_factor(&a);
+                aged += f64::from(k.units) * k_cf;
             }
         }
         let installed = c.installed_units;

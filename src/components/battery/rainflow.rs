@@ -36,8 +36,9 @@
 //! with random moves it stays at a few dozen (21 for a year of independent random hourly
 //! samples, 24 for a month of a minute random walk: see the tests). A nearly periodic history
 //! whose swings slowly widen keeps every reversal until they narrow again (two a day, for
-//! months, when a battery's daily tops and bottoms drift apart as it ages). The stack
-//! grows only when it reaches a new largest length, so once warmed up a push does not allocate.
+//! months, when a battery's daily tops and bottoms drift apart as it ages). A new counter
+//! reserves room for [`RESIDUE_RESERVE`] points, so a push allocates only when the residue
+//! outgrows that (amortised, at each new largest length past it).
 //!
 //! # Tags
 //! [`RainflowCounter::push_tagged`] attaches a caller's running integral to each sample (for the
@@ -253,6 +254,10 @@ pub struct RainflowCounter {
     closed: Closed,
 }
 
+/// The residue length a new [`RainflowCounter`] has room for before a push allocates: above the
+/// few dozen points a state of charge leaves (see the module docs).
+pub const RESIDUE_RESERVE: usize = 64;
+
 impl Default for RainflowCounter {
     fn default() -> RainflowCounter {
         RainflowCounter::new()
@@ -263,7 +268,7 @@ impl RainflowCounter {
     /// An empty counter.
     pub fn new() -> RainflowCounter {
         RainflowCounter {
-            residue: Vec::new(),
+            residue: Vec::with_capacity(RESIDUE_RESERVE),
             last: None,
             direction: Direction::None,
             path: 0.0,
