@@ -2042,3 +2042,39 @@ fn shed_tiers(
     let checkpoint = tiers.checkpoint_ms().map(|ms| (ms, loads.deferrable_it));
     tally.tier_piece(k, start_ms, end_ms, &shares, checkpoint);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::scenario::Scenario;
+
+    /// A 2-year (730-day) hourly site without ageing.
+    fn two_years() -> crate::engine::study::Study {
+        Scenario::from_toml_str(
+            "seed = 1\n[time]\nstep = \"1h\"\nhorizon = \"730d\"\n[grid]\nimport_limit_mw = 10.0\n\
+             [battery]\npreset = \"megapack2xl_4h\"\nunits = 1\n[load]\npue = 1.0\n\
+             [[load.it]]\nkind = \"constant\"\nit_mw = 5.0\n",
+        )
+        .and_then(Scenario::validate)
+        .unwrap()
+    }
+
+    /// `mark_years` marks every year's end from the next step on, wherever the run is, in room
+    /// reserved then.
+    #[test]
+    fn years_are_marked_from_the_step_mark_years_is_called_at() {
+        let study = two_years();
+        for (from_step, want) in [(0, vec![YEAR_MS, 2 * YEAR_MS]), (9_000, vec![2 * YEAR_MS])] {
+            let mut sim = study.simulate();
+            while sim.state.step < from_step {
+                sim.step(&mut ());
+            }
+            sim.mark_years();
+            let room = sim.state.years.capacity();
+            sim.run(&mut ());
+            let ends: Vec<u64> = sim.state.years.iter().map(|m| m.end_ms).collect();
+            assert_eq!(ends, want, "marked from step {from_step}");
+            assert!(sim.state.years.len() <= room, "room for {room} marks");
+        }
+    }
+}

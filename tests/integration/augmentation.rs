@@ -220,6 +220,34 @@ fn the_threshold_fires_in_the_first_year_below_it() {
     }
 }
 
+/// A year whose start is the horizon's end is not in the run: the threshold rule that would
+/// fire for it installs nothing.
+#[test]
+fn no_units_are_installed_at_the_horizons_end() {
+    // As above, the capacity factor first falls below 0.8 at the end of year 7: here the last.
+    let ageing = "calendar_fade_first_year = 0.08";
+    let plan = "[battery.augmentation]\nthreshold = { below = 0.8 }\nmax_units = 30\n";
+    let report = resting("1h", 7, ageing, plan)
+        .simulate()
+        .run(&mut ())
+        .report();
+    let life = report.lifetime.unwrap();
+    let last = life.years.last().unwrap();
+    assert_eq!(last.year, 7);
+    assert!(
+        last.capacity_factor_end < 0.8,
+        "{}",
+        last.capacity_factor_end
+    );
+    assert!(life
+        .years
+        .iter()
+        .all(|y| y.augmentation.unwrap().units_added == 0));
+    // The run's own end: still the twelve units it started with.
+    let end = life.augmentation.unwrap();
+    assert_eq!((end.units, end.units_added), (12, 0));
+}
+
 #[test]
 fn replacement_restores_capacity_factor_one_and_counts_the_energy() {
     let plan = "[battery.augmentation]\nadd = [{ year = 2, units = 3 }]\n\
