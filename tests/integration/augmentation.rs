@@ -248,6 +248,37 @@ fn no_units_are_installed_at_the_horizons_end() {
     assert_eq!((end.units, end.units_added), (12, 0));
 }
 
+/// Each year's battery losses are its charge, discharge and self-discharge losses: over the
+/// years they add up to the run's, all three parts present.
+#[test]
+fn the_years_battery_losses_add_up_to_the_runs_three_parts() {
+    // The bundled ageing site (outages, a recharge) for two years at hourly steps, with
+    // self-discharge.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/scenarios/austin_ageing.toml");
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("step = \"1m\"", "step = \"1h\"")
+        .replace("horizon = \"365d\"", "horizon = \"730d\"")
+        .replace("units = 16", "units = 16\nself_discharge_per_day = 0.002");
+    let study = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let report = study.simulate().run(&mut ()).report();
+    let t = &report.totals;
+    assert!(t.charge_loss_mwh > 0.0 && t.discharge_loss_mwh > 0.0 && t.self_discharge_mwh > 0.0);
+    let parts = t.charge_loss_mwh + t.discharge_loss_mwh + t.self_discharge_mwh;
+    let years: f64 = report
+        .lifetime
+        .unwrap()
+        .years
+        .iter()
+        .map(|y| y.battery_losses_mwh)
+        .sum();
+    assert!((years - parts).abs() <= 1e-9 * parts, "{years} vs {parts}");
+    assert!((report.battery_losses_mwh - parts).abs() <= 1e-9 * parts);
+}
+
 #[test]
 fn replacement_restores_capacity_factor_one_and_counts_the_energy() {
     let plan = "[battery.augmentation]\nadd = [{ year = 2, units = 3 }]\n\
