@@ -415,3 +415,42 @@ proptest! {
         prop_assert!(h.loss_of_load_step_hours + ABS_FLOOR >= h.loss_of_load_hours);
     }
 }
+
+// ---- the span cap ------------------------------------------------------------------------------
+
+/// A step with more changes than [`MAX_SPANS_PER_STEP`](ridethrough::engine::MAX_SPANS_PER_STEP)
+/// is settled span by span up to the cap, then as one span averaged over the rest of the step:
+/// a 1-day step holding 100 five-minute outages, one every 10 minutes, records each outage
+/// exactly while spans last, then one impaired piece that extends the outage open at the cap.
+#[test]
+fn a_step_with_more_changes_than_the_cap_averages_the_rest() {
+    let cap = u64::from(ridethrough::engine::MAX_SPANS_PER_STEP);
+    let time = TimeGrid::new(Duration::from_hours(24), Duration::from_hours(48)).unwrap();
+    let grid = GridParams {
+        scheduled_outages: (0..100)
+            .map(|i| outage(Duration::from_minutes(10 * i), Duration::from_minutes(5)))
+            .collect(),
+        ..GridParams::new(Power::mw(50.0))
+    };
+    let site = Site::new(
+        time,
+        &grid,
+        &simple_battery(20.0, E_MWH, ETA),
+        &constant_load(1.0),
+    )
+    .unwrap();
+    let report = site.simulate(Policy::default(), 1).run(&mut ()).report();
+    // Spans 1, 3, 5, … are outages; span `cap − 1` is the last settled exactly, and the
+    // averaged rest (impaired: the grid is out for part of it) extends the outage open then
+    // (`cap` even) or is an outage event of its own (`cap` odd).
+    let exact_outages = (cap - 1).div_ceil(2);
+    let want = exact_outages + u64::from(cap % 2 == 1);
+    assert_eq!(report.grid_outages.len() as u64, want, "cap {cap}");
+    // The outages settled exactly are each 5 minutes long; the last runs to the step's end.
+    for o in &report.grid_outages[..want as usize - 1] {
+        assert_eq!(o.duration, Duration::from_minutes(5));
+    }
+    let last = report.grid_outages.last().unwrap();
+    assert_eq!(last.start + last.duration, Duration::from_hours(24));
+    assert_eq!(report.totals.unserved_mwh, 0.0);
+}
