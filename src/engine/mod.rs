@@ -2059,6 +2059,26 @@ mod tests {
         .unwrap()
     }
 
+    /// `run_to` stops at the start of its target step, stepped or fast-forwarding, and at the
+    /// horizon's end for a target past it.
+    #[test]
+    fn run_to_stops_at_the_start_of_its_target() {
+        let study = two_years();
+        let steps = study.time().steps();
+        for ff in [false, true] {
+            for target in [0, 1, 5_000, steps - 1, steps, steps + 10] {
+                let mut sim = study.simulate();
+                sim.set_fast_forward(ff);
+                sim.run_to(target);
+                assert_eq!(
+                    sim.state.step,
+                    target.min(steps),
+                    "target {target}, ff {ff}"
+                );
+            }
+        }
+    }
+
     /// `mark_years` marks every year's end from the next step on, wherever the run is, in room
     /// reserved then.
     #[test]
