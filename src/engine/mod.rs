@@ -2048,24 +2048,29 @@ mod tests {
     use super::*;
     use crate::io::scenario::Scenario;
 
-    /// A 2-year (730-day) hourly site without ageing.
+    /// A 2-year (730-day) hourly site without ageing, a 5 MW load under a 10 MW import.
+    const TWO_YEARS: &str = "seed = 1\n[time]\nstep = \"1h\"\nhorizon = \"730d\"\n\
+        [grid]\nimport_limit_mw = 10.0\n\
+        [battery]\npreset = \"megapack2xl_4h\"\nunits = 1\n[load]\npue = 1.0\n\
+        [[load.it]]\nkind = \"constant\"\nit_mw = 5.0\n";
+
     fn two_years() -> crate::engine::study::Study {
-        Scenario::from_toml_str(
-            "seed = 1\n[time]\nstep = \"1h\"\nhorizon = \"730d\"\n[grid]\nimport_limit_mw = 10.0\n\
-             [battery]\npreset = \"megapack2xl_4h\"\nunits = 1\n[load]\npue = 1.0\n\
-             [[load.it]]\nkind = \"constant\"\nit_mw = 5.0\n",
-        )
-        .and_then(Scenario::validate)
-        .unwrap()
+        Scenario::from_toml_str(TWO_YEARS)
+            .and_then(Scenario::validate)
+            .unwrap()
     }
 
     /// `run_to` stops at the start of its target step, stepped or fast-forwarding, and at the
     /// horizon's end for a target past it.
     #[test]
     fn run_to_stops_at_the_start_of_its_target() {
-        let study = two_years();
-        let steps = study.time().steps();
-        for ff in [false, true] {
+        // Stepped and fast-forwarding, and fast-forwarding a site whose demand is over the
+        // import (no stretch is quiet, so the next quiet step is never ahead).
+        let over = Scenario::from_toml_str(&TWO_YEARS.replace("it_mw = 5.0", "it_mw = 12.0"))
+            .and_then(Scenario::validate)
+            .unwrap();
+        for (study, ff) in [(two_years(), false), (two_years(), true), (over, true)] {
+            let steps = study.time().steps();
             for target in [0, 1, 5_000, steps - 1, steps, steps + 10] {
                 let mut sim = study.simulate();
                 sim.set_fast_forward(ff);

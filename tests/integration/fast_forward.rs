@@ -374,3 +374,31 @@ fn a_policy_that_does_not_declare_itself_idle_is_never_skipped() {
     assert_eq!(recorded.steps_skipped(), 0);
     assert_eq!(trace.rows.len() as u64, site.time.steps());
 }
+
+/// A derate under which the demand still fits the import starts at a step boundary after a
+/// quiet stretch: its steps extend a grid outage event, so fast-forward must step them, and
+/// both runs record the same 48 h derate.
+#[test]
+fn a_derate_under_which_the_demand_still_fits_is_stepped() {
+    let time = TimeGrid::new(Duration::from_hours(1), Duration::from_hours(24 * 20)).unwrap();
+    let grid = GridParams {
+        scheduled_outages: vec![ScheduledOutage {
+            start: Duration::from_hours(100),
+            duration: Duration::from_hours(48),
+            available_fraction: Fraction::ratio(0.5),
+        }],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    let site = Site::new(
+        time,
+        &grid,
+        &simple_battery(20.0, 80.0, 0.95),
+        &constant_load(10.0),
+    )
+    .unwrap();
+    let (fast, stepped, skipped) = both(&site, Policy::default(), 1);
+    assert_reports_agree(&fast, &stepped, "a derate to 25 MW under a 10 MW load");
+    assert_eq!(fast.grid_outages.len(), 1);
+    assert_eq!(fast.grid_outages[0].duration, Duration::from_hours(48));
+    assert!(skipped > 0);
+}
