@@ -1,5 +1,6 @@
 //! The step loop allocates nothing: every bundled scenario, and the Colossus site with unit
-//! failures, steps from its first step to its last (stepped, and with fast-forward) without a
+//! failures, steps from its first step to its last (by `step`, with fast-forward set on and off:
+//! `step` itself never jumps; `run`'s jumps are not covered yet) without a
 //! heap allocation on the stepping thread once the simulation is built, but for its event logs
 //! and year ends (see [`allowed`]). What a run keeps (the year marks of a multi-year run, room
 //! for 16 grid outages and loss-of-load events, each battery cohort's rainflow residue) is
@@ -28,8 +29,9 @@ fn bundled(name: &str) -> (String, Study) {
     (text, study)
 }
 
-/// The allocations made while `study` steps to the end, the simulation built beforehand, and
-/// the run's report.
+/// The allocations made while `study` steps to the end by `step`, the simulation built
+/// beforehand, and the run's report. `step` never jumps over quiet stretches (only `run` and
+/// `run_to` do), so `fast_forward` changes only the flag the steps see.
 fn allocations_while_stepping(study: &Study, fast_forward: bool) -> (u64, Report) {
     let mut sim = study.simulate();
     sim.set_fast_forward(fast_forward);
