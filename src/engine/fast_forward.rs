@@ -169,14 +169,35 @@ impl StepTable {
         self.prefix[to as usize] - self.prefix[from as usize]
     }
 
+    /// The block extrema of the load's changes, built on the first call (once per table,
+    /// shared by every simulation of its site). [`Simulation::run`](crate::engine::Simulation::run)
+    /// calls it before its first step when its jumps will read them, so the step loop does not
+    /// allocate.
+    #[inline]
+    fn change_blocks(&self) -> &ChangeBlocks {
+        self.changes
+            .get_or_init(|| ChangeBlocks::new(&self.facility))
+    }
+
+    /// Builds the block extrema of the load's changes now if they are not yet (see
+    /// [`StepTable::change_extrema`]), outside a run's step loop.
+    #[inline]
+    pub(crate) fn prepare_change_extrema(&self) {
+        self.change_blocks();
+    }
+
+    /// Whether the block extrema of the load's changes are built.
+    #[cfg(test)]
+    pub(crate) fn has_change_extrema(&self) -> bool {
+        self.changes.get().is_some()
+    }
+
     /// The largest rise and the largest fall (most negative change) of the facility load
     /// between consecutive steps of `from..to`: the extrema of `facility(j + 1) − facility(j)`
     /// for `j` in `from..to − 1`, in O(n / 4096 + 128) (block extrema built on first use);
     /// `(−∞, +∞)` for fewer than two steps.
     pub fn change_extrema(&self, from: u64, to: u64) -> (f64, f64) {
-        let blocks = self
-            .changes
-            .get_or_init(|| ChangeBlocks::new(&self.facility));
+        let blocks = self.change_blocks();
         let f = &self.facility;
         let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
         let (mut j, end) = (from as usize, (to as usize).saturating_sub(1));

@@ -932,6 +932,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// quiet stretches are jumped over unless [`Simulation::set_fast_forward`] turned that off.
     pub fn run<R: Recorder + ?Sized>(&mut self, recorder: &mut R) -> &mut Self {
         if self.fast_forward && !recorder.wants_every_step() {
+            self.prepare_jumps();
             loop {
                 if let Some(to) = self.quiet_until(u64::MAX) {
                     self.skip_to(to);
@@ -949,6 +950,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
     /// Runs to the start of step `target` (or the horizon's end), jumping over quiet stretches
     /// unless [`Simulation::set_fast_forward`] turned that off: [`Simulation::run`] with a stop.
     pub(crate) fn run_to(&mut self, target: u64) {
+        self.prepare_jumps();
         while self.state.step < target {
             if self.fast_forward {
                 if let Some(to) = self.quiet_until(target) {
@@ -959,6 +961,15 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if self.step(&mut ()).is_none() {
                 break;
             }
+        }
+    }
+
+    /// Builds what [`Simulation::skip_to`] reads and the site builds on first use (the load's
+    /// change extrema, for the grid ramps a run that is not lean keeps), so that the step loop
+    /// that jumps does not allocate; nothing when the run does not jump (fast-forward off).
+    fn prepare_jumps(&self) {
+        if let (Some(table), true, false) = (self.table, self.fast_forward, self.lean) {
+            table.prepare_change_extrema();
         }
     }
 
@@ -2081,6 +2092,33 @@ mod tests {
                     "target {target}, ff {ff}"
                 );
             }
+        }
+    }
+
+    /// `run` and `run_to` build the load's change extrema (what a jump's grid ramps read, built
+    /// once per site) before their first step when they will jump and keep ramps, so that the
+    /// site's first run does not allocate them inside its step loop; a lean run (Monte Carlo)
+    /// or one that does not jump leaves them unbuilt. (`tests/integration/step_allocations.rs`
+    /// counts the step loop's allocations on each site's second run.)
+    #[test]
+    fn a_run_that_jumps_builds_the_change_extrema_before_its_first_step() {
+        for (ff, lean, want) in [
+            (true, false, true),
+            (false, false, false),
+            (true, true, false),
+        ] {
+            let study = two_years();
+            let table = study.site().step_table().unwrap();
+            let mut sim = study.simulate();
+            sim.set_fast_forward(ff);
+            if lean {
+                sim.set_lean();
+            }
+            assert!(!table.has_change_extrema());
+            // No step run: what is built, is built before the loop.
+            sim.run_to(0);
+            assert_eq!(sim.state.step, 0);
+            assert_eq!(table.has_change_extrema(), want, "ff {ff}, lean {lean}");
         }
     }
 
