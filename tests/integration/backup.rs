@@ -136,6 +136,35 @@ fn the_transfer_gap_drops_what_the_battery_cannot_bridge() {
     }
 }
 
+/// A report taken while the sets run counts their running time up to the report's time (the
+/// end of the last step run): 5 sets running since the transfer's end, 10 s after the outage
+/// starts, at every step size; and the report's totals hold what the steps so far carried.
+#[test]
+fn a_report_inside_a_generator_outage_counts_the_running_sets_to_its_time() {
+    let since_h = outage_start().hours().value() + DELAY_S / 3600.0;
+    for step in steps() {
+        let site = site(step, 4.0, 25.0, &gens(0.0, 0), None);
+        let mut sim = site.simulate(Policy::default(), 1);
+        // The first step that ends 2 h or more into the outage.
+        let two_h_in = outage_start().as_millis() + 2 * 3_600_000;
+        let k = two_h_in.div_ceil(step.as_millis());
+        sim.run_until(&mut (), |row| row.step + 1 == k);
+        let now_h = Duration::from_millis(k * step.as_millis()).hours().value();
+        let r = sim.report();
+        let b = r.backup.as_ref().expect("a backup report");
+        assert!(
+            close(b.run_hours, f64::from(SETS) * (now_h - since_h)),
+            "{step}: {} h at {now_h} h",
+            b.run_hours
+        );
+        assert!(
+            close(b.generation_mwh, LOAD_MW * (now_h - since_h)),
+            "{step}"
+        );
+        assert_eq!(b.outages.len(), 1, "{step}: the outage is open");
+    }
+}
+
 /// A battery that can carry the load bridges the gap: nothing dropped, 10 MW × 10 s
 /// discharged (÷ η_d drawn from storage), and the sets then carry the rest.
 #[test]
