@@ -1228,7 +1228,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         });
         Some(LifetimeReport {
             capacity_factor: cf,
-            usable_mwh_end: sums.map_or(fleet.usable_energy().value() * cf, |s| s.usable.value()),
+            // Without an ageing model the window never shrinks.
+            usable_mwh_end: sums.map_or(usable, |s| s.usable.value()),
             augmentation: sums
                 .and_then(|s| s.augmentation.map(|a| AugmentationMark::of(&a, s.usable))),
             calendar_fade: calendar,

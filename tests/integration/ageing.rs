@@ -16,6 +16,7 @@ use crate::common::*;
 use proptest::prelude::*;
 use ridethrough::components::battery::ageing::DEFAULT_FADE_QUANTUM;
 use ridethrough::components::battery::thermal::AmbientProfile;
+use ridethrough::engine::report::LifetimeReport;
 use ridethrough::prelude::*;
 
 /// The issue's bound on the fade at 1-minute against 1-hour steps.
@@ -32,7 +33,14 @@ const REST_CYCLE_FADE_TOL: f64 = 1e-15;
 /// night, 10 MW from 08:00 to 20:00; peak shaving at 6 MW empties the battery by day and
 /// refills it by night, one deep cycle a day.
 fn peak_shaving_year(step: &str, thermal: &str, extra_battery: &str) -> Study {
-    let text = format!(
+    Scenario::from_toml_str(&peak_shaving_text(step, thermal, extra_battery))
+        .and_then(Scenario::validate)
+        .unwrap()
+}
+
+/// [`peak_shaving_year`]'s scenario text.
+fn peak_shaving_text(step: &str, thermal: &str, extra_battery: &str) -> String {
+    format!(
         r#"
         seed = 3
         [time]
@@ -59,10 +67,7 @@ fn peak_shaving_year(step: &str, thermal: &str, extra_battery: &str) -> Study {
         import_cap_mw = 7.5
         recharge_rate_mw = 3.0
         "#
-    );
-    Scenario::from_toml_str(&text)
-        .and_then(Scenario::validate)
-        .unwrap()
+    )
 }
 
 fn lifetime(study: &Study) -> LifetimeSummary {
@@ -848,4 +853,98 @@ fn the_step_table_holds_the_ambient_driven_draw_bit_for_bit() {
     }
     let plain = Scenario::default_scenario().unwrap().validate().unwrap();
     assert_eq!(plain.site().step_table().unwrap().aux(0), None);
+}
+
+/// Two years of daily peak shaving (one deep cycle a day) at 1-hour steps, stopped after
+/// `hours` (or run to the end): its lifetime report.
+fn peak_shaving_report_at(hours: Option<u64>) -> LifetimeReport {
+    let text = peak_shaving_text("1h", "", "").replace("horizon = \"365d\"", "horizon = \"730d\"");
+    let study = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    assert_eq!(study.time().steps(), 730 * 24);
+    let mut sim = study.simulate();
+    match hours {
+        Some(h) => {
+            sim.run_until(&mut (), |row| row.step + 1 == h);
+        }
+        None => {
+            sim.run(&mut ());
+        }
+    }
+    sim.report().lifetime.expect("a lifetime report")
+}
+
+/// A report's years of life add up to its totals wherever the run stands: at a year's end in
+/// the middle of the horizon (the year held once, and the rainflow residue of the day's
+/// unfinished cycle counted in it as in the totals), part of the way into a year (a partial
+/// last year numbered after the whole ones), and at the horizon's end.
+#[test]
+fn the_years_of_a_report_add_up_to_its_totals_wherever_the_run_stops() {
+    for (hours, whole, part_h) in [
+        (Some(8_760), 1, 0.0),
+        (Some(8_760 + 4_380), 1, 4_380.0),
+        (Some(3_000), 0, 3_000.0),
+        (None, 2, 0.0),
+    ] {
+        let l = peak_shaving_report_at(hours);
+        let want_years = whole + usize::from(part_h > 0.0);
+        assert_eq!(
+            l.years.len(),
+            want_years,
+            "stopped at {hours:?}: {:?}",
+            l.years
+        );
+        for (i, y) in l.years.iter().enumerate() {
+            assert_eq!(y.year, i as u32 + 1);
+            let h = if i < whole { 8_760.0 } else { part_h };
+            assert_eq!(y.hours, h, "stopped at {hours:?}, year {}", y.year);
+        }
+        let sum = |f: fn(&ridethrough::engine::report::YearOfLife) -> f64| -> f64 {
+            l.years.iter().map(f).sum()
+        };
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-12);
+        // The day's unfinished cycle (half cycles of the residue) is part of both.
+        assert!(l.equivalent_full_cycles > 10.0, "{hours:?}");
+        assert!(
+            close(sum(|y| y.equivalent_full_cycles), l.equivalent_full_cycles),
+            "stopped at {hours:?}: {} against {}",
+            sum(|y| y.equivalent_full_cycles),
+            l.equivalent_full_cycles
+        );
+        assert!(close(sum(|y| y.cycle_fade), l.cycle_fade), "{hours:?}");
+        assert!(
+            close(sum(|y| y.calendar_fade), l.calendar_fade),
+            "{hours:?}"
+        );
+        let last = l.years.last().unwrap();
+        assert_eq!(last.capacity_factor_end, l.capacity_factor, "{hours:?}");
+        assert!(close(last.usable_mwh_end, l.usable_mwh_end), "{hours:?}");
+    }
+}
+
+/// A battery with a temperature-driven draw and no ageing model keeps its nameplate window:
+/// the lifetime report's capacity factor is 1 and its usable energy at the end is the fleet's
+/// usable energy when new (12 Megapack 2 XL 4 h units, 3.916 MWh each, between 0 and 100 %).
+#[test]
+fn without_an_ageing_model_the_usable_energy_stays_the_nameplates() {
+    let text = peak_shaving_text("1h", "", "").replace(
+        "[battery.ageing]",
+        "[battery.thermal]\nambient = \"austin_synthetic\"",
+    );
+    let study = Scenario::from_toml_str(&text)
+        .and_then(Scenario::validate)
+        .unwrap();
+    let l = study.simulate().run(&mut ()).report().lifetime.unwrap();
+    assert_eq!(l.capacity_factor, 1.0);
+    assert_eq!(l.cycle_fade + l.calendar_fade, 0.0);
+    assert_eq!(
+        l.usable_mwh_end,
+        study.site().battery.usable_energy().value()
+    );
+    assert!(
+        (l.usable_mwh_end - 12.0 * 3.916).abs() < 1e-9,
+        "{}",
+        l.usable_mwh_end
+    );
 }
