@@ -2123,6 +2123,57 @@ mod tests {
         }
     }
 
+    /// A jump leaves what the next step sees as stepping leaves it: the last skipped step's
+    /// import (its facility load and its temperature-driven auxiliary draw, both changing hour
+    /// by hour here), the ramps counted so far and the steps run. Jumps that end at several
+    /// targets (`run_to`'s limit ends the stretch) of a 20-day hourly site with a daily load
+    /// shape and the Austin ambient in July.
+    #[test]
+    fn a_jump_leaves_the_next_step_what_stepping_leaves_it() {
+        let text = TWO_YEARS
+            .replace(
+                "horizon = \"730d\"",
+                "horizon = \"20d\"\nstart = \"2025-07-01T00:00:00\"",
+            )
+            .replace(
+                "kind = \"constant\"\nit_mw = 5.0\n",
+                "kind = \"daily\"\npeak_mw = 6.0\nshape = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, \
+                 0.9, 0.8, 0.7, 0.6, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, \
+                 0.6, 0.7, 0.8]\n",
+            )
+            + "[battery.thermal]\nambient = \"austin_synthetic\"\n";
+        let study = Scenario::from_toml_str(&text)
+            .and_then(Scenario::validate)
+            .unwrap();
+        let table = study.site().step_table().unwrap();
+        // July: the draw follows the day's heat.
+        assert!(table.aux(6).is_some() && table.aux(6) != table.aux(15));
+        for target in [50, 24 * 7 + 5, 24 * 13 + 17, 24 * 20] {
+            let mut fast = study.simulate();
+            fast.run_to(target);
+            let mut stepped = study.simulate();
+            stepped.set_fast_forward(false);
+            stepped.run_to(target);
+            assert!(fast.steps_skipped() > target / 2, "target {target}");
+            assert_eq!(fast.state.step, stepped.state.step);
+            let (a, b) = (fast.state.previous_import, stepped.state.previous_import);
+            assert!(
+                (a - b).value().abs() <= 1e-12 * b.value(),
+                "target {target}: {a:?} against {b:?}"
+            );
+            let (ra, rb) = (fast.report().grid_ramps, stepped.report().grid_ramps);
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1e-9);
+            assert!(
+                close(ra.max_up_mw_per_s, rb.max_up_mw_per_s),
+                "{ra:?} {rb:?}"
+            );
+            assert!(
+                close(ra.max_down_mw_per_s, rb.max_down_mw_per_s),
+                "{ra:?} {rb:?}"
+            );
+        }
+    }
+
     /// `mark_years` marks every year's end from the next step on, wherever the run is, in room
     /// reserved then.
     #[test]
