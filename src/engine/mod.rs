@@ -1023,15 +1023,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         if end <= k + 1 {
             return None;
         }
-        let t0 = k * self.steps.ms;
-        let span = Span::new(
-            site,
-            t0,
-            t0 + self.steps.ms,
-            self.steps,
-            availability,
-            Generation::default(),
-        );
+        // What the feed offers step k (the whole stretch): no generation, the grid quiet.
+        let supply = Supply::new(site, availability, Generation::default());
         let demand = demand::<true>(site, &s.battery, Some(table), k);
         let obs = observation(
             site,
@@ -1039,7 +1032,7 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             &site.battery.scale(&s.battery),
             k,
             self.steps.dt,
-            &span.supply,
+            &supply,
             &demand,
         );
         let idle = s.policy.idle_below(&obs)?;
@@ -1291,18 +1284,11 @@ impl Span {
         availability: Fraction,
         generation: Generation,
     ) -> Span {
-        let import_limit = site.grid.import_limit();
         Span {
             start,
             end,
             dt: steps.hours(end - start),
-            supply: Supply {
-                availability,
-                import_limit,
-                available: import_limit * availability,
-                export_allowed: site.grid.export_limit() * availability,
-                generation,
-            },
+            supply: Supply::new(site, availability, generation),
         }
     }
 }
@@ -1321,6 +1307,21 @@ struct Supply {
     export_allowed: Power,
     /// What the running generator sets offer (nothing without a backup chain).
     generation: Generation,
+}
+
+impl Supply {
+    /// What the feed offers with `availability` of its limits, beside `generation`.
+    #[inline(always)]
+    fn new(site: &Site, availability: Fraction, generation: Generation) -> Supply {
+        let import_limit = site.grid.import_limit();
+        Supply {
+            availability,
+            import_limit,
+            available: import_limit * availability,
+            export_allowed: site.grid.export_limit() * availability,
+            generation,
+        }
+    }
 }
 
 /// Stage 1's result: what the site draws this step.
