@@ -402,3 +402,32 @@ fn a_derate_under_which_the_demand_still_fits_is_stepped() {
     assert_eq!(fast.grid_outages[0].duration, Duration::from_hours(48));
     assert!(skipped > 0);
 }
+
+/// The battery's auxiliary draw counts in the demand that fast-forward holds against the
+/// policy's idle level: a 9.99 MW facility under a 10 MW import is idle alone, but with the
+/// battery's 50 kW draw the site needs 40 kW from the battery every step, so nothing may be
+/// skipped, and the battery (full at the start) empties at that rate until the grid cannot
+/// carry the site.
+#[test]
+fn the_auxiliary_draw_that_puts_the_demand_over_the_import_is_stepped() {
+    let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(24)).unwrap();
+    let mut battery = simple_battery(1.0, 0.5, 1.0);
+    battery.aux_load_mw = Some(Power::mw(0.05));
+    let site = Site::new(
+        time,
+        &GridParams::new(Power::mw(10.0)),
+        &battery,
+        &constant_load(9.99),
+    )
+    .unwrap();
+    let (fast, stepped, skipped) = both(&site, Policy::default(), 1);
+    assert_reports_agree(&fast, &stepped, "a 40 kW shortfall from the battery's draw");
+    assert_eq!(skipped, 0);
+    // 0.5 MWh at 40 kW lasts 12.5 h; then 40 kW goes unserved for the day's other 11.5 h.
+    let unserved = 0.04 * 11.5;
+    assert!(
+        (fast.totals.unserved_mwh - unserved).abs() < 1e-9,
+        "{} MWh unserved",
+        fast.totals.unserved_mwh
+    );
+}
