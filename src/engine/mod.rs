@@ -2192,5 +2192,15 @@ mod tests {
             assert_eq!(ends, want, "marked from step {from_step}");
             assert!(sim.state.years.len() <= room, "room for {room} marks");
         }
+        // Six years: more marks than a vector's smallest allocation holds.
+        let six = Scenario::from_toml_str(&TWO_YEARS.replace("730d", "2190d"))
+            .and_then(Scenario::validate)
+            .unwrap();
+        let mut sim = six.simulate();
+        sim.mark_years();
+        let room = sim.state.years.capacity();
+        sim.run(&mut ());
+        assert_eq!(sim.state.years.len(), 6);
+        assert!(sim.state.years.len() <= room, "room for {room} marks");
     }
 }
