@@ -1085,6 +1085,8 @@ mod tests {
     use super::*;
     use crate::units::Duration;
 
+    /// The calendar's step counts by hour and by month and hour are the counts of the steps
+    /// one by one, at steps that divide a day (1, 60 and 90 min) and one that does not (7 min).
     #[test]
     fn calendar_counts_every_step_once() {
         for (step, steps) in [(1u64, 525_600u64), (7, 1_000), (60, 960), (90, 16)] {
@@ -1092,6 +1094,17 @@ mod tests {
                 .unwrap()
                 .starting_at(jiff::civil::date(2025, 1, 30).at(5, 0, 0, 0));
             let cal = Calendar::new(&time);
+            // Each step counted one by one in its hour and its month's hour (the calendar
+            // counts whole days at once when the step divides a day: 7 min does not).
+            let mut by_hour = [0u64; 24];
+            let mut by_month_hour = [[0u64; 24]; 12];
+            for k in 0..time.steps() {
+                let h = usize::from(time.hour_of_day(k));
+                by_hour[h] += 1;
+                by_month_hour[usize::from(time.month(k)) - 1][h] += 1;
+            }
+            assert_eq!(cal.steps_by_hour, by_hour, "{step} min");
+            assert_eq!(cal.steps_by_month_hour, by_month_hour, "{step} min");
             assert_eq!(
                 cal.steps_by_hour.iter().sum::<u64>(),
                 time.steps(),
