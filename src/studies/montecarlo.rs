@@ -1086,10 +1086,17 @@ mod tests {
     use crate::units::Duration;
 
     /// The calendar's step counts by hour and by month and hour are the counts of the steps
-    /// one by one, at steps that divide a day (1, 60 and 90 min) and one that does not (7 min).
+    /// one by one, at steps that divide a day (1, 60 and 90 min), one that does not (7 min) and
+    /// one longer than a day (2 days).
     #[test]
     fn calendar_counts_every_step_once() {
-        for (step, steps) in [(1u64, 525_600u64), (7, 1_000), (60, 960), (90, 16)] {
+        for (step, steps) in [
+            (1u64, 525_600u64),
+            (7, 1_000),
+            (60, 960),
+            (90, 16),
+            (2_880, 10),
+        ] {
             let time = TimeGrid::with_steps(Duration::from_minutes(step), steps)
                 .unwrap()
                 .starting_at(jiff::civil::date(2025, 1, 30).at(5, 0, 0, 0));
