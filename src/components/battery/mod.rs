@@ -1424,9 +1424,10 @@ impl Fleet {
     /// Ages the fleet over the segment `[t0, t1)` ms of length `dt` that has just settled (see
     /// [`Lifetime::age`]), then removes the stored energy that lies above the shrunk window's
     /// ceiling and returns it (a degradation loss, also summed in the life state). Nothing
-    /// without lifetime models.
+    /// without lifetime models. The segment is not empty (`t0 < t1`; checked in debug builds).
     #[inline]
     pub fn age(&self, s: &mut BatteryState, t0: u64, t1: u64, dt: Hours) -> Energy {
+        debug_assert!(t0 < t1, "an empty segment [{t0}, {t1}) aged");
         let Some(life) = &self.life else {
             return Energy::ZERO;
         };
