@@ -1189,20 +1189,12 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
         let usable = fleet.usable_energy().value();
         let mut years = Vec::new();
         if let Some(last) = self.life_mark(now, true) {
-            let marks = &self.state.years;
+            // A mark counts the rainflow residue's open cycles as the half cycles that
+            // finishing the run closes (`AgeingState::open_cycle_fade`), so a mark at the run's
+            // end holds the finished sums to rounding: it stands for its year as it is.
             let mut from = YearMark::start();
-            for (i, mark) in marks.iter().enumerate() {
-                // A mark at the run's end: the finished sums (residue counted) stand for it,
-                // with the mark's enclosure (whose year maximum restarted after the mark).
-                let to = if i + 1 == marks.len() && mark.end_ms == now {
-                    YearMark {
-                        enclosure: mark.enclosure,
-                        ..last
-                    }
-                } else {
-                    *mark
-                };
-                years.push(YearOfLife::between(i as u32 + 1, &from, &to, usable));
+            for (i, mark) in self.state.years.iter().enumerate() {
+                years.push(YearOfLife::between(i as u32 + 1, &from, mark, usable));
                 from = *mark;
             }
             if now > from.end_ms {
