@@ -161,6 +161,35 @@ fn export_is_the_excess_up_to_the_limit_and_the_rest_is_not_discharged() {
     }
 }
 
+/// An outage that splits steps: exported only while the feed is up, so a step half out records
+/// half the export, its record the time-weighted mean of its two segments.
+#[test]
+fn a_step_split_by_an_outage_exports_only_while_the_feed_is_up() {
+    // As above, the grid out from 2 h 30 min for an hour: steps 2 and 3 are each half out.
+    let mut grid = GridParams::new(Power::mw(20.0));
+    grid.export_limit_mw = Power::mw(3.0);
+    grid.scheduled_outages
+        .push(outage(Duration::from_minutes(150), Duration::from_hours(1)));
+    let battery = simple_battery(10.0, 40.0, 0.9);
+    let site = Site::new(hours(4), &grid, &battery, &constant_load(5.0)).unwrap();
+    let mut sim = site.simulate(Ask(10.0), 0);
+    let rows: Vec<StepRecord> = (0..4).map(|_| sim.step(&mut ()).unwrap()).collect();
+    for (k, export, availability) in [(0, 3.0, 1.0), (1, 3.0, 1.0), (2, 1.5, 0.5), (3, 1.5, 0.5)] {
+        let r = &rows[k];
+        assert!(
+            (r.export_mw - export).abs() < POWER_TOL_MW,
+            "step {k}: {r:?}"
+        );
+        assert!(
+            (r.availability - availability).abs() < 1e-12,
+            "step {k}: {r:?}"
+        );
+        assert_flows(r, 5.0 + export, 0.0, 0.0, 0.0);
+    }
+    let r = sim.report();
+    assert!((r.totals.export_mwh - 9.0).abs() < ENERGY_TOL_MWH);
+}
+
 // ---- charging near full ---------------------------------------------------------------------
 
 #[test]
