@@ -10,6 +10,7 @@ use crate::common::*;
 use proptest::prelude::*;
 use ridethrough::components::fuel::FuelParams;
 use ridethrough::components::generators::GeneratorParams;
+use ridethrough::engine::report::OUTAGE_EPSILON;
 use ridethrough::prelude::*;
 use ridethrough::studies::markov_survival::{MarkovSurvival, MarkovSurvivalParams};
 
@@ -338,6 +339,85 @@ fn minimum_loading_charges_the_battery_then_curtails() {
         assert!(row.balance_residual_mw().abs() <= BALANCE_TOL_MW * 4.5);
         assert!(row.soc <= 1.0 + SOC_TOL);
     }
+}
+
+/// Asks to charge at 1 MW whenever the base policy (backup only, no grid recharge) does not
+/// discharge.
+struct ChargeOneMw;
+
+impl Dispatch for ChargeOneMw {
+    fn decide(&mut self, obs: &Observation) -> Power {
+        let base = Policy::BackupOnly {
+            recharge_rate_mw: Some(Power::ZERO),
+        }
+        .decide(obs);
+        if base > Power::ZERO {
+            base
+        } else {
+            Power::mw(-1.0)
+        }
+    }
+}
+
+/// A policy that asks to charge at less than the sets' surplus over their minimum still takes
+/// all of it: the 2.5 MW the five sets must make above the 2 MW load (4.5 MW at 30 %) charges
+/// the battery (room left: 10 − 6 MWh), none of it is curtailed. By hand: the battery charges
+/// 1 MW from the grid for the first hour (5 → 6 MWh), bridges the 10 s gap, then takes 2.5 MW.
+#[test]
+fn a_policy_asking_to_charge_less_than_the_surplus_still_takes_it() {
+    let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(4)).unwrap();
+    let grid = GridParams {
+        scheduled_outages: vec![outage(Duration::from_hours(1), Duration::from_hours(2))],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    let mut battery = simple_battery(20.0, 10.0, 1.0);
+    battery.initial_soc = Some(Fraction::ratio(0.5));
+    let site = Site::new(time, &grid, &battery, &constant_load(2.0))
+        .unwrap()
+        .with_backup(Some(&gens(0.0, 0)), None)
+        .unwrap();
+    let mut rows = TraceRecorder::with_capacity(240);
+    site.simulate(ChargeOneMw, 1).run(&mut rows);
+    // 30 min into the outage (the sets run from 10 s; 1.5 MWh charged of the 4 MWh room).
+    let row = &rows.rows[90];
+    assert_eq!(row.availability, 0.0);
+    assert!(close(row.generation_mw, 4.5), "{}", row.generation_mw);
+    assert!(close(row.charge_mw, 2.5), "charged {} MW", row.charge_mw);
+    assert_eq!(row.curtailment_mw, 0.0);
+    assert!(close(rows.rows[59].charge_mw, 1.0));
+}
+
+/// A feed derated by no more than the outage threshold (`OUTAGE_EPSILON`) is not an outage for
+/// the transfer switch either, even where it leaves a load at the feed's limit a hair short
+/// (the battery covers it): no transfer, no generation. A derate just past it transfers.
+#[test]
+fn a_derate_within_the_outage_threshold_starts_no_transfer() {
+    let run = |availability: f64| {
+        let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(4)).unwrap();
+        let mut derate = outage(Duration::from_hours(1), Duration::from_hours(1));
+        derate.available_fraction = Fraction::ratio(availability);
+        let grid = GridParams {
+            scheduled_outages: vec![derate],
+            ..GridParams::new(Power::mw(10.0))
+        };
+        let site = Site::new(
+            time,
+            &grid,
+            &simple_battery(5.0, 10.0, 1.0),
+            &constant_load(10.0),
+        )
+        .unwrap()
+        .with_backup(Some(&gens(0.0, 0)), None)
+        .unwrap();
+        site.simulate(Policy::default(), 1).run(&mut ()).report()
+    };
+    let at = run(1.0 - OUTAGE_EPSILON);
+    let b = at.backup.as_ref().unwrap();
+    assert_eq!(b.transfers, 0);
+    assert_eq!(b.generation_mwh, 0.0);
+    assert_eq!(at.totals.unserved_mwh, 0.0);
+    let past = run(1.0 - 4.0 * OUTAGE_EPSILON);
+    assert_eq!(past.backup.as_ref().unwrap().transfers, 1);
 }
 
 /// A fuel table needs sets; a count over the limit is refused before anything is allocated.
