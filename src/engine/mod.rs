@@ -1631,12 +1631,11 @@ fn segment<P: Dispatch, const FULL: bool, const CHAIN: bool>(
     let exchange = grid::<CHAIN>(&span.supply, demand, &flows);
     let mut ends_span = false;
     if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &s.backup) {
-        if exchange.generation > Power::ZERO {
-            let dry = b.ms_to_dry(bs, gen, exchange.generation, end - t);
-            if dry < end - t {
-                end = t + dry.max(1);
-                ends_span = true;
-            }
+        // Idle sets burn fuel too: a tank runs dry (and its sets stop) whatever they deliver.
+        let dry = b.ms_to_dry(bs, gen, exchange.generation, end - t);
+        if dry < end - t {
+            end = t + dry.max(1);
+            ends_span = true;
         }
     }
     let len_dt = if end == span.end {

@@ -1334,3 +1334,67 @@ fn monte_carlo_fuel_out_and_drop_indices_of_a_deterministic_outage_are_known() {
     );
     exact("drop hours", &b.transfer_drop_hours, DELAY_S / 3600.0);
 }
+
+/// Discharges the whole demand (the battery first, the sets only once it is empty).
+struct BatteryFirst;
+
+impl Dispatch for BatteryFirst {
+    fn decide(&mut self, obs: &Observation) -> Power {
+        if obs.available_import > Power::ZERO {
+            Power::ZERO
+        } else {
+            obs.demand
+        }
+    }
+}
+
+/// Sets that idle (no minimum loading) while the battery carries the load still burn their idle
+/// fuel, and stop when the tank runs dry, not at the next step or event. By hand: the grid
+/// fails for 3 h; the five sets run from 10 s at 5 × 50 L/h, so the 100 L tank is dry 24 min
+/// later (5 × 24 min = 2 h of running); the 20 MW / 5 MWh battery at η_d 0.95 carries the
+/// 10 MW load for 0.475 h (1,710 s), after which nothing does: 10 MW × (3 h − 1,710 s) =
+/// 25.25 MWh unserved, and nothing generated. The same at 1 h, 7 min and 13 s steps (until
+/// this test, a set stopped at the next span start: 2.36 h of running at 1 h steps, and a
+/// millisecond of power from the dry tank).
+#[test]
+fn idle_sets_stop_when_their_tank_runs_dry() {
+    let idle: GeneratorParams = toml::from_str(&format!(
+        r#"
+count = {SETS}
+rating_mw = {RATING_MW}
+fail_to_start = 0.0
+failures_per_running_hour = 0.0
+min_loading = 0.0
+fuel_l_per_h_idle = {IDLE_L_PER_H}
+fuel_l_per_mwh = {L_PER_MWH}
+"#
+    ))
+    .unwrap();
+    let fuel: FuelParams = toml::from_str("capacity_l = 100").unwrap();
+    let carried_s = 5.0 * 0.95 / LOAD_MW * 3600.0;
+    for step in steps() {
+        let site = site(step, 20.0, 5.0, &idle, Some(&fuel));
+        let r = site.simulate(BatteryFirst, 1).run(&mut ()).report();
+        let b = r.backup.as_ref().unwrap();
+        assert!(
+            b.generators.run_ms.abs_diff(5 * 24 * 60_000) <= u64::from(SETS) * ONE_MS,
+            "{step}: {} ms of running",
+            b.generators.run_ms
+        );
+        assert_eq!(b.generation_mwh, 0.0, "{step}");
+        assert!(close(b.fuel_burnt_l, 100.0), "{step}: {}", b.fuel_burnt_l);
+        assert_eq!(b.fuel.unwrap().fuel_outs, 1, "{step}");
+        let unserved = LOAD_MW * (OUTAGE_H * 3600.0 - carried_s) / 3600.0;
+        assert!(
+            (r.totals.unserved_mwh - unserved).abs() <= LOAD_MW * 2e-3 / 3600.0,
+            "{step}: {}",
+            r.totals.unserved_mwh
+        );
+        assert_eq!(r.loss_of_load.len(), 1, "{step}");
+        let from = outage_start().as_millis() + (carried_s * 1000.0) as u64;
+        assert!(
+            r.loss_of_load[0].start.as_millis().abs_diff(from) <= ONE_MS,
+            "{step}"
+        );
+    }
+}
