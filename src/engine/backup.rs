@@ -614,9 +614,11 @@ impl Backup {
     }
 
     /// Milliseconds from `t` until a tank feeding a running set runs dry at this output
-    /// (rounded up, so the segment that ends there empties it), if that is before `within` ms;
-    /// `u64::MAX` otherwise, without a fuel model, with no set running or with no flow. (The
-    /// common case, a tank that lasts the segment, costs a multiplication, not a division.)
+    /// (rounded up, so the segment that ends there empties it), if that is at or before
+    /// `within` ms (a tank that lasts exactly the segment is dry at its end, and the segment must
+    /// end the span so the sets stop there); `u64::MAX` otherwise, without a fuel model, with no
+    /// set running or with no flow. (The common case, a tank that outlasts the segment, costs a
+    /// multiplication, not a division.)
     pub(crate) fn ms_to_dry(
         &self,
         s: &BackupState,
@@ -635,14 +637,15 @@ impl Backup {
             return u64::MAX;
         }
         let hour = MS_PER_HOUR as f64;
-        let within = within as f64;
-        // `level·hour ≥ flow·within` gives `⌈level·hour / flow⌉ ≥ within` in floating point too
-        // (the quotient is then at least `within·(1 − 2⁻⁵²)`, above `within − 1`).
+        let span = within as f64;
+        // `level·hour > flow·within`: the tank outlasts the segment. Otherwise the quotient,
+        // rounded up, is at most `within` in exact arithmetic; the `min` keeps a rounding of
+        // the division from pushing it one past.
         let dry = |level: f64, flow: f64| {
-            if level * hour >= flow * within {
+            if level * hour > flow * span {
                 u64::MAX
             } else {
-                (level * hour / flow).ceil() as u64
+                ((level * hour / flow).ceil() as u64).min(within)
             }
         };
         if fuel.tanks() == 1 {

@@ -1633,7 +1633,7 @@ fn segment<P: Dispatch, const FULL: bool, const CHAIN: bool>(
     if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &s.backup) {
         // Idle sets burn fuel too: a tank runs dry (and its sets stop) whatever they deliver.
         let dry = b.ms_to_dry(bs, gen, exchange.generation, end - t);
-        if dry < end - t {
+        if dry <= end - t {
             end = t + dry.max(1);
             ends_span = true;
         }

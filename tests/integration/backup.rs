@@ -1398,3 +1398,56 @@ fuel_l_per_mwh = {L_PER_MWH}
         );
     }
 }
+
+/// The tank runs dry at the very millisecond the battery fills: the sets stop there, not a
+/// millisecond later on an empty tank. By hand: five 3 MW sets with no start delay run at
+/// their 30 % minimum (4.5 MW) from the grid's failure (at 10:17:23.456, for 3 h, hourly steps)
+/// against a 2 MW load; the 2.5 MW surplus fills the 5 MWh of room of a 10 MWh battery (η 1)
+/// in exactly 2 h, and the 2,750 L tank at 5 × (50 + 250 × 0.9) = 1,375 L/h lasts exactly 2 h.
+/// So 9 MWh generated, 2,750 L burnt, 10 h of running, nothing curtailed, and the battery
+/// carries the 2 MW load for the last hour (2 MWh). Until this test, the tank that lasted
+/// exactly its segment fed the sets one more millisecond (9.00000125 MWh generated).
+#[test]
+fn a_tank_that_runs_dry_as_the_battery_fills_stops_its_sets_there() {
+    let gens: GeneratorParams = toml::from_str(&format!(
+        r#"
+count = {SETS}
+rating_mw = {RATING_MW}
+fail_to_start = 0.0
+failures_per_running_hour = 0.0
+start_delay = "0s"
+min_loading = 0.3
+fuel_l_per_h_idle = {IDLE_L_PER_H}
+fuel_l_per_mwh = {L_PER_MWH}
+"#
+    ))
+    .unwrap();
+    let fuel: FuelParams = toml::from_str("capacity_l = 2750").unwrap();
+    let time = TimeGrid::new(Duration::from_hours(1), Duration::from_hours(24)).unwrap();
+    let grid = GridParams {
+        scheduled_outages: vec![outage(outage_start(), Duration::from_hours(3))],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    let mut battery = simple_battery(20.0, 10.0, 1.0);
+    battery.initial_soc = Some(Fraction::ratio(0.5));
+    let site = Site::new(time, &grid, &battery, &constant_load(2.0))
+        .unwrap()
+        .with_backup(Some(&gens), Some(&fuel))
+        .unwrap();
+    let policy = Policy::BackupOnly {
+        recharge_rate_mw: Some(Power::ZERO),
+    };
+    let r = site.simulate(policy, 1).run(&mut ()).report();
+    let b = r.backup.as_ref().unwrap();
+    assert!(close(b.generation_mwh, 9.0), "{}", b.generation_mwh);
+    assert!(close(b.fuel_burnt_l, 2750.0), "{}", b.fuel_burnt_l);
+    assert_eq!(b.fuel.unwrap().fuel_outs, 1);
+    assert_eq!(b.generators.run_ms, u64::from(SETS) * 2 * 3_600_000);
+    assert_eq!(r.totals.curtailment_mwh, 0.0);
+    assert!(
+        close(r.totals.discharge_mwh, 2.0),
+        "{}",
+        r.totals.discharge_mwh
+    );
+    assert_eq!(r.totals.unserved_mwh, 0.0);
+}
