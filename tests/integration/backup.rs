@@ -201,6 +201,9 @@ fn sets_that_fail_to_start_leave_the_battery_alone() {
         assert!(close(b.transfer_unserved_mwh, 6.0 * transfer_h), "{step}");
         assert_eq!(b.transfer_drops[0].duration, Duration::from_secs(70));
         assert!(close(r.totals.unserved_mwh, 6.0 * OUTAGE_H), "{step}");
+        // No set carried load: no mean burn rate (0, not 0/0).
+        assert_eq!(b.outages[0].carried_hours, 0.0, "{step}");
+        assert_eq!(b.outages[0].mean_burn_l_per_h(), 0.0, "{step}");
     }
 }
 
