@@ -869,7 +869,9 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             }
             if t == span.end || seg.ends_span {
                 spans += 1;
-                if spans < MAX_SPANS_PER_STEP {
+                if t < span.measured_end {
+                    span = span_rest(site, s, k, t, &span, steps, demand);
+                } else if spans < MAX_SPANS_PER_STEP {
                     span = self::span::<P, true, true>(
                         site,
                         s,
@@ -1263,6 +1265,11 @@ struct Span {
     dt: Hours,
     /// What the grid feed offers over the span.
     supply: Supply,
+    /// How far the grid and the battery units were measured for it (at or after `end`; after
+    /// it when the backup chain cut the span at one of its events): nothing of theirs changes
+    /// before, and their states stand here, so a span starting before it reads the same
+    /// supply instead of measuring again ([`span_rest`]).
+    measured_end: u64,
 }
 
 impl Span {
@@ -1281,6 +1288,7 @@ impl Span {
             end,
             dt: steps.hours(end - start),
             supply: Supply::new(site, availability, generation),
+            measured_end: end,
         }
     }
 }
@@ -1521,11 +1529,49 @@ fn span<P: Dispatch, const FULL: bool, const CHAIN: bool>(
         }
     };
     let generation = backup_span::<P, CHAIN>(site, s, k, t, availability, demand);
-    if let (true, Some(b), Some(bs)) = (CHAIN, &site.backup, &s.backup) {
-        // Every event of the chain lies after `t` once `span_start` applied those up to it.
-        end = end.min(b.next_event_ms(bs).max(t + 1));
+    let measured_end = end;
+    if CHAIN {
+        end = chain_end(site, s, t, end);
     }
-    Span::new(site, t, end, steps, availability, generation)
+    Span {
+        measured_end,
+        ..Span::new(site, t, end, steps, availability, generation)
+    }
+}
+
+/// A span's end `end` cut at the backup chain's next event (none without a chain). Every
+/// event of the chain lies after `t` once `span_start` applied those up to it.
+#[inline(always)]
+fn chain_end<P>(site: &Site, s: &SimState<P>, t: u64, end: u64) -> u64 {
+    match (&site.backup, &s.backup) {
+        (Some(b), Some(bs)) => end.min(b.next_event_ms(bs).max(t + 1)),
+        _ => end,
+    }
+}
+
+/// The span stage for a span that starts at `t` inside the part `last` measured (the backup
+/// chain cut `last` at one of its events, or a tank ran dry inside it): the grid and the
+/// battery units, stepped to `last.measured_end` already and unchanged before it, offer what
+/// they offered over `last`; only the chain looks again at `t`. (Measuring them again from `t`
+/// would read their states at `measured_end`, past a change that may lie there.)
+#[cold]
+fn span_rest<P: Dispatch>(
+    site: &Site,
+    s: &mut SimState<P>,
+    k: u64,
+    t: u64,
+    last: &Span,
+    steps: Steps,
+    demand: &Demand,
+) -> Span {
+    debug_assert!(t < last.measured_end);
+    let availability = last.supply.availability;
+    let generation = backup_span::<P, true>(site, s, k, t, availability, demand);
+    let end = chain_end(site, s, t, last.measured_end);
+    Span {
+        measured_end: last.measured_end,
+        ..Span::new(site, t, end, steps, availability, generation)
+    }
 }
 
 /// Stage 3a's part for the backup chain (see [`backup`]): the transfer switch and the

@@ -1454,3 +1454,280 @@ fuel_l_per_mwh = {L_PER_MWH}
     );
     assert_eq!(r.totals.unserved_mwh, 0.0);
 }
+
+/// Commands `first` sets for the outage's first hour, then `then`.
+struct RunThen {
+    first: u32,
+    then: u32,
+}
+
+impl Dispatch for RunThen {
+    fn decide(&mut self, obs: &Observation) -> Power {
+        Policy::default().decide(obs)
+    }
+    fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
+        let elapsed = view.time.as_millis() - view.outage_start().as_millis();
+        if elapsed < 3_600_000 {
+            GeneratorCommand::Run(self.first)
+        } else {
+            GeneratorCommand::Run(self.then)
+        }
+    }
+}
+
+/// The grid out for 3 h from 10:00 (1 min and 1 h steps), a constant load, the battery
+/// of `a_policy_commands_the_sets`.
+fn commanded_site(
+    step: Duration,
+    load_mw: f64,
+    gens: &GeneratorParams,
+    fuel: Option<&FuelParams>,
+) -> Site {
+    let grid = GridParams {
+        scheduled_outages: vec![outage(Duration::from_hours(10), Duration::from_hours(3))],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    Site::new(
+        TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
+        &grid,
+        &simple_battery(10.0, 25.0, 0.95),
+        &constant_load(load_mw),
+    )
+    .unwrap()
+    .with_backup(Some(gens), fuel)
+    .unwrap()
+}
+
+/// A command for fewer sets than run stops only the surplus: four sets carry the 10 MW load
+/// from 10 s, at 1 h the policy wants two, so two stop (not four or six) and the battery
+/// carries the other 4 MW for the last 2 h. By hand: generation 10 MW × (1 h − 10 s) +
+/// 6 MW × 2 h; 4 demands, 2 commanded stops; the battery 10 MW × 10 s + 4 MW × 2 h.
+#[test]
+fn a_command_for_fewer_sets_stops_only_the_surplus() {
+    let h = |s: f64| s / 3600.0;
+    for step in [Duration::from_minutes(1), Duration::from_hours(1)] {
+        let site = commanded_site(step, LOAD_MW, &gens(0.0, 0), None);
+        let r = site
+            .simulate(RunThen { first: 4, then: 2 }, 1)
+            .run(&mut ())
+            .report();
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.generators.demands, 4, "{step}");
+        assert_eq!(b.generators.commanded_stops, 2, "{step}");
+        assert!(
+            close(b.generation_mwh, LOAD_MW * h(3600.0 - DELAY_S) + 6.0 * 2.0),
+            "{step}: {}",
+            b.generation_mwh
+        );
+        assert!(
+            close(r.totals.discharge_mwh, LOAD_MW * h(DELAY_S) + 4.0 * 2.0),
+            "{step}: {}",
+            r.totals.discharge_mwh
+        );
+        assert!(r.totals.unserved_mwh < 1e-12, "{step}");
+    }
+}
+
+/// Belly tanks (`layout = "per_set"`): each set runs on its own tank. Two commanded sets carry
+/// a 6 MW load at 3 MW each (50 + 250 × 3 = 800 L/h) and empty their 800 L tanks 1 h after
+/// they pick up; the next two (full tanks) start then and last another hour; the last set runs
+/// alone for the rest. By hand, from the loss at 10:00: sets 0 and 1 carry from 10 s to
+/// 1 h 10 s, sets 2 and 3 from 1 h 20 s to 2 h 20 s, set 4 3 MW from 2 h 30 s to 3 h; the
+/// battery 6 MW for the three 10 s gaps and 3 MW beside set 4. Four tanks run dry.
+#[test]
+fn belly_tanks_feed_their_own_sets() {
+    let fuel: FuelParams = toml::from_str("layout = \"per_set\"\ncapacity_l = 800").unwrap();
+    let h = |s: f64| s / 3600.0;
+    let last = 3.0 * 3600.0 - 7_230.0;
+    // Each dry time is rounded up to a whole millisecond: two of them move what follows.
+    let near = |a: f64, b: f64, per_ms: f64| (a - b).abs() <= 2.0 * per_ms * h(1e-3) + 1e-9;
+    for step in [Duration::from_minutes(1), Duration::from_hours(1)] {
+        let site = commanded_site(step, 6.0, &gens(0.0, 0), Some(&fuel));
+        let r = site
+            .simulate(RunThen { first: 2, then: 2 }, 1)
+            .run(&mut ())
+            .report();
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.generators.demands, 5, "{step}");
+        assert_eq!(b.fuel.unwrap().fuel_outs, 4, "{step}");
+        assert!(
+            near(b.generation_mwh, 6.0 * 2.0 + 3.0 * h(last), 6.0),
+            "{step}: {}",
+            b.generation_mwh
+        );
+        assert!(
+            near(b.fuel_burnt_l, 4.0 * 800.0 + 800.0 * h(last), 1_600.0),
+            "{step}: {}",
+            b.fuel_burnt_l
+        );
+        assert!(
+            near(r.totals.discharge_mwh, 6.0 * h(30.0) + 3.0 * h(last), 6.0),
+            "{step}: {}",
+            r.totals.discharge_mwh
+        );
+        assert!(r.totals.unserved_mwh < 1e-12, "{step}");
+        assert!(
+            r.totals.import_mwh > 0.0 && r.totals.grid_impaired_hours == 3.0,
+            "{step}"
+        );
+    }
+}
+
+/// The transfer switch (outage-only sets) needs a feed that is both impaired and short of the
+/// load: a 20 MW feed derated to half still carries a 10 MW load (no transfer), and a whole
+/// 10 MW feed short of a 12 MW load is a peak, not an outage (no transfer; the battery covers
+/// the 2 MW). Derated to 0.45, the feed is short and the sets start.
+#[test]
+fn the_transfer_switch_needs_a_feed_both_impaired_and_short() {
+    let run = |limit: f64, availability: f64, load: f64| {
+        let mut derate = outage(Duration::from_hours(1), Duration::from_hours(1));
+        derate.available_fraction = Fraction::ratio(availability);
+        let grid = GridParams {
+            scheduled_outages: vec![derate],
+            ..GridParams::new(Power::mw(limit))
+        };
+        Site::new(
+            TimeGrid::new(Duration::from_secs(60), Duration::from_hours(4)).unwrap(),
+            &grid,
+            &simple_battery(5.0, 10.0, 1.0),
+            &constant_load(load),
+        )
+        .unwrap()
+        .with_backup(Some(&gens(0.0, 0)), None)
+        .unwrap()
+        .simulate(Policy::default(), 1)
+        .run(&mut ())
+        .report()
+    };
+    let carried = run(20.0, 0.5, 10.0);
+    assert_eq!(carried.backup.as_ref().unwrap().transfers, 0);
+    assert_eq!(carried.totals.unserved_mwh, 0.0);
+    let peak = run(10.0, 1.0, 12.0);
+    assert_eq!(peak.backup.as_ref().unwrap().transfers, 0);
+    assert_eq!(peak.backup.as_ref().unwrap().generation_mwh, 0.0);
+    let short = run(20.0, 0.45, 10.0);
+    assert_eq!(short.backup.as_ref().unwrap().transfers, 1);
+}
+
+/// Load-demand control counts only what the grid leaves to the sets: a 50 MW feed derated to
+/// 0.1 carries 5 MW of the 10 MW load, so 2 sets (+ 1 spare) are wanted of the 6 started at
+/// the loss, and 3 stop after the 5 min delay. By hand: running hours 6 × (300 − 10) s +
+/// 3 × (3 h − 300 s).
+#[test]
+fn load_demand_counts_only_what_a_derated_feed_leaves() {
+    let h = |s: f64| s / 3600.0;
+    let mut derate = outage(outage_start(), Duration::from_hours(OUTAGE_H as u64));
+    derate.available_fraction = Fraction::ratio(0.1);
+    let grid = GridParams {
+        scheduled_outages: vec![derate],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    for step in steps() {
+        let site = Site::new(
+            TimeGrid::new(step, Duration::from_hours(91)).unwrap(),
+            &grid,
+            &simple_battery(10.0, 25.0, 0.95),
+            &constant_load(LOAD_MW),
+        )
+        .unwrap()
+        .with_backup(Some(&load_demand_gens(6, 1, "5m")), None)
+        .unwrap();
+        let r = run(&site);
+        let b = r.backup.as_ref().unwrap();
+        assert_eq!(b.generators.demands, 6, "{step}");
+        assert_eq!(b.generators.load_demand_stops, 3, "{step}");
+        let run_h = 6.0 * h(300.0 - DELAY_S) + 3.0 * h(OUTAGE_H * 3600.0 - 300.0);
+        assert!(
+            close(b.run_hours, run_h),
+            "{step}: {} vs {run_h}",
+            b.run_hours
+        );
+        assert!(r.totals.unserved_mwh < 1e-9, "{step}");
+    }
+}
+
+/// `Simulation::resume` checks the chain's part of a snapshot: a site without fuel tanks
+/// resumes its own snapshot, and one whose chain part was edited (the tanks removed, a set
+/// removed) is refused with the field named.
+#[test]
+fn a_snapshot_with_another_chain_is_refused_with_the_field_named() {
+    let take = |fuel: Option<&FuelParams>| {
+        let site = site(Duration::from_secs(60), 20.0, 25.0, &gens(0.0, 0), fuel);
+        let mut sim = site.simulate(Policy::default(), 9);
+        let k = (outage_start().as_millis() / 60_000) + 30;
+        sim.run_until(&mut (), |row| row.step + 1 == k);
+        (site.clone(), serde_json::to_value(sim.snapshot()).unwrap())
+    };
+    // No fuel model: its own snapshot resumes.
+    let (site_a, snap) = take(None);
+    let state: SimState<Policy> = serde_json::from_value(snap).unwrap();
+    assert!(Simulation::resume(&site_a, state).is_ok());
+    let fuel: FuelParams = toml::from_str("capacity_l = 10000").unwrap();
+    let (site_b, snap) = take(Some(&fuel));
+    let refused = |snap: serde_json::Value| {
+        let state: SimState<Policy> = serde_json::from_value(snap).unwrap();
+        match Simulation::resume(&site_b, state) {
+            Ok(_) => panic!("an edited snapshot resumed"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let mut no_tanks = snap.clone();
+    no_tanks["backup"]["fuel"] = serde_json::Value::Null;
+    let why = refused(no_tanks);
+    assert!(why.contains("snapshot.backup.fuel"), "{why}");
+    let mut one_set_less = snap;
+    one_set_less["backup"]["generators"]["sets"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let why = refused(one_set_less);
+    assert!(why.contains("snapshot.backup.generators"), "{why}");
+}
+
+/// A grid outage of exactly one hourly step, the sets starting 10 s into it: the span the
+/// chain cuts at the sets' pickup ends inside a step whose end is the grid's return, and the
+/// grid stays out after it. By hand: the sets carry the 10 MW load from 10 s to 1 h, the
+/// battery the first 10 s; nothing is imported in the hour (the battery recharges after it).
+/// The same at 1 h and 1 min steps.
+/// (Until this test, at 1 h steps the span after the pickup read the grid as it stands at the
+/// step's end, back, so the grid carried the site from 10 s and the sets nothing.)
+#[test]
+fn the_grid_stays_out_after_a_pickup_inside_a_step_that_ends_with_it() {
+    let h = |s: f64| s / 3600.0;
+    for step in [Duration::from_hours(1), Duration::from_minutes(1)] {
+        let grid = GridParams {
+            scheduled_outages: vec![outage(Duration::from_hours(10), Duration::from_hours(1))],
+            ..GridParams::new(Power::mw(50.0))
+        };
+        let site = Site::new(
+            TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
+            &grid,
+            &simple_battery(10.0, 25.0, 0.95),
+            &constant_load(LOAD_MW),
+        )
+        .unwrap()
+        .with_backup(Some(&gens(0.0, 0)), None)
+        .unwrap();
+        let r = run(&site);
+        let b = r.backup.as_ref().unwrap();
+        assert!(
+            close(b.generation_mwh, LOAD_MW * h(3600.0 - DELAY_S)),
+            "{step}: {}",
+            b.generation_mwh
+        );
+        assert!(
+            close(r.totals.discharge_mwh, LOAD_MW * h(DELAY_S)),
+            "{step}"
+        );
+        assert!(
+            // The other 23 h, and the recharge of what the gap drained (η_d 0.95, η_c 1).
+            close(
+                r.totals.import_mwh,
+                LOAD_MW * 23.0 + LOAD_MW * h(DELAY_S) / 0.95
+            ),
+            "{step}: {}",
+            r.totals.import_mwh
+        );
+        assert_eq!(r.totals.grid_impaired_hours, 1.0, "{step}");
+    }
+}
