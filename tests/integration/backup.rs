@@ -204,6 +204,13 @@ fn sets_that_fail_to_start_leave_the_battery_alone() {
         // No set carried load: no mean burn rate (0, not 0/0).
         assert_eq!(b.outages[0].carried_hours, 0.0, "{step}");
         assert_eq!(b.outages[0].mean_burn_l_per_h(), 0.0, "{step}");
+        // With a tank, nothing burnt: no autonomy (not the tank over a rate of 0).
+        let fuel: FuelParams = toml::from_str("capacity_l = 1000").unwrap();
+        let r = run(&site(step, 4.0, 25.0, &gens(1.0, 2), Some(&fuel)));
+        let o = &r.backup.as_ref().unwrap().outages[0];
+        assert_eq!(o.fuel_start_l, Some(1000.0), "{step}");
+        assert_eq!(o.autonomy_at_start_h(), None, "{step}");
+        assert_eq!(o.autonomy_at_lowest_h(), None, "{step}");
     }
 }
 
@@ -498,6 +505,19 @@ lead_time = { law = "fixed", duration = "40m" }
     assert!(snap.backup.as_ref().unwrap().in_outage());
     let json = serde_json::to_string(&snap).unwrap();
     let back: SimState<Policy> = serde_json::from_str(&json).unwrap();
+    let mut rest = Simulation::resume(&site, back).unwrap();
+    rest.set_fast_forward(false);
+    rest.run(&mut ());
+    assert_eq!(rest.report(), whole.report());
+    // A snapshot written before `block_next` existed (the field absent) loads with no block
+    // pending, and resumes to the same report.
+    let mut old = serde_json::to_value(&snap).unwrap();
+    assert!(old["backup"]
+        .as_object_mut()
+        .unwrap()
+        .remove("block_next")
+        .is_some());
+    let back: SimState<Policy> = serde_json::from_value(old).unwrap();
     let mut rest = Simulation::resume(&site, back).unwrap();
     rest.set_fast_forward(false);
     rest.run(&mut ());
@@ -1037,6 +1057,21 @@ fn a_generator_outage_records_its_fuel_and_autonomy() {
     assert_eq!((o.fuel_start_l, o.autonomy_at_start_h()), (None, None));
     assert!(o.fuel_marks.is_empty());
     assert!(close(o.carried_hours, OUTAGE_H - DELAY_S / 3600.0));
+    // A tank of 4 h at the burn rate outlasts the outage: its lowest level, at the end, is
+    // 4 h − (3 h − 10 s) of burn, 1 h 10 s of autonomy.
+    let big: FuelParams = toml::from_str(&format!("capacity_l = {}", 4.0 * flow)).unwrap();
+    let r = run(&site(
+        Duration::from_hours(1),
+        20.0,
+        5.0,
+        &gens(0.0, 0),
+        Some(&big),
+    ));
+    let o = &r.backup.as_ref().unwrap().outages[0];
+    let lowest_h = 1.0 + DELAY_S / 3600.0;
+    assert!(close(o.fuel_lowest_l.unwrap(), flow * lowest_h), "{o:?}");
+    let left = o.autonomy_at_lowest_h().unwrap();
+    assert!(close(left, lowest_h), "{left}");
 }
 
 /// `count` sets of `gens(0, 0)`'s figures under load-demand control.
