@@ -586,6 +586,10 @@ impl Backup {
                 next = next.min(since.saturating_add(ld.stop_delay.as_millis()));
             }
             next = next.min(g.next_failed_start_ms(&s.generators, t));
+        } else if s.outage && matches!(s.command, GeneratorCommand::Run(_)) {
+            // A commanded number of sets: a failing start that ends leaves a set to start in
+            // its place.
+            next = next.min(g.next_failed_start_ms(&s.generators, t));
         }
         if let (Some(f), Some(fs)) = (&self.fuel, &s.fuel) {
             next = next.min(f.next_event_ms(fs));

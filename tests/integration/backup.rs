@@ -1766,3 +1766,134 @@ fn the_grid_stays_out_after_a_pickup_inside_a_step_that_ends_with_it() {
         assert_eq!(r.totals.grid_impaired_hours, 1.0, "{step}");
     }
 }
+
+/// The transfer gap closes when the sets pick up, not when their last start attempt would have
+/// ended: five sets (10 s start delay, two retries 30 s apart, none needed) against a 17 MW
+/// load with a 1 MW battery. By hand: 16 MW dropped in transfer for 10 s; from the pickup
+/// the sets' 15 MW and the battery's 1 MW leave 1 MW unserved, which is not a transfer drop
+/// (the last attempt would have ended at 70 s). Every step of 1 min and 10 s.
+#[test]
+fn the_transfer_gap_closes_at_the_pickup() {
+    let h = |s: f64| s / 3600.0;
+    for step in [Duration::from_minutes(1), Duration::from_secs(10)] {
+        let grid = GridParams {
+            scheduled_outages: vec![outage(Duration::from_hours(10), Duration::from_hours(1))],
+            ..GridParams::new(Power::mw(50.0))
+        };
+        let site = Site::new(
+            TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
+            &grid,
+            &simple_battery(1.0, 25.0, 0.95),
+            &constant_load(17.0),
+        )
+        .unwrap()
+        .with_backup(Some(&gens(0.0, 2)), None)
+        .unwrap();
+        let r = run(&site);
+        let b = r.backup.as_ref().unwrap();
+        assert!(
+            close(b.transfer_unserved_mwh, 16.0 * h(DELAY_S)),
+            "{step}: {}",
+            b.transfer_unserved_mwh
+        );
+        assert!(close(b.transfer_drop_hours, h(DELAY_S)), "{step}");
+        assert!(
+            close(
+                r.totals.unserved_mwh,
+                16.0 * h(DELAY_S) + 1.0 * h(3600.0 - DELAY_S)
+            ),
+            "{step}: {}",
+            r.totals.unserved_mwh
+        );
+    }
+}
+
+/// Load demand's stop delay counts from when a surplus began, and a surplus that ends before
+/// the delay stops nothing: the swing of `load_demand_starts_standby_sets_when_the_load_rises`
+/// (10 MW for 20 min, 4 MW for 20 min, the grid out 3 h from 80 min, no spare) with a 30 min
+/// delay. By hand: all 5 sets start at the loss, 4 are wanted (a surplus from 80 min), 2 from
+/// the fall at 100 min, so 3 stop at 110 min; at 120 min 2 start again (7 demands); every
+/// later surplus (a fall) lasts 20 min before the next rise, under the delay: no more stops.
+#[test]
+fn load_demand_stops_only_a_surplus_that_outlasts_the_delay() {
+    let load: LoadParams = toml::from_str(
+        "pue = 1.0\n[[it]]\nkind = \"training_swing\"\nhigh_mw = 10.0\nlow_mw = 4.0\n\
+         period = \"40m\"\nduty = 0.5\nramp = \"0s\"\n",
+    )
+    .unwrap();
+    let grid = GridParams {
+        scheduled_outages: vec![outage(Duration::from_minutes(80), Duration::from_hours(3))],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    for step in [Duration::from_minutes(20), Duration::from_secs(8)] {
+        let site = Site::new(
+            TimeGrid::new(step, Duration::from_hours(6)).unwrap(),
+            &grid,
+            &simple_battery(0.001, 0.001, 0.95),
+            &load,
+        )
+        .unwrap()
+        .with_backup(Some(&load_demand_gens(5, 0, "30m")), None)
+        .unwrap();
+        let b = run(&site).backup.unwrap();
+        assert_eq!(b.generators.load_demand_stops, 3, "{step}");
+        assert_eq!(b.generators.demands, 7, "{step}");
+    }
+}
+
+/// Commands two sets and checks what the view shows at every later span start: with
+/// `max_active`, that no more than that many sets run or start; with `none_left`, that every
+/// set has been tried (none on standby) after the first look. Counts its looks in `looks`.
+struct RunTwoAndCheck {
+    max_active: u32,
+    none_left: bool,
+    looks: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Dispatch for RunTwoAndCheck {
+    fn decide(&mut self, obs: &Observation) -> Power {
+        Policy::default().decide(obs)
+    }
+    fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
+        let looks = 1 + self
+            .looks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            view.running() + view.starting() <= self.max_active,
+            "{} running, {} starting",
+            view.running(),
+            view.starting()
+        );
+        if self.none_left && looks > 1 {
+            assert_eq!(view.standby(), 0, "look {looks}");
+        }
+        GeneratorCommand::Run(2)
+    }
+}
+
+/// A set whose start attempts are still under way counts as starting: commanded two sets
+/// that never start (three attempts, 10 s delay, 30 s apart), the chain tries no third set
+/// until their last attempts have ended, so at most two run or start at any look. A set that
+/// fails at once (no delay, no retry) is not starting: the next set is tried in its place at
+/// the same instant, so after the first look every set has been tried.
+#[test]
+fn a_set_still_attempting_its_start_counts_as_starting() {
+    let run = |gens: &GeneratorParams, max_active: u32, none_left: bool| {
+        let looks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let policy = RunTwoAndCheck {
+            max_active,
+            none_left,
+            looks: looks.clone(),
+        };
+        let site = commanded_site(Duration::from_minutes(1), LOAD_MW, gens, None);
+        let r = site.simulate(policy, 1).run(&mut ()).report();
+        assert!(looks.load(std::sync::atomic::Ordering::Relaxed) > 3);
+        r.backup.unwrap().generators
+    };
+    // 2 sets at the loss, 2 more when their attempts end at 70 s, the last at 140 s.
+    let mut never = gens(1.0, 2);
+    assert_eq!(run(&never, 2, false).demands, 5);
+    never.start_retries = Some(0);
+    never.start_delay = Some(Duration::ZERO);
+    assert_eq!(run(&never, 0, true).failed_starts, 5);
+}
