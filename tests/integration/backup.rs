@@ -1563,6 +1563,42 @@ fn a_command_for_fewer_sets_stops_only_the_surplus() {
     }
 }
 
+/// Commands two sets, and checks the sets on standby (off, with fuel) the view shows away
+/// from the events of `belly_tanks_feed_their_own_sets`: 3 while sets 0 and 1 run, 1 (set 4)
+/// once their tanks are dry and sets 2 and 3 run, none once those are dry too.
+struct BellyStandby {
+    checks: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Dispatch for BellyStandby {
+    fn decide(&mut self, obs: &Observation) -> Power {
+        Policy::default().decide(obs)
+    }
+    fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
+        let min = (view.time.as_millis() - view.outage_start().as_millis()) / 60_000;
+        let expect = match min {
+            20..=50 => Some(3),
+            90..=119 => Some(1),
+            160..=179 => Some(0),
+            _ => None,
+        };
+        if let Some(n) = expect {
+            assert_eq!(
+                view.standby(),
+                n,
+                "{min} min into the outage: {} running, {} starting, {} sets, t {}",
+                view.running(),
+                view.starting(),
+                view.sets(),
+                view.time.as_millis()
+            );
+            self.checks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        GeneratorCommand::Run(2)
+    }
+}
+
 /// Belly tanks (`layout = "per_set"`): each set runs on its own tank. Two commanded sets carry
 /// a 6 MW load at 3 MW each (50 + 250 × 3 = 800 L/h) and empty their 800 L tanks 1 h after
 /// they pick up; the next two (full tanks) start then and last another hour; the last set runs
@@ -1578,10 +1614,14 @@ fn belly_tanks_feed_their_own_sets() {
     let near = |a: f64, b: f64, per_ms: f64| (a - b).abs() <= 2.0 * per_ms * h(1e-3) + 1e-9;
     for step in [Duration::from_minutes(1), Duration::from_hours(1)] {
         let site = commanded_site(step, 6.0, &gens(0.0, 0), Some(&fuel));
-        let r = site
-            .simulate(RunThen { first: 2, then: 2 }, 1)
-            .run(&mut ())
-            .report();
+        let checks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let policy = BellyStandby {
+            checks: checks.clone(),
+        };
+        let r = site.simulate(policy, 1).run(&mut ()).report();
+        if step < Duration::from_hours(1) {
+            assert!(checks.load(std::sync::atomic::Ordering::Relaxed) > 60);
+        }
         let b = r.backup.as_ref().unwrap();
         assert_eq!(b.generators.demands, 5, "{step}");
         assert_eq!(b.fuel.unwrap().fuel_outs, 4, "{step}");
