@@ -200,6 +200,10 @@ fn sets_that_fail_to_start_leave_the_battery_alone() {
         assert_eq!(b.generation_mwh, 0.0);
         assert!(close(b.transfer_unserved_mwh, 6.0 * transfer_h), "{step}");
         assert_eq!(b.transfer_drops[0].duration, Duration::from_secs(70));
+        assert!(
+            close(b.transfer_drops[0].unserved_mwh, 6.0 * transfer_h),
+            "{step}"
+        );
         assert!(close(r.totals.unserved_mwh, 6.0 * OUTAGE_H), "{step}");
         // No set carried load: no mean burn rate (0, not 0/0).
         assert_eq!(b.outages[0].carried_hours, 0.0, "{step}");
@@ -245,6 +249,8 @@ fn block_loading_leaves_the_battery_to_carry_what_the_sets_do_not_yet_accept() {
         assert_eq!(d.start, outage_start(), "{step}");
         assert_eq!(d.duration, Duration::from_secs(20), "{step}");
         assert!(close(d.peak_shortfall_mw, 9.0), "{step}");
+        // The drop's own energy, summed over its pieces (0–10, 10–15, 15–20 s).
+        assert!(close(d.unserved_mwh, dropped_mwh), "{step}: {d:?}");
         assert!(r.totals.max_balance_residual_mw <= BALANCE_TOL_MW * LOAD_MW);
         assert_eq!(
             run(&site(step, 1.0, 25.0, &whole, None)),
@@ -351,6 +357,12 @@ fn minimum_loading_charges_the_battery_then_curtails() {
         r.totals.curtailment_mwh,
         4.5 * on_h - 2.0 * on_h - (5.0 + gap_mwh)
     ));
+    // The chain's own count of what went to the load bank is the same energy.
+    assert!(
+        close(b.curtailed_mwh, r.totals.curtailment_mwh),
+        "{}",
+        b.curtailed_mwh
+    );
     assert_eq!(r.totals.unserved_mwh, 0.0);
     for row in &rows.rows {
         assert!(row.balance_residual_mw().abs() <= BALANCE_TOL_MW * 4.5);
