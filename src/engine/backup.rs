@@ -867,12 +867,6 @@ impl Backup {
 }
 
 impl BackupState {
-    /// Makes the next span start look at the components again (after their streams or states
-    /// were changed from outside the engine).
-    pub(crate) fn refresh(&mut self) {
-        self.next = 0;
-    }
-
     /// The chain's counts so far.
     pub fn tally(&self) -> &BackupTally {
         &self.tally

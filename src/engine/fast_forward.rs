@@ -291,6 +291,8 @@ mod tests {
         let (load, steps) = swing_load(20_000);
         let t = StepTable::new(&load, steps).unwrap();
         assert_eq!(t.len(), steps);
+        assert!(!t.is_empty());
+        assert!(StepTable::new(&load, 0).unwrap().is_empty());
         let mut sum = 0.0;
         for k in 0..steps {
             assert_eq!(

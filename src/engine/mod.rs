@@ -604,7 +604,8 @@ impl<'s, P: Dispatch> Simulation<'s, P> {
             if let (Some(f), Some(fs)) = (&b.fuel, &mut bs.fuel) {
                 f.reseed(fs, seed);
             }
-            bs.refresh();
+            // The states keep every time already drawn, so the chain's offer and next event
+            // stand; only later draws come from the new streams.
         }
     }
 

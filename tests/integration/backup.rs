@@ -520,6 +520,12 @@ lead_time = { law = "fixed", duration = "40m" }
     first.set_fast_forward(false);
     let k = (outage_start().as_millis() / 60_000) + 90;
     first.run_until(&mut (), |row| row.step + 1 == k);
+    assert!(!site
+        .simulate(Policy::default(), 9)
+        .snapshot()
+        .backup
+        .unwrap()
+        .in_outage());
     let snap = first.snapshot();
     assert!(snap.backup.as_ref().unwrap().in_outage());
     let json = serde_json::to_string(&snap).unwrap();
