@@ -4,7 +4,9 @@
 Usage: scripts/mutants-table.py OUT_DIR... [--missed] [--list LIST_FILE]
 
 Reads OUT_DIR/mutants.out/outcomes.json (or OUT_DIR/outcomes.json) of one or more runs of the
-same commit (later runs win for a mutant run twice, as with `cargo mutants --iterate`), and
+same commit (later runs win for a mutant run twice, as with `cargo mutants --iterate`), or, for
+a directory of outcome lists (caught.txt, missed.txt, timeout.txt, unviable.txt, as kept in
+docs/mutation/<commit>/), those lists, and
 prints a Markdown table: per file, the mutants listed (from LIST_FILE, the output of
 `cargo mutants --list` with the same options, when given), run, caught, timeouts (a hang: the
 tests did not pass, so caught), unviable (did not build) and missed. With --missed, the missed
@@ -16,7 +18,22 @@ import os
 import sys
 
 
+LISTS = {"caught": "CaughtMutant", "missed": "MissedMutant", "timeout": "Timeout",
+         "unviable": "Unviable"}
+
+
 def outcomes(path):
+    if os.path.exists(os.path.join(path, "caught.txt")):
+        result = []
+        for stem, summary in LISTS.items():
+            with open(os.path.join(path, stem + ".txt")) as f:
+                for line in f:
+                    name = line.strip()
+                    if name:
+                        result.append({"scenario": {"Mutant": {
+                            "name": name, "file": name.split(":", 1)[0]}},
+                            "summary": summary})
+        return result
     for candidate in (os.path.join(path, "mutants.out", "outcomes.json"),
                       os.path.join(path, "outcomes.json")):
         if os.path.exists(candidate):
