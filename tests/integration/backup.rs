@@ -319,21 +319,31 @@ fn a_tank_runs_dry_to_the_millisecond() {
     }
 }
 
-/// The minimum loading: sets that must deliver 30 % of 15 MW = 4.5 MW to a 2 MW load charge
-/// the battery with the surplus while it has room, and curtail the rest once it is full.
-#[test]
-fn minimum_loading_charges_the_battery_then_curtails() {
-    let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(24)).unwrap();
+/// The minimum-loading site: 1 min steps over `hours`, the 50 MW feed out from 1 h for
+/// `outage_h`, a 2 MW load, a 20 MW / 10 MWh battery (η 1) at half charge, and `gens(0, 0)`
+/// (five 3 MW sets at 30 % minimum loading: 4.5 MW).
+fn min_loading_site(hours: u64, outage_h: u64) -> Site {
+    let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(hours)).unwrap();
     let grid = GridParams {
-        scheduled_outages: vec![outage(Duration::from_hours(1), Duration::from_hours(10))],
+        scheduled_outages: vec![outage(
+            Duration::from_hours(1),
+            Duration::from_hours(outage_h),
+        )],
         ..GridParams::new(Power::mw(50.0))
     };
     let mut battery = simple_battery(20.0, 10.0, 1.0);
     battery.initial_soc = Some(Fraction::ratio(0.5));
-    let site = Site::new(time, &grid, &battery, &constant_load(2.0))
+    Site::new(time, &grid, &battery, &constant_load(2.0))
         .unwrap()
         .with_backup(Some(&gens(0.0, 0)), None)
-        .unwrap();
+        .unwrap()
+}
+
+/// The minimum loading: sets that must deliver 30 % of 15 MW = 4.5 MW to a 2 MW load charge
+/// the battery with the surplus while it has room, and curtail the rest once it is full.
+#[test]
+fn minimum_loading_charges_the_battery_then_curtails() {
+    let site = min_loading_site(24, 10);
     let mut rows = TraceRecorder::with_capacity(1440);
     // No recharging from the grid: only the sets' surplus fills the battery.
     let policy = Policy::BackupOnly {
@@ -394,17 +404,7 @@ impl Dispatch for ChargeOneMw {
 /// 1 MW from the grid for the first hour (5 → 6 MWh), bridges the 10 s gap, then takes 2.5 MW.
 #[test]
 fn a_policy_asking_to_charge_less_than_the_surplus_still_takes_it() {
-    let time = TimeGrid::new(Duration::from_secs(60), Duration::from_hours(4)).unwrap();
-    let grid = GridParams {
-        scheduled_outages: vec![outage(Duration::from_hours(1), Duration::from_hours(2))],
-        ..GridParams::new(Power::mw(50.0))
-    };
-    let mut battery = simple_battery(20.0, 10.0, 1.0);
-    battery.initial_soc = Some(Fraction::ratio(0.5));
-    let site = Site::new(time, &grid, &battery, &constant_load(2.0))
-        .unwrap()
-        .with_backup(Some(&gens(0.0, 0)), None)
-        .unwrap();
+    let site = min_loading_site(4, 2);
     let mut rows = TraceRecorder::with_capacity(240);
     site.simulate(ChargeOneMw, 1).run(&mut rows);
     // 30 min into the outage (the sets run from 10 s; 1.5 MWh charged of the 4 MWh room).
@@ -1535,27 +1535,42 @@ impl Dispatch for RunThen {
     }
 }
 
-/// The grid out for 3 h from 10:00 (1 min and 1 h steps), a constant load, the battery
-/// of `a_policy_commands_the_sets`.
+/// The grid out for `outage_h` from 10:00 over a day of `step`, a constant load, a battery of
+/// `battery_mw` / 25 MWh (η_d 0.95), and the chain of `gens` (with `fuel`).
+fn ten_oclock_site(
+    step: Duration,
+    outage_h: u64,
+    battery_mw: f64,
+    load_mw: f64,
+    gens: &GeneratorParams,
+    fuel: Option<&FuelParams>,
+) -> Site {
+    let grid = GridParams {
+        scheduled_outages: vec![outage(
+            Duration::from_hours(10),
+            Duration::from_hours(outage_h),
+        )],
+        ..GridParams::new(Power::mw(50.0))
+    };
+    Site::new(
+        TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
+        &grid,
+        &simple_battery(battery_mw, 25.0, 0.95),
+        &constant_load(load_mw),
+    )
+    .unwrap()
+    .with_backup(Some(gens), fuel)
+    .unwrap()
+}
+
+/// [`ten_oclock_site`] with the 3 h outage and the 10 MW battery of `a_policy_commands_the_sets`.
 fn commanded_site(
     step: Duration,
     load_mw: f64,
     gens: &GeneratorParams,
     fuel: Option<&FuelParams>,
 ) -> Site {
-    let grid = GridParams {
-        scheduled_outages: vec![outage(Duration::from_hours(10), Duration::from_hours(3))],
-        ..GridParams::new(Power::mw(50.0))
-    };
-    Site::new(
-        TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
-        &grid,
-        &simple_battery(10.0, 25.0, 0.95),
-        &constant_load(load_mw),
-    )
-    .unwrap()
-    .with_backup(Some(gens), fuel)
-    .unwrap()
+    ten_oclock_site(step, 3, 10.0, load_mw, gens, fuel)
 }
 
 /// A command for fewer sets than run stops only the surplus: four sets carry the 10 MW load
@@ -1795,19 +1810,7 @@ fn a_snapshot_with_another_chain_is_refused_with_the_field_named() {
 fn the_grid_stays_out_after_a_pickup_inside_a_step_that_ends_with_it() {
     let h = |s: f64| s / 3600.0;
     for step in [Duration::from_hours(1), Duration::from_minutes(1)] {
-        let grid = GridParams {
-            scheduled_outages: vec![outage(Duration::from_hours(10), Duration::from_hours(1))],
-            ..GridParams::new(Power::mw(50.0))
-        };
-        let site = Site::new(
-            TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
-            &grid,
-            &simple_battery(10.0, 25.0, 0.95),
-            &constant_load(LOAD_MW),
-        )
-        .unwrap()
-        .with_backup(Some(&gens(0.0, 0)), None)
-        .unwrap();
+        let site = ten_oclock_site(step, 1, 10.0, LOAD_MW, &gens(0.0, 0), None);
         let r = run(&site);
         let b = r.backup.as_ref().unwrap();
         assert!(
@@ -1841,19 +1844,7 @@ fn the_grid_stays_out_after_a_pickup_inside_a_step_that_ends_with_it() {
 fn the_transfer_gap_closes_at_the_pickup() {
     let h = |s: f64| s / 3600.0;
     for step in [Duration::from_minutes(1), Duration::from_secs(10)] {
-        let grid = GridParams {
-            scheduled_outages: vec![outage(Duration::from_hours(10), Duration::from_hours(1))],
-            ..GridParams::new(Power::mw(50.0))
-        };
-        let site = Site::new(
-            TimeGrid::new(step, Duration::from_hours(24)).unwrap(),
-            &grid,
-            &simple_battery(1.0, 25.0, 0.95),
-            &constant_load(17.0),
-        )
-        .unwrap()
-        .with_backup(Some(&gens(0.0, 2)), None)
-        .unwrap();
+        let site = ten_oclock_site(step, 1, 1.0, 17.0, &gens(0.0, 2), None);
         let r = run(&site);
         let b = r.backup.as_ref().unwrap();
         assert!(
