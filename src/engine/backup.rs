@@ -641,12 +641,12 @@ impl Backup {
             return u64::MAX;
         }
         let hour = MS_PER_HOUR as f64;
-        let span = within as f64;
+        let within_f = within as f64;
         // `level·hour > flow·within`: the tank outlasts the segment. Otherwise the quotient,
         // rounded up, is at most `within` in exact arithmetic; the `min` keeps a rounding of
         // the division from pushing it one past.
         let dry = |level: f64, flow: f64| {
-            if level * hour > flow * span {
+            if level * hour > flow * within_f {
                 u64::MAX
             } else {
                 ((level * hour / flow).ceil() as u64).min(within)
