@@ -258,9 +258,9 @@ impl StepTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::load::{ItProfile, LoadParams};
+    use crate::components::load::{ItProfile, LoadParams, LoadTrace};
     use crate::time::TimeGrid;
-    use crate::units::Duration;
+    use crate::units::{Duration, Power};
     use proptest::prelude::*;
 
     fn swing_load(steps: u64) -> (LoadModel, u64) {
@@ -305,8 +305,44 @@ mod tests {
         assert!(StepTable::new(&load, MAX_TABLE_STEPS + 1).is_none());
     }
 
+    /// A trace of `steps` one-minute samples whose level changes every [`SUPER`] steps (the
+    /// level of block `b` is `levels[b % levels.len()]`), with a small ripple inside each: unlike
+    /// [`swing_load`], whose every block of [`SUPER`] steps holds the overall maximum, some
+    /// blocks lie wholly below a bound that others exceed, so the search skips whole blocks.
+    fn stepped_load(levels: &[f64], steps: u64) -> LoadModel {
+        let values = (0..steps as usize)
+            .map(|k| levels[(k / SUPER) % levels.len()] + 0.5 * ((k % 97) as f64 / 96.0))
+            .map(Power::mw)
+            .collect();
+        let params = LoadParams::new(
+            1.0,
+            vec![ItProfile::Trace(LoadTrace::from_values(
+                Duration::from_minutes(1),
+                values,
+            ))],
+        );
+        let grid = TimeGrid::new(Duration::from_minutes(1), Duration::from_minutes(steps)).unwrap();
+        LoadModel::new(&params, &grid).unwrap()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The block search finds what a linear scan finds on a load whose blocks of [`SUPER`]
+        /// steps have different maxima, so that whole blocks are skipped on their maximum.
+        #[test]
+        fn first_above_skips_whole_blocks_as_a_linear_scan_would(
+            levels in prop::collection::vec(0.0f64..10.0, 1..6),
+            from in 0u64..20_000,
+            len in 0u64..20_000,
+            bound in 0.0f64..10.5,
+        ) {
+            let steps = 20_000;
+            let t = StepTable::new(&stepped_load(&levels, steps), steps).unwrap();
+            let to = (from + len).min(steps);
+            let want = (from..to).find(|&k| t.facility(k) > bound).unwrap_or(to);
+            prop_assert_eq!(t.first_above(from, to, |x| x > bound), want);
+        }
 
         /// The block extrema of the load's changes are a linear scan's, and the count over a
         /// bound is the scan's count.
