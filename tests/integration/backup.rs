@@ -1603,9 +1603,10 @@ fn a_command_for_fewer_sets_stops_only_the_surplus() {
     }
 }
 
-/// Commands two sets, and checks the sets on standby (off, with fuel) the view shows away
-/// from the events of `belly_tanks_feed_their_own_sets`: 3 while sets 0 and 1 run, 1 (set 4)
-/// once their tanks are dry and sets 2 and 3 run, none once those are dry too.
+/// Commands two sets, and checks the sets on standby (off, with fuel) and running the view
+/// shows away from the events of `belly_tanks_feed_their_own_sets`: 3 on standby and 2
+/// running while sets 0 and 1 run, 1 (set 4) and 2 once their tanks are dry and sets 2 and 3
+/// run, none and 1 (set 4) once those are dry too; none starting.
 struct BellyStandby {
     checks: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
@@ -1616,16 +1617,17 @@ impl Dispatch for BellyStandby {
     }
     fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
         let min = (view.time.as_millis() - view.outage_start().as_millis()) / 60_000;
+        // (standby, running): the starting sets are between the events, none.
         let expect = match min {
-            20..=50 => Some(3),
-            90..=119 => Some(1),
-            160..=179 => Some(0),
+            20..=50 => Some((3, 2)),
+            90..=119 => Some((1, 2)),
+            160..=179 => Some((0, 1)),
             _ => None,
         };
         if let Some(n) = expect {
             assert_eq!(
-                view.standby(),
-                n,
+                (view.standby(), view.running(), view.starting()),
+                (n.0, n.1, 0),
                 "{min} min into the outage: {} running, {} starting, {} sets, t {}",
                 view.running(),
                 view.starting(),
@@ -1904,6 +1906,8 @@ struct RunTwoAndCheck {
     max_active: u32,
     none_left: bool,
     looks: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// The most sets seen starting at one look.
+    most_starting: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl Dispatch for RunTwoAndCheck {
@@ -1923,6 +1927,8 @@ impl Dispatch for RunTwoAndCheck {
         if self.none_left && looks > 1 {
             assert_eq!(view.standby(), 0, "look {looks}");
         }
+        self.most_starting
+            .fetch_max(view.starting(), std::sync::atomic::Ordering::Relaxed);
         GeneratorCommand::Run(2)
     }
 }
@@ -1936,20 +1942,26 @@ impl Dispatch for RunTwoAndCheck {
 fn a_set_still_attempting_its_start_counts_as_starting() {
     let run = |gens: &GeneratorParams, max_active: u32, none_left: bool| {
         let looks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let most_starting = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let policy = RunTwoAndCheck {
             max_active,
             none_left,
             looks: looks.clone(),
+            most_starting: most_starting.clone(),
         };
         let site = commanded_site(Duration::from_minutes(1), LOAD_MW, gens, None);
         let r = site.simulate(policy, 1).run(&mut ()).report();
         assert!(looks.load(std::sync::atomic::Ordering::Relaxed) > 3);
-        r.backup.unwrap().generators
+        let most = most_starting.load(std::sync::atomic::Ordering::Relaxed);
+        (r.backup.unwrap().generators, most)
     };
-    // 2 sets at the loss, 2 more when their attempts end at 70 s, the last at 140 s.
+    // 2 sets at the loss, 2 more when their attempts end at 70 s, the last at 140 s: two
+    // starting at the looks in between.
     let mut never = gens(1.0, 2);
-    assert_eq!(run(&never, 2, false).demands, 5);
+    let (counts, most) = run(&never, 2, false);
+    assert_eq!((counts.demands, most), (5, 2));
     never.start_retries = Some(0);
     never.start_delay = Some(Duration::ZERO);
-    assert_eq!(run(&never, 0, true).failed_starts, 5);
+    let (counts, most) = run(&never, 0, true);
+    assert_eq!((counts.failed_starts, most), (5, 0));
 }

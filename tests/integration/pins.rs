@@ -843,3 +843,48 @@ fn an_estimate_reports_its_relative_se_and_prints_mean_se_and_count() {
     assert_eq!(format!("{}", e(1.5, 0.25)), "1.500 ± 0.250 (n = 4)");
     assert_eq!(format!("{:.1}", e(-1.25, 0.04)), "-1.2 ± 0.0 (n = 4)");
 }
+
+// ---- the `Dispatch` trait's defaults ---------------------------------------------------------
+
+/// A policy that declares nothing is stepped every step, even where the demand is zero: the
+/// trait's `idle_below` is `None`, so the engine never takes its charging request of 1 MW for
+/// idleness (catches the default → `Some(0 MW)`, under which a zero demand is "idle" and the
+/// ten hours are skipped without charging). By hand: 20 MWh + 10 × 1 MWh at η_c = 1.
+#[test]
+fn a_policy_that_declares_nothing_is_stepped_even_at_zero_demand() {
+    let battery = BatteryParams {
+        initial_soc: Some(Fraction::ratio(0.5)),
+        ..simple_battery(10.0, 40.0, 0.9)
+    };
+    let site = site(10, 50.0, &battery, 0.0);
+    let mut sim = site.simulate(Ask(-1.0), 0);
+    sim.run(&mut ());
+    assert_eq!(sim.steps_skipped(), 0);
+    let r = sim.report();
+    assert!(
+        (r.totals.charge_mwh - 10.0).abs() <= STEP_ENERGY_TOL_MWH,
+        "{}",
+        r.totals.charge_mwh
+    );
+    assert!(
+        (r.totals.import_mwh - 10.0).abs() <= STEP_ENERGY_TOL_MWH,
+        "{}",
+        r.totals.import_mwh
+    );
+}
+
+/// A policy that declares nothing starts in steady state and keeps no ramp limit: on a
+/// constant 30 MW load that the grid carries alone, the import never changes, from before the
+/// first step on, and the report names no limit (catches the trait's `initial_import` →
+/// `Some(0 MW)`, a 30 MW rise in the first hour, and `ramp_limit` → `Some(0 MW/s)`).
+#[test]
+fn a_policy_that_declares_nothing_starts_in_steady_state_with_no_ramp_limit() {
+    let site = site(5, 50.0, &simple_battery(10.0, 40.0, 0.9), 30.0);
+    let mut sim = site.simulate(Ask(0.0), 0);
+    sim.run(&mut ());
+    let ramps = sim.report().grid_ramps;
+    assert_eq!(ramps.max_up_mw_per_s, 0.0, "{ramps:?}");
+    assert_eq!(ramps.max_down_mw_per_s, 0.0, "{ramps:?}");
+    assert_eq!(ramps.limit_mw_per_s, None, "{ramps:?}");
+    assert_eq!(ramps.steps_over_limit, 0, "{ramps:?}");
+}

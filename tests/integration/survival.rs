@@ -104,3 +104,42 @@ fn a_year_at_hourly_steps_with_96_hour_outages_covers_every_start() {
     let hours: u64 = c.by_hour.iter().map(|m| m.starts).sum();
     assert_eq!((months, hours), (8760, 8760));
 }
+
+/// A policy that covers only half the shortfall (and does not declare that it covers an
+/// islanded site's demand: the trait's default) is swept by stepping, not by the closed form,
+/// so it survives nothing: load goes unserved from the first millisecond of every outage
+/// (catches the trait's `covers_islanded_demand` → `true`, under which the closed form would
+/// give the 2.375 h of a policy that carries the whole load).
+#[test]
+fn a_policy_that_covers_half_the_shortfall_is_stepped_and_survives_nothing() {
+    #[derive(Clone)]
+    struct Half;
+    impl Dispatch for Half {
+        fn decide(&mut self, obs: &Observation) -> Power {
+            obs.shortfall() * 0.5
+        }
+    }
+    let time = TimeGrid::new(Duration::from_hours(1), Duration::from_days(1)).unwrap();
+    let site = Site::new(
+        time,
+        &GridParams::new(Power::mw(50.0)),
+        &simple_battery(20.0, 25.0, 0.95),
+        &constant_load(10.0),
+    )
+    .unwrap();
+    assert!(survival::closed_form_applies(&site, &Policy::default()));
+    assert!(!survival::closed_form_applies(&site, &Half));
+    let c = survival::sweep(
+        &site,
+        &Half,
+        1,
+        &SurvivalConfig::new(Duration::from_hours(6)),
+    )
+    .unwrap();
+    assert_eq!(c.starts.len(), 24);
+    assert!(
+        c.survived_hours.iter().all(|&h| h == 0.0),
+        "{:?}",
+        c.survived_hours
+    );
+}
