@@ -1606,7 +1606,8 @@ fn a_command_for_fewer_sets_stops_only_the_surplus() {
 /// Commands two sets, and checks the sets on standby (off, with fuel) and running the view
 /// shows away from the events of `belly_tanks_feed_their_own_sets`: 3 on standby and 2
 /// running while sets 0 and 1 run, 1 (set 4) and 2 once their tanks are dry and sets 2 and 3
-/// run, none and 1 (set 4) once those are dry too; none starting.
+/// run, none and 1 (set 4) once those are dry too; none starting; and the fuel left in the
+/// five 800 L tanks.
 struct BellyStandby {
     checks: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
@@ -1616,15 +1617,24 @@ impl Dispatch for BellyStandby {
         Policy::default().decide(obs)
     }
     fn generators(&mut self, view: &GeneratorView) -> GeneratorCommand {
-        let min = (view.time.as_millis() - view.outage_start().as_millis()) / 60_000;
-        // (standby, running): the starting sets are between the events, none.
+        let elapsed_ms = view.time.as_millis() - view.outage_start().as_millis();
+        let (min, s) = (elapsed_ms / 60_000, elapsed_ms as f64 / 1e3);
+        // (standby, running, fuel left in litres): none starting between the events; each
+        // running set burns 800 L/h from its pickup (10 s, 1 h 20 s, 2 h 30 s after the loss).
         let expect = match min {
-            20..=50 => Some((3, 2)),
-            90..=119 => Some((1, 2)),
-            160..=179 => Some((0, 1)),
+            20..=50 => Some((3, 2, 4_000.0 - 1_600.0 * (s - 10.0) / 3600.0)),
+            90..=119 => Some((1, 2, 2_400.0 - 1_600.0 * (s - 3_620.0) / 3600.0)),
+            160..=179 => Some((0, 1, 800.0 - 800.0 * (s - 7_230.0) / 3600.0)),
             _ => None,
         };
         if let Some(n) = expect {
+            let fuel = view.fuel_l().expect("a fuel model");
+            // The two dry times before, each rounded up to a whole millisecond.
+            assert!(
+                (fuel - n.2).abs() < 1e-3,
+                "{min} min: {fuel} L, by hand {}",
+                n.2
+            );
             assert_eq!(
                 (view.standby(), view.running(), view.starting()),
                 (n.0, n.1, 0),
