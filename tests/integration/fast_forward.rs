@@ -431,3 +431,73 @@ fn the_auxiliary_draw_that_puts_the_demand_over_the_import_is_stepped() {
         fast.totals.unserved_mwh
     );
 }
+
+/// A quiet site for the tests below: 20 days at hourly steps, a 10 MW load under a 50 MW feed,
+/// a full 20 MW / 80 MWh battery, no outage.
+fn quiet_site() -> Site {
+    let time = TimeGrid::new(Duration::from_hours(1), Duration::from_days(20)).unwrap();
+    Site::new(
+        time,
+        &GridParams::new(Power::mw(50.0)),
+        &simple_battery(20.0, 80.0, 0.95),
+        &constant_load(10.0),
+    )
+    .unwrap()
+}
+
+/// Peak shaving with a full battery is idle while the demand stays under its cap, so a quiet
+/// site is skipped, not stepped (catches its `idle_below` guard → `false`, which steps it all).
+#[test]
+fn peak_shaving_with_a_full_battery_is_skipped_under_its_cap() {
+    let site = quiet_site();
+    let policy = Policy::PeakShaving {
+        import_cap_mw: Power::mw(20.0),
+        recharge_rate_mw: None,
+    };
+    let (fast, stepped, skipped) = both(&site, policy, 1);
+    assert_reports_agree(
+        &fast,
+        &stepped,
+        "peak shaving, a full battery, under the cap",
+    );
+    assert!(skipped >= site.time.steps() - 2, "{skipped} steps skipped");
+}
+
+/// A pair of recorders sees every row through both, and wants every step if either does: two
+/// traces, or a trace beside `()`, get every row and nothing is skipped; `((), ())` wants
+/// none, so the quiet site is skipped.
+#[test]
+fn a_pair_of_recorders_gets_every_row_if_either_wants_it() {
+    let site = quiet_site();
+    let steps = site.time.steps() as usize;
+    let run = |recorder: &mut dyn FnMut(&mut Simulation<'_, Policy>)| {
+        let mut sim = site.simulate(Policy::default(), 1);
+        recorder(&mut sim);
+        sim.steps_skipped()
+    };
+    assert!(
+        run(&mut |sim| {
+            sim.run(&mut ((), ()));
+        }) > 0
+    );
+    let (mut a, mut b) = (TraceRecorder::default(), TraceRecorder::default());
+    assert_eq!(
+        run(&mut |sim| {
+            sim.run(&mut (&mut a, &mut b));
+        }),
+        0
+    );
+    assert_eq!((a.rows.len(), b.rows.len()), (steps, steps));
+    assert_eq!(a.rows, b.rows);
+    for first in [true, false] {
+        let mut t = TraceRecorder::default();
+        let skipped = run(&mut |sim| {
+            if first {
+                sim.run(&mut (&mut t, ()));
+            } else {
+                sim.run(&mut ((), &mut t));
+            }
+        });
+        assert_eq!((skipped, t.rows.len()), (0, steps), "trace first: {first}");
+    }
+}
