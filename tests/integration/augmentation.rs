@@ -314,6 +314,35 @@ fn replacement_restores_capacity_factor_one_and_counts_the_energy() {
     let report = sim.report();
     let a = report.lifetime.as_ref().unwrap().augmentation.unwrap();
     assert!(a.removed_mwh > 0.0 && a.installed_mwh > 0.0, "{a:?}");
+    // Each year's part: 3 units added in year 2; 12 replaced (the oldest cohort) in year 3;
+    // all 15 in year 4. The years add up to the run, and a year without a replacement
+    // removes no energy.
+    let years: Vec<_> = report
+        .lifetime
+        .as_ref()
+        .unwrap()
+        .years
+        .iter()
+        .map(|y| y.augmentation.unwrap())
+        .collect();
+    let removed: Vec<u32> = years.iter().map(|y| y.units_removed).collect();
+    let added: Vec<u32> = years.iter().map(|y| y.units_added).collect();
+    assert_eq!((removed, added), (vec![0, 0, 12, 15], vec![0, 3, 12, 15]));
+    let per_unit = a.installed_mwh / 30.0;
+    for y in &years {
+        let want = per_unit * y.units_added as f64;
+        assert!(
+            (y.installed_mwh - want).abs() <= 1e-12 * a.installed_mwh,
+            "{y:?}"
+        );
+    }
+    assert_eq!((years[0].removed_mwh, years[1].removed_mwh), (0.0, 0.0));
+    assert!(years[2].removed_mwh > 0.0 && years[3].removed_mwh > 0.0);
+    let sum: f64 = years.iter().map(|y| y.removed_mwh).sum();
+    assert!(
+        (sum - a.removed_mwh).abs() <= 1e-12 * a.removed_mwh,
+        "{sum} vs {a:?}"
+    );
     let moved = report.totals.charge_mwh + a.removed_mwh + a.installed_mwh;
     assert!(
         report.storage_balance_residual_mwh().abs() <= STORAGE_BALANCE_REL_TOL * moved,

@@ -888,3 +888,35 @@ fn a_policy_that_declares_nothing_starts_in_steady_state_with_no_ramp_limit() {
     assert_eq!(ramps.limit_mw_per_s, None, "{ramps:?}");
     assert_eq!(ramps.steps_over_limit, 0, "{ramps:?}");
 }
+
+// ---- the report's storage balance -----------------------------------------------------------
+
+/// The storage balance residual is computed from the report's own figures, so an error in any
+/// of them shows: zero (to rounding) on a real report of a 40 MWh battery that discharges
+/// and loses energy, then −1 MWh with 1 MWh more charge on paper, +1 MWh with 1 MWh more
+/// losses, and +4 MWh with the final SoC 0.1 higher (catches the residual → 0).
+#[test]
+fn the_storage_balance_residual_shows_a_figure_that_does_not_add_up() {
+    let battery = BatteryParams {
+        initial_soc: Some(Fraction::ratio(0.5)),
+        ..simple_battery(10.0, 40.0, 0.9)
+    };
+    let r = site(3, 50.0, &battery, 30.0)
+        .simulate(Ask(5.0), 0)
+        .run(&mut ())
+        .report();
+    assert!(
+        r.totals.discharge_mwh > 10.0 && r.battery_losses_mwh > 1.0,
+        "{r:?}"
+    );
+    assert!(r.storage_balance_residual_mwh().abs() <= STEP_ENERGY_TOL_MWH);
+    let off = |edit: &dyn Fn(&mut Report)| {
+        let mut wrong = r.clone();
+        edit(&mut wrong);
+        wrong.storage_balance_residual_mwh()
+    };
+    let near = |a: f64, b: f64| (a - b).abs() <= STEP_ENERGY_TOL_MWH;
+    assert!(near(off(&|w| w.totals.charge_mwh += 1.0), -1.0));
+    assert!(near(off(&|w| w.battery_losses_mwh += 1.0), 1.0));
+    assert!(near(off(&|w| w.soc.last += 0.1), 4.0));
+}

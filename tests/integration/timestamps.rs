@@ -71,3 +71,60 @@ fn a_trace_without_a_start_has_no_timestamp_column() {
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|r| r.len() == header.len()));
 }
+
+/// The value columns carry the step record's fields under their own names, with a timestamp
+/// column or without: each CSV field, read back, is the bits of the field of that name in the
+/// in-memory trace of the same run (catches `StepRecord::values` returning anything else: the
+/// timestamped rows are written from it). The run has a one-hour outage, so that discharge,
+/// unserved load, availability and SoC move.
+#[test]
+fn the_value_columns_are_the_step_records_fields_by_name() {
+    let time = TimeGrid::new(Duration::from_minutes(30), Duration::from_hours(4))
+        .unwrap()
+        .try_starting_at(start("2025-06-30T22:00:00"))
+        .unwrap();
+    let grid = GridParams {
+        scheduled_outages: vec![crate::common::outage(
+            Duration::from_hours(1),
+            Duration::from_hours(1),
+        )],
+        ..GridParams::new(Power::mw(10.0))
+    };
+    let site = Site::new(
+        time,
+        &grid,
+        &simple_battery(1.0, 1.0, 1.0),
+        &constant_load(5.0),
+    )
+    .unwrap();
+    let mut rows = TraceRecorder::default();
+    site.simulate(Policy::default(), 1).run(&mut rows);
+    assert!(rows
+        .rows
+        .iter()
+        .any(|r| r.unserved_mw > 0.0 && r.discharge_mw > 0.0));
+    for timestamps in [true, false] {
+        let mut csv = CsvRecorder::new(Vec::new());
+        if timestamps {
+            csv = csv.with_timestamps(&site.time);
+        }
+        site.simulate(Policy::default(), 1).run(&mut csv);
+        let text = csv.finish().unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_slice());
+        let header = reader.headers().unwrap().clone();
+        assert_eq!(header.iter().any(|h| h == "timestamp"), timestamps);
+        let mut n = 0;
+        for (record, row) in reader.records().zip(&rows.rows) {
+            let record = record.unwrap();
+            let fields = serde_json::to_value(row).unwrap();
+            for name in StepRecord::VALUE_COLUMNS {
+                let at = header.iter().position(|h| h == name).unwrap();
+                let got: f64 = record[at].parse().unwrap();
+                let want = fields[name].as_f64().unwrap();
+                assert_eq!(got.to_bits(), want.to_bits(), "{name} at step {}", row.step);
+            }
+            n += 1;
+        }
+        assert_eq!(n, rows.rows.len());
+    }
+}
