@@ -957,3 +957,23 @@ fn without_an_ageing_model_the_usable_energy_stays_the_nameplates() {
         l.usable_mwh_end
     );
 }
+
+/// A report written before `soc_capacity_factor` existed reads it as 1 (the SoC figures then
+/// were relative to the nameplate), and the field round-trips otherwise (catches its serde
+/// default → 0 or −1, which would make an old report's stored energy zero or negative).
+#[test]
+fn an_older_report_without_the_soc_capacity_factor_reads_it_as_one() {
+    let report = resting_year("1h", 0.9).simulate().run(&mut ()).report();
+    let l = report.lifetime.as_ref().unwrap();
+    assert!(l.soc_capacity_factor < 1.0, "{}", l.soc_capacity_factor);
+    let mut json = serde_json::to_value(&report).unwrap();
+    let back: Report = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, report);
+    let removed = json["lifetime"]
+        .as_object_mut()
+        .unwrap()
+        .remove("soc_capacity_factor");
+    assert!(removed.is_some());
+    let old: Report = serde_json::from_value(json).unwrap();
+    assert_eq!(old.lifetime.unwrap().soc_capacity_factor, 1.0);
+}

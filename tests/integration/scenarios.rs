@@ -241,3 +241,29 @@ fn the_readme_format_example_parses() {
     assert_eq!(s.load.it.len(), 4);
     assert_eq!(s.battery.unit_failures.len(), 1);
 }
+
+/// A study keeps the parameters its site's tariff and backup chain were built from, as the
+/// scenario gave them, and a study told to drop them has none (catches the accessors → `None`).
+#[test]
+fn a_study_keeps_the_tariff_generator_and_fuel_parameters_of_its_scenario() {
+    for name in ["austin_value_stacking.toml", "austin_backup_chain.toml"] {
+        let sc = load(name);
+        let study = sc.clone().validate().unwrap();
+        assert_eq!(study.tariff_params(), sc.tariff.as_ref(), "{name}");
+        assert_eq!(study.generator_params(), sc.generators.as_ref(), "{name}");
+        assert_eq!(study.fuel_params(), sc.fuel.as_ref(), "{name}");
+    }
+    let sc = load("austin_backup_chain.toml");
+    assert!(sc.generators.is_some() && sc.fuel.is_some());
+    let bare = sc
+        .validate()
+        .and_then(|s| s.with_backup(None, None))
+        .unwrap();
+    assert!(bare.generator_params().is_none() && bare.fuel_params().is_none());
+    let value = load("austin_value_stacking.toml");
+    assert!(value.tariff.is_some());
+    let value = value.validate().unwrap();
+    // A value-stacking policy needs its tariff: dropping it is refused, naming the table.
+    let e = value.with_tariff(None).unwrap_err();
+    assert!(e.to_string().contains("tariff"), "{e}");
+}

@@ -219,11 +219,14 @@ fn fuel_runs_out_when_the_outage_outlasts_the_tank() {
             ..Site::default()
         }
         .study();
-        let cfg = SizingConfig::new(outs, 4, 4, McConfig::new(8, 1));
-        let e = sizing::evaluate(&study, &cfg, 4, &|_| {}).unwrap();
-        assert_eq!(e.estimate.mean, expected, "{litres} L");
-        // 0 of 8 samples bounds the rate only to 3/8 per sample, within the 0.5 asked.
-        assert_eq!(e.met, expected == 0.0);
+        // Over the battery's units, or over the sets (each count keeps the `[fuel]` table).
+        for over in [Dimension::BatteryUnits, Dimension::GeneratorSets] {
+            let cfg = SizingConfig::new(outs, 4, 4, McConfig::new(8, 1)).with_over(over);
+            let e = sizing::evaluate(&study, &cfg, 4, &|_| {}).unwrap();
+            assert_eq!(e.estimate.mean, expected, "{litres} L over {over:?}");
+            // 0 of 8 samples bounds the rate only to 3/8 per sample, within the 0.5 asked.
+            assert_eq!(e.met, expected == 0.0);
+        }
     }
 }
 
