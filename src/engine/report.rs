@@ -15,7 +15,7 @@ use crate::time::TimeGrid;
 use crate::units::Duration;
 use serde::{Deserialize, Serialize};
 
-/// Unserved power below this is rounding, not loss of load (MW).
+/// Unserved power up to this is rounding, not loss of load (MW): loss of load is more.
 pub const UNSERVED_EPSILON_MW: f64 = 1e-9;
 
 /// Availability below `1 − this` counts as a grid outage or derate.

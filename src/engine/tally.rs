@@ -695,3 +695,50 @@ mod skip_tests {
         assert_eq!(t.steps_below_reserve, 4);
     }
 }
+
+#[cfg(test)]
+mod threshold_tests {
+    use super::*;
+
+    fn piece(availability: f64, unserved_mw: f64) -> Piece {
+        Piece {
+            step: 0,
+            start_ms: 0,
+            end_ms: 1_000,
+            availability,
+            unserved_mw,
+            soc_before: 0.5,
+            soc_after: 0.5,
+        }
+    }
+
+    /// A piece loses load only with more than [`UNSERVED_EPSILON_MW`] unserved, and has the
+    /// grid impaired only below `1 − OUTAGE_EPSILON`: exactly at either line it is rounding.
+    #[test]
+    fn an_event_starts_past_its_line_not_on_it() {
+        assert!(!piece(1.0, UNSERVED_EPSILON_MW).lost());
+        assert!(piece(1.0, 2.0 * UNSERVED_EPSILON_MW).lost());
+        assert!(!piece(1.0 - OUTAGE_EPSILON, 0.0).impaired());
+        assert!(piece(1.0 - 2.0 * OUTAGE_EPSILON, 0.0).impaired());
+    }
+
+    /// A change of exactly the ramp allowance (plus its tolerance) is within it; more is over.
+    #[test]
+    fn a_change_of_exactly_the_allowance_is_within_it() {
+        let mut r = Ramps {
+            last_import: 0.0,
+            last_whole: true,
+            limit: 5.0,
+            ..Ramps::default()
+        };
+        r.add(5.0, true);
+        r.add(0.0, true);
+        assert_eq!((r.up, r.down, r.over), (5.0, -5.0, 0));
+        r.add(5.5, true);
+        assert_eq!((r.up, r.over), (5.5, 1));
+        // A change while the grid is impaired, or just after, is not counted.
+        r.add(0.0, false);
+        r.add(9.0, true);
+        assert_eq!((r.up, r.down, r.over), (5.5, -5.0, 1));
+    }
+}
