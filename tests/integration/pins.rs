@@ -920,3 +920,43 @@ fn the_storage_balance_residual_shows_a_figure_that_does_not_add_up() {
     assert!(near(off(&|w| w.battery_losses_mwh += 1.0), 1.0));
     assert!(near(off(&|w| w.soc.last += 0.1), 4.0));
 }
+
+// ---- the outage line ------------------------------------------------------------------------
+
+/// A derate is a grid outage only below `1 − OUTAGE_EPSILON` of the import: one exactly on the
+/// line is rounding (no event, no impaired time), one a step further is a 2-hour event, stepped
+/// or fast-forwarded (catches the unsplit step's test `availability < 1 − ε` → `<=`).
+#[test]
+fn a_derate_exactly_on_the_outage_line_is_no_outage() {
+    use ridethrough::engine::report::OUTAGE_EPSILON;
+    for (fraction, events) in [(1.0 - OUTAGE_EPSILON, 0), (1.0 - 2.0 * OUTAGE_EPSILON, 1)] {
+        let grid = GridParams {
+            scheduled_outages: vec![ScheduledOutage {
+                start: Duration::from_hours(2),
+                duration: Duration::from_hours(2),
+                available_fraction: Fraction::ratio(fraction),
+            }],
+            ..GridParams::new(Power::mw(50.0))
+        };
+        let site = Site::new(
+            hours(6),
+            &grid,
+            &simple_battery(10.0, 40.0, 0.9),
+            &constant_load(10.0),
+        )
+        .unwrap();
+        for ff in [false, true] {
+            let r = site
+                .simulate(Policy::default(), 0)
+                .set_fast_forward(ff)
+                .run(&mut ())
+                .report();
+            assert_eq!(r.grid_outages.len(), events, "{fraction} ff {ff}");
+            assert_eq!(
+                r.totals.grid_impaired_hours,
+                2.0 * events as f64,
+                "{fraction} ff {ff}"
+            );
+        }
+    }
+}

@@ -603,3 +603,38 @@ fn sharded_tier_indices_merge_to_the_whole_study() {
     assert!(whole.indices.tiers.is_some());
     assert_eq!(merged.indices, whole.indices);
 }
+
+/// The per-tier sums start with the first piece that loses load, as `Tally::tier_tally`
+/// documents (stage 8b, the shed, runs only on pieces with load unserved or a tier's event
+/// open): a tiered site that never falls short has none, and reports zero for every tier; one
+/// with an outage has them (catches `tier_event_open` → `true`, which ran the shed on every
+/// piece from the first).
+#[test]
+fn the_tier_sums_start_with_the_first_loss() {
+    for (grid, lost) in [
+        ("", false),
+        (
+            "[[grid.scheduled_outages]]\nstart = \"3h\"\nduration = \"1h\"\n",
+            true,
+        ),
+    ] {
+        let study = Scenario::from_toml_str(&scenario("1h", "12h", grid, NO_BATTERY, ""))
+            .and_then(Scenario::validate)
+            .unwrap();
+        // Stepped: fast-forward would skip the quiet steps, shed or not.
+        let mut sim = study.simulate();
+        sim.set_fast_forward(false).run(&mut ());
+        assert_eq!(sim.steps_skipped(), 0);
+        assert_eq!(sim.state().tally.tier_tally().is_some(), lost, "{grid}");
+        let r = sim.report();
+        let events: Vec<u64> = r
+            .tiers
+            .as_ref()
+            .unwrap()
+            .tiers
+            .iter()
+            .map(|t| t.events)
+            .collect();
+        assert_eq!(events, vec![u64::from(lost); 4], "{grid}");
+    }
+}
