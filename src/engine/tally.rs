@@ -742,3 +742,44 @@ mod threshold_tests {
         assert_eq!((r.up, r.down, r.over), (5.5, -5.0, 1));
     }
 }
+
+#[cfg(test)]
+mod lean_tests {
+    use super::*;
+
+    /// A lean tally (a Monte Carlo sample's) counts its steps and sums the facility and the
+    /// unserved power, as its docs promise; the other sums stay at zero.
+    #[test]
+    fn a_lean_tally_counts_its_steps_and_sums_what_a_sample_reads() {
+        let mut t = Tally::new(
+            Fraction::ratio(0.5),
+            Duration::from_hours(1),
+            Power::ZERO,
+            true,
+            None,
+        );
+        let row = |k: u64, unserved_mw: f64| StepRecord {
+            step: k,
+            time_s: 3600.0 * k as f64,
+            facility_mw: 10.0,
+            aux_mw: 0.5,
+            availability: 0.0,
+            available_import_mw: 0.0,
+            import_mw: 0.0,
+            export_mw: 0.0,
+            discharge_mw: 10.5 - unserved_mw,
+            charge_mw: 0.0,
+            generation_mw: 0.0,
+            unserved_mw,
+            curtailment_mw: 0.0,
+            soc: 0.4,
+        };
+        for (k, u) in [(0, 0.0), (1, 2.5), (2, 10.5)] {
+            t.add_lean(&row(k, u));
+        }
+        let totals = t.totals();
+        assert_eq!(totals.steps, 3);
+        assert_eq!((totals.facility_mwh, totals.unserved_mwh), (30.0, 13.0));
+        assert_eq!((totals.discharge_mwh, totals.aux_mwh), (0.0, 0.0));
+    }
+}
