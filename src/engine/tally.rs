@@ -693,6 +693,13 @@ mod skip_tests {
         let mut t = tally();
         t.skip(4, 0.0, 0.0, 0.1, 0.1, 0.2);
         assert_eq!(t.steps_below_reserve, 4);
+        // Resting exactly on the line (ε under the reserve) is not below it, nor is ending
+        // on it from above.
+        let on = 0.2 - RESERVE_EPSILON;
+        let mut t = tally();
+        t.skip(4, 0.0, 0.0, on, on, 0.2);
+        t.skip(4, 0.0, 0.0, 0.3, on, 0.2);
+        assert_eq!(t.steps_below_reserve, 0);
     }
 }
 
