@@ -4,15 +4,20 @@
 use crate::common::{constant_load, simple_battery};
 use ridethrough::prelude::*;
 
-/// The rows of a CSV trace of `time` (a constant 5 MW site), as (header, rows of fields).
-fn trace(time: TimeGrid) -> (Vec<String>, Vec<Vec<String>>) {
-    let site = Site::new(
+/// A constant 5 MW site on `time` under the feed `grid` (10 MW), with a 1 MW / 1 MWh battery.
+fn five_mw_site(time: TimeGrid, grid: &GridParams) -> Site {
+    Site::new(
         time,
-        &GridParams::new(Power::mw(10.0)),
+        grid,
         &simple_battery(1.0, 1.0, 1.0),
         &constant_load(5.0),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// The rows of a CSV trace of `time` (a constant 5 MW site), as (header, rows of fields).
+fn trace(time: TimeGrid) -> (Vec<String>, Vec<Vec<String>>) {
+    let site = five_mw_site(time, &GridParams::new(Power::mw(10.0)));
     let mut csv = CsvRecorder::new(Vec::new()).with_timestamps(&site.time);
     site.simulate(Policy::default(), 1).run(&mut csv);
     let text = String::from_utf8(csv.finish().unwrap()).unwrap();
@@ -90,13 +95,7 @@ fn the_value_columns_are_the_step_records_fields_by_name() {
         )],
         ..GridParams::new(Power::mw(10.0))
     };
-    let site = Site::new(
-        time,
-        &grid,
-        &simple_battery(1.0, 1.0, 1.0),
-        &constant_load(5.0),
-    )
-    .unwrap();
+    let site = five_mw_site(time, &grid);
     let mut rows = TraceRecorder::default();
     site.simulate(Policy::default(), 1).run(&mut rows);
     assert!(rows
